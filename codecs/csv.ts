@@ -1,0 +1,170 @@
+/**
+ * CSV (`text/csv`): RFC 4180 records of numeric fields in, one line of output values per record out.
+ * A row feeds the model's inputs in order, split by their widths. No header sniffing: every line is data
+ * unless `header=present` (media-type parameter, RFC 4180) or `SLUICE_CSV_HEADER=present` says otherwise.
+ */
+import {
+  type Codec,
+  type CodecContext,
+  type Frame,
+  type NumericArray,
+  type OutputBatch,
+  type RecordDecoder,
+  type RecordEncoder,
+  RecordError,
+  type RecordSink,
+  totalInputWidth,
+} from "../src/index.js";
+import { CsvFramer } from "./framing/csv-framer.js";
+import { NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
+import { valueFormatter } from "./text/number-format.js";
+
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const latin1 = new TextDecoder("latin1");
+
+function excerpt(bytes: Uint8Array, start: number, end: number): string {
+  const text = latin1.decode(bytes.subarray(start, Math.min(end, start + 40)));
+  return end - start > 40 ? `${text}…` : text;
+}
+
+function countFields(bytes: Uint8Array): number {
+  let fields = 1;
+  let quoted = false;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === QUOTE) quoted = !quoted;
+    else if (bytes[i] === COMMA && !quoted) fields++;
+  }
+  return fields;
+}
+
+/** Decodes one CSV record into the model's inputs. */
+class CsvRecordDecoder implements RecordDecoder {
+  readonly #widths: number[];
+  readonly #integer: boolean[];
+  readonly #totalWidth: number;
+  readonly #describeInputs: string;
+  #skipHeader: boolean;
+
+  constructor(context: CodecContext) {
+    const { inputs } = context.signature;
+    this.#widths = inputs.map((input) => input.width);
+    this.#integer = inputs.map((input) => !input.type.startsWith("float"));
+    this.#totalWidth = totalInputWidth(context.signature);
+    this.#describeInputs = inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
+    this.#skipHeader = (context.mediaType.params.header ?? context.settings.csvHeader) === "present";
+  }
+
+  decode(frame: Frame, sink: RecordSink): void {
+    if (this.#skipHeader) {
+      this.#skipHeader = false;
+      return;
+    }
+    const bytes = frame.bytes;
+    const n = bytes.length;
+    const slots = sink.beginRecord();
+    let inputIndex = 0;
+    let target: NumericArray = slots.input(0);
+    let width = this.#widths[0];
+    let integer = this.#integer[0];
+    let k = 0;
+    let field = 0;
+    let pos = 0;
+    for (;;) {
+      let start = pos;
+      let end: number;
+      if (bytes[pos] === QUOTE) {
+        start = pos + 1;
+        end = start;
+        for (;;) {
+          end = bytes.indexOf(QUOTE, end);
+          if (end === -1)
+            throw new RecordError("CSV_QUOTE_NOT_CLOSED", `field ${field} opens a quote that is not closed`);
+          if (bytes[end + 1] !== QUOTE) break;
+          end += 2;
+        }
+        pos = end + 1;
+        if (pos < n && bytes[pos] !== COMMA) {
+          throw new RecordError("CSV_QUOTE_MISPLACED", `field ${field} has text after its closing quote`);
+        }
+      } else {
+        end = bytes.indexOf(COMMA, pos);
+        if (end === -1) end = n;
+        pos = end;
+      }
+      if (field >= this.#totalWidth) this.#widthError(bytes);
+      while (k === width) {
+        target = slots.input(++inputIndex);
+        width = this.#widths[inputIndex];
+        integer = this.#integer[inputIndex];
+        k = 0;
+      }
+      const value = parseAsciiNumber(bytes, start, end);
+      if (value === NOT_A_NUMBER || (integer && !Number.isInteger(value))) {
+        throw new RecordError(
+          "CSV_FIELD_NOT_NUMERIC",
+          `field ${field} ${JSON.stringify(excerpt(bytes, start, end))} is not ${integer ? "an integer" : "a number"}`,
+        );
+      }
+      target[k++] = value;
+      field++;
+      if (pos >= n) break;
+      pos++;
+    }
+    if (field !== this.#totalWidth) this.#widthError(bytes);
+  }
+
+  #widthError(bytes: Uint8Array): never {
+    const fields = countFields(bytes);
+    throw new RecordError(
+      "CSV_WIDTH_MISMATCH",
+      `record has ${fields} field(s); the model takes ${this.#totalWidth} (${this.#describeInputs})`,
+    );
+  }
+}
+
+/** Writes each record's outputs (all of them, flattened, in model order) as one CSV line. */
+class CsvRecordEncoder implements RecordEncoder {
+  begin(): string {
+    return "";
+  }
+
+  encode(batch: OutputBatch): string {
+    const formatters = batch.outputs.map((output) => valueFormatter(output.data));
+    let text = "";
+    for (let row = 0; row < batch.rows; row++) {
+      if (batch.recordErrors.has(row)) {
+        text += "ERROR\n";
+        continue;
+      }
+      let separator = "";
+      for (let o = 0; o < batch.outputs.length; o++) {
+        const width = batch.outputs[o].width;
+        const format = formatters[o];
+        for (let j = row * width, last = j + width; j < last; j++) {
+          text += separator + format(j);
+          separator = ",";
+        }
+      }
+      text += "\n";
+    }
+    return text;
+  }
+
+  end(): string {
+    return "";
+  }
+}
+
+/** The CSV codec. */
+export const csvCodec: Codec = {
+  name: "csv",
+  mediaTypes: ["text/csv"],
+  input: {
+    createFramer: () => new CsvFramer(),
+    createDecoder: (context) => new CsvRecordDecoder(context),
+  },
+  output: {
+    createEncoder: () => new CsvRecordEncoder(),
+  },
+};

@@ -1,0 +1,98 @@
+/**
+ * RFC 4180 framing: a record ends at a line break outside double quotes, so quoted fields may hold
+ * commas, quotes (doubled) and line breaks. CRLF and LF both end records; blank lines are skipped.
+ */
+import { type Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
+import { FrameBuffer } from "./frame-buffer.js";
+
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+
+/** Splits CSV text into one frame per record (without its line break). */
+export class CsvFramer implements Framer {
+  readonly #pending = new FrameBuffer();
+  readonly #frame: Frame = { bytes: new Uint8Array(0), byteOffset: 0, line: 1 };
+  #inQuotes = false;
+  /** Body offset of the first byte of the pending record. */
+  #offset = 0;
+  /** Line of the first byte of the pending record. */
+  #line = 1;
+  /** Line breaks inside quotes in the pending record. */
+  #quotedBreaks = 0;
+  /** Where the open quote started (for the error when it never closes). */
+  #quoteOffset = 0;
+  #quoteLine = 0;
+
+  push(chunk: Uint8Array, emit: FrameSink): void {
+    const n = chunk.length;
+    let start = 0;
+    let i = 0;
+    // Next quote / line feed at or after i; recomputed only once passed, so each byte is scanned O(1) times.
+    let quote = -2;
+    let newline = -2;
+    while (i < n) {
+      if (quote !== -1 && quote < i) quote = chunk.indexOf(QUOTE, i);
+      if (this.#inQuotes) {
+        const end = quote === -1 ? n : quote;
+        for (let j = i; j < end; j++) if (chunk[j] === LF) this.#quotedBreaks++;
+        if (quote === -1) break;
+        this.#inQuotes = false;
+        i = quote + 1;
+        continue;
+      }
+      if (newline !== -1 && newline < i) newline = chunk.indexOf(LF, i);
+      if (quote !== -1 && (newline === -1 || quote < newline)) {
+        this.#inQuotes = true;
+        this.#quoteOffset = this.#offset + this.#pending.length + (quote - start);
+        this.#quoteLine = this.#line + this.#quotedBreaks;
+        i = quote + 1;
+        continue;
+      }
+      if (newline === -1) break;
+      if (this.#pending.length > 0) {
+        this.#pending.append(chunk, start, newline);
+        this.#emit(this.#pending.view(), true, emit);
+      } else {
+        this.#emit(chunk.subarray(start, newline), true, emit);
+      }
+      i = start = newline + 1;
+    }
+    if (start < n) this.#pending.append(chunk, start, n);
+  }
+
+  end(emit: FrameSink): void {
+    if (this.#inQuotes) {
+      throw new FramingError("CSV_QUOTE_NOT_CLOSED", "a quoted field is not closed before the end of the body", {
+        byteOffset: this.#quoteOffset,
+        line: this.#quoteLine,
+      });
+    }
+    if (this.#pending.length > 0) this.#emit(this.#pending.view(), false, emit);
+  }
+
+  /** Emits one record (unless blank) and moves the position past it and its line feed. */
+  #emit(record: Uint8Array, terminated: boolean, emit: FrameSink): void {
+    const bytes =
+      record.length > 0 && record[record.length - 1] === CR ? record.subarray(0, record.length - 1) : record;
+    if (!isBlank(bytes)) {
+      const frame = this.#frame;
+      frame.bytes = bytes;
+      frame.byteOffset = this.#offset;
+      frame.line = this.#line;
+      emit(frame);
+    }
+    this.#offset += record.length + (terminated ? 1 : 0);
+    this.#line += this.#quotedBreaks + (terminated ? 1 : 0);
+    this.#quotedBreaks = 0;
+    this.#pending.clear();
+  }
+}
+
+function isBlank(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b !== 0x20 && b !== 0x09) return false;
+  }
+  return true;
+}

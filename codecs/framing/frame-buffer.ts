@@ -1,0 +1,38 @@
+/**
+ * The bytes of an unfinished frame, kept between chunks. Grows by doubling and is reused, so a framer
+ * copies only the frames that straddle a chunk boundary.
+ */
+export class FrameBuffer {
+  #bytes = new Uint8Array(4096);
+  #length = 0;
+
+  /** Bytes held. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Appends `source[start, end)`. */
+  append(source: Uint8Array, start = 0, end = source.length): void {
+    const needed = this.#length + (end - start);
+    if (needed > this.#bytes.length) {
+      let size = this.#bytes.length * 2;
+      while (size < needed) size *= 2;
+      const grown = new Uint8Array(size);
+      grown.set(this.#bytes.subarray(0, this.#length));
+      this.#bytes = grown;
+    }
+    this.#bytes.set(source.subarray(start, end), this.#length);
+    this.#length = needed;
+  }
+
+  /** A view of the held bytes, valid until the next `append` or `clear`. */
+  view(start = 0, end = this.#length): Uint8Array {
+    return this.#bytes.subarray(start, end);
+  }
+
+  /** Forgets the held bytes (keeps the memory unless it grew past 1 MiB). */
+  clear(): void {
+    this.#length = 0;
+    if (this.#bytes.length > 1 << 20) this.#bytes = new Uint8Array(4096);
+  }
+}

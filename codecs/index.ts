@@ -1,0 +1,8 @@
+/**
+ * Sluice's built-in codecs. The server loads this module exactly as it loads a third-party plugin.
+ */
+import type { Codec } from "../src/index.js";
+import { csvCodec } from "./csv.js";
+
+const builtinCodecs: readonly Codec[] = [csvCodec];
+export default builtinCodecs;

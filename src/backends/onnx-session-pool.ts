@@ -1,0 +1,157 @@
+/**
+ * ONNX Runtime sessions shared by the CPU and WebGPU backends: reading the model's signature, keeping
+ * one session per parallel run (a session is not shared between concurrent runs), and turning staged
+ * batches into tensors and back.
+ */
+import ort from "onnxruntime-node";
+import pLimit, { type LimitFunction } from "p-limit";
+import type { InputBatch } from "../batcher.js";
+import type { OutputTensor } from "../codec/record-codec.js";
+import { ConfigError, ModelExecutionError } from "../errors.js";
+import type { ElementType, ModelSignature, NumericArray, OutputValues, TensorSpec } from "../model/signature.js";
+
+const SUPPORTED_TYPES = new Set<string>([
+  "float32",
+  "float64",
+  "int32",
+  "int64",
+  "int8",
+  "uint8",
+  "int16",
+  "uint16",
+  "bool",
+]);
+
+function tensorSpec(
+  meta: ort.InferenceSession.ValueMetadata,
+  role: "input" | "output",
+): { spec: TensorSpec; batchAxis: number | undefined } {
+  if (!meta.isTensor)
+    throw new ConfigError(`model ${role} "${meta.name}" is not a tensor; Sluice feeds and reads tensors only`);
+  if (!SUPPORTED_TYPES.has(meta.type)) {
+    throw new ConfigError(`model ${role} "${meta.name}" has element type ${meta.type}, which Sluice does not support`);
+  }
+  const shape = meta.shape;
+  if (shape.length === 0)
+    throw new ConfigError(`model ${role} "${meta.name}" is a scalar; it needs a leading batch axis`);
+  const recordShape: number[] = [];
+  for (let axis = 1; axis < shape.length; axis++) {
+    const dim = shape[axis];
+    if (typeof dim !== "number" || dim < 0) {
+      if (role === "output") {
+        recordShape.length = 0;
+        break;
+      }
+      throw new ConfigError(
+        `model input "${meta.name}" has a dynamic dimension at axis ${axis} (${String(dim)}); only the batch axis may be dynamic`,
+      );
+    }
+    recordShape.push(dim);
+  }
+  const width = recordShape.reduce((a, b) => a * b, 1);
+  const batchDim = shape[0];
+  return {
+    spec: { name: meta.name, type: meta.type as ElementType, recordShape, width },
+    batchAxis: typeof batchDim === "number" && batchDim > 0 ? batchDim : undefined,
+  };
+}
+
+/** Reads a session's inputs and outputs as a {@link ModelSignature}. */
+export function signatureOf(session: ort.InferenceSession): ModelSignature {
+  let maxBatchRows = Number.POSITIVE_INFINITY;
+  const inputs = session.inputMetadata.map((meta) => {
+    const { spec, batchAxis } = tensorSpec(meta, "input");
+    if (batchAxis !== undefined) maxBatchRows = Math.min(maxBatchRows, batchAxis);
+    return spec;
+  });
+  const outputs = session.outputMetadata.map((meta) => tensorSpec(meta, "output").spec);
+  if (inputs.length === 0) throw new ConfigError("the model has no inputs");
+  return { inputs, outputs, maxBatchRows };
+}
+
+function feedTensor(spec: TensorSpec, staged: NumericArray, rows: number): ort.Tensor {
+  const values = staged.subarray(0, rows * spec.width);
+  const dims = [rows, ...spec.recordShape];
+  if (spec.type === "int64") {
+    const wide = new BigInt64Array(values.length);
+    for (let i = 0; i < values.length; i++) wide[i] = BigInt(values[i]);
+    return new ort.Tensor("int64", wide, dims);
+  }
+  return new ort.Tensor(spec.type, values as Exclude<NumericArray, Uint16Array>, dims);
+}
+
+/** Options for {@link OnnxSessionPool.create}. */
+export interface SessionPoolOptions {
+  readonly modelPath: string;
+  readonly sessions: number;
+  readonly sessionOptions: ort.InferenceSession.SessionOptions;
+}
+
+/** A fixed set of sessions over one model; runs at most one batch per session at a time. */
+export class OnnxSessionPool {
+  readonly #free: ort.InferenceSession[];
+  readonly #limit: LimitFunction;
+
+  private constructor(
+    readonly sessions: readonly ort.InferenceSession[],
+    readonly signature: ModelSignature,
+  ) {
+    this.#free = [...sessions];
+    this.#limit = pLimit(sessions.length);
+  }
+
+  /** Loads `sessions` sessions of the model (sequentially, so a load error surfaces once). */
+  static async create(options: SessionPoolOptions): Promise<OnnxSessionPool> {
+    const sessions: ort.InferenceSession[] = [];
+    for (let i = 0; i < options.sessions; i++) {
+      sessions.push(await ort.InferenceSession.create(options.modelPath, options.sessionOptions));
+    }
+    return new OnnxSessionPool(sessions, signatureOf(sessions[0]));
+  }
+
+  /** Runs a batch on the next free session. */
+  run(batch: InputBatch, signal?: AbortSignal): Promise<OutputTensor[]> {
+    return this.#limit(async () => {
+      signal?.throwIfAborted();
+      const session = this.#free.pop();
+      if (!session) throw new Error("session pool exhausted: more runs than sessions");
+      try {
+        return await this.#runOn(session, batch);
+      } finally {
+        this.#free.push(session);
+      }
+    });
+  }
+
+  async #runOn(session: ort.InferenceSession, batch: InputBatch): Promise<OutputTensor[]> {
+    const feeds: Record<string, ort.Tensor> = {};
+    this.signature.inputs.forEach((spec, i) => {
+      feeds[spec.name] = feedTensor(spec, batch.inputs[i], batch.rows);
+    });
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await session.run(feeds);
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw new ModelExecutionError(`the model failed: ${reason}`, batch.firstRecordIndex, batch.rows, { cause });
+    }
+    return this.signature.outputs.map((spec) => {
+      const tensor = results[spec.name];
+      const rows = tensor.dims[0];
+      if (tensor.dims.length === 0 || rows !== batch.rows) {
+        throw new ModelExecutionError(
+          `output "${spec.name}" has shape [${tensor.dims.join(", ")}]; expected ${batch.rows} records along the first axis`,
+          batch.firstRecordIndex,
+          batch.rows,
+        );
+      }
+      const width = rows === 0 ? 0 : tensor.size / rows;
+      return { spec, width, data: tensor.data as OutputValues };
+    });
+  }
+
+  /** Releases every session. */
+  async release(): Promise<void> {
+    await Promise.all(this.sessions.map((session) => session.release()));
+  }
+}

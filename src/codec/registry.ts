@@ -1,0 +1,112 @@
+/**
+ * The codec registry: built-in and plugin codecs register here under their media types, and each
+ * request's Content-Type and Accept are resolved against it.
+ */
+import { DuplicateCodecError, NotAcceptableError, UnsupportedMediaTypeError } from "../errors.js";
+import type { Codec, InputFormat, OutputFormat } from "./codec.js";
+import { type MediaType, parseAccept, parseMediaType } from "./media-type.js";
+
+/** A codec chosen for a request, with the media type (and parameters) it was chosen by. */
+export interface Resolved<F> {
+  readonly codec: Codec;
+  readonly format: F;
+  readonly mediaType: MediaType;
+}
+
+/** The output format used when Accept allows anything and the input format cannot carry the output. */
+export const DEFAULT_OUTPUT_MEDIA_TYPE = "application/json";
+
+/** Holds the installed codecs and negotiates formats for requests. */
+export class CodecRegistry {
+  readonly #byMediaType = new Map<string, Codec>();
+  readonly #codecs: Codec[] = [];
+
+  /** Registers a codec; throws `DuplicateCodecError` when one of its media types is already taken. */
+  register(codec: Codec): this {
+    for (const type of codec.mediaTypes) {
+      const existing = this.#byMediaType.get(type.toLowerCase());
+      if (existing) throw new DuplicateCodecError(type, existing.name, codec.name);
+    }
+    for (const type of codec.mediaTypes) this.#byMediaType.set(type.toLowerCase(), codec);
+    this.#codecs.push(codec);
+    return this;
+  }
+
+  /** Every registered codec, in registration order. */
+  get codecs(): readonly Codec[] {
+    return this.#codecs;
+  }
+
+  /** Media types that can be read. */
+  inputMediaTypes(): string[] {
+    return this.#codecs.filter((c) => c.input).flatMap((c) => c.mediaTypes);
+  }
+
+  /** Media types that can be written. */
+  outputMediaTypes(): string[] {
+    return this.#codecs.filter((c) => c.output).flatMap((c) => c.mediaTypes);
+  }
+
+  /** Finds the codec that reads `contentType`; throws `UnsupportedMediaTypeError` (415) when none does. */
+  resolveInput(contentType: string | undefined): Resolved<InputFormat> {
+    if (contentType === undefined || contentType.trim() === "") {
+      throw new UnsupportedMediaTypeError(
+        "the request has no Content-Type; name the input format",
+        this.inputMediaTypes(),
+        "CONTENT_TYPE_MISSING",
+      );
+    }
+    const mediaType = parseMediaType(contentType);
+    const codec = mediaType && this.#byMediaType.get(mediaType.essence);
+    if (!mediaType || !codec?.input) {
+      throw new UnsupportedMediaTypeError(`no installed codec reads ${contentType}`, this.inputMediaTypes());
+    }
+    return { codec, format: codec.input, mediaType };
+  }
+
+  /**
+   * Chooses the output codec for an Accept header. `*∕*` (or no Accept) answers in the input's format
+   * when it can carry output, else in {@link DEFAULT_OUTPUT_MEDIA_TYPE}; throws `NotAcceptableError` (406).
+   */
+  resolveOutput(accept: string | undefined, input: Resolved<InputFormat>): Resolved<OutputFormat> {
+    for (const entry of parseAccept(accept)) {
+      const found = this.#matchOutput(entry.essence, input);
+      if (found)
+        return {
+          codec: found.codec,
+          format: found.format,
+          mediaType: { essence: found.essence, params: entry.params },
+        };
+    }
+    throw new NotAcceptableError(accept ?? "", this.outputMediaTypes());
+  }
+
+  #matchOutput(
+    pattern: string,
+    input: Resolved<InputFormat>,
+  ): { codec: Codec; format: OutputFormat; essence: string } | undefined {
+    if (pattern === "*/*") {
+      if (input.codec.output)
+        return { codec: input.codec, format: input.codec.output, essence: input.codec.mediaTypes[0] };
+      return this.#matchOutput(DEFAULT_OUTPUT_MEDIA_TYPE, input) ?? this.#firstOutput(() => true);
+    }
+    if (pattern.endsWith("/*")) {
+      const prefix = pattern.slice(0, -1);
+      if (input.codec.output && input.mediaType.essence.startsWith(prefix)) {
+        return { codec: input.codec, format: input.codec.output, essence: input.codec.mediaTypes[0] };
+      }
+      return this.#firstOutput((type) => type.startsWith(prefix));
+    }
+    const codec = this.#byMediaType.get(pattern);
+    return codec?.output ? { codec, format: codec.output, essence: pattern } : undefined;
+  }
+
+  #firstOutput(accepts: (type: string) => boolean) {
+    for (const codec of this.#codecs) {
+      if (!codec.output) continue;
+      const essence = codec.mediaTypes.find(accepts);
+      if (essence) return { codec, format: codec.output, essence: codec.mediaTypes[0] };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Configuration: environment variables and command-line flags, validated once at start-up into one
+ * typed `Config`. A malformed value is a `ConfigError` naming the variable and the value, never a
+ * silent default.
+ */
+import { ConfigError } from "./errors.js";
+import type { RecordErrorPolicy } from "./pipeline.js";
+
+/** How the platform packs records into requests. */
+export type BatchStrategy = "SINGLE_RECORD" | "MULTI_RECORD";
+
+/** Which backend runs the model. */
+export type BackendChoice = "cpu" | "webgpu" | "auto";
+
+/** The validated configuration of a `serve` process. */
+export interface Config {
+  readonly port: number;
+  /** Directory given by flag or `SLUICE_MODEL_DIR`; `undefined` means the platform default (`/opt/ml/model`). */
+  readonly modelDir: string | undefined;
+  /** `SAGEMAKER_BATCH=true`: running inside a batch-transform job. */
+  readonly batchJob: boolean;
+  /** `SAGEMAKER_MAX_PAYLOAD_IN_MB` in bytes; `undefined` when unlimited (0) or not set. */
+  readonly maxPayloadBytes: number | undefined;
+  /** `SAGEMAKER_MAX_PAYLOAD_IN_MB` as given, for the log and /execution-parameters. */
+  readonly maxPayloadInMB: number | undefined;
+  readonly batchStrategy: BatchStrategy | undefined;
+  /** `SAGEMAKER_MAX_CONCURRENT_TRANSFORMS`: invocations allowed to run at once. */
+  readonly maxConcurrentTransforms: number | undefined;
+  /** `SLUICE_MAX_QUEUED_INVOCATIONS`: invocations that may wait for a slot before 503 + Retry-After. */
+  readonly maxQueuedInvocations: number | undefined;
+  /** `SLUICE_BATCH_ROWS`: records per batch; `undefined` lets the backend choose. */
+  readonly batchRows: number | undefined;
+  /** `SLUICE_RESPONSE_HOLD_MB` in bytes: output kept back before the status is committed. */
+  readonly responseHoldBytes: number;
+  readonly backend: BackendChoice;
+  readonly recordErrorPolicy: RecordErrorPolicy;
+  /** `SLUICE_PLUGINS`: module specifiers of codec plugins to load. */
+  readonly plugins: readonly string[];
+  /** Codec settings (`SLUICE_CSV_HEADER` → `csvHeader`). */
+  readonly codecSettings: Readonly<Record<string, string>>;
+  /** `SLUICE_EXECUTION_PARAMETERS_SPELLING`: how /execution-parameters spells BatchStrategy. */
+  readonly batchStrategySpelling: "platform" | "api";
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function integer(name: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\s*\d+\s*$/.test(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a whole number`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} is out of range (${min}…${max === Number.MAX_SAFE_INTEGER ? "" : max})`,
+    );
+  }
+  return value;
+}
+
+function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
+  const value = raw.trim().toLowerCase();
+  const match = allowed.find((option) => option.toLowerCase() === value);
+  if (!match) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not one of ${allowed.join(", ")}`);
+  return match;
+}
+
+function batchStrategy(raw: string): BatchStrategy {
+  // The platform documents SINGLE_RECORD / MULTI_RECORD; the API (and the SDK's local mode) spells them
+  // SingleRecord / MultiRecord. Accept both.
+  const normalized = raw.trim().replace(/_/g, "").toLowerCase();
+  if (normalized === "singlerecord") return "SINGLE_RECORD";
+  if (normalized === "multirecord") return "MULTI_RECORD";
+  throw new ConfigError(`SAGEMAKER_BATCH_STRATEGY=${JSON.stringify(raw)} is not SINGLE_RECORD or MULTI_RECORD`);
+}
+
+function boolean(name: string, raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0" || value === "") return false;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not true or false`);
+}
+
+/** Command-line flags `serve` takes; each overrides its environment variable. */
+export interface ServeFlags {
+  port?: string;
+  modelDir?: string;
+  backend?: string;
+}
+
+/** Parses `--port N`, `--port=N`, `--model-dir D`, `--backend B`; throws `ConfigError` on anything else. */
+export function parseServeFlags(args: readonly string[]): ServeFlags {
+  const flags: ServeFlags = {};
+  const known: Record<string, keyof ServeFlags> = {
+    "--port": "port",
+    "--model-dir": "modelDir",
+    "--backend": "backend",
+  };
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s, 2);
+    const key = known[flag];
+    if (!key) throw new ConfigError(`unknown option ${args[i]} (serve takes --port, --model-dir, --backend)`);
+    const value = inline ?? args[++i];
+    if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
+    flags[key] = value;
+  }
+  return flags;
+}
+
+/** Builds the configuration from the environment and flags. */
+export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === "" ? undefined : value;
+  };
+  const port = flags.port ?? read("SAGEMAKER_BIND_TO_PORT");
+  const payload = read("SAGEMAKER_MAX_PAYLOAD_IN_MB");
+  const maxPayloadInMB =
+    payload === undefined ? undefined : integer("SAGEMAKER_MAX_PAYLOAD_IN_MB", payload, 0, 100_000);
+  const concurrency = read("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS");
+  const queued = read("SLUICE_MAX_QUEUED_INVOCATIONS");
+  const batchRows = read("SLUICE_BATCH_ROWS");
+  const hold = read("SLUICE_RESPONSE_HOLD_MB");
+  const strategy = read("SAGEMAKER_BATCH_STRATEGY");
+  const csvHeader = read("SLUICE_CSV_HEADER");
+  const backend = flags.backend ?? read("SLUICE_BACKEND");
+  const onError = read("SLUICE_ON_RECORD_ERROR");
+  const spelling = read("SLUICE_EXECUTION_PARAMETERS_SPELLING");
+  const batch = read("SAGEMAKER_BATCH");
+  return {
+    port: port === undefined ? 8080 : integer(flags.port ? "--port" : "SAGEMAKER_BIND_TO_PORT", port, 0, 65535),
+    modelDir: flags.modelDir ?? read("SLUICE_MODEL_DIR"),
+    batchJob: batch === undefined ? false : boolean("SAGEMAKER_BATCH", batch),
+    maxPayloadInMB,
+    maxPayloadBytes: maxPayloadInMB ? maxPayloadInMB * 1024 * 1024 : undefined,
+    batchStrategy: strategy === undefined ? undefined : batchStrategy(strategy),
+    maxConcurrentTransforms:
+      concurrency === undefined ? undefined : integer("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", concurrency, 1, 1024),
+    maxQueuedInvocations:
+      queued === undefined ? undefined : integer("SLUICE_MAX_QUEUED_INVOCATIONS", queued, 0, 10_000),
+    batchRows: batchRows === undefined ? undefined : integer("SLUICE_BATCH_ROWS", batchRows, 1, 1_000_000),
+    responseHoldBytes: (hold === undefined ? 16 : integer("SLUICE_RESPONSE_HOLD_MB", hold, 0, 4096)) * 1024 * 1024,
+    backend:
+      backend === undefined
+        ? "cpu"
+        : oneOf(flags.backend ? "--backend" : "SLUICE_BACKEND", backend, ["cpu", "webgpu", "auto"]),
+    recordErrorPolicy:
+      onError === undefined ? "fail" : oneOf("SLUICE_ON_RECORD_ERROR", onError, ["fail", "placeholder"]),
+    plugins: (read("SLUICE_PLUGINS") ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    codecSettings:
+      csvHeader === undefined ? {} : { csvHeader: oneOf("SLUICE_CSV_HEADER", csvHeader, ["absent", "present"]) },
+    batchStrategySpelling:
+      spelling === undefined
+        ? "platform"
+        : oneOf("SLUICE_EXECUTION_PARAMETERS_SPELLING", spelling, ["platform", "api"]),
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * Every error Sluice reports, each with its HTTP status and a stable `code`. The server maps them to
+ * responses in one place (`server.ts`); codecs and plugins throw the record-level ones.
+ */
+
+/** Where in a request body a problem was found. All fields are zero-based except `line` (one-based). */
+export interface RecordLocation {
+  /** Index of the record in the body, counting from 0. */
+  recordIndex?: number;
+  /** Line number in a text body, counting from 1. */
+  line?: number;
+  /** Byte offset of the record (or of the fault) from the start of the body. */
+  byteOffset?: number;
+}
+
+/** The base class: an error that knows the HTTP status and the stable code it is reported with. */
+export abstract class SluiceError extends Error {
+  /** HTTP status the server answers with. */
+  abstract readonly status: number;
+  /** Stable, machine-readable code (tests and clients compare this, never the message). */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  /** Extra fields for the JSON error body. */
+  details(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/**
+ * One record cannot be decoded or does not fit the model (400). The stream itself is intact: the records
+ * after it can still be read, so a placeholder policy may answer this record and go on.
+ */
+export class RecordError extends SluiceError {
+  readonly status = 400;
+  /** Where the record is; the pipeline fills in `recordIndex` when a codec leaves it out. */
+  location: RecordLocation;
+
+  constructor(code: string, message: string, location: RecordLocation = {}, options?: ErrorOptions) {
+    super(code, message, options);
+    this.location = { ...location };
+  }
+
+  override details(): Record<string, unknown> {
+    return { ...this.location };
+  }
+}
+
+/**
+ * The byte stream cannot be split into records from here on (400): a bad frame header, a broken
+ * checksum on a length, a truncated final frame. Nothing after it can be trusted, so no placeholder
+ * can stand in for it.
+ */
+export class FramingError extends RecordError {}
+
+/** The request body is larger than `SAGEMAKER_MAX_PAYLOAD_IN_MB` (413). */
+export class PayloadTooLargeError extends SluiceError {
+  readonly status = 413;
+  constructor(readonly limitBytes: number) {
+    super("PAYLOAD_TOO_LARGE", `request body exceeds the ${limitBytes}-byte limit (SAGEMAKER_MAX_PAYLOAD_IN_MB)`);
+  }
+  override details() {
+    return { limitBytes: this.limitBytes };
+  }
+}
+
+/** No installed codec decodes the request's Content-Type (415). */
+export class UnsupportedMediaTypeError extends SluiceError {
+  readonly status = 415;
+  constructor(
+    message: string,
+    readonly supported: readonly string[],
+    code = "UNSUPPORTED_MEDIA_TYPE",
+  ) {
+    super(code, message);
+  }
+  override details() {
+    return { supported: this.supported };
+  }
+}
+
+/** No installed codec can encode the output in a format the Accept header allows (406). */
+export class NotAcceptableError extends SluiceError {
+  readonly status = 406;
+  constructor(
+    readonly accept: string,
+    readonly supported: readonly string[],
+  ) {
+    super("NOT_ACCEPTABLE", `no output format matches Accept: ${accept}`);
+  }
+  override details() {
+    return { supported: this.supported };
+  }
+}
+
+/** The model is still loading or failed to load (503). */
+export class ModelUnavailableError extends SluiceError {
+  readonly status = 503;
+  constructor(message: string, code = "MODEL_NOT_READY") {
+    super(code, message);
+  }
+}
+
+/** Too many invocations are open or queued (503 with Retry-After). */
+export class OverloadedError extends SluiceError {
+  readonly status = 503;
+  constructor(readonly retryAfterSeconds: number) {
+    super("OVERLOADED", "too many concurrent invocations; retry later");
+  }
+}
+
+/** The model failed on input that decoded correctly (500). */
+export class ModelExecutionError extends SluiceError {
+  readonly status = 500;
+  constructor(
+    message: string,
+    readonly firstRecordIndex: number,
+    readonly recordCount: number,
+    options?: ErrorOptions,
+  ) {
+    super("MODEL_EXECUTION_FAILED", message, options);
+  }
+  override details() {
+    return { firstRecordIndex: this.firstRecordIndex, recordCount: this.recordCount };
+  }
+}
+
+/** A configuration value (environment variable, flag or model directory) is invalid; fatal at start-up. */
+export class ConfigError extends SluiceError {
+  readonly status = 500;
+  constructor(message: string) {
+    super("CONFIG_INVALID", message);
+  }
+}
+
+/** A codec with the same media type is already registered. */
+export class DuplicateCodecError extends SluiceError {
+  readonly status = 500;
+  constructor(mediaType: string, existing: string, incoming: string) {
+    super("CODEC_ALREADY_REGISTERED", `media type ${mediaType} is claimed by codec "${existing}" and "${incoming}"`);
+  }
+}
+
+/** No route matches the request (404). */
+export class RouteNotFoundError extends SluiceError {
+  readonly status = 404;
+  constructor(method: string, path: string) {
+    super(
+      "NOT_FOUND",
+      `no route for ${method} ${path}; the routes are GET /ping, GET /execution-parameters, POST /invocations`,
+    );
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The public API of Sluice: what a codec plugin (or an embedding program) may import. Built-in codecs
+ * in `codecs/` use nothing else.
+ */
+export type { Backend, BackendTuning } from "./backends/backend.js";
+export type { InputBatch } from "./batcher.js";
+export type { Codec, CodecContext, InputFormat, OutputFormat } from "./codec/codec.js";
+export type { Frame, Framer, FrameSink } from "./codec/framing.js";
+export { type AcceptEntry, type MediaType, parseAccept, parseMediaType } from "./codec/media-type.js";
+export { type CodecPluginModule, loadCodecPlugins } from "./codec/plugin-loader.js";
+export type {
+  OutputBatch,
+  OutputTensor,
+  RecordDecoder,
+  RecordEncoder,
+  RecordSink,
+  RecordSlots,
+} from "./codec/record-codec.js";
+export { CodecRegistry, DEFAULT_OUTPUT_MEDIA_TYPE, type Resolved } from "./codec/registry.js";
+export {
+  ConfigError,
+  DuplicateCodecError,
+  FramingError,
+  ModelExecutionError,
+  ModelUnavailableError,
+  NotAcceptableError,
+  OverloadedError,
+  PayloadTooLargeError,
+  RecordError,
+  type RecordLocation,
+  SluiceError,
+  UnsupportedMediaTypeError,
+} from "./errors.js";
+export {
+  type ElementType,
+  type ModelSignature,
+  type NumericArray,
+  type OutputValues,
+  type TensorSpec,
+  totalInputWidth,
+} from "./model/signature.js";

@@ -1,0 +1,64 @@
+/**
+ * Starts the server: loads the codecs, starts listening at once (so /ping answers while the model
+ * loads in the background) and stops gracefully.
+ */
+import type { AddressInfo } from "node:net";
+import { createAdaptorServer, type ServerType } from "@hono/node-server";
+import { BUILTIN_CODECS_MODULE, loadCodecPlugins } from "./codec/plugin-loader.js";
+import { CodecRegistry } from "./codec/registry.js";
+import type { Config } from "./config.js";
+import { Engine } from "./engine.js";
+import type { Logger } from "./log.js";
+import { createApp } from "./server.js";
+
+/** A listening server. */
+export interface RunningServer {
+  readonly engine: Engine;
+  readonly server: ServerType;
+  /** The port actually bound (useful with port 0). */
+  readonly port: number;
+  /** Resolves when the model has loaded; rejects with the reason it could not. */
+  readonly modelLoaded: Promise<void>;
+  /** Stops accepting connections, waits for in-flight requests, releases the model. */
+  close(): Promise<void>;
+}
+
+/** Loads codecs, binds the port and starts loading the model. */
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const registry = new CodecRegistry();
+  await loadCodecPlugins(registry, [BUILTIN_CODECS_MODULE, ...config.plugins]);
+  const engine = new Engine(config, registry, log);
+  const app = createApp(engine, log);
+  const server = createAdaptorServer({ fetch: app.fetch });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info("listening", {
+    port,
+    codecs: registry.codecs.map((codec) => codec.name).join(","),
+    max_payload_mb: config.maxPayloadInMB,
+    batch_strategy: config.batchStrategy,
+    max_concurrent_transforms: config.maxConcurrentTransforms,
+    cpus: engine.resources.cpus,
+    memory_mb: Math.round(engine.resources.memoryBytes / 2 ** 20),
+  });
+  const modelLoaded = engine.load().then(() => undefined);
+  // Failures are reported through `modelLoaded` and the 503 answers; keep Node from calling them unhandled.
+  modelLoaded.catch(() => {});
+  return {
+    engine,
+    server,
+    port,
+    modelLoaded,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await modelLoaded.catch(() => {});
+      await engine.close();
+    },
+  };
+}
