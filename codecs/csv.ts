@@ -101,6 +101,8 @@ class CsvRecordDecoder implements RecordDecoder {
       }
       const value = parseAsciiNumber(bytes, start, end);
       if (value === NOT_A_NUMBER || (integer && !Number.isInteger(value))) {
+        // A row of the wrong width is the likelier mistake (a quoted comma, a text column): say so first.
+        if (countFields(bytes) !== this.#totalWidth) this.#widthError(bytes);
         throw new RecordError(
           "CSV_FIELD_NOT_NUMERIC",
           `field ${field} ${JSON.stringify(excerpt(bytes, start, end))} is not ${integer ? "an integer" : "a number"}`,

@@ -37,37 +37,31 @@ export function parseAsciiNumber(bytes: Uint8Array, start: number, end: number):
     negative = c === 0x2d;
     c = bytes[++i];
   }
+  // Value = mantissa × 10^(pendingZeros − fractionDigits + exponent); trailing zeros stay out of the
+  // mantissa so that spellings like 1.500000000000000000e+00 still take the exact path.
   let mantissa = 0;
-  let scale = 0;
   let pendingZeros = 0;
   let digits = 0;
-  while (i < end && c >= 0x30 && c <= 0x39) {
-    if (c === 0x30) pendingZeros++;
-    else {
+  let fractionDigits = 0;
+  let inFraction = false;
+  for (; i < end; c = bytes[++i]) {
+    if (c >= 0x31 && c <= 0x39) {
       if (pendingZeros > 21) return slowParse(bytes, start, end);
       mantissa = mantissa * POWERS_OF_TEN[pendingZeros + 1] + (c - 0x30);
       pendingZeros = 0;
+    } else if (c === 0x30) {
+      if (mantissa !== 0) pendingZeros++;
+    } else if (c === 0x2e && !inFraction) {
+      inFraction = true;
+      continue;
+    } else {
+      break;
     }
     digits++;
-    c = bytes[++i];
-  }
-  scale += pendingZeros;
-  pendingZeros = 0;
-  if (i < end && c === 0x2e) {
-    c = bytes[++i];
-    while (i < end && c >= 0x30 && c <= 0x39) {
-      if (c === 0x30) pendingZeros++;
-      else {
-        if (pendingZeros > 21) return slowParse(bytes, start, end);
-        mantissa = mantissa * POWERS_OF_TEN[pendingZeros + 1] + (c - 0x30);
-        scale -= pendingZeros + 1;
-        pendingZeros = 0;
-      }
-      digits++;
-      c = bytes[++i];
-    }
+    if (inFraction) fractionDigits++;
   }
   if (digits === 0 || mantissa >= MAX_EXACT_MANTISSA) return slowParse(bytes, start, end);
+  let scale = pendingZeros - fractionDigits;
   if (i < end && (c === 0x65 || c === 0x45)) {
     c = bytes[++i];
     let exponentNegative = false;

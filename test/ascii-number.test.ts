@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { NOT_A_NUMBER, parseAsciiNumber } from "../codecs/text/ascii-number.js";
+import { formatFloat32 } from "../codecs/text/number-format.js";
+import { seededRandom } from "../scripts/onnx/model-writer.js";
+
+const parse = (text: string) => {
+  const bytes = new TextEncoder().encode(text);
+  return parseAsciiNumber(bytes, 0, bytes.length);
+};
+
+describe("parseAsciiNumber", () => {
+  it("agrees with Number() on many decimal spellings", () => {
+    const random = seededRandom(42);
+    for (let i = 0; i < 20_000; i++) {
+      const magnitude = 10 ** Math.floor(random() * 40 - 20);
+      const value = (random() - 0.5) * magnitude;
+      for (const text of [
+        String(value),
+        value.toExponential(Math.floor(random() * 17)),
+        value.toFixed(Math.floor(random() * 20)),
+        value.toPrecision(1 + Math.floor(random() * 20)),
+        Math.fround(value).toExponential(18),
+      ]) {
+        assert.equal(parse(text), Number(text), text);
+      }
+    }
+  });
+
+  it("reads the spellings numeric CSV files use", () => {
+    assert.equal(parse("0.000000000000000000e+00"), 0);
+    assert.equal(parse("1.171875000000000000e-02"), 0.01171875);
+    assert.equal(parse("-12"), -12);
+    assert.equal(parse("+3.5"), 3.5);
+    assert.equal(parse(".5"), 0.5);
+    assert.equal(parse("5."), 5);
+    assert.equal(parse(" 7 "), 7);
+    assert.equal(parse("1E3"), 1000);
+    assert.equal(parse("123456789012345678901234567890"), 123456789012345678901234567890);
+    assert.equal(parse("0.0000000000000000000000000001"), 1e-28);
+    assert.ok(Number.isNaN(parse("NaN") as number));
+    assert.equal(parse("-Infinity"), Number.NEGATIVE_INFINITY);
+    assert.equal(parse("inf"), Number.POSITIVE_INFINITY);
+  });
+
+  it("refuses what is not a decimal number", () => {
+    for (const text of ["", " ", "abc", "1,5", "1.2.3", "1e", "e5", "--1", "0x10", "1_000", "1 2", "-"]) {
+      assert.equal(parse(text), NOT_A_NUMBER, JSON.stringify(text));
+    }
+  });
+});
+
+describe("formatFloat32", () => {
+  it("prints the shortest text that reads back to the same float32", () => {
+    const random = seededRandom(9);
+    for (let i = 0; i < 20_000; i++) {
+      const value = Math.fround((random() - 0.5) * 10 ** Math.floor(random() * 20 - 10));
+      const text = formatFloat32(value);
+      assert.equal(Math.fround(Number(text)), value, text);
+      const significant = text.replace(/e.*$/, "").replace(/[-.]/g, "").replace(/^0+/, "");
+      assert.ok(significant.length <= 9, text);
+    }
+    assert.equal(formatFloat32(Math.fround(0.1)), "0.1");
+    assert.equal(formatFloat32(0.5), "0.5");
+    assert.equal(formatFloat32(Number.NaN), "NaN");
+  });
+});

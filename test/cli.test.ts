@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { modelDir, smallMlp } from "./support/models.js";
+
+const CLI = new URL("../src/cli.js", import.meta.url).pathname;
+
+/** Waits for a line matching `pattern` on the child's stderr (the log), failing after `ms`. */
+function waitForLog(child: ChildProcess, pattern: RegExp, ms = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} within ${ms} ms:\n${seen}`)), ms);
+    child.stderr?.on("data", (data: Buffer) => {
+      seen += data.toString();
+      const match = seen.split("\n").find((line) => pattern.test(line));
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    });
+  });
+}
+
+const exitOf = (child: ChildProcess, ms = 20_000) =>
+  new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("process did not exit")), ms);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+
+describe("the sluice command", () => {
+  it("exits non-zero with a one-line reason for a missing or unknown command", () => {
+    for (const args of [[], ["train"], ["srve"]]) {
+      const result = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 20_000 });
+      assert.notEqual(result.status, 0, args.join(" "));
+      assert.equal(result.stderr.trim().split("\n").length, 1);
+      assert.match(result.stderr, /usage: sluice serve/);
+    }
+  });
+
+  it("exits non-zero naming a malformed variable", () => {
+    const result = spawnSync(process.execPath, [CLI, "serve", "--port", "0"], {
+      encoding: "utf8",
+      timeout: 20_000,
+      env: { ...process.env, SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "many" },
+    });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /SAGEMAKER_MAX_CONCURRENT_TRANSFORMS="many"/);
+  });
+
+  it("exits non-zero inside a batch job when the model cannot load", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "sluice-broken-"));
+    writeFileSync(path.join(dir, "model.onnx"), "garbage");
+    const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--model-dir", dir], {
+      env: { ...process.env, SAGEMAKER_BATCH: "true" },
+    });
+    const [line, code] = await Promise.all([waitForLog(child, /model failed to load/), exitOf(child)]);
+    assert.match(line, /reason=/);
+    assert.equal(code, 1);
+  });
+
+  it("serves, and on SIGTERM finishes the request in flight before exiting 0", async () => {
+    const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--model-dir", modelDir(smallMlp())], {
+      env: { ...process.env, SLUICE_BATCH_ROWS: "64" },
+    });
+    try {
+      const listening = waitForLog(child, /info listening/);
+      await waitForLog(child, /model loaded/);
+      const port = Number(/port=(\d+)/.exec(await listening)?.[1]);
+      // A body that arrives slowly keeps the request in flight while SIGTERM comes in.
+      const encoder = new TextEncoder();
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (sent === 3) child.kill("SIGTERM");
+          if (sent++ < 20) controller.enqueue(encoder.encode("0.1,0.2,0.3,0.4\n".repeat(10)));
+          else controller.close();
+        },
+      });
+      const response = await fetch(`http://127.0.0.1:${port}/invocations`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "text/csv" },
+        duplex: "half",
+        signal: AbortSignal.timeout(20_000),
+      } as RequestInit);
+      assert.equal(response.status, 200);
+      assert.equal((await response.text()).trim().split("\n").length, 200);
+      assert.equal(await exitOf(child), 0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadConfig, parseServeFlags } from "../src/config.js";
+import { ConfigError } from "../src/errors.js";
+
+const refuses = (env: Record<string, string>, name: string) =>
+  assert.throws(
+    () => loadConfig(env),
+    (error: unknown) => error instanceof ConfigError && error.message.includes(name),
+    `${JSON.stringify(env)} should be refused naming ${name}`,
+  );
+
+describe("configuration", () => {
+  it("has the platform's defaults when nothing is set", () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8080);
+    assert.equal(config.batchJob, false);
+    assert.equal(config.maxPayloadBytes, undefined);
+    assert.equal(config.backend, "cpu");
+    assert.equal(config.recordErrorPolicy, "fail");
+  });
+
+  it("reads the SageMaker variables", () => {
+    const config = loadConfig({
+      SAGEMAKER_BATCH: "true",
+      SAGEMAKER_MAX_PAYLOAD_IN_MB: "6",
+      SAGEMAKER_BATCH_STRATEGY: "SINGLE_RECORD",
+      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "4",
+      SAGEMAKER_BIND_TO_PORT: "9090",
+    });
+    assert.equal(config.batchJob, true);
+    assert.equal(config.maxPayloadBytes, 6 * 1024 * 1024);
+    assert.equal(config.batchStrategy, "SINGLE_RECORD");
+    assert.equal(config.maxConcurrentTransforms, 4);
+    assert.equal(config.port, 9090);
+  });
+
+  it("takes both spellings of the batch strategy", () => {
+    assert.equal(loadConfig({ SAGEMAKER_BATCH_STRATEGY: "MultiRecord" }).batchStrategy, "MULTI_RECORD");
+    assert.equal(loadConfig({ SAGEMAKER_BATCH_STRATEGY: "SingleRecord" }).batchStrategy, "SINGLE_RECORD");
+  });
+
+  it("reads a payload of 0 as unlimited", () => {
+    assert.equal(loadConfig({ SAGEMAKER_MAX_PAYLOAD_IN_MB: "0" }).maxPayloadBytes, undefined);
+  });
+
+  it("refuses malformed values, naming the variable", () => {
+    refuses({ SAGEMAKER_MAX_PAYLOAD_IN_MB: "six" }, "SAGEMAKER_MAX_PAYLOAD_IN_MB");
+    refuses({ SAGEMAKER_MAX_PAYLOAD_IN_MB: "-1" }, "SAGEMAKER_MAX_PAYLOAD_IN_MB");
+    refuses({ SAGEMAKER_MAX_PAYLOAD_IN_MB: "1.5" }, "SAGEMAKER_MAX_PAYLOAD_IN_MB");
+    refuses({ SAGEMAKER_BATCH_STRATEGY: "BATCH" }, "SAGEMAKER_BATCH_STRATEGY");
+    refuses({ SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "0" }, "SAGEMAKER_MAX_CONCURRENT_TRANSFORMS");
+    refuses({ SAGEMAKER_BATCH: "yes" }, "SAGEMAKER_BATCH");
+    refuses({ SAGEMAKER_BIND_TO_PORT: "70000" }, "SAGEMAKER_BIND_TO_PORT");
+    refuses({ SLUICE_BATCH_ROWS: "0" }, "SLUICE_BATCH_ROWS");
+    refuses({ SLUICE_BACKEND: "tpu" }, "SLUICE_BACKEND");
+    refuses({ SLUICE_ON_RECORD_ERROR: "skip" }, "SLUICE_ON_RECORD_ERROR");
+    refuses({ SLUICE_CSV_HEADER: "maybe" }, "SLUICE_CSV_HEADER");
+  });
+
+  it("lets flags override the environment", () => {
+    const flags = parseServeFlags(["--port", "1234", "--model-dir=/models/x", "--backend", "auto"]);
+    const config = loadConfig({ SAGEMAKER_BIND_TO_PORT: "9090", SLUICE_MODEL_DIR: "/elsewhere" }, flags);
+    assert.equal(config.port, 1234);
+    assert.equal(config.modelDir, "/models/x");
+    assert.equal(config.backend, "auto");
+  });
+
+  it("refuses unknown flags and flags without values", () => {
+    assert.throws(() => parseServeFlags(["--verbose"]), ConfigError);
+    assert.throws(() => parseServeFlags(["--port"]), ConfigError);
+  });
+});

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { streamOf } from "./support/chunks.js";
+import { failingModel, modelDir, smallMlp } from "./support/models.js";
+import { invoke, startTestServer, type TestServer } from "./support/server.js";
+
+const csvRows = (count: number) => "0.1,0.2,0.3,0.4\n".repeat(count);
+
+describe("the serving contract over HTTP", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), { SAGEMAKER_MAX_PAYLOAD_IN_MB: "1" });
+  });
+  after(() => server.close());
+
+  it("GET /ping answers 200 with an empty body once the model is loaded", async () => {
+    const response = await fetch(`${server.url}/ping`);
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), "");
+  });
+
+  it("GET /execution-parameters answers within the platform's limits", async () => {
+    const response = await fetch(`${server.url}/execution-parameters`);
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body).sort(), ["BatchStrategy", "MaxConcurrentTransforms", "MaxPayloadInMB"]);
+    const concurrency = body.MaxConcurrentTransforms as number;
+    const payload = body.MaxPayloadInMB as number;
+    assert.ok(Number.isInteger(concurrency) && concurrency >= 1);
+    assert.ok(Number.isInteger(payload) && payload >= 1 && payload <= 100);
+    assert.ok(concurrency * payload <= 100);
+    assert.equal(body.BatchStrategy, "MULTI_RECORD");
+  });
+
+  it("answers */* and a missing Accept in the input's format", async () => {
+    for (const accept of [undefined, "*/*", "text/csv; charset=utf-8"]) {
+      const headers: Record<string, string> = { "content-type": "Text/CSV; charset=utf-8" };
+      if (accept) headers.accept = accept;
+      const response = await invoke(server, csvRows(3), headers);
+      assert.equal(response.status, 200, String(accept));
+      assert.equal(response.headers.get("content-type"), "text/csv");
+      assert.equal((await response.text()).trim().split("\n").length, 3);
+    }
+  });
+
+  it("logs the inference id with the request", async () => {
+    await (await invoke(server, csvRows(1), { "content-type": "text/csv", "x-amzn-sagemaker-inference-id": "job-42" })).text();
+    assert.ok(server.logs.some((line) => line.includes("inference_id=job-42") && line.includes("records=1")));
+  });
+
+  it("415 for a Content-Type no codec reads, and for none at all", async () => {
+    for (const headers of [{ "content-type": "application/x-unknown" }, {} as Record<string, string>]) {
+      const response = await invoke(server, new TextEncoder().encode("1,2,3,4\n"), headers);
+      assert.equal(response.status, 415);
+      const body = (await response.json()) as { code: string; supported: string[] };
+      assert.match(body.code, /UNSUPPORTED_MEDIA_TYPE|CONTENT_TYPE_MISSING/);
+      assert.ok(body.supported.includes("text/csv"));
+    }
+  });
+
+  it("406 when Accept names no format that can carry the output", async () => {
+    const response = await invoke(server, csvRows(1), { "content-type": "text/csv", accept: "image/png, text/*;q=0" });
+    assert.equal(response.status, 406);
+    assert.equal(((await response.json()) as { code: string }).code, "NOT_ACCEPTABLE");
+  });
+
+  it("413 for a body over SAGEMAKER_MAX_PAYLOAD_IN_MB, declared or streamed without a length", async () => {
+    const big = csvRows(70_000); // 1.1 MiB
+    const declared = await invoke(server, big, { "content-type": "text/csv" });
+    assert.equal(declared.status, 413);
+    assert.equal(((await declared.json()) as { code: string }).code, "PAYLOAD_TOO_LARGE");
+    const bytes = new TextEncoder().encode(big);
+    const chunks = Array.from({ length: 20 }, (_, i) => bytes.subarray(i * 60_000, (i + 1) * 60_000));
+    const streamed = await invoke(server, streamOf(chunks), { "content-type": "text/csv" });
+    assert.equal(streamed.status, 413);
+    const ping = await fetch(`${server.url}/ping`);
+    assert.equal(ping.status, 200);
+  });
+
+  it("400 for a bad row, naming its index and line, and keeps serving", async () => {
+    const body = `${csvRows(5)}0.1,oops,0.3,0.4\n${csvRows(2)}`;
+    const response = await invoke(server, body, { "content-type": "text/csv" });
+    assert.equal(response.status, 400);
+    const error = (await response.json()) as Record<string, unknown>;
+    assert.equal(error.code, "CSV_FIELD_NOT_NUMERIC");
+    assert.equal(error.recordIndex, 5);
+    assert.equal(error.line, 6);
+    assert.equal(error.byteOffset, 5 * 16);
+    assert.match(String(error.error), /oops/);
+    const next = await invoke(server, csvRows(2), { "content-type": "text/csv" });
+    assert.equal(next.status, 200);
+  });
+
+  it("400 for a row of the wrong width", async () => {
+    const response = await invoke(server, "1,2,3,4\n1,2,3\n", { "content-type": "text/csv" });
+    assert.equal(response.status, 400);
+    const error = (await response.json()) as Record<string, unknown>;
+    assert.equal(error.code, "CSV_WIDTH_MISMATCH");
+    assert.equal(error.recordIndex, 1);
+  });
+
+  it("404 with a JSON body for an unknown route", async () => {
+    const response = await fetch(`${server.url}/predict`);
+    assert.equal(response.status, 404);
+    assert.equal(((await response.json()) as { code: string }).code, "NOT_FOUND");
+  });
+});
+
+describe("a model that fails", () => {
+  it("500 when the model throws on valid input, and the server keeps serving", async () => {
+    const server = await startTestServer(modelDir(failingModel()), { SLUICE_BATCH_ROWS: "1" });
+    try {
+      const response = await invoke(server, "1,2\n", { "content-type": "text/csv" });
+      assert.equal(response.status, 500);
+      const error = (await response.json()) as Record<string, unknown>;
+      assert.equal(error.code, "MODEL_EXECUTION_FAILED");
+      assert.equal(error.firstRecordIndex, 0);
+      assert.equal((await fetch(`${server.url}/ping`)).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("503 with the reason from /ping and /invocations when the model cannot load", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "sluice-bad-model-"));
+    writeFileSync(path.join(dir, "model.onnx"), "this is not an ONNX file");
+    const server = await startTestServer(dir, {}, { waitForModel: false });
+    try {
+      await assert.rejects(server.running.modelLoaded);
+      const ping = await fetch(`${server.url}/ping`);
+      assert.equal(ping.status, 503);
+      assert.equal(((await ping.json()) as { code: string }).code, "MODEL_LOAD_FAILED");
+      const response = await invoke(server, "1\n", { "content-type": "text/csv" });
+      assert.equal(response.status, 503);
+      assert.ok(server.logs.some((line) => line.includes("model failed to load")));
+    } finally {
+      await server.close();
+    }
+  });
+});

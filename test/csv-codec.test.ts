@@ -1,0 +1,82 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { csvCodec } from "../codecs/csv.js";
+import { RecordError } from "../src/errors.js";
+import { splitAt } from "./support/chunks.js";
+import { contextFor, decodeBody, signatureOf } from "./support/decode.js";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const single = signatureOf({ x: ["float32", 3] });
+
+const decodeError = (text: string, context = contextFor(single, "text/csv")) => {
+  try {
+    decodeBody(csvCodec, context, [bytes(text)]);
+  } catch (error) {
+    if (error instanceof RecordError) return error;
+    throw error;
+  }
+  assert.fail(`expected ${JSON.stringify(text)} to be refused`);
+};
+
+describe("CSV record decoding", () => {
+  it("reads numeric fields, quoted numbers and spaces", () => {
+    const records = decodeBody(csvCodec, contextFor(single, "text/csv"), [bytes('1,2.5,-3e2\r\n"4", 5 ,"6.0"\n')]);
+    assert.deepEqual(records, [[[1, 2.5, -300]], [[4, 5, 6]]]);
+  });
+
+  it("decodes the same records whatever byte the body is split at", () => {
+    const body = bytes('1,2,3\n"4",5,6\r\n\n7,8,"9"');
+    const expected = decodeBody(csvCodec, contextFor(single, "text/csv"), [body]);
+    assert.equal(expected.length, 3);
+    for (let at = 0; at <= body.length; at++) {
+      assert.deepEqual(decodeBody(csvCodec, contextFor(single, "text/csv"), splitAt(body, at)), expected, `at ${at}`);
+    }
+  });
+
+  it("feeds several inputs in model order, split by their widths", () => {
+    const signature = signatureOf({ a: ["float32", 2], b: ["float32", 3] });
+    const records = decodeBody(csvCodec, contextFor(signature, "text/csv"), [bytes("1,2,3,4,5\n")]);
+    assert.deepEqual(records, [
+      [
+        [1, 2],
+        [3, 4, 5],
+      ],
+    ]);
+  });
+
+  it("treats every line as data unless the header is declared present", () => {
+    assert.throws(
+      () => decodeBody(csvCodec, contextFor(single, "text/csv"), [bytes("a,b,c\n1,2,3\n")]),
+      (error: unknown) => error instanceof RecordError && error.code === "CSV_FIELD_NOT_NUMERIC",
+    );
+    for (const context of [
+      contextFor(single, "text/csv; header=present"),
+      contextFor(single, "text/csv", { settings: { csvHeader: "present" } }),
+    ]) {
+      assert.deepEqual(decodeBody(csvCodec, context, [bytes("a,b,c\n1,2,3\n")]), [[[1, 2, 3]]]);
+    }
+  });
+
+  it("refuses a row of the wrong width, naming both widths", () => {
+    for (const text of ["1,2\n", "1,2,3,4\n", '1,"2,3"\n']) {
+      const error = decodeError(text);
+      assert.equal(error.code, "CSV_WIDTH_MISMATCH", text);
+      assert.match(error.message, /the model takes 3/);
+    }
+  });
+
+  it("refuses non-numeric, empty and mis-quoted fields", () => {
+    assert.equal(decodeError("1,abc,3\n").code, "CSV_FIELD_NOT_NUMERIC");
+    assert.equal(decodeError("1,,3\n").code, "CSV_FIELD_NOT_NUMERIC");
+    assert.equal(decodeError("1,2,\n").code, "CSV_FIELD_NOT_NUMERIC");
+    assert.equal(decodeError('1,"2"x,3\n').code, "CSV_QUOTE_MISPLACED");
+    assert.equal(decodeError('1,"a""b",3\n').code, "CSV_FIELD_NOT_NUMERIC");
+    assert.equal(decodeError("1,0x10,3\n").code, "CSV_FIELD_NOT_NUMERIC");
+  });
+
+  it("refuses fractions for integer inputs", () => {
+    const ints = signatureOf({ ids: ["int64", 2] });
+    assert.deepEqual(decodeBody(csvCodec, contextFor(ints, "text/csv"), [bytes("3,4\n")]), [[[3, 4]]]);
+    assert.equal(decodeError("3,4.5\n", contextFor(ints, "text/csv")).code, "CSV_FIELD_NOT_NUMERIC");
+  });
+});

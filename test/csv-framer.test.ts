@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CsvFramer } from "../codecs/framing/csv-framer.js";
+import { FramingError } from "../src/errors.js";
+import { frameAll, splitAt, splitBySizes } from "./support/chunks.js";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe("CsvFramer", () => {
+  const body = 'a,b\r\n"x\n""y""",2\n\n  \nlast,"q,r"';
+  const expected = [
+    { text: "a,b", byteOffset: 0, line: 1 },
+    { text: '"x\n""y""",2', byteOffset: 5, line: 2 },
+    { text: 'last,"q,r"', byteOffset: 21, line: 6 },
+  ];
+
+  it("frames RFC 4180 records: CRLF, quoted newlines and quotes, blank lines skipped, no final newline", () => {
+    const frames = frameAll(new CsvFramer(), [bytes(body)]);
+    assert.deepEqual(
+      frames.map(({ text, byteOffset, line }) => ({ text, byteOffset, line })),
+      expected,
+    );
+  });
+
+  it("gives the same frames whatever byte the body is split at", () => {
+    const whole = bytes(body);
+    for (let at = 0; at <= whole.length; at++) {
+      const frames = frameAll(new CsvFramer(), splitAt(whole, at));
+      assert.deepEqual(
+        frames.map(({ text, byteOffset, line }) => ({ text, byteOffset, line })),
+        expected,
+        `split at ${at}`,
+      );
+    }
+  });
+
+  it("gives the same frames when fed one byte (or a few) at a time", () => {
+    const whole = bytes(body);
+    for (const sizes of [[1], [2], [3, 1], [7, 5, 1]]) {
+      const frames = frameAll(new CsvFramer(), splitBySizes(whole, sizes));
+      assert.deepEqual(
+        frames.map(({ text }) => text),
+        expected.map(({ text }) => text),
+      );
+    }
+  });
+
+  it("does not emit an empty frame for a trailing newline", () => {
+    assert.deepEqual(
+      frameAll(new CsvFramer(), [bytes("1,2\n3,4\n")]).map((f) => f.text),
+      ["1,2", "3,4"],
+    );
+  });
+
+  it("refuses a quote that is never closed, with its offset and line", () => {
+    const framer = new CsvFramer();
+    assert.throws(
+      () => frameAll(framer, [bytes('1,2\n3,"4\n5,6\n')]),
+      (error: unknown) =>
+        error instanceof FramingError &&
+        error.code === "CSV_QUOTE_NOT_CLOSED" &&
+        error.location.byteOffset === 6 &&
+        error.location.line === 2,
+    );
+  });
+
+  it("frames a large body with many records per chunk in linear time", () => {
+    const row = "0.5,0.25,0.125,1\n";
+    const whole = bytes(row.repeat(200_000));
+    const frames = frameAll(new CsvFramer(), splitBySizes(whole, [65536]));
+    assert.equal(frames.length, 200_000);
+    assert.equal(frames[199_999].line, 200_000);
+    assert.equal(frames[199_999].byteOffset, row.length * 199_999);
+  });
+});

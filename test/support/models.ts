@@ -1,0 +1,80 @@
+/**
+ * Test models, written with the repository's ONNX writer into temporary model directories.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { mlpClassifier, randomWeights, seededRandom, writeModel } from "../../scripts/onnx/model-writer.js";
+
+/** Writes `model` as `<new temp dir>/<name>` and returns the directory. */
+export function modelDir(model: Uint8Array, name = "model.onnx"): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "sluice-model-"));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, name), model);
+  return dir;
+}
+
+/** A small classifier: 4 float features → 3 class probabilities. */
+export const smallMlp = () => mlpClassifier({ inputWidth: 4, hidden: 8, classes: 3, seed: 7 });
+
+/** Two inputs `a` [N,2] and `b` [N,3] (float32) → `sum` [N,1] (sum of all values) and `scaled` [N,3] (b × 2). */
+export function twoInputTwoOutput(): Uint8Array {
+  return writeModel({
+    name: "two_in_two_out",
+    inputs: [
+      { name: "a", type: "float32", shape: ["N", 2] },
+      { name: "b", type: "float32", shape: ["N", 3] },
+    ],
+    outputs: [
+      { name: "sum", type: "float32", shape: ["N", 1] },
+      { name: "scaled", type: "float32", shape: ["N", 3] },
+    ],
+    initializers: [{ name: "two", dims: [], data: new Float32Array([2]) }],
+    nodes: [
+      { op: "Concat", inputs: ["a", "b"], outputs: ["ab"], attributes: { axis: 1 } },
+      { op: "ReduceSum", inputs: ["ab"], outputs: ["sum"], attributes: { keepdims: 1, axes: [1] } },
+      { op: "Mul", inputs: ["b", "two"], outputs: ["scaled"] },
+    ],
+    opset: 12,
+  });
+}
+
+/** One int64 input `ids` [N,3] → float32 `doubled` [N,3] (ids × 2 as floats) and int64 `ids_out` (ids + 1). */
+export function int64Model(): Uint8Array {
+  return writeModel({
+    name: "int64_model",
+    inputs: [{ name: "ids", type: "int64", shape: ["N", 3] }],
+    outputs: [
+      { name: "doubled", type: "float32", shape: ["N", 3] },
+      { name: "ids_out", type: "int64", shape: ["N", 3] },
+    ],
+    initializers: [
+      { name: "two", dims: [], data: new Float32Array([2]) },
+      { name: "one", dims: [], data: new BigInt64Array([1n]) },
+    ],
+    nodes: [
+      { op: "Cast", inputs: ["ids"], outputs: ["ids_f"], attributes: { to: 1 } },
+      { op: "Mul", inputs: ["ids_f", "two"], outputs: ["doubled"] },
+      { op: "Add", inputs: ["ids", "one"], outputs: ["ids_out"] },
+    ],
+  });
+}
+
+/**
+ * Fails at run time on valid input: `x` [N,2] is reshaped to [N,3], which ONNX Runtime refuses
+ * (6 values cannot fill that shape for N=… unless N is a multiple of 3: use batches of 1 or 2 records).
+ */
+export function failingModel(): Uint8Array {
+  return writeModel({
+    name: "failing",
+    inputs: [{ name: "x", type: "float32", shape: ["N", 2] }],
+    outputs: [{ name: "y", type: "float32", shape: ["N", 3] }],
+    initializers: [{ name: "shape", dims: [2], data: new BigInt64Array([-1n, 3n]) }],
+    nodes: [{ op: "Reshape", inputs: ["x", "shape"], outputs: ["y"] }],
+  });
+}
+
+/** Deterministic feature rows: `rows × width` floats in [-1, 1), rounded to float32. */
+export function randomRows(rows: number, width: number, seed: number): Float32Array {
+  return randomWeights(seededRandom(seed), rows * width, 1);
+}
