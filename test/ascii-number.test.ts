@@ -36,7 +36,7 @@ describe("parseAsciiNumber", () => {
     assert.equal(parse("5."), 5);
     assert.equal(parse(" 7 "), 7);
     assert.equal(parse("1E3"), 1000);
-    assert.equal(parse("123456789012345678901234567890"), 123456789012345678901234567890);
+    assert.equal(parse("123456789012345678901234567890"), Number("123456789012345678901234567890"));
     assert.equal(parse("0.0000000000000000000000000001"), 1e-28);
     assert.ok(Number.isNaN(parse("NaN") as number));
     assert.equal(parse("-Infinity"), Number.NEGATIVE_INFINITY);

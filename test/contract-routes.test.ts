@@ -47,7 +47,9 @@ describe("the serving contract over HTTP", () => {
   });
 
   it("logs the inference id with the request", async () => {
-    await (await invoke(server, csvRows(1), { "content-type": "text/csv", "x-amzn-sagemaker-inference-id": "job-42" })).text();
+    await (
+      await invoke(server, csvRows(1), { "content-type": "text/csv", "x-amzn-sagemaker-inference-id": "job-42" })
+    ).text();
     assert.ok(server.logs.some((line) => line.includes("inference_id=job-42") && line.includes("records=1")));
   });
 

@@ -61,7 +61,12 @@ describe("the bundled default model on the SageMaker SDK's transform input", () 
     const answer = parseCsvNumbers(await response.text());
     assert.equal(answer.length, 10);
     assert.ok(answer.every((row) => row.length === 10));
-    const pixels = Float32Array.from(csv.trim().split("\n").flatMap((line) => line.split(",").map(Number)));
+    const pixels = Float32Array.from(
+      csv
+        .trim()
+        .split("\n")
+        .flatMap((line) => line.split(",").map(Number)),
+    );
     const expected = await runReference(path.join(BUNDLED_MODEL_DIR, "model.onnx"), {
       features: new ort.Tensor("float32", pixels, [10, 784]),
     });

@@ -15,7 +15,11 @@ const cgroup = (files: Record<string, string>) => {
   return root;
 };
 
-const tuning = (concurrency: number) => ({ batchRows: 512, parallelRuns: concurrency, suggestedConcurrentTransforms: concurrency });
+const tuning = (concurrency: number) => ({
+  batchRows: 512,
+  parallelRuns: concurrency,
+  suggestedConcurrentTransforms: concurrency,
+});
 
 describe("container resources", () => {
   it("lowers the host's figures to cgroup v2 limits", () => {
@@ -56,8 +60,14 @@ describe("execution parameters", () => {
   });
 
   it("suggest one transform per core when memory allows, fewer when it does not", () => {
-    assert.equal(executionParameters({ cpus: 8, memoryBytes: 32 * 1024 ** 3 }, tuning(8), "platform").MaxConcurrentTransforms, 8);
-    assert.equal(executionParameters({ cpus: 8, memoryBytes: 1024 ** 3 }, tuning(8), "platform").MaxConcurrentTransforms, 3);
+    assert.equal(
+      executionParameters({ cpus: 8, memoryBytes: 32 * 1024 ** 3 }, tuning(8), "platform").MaxConcurrentTransforms,
+      8,
+    );
+    assert.equal(
+      executionParameters({ cpus: 8, memoryBytes: 1024 ** 3 }, tuning(8), "platform").MaxConcurrentTransforms,
+      3,
+    );
   });
 
   it("spell the batch strategy as the platform documents it, or as the API does on request", () => {
