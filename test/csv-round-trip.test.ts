@@ -8,7 +8,7 @@ import { modelDir, randomRows, smallMlp } from "./support/models.js";
 import { assertClose, parseCsvNumbers, runReference } from "./support/reference.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
-const TESTDATA = new URL("../../../shared/testdata/sagemaker-python-sdk/", import.meta.url);
+const TESTDATA = new URL("../../test/vectors/sagemaker-python-sdk/", import.meta.url);
 
 describe("CSV transform compared with ONNX Runtime run directly", () => {
   let server: TestServer;
