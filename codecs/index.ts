@@ -3,6 +3,8 @@
  */
 import type { Codec } from "../src/index.js";
 import { csvCodec } from "./csv.js";
+import { jsonCodec } from "./json.js";
+import { jsonLinesCodec } from "./jsonlines.js";
 
-const builtinCodecs: readonly Codec[] = [csvCodec];
+const builtinCodecs: readonly Codec[] = [csvCodec, jsonCodec, jsonLinesCodec];
 export default builtinCodecs;

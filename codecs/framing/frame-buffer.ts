@@ -30,6 +30,12 @@ export class FrameBuffer {
     return this.#bytes.subarray(start, end);
   }
 
+  /** Drops the first `count` held bytes. */
+  discardFront(count: number): void {
+    this.#bytes.copyWithin(0, count, this.#length);
+    this.#length -= count;
+  }
+
   /** Forgets the held bytes (keeps the memory unless it grew past 1 MiB). */
   clear(): void {
     this.#length = 0;

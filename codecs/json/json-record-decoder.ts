@@ -1,0 +1,277 @@
+/**
+ * Decodes one JSON value into model inputs. The forms a record may take:
+ * - an array of numbers (nested arrays are flattened), feeding the inputs in model order like a CSV row;
+ * - a number, for a model that takes one value;
+ * - an object with one key per model input (`{"a": [...], "b": [...]}`);
+ * - `{"features": [...]}`, the array form under a key;
+ * - `{"inputs": ...}`, columnar (TensorFlow Serving style): one array of rows per input name, or an array
+ *   of records; it holds several records.
+ * A flat array of numbers, the common case, is read straight from the bytes without `JSON.parse`.
+ */
+import {
+  type CodecContext,
+  type Frame,
+  type NumericArray,
+  type RecordDecoder,
+  RecordError,
+  type RecordSink,
+  type TensorSpec,
+  totalInputWidth,
+} from "../../src/index.js";
+import { NOT_A_NUMBER, parseAsciiNumber } from "../text/ascii-number.js";
+
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+/** Bytes a JSON number is made of. */
+const isNumberByte = (c: number) =>
+  (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || (c | 0x20) === 0x65;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const isObject = (value: Json): value is JsonObject =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function describe(value: Json): string {
+  const text = JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/** A record's values for one input, flattened, before they are written into the batch. */
+class InputValues {
+  readonly values: Float64Array;
+  length = 0;
+  constructor(width: number) {
+    this.values = new Float64Array(width);
+  }
+}
+
+/** Decodes JSON records (see the module comment) for one request. */
+export class JsonRecordDecoder implements RecordDecoder {
+  readonly #inputs: readonly TensorSpec[];
+  readonly #totalWidth: number;
+  readonly #describeInputs: string;
+  /** Scratch for the fast path: one record's values, in model input order. */
+  readonly #scratch: Float64Array;
+  readonly #anyInteger: boolean;
+
+  constructor(context: CodecContext) {
+    this.#inputs = context.signature.inputs;
+    this.#totalWidth = totalInputWidth(context.signature);
+    this.#describeInputs = this.#inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
+    this.#scratch = new Float64Array(this.#totalWidth);
+    this.#anyInteger = this.#inputs.some((input) => !input.type.startsWith("float"));
+  }
+
+  decode(frame: Frame, sink: RecordSink): void {
+    if (this.#decodeFlatArray(frame.bytes, sink)) return;
+    let value: Json;
+    try {
+      value = JSON.parse(utf8.decode(frame.bytes));
+    } catch (cause) {
+      throw new RecordError("JSON_INVALID", `record is not valid JSON: ${(cause as Error).message}`);
+    }
+    this.#decodeValue(value, sink);
+  }
+
+  /**
+   * Reads `[n, n, …]` of exactly the model's width without building JS values. Returns false, having
+   * written nothing, for anything else (nested arrays, objects, a wrong count, non-numbers), which the
+   * general path then decodes or explains.
+   */
+  #decodeFlatArray(bytes: Uint8Array, sink: RecordSink): boolean {
+    const n = bytes.length;
+    let i = 0;
+    while (i < n && isSpace(bytes[i])) i++;
+    if (bytes[i] !== OPEN_ARRAY) return false;
+    i++;
+    const scratch = this.#scratch;
+    let count = 0;
+    for (;;) {
+      while (i < n && isSpace(bytes[i])) i++;
+      const start = i;
+      while (i < n && isNumberByte(bytes[i])) i++;
+      if (i === start || count === scratch.length) return false;
+      const value = parseAsciiNumber(bytes, start, i);
+      if (value === NOT_A_NUMBER) return false;
+      scratch[count++] = value;
+      while (i < n && isSpace(bytes[i])) i++;
+      if (bytes[i] === COMMA) {
+        i++;
+        continue;
+      }
+      if (bytes[i] !== CLOSE_ARRAY) return false;
+      i++;
+      break;
+    }
+    while (i < n && isSpace(bytes[i])) i++;
+    if (i !== n || count !== scratch.length) return false;
+    if (this.#anyInteger) {
+      for (let k = 0; k < count; k++) if (!this.#fits(k, scratch[k])) return false;
+    }
+    const slots = sink.beginRecord();
+    let offset = 0;
+    for (let inputIndex = 0; inputIndex < this.#inputs.length; inputIndex++) {
+      const target = slots.input(inputIndex);
+      target.set(scratch.subarray(offset, offset + target.length));
+      offset += target.length;
+    }
+    return true;
+  }
+
+  /** True when value `k` of a flat record suits the element type of the input it lands in. */
+  #fits(k: number, value: number): boolean {
+    let offset = 0;
+    for (const input of this.#inputs) {
+      if (k < offset + input.width) return input.type.startsWith("float") || Number.isInteger(value);
+      offset += input.width;
+    }
+    return false;
+  }
+
+  #decodeValue(value: Json, sink: RecordSink): void {
+    if (isObject(value) && "inputs" in value && !this.#namesEveryInput(value)) {
+      this.#decodeColumnar(value.inputs, sink);
+    } else {
+      this.#writeRecord(sink, this.#recordOf(value));
+    }
+  }
+
+  #namesEveryInput(record: JsonObject): boolean {
+    return this.#inputs.every((input) => input.name in record);
+  }
+
+  /** `{"inputs": {name: rows}}` or `{"inputs": [record, …]}`: validated whole before any record is written. */
+  #decodeColumnar(columns: Json, sink: RecordSink): void {
+    if (Array.isArray(columns)) {
+      const records = columns.map((record, row) => this.#atRow(sink, row, () => this.#recordOf(record)));
+      for (const record of records) this.#writeRecord(sink, record);
+      return;
+    }
+    if (!isObject(columns)) {
+      throw new RecordError("JSON_COLUMNS_INVALID", '"inputs" must be an object of per-input rows or an array');
+    }
+    let rows = -1;
+    for (const input of this.#inputs) {
+      const column = columns[input.name];
+      if (!Array.isArray(column)) {
+        throw new RecordError(
+          "JSON_COLUMNS_INVALID",
+          `"inputs" has no array of rows for ${JSON.stringify(input.name)} (the model takes ${this.#describeInputs})`,
+        );
+      }
+      if (rows >= 0 && column.length !== rows) {
+        throw new RecordError(
+          "JSON_COLUMNS_INVALID",
+          `"inputs" columns differ in length (${rows} and ${column.length} rows for ${JSON.stringify(input.name)})`,
+        );
+      }
+      rows = column.length;
+    }
+    const records: InputValues[][] = [];
+    for (let row = 0; row < rows; row++) {
+      records.push(
+        this.#atRow(sink, row, () =>
+          this.#inputs.map((input, i) => this.#single(i, (columns[input.name] as Json[])[row])),
+        ),
+      );
+    }
+    for (const record of records) this.#writeRecord(sink, record);
+  }
+
+  #atRow<T>(sink: RecordSink, row: number, decode: () => T): T {
+    try {
+      return decode();
+    } catch (error) {
+      if (error instanceof RecordError) error.location.recordIndex ??= sink.nextRecordIndex + row;
+      throw error;
+    }
+  }
+
+  #recordOf(value: Json): InputValues[] {
+    if (!isObject(value)) return this.#flat(value);
+    if (this.#namesEveryInput(value)) return this.#named(value);
+    if ("features" in value) return this.#flat(value.features);
+    if ("instances" in value) {
+      throw new RecordError("JSON_INSTANCES_NOT_ARRAY", '"instances" must be an array of records');
+    }
+    const missing = this.#inputs.filter((input) => !(input.name in value)).map((input) => JSON.stringify(input.name));
+    throw new RecordError(
+      "JSON_INPUT_MISSING",
+      `record has no ${missing.join(", ")}; the model takes ${this.#describeInputs}: ` +
+        'give one key per input, {"features": [...]}, or an array of numbers',
+    );
+  }
+
+  #named(record: JsonObject): InputValues[] {
+    return this.#inputs.map((input, i) => this.#single(i, record[input.name]));
+  }
+
+  /** One input's values from `value` (a number or nested arrays of numbers). */
+  #single(inputIndex: number, value: Json): InputValues {
+    const input = this.#inputs[inputIndex];
+    const values = new InputValues(input.width);
+    const count = this.#collect(value, [values], [input], 0);
+    if (count !== input.width) {
+      throw new RecordError(
+        "JSON_WIDTH_MISMATCH",
+        `${JSON.stringify(input.name)} has ${count} value(s); the model takes ${input.width}`,
+      );
+    }
+    return values;
+  }
+
+  /** All inputs' values from one flat record (a number or nested arrays of numbers), in model order. */
+  #flat(value: Json): InputValues[] {
+    const values = this.#inputs.map((input) => new InputValues(input.width));
+    const count = this.#collect(value, values, this.#inputs, 0);
+    if (count !== this.#totalWidth) {
+      throw new RecordError(
+        "JSON_WIDTH_MISMATCH",
+        `record has ${count} value(s); the model takes ${this.#totalWidth} (${this.#describeInputs})`,
+      );
+    }
+    return values;
+  }
+
+  /**
+   * Appends the numbers of `value` (depth first) to `targets`, moving to the next target when one is full,
+   * and returns the running count (which may exceed the total width: the caller reports the mismatch).
+   */
+  #collect(value: Json, targets: InputValues[], specs: readonly TensorSpec[], count: number): number {
+    if (Array.isArray(value)) {
+      let total = count;
+      for (const element of value) total = this.#collect(element, targets, specs, total);
+      return total;
+    }
+    let number: number;
+    if (typeof value === "number") number = value;
+    else if (typeof value === "boolean") number = value ? 1 : 0;
+    else throw new RecordError("JSON_VALUE_NOT_NUMERIC", `value ${count} is ${describe(value)}, not a number`);
+    let t = 0;
+    while (t < targets.length && targets[t].length === targets[t].values.length) t++;
+    if (t === targets.length) return count + 1;
+    const spec = specs[t];
+    if (!spec.type.startsWith("float") && !Number.isInteger(number)) {
+      throw new RecordError(
+        "JSON_VALUE_NOT_INTEGER",
+        `value ${count} (${number}) is not an integer; ${JSON.stringify(spec.name)} is ${spec.type}`,
+      );
+    }
+    const target = targets[t];
+    target.values[target.length++] = number;
+    return count + 1;
+  }
+
+  #writeRecord(sink: RecordSink, record: InputValues[]): void {
+    const slots = sink.beginRecord();
+    for (let i = 0; i < record.length; i++) {
+      const target: NumericArray = slots.input(i);
+      target.set(record[i].values);
+    }
+  }
+}

@@ -1,0 +1,185 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { LineFramer } from "../codecs/framing/line-framer.js";
+import { jsonCodec } from "../codecs/json.js";
+import { jsonLinesCodec } from "../codecs/jsonlines.js";
+import type { Codec } from "../src/codec/codec.js";
+import type { OutputBatch } from "../src/codec/record-codec.js";
+import { RecordError } from "../src/errors.js";
+import type { ModelSignature, TensorSpec } from "../src/model/signature.js";
+import { frameAll, splitAt, splitBySizes } from "./support/chunks.js";
+import { contextFor, decodeBody, signatureOf } from "./support/decode.js";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const twoInputs = signatureOf({ a: ["float32", 2], b: ["float32", 3] });
+const decodeJson = (text: string, signature: ModelSignature = twoInputs, codec: Codec = jsonCodec) =>
+  decodeBody(codec, contextFor(signature, codec.mediaTypes[0]), [bytes(text)]);
+
+const decodeError = (text: string, signature: ModelSignature = twoInputs, codec: Codec = jsonCodec): RecordError => {
+  try {
+    decodeJson(text, signature, codec);
+  } catch (error) {
+    if (error instanceof RecordError) return error;
+    throw error;
+  }
+  assert.fail(`expected ${JSON.stringify(text)} to be refused`);
+};
+
+const ab = (first: number) => [
+  [first, first + 1],
+  [first + 2, first + 3, first + 4],
+];
+
+describe("JSON record decoding", () => {
+  it("reads every record form into the model's inputs", () => {
+    assert.deepEqual(decodeJson("[1,2,3,4,5]"), [ab(1)]);
+    assert.deepEqual(decodeJson("[[1,2,3,4,5],[2,3,4,5,6]]\n"), [ab(1), ab(2)]);
+    assert.deepEqual(decodeJson('{"a": [1, 2], "b": [3, 4, 5], "id": "extra keys are ignored"}'), [ab(1)]);
+    assert.deepEqual(decodeJson('{"features": [1, 2, 3, 4, 5]}'), [ab(1)]);
+    assert.deepEqual(decodeJson('{"instances": [[1,2,3,4,5], {"a": [2,3], "b": [[4],[5],[6]]}]}'), [ab(1), ab(2)]);
+    assert.deepEqual(decodeJson('{"inputs": {"a": [[1,2],[2,3]], "b": [[3,4,5],[4,5,6]]}}'), [ab(1), ab(2)]);
+    assert.deepEqual(decodeJson('{"inputs": [[1,2,3,4,5], {"features": [2,3,4,5,6]}]}'), [ab(1), ab(2)]);
+    assert.deepEqual(decodeJson("7", signatureOf({ x: ["float32", 1] })), [[[7]]]);
+  });
+
+  it("reads a top-level array as a batch only when it is nested deeper than one record", () => {
+    const image = signatureOf({ pixels: ["float32", 4] });
+    const imageSignature = { ...image, inputs: [{ ...image.inputs[0], recordShape: [2, 2] }] };
+    assert.deepEqual(decodeJson("[[1,2],[3,4]]", imageSignature), [[[1, 2, 3, 4]]]);
+    assert.deepEqual(decodeJson("[[[1,2],[3,4]], [[5,6],[7,8]]]", imageSignature), [[[1, 2, 3, 4]], [[5, 6, 7, 8]]]);
+    assert.deepEqual(decodeJson('{"instances": [[1,2,3,4], [[5,6],[7,8]]]}', imageSignature), [
+      [[1, 2, 3, 4]],
+      [[5, 6, 7, 8]],
+    ]);
+  });
+
+  it("reads JSON numbers exactly as JSON.parse does", () => {
+    const single = signatureOf({ x: ["float64", 6] });
+    const text = "[0.1, -2.5e-3, 1E+2, 123456789.123456789, 5e-324, 1.7976931348623157e308]";
+    assert.deepEqual(decodeJson(text, single), [[JSON.parse(text)]]);
+  });
+
+  it("takes integers, and booleans as 0/1, for integer inputs", () => {
+    const ids = signatureOf({ ids: ["int64", 3] });
+    assert.deepEqual(decodeJson("[1, -2, 9007199254740991]", ids), [[[1, -2, 9007199254740991]]]);
+    assert.deepEqual(decodeJson("[true, false, 1]", signatureOf({ flags: ["bool", 3] })), [[[1, 0, 1]]]);
+    const error = decodeError("[1, 2.5, 3]", ids);
+    assert.equal(error.code, "JSON_VALUE_NOT_INTEGER");
+    assert.match(error.message, /value 1 \(2\.5\).*int64/);
+  });
+
+  it("refuses a record of the wrong width, naming both widths", () => {
+    const error = decodeError("[1,2,3,4]");
+    assert.equal(error.code, "JSON_WIDTH_MISMATCH");
+    assert.match(error.message, /4 value\(s\); the model takes 5 \(a\[2\] \+ b\[3\]\)/);
+    assert.equal(decodeError('{"a": [1,2], "b": [3,4]}').code, "JSON_WIDTH_MISMATCH");
+  });
+
+  it("refuses non-numbers, unknown keys and malformed JSON", () => {
+    const notNumber = decodeError('[1, 2, "x", 4, 5]');
+    assert.equal(notNumber.code, "JSON_VALUE_NOT_NUMERIC");
+    assert.match(notNumber.message, /value 2 is "x"/);
+    assert.equal(decodeError("[1, 2, null, 4, 5]").code, "JSON_VALUE_NOT_NUMERIC");
+    const missing = decodeError('{"a": [1, 2], "c": [3, 4, 5]}');
+    assert.equal(missing.code, "JSON_INPUT_MISSING");
+    assert.match(missing.message, /no "b"/);
+    assert.equal(decodeError("[1, 2, 3, 4, 5,]").code, "JSON_INVALID");
+    assert.equal(decodeError('{"instances": 5}').code, "JSON_INSTANCES_NOT_ARRAY");
+  });
+
+  it("checks columnar input whole and names the bad row", () => {
+    assert.equal(decodeError('{"inputs": {"a": [[1,2]], "b": [[3,4,5],[6,7,8]]}}').code, "JSON_COLUMNS_INVALID");
+    assert.equal(decodeError('{"inputs": {"a": [[1,2]]}}').code, "JSON_COLUMNS_INVALID");
+    const badRow = decodeError('{"inputs": {"a": [[1,2],[3]], "b": [[3,4,5],[6,7,8]]}}');
+    assert.equal(badRow.code, "JSON_WIDTH_MISMATCH");
+    assert.equal(badRow.location.recordIndex, 1);
+  });
+});
+
+describe("JSON Lines framing (split2)", () => {
+  it("makes a frame per non-blank line, with its line number and byte offset", () => {
+    const frames = frameAll(new LineFramer(), [bytes('[1]\r\n\n  \n{"é": 2}\n[3]')]);
+    assert.deepEqual(
+      frames.map((f) => [f.text, f.line, f.byteOffset]),
+      [
+        ["[1]", 1, 0],
+        ['{"é": 2}', 4, 9],
+        ["[3]", 5, 19],
+      ],
+    );
+  });
+
+  it("finds the same lines wherever the body is split, multi-byte characters included", () => {
+    const body = bytes('[1,2,3,4,5]\n\n{"a":[1,2],"b":[3,4,5],"note":"naïve ✓"}\r\n{"features":[1,2,3,4,5]}');
+    const expected = frameAll(new LineFramer(), [body]);
+    assert.equal(expected.length, 3);
+    for (let at = 0; at <= body.length; at++) {
+      assert.deepEqual(frameAll(new LineFramer(), splitAt(body, at)), expected, `split at ${at}`);
+    }
+    for (let size = 1; size <= 7; size++) {
+      assert.deepEqual(frameAll(new LineFramer(), splitBySizes(body, [size])), expected, `chunks of ${size}`);
+    }
+  });
+
+  it("decodes the record forms of JSON, one per line", () => {
+    const text = '[1,2,3,4,5]\n{"a":[2,3],"b":[4,5,6]}\n\n{"features":[3,4,5,6,7]}\n';
+    assert.deepEqual(decodeJson(text, twoInputs, jsonLinesCodec), [ab(1), ab(2), ab(3)]);
+    assert.equal(decodeError("[1,2,3,4,5]\n[1,2", twoInputs, jsonLinesCodec).code, "JSON_INVALID");
+  });
+});
+
+describe("JSON output", () => {
+  const spec = (name: string, recordShape: number[]): TensorSpec => ({
+    name,
+    type: "float32",
+    recordShape,
+    width: recordShape.reduce((p, d) => p * d, 1),
+  });
+  const batchOf = (outputs: [TensorSpec, number[]][], rows: number, errors = new Map()): OutputBatch => ({
+    rows,
+    firstRecordIndex: 0,
+    outputs: outputs.map(([s, data]) => ({ spec: s, width: s.width, data: Float32Array.from(data) })),
+    recordErrors: errors,
+  });
+  const encode = (codec: Codec, batches: OutputBatch[]) => {
+    const encoder = codec.output?.createEncoder(contextFor(twoInputs, codec.mediaTypes[0]));
+    assert.ok(encoder);
+    return [encoder.begin(), ...batches.map((b) => encoder.encode(b)), encoder.end()].join("");
+  };
+
+  it("writes {predictions} with one entry per record, across batches", () => {
+    const probabilities = spec("p", [2]);
+    const text = encode(jsonCodec, [
+      batchOf([[probabilities, [0.1, 0.9, 0.3, 0.7]]], 2),
+      batchOf([[probabilities, [1, 0]]], 1),
+    ]);
+    assert.equal(text, '{"predictions":[[0.1,0.9],[0.3,0.7],[1,0]]}');
+  });
+
+  it("shapes values by the output's record shape and keys several outputs by name", () => {
+    const line = encode(jsonLinesCodec, [
+      batchOf(
+        [
+          [spec("score", []), [0.5, 1.5]],
+          [spec("grid", [2, 2]), [1, 2, 3, 4, 5, 6, 7, 8]],
+        ],
+        2,
+      ),
+    ]);
+    assert.equal(line, '{"score":0.5,"grid":[[1,2],[3,4]]}\n{"score":1.5,"grid":[[5,6],[7,8]]}\n');
+  });
+
+  it("writes null for values JSON cannot hold, and an error object for a failed record", () => {
+    const errors = new Map([[1, new RecordError("JSON_INVALID", "record is not valid JSON")]]);
+    const text = encode(jsonLinesCodec, [
+      batchOf([[spec("p", [2]), [Number.NaN, Number.POSITIVE_INFINITY, 0, 0]]], 2, errors),
+    ]);
+    assert.deepEqual(
+      text
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+      [[null, null], { error: "record is not valid JSON", code: "JSON_INVALID" }],
+    );
+  });
+});
