@@ -1,10 +1,29 @@
 /**
  * Sluice's built-in codecs. The server loads this module exactly as it loads a third-party plugin.
+ * Plugins import the framers from here (`sluice/codecs`) to reuse them with decoders of their own.
  */
 import type { Codec } from "../src/index.js";
 import { csvCodec } from "./csv.js";
 import { jsonCodec } from "./json.js";
 import { jsonLinesCodec } from "./jsonlines.js";
+import { recordIOCodec } from "./recordio.js";
+import { recordIOProtobufCodec } from "./recordio-protobuf.js";
+import { tfRecordCodec } from "./tfrecord.js";
 
-const builtinCodecs: readonly Codec[] = [csvCodec, jsonCodec, jsonLinesCodec];
+export { CsvFramer } from "./framing/csv-framer.js";
+export { FrameBuffer } from "./framing/frame-buffer.js";
+export { JsonFramer } from "./framing/json-framer.js";
+export { LineFramer } from "./framing/line-framer.js";
+export { encodeRecordIOFrame, RecordIOFramer } from "./framing/recordio-framer.js";
+export { encodeTfRecordFrame, TfRecordFramer } from "./framing/tfrecord-framer.js";
+export { csvCodec, jsonCodec, jsonLinesCodec, recordIOCodec, recordIOProtobufCodec, tfRecordCodec };
+
+const builtinCodecs: readonly Codec[] = [
+  csvCodec,
+  jsonCodec,
+  jsonLinesCodec,
+  recordIOProtobufCodec,
+  recordIOCodec,
+  tfRecordCodec,
+];
 export default builtinCodecs;

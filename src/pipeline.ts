@@ -9,7 +9,7 @@ import type { CodecContext, InputFormat, OutputFormat } from "./codec/codec.js";
 import type { Frame } from "./codec/framing.js";
 import type { OutputBatch } from "./codec/record-codec.js";
 import type { Resolved } from "./codec/registry.js";
-import { FramingError, PayloadTooLargeError, RecordError } from "./errors.js";
+import { FramingError, PayloadTooLargeError, RecordError, SluiceError } from "./errors.js";
 
 /** What to do with a record that cannot be decoded. */
 export type RecordErrorPolicy = "fail" | "placeholder";
@@ -103,6 +103,8 @@ export async function* runPipeline(
     try {
       decoder.decode(frame, batcher);
     } catch (cause) {
+      // A decoder may refuse the whole body with another status (e.g. 415 for payloads it cannot read).
+      if (cause instanceof SluiceError && !(cause instanceof RecordError)) throw cause;
       if (cause instanceof FramingError || options.recordErrorPolicy === "fail") {
         throw locate(asRecordError(cause), Math.max(first, batcher.nextRecordIndex - 1), frame);
       }

@@ -26,7 +26,8 @@ export interface RunningServer {
 /** Loads codecs, binds the port and starts loading the model. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const registry = new CodecRegistry();
-  await loadCodecPlugins(registry, [BUILTIN_CODECS_MODULE, ...config.plugins]);
+  await loadCodecPlugins(registry, [BUILTIN_CODECS_MODULE], { builtIn: true });
+  await loadCodecPlugins(registry, config.plugins);
   const engine = new Engine(config, registry, log);
   const app = createApp(engine, log);
   const server = createAdaptorServer({ fetch: app.fetch });

@@ -27,8 +27,16 @@ function specifierUrl(specifier: string): string {
   return specifier;
 }
 
-/** Imports each module and registers what it exports; a module that exports no codec is a `ConfigError`. */
-export async function loadCodecPlugins(registry: CodecRegistry, specifiers: readonly string[]): Promise<void> {
+/**
+ * Imports each module and registers what it exports; a module that exports no codec is a `ConfigError`.
+ *
+ * @param options.builtIn Registers the codecs as built in, so that plugins loaded later may replace them.
+ */
+export async function loadCodecPlugins(
+  registry: CodecRegistry,
+  specifiers: readonly string[],
+  options: { builtIn?: boolean } = {},
+): Promise<void> {
   for (const specifier of specifiers) {
     let module: Partial<CodecPluginModule>;
     try {
@@ -41,6 +49,6 @@ export async function loadCodecPlugins(registry: CodecRegistry, specifiers: read
     if (codecs.length === 0 || !codecs.every(isCodec)) {
       throw new ConfigError(`codec plugin ${specifier} must export default a Codec or an array of Codecs`);
     }
-    for (const codec of codecs) registry.register(codec);
+    for (const codec of codecs) registry.register(codec, options);
   }
 }

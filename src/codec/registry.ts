@@ -20,14 +20,21 @@ export const DEFAULT_OUTPUT_MEDIA_TYPE = "application/json";
 export class CodecRegistry {
   readonly #byMediaType = new Map<string, Codec>();
   readonly #codecs: Codec[] = [];
+  readonly #builtIn = new Set<Codec>();
 
-  /** Registers a codec; throws `DuplicateCodecError` when one of its media types is already taken. */
-  register(codec: Codec): this {
+  /**
+   * Registers a codec. A media type already taken by a built-in codec passes to the new codec (so a
+   * plugin may replace a built-in format); one taken by any other codec throws `DuplicateCodecError`.
+   *
+   * @param options.builtIn Marks the codec as built in: later registrations may take its media types.
+   */
+  register(codec: Codec, options: { builtIn?: boolean } = {}): this {
     for (const type of codec.mediaTypes) {
       const existing = this.#byMediaType.get(type.toLowerCase());
-      if (existing) throw new DuplicateCodecError(type, existing.name, codec.name);
+      if (existing && !this.#builtIn.has(existing)) throw new DuplicateCodecError(type, existing.name, codec.name);
     }
     for (const type of codec.mediaTypes) this.#byMediaType.set(type.toLowerCase(), codec);
+    if (options.builtIn) this.#builtIn.add(codec);
     this.#codecs.push(codec);
     return this;
   }
@@ -39,12 +46,16 @@ export class CodecRegistry {
 
   /** Media types that can be read. */
   inputMediaTypes(): string[] {
-    return this.#codecs.filter((c) => c.input).flatMap((c) => c.mediaTypes);
+    return this.#served((codec) => codec.input !== undefined);
   }
 
   /** Media types that can be written. */
   outputMediaTypes(): string[] {
-    return this.#codecs.filter((c) => c.output).flatMap((c) => c.mediaTypes);
+    return this.#served((codec) => codec.output !== undefined);
+  }
+
+  #served(can: (codec: Codec) => boolean): string[] {
+    return [...this.#byMediaType].filter(([, codec]) => can(codec)).map(([type]) => type);
   }
 
   /** Finds the codec that reads `contentType`; throws `UnsupportedMediaTypeError` (415) when none does. */
@@ -102,10 +113,8 @@ export class CodecRegistry {
   }
 
   #firstOutput(accepts: (type: string) => boolean) {
-    for (const codec of this.#codecs) {
-      if (!codec.output) continue;
-      const essence = codec.mediaTypes.find(accepts);
-      if (essence) return { codec, format: codec.output, essence: codec.mediaTypes[0] };
+    for (const [type, codec] of this.#byMediaType) {
+      if (codec.output && accepts(type)) return { codec, format: codec.output, essence: codec.mediaTypes[0] };
     }
     return undefined;
   }

@@ -1,0 +1,238 @@
+/**
+ * Amazon `Record` protobuf (package `aialgs.data`), the payload of SageMaker's RecordIO-protobuf format.
+ * Decoding walks the wire format by hand and writes tensor values straight into the batch; encoding
+ * uses protobufjs with the message definitions below.
+ */
+import protobuf from "protobufjs";
+import {
+  type CodecContext,
+  type Frame,
+  type OutputBatch,
+  type OutputTensor,
+  type RecordDecoder,
+  type RecordEncoder,
+  RecordError,
+  type RecordSink,
+  type RecordSlots,
+  type TensorSpec,
+  UnsupportedMediaTypeError,
+} from "../../src/index.js";
+import { encodeRecordIOFrame } from "../framing/recordio-framer.js";
+import { FeatureTable } from "./feature-table.js";
+import {
+  type ByteRange,
+  type ElementEncoding,
+  findLengthDelimited,
+  forEachMapEntry,
+  productOfVarints,
+  RepeatedField,
+  writeSparse,
+} from "./packed-values.js";
+import { ValueDestination } from "./value-destination.js";
+
+const AMAZON_RECORD_PROTO = `
+syntax = "proto2";
+package aialgs.data;
+message Float32Tensor { repeated float values = 1 [packed = true]; repeated uint64 keys = 2 [packed = true]; repeated uint64 shape = 3 [packed = true]; }
+message Float64Tensor { repeated double values = 1 [packed = true]; repeated uint64 keys = 2 [packed = true]; repeated uint64 shape = 3 [packed = true]; }
+message Int32Tensor { repeated int32 values = 1 [packed = true]; repeated uint64 keys = 2 [packed = true]; repeated uint64 shape = 3 [packed = true]; }
+message Bytes { repeated bytes value = 1; optional string content_type = 2; }
+message Value { oneof value { Float32Tensor float32_tensor = 2; Float64Tensor float64_tensor = 3; Int32Tensor int32_tensor = 7; Bytes bytes = 9; } }
+message Record { map<string, Value> features = 1; map<string, Value> label = 2; optional string uid = 3; optional string metadata = 4; optional string configuration = 5; }
+`;
+
+/** The `aialgs.data.Record` message type (protobufjs reflection, field names as in the .proto). */
+export const AmazonRecord = protobuf
+  .parse(AMAZON_RECORD_PROTO, { keepCase: true })
+  .root.lookupType("aialgs.data.Record");
+
+const FEATURES_FIELD = 1;
+const HIGHEST_RECORD_FIELD = 5;
+/** `Value` fields that hold a numeric tensor, with their element encodings. */
+const TENSOR_FIELDS: readonly [number, ElementEncoding][] = [
+  [2, "float32"],
+  [3, "float64"],
+  [7, "varint"],
+];
+const BYTES_VALUE_FIELD = 9;
+const VALUES_FIELD = 1;
+const KEYS_FIELD = 2;
+const SHAPE_FIELD = 3;
+
+const valueFields: Record<ElementEncoding, RepeatedField> = {
+  float32: new RepeatedField(VALUES_FIELD, "float32"),
+  float64: new RepeatedField(VALUES_FIELD, "float64"),
+  varint: new RepeatedField(VALUES_FIELD, "varint"),
+};
+
+/** True when `bytes` is laid out as a `Record`: only its five fields, each length-delimited, and whole. */
+function looksLikeRecord(bytes: Uint8Array): boolean {
+  try {
+    const reader = protobuf.Reader.create(bytes);
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (tag >>> 3 < 1 || tag >>> 3 > HIGHEST_RECORD_FIELD || (tag & 7) !== 2) return false;
+      reader.skipType(2);
+    }
+    return reader.pos === reader.len;
+  } catch {
+    return false;
+  }
+}
+
+/** Options of {@link AmazonRecordDecoder}. */
+export interface AmazonRecordDecoderOptions {
+  /**
+   * The media type read when payloads are opaque (`application/x-recordio`): a payload that is not a
+   * `Record` is then a 415 pointing to codec plugins, not a malformed record.
+   */
+  readonly opaqueMediaType?: string;
+}
+
+/** Decodes one Amazon `Record` per frame into the model's inputs. */
+export class AmazonRecordDecoder implements RecordDecoder {
+  readonly #inputs: readonly TensorSpec[];
+  readonly #features: FeatureTable;
+  readonly #destination = new ValueDestination();
+  readonly #tensor: ByteRange = { start: 0, end: 0 };
+  readonly #keys: ByteRange = { start: 0, end: 0 };
+  readonly #shape: ByteRange = { start: 0, end: 0 };
+  readonly #opaqueMediaType: string | undefined;
+  readonly #addFeature: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
+
+  constructor(context: CodecContext, options: AmazonRecordDecoderOptions = {}) {
+    this.#inputs = context.signature.inputs;
+    this.#features = new FeatureTable(this.#inputs);
+    this.#opaqueMediaType = options.opaqueMediaType;
+    this.#addFeature = this.#features.add.bind(this.#features);
+  }
+
+  decode(frame: Frame, sink: RecordSink): void {
+    const bytes = frame.bytes;
+    if (this.#opaqueMediaType !== undefined && !looksLikeRecord(bytes)) {
+      throw new UnsupportedMediaTypeError(
+        `record ${sink.nextRecordIndex} of this ${this.#opaqueMediaType} body is not an Amazon Record protobuf; ` +
+          "its payloads are opaque to Sluice: send application/x-recordio-protobuf, or install a codec plugin " +
+          "that decodes them (SLUICE_PLUGINS, see the README's 'Writing a codec plugin')",
+        ["application/x-recordio-protobuf"],
+        "RECORDIO_PAYLOAD_OPAQUE",
+      );
+    }
+    const features = this.#features;
+    features.reset();
+    try {
+      forEachMapEntry(bytes, 0, bytes.length, FEATURES_FIELD, this.#addFeature);
+      const choice = features.choose(bytes);
+      const slots = sink.beginRecord();
+      if (choice.flat >= 0) {
+        const destination = this.#destination.toAllInputs(slots, this.#inputs, features.name(bytes, choice.flat));
+        this.#writeValue(bytes, choice.flat, destination);
+      } else {
+        this.#writeNamed(bytes, slots, choice.named);
+      }
+    } catch (cause) {
+      if (cause instanceof RecordError) throw cause;
+      throw new RecordError(
+        "RECORD_PROTOBUF_INVALID",
+        `record is not a valid Amazon Record protobuf: ${(cause as Error).message}`,
+      );
+    }
+  }
+
+  #writeNamed(bytes: Uint8Array, slots: RecordSlots, named: Int32Array): void {
+    for (let i = 0; i < this.#inputs.length; i++) {
+      const destination = this.#destination.toInput(slots, this.#inputs, i, this.#inputs[i].name);
+      this.#writeValue(bytes, named[i], destination);
+    }
+  }
+
+  /** Writes the tensor of `Value` feature `feature` (dense or sparse) to `destination`. */
+  #writeValue(bytes: Uint8Array, feature: number, destination: ValueDestination): void {
+    const start = this.#features.valueStart(feature);
+    const end = this.#features.valueEnd(feature);
+    const tensor = this.#tensor;
+    let encoding: ElementEncoding | undefined;
+    for (const [field, fieldEncoding] of TENSOR_FIELDS) {
+      if (findLengthDelimited(bytes, start, end, field, tensor)) {
+        encoding = fieldEncoding;
+        break;
+      }
+    }
+    if (encoding === undefined) {
+      const holdsBytes = findLengthDelimited(bytes, start, end, BYTES_VALUE_FIELD, tensor);
+      throw new RecordError(
+        "FEATURE_NOT_NUMERIC",
+        `feature ${JSON.stringify(destination.feature)} ${holdsBytes ? "holds bytes" : "holds no tensor"}; the model takes numbers`,
+      );
+    }
+    const values = valueFields[encoding];
+    if (!findLengthDelimited(bytes, tensor.start, tensor.end, KEYS_FIELD, this.#keys)) {
+      destination.expectDense(values.count(bytes, tensor.start, tensor.end));
+      values.write(bytes, tensor.start, tensor.end, destination);
+      return;
+    }
+    if (findLengthDelimited(bytes, tensor.start, tensor.end, SHAPE_FIELD, this.#shape)) {
+      const size = productOfVarints(bytes, this.#shape.start, this.#shape.end);
+      if (size !== destination.width) {
+        throw new RecordError(
+          "SPARSE_SHAPE_MISMATCH",
+          `sparse feature ${JSON.stringify(destination.feature)} has shape of ${size} value(s); the model takes ${destination.width}`,
+        );
+      }
+    }
+    const packedValues = { encoding, start: 0, end: 0 };
+    if (findLengthDelimited(bytes, tensor.start, tensor.end, VALUES_FIELD, packedValues)) {
+      writeSparse(bytes, packedValues, this.#keys, destination);
+    } else if (this.#keys.end > this.#keys.start) {
+      throw new RecordError(
+        "SPARSE_LENGTH_MISMATCH",
+        `sparse feature ${JSON.stringify(destination.feature)} has keys but no values`,
+      );
+    }
+  }
+}
+
+/** The protobufjs `Value` object holding one record's values of one output. */
+function tensorValue(output: OutputTensor, row: number): Record<string, unknown> {
+  const values = output.data.subarray(row * output.width, (row + 1) * output.width);
+  const shape = output.spec.recordShape.length > 1 ? output.spec.recordShape : undefined;
+  if (values instanceof Float32Array) return { float32_tensor: { values, shape } };
+  if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
+    return { float64_tensor: { values: Array.from(values, Number), shape } };
+  }
+  if (values instanceof Float64Array) return { float64_tensor: { values, shape } };
+  return { int32_tensor: { values, shape } };
+}
+
+/**
+ * Writes one `Record` per input record, the outputs in its `label` map: under `score` when the model has
+ * one output (as SageMaker's built-in algorithms answer), else under each output's name. A record that
+ * could not be decoded gets an empty label and the error as JSON in `metadata`.
+ */
+function encodeAmazonRecords(batch: OutputBatch): Uint8Array[] {
+  const keys = batch.outputs.length === 1 ? ["score"] : batch.outputs.map((output) => output.spec.name);
+  const payloads: Uint8Array[] = [];
+  for (let row = 0; row < batch.rows; row++) {
+    const error = batch.recordErrors.get(row);
+    const message = error
+      ? { metadata: JSON.stringify({ error: error.message, code: error.code }) }
+      : { label: Object.fromEntries(batch.outputs.map((output, o) => [keys[o], tensorValue(output, row)])) };
+    payloads.push(AmazonRecord.encode(message).finish());
+  }
+  return payloads;
+}
+
+/** Encodes outputs as RecordIO frames of Amazon Records (see {@link encodeAmazonRecords}). */
+export class AmazonRecordEncoder implements RecordEncoder {
+  begin(): Uint8Array {
+    return new Uint8Array(0);
+  }
+
+  encode(batch: OutputBatch): Uint8Array {
+    return Buffer.concat(encodeAmazonRecords(batch).map(encodeRecordIOFrame));
+  }
+
+  end(): Uint8Array {
+    return new Uint8Array(0);
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * Reads the numbers of protobuf repeated fields (packed or not) straight into a {@link ValueDestination},
+ * without building a JS value per number. Tags and lengths go through protobufjs's `Reader`; 64-bit
+ * varints are decoded here into plain numbers (exact up to 2^53), as protobufjs would return `Long`s.
+ */
+import protobuf from "protobufjs";
+import { RecordError } from "../../src/index.js";
+import type { ValueDestination } from "./value-destination.js";
+
+/** How the elements of a repeated numeric field are encoded. */
+export type ElementEncoding = "float32" | "float64" | "varint";
+
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LENGTH_DELIMITED = 2;
+const WIRE_FIXED32 = 5;
+
+/** The wire type an unpacked element of `encoding` has. */
+const unpackedWireType = (encoding: ElementEncoding) =>
+  encoding === "float32" ? WIRE_FIXED32 : encoding === "float64" ? WIRE_FIXED64 : WIRE_VARINT;
+
+/** The end of the varint that starts at `pos` (set by {@link readVarint}). */
+let varintEnd = 0;
+
+/** Reads the varint at `pos` as a signed 64-bit integer (two's complement), returned as a number. */
+export function readVarint(bytes: Uint8Array, pos: number): number {
+  let i = pos;
+  let low = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    const b = bytes[i++];
+    if (b === undefined) throw truncated();
+    low |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      varintEnd = i;
+      return low >>> 0;
+    }
+  }
+  // Past 28 bits: the fifth byte straddles the two 32-bit halves.
+  const straddling = bytes[i++];
+  if (straddling === undefined) throw truncated();
+  low |= (straddling & 0x0f) << 28;
+  let high = (straddling & 0x7f) >> 4;
+  if (straddling >= 0x80) {
+    for (let shift = 3; ; shift += 7) {
+      const b = bytes[i++];
+      if (b === undefined || shift > 31) throw truncated();
+      high |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+  }
+  varintEnd = i;
+  if (high < 0) {
+    // Negative: value = −(2^64 − bits), taken word by word to stay exact.
+    const negLow = (~low + 1) >>> 0;
+    const negHigh = (~high + (negLow === 0 ? 1 : 0)) >>> 0;
+    return -(negHigh * 4294967296 + negLow);
+  }
+  return high * 4294967296 + (low >>> 0);
+}
+
+const truncated = () =>
+  new RecordError("PROTOBUF_TRUNCATED", "the record is not a valid protobuf message: a field runs past its end");
+
+/** Number of varints in `bytes[start, end)`. */
+function countVarints(bytes: Uint8Array, start: number, end: number): number {
+  if (end > start && bytes[end - 1] >= 0x80) throw truncated();
+  let count = 0;
+  for (let i = start; i < end; i++) if (bytes[i] < 0x80) count++;
+  return count;
+}
+
+/** A repeated numeric field of a message: where its packed runs and unpacked elements are. */
+export class RepeatedField {
+  constructor(
+    readonly fieldNumber: number,
+    readonly encoding: ElementEncoding,
+  ) {}
+
+  /** Number of elements of the field in message `bytes[start, end)`. */
+  count(bytes: Uint8Array, start: number, end: number): number {
+    let count = 0;
+    this.#each(bytes, start, end, (runStart, runEnd) => {
+      count += this.#elementsIn(bytes, runStart, runEnd);
+    });
+    return count;
+  }
+
+  /** Writes every element, in order, to `destination`. */
+  write(bytes: Uint8Array, start: number, end: number, destination: ValueDestination): void {
+    this.#each(bytes, start, end, (runStart, runEnd) => this.#writeRun(bytes, runStart, runEnd, destination));
+  }
+
+  /** Calls `run` for each packed run, and for each unpacked element (as a run of one). */
+  #each(bytes: Uint8Array, start: number, end: number, run: (runStart: number, runEnd: number) => void): void {
+    const reader = protobuf.Reader.create(bytes);
+    reader.pos = start;
+    reader.len = end;
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      const wireType = tag & 7;
+      if (tag >>> 3 !== this.fieldNumber) {
+        reader.skipType(wireType);
+      } else if (wireType === WIRE_LENGTH_DELIMITED) {
+        const length = reader.uint32();
+        if (reader.pos + length > end) throw truncated();
+        run(reader.pos, reader.pos + length);
+        reader.pos += length;
+      } else if (wireType === unpackedWireType(this.encoding)) {
+        const elementStart = reader.pos;
+        reader.skipType(wireType);
+        run(elementStart, reader.pos);
+      } else {
+        throw new RecordError("PROTOBUF_WIRE_TYPE", `field ${this.fieldNumber} has wire type ${wireType}`);
+      }
+    }
+  }
+
+  #elementsIn(bytes: Uint8Array, start: number, end: number): number {
+    if (this.encoding === "varint") return countVarints(bytes, start, end);
+    const size = this.encoding === "float32" ? 4 : 8;
+    if ((end - start) % size !== 0) {
+      throw new RecordError(
+        "PROTOBUF_PACKED_LENGTH",
+        `a packed ${this.encoding} run of ${end - start} bytes is not whole`,
+      );
+    }
+    return (end - start) / size;
+  }
+
+  #writeRun(bytes: Uint8Array, start: number, end: number, destination: ValueDestination): void {
+    if (this.encoding === "varint") {
+      for (let i = start; i < end; i = varintEnd) destination.put(readVarint(bytes, i));
+      return;
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
+    const target = this.encoding === "float32" ? destination.float32Target : undefined;
+    if (target && end - start === 4 * target.length) {
+      // Dense float32 in one packed run into a Float32Array: the hot path, one typed-array copy.
+      const aligned = (bytes.byteOffset + start) % 4 === 0;
+      if (aligned) target.set(new Float32Array(bytes.buffer, bytes.byteOffset + start, (end - start) / 4));
+      else for (let k = 0, n = (end - start) / 4; k < n; k++) target[k] = view.getFloat32(4 * k, true);
+      return;
+    }
+    if (this.encoding === "float32") {
+      for (let o = 0; o < end - start; o += 4) destination.put(view.getFloat32(o, true));
+    } else {
+      for (let o = 0; o < end - start; o += 8) destination.put(view.getFloat64(o, true));
+    }
+  }
+}
+
+/** Reads a sparse tensor: `values` scattered at `keys`; both must be packed runs of the same length. */
+export function writeSparse(
+  bytes: Uint8Array,
+  values: { encoding: ElementEncoding; start: number; end: number },
+  keys: { start: number; end: number },
+  destination: ValueDestination,
+): void {
+  let keyPos = keys.start;
+  let valuePos = values.start;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  while (keyPos < keys.end) {
+    const key = readVarint(bytes, keyPos);
+    keyPos = varintEnd;
+    if (valuePos >= values.end) break;
+    let value: number;
+    if (values.encoding === "float32") {
+      value = view.getFloat32(valuePos, true);
+      valuePos += 4;
+    } else if (values.encoding === "float64") {
+      value = view.getFloat64(valuePos, true);
+      valuePos += 8;
+    } else {
+      value = readVarint(bytes, valuePos);
+      valuePos = varintEnd;
+    }
+    destination.putAt(key, value);
+  }
+  if (keyPos < keys.end || valuePos < values.end) {
+    throw new RecordError(
+      "SPARSE_LENGTH_MISMATCH",
+      `sparse feature ${JSON.stringify(destination.feature)} has more keys than values, or more values than keys`,
+    );
+  }
+}
+
+/** A byte range of a message; reused by callers to avoid allocating one per lookup. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Finds the first length-delimited occurrence of `fieldNumber` in message `bytes[start, end)` and stores
+ * its content's range in `found`. Returns false when the message has none.
+ */
+export function findLengthDelimited(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  fieldNumber: number,
+  found: ByteRange,
+): boolean {
+  const reader = protobuf.Reader.create(bytes);
+  reader.pos = start;
+  reader.len = end;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === fieldNumber && (tag & 7) === WIRE_LENGTH_DELIMITED) {
+      const length = reader.uint32();
+      if (reader.pos + length > end) throw truncated();
+      found.start = reader.pos;
+      found.end = reader.pos + length;
+      return true;
+    }
+    reader.skipType(tag & 7);
+  }
+  return false;
+}
+
+/** The product of the packed varints in `bytes[start, end)` (a tensor's shape), or 1 when there are none. */
+export function productOfVarints(bytes: Uint8Array, start: number, end: number): number {
+  let product = 1;
+  for (let i = start; i < end; i = varintEnd) product *= readVarint(bytes, i);
+  return product;
+}
+
+/**
+ * Walks the entries of a `map<string, Message>` field (number `fieldNumber`) of message `bytes[start, end)`
+ * and calls `entry` with the byte ranges of each key and value. Fields it does not know are skipped.
+ */
+export function forEachMapEntry(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  fieldNumber: number,
+  entry: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void,
+): void {
+  const reader = protobuf.Reader.create(bytes);
+  reader.pos = start;
+  reader.len = end;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag >>> 3 !== fieldNumber || (tag & 7) !== WIRE_LENGTH_DELIMITED) {
+      reader.skipType(tag & 7);
+      continue;
+    }
+    const entryEnd = reader.uint32() + reader.pos;
+    if (entryEnd > end) throw truncated();
+    let keyStart = -1;
+    let keyEnd = -1;
+    let valueStart = -1;
+    let valueEnd = -1;
+    while (reader.pos < entryEnd) {
+      const entryTag = reader.uint32();
+      if ((entryTag & 7) !== WIRE_LENGTH_DELIMITED || entryTag >>> 3 > 2) {
+        reader.skipType(entryTag & 7);
+        continue;
+      }
+      const length = reader.uint32();
+      if (reader.pos + length > entryEnd) throw truncated();
+      if (entryTag >>> 3 === 1) {
+        keyStart = reader.pos;
+        keyEnd = reader.pos + length;
+      } else {
+        valueStart = reader.pos;
+        valueEnd = reader.pos + length;
+      }
+      reader.pos += length;
+    }
+    if (keyStart < 0) keyStart = keyEnd = entryEnd;
+    if (valueStart < 0) valueStart = valueEnd = entryEnd;
+    entry(keyStart, keyEnd, valueStart, valueEnd);
+    reader.pos = entryEnd;
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * `tf.train.Example` protobuf, the payload of TFRecord files. Decoding walks the wire format by hand and
+ * writes `float_list` / `int64_list` values straight into the batch; encoding uses protobufjs with the
+ * message definitions below.
+ */
+import protobuf from "protobufjs";
+import {
+  type CodecContext,
+  type Frame,
+  type OutputBatch,
+  type OutputTensor,
+  type RecordDecoder,
+  type RecordEncoder,
+  RecordError,
+  type RecordSink,
+  type TensorSpec,
+} from "../../src/index.js";
+import { encodeTfRecordFrame } from "../framing/tfrecord-framer.js";
+import { FeatureTable } from "./feature-table.js";
+import { type ByteRange, findLengthDelimited, forEachMapEntry, RepeatedField } from "./packed-values.js";
+import { ValueDestination } from "./value-destination.js";
+
+const TF_EXAMPLE_PROTO = `
+syntax = "proto3";
+package tensorflow;
+message BytesList { repeated bytes value = 1; }
+message FloatList { repeated float value = 1 [packed = true]; }
+message Int64List { repeated int64 value = 1 [packed = true]; }
+message Feature { oneof kind { BytesList bytes_list = 1; FloatList float_list = 2; Int64List int64_list = 3; } }
+message Features { map<string, Feature> feature = 1; }
+message Example { Features features = 1; }
+`;
+
+/** The `tensorflow.Example` message type (protobufjs reflection, field names as in the .proto). */
+export const TfExample = protobuf.parse(TF_EXAMPLE_PROTO, { keepCase: true }).root.lookupType("tensorflow.Example");
+
+const FEATURES_FIELD = 1;
+const FEATURE_MAP_FIELD = 1;
+const BYTES_LIST_FIELD = 1;
+const FLOAT_LIST_FIELD = 2;
+const INT64_LIST_FIELD = 3;
+const floatValues = new RepeatedField(1, "float32");
+const int64Values = new RepeatedField(1, "varint");
+
+/** Decodes one `tf.train.Example` per frame into the model's inputs. */
+export class TfExampleDecoder implements RecordDecoder {
+  readonly #inputs: readonly TensorSpec[];
+  readonly #features: FeatureTable;
+  readonly #destination = new ValueDestination();
+  readonly #featuresMessage: ByteRange = { start: 0, end: 0 };
+  readonly #list: ByteRange = { start: 0, end: 0 };
+  readonly #addFeature: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
+
+  constructor(context: CodecContext) {
+    this.#inputs = context.signature.inputs;
+    this.#features = new FeatureTable(this.#inputs);
+    this.#addFeature = this.#features.add.bind(this.#features);
+  }
+
+  decode(frame: Frame, sink: RecordSink): void {
+    const bytes = frame.bytes;
+    const features = this.#features;
+    features.reset();
+    try {
+      const message = this.#featuresMessage;
+      if (findLengthDelimited(bytes, 0, bytes.length, FEATURES_FIELD, message)) {
+        forEachMapEntry(bytes, message.start, message.end, FEATURE_MAP_FIELD, this.#addFeature);
+      }
+      const choice = features.choose(bytes);
+      const slots = sink.beginRecord();
+      if (choice.flat >= 0) {
+        this.#writeFeature(
+          bytes,
+          choice.flat,
+          this.#destination.toAllInputs(slots, this.#inputs, features.name(bytes, choice.flat)),
+        );
+        return;
+      }
+      for (let i = 0; i < this.#inputs.length; i++) {
+        this.#writeFeature(
+          bytes,
+          choice.named[i],
+          this.#destination.toInput(slots, this.#inputs, i, this.#inputs[i].name),
+        );
+      }
+    } catch (cause) {
+      if (cause instanceof RecordError) throw cause;
+      throw new RecordError(
+        "EXAMPLE_PROTOBUF_INVALID",
+        `record is not a valid tf.train.Example: ${(cause as Error).message}`,
+      );
+    }
+  }
+
+  #writeFeature(bytes: Uint8Array, feature: number, destination: ValueDestination): void {
+    const start = this.#features.valueStart(feature);
+    const end = this.#features.valueEnd(feature);
+    const list = this.#list;
+    let values: RepeatedField;
+    if (findLengthDelimited(bytes, start, end, FLOAT_LIST_FIELD, list)) values = floatValues;
+    else if (findLengthDelimited(bytes, start, end, INT64_LIST_FIELD, list)) values = int64Values;
+    else {
+      const holdsBytes = findLengthDelimited(bytes, start, end, BYTES_LIST_FIELD, list);
+      throw new RecordError(
+        "FEATURE_NOT_NUMERIC",
+        `feature ${JSON.stringify(destination.feature)} ${holdsBytes ? "is a bytes_list" : "is empty"}; the model takes numbers`,
+      );
+    }
+    destination.expectDense(values.count(bytes, list.start, list.end));
+    values.write(bytes, list.start, list.end, destination);
+  }
+}
+
+/** The protobufjs `Feature` object holding one record's values of one output. */
+function featureOf(output: OutputTensor, row: number): Record<string, unknown> {
+  const values = output.data.subarray(row * output.width, (row + 1) * output.width);
+  if (values instanceof Float32Array || values instanceof Float64Array) return { float_list: { value: values } };
+  if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
+    return { int64_list: { value: Array.from(values, (v) => v.toString()) } };
+  }
+  return { int64_list: { value: values } };
+}
+
+/**
+ * Writes one TFRecord-framed `Example` per input record, each output as a feature named after it
+ * (`float_list` for floats, `int64_list` for integers). A record that could not be decoded gets a single
+ * `error` feature: a `bytes_list` holding the error as JSON.
+ */
+export class TfExampleEncoder implements RecordEncoder {
+  readonly #encoder = new TextEncoder();
+
+  begin(): Uint8Array {
+    return new Uint8Array(0);
+  }
+
+  encode(batch: OutputBatch): Uint8Array {
+    const frames: Uint8Array[] = [];
+    for (let row = 0; row < batch.rows; row++) {
+      const error = batch.recordErrors.get(row);
+      const feature = error
+        ? {
+            error: {
+              bytes_list: { value: [this.#encoder.encode(JSON.stringify({ error: error.message, code: error.code }))] },
+            },
+          }
+        : Object.fromEntries(batch.outputs.map((output) => [output.spec.name, featureOf(output, row)]));
+      frames.push(encodeTfRecordFrame(TfExample.encode({ features: { feature } }).finish()));
+    }
+    return Buffer.concat(frames);
+  }
+
+  end(): Uint8Array {
+    return new Uint8Array(0);
+  }
+}

@@ -1,0 +1,220 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { recordIOCodec } from "../codecs/recordio.js";
+import { recordIOProtobufCodec } from "../codecs/recordio-protobuf.js";
+import { tfRecordCodec } from "../codecs/tfrecord.js";
+import type { Codec } from "../src/codec/codec.js";
+import type { OutputBatch } from "../src/codec/record-codec.js";
+import { RecordError, SluiceError } from "../src/errors.js";
+import type { ModelSignature, TensorSpec } from "../src/model/signature.js";
+import {
+  amazonRecord,
+  concat,
+  parseWire,
+  readAmazonRecord,
+  readRecordIOFrames,
+  readTfExample,
+  readTfRecordFrames,
+  recordIOFrame,
+  tfExample,
+  tfRecordFrame,
+} from "./support/binary-writers.js";
+import { contextFor, decodeBody, signatureOf } from "./support/decode.js";
+
+const TESTDATA = new URL("../../test/vectors/sagemaker-python-sdk/", import.meta.url);
+const twoInputs = signatureOf({ a: ["float32", 2], b: ["float32", 3] });
+const single = signatureOf({ x: ["float32", 4] });
+
+const decodeRecords = (
+  records: Uint8Array[],
+  signature: ModelSignature = single,
+  codec: Codec = recordIOProtobufCodec,
+) =>
+  decodeBody(codec, contextFor(signature, codec.mediaTypes[0]), [
+    concat(records.map(codec === tfRecordCodec ? tfRecordFrame : (r: Uint8Array) => recordIOFrame(r))),
+  ]);
+
+function decodeError(
+  records: Uint8Array[],
+  signature: ModelSignature = single,
+  codec: Codec = recordIOProtobufCodec,
+): SluiceError {
+  try {
+    decodeRecords(records, signature, codec);
+  } catch (error) {
+    if (error instanceof SluiceError) return error;
+    throw error;
+  }
+  assert.fail("expected the records to be refused");
+}
+
+describe("RecordIO-protobuf decoding (Amazon Record)", () => {
+  it("decodes the SageMaker SDK's own matrix_0.pbr: 100 MNIST rows of 784 floats", () => {
+    const body = readFileSync(new URL("matrix_0.pbr", TESTDATA));
+    const signature = signatureOf({ pixels: ["float32", 784] });
+    const records = decodeBody(recordIOProtobufCodec, contextFor(signature, "application/x-recordio-protobuf"), [body]);
+    assert.equal(records.length, 100);
+    // Checked against an independent reader of the same bytes.
+    const expected = readRecordIOFrames(body).map((payload) => readAmazonRecord(payload, "features").tensors.values);
+    assert.deepEqual(
+      records.map((r) => r[0]),
+      expected,
+    );
+    assert.ok(records.every((r) => r[0].every((v) => v >= 0 && v <= 1)));
+    assert.ok(records.every((r) => r[0].some((v) => v > 0)));
+  });
+
+  it("reads float32, float64 and int32 tensors, packed or not, under `values` or any single name", () => {
+    const records = [
+      amazonRecord({ values: { type: "float32", values: [1, 2, 3, 4] } }),
+      amazonRecord({ pixels: { type: "float64", values: [0.5, 1e-300, -2, 3] } }),
+      amazonRecord({ values: { type: "int32", values: [-1, 0, 7, 2 ** 24] } }),
+      amazonRecord({ values: { type: "float32", values: [5, 6, 7, 8], unpacked: true } }),
+    ];
+    assert.deepEqual(decodeRecords(records), [
+      [[1, 2, 3, 4]],
+      [[0.5, 0, -2, 3]],
+      [[-1, 0, 7, 2 ** 24]],
+      [[5, 6, 7, 8]],
+    ]);
+  });
+
+  it("feeds several inputs by name, or from `values` in model order", () => {
+    const records = [
+      amazonRecord({ b: { type: "float32", values: [3, 4, 5] }, a: { type: "float32", values: [1, 2] } }),
+      amazonRecord({ values: { type: "float32", values: [1, 2, 3, 4, 5] }, other: "ignored" }),
+    ];
+    const ab = [
+      [1, 2],
+      [3, 4, 5],
+    ];
+    assert.deepEqual(decodeRecords(records, twoInputs), [ab, ab]);
+  });
+
+  it("scatters sparse tensors (keys + shape) into a dense row", () => {
+    const records = [
+      amazonRecord({ values: { type: "float32", values: [9, 7], keys: [3, 0], shape: [4] } }),
+      amazonRecord({ values: { type: "float32", values: [], keys: [], shape: [4] } }),
+      amazonRecord({ values: { type: "float64", values: [2.5], keys: [1] } }),
+    ];
+    assert.deepEqual(decodeRecords(records), [[[7, 0, 0, 9]], [[0, 0, 0, 0]], [[0, 2.5, 0, 0]]]);
+  });
+
+  it("refuses records that do not fit the model, naming the feature", () => {
+    const cases: [Uint8Array, string][] = [
+      [amazonRecord({ values: { type: "float32", values: [1, 2, 3] } }), "FEATURE_WIDTH_MISMATCH"],
+      [amazonRecord({ values: { type: "float32", values: [1], keys: [4], shape: [4] } }), "SPARSE_KEY_OUT_OF_RANGE"],
+      [amazonRecord({ values: { type: "float32", values: [1], keys: [0], shape: [5] } }), "SPARSE_SHAPE_MISMATCH"],
+      [amazonRecord({ values: { type: "float32", values: [1, 2], keys: [0] } }), "SPARSE_LENGTH_MISMATCH"],
+      [amazonRecord({ values: "raw bytes" }), "FEATURE_NOT_NUMERIC"],
+      [amazonRecord({ p: { type: "float32", values: [1] }, q: { type: "float32", values: [2] } }), "FEATURE_MISSING"],
+      [amazonRecord({}), "FEATURE_MISSING"],
+      [Uint8Array.from([0x0a, 0x7f, 0x01]), "PROTOBUF_TRUNCATED"],
+    ];
+    for (const [record, code] of cases) {
+      const error = decodeError([record]);
+      assert.ok(error instanceof RecordError, code);
+      assert.equal(error.code, code, error.message);
+    }
+    const width = decodeError([amazonRecord({ values: { type: "float32", values: [1, 2, 3] } })]);
+    assert.match(width.message, /feature "values" has 3 value\(s\); the model takes 4 \(x\[4\]\)/);
+    const integers = decodeError(
+      [amazonRecord({ values: { type: "float32", values: [1, 2.5, 3] } })],
+      signatureOf({ ids: ["int64", 3] }),
+    );
+    assert.equal(integers.code, "FEATURE_VALUE_NOT_INTEGER");
+  });
+
+  it("application/x-recordio reads Record payloads and refuses opaque ones with a 415 that points to plugins", () => {
+    const record = amazonRecord({ values: { type: "float32", values: [1, 2, 3, 4] } });
+    assert.deepEqual(decodeRecords([record], single, recordIOCodec), [[[1, 2, 3, 4]]]);
+    const error = decodeError([record, new TextEncoder().encode("an image, say")], single, recordIOCodec);
+    assert.equal(error.status, 415);
+    assert.equal(error.code, "RECORDIO_PAYLOAD_OPAQUE");
+    assert.match(error.message, /record 1 .*plugin/);
+  });
+});
+
+describe("TFRecord decoding (tf.train.Example)", () => {
+  it("maps float_list and int64_list features to inputs by name, or a single feature of any name", () => {
+    const examples = [
+      tfExample({ b: { float: [3, 4, 5] }, a: { float: [1, 2] }, label: { bytes: ["cat"] } }),
+      tfExample({ values: { float: [1, 2, 3, 4, 5] } }),
+    ];
+    const ab = [
+      [1, 2],
+      [3, 4, 5],
+    ];
+    assert.deepEqual(decodeRecords(examples, twoInputs, tfRecordCodec), [ab, ab]);
+    assert.deepEqual(decodeRecords([tfExample({ image: { float: [0.5, 1, 2, 3] } })], single, tfRecordCodec), [
+      [[0.5, 1, 2, 3]],
+    ]);
+    const ids = signatureOf({ ids: ["int64", 3] });
+    assert.deepEqual(decodeRecords([tfExample({ ids: { int64: [-3, 0, 2n ** 52n] } })], ids, tfRecordCodec), [
+      [[-3, 0, 2 ** 52]],
+    ]);
+  });
+
+  it("refuses bytes features, missing inputs and wrong widths", () => {
+    const cases: [Uint8Array, string][] = [
+      [tfExample({ x: { bytes: ["jpeg"] } }), "FEATURE_NOT_NUMERIC"],
+      [tfExample({ x: { float: [1, 2] } }), "FEATURE_WIDTH_MISMATCH"],
+      [tfExample({ p: { float: [1] }, q: { float: [2] } }), "FEATURE_MISSING"],
+      [Uint8Array.from([0x0a, 0x05, 0x0a]), "PROTOBUF_TRUNCATED"],
+    ];
+    for (const [example, code] of cases) assert.equal(decodeError([example], single, tfRecordCodec).code, code);
+  });
+});
+
+describe("binary output", () => {
+  const spec = (name: string, type: TensorSpec["type"], width: number): TensorSpec => ({
+    name,
+    type,
+    recordShape: [width],
+    width,
+  });
+  const encode = (codec: Codec, batch: OutputBatch) => {
+    const encoder = codec.output?.createEncoder(contextFor(single, codec.mediaTypes[0]));
+    assert.ok(encoder);
+    return concat(
+      [encoder.begin(), encoder.encode(batch), encoder.end()].map((c) =>
+        typeof c === "string" ? new TextEncoder().encode(c) : c,
+      ),
+    );
+  };
+  const oneOutput: OutputBatch = {
+    rows: 2,
+    firstRecordIndex: 0,
+    outputs: [{ spec: spec("probabilities", "float32", 2), width: 2, data: Float32Array.from([0.25, 0.75, 1, 0]) }],
+    recordErrors: new Map([[1, new RecordError("FEATURE_MISSING", "no feature")]]),
+  };
+  const twoOutputs: OutputBatch = {
+    rows: 1,
+    firstRecordIndex: 0,
+    outputs: [
+      { spec: spec("doubled", "float32", 2), width: 2, data: Float32Array.from([2, 4]) },
+      { spec: spec("ids_out", "int64", 2), width: 2, data: BigInt64Array.from([-1n, 2n ** 40n]) },
+    ],
+    recordErrors: new Map(),
+  };
+
+  it("writes one RecordIO Record per record, outputs in `label` (`score` for a single output)", () => {
+    const records = readRecordIOFrames(encode(recordIOProtobufCodec, oneOutput)).map((p) => readAmazonRecord(p));
+    assert.deepEqual(records[0].tensors, { score: [0.25, 0.75] });
+    assert.deepEqual(JSON.parse(records[1].metadata ?? ""), { error: "no feature", code: "FEATURE_MISSING" });
+    const [named] = readRecordIOFrames(encode(recordIOProtobufCodec, twoOutputs)).map((p) => readAmazonRecord(p));
+    assert.deepEqual(named.tensors, { doubled: [2, 4], ids_out: [-1, 2 ** 40] });
+  });
+
+  it("writes one TFRecord Example per record, each output a feature named after it", () => {
+    const examples = readTfRecordFrames(encode(tfRecordCodec, oneOutput)).map(readTfExample);
+    assert.deepEqual(examples[0], { probabilities: [0.25, 0.75] });
+    assert.deepEqual(JSON.parse((examples[1].error as string[])[0]), { error: "no feature", code: "FEATURE_MISSING" });
+    const [named] = readTfRecordFrames(encode(tfRecordCodec, twoOutputs)).map(readTfExample);
+    assert.deepEqual(named, { doubled: [2, 4], ids_out: [-1, 2 ** 40] });
+    // int64 outputs are written as int64_list (field 3), floats as float_list (field 2).
+    const [frame] = readTfRecordFrames(encode(tfRecordCodec, twoOutputs));
+    assert.ok(parseWire(frame).length === 1);
+  });
+});
