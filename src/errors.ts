@@ -114,6 +114,17 @@ export class OverloadedError extends SluiceError {
   }
 }
 
+/**
+ * The client went away before the answer was complete (logged as 499, nginx's "client closed request";
+ * no response reaches anyone).
+ */
+export class ClientClosedRequestError extends SluiceError {
+  readonly status = 499;
+  constructor() {
+    super("CLIENT_CLOSED_REQUEST", "the client closed the connection before the answer was complete");
+  }
+}
+
 /** The model failed on input that decoded correctly (500). */
 export class ModelExecutionError extends SluiceError {
   readonly status = 500;

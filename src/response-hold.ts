@@ -6,6 +6,8 @@
  * retries it) rather than a truncated success.
  */
 
+import { ClientClosedRequestError } from "./errors.js";
+
 /** The pipeline ended within the hold: the whole answer is in `chunks`. */
 export interface CompleteOutput {
   readonly committed: false;
@@ -70,8 +72,8 @@ export function streamOutput(output: StreamingOutput, end: StreamEnd): ReadableS
           finish(error);
         }
       },
-      async cancel(reason) {
-        finish(reason ?? new Error("client closed the response"));
+      async cancel() {
+        finish(new ClientClosedRequestError());
         await output.rest.return(undefined);
       },
     },

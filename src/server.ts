@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Engine, Invocation } from "./engine.js";
-import { OverloadedError, RouteNotFoundError, SluiceError } from "./errors.js";
+import { ClientClosedRequestError, OverloadedError, RouteNotFoundError, SluiceError } from "./errors.js";
 import type { Logger } from "./log.js";
 import { holdOutput, streamOutput } from "./response-hold.js";
 
@@ -63,24 +63,28 @@ export function createApp(engine: Engine, log: Logger): Hono {
     const logLine = (status: number, error?: unknown) => {
       const stats = invocation?.stats;
       const failure = error instanceof Error ? error : undefined;
-      log.write(
-        status >= 500 || (failure && status === 200) ? "error" : status >= 400 ? "warn" : "info",
-        "invocation",
-        {
-          status,
-          aborted: status === 200 && error !== undefined ? true : undefined,
-          ...fields,
-          bytes_in: stats?.bytesIn ?? 0,
-          bytes_out: stats?.bytesOut ?? 0,
-          records: stats?.records ?? 0,
-          failed_records: stats?.failedRecords || undefined,
-          ms: Math.round(performance.now() - started),
-          code: failure instanceof SluiceError ? failure.code : failure ? "INTERNAL" : undefined,
-          reason: failure?.message,
-          record_index:
-            failure instanceof SluiceError ? (failure.details().recordIndex as number | undefined) : undefined,
-        },
-      );
+      // Errors are Sluice's own failures; refusals (4xx, 503) and clients leaving are warnings.
+      const clientLeft = failure instanceof ClientClosedRequestError;
+      const level =
+        status === 500 || (failure && status === 200 && !clientLeft)
+          ? "error"
+          : failure || status >= 400
+            ? "warn"
+            : "info";
+      log.write(level, "invocation", {
+        status,
+        aborted: status === 200 && error !== undefined ? true : undefined,
+        ...fields,
+        bytes_in: stats?.bytesIn ?? 0,
+        bytes_out: stats?.bytesOut ?? 0,
+        records: stats?.records ?? 0,
+        failed_records: stats?.failedRecords || undefined,
+        ms: Math.round(performance.now() - started),
+        code: failure instanceof SluiceError ? failure.code : failure ? "INTERNAL" : undefined,
+        reason: failure?.message,
+        record_index:
+          failure instanceof SluiceError ? (failure.details().recordIndex as number | undefined) : undefined,
+      });
     };
     try {
       invocation = await engine.invoke({
@@ -105,9 +109,10 @@ export function createApp(engine: Engine, log: Logger): Hono {
         },
       });
       return new Response(body, { status: 200, headers });
-    } catch (error) {
+    } catch (cause) {
       invocation?.release();
       await invocation?.output.return(undefined);
+      const error = request.signal.aborted ? new ClientClosedRequestError() : cause;
       const response = errorResponse(error);
       logLine(response.status, error);
       // The rest of an unread body would otherwise be drained before the connection can be reused.

@@ -4,34 +4,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { exitOf, waitForLog } from "./support/child-server.js";
 import { modelDir, smallMlp } from "./support/models.js";
 
 const CLI = new URL("../src/cli.js", import.meta.url).pathname;
-
-/** Waits for a line matching `pattern` on the child's stderr (the log), failing after `ms`. */
-function waitForLog(child: ChildProcess, pattern: RegExp, ms = 20_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} within ${ms} ms:\n${seen}`)), ms);
-    child.stderr?.on("data", (data: Buffer) => {
-      seen += data.toString();
-      const match = seen.split("\n").find((line) => pattern.test(line));
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    });
-  });
-}
-
-const exitOf = (child: ChildProcess, ms = 20_000) =>
-  new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("process did not exit")), ms);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
 
 describe("the sluice command", () => {
   it("exits non-zero with a one-line reason for a missing or unknown command", () => {

@@ -1,0 +1,67 @@
+/**
+ * The container under load, run as a child process like in production: memory stays bounded by the
+ * batch, not the body, and /ping keeps answering while the heaviest bodies stream through. The bounds
+ * asserted are the platform's (a health check fails after 2 s) and the issue's memory budget, not
+ * performance targets; the figures themselves are measured by `npm run bench`.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { BUNDLED_MODEL_DIR } from "../src/model/model-location.js";
+import { type ChildServer, csvBlock, repeatedBody, startChildServer } from "./support/child-server.js";
+
+const MB = 2 ** 20;
+/** MNIST-sized rows (784 values) for the bundled model: about 5 KB each. */
+const block = csvBlock(200, 784);
+
+async function transform(server: ChildServer, bytes: number): Promise<number> {
+  const response = await fetch(`${server.url}/invocations`, {
+    method: "POST",
+    body: repeatedBody(block, bytes),
+    headers: { "content-type": "text/csv", accept: "text/csv" },
+    duplex: "half",
+  } as RequestInit);
+  assert.equal(response.status, 200);
+  let lines = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    for (const byte of chunk) if (byte === 0x0a) lines++;
+  }
+  return lines;
+}
+
+describe("under load", () => {
+  let server: ChildServer;
+  before(async () => {
+    server = await startChildServer(BUNDLED_MODEL_DIR, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0" });
+  });
+  after(() => server.stop());
+
+  it("streams a 150 MB CSV body with peak RSS under 300 MB", async () => {
+    const bytes = 150 * MB;
+    const lines = await transform(server, bytes);
+    const rows = Math.ceil(bytes / block.length) * 200;
+    assert.equal(lines, rows);
+    const peak = server.peakRss();
+    assert.ok(peak < 300 * MB, `peak RSS ${Math.round(peak / MB)} MB`);
+  });
+
+  it("answers /ping within 2 s while three 34 MB bodies stream at once", async () => {
+    let loading = true;
+    const latencies: number[] = [];
+    const pings = (async () => {
+      while (loading) {
+        const started = performance.now();
+        const response = await fetch(`${server.url}/ping`);
+        await response.arrayBuffer();
+        assert.equal(response.status, 200);
+        latencies.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    })();
+    await Promise.all([transform(server, 34 * MB), transform(server, 34 * MB), transform(server, 34 * MB)]);
+    loading = false;
+    await pings;
+    assert.ok(latencies.length > 10, `only ${latencies.length} pings`);
+    const worst = Math.max(...latencies);
+    assert.ok(worst < 2000, `slowest /ping took ${Math.round(worst)} ms`);
+  });
+});

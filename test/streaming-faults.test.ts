@@ -1,0 +1,203 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createCpuBackend } from "../src/backends/onnx-cpu.js";
+import { BUILTIN_CODECS_MODULE, loadCodecPlugins } from "../src/codec/plugin-loader.js";
+import { CodecRegistry } from "../src/codec/registry.js";
+import { runPipeline } from "../src/pipeline.js";
+import { readAmazonRecord, readRecordIOFrames, readTfExample, readTfRecordFrames } from "./support/binary-writers.js";
+import { modelDir, smallMlp } from "./support/models.js";
+import { invoke, startTestServer, type TestServer } from "./support/server.js";
+
+const encoder = new TextEncoder();
+const GOOD = "0.1,0.2,0.3,0.4";
+
+/** A request body that sends `chunks` and then stays open until `release` is called. */
+function hangingBody(chunks: string[]) {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let index = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (index < chunks.length) controller.enqueue(encoder.encode(chunks[index++]));
+      else {
+        await released;
+        controller.close();
+      }
+    },
+  });
+  return { stream, release };
+}
+
+const until = async (condition: () => boolean, what: string, ms = 10_000) => {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+describe("the per-record error policy SLUICE_ON_RECORD_ERROR=placeholder", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_ON_RECORD_ERROR: "placeholder",
+      SLUICE_BATCH_ROWS: "2",
+    });
+  });
+  after(() => server.close());
+
+  const body = [GOOD, "1,2,x,4", GOOD, "1,2,3", GOOD].join("\n");
+  const send = async (accept: string) => {
+    const response = await invoke(server, body, { "content-type": "text/csv", accept });
+    assert.equal(response.status, 200, accept);
+    return new Uint8Array(await response.arrayBuffer());
+  };
+
+  it("answers every record, bad ones with the output format's error marker, in order", async () => {
+    const csv = new TextDecoder()
+      .decode(await send("text/csv"))
+      .trim()
+      .split("\n");
+    assert.equal(csv.length, 5);
+    assert.deepEqual(
+      csv.map((line) => line === "ERROR"),
+      [false, true, false, true, false],
+    );
+    const lines = new TextDecoder()
+      .decode(await send("application/jsonlines"))
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as number[] | { error: string; code: string });
+    assert.deepEqual(
+      lines.map((line) => (Array.isArray(line) ? "ok" : line.code)),
+      ["ok", "CSV_FIELD_NOT_NUMERIC", "ok", "CSV_WIDTH_MISMATCH", "ok"],
+    );
+    const json = JSON.parse(new TextDecoder().decode(await send("application/json"))) as { predictions: unknown[] };
+    assert.equal(json.predictions.length, 5);
+    assert.match(JSON.stringify(json.predictions[1]), /"error":"field 2/);
+    const records = readRecordIOFrames(await send("application/x-recordio-protobuf")).map((p) => readAmazonRecord(p));
+    assert.deepEqual(
+      records.map((r) => (r.metadata ? JSON.parse(r.metadata).code : r.tensors.score.length)),
+      [3, "CSV_FIELD_NOT_NUMERIC", 3, "CSV_WIDTH_MISMATCH", 3],
+    );
+    const examples = readTfRecordFrames(await send("application/x-tfrecord")).map(readTfExample);
+    assert.deepEqual(
+      examples.map((e) => Object.keys(e)[0]),
+      ["probabilities", "error", "probabilities", "error", "probabilities"],
+    );
+  });
+
+  it("still fails the request on framing errors, which leave nothing to resynchronise on", async () => {
+    const response = await invoke(server, `${GOOD}\n"1,2`, { "content-type": "text/csv" });
+    assert.equal(response.status, 400);
+    assert.equal(((await response.json()) as { code: string }).code, "CSV_QUOTE_NOT_CLOSED");
+  });
+
+  it("logs how many records failed", () => {
+    assert.ok(server.logs.some((line) => /status=200 .*failed_records=2/.test(line)));
+  });
+});
+
+describe("admission, disconnects and backpressure", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), {
+      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "1",
+      SLUICE_MAX_QUEUED_INVOCATIONS: "0",
+      SLUICE_RESPONSE_HOLD_MB: "0",
+      SLUICE_BATCH_ROWS: "16",
+    });
+  });
+  after(() => server.close());
+  const gate = () => server.running.engine.ready().gate;
+
+  it("refuses an invocation beyond the running and queued limits with 503 and Retry-After", async () => {
+    const slow = hangingBody([`${GOOD}\n`]);
+    const first = invoke(server, slow.stream, { "content-type": "text/csv" });
+    await until(() => gate().running === 1, "the first invocation to start");
+    const second = await invoke(server, `${GOOD}\n`, { "content-type": "text/csv" });
+    assert.equal(second.status, 503);
+    assert.equal(second.headers.get("retry-after"), "1");
+    assert.equal(((await second.json()) as { code: string }).code, "OVERLOADED");
+    slow.release();
+    assert.equal((await first).status, 200);
+    await until(() => gate().running === 0, "the slot to be released");
+  });
+
+  it("a client that disconnects mid-body frees its slot, and the next request is unaffected", async () => {
+    const controller = new AbortController();
+    // Fewer records than a batch: nothing is answered yet, so the client is still sending its body.
+    const slow = hangingBody([`${GOOD}\n`.repeat(5), `${GOOD}\n`.repeat(5)]);
+    const request = invoke(server, slow.stream, { "content-type": "text/csv" }, { signal: controller.signal });
+    await until(() => gate().running === 1, "the invocation to start");
+    controller.abort();
+    await assert.rejects(request);
+    await until(() => gate().running === 0, "the slot to be released");
+    assert.ok(server.logs.some((line) => /warn invocation status=499 .*code=CLIENT_CLOSED_REQUEST/.test(line)));
+    const next = await invoke(server, `${GOOD}\n`, { "content-type": "text/csv" });
+    assert.equal(next.status, 200);
+    assert.equal((await next.text()).trim().split("\n").length, 1);
+    slow.release();
+  });
+
+  it("a client that stops reading mid-response frees its slot, and the next request is unaffected", async () => {
+    const rows = 200_000;
+    const response = await invoke(server, `${GOOD}\n`.repeat(rows), { "content-type": "text/csv" });
+    assert.equal(response.status, 200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    await reader.cancel();
+    await until(() => gate().running === 0, "the slot to be released");
+    const line = server.logs.find((l) => l.includes("aborted=true"));
+    assert.match(line ?? "", /warn invocation status=200 aborted=true .*code=CLIENT_CLOSED_REQUEST/);
+    assert.ok(line, "the abandoned answer is logged as aborted");
+    assert.ok(Number(/records=(\d+)/.exec(line)?.[1]) < rows, "decoding stopped before the end of the body");
+    const next = await invoke(server, `${GOOD}\n`, { "content-type": "text/csv" });
+    assert.equal(next.status, 200);
+  });
+});
+
+describe("pipeline backpressure", () => {
+  it("reads no further into the body than a few batches while the consumer does not pull", async () => {
+    const registry = new CodecRegistry();
+    await loadCodecPlugins(registry, [BUILTIN_CODECS_MODULE], { builtIn: true });
+    const backend = await createCpuBackend({
+      modelPath: `${modelDir(smallMlp())}/model.onnx`,
+      cpus: 1,
+      parallelRuns: 1,
+    });
+    try {
+      let bytesRead = 0;
+      const chunk = encoder.encode(`${GOOD}\n`.repeat(64));
+      async function* endlessBody() {
+        for (;;) {
+          bytesRead += chunk.length;
+          yield chunk;
+        }
+      }
+      const input = registry.resolveInput("text/csv");
+      const output = registry.resolveOutput("text/csv", input);
+      const pipeline = runPipeline(endlessBody(), {
+        backend,
+        input,
+        output,
+        batchRows: 64,
+        maxBodyBytes: undefined,
+        recordErrorPolicy: "fail",
+        singleRecord: false,
+        settings: {},
+        maxPendingBatches: 2,
+      });
+      const first = await pipeline.next();
+      assert.equal(first.done, false);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // One batch per chunk here: the batch being filled, the pending ones and the one emitted.
+      assert.ok(bytesRead <= 6 * chunk.length, `read ${bytesRead} bytes`);
+      await pipeline.return(undefined);
+    } finally {
+      await backend.close();
+    }
+  });
+});
