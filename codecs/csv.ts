@@ -16,11 +16,12 @@ import {
   totalInputWidth,
 } from "../src/index.js";
 import { CsvFramer } from "./framing/csv-framer.js";
-import { NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
+import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
 import { valueFormatter } from "./text/number-format.js";
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
+const ZERO = 0x30;
 const latin1 = new TextDecoder("latin1");
 
 function excerpt(bytes: Uint8Array, start: number, end: number): string {
@@ -45,6 +46,9 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #totalWidth: number;
   readonly #describeInputs: string;
   #skipHeader: boolean;
+  readonly #scanner = new DecimalScanner();
+  /** Set by {@link #generalField}: where the field it read ends. */
+  #fieldEnd = 0;
 
   constructor(context: CodecContext) {
     const { inputs } = context.signature;
@@ -70,50 +74,81 @@ class CsvRecordDecoder implements RecordDecoder {
     let k = 0;
     let field = 0;
     let pos = 0;
+    const scanner = this.#scanner;
+    const inputCount = this.#widths.length;
     for (;;) {
-      let start = pos;
-      let end: number;
-      if (bytes[pos] === QUOTE) {
-        start = pos + 1;
-        end = start;
-        for (;;) {
-          end = bytes.indexOf(QUOTE, end);
-          if (end === -1)
-            throw new RecordError("CSV_QUOTE_NOT_CLOSED", `field ${field} opens a quote that is not closed`);
-          if (bytes[end + 1] !== QUOTE) break;
-          end += 2;
-        }
-        pos = end + 1;
-        if (pos < n && bytes[pos] !== COMMA) {
-          throw new RecordError("CSV_QUOTE_MISPLACED", `field ${field} has text after its closing quote`);
-        }
-      } else {
-        end = bytes.indexOf(COMMA, pos);
-        if (end === -1) end = n;
-        pos = end;
+      const fieldStart = pos;
+      // Zeros are the commonest feature value (sparse and one-hot data, image backgrounds).
+      let value = 0;
+      let end = pos + 1;
+      if (pos + 1 >= n || bytes[pos] !== ZERO || bytes[pos + 1] !== COMMA) {
+        value = scanner.scan(bytes, pos, n);
+        end = scanner.end;
       }
-      if (field >= this.#totalWidth) this.#widthError(bytes);
+      if (!Number.isNaN(value) && (end === n || bytes[end] === COMMA)) {
+        // The hot path: a plain number that ends at a comma or at the end of the record.
+        pos = end;
+      } else {
+        value = this.#generalField(bytes, pos, field);
+        pos = this.#fieldEnd;
+      }
       while (k === width) {
-        target = slots.input(++inputIndex);
+        if (++inputIndex === inputCount) this.#widthError(bytes);
+        target = slots.input(inputIndex);
         width = this.#widths[inputIndex];
         integer = this.#integer[inputIndex];
         k = 0;
       }
-      const value = parseAsciiNumber(bytes, start, end);
-      if (value === NOT_A_NUMBER || (integer && !Number.isInteger(value))) {
-        // A row of the wrong width is the likelier mistake (a quoted comma, a text column): say so first.
-        if (countFields(bytes) !== this.#totalWidth) this.#widthError(bytes);
-        throw new RecordError(
-          "CSV_FIELD_NOT_NUMERIC",
-          `field ${field} ${JSON.stringify(excerpt(bytes, start, end))} is not ${integer ? "an integer" : "a number"}`,
-        );
-      }
+      if (integer && !Number.isInteger(value)) this.#notNumeric(bytes, field, fieldStart, pos, "an integer");
       target[k++] = value;
       field++;
       if (pos >= n) break;
       pos++;
     }
     if (field !== this.#totalWidth) this.#widthError(bytes);
+  }
+
+  /**
+   * Reads a field the fast path does not handle (quoted, padded, `NaN`, long mantissas, …) and leaves
+   * the position of the comma or record end after it in `#fieldEnd`.
+   */
+  #generalField(bytes: Uint8Array, pos: number, field: number): number {
+    const n = bytes.length;
+    let start = pos;
+    let end: number;
+    let next: number;
+    if (pos < n && bytes[pos] === QUOTE) {
+      start = pos + 1;
+      end = start;
+      for (;;) {
+        end = bytes.indexOf(QUOTE, end);
+        if (end === -1)
+          throw new RecordError("CSV_QUOTE_NOT_CLOSED", `field ${field} opens a quote that is not closed`);
+        if (bytes[end + 1] !== QUOTE) break;
+        end += 2;
+      }
+      next = end + 1;
+      if (next < n && bytes[next] !== COMMA) {
+        throw new RecordError("CSV_QUOTE_MISPLACED", `field ${field} has text after its closing quote`);
+      }
+    } else {
+      end = bytes.indexOf(COMMA, pos);
+      if (end === -1) end = n;
+      next = end;
+    }
+    const parsed = parseAsciiNumber(bytes, start, end);
+    if (parsed === NOT_A_NUMBER) this.#notNumeric(bytes, field, start, end, "a number");
+    this.#fieldEnd = next;
+    return parsed;
+  }
+
+  #notNumeric(bytes: Uint8Array, field: number, start: number, end: number, what: string): never {
+    // A row of the wrong width is the likelier mistake (a quoted comma, a text column): say so first.
+    if (countFields(bytes) !== this.#totalWidth) this.#widthError(bytes);
+    throw new RecordError(
+      "CSV_FIELD_NOT_NUMERIC",
+      `field ${field} ${JSON.stringify(excerpt(bytes, start, end))} is not ${what}`,
+    );
   }
 
   #widthError(bytes: Uint8Array): never {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { NOT_A_NUMBER, parseAsciiNumber } from "../codecs/text/ascii-number.js";
+import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "../codecs/text/ascii-number.js";
 import { formatFloat32 } from "../codecs/text/number-format.js";
 import { seededRandom } from "../scripts/onnx/model-writer.js";
 
@@ -63,5 +63,42 @@ describe("formatFloat32", () => {
     assert.equal(formatFloat32(Math.fround(0.1)), "0.1");
     assert.equal(formatFloat32(0.5), "0.5");
     assert.equal(formatFloat32(Number.NaN), "NaN");
+  });
+});
+
+describe("DecimalScanner", () => {
+  const scan = (text: string, pos = 0) => {
+    const bytes = new TextEncoder().encode(text);
+    const scanner = new DecimalScanner();
+    const value = scanner.scan(bytes, pos, bytes.length);
+    return { value, end: scanner.end };
+  };
+
+  it("reads plain decimals exactly as Number() does, and says where they end", () => {
+    const random = seededRandom(21);
+    for (let i = 0; i < 50_000; i++) {
+      const magnitude = 10 ** Math.floor(random() * 16 - 8);
+      const value = (random() - 0.5) * magnitude;
+      const spellings = [
+        String(value),
+        value.toFixed(Math.floor(random() * 12)),
+        value.toExponential(Math.floor(random() * 14)),
+      ];
+      for (const text of spellings) {
+        const result = scan(`${text},`);
+        if (Number.isNaN(result.value)) continue; // handed to the general path: fine, never wrong
+        assert.equal(result.value, Number(text), text);
+        assert.equal(result.end, text.length, text);
+      }
+    }
+    assert.deepEqual(scan("0,1"), { value: 0, end: 1 });
+    assert.deepEqual(scan("x,-12.50]", 2), { value: -12.5, end: 8 });
+    assert.deepEqual(scan("123456789012345"), { value: 123456789012345, end: 15 });
+  });
+
+  it("leaves to the general path what it cannot read exactly", () => {
+    for (const text of ["", "-", ".", "+1", " 1", "NaN", "1e", "12345678901234567890", "1e400", "5e-324"]) {
+      assert.ok(Number.isNaN(scan(text).value), text);
+    }
   });
 });

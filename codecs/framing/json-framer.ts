@@ -32,6 +32,17 @@ const isSpace = (c: number) => c === SPACE || c === LF || c === CR || c === TAB;
 const endsLiteral = (c: number) =>
   isSpace(c) || c === COMMA || c === CLOSE_ARRAY || c === CLOSE_OBJECT || c === OPEN_ARRAY || c === OPEN_OBJECT;
 
+/** Index of the first byte at or after `from` that framing must look at inside a frame (or `chunk.length`). */
+function skipPlain(chunk: Uint8Array, from: number): number {
+  let i = from;
+  for (; i < chunk.length; i++) {
+    const c = chunk[i];
+    if (c === QUOTE || c === OPEN_ARRAY || c === CLOSE_ARRAY || c === OPEN_OBJECT || c === CLOSE_OBJECT || c === LF)
+      break;
+  }
+  return i;
+}
+
 enum Mode {
   /** Between top-level values. */
   TopLevel,
@@ -215,8 +226,11 @@ export class JsonFramer implements Framer {
             if (this.#depth === this.#frameDepth) {
               this.#emitFrame(chunk, frameStart, i + 1, emit);
               this.#afterFrame();
+              break;
             }
           }
+          // Numbers, commas and spaces inside a frame matter to nobody here: skip them in a tight loop.
+          if (!this.#topObject || this.#depth > 1) i = skipPlain(chunk, i + 1) - 1;
           break;
         case Mode.Literal:
           if (endsLiteral(c) || c === QUOTE) {

@@ -18,7 +18,7 @@ import {
   type TensorSpec,
   totalInputWidth,
 } from "../../src/index.js";
-import { NOT_A_NUMBER, parseAsciiNumber } from "../text/ascii-number.js";
+import { DecimalScanner } from "../text/ascii-number.js";
 
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
@@ -58,6 +58,7 @@ export class JsonRecordDecoder implements RecordDecoder {
   /** Scratch for the fast path: one record's values, in model input order. */
   readonly #scratch: Float64Array;
   readonly #anyInteger: boolean;
+  readonly #scanner = new DecimalScanner();
 
   constructor(context: CodecContext) {
     this.#inputs = context.signature.inputs;
@@ -87,19 +88,20 @@ export class JsonRecordDecoder implements RecordDecoder {
     const n = bytes.length;
     let i = 0;
     while (i < n && isSpace(bytes[i])) i++;
-    if (bytes[i] !== OPEN_ARRAY) return false;
+    if (i === n || bytes[i] !== OPEN_ARRAY) return false;
     i++;
     const scratch = this.#scratch;
+    const scanner = this.#scanner;
     let count = 0;
     for (;;) {
       while (i < n && isSpace(bytes[i])) i++;
-      const start = i;
-      while (i < n && isNumberByte(bytes[i])) i++;
-      if (i === start || count === scratch.length) return false;
-      const value = parseAsciiNumber(bytes, start, i);
-      if (value === NOT_A_NUMBER) return false;
+      if (count === scratch.length) return false;
+      const value = scanner.scan(bytes, i, n);
+      if (Number.isNaN(value)) return false;
       scratch[count++] = value;
+      i = scanner.end;
       while (i < n && isSpace(bytes[i])) i++;
+      if (i === n) return false;
       if (bytes[i] === COMMA) {
         i++;
         continue;

@@ -19,6 +19,22 @@ const WIRE_FIXED32 = 5;
 const unpackedWireType = (encoding: ElementEncoding) =>
   encoding === "float32" ? WIRE_FIXED32 : encoding === "float64" ? WIRE_FIXED64 : WIRE_VARINT;
 
+/** True on little-endian hosts, where protobuf's fixed-width floats have the layout of a Float32Array. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+const sharedReader = protobuf.Reader.create(new Uint8Array(0));
+
+/**
+ * The one protobufjs `Reader` of this module, pointed at `bytes[start, end)`. Reusing it keeps message
+ * walking free of allocation; no walk here starts another while it runs.
+ */
+function readerOver(bytes: Uint8Array, start: number, end: number): protobuf.Reader {
+  sharedReader.buf = bytes;
+  sharedReader.pos = start;
+  sharedReader.len = end;
+  return sharedReader;
+}
+
 /** The end of the varint that starts at `pos` (set by {@link readVarint}). */
 let varintEnd = 0;
 
@@ -78,41 +94,41 @@ export class RepeatedField {
 
   /** Number of elements of the field in message `bytes[start, end)`. */
   count(bytes: Uint8Array, start: number, end: number): number {
-    let count = 0;
-    this.#each(bytes, start, end, (runStart, runEnd) => {
-      count += this.#elementsIn(bytes, runStart, runEnd);
-    });
-    return count;
+    return this.#walk(bytes, start, end, undefined);
   }
 
   /** Writes every element, in order, to `destination`. */
   write(bytes: Uint8Array, start: number, end: number, destination: ValueDestination): void {
-    this.#each(bytes, start, end, (runStart, runEnd) => this.#writeRun(bytes, runStart, runEnd, destination));
+    this.#walk(bytes, start, end, destination);
   }
 
-  /** Calls `run` for each packed run, and for each unpacked element (as a run of one). */
-  #each(bytes: Uint8Array, start: number, end: number, run: (runStart: number, runEnd: number) => void): void {
-    const reader = protobuf.Reader.create(bytes);
-    reader.pos = start;
-    reader.len = end;
+  /** Visits each packed run, and each unpacked element (as a run of one): writes it, or only counts it. */
+  #walk(bytes: Uint8Array, start: number, end: number, destination: ValueDestination | undefined): number {
+    const reader = readerOver(bytes, start, end);
+    let count = 0;
     while (reader.pos < end) {
       const tag = reader.uint32();
       const wireType = tag & 7;
+      let runStart: number;
       if (tag >>> 3 !== this.fieldNumber) {
         reader.skipType(wireType);
-      } else if (wireType === WIRE_LENGTH_DELIMITED) {
+        continue;
+      }
+      if (wireType === WIRE_LENGTH_DELIMITED) {
         const length = reader.uint32();
         if (reader.pos + length > end) throw truncated();
-        run(reader.pos, reader.pos + length);
+        runStart = reader.pos;
         reader.pos += length;
       } else if (wireType === unpackedWireType(this.encoding)) {
-        const elementStart = reader.pos;
+        runStart = reader.pos;
         reader.skipType(wireType);
-        run(elementStart, reader.pos);
       } else {
         throw new RecordError("PROTOBUF_WIRE_TYPE", `field ${this.fieldNumber} has wire type ${wireType}`);
       }
+      if (destination) this.#writeRun(bytes, runStart, reader.pos, destination);
+      else count += this.#elementsIn(bytes, runStart, reader.pos);
     }
+    return count;
   }
 
   #elementsIn(bytes: Uint8Array, start: number, end: number): number {
@@ -132,15 +148,14 @@ export class RepeatedField {
       for (let i = start; i < end; i = varintEnd) destination.put(readVarint(bytes, i));
       return;
     }
-    const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
-    const target = this.encoding === "float32" ? destination.float32Target : undefined;
+    const target = this.encoding === "float32" && LITTLE_ENDIAN ? destination.float32Target : undefined;
     if (target && end - start === 4 * target.length) {
-      // Dense float32 in one packed run into a Float32Array: the hot path, one typed-array copy.
-      const aligned = (bytes.byteOffset + start) % 4 === 0;
-      if (aligned) target.set(new Float32Array(bytes.buffer, bytes.byteOffset + start, (end - start) / 4));
-      else for (let k = 0, n = (end - start) / 4; k < n; k++) target[k] = view.getFloat32(4 * k, true);
+      // Dense float32 in one packed run into a Float32Array (the hot path): protobuf's little-endian
+      // floats are copied byte for byte into the batch, aligned or not.
+      new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(bytes.subarray(start, end));
       return;
     }
+    const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
     if (this.encoding === "float32") {
       for (let o = 0; o < end - start; o += 4) destination.put(view.getFloat32(o, true));
     } else {
@@ -201,9 +216,7 @@ export function findLengthDelimited(
   fieldNumber: number,
   found: ByteRange,
 ): boolean {
-  const reader = protobuf.Reader.create(bytes);
-  reader.pos = start;
-  reader.len = end;
+  const reader = readerOver(bytes, start, end);
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag >>> 3 === fieldNumber && (tag & 7) === WIRE_LENGTH_DELIMITED) {
@@ -236,9 +249,7 @@ export function forEachMapEntry(
   fieldNumber: number,
   entry: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void,
 ): void {
-  const reader = protobuf.Reader.create(bytes);
-  reader.pos = start;
-  reader.len = end;
+  const reader = readerOver(bytes, start, end);
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag >>> 3 !== fieldNumber || (tag & 7) !== WIRE_LENGTH_DELIMITED) {

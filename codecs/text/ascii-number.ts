@@ -88,3 +88,92 @@ export function parseAsciiNumber(bytes: Uint8Array, start: number, end: number):
   else return slowParse(bytes, start, end);
   return negative ? -value : value;
 }
+
+/**
+ * The hot-path number reader of the text decoders: reads the plain decimal (`-12.5`, `0.0039`, `3e-2`)
+ * that starts at a position and stops at the first byte that cannot continue it, without first looking
+ * for the field's end. Returns NaN, having consumed nothing meaningful, for anything it does not handle
+ * exactly (signs other than `-`, spaces, long mantissas, large exponents, `NaN`, …): callers then find the
+ * field's end themselves and use {@link parseAsciiNumber}.
+ */
+export class DecimalScanner {
+  /** Where the last number read ended (exclusive). */
+  end = 0;
+
+  /**
+   * Reads the number at `bytes[pos]`, looking no further than `limit`; NaN when the caller must take the
+   * general path. (Reads stay in bounds: an out-of-bounds read would make every byte a number-or-undefined
+   * for the optimiser, and the loop several times slower.)
+   */
+  scan(bytes: Uint8Array, pos: number, limit: number): number {
+    let i = pos;
+    let c = i < limit ? bytes[i] : -1;
+    const negative = c === 0x2d;
+    if (negative) c = ++i < limit ? bytes[i] : -1;
+    // Digits gather nine at a time in a small integer (fast integer arithmetic), then into `high`:
+    // mantissa = high × 10^lowDigits + low. The fraction's digits continue the same mantissa.
+    let low = 0;
+    let lowDigits = 0;
+    let high = 0;
+    while (c >= 0x30 && c <= 0x39) {
+      if (lowDigits === 9) {
+        high = high * 1e9 + low;
+        low = 0;
+        lowDigits = 0;
+      }
+      low = (low * 10 + (c - 0x30)) | 0;
+      lowDigits++;
+      c = ++i < limit ? bytes[i] : -1;
+    }
+    let digits = i - pos - (negative ? 1 : 0);
+    let fractionDigits = 0;
+    if (c === 0x2e) {
+      const fractionStart = ++i;
+      c = i < limit ? bytes[i] : -1;
+      while (c >= 0x30 && c <= 0x39) {
+        if (lowDigits === 9) {
+          high = high * 1e9 + low;
+          low = 0;
+          lowDigits = 0;
+        }
+        low = (low * 10 + (c - 0x30)) | 0;
+        lowDigits++;
+        c = ++i < limit ? bytes[i] : -1;
+      }
+      fractionDigits = i - fractionStart;
+      digits += fractionDigits;
+    }
+    const mantissa = high === 0 ? low : high * POWERS_OF_TEN[lowDigits] + low;
+    if (digits === 0 || mantissa >= MAX_EXACT_MANTISSA) return Number.NaN;
+    if (c === 0x65 || c === 0x45)
+      return this.#withExponent(bytes, i, limit, negative ? -mantissa : mantissa, fractionDigits);
+    this.end = i;
+    const value =
+      fractionDigits === 0 ? mantissa : fractionDigits <= 22 ? mantissa / POWERS_OF_TEN[fractionDigits] : Number.NaN;
+    return negative ? -value : value;
+  }
+
+  /** The rarer tail of {@link scan}: `signedMantissa × 10^(exponent − fractionDigits)`, `bytes[at]` being the `e`. */
+  #withExponent(bytes: Uint8Array, at: number, limit: number, signedMantissa: number, fractionDigits: number): number {
+    let i = at + 1;
+    let c = i < limit ? bytes[i] : -1;
+    const exponentNegative = c === 0x2d;
+    if (exponentNegative || c === 0x2b) c = ++i < limit ? bytes[i] : -1;
+    let exponent = 0;
+    let exponentDigits = 0;
+    while (c >= 0x30 && c <= 0x39 && exponentDigits < 4) {
+      exponent = exponent * 10 + (c - 0x30);
+      exponentDigits++;
+      c = ++i < limit ? bytes[i] : -1;
+    }
+    if (exponentDigits === 0) return Number.NaN;
+    const scale = (exponentNegative ? -exponent : exponent) - fractionDigits;
+    let value: number;
+    if (scale === 0 || signedMantissa === 0) value = signedMantissa;
+    else if (scale < 0 && scale >= -22) value = signedMantissa / POWERS_OF_TEN[-scale];
+    else if (scale > 0 && scale <= 22) value = signedMantissa * POWERS_OF_TEN[scale];
+    else return Number.NaN;
+    this.end = i;
+    return value;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * Codec throughput on one core, in process: a body split into 64 KiB chunks (as HTTP delivers it) is
+ * framed, decoded and packed into batches by the real `Batcher`; outputs are encoded from batches of
+ * 10-class probabilities.
+ */
+import builtinCodecs from "../codecs/index.js";
+import { Batcher } from "../src/batcher.js";
+import type { Frame } from "../src/codec/framing.js";
+import { parseMediaType } from "../src/codec/media-type.js";
+import type { OutputBatch } from "../src/codec/record-codec.js";
+import type { Codec, CodecContext, ModelSignature } from "../src/index.js";
+import { WIDTH } from "./bodies.js";
+
+const CHUNK = 64 * 1024;
+
+const signature: ModelSignature = {
+  inputs: [{ name: "features", type: "float32", recordShape: [WIDTH], width: WIDTH }],
+  outputs: [{ name: "probabilities", type: "float32", recordShape: [10], width: 10 }],
+  maxBatchRows: Number.POSITIVE_INFINITY,
+};
+
+const codecFor = (mediaType: string): Codec => {
+  const codec = builtinCodecs.find((c) => c.mediaTypes.includes(mediaType));
+  if (!codec) throw new Error(`no codec for ${mediaType}`);
+  return codec;
+};
+
+const contextFor = (mediaType: string): CodecContext => ({
+  signature,
+  mediaType: parseMediaType(mediaType) ?? { essence: mediaType, params: {} },
+  singleRecord: false,
+  settings: {},
+});
+
+/** A throughput figure. */
+export interface Throughput {
+  readonly mbPerSecond: number;
+  readonly recordsPerSecond: number;
+}
+
+/** Decodes `block` repeated to about `totalBytes`, best of `runs`. */
+export function decodeThroughput(mediaType: string, block: Uint8Array, totalBytes: number, runs = 3): Throughput {
+  const codec = codecFor(mediaType);
+  const input = codec.input;
+  if (!input) throw new Error(`${mediaType} cannot be read`);
+  const repeats = Math.max(1, Math.round(totalBytes / block.length));
+  let best = Number.POSITIVE_INFINITY;
+  let records = 0;
+  for (let run = 0; run < runs; run++) {
+    const context = contextFor(mediaType);
+    const framer = input.createFramer(context);
+    const decoder = input.createDecoder(context);
+    const batcher = new Batcher(signature, 512, () => {});
+    const onFrame = (frame: Frame) => decoder.decode(frame, batcher);
+    const started = performance.now();
+    for (let r = 0; r < repeats; r++) {
+      for (let at = 0; at < block.length; at += CHUNK) framer.push(block.subarray(at, at + CHUNK), onFrame);
+    }
+    framer.end(onFrame);
+    batcher.flush();
+    best = Math.min(best, performance.now() - started);
+    records = batcher.nextRecordIndex;
+  }
+  const seconds = best / 1000;
+  return { mbPerSecond: (repeats * block.length) / 2 ** 20 / seconds, recordsPerSecond: records / seconds };
+}
+
+/** Encodes `records` outputs (10 probabilities each) in batches of 512, best of `runs`. */
+export function encodeThroughput(mediaType: string, records: number, runs = 3): Throughput {
+  const codec = codecFor(mediaType);
+  const output = codec.output;
+  if (!output) throw new Error(`${mediaType} cannot be written`);
+  const rows = 512;
+  const data = Float32Array.from({ length: rows * 10 }, (_, i) => Math.fround(((i * 7919) % 1000) / 1000));
+  const batch: OutputBatch = {
+    rows,
+    firstRecordIndex: 0,
+    outputs: [{ spec: signature.outputs[0], width: 10, data }],
+    recordErrors: new Map(),
+  };
+  let best = Number.POSITIVE_INFINITY;
+  let bytes = 0;
+  for (let run = 0; run < runs; run++) {
+    const encoder = output.createEncoder(contextFor(mediaType));
+    bytes = 0;
+    const size = (chunk: string | Uint8Array) => (typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length);
+    const started = performance.now();
+    bytes += size(encoder.begin());
+    for (let done = 0; done < records; done += rows) bytes += size(encoder.encode(batch));
+    bytes += size(encoder.end());
+    best = Math.min(best, performance.now() - started);
+  }
+  const seconds = best / 1000;
+  return { mbPerSecond: bytes / 2 ** 20 / seconds, recordsPerSecond: (Math.ceil(records / rows) * rows) / seconds };
+}
