@@ -5,20 +5,30 @@
 import type { Backend } from "./backends/backend.js";
 import { selectBackend } from "./backends/select-backend.js";
 import type { InputFormat, OutputFormat } from "./codec/codec.js";
+import { parseMediaType } from "./codec/media-type.js";
 import type { CodecRegistry, Resolved } from "./codec/registry.js";
 import type { Config } from "./config.js";
 import { type ContainerResources, containerResources } from "./container-resources.js";
-import { ModelUnavailableError, PayloadTooLargeError } from "./errors.js";
+import { ConfigError, ModelUnavailableError, PayloadTooLargeError } from "./errors.js";
 import { type ExecutionParameters, executionParameters } from "./execution-parameters.js";
 import { InvocationGate, type Release } from "./invocation-gate.js";
 import type { Logger } from "./log.js";
+import { codecSignature, type ModelConfig } from "./model/model-config.js";
 import { locateModel } from "./model/model-location.js";
+import type { ModelSignature } from "./model/signature.js";
 import { PipelineStats, runPipeline } from "./pipeline.js";
 
 /** Where model loading stands. */
 export type ModelState =
   | { readonly status: "loading" }
-  | { readonly status: "ready"; readonly backend: Backend; readonly gate: InvocationGate }
+  | {
+      readonly status: "ready";
+      readonly backend: Backend;
+      readonly gate: InvocationGate;
+      /** The model's signature as codecs see it (inputs renamed by `sluice.json`). */
+      readonly signature: ModelSignature;
+      readonly modelConfig: ModelConfig | undefined;
+    }
   | { readonly status: "failed"; readonly error: Error };
 
 /** One /invocations request, as the engine sees it. */
@@ -72,9 +82,12 @@ export class Engine {
         parallelRuns: this.config.maxConcurrentTransforms,
         log: this.log,
       });
+      const modelConfig = location.config;
+      const signature = codecSignature(backend.signature, modelConfig);
+      this.#checkDefaultAccept(modelConfig);
       const maxRunning = this.config.maxConcurrentTransforms ?? backend.tuning.suggestedConcurrentTransforms;
       const gate = new InvocationGate(maxRunning, this.config.maxQueuedInvocations ?? maxRunning);
-      this.#state = { status: "ready", backend, gate };
+      this.#state = { status: "ready", backend, gate, signature, modelConfig };
       const { inputs, outputs } = backend.signature;
       this.log.info("model loaded", {
         model: location.file,
@@ -82,7 +95,8 @@ export class Engine {
         detail: backend.description,
         inputs: inputs.map((t) => `${t.name}:${t.type}[N,${t.recordShape.join(",")}]`).join(" "),
         outputs: outputs.map((t) => `${t.name}:${t.type}`).join(" "),
-        batch_rows: this.batchRows(backend),
+        batch_rows: this.batchRows(backend, modelConfig),
+        config: modelConfig ? JSON.stringify(modelConfig) : undefined,
         max_concurrent: maxRunning,
         ms: Math.round(performance.now() - started),
       });
@@ -95,9 +109,24 @@ export class Engine {
     }
   }
 
-  /** Records per batch: the configured value, else the backend's, never above the model's fixed batch axis. */
-  batchRows(backend: Backend): number {
-    return Math.max(1, Math.min(this.config.batchRows ?? backend.tuning.batchRows, backend.signature.maxBatchRows));
+  #checkDefaultAccept(modelConfig: ModelConfig | undefined): void {
+    const accept = modelConfig?.accept;
+    if (accept === undefined) return;
+    const writable = this.registry.outputMediaTypes();
+    if (!writable.includes(parseMediaType(accept)?.essence ?? "")) {
+      throw new ConfigError(
+        `sluice.json: "accept" is ${accept}, which no installed codec writes (${writable.join(", ")})`,
+      );
+    }
+  }
+
+  /**
+   * Records per batch: `SLUICE_BATCH_ROWS`, else `sluice.json`'s, else the backend's; never above the
+   * model's fixed batch axis.
+   */
+  batchRows(backend: Backend, modelConfig: ModelConfig | undefined): number {
+    const wanted = this.config.batchRows ?? modelConfig?.batchRows ?? backend.tuning.batchRows;
+    return Math.max(1, Math.min(wanted, backend.signature.maxBatchRows));
   }
 
   /** The backend, or `ModelUnavailableError` (503) while loading or after a failed load. */
@@ -118,17 +147,22 @@ export class Engine {
     return executionParameters(this.resources, tuning, this.config.batchStrategySpelling);
   }
 
-  /** Negotiates the codecs. Throws 415 / 406 errors before any byte of the body is read. */
-  negotiate(contentType: string | undefined, accept: string | undefined) {
+  /**
+   * Negotiates the codecs. A missing or `*∕*` Accept takes `sluice.json`'s `accept` when it has one.
+   * Throws 415 / 406 errors before any byte of the body is read.
+   */
+  negotiate(contentType: string | undefined, accept: string | undefined, modelConfig?: ModelConfig) {
     const input: Resolved<InputFormat> = this.registry.resolveInput(contentType);
-    const output: Resolved<OutputFormat> = this.registry.resolveOutput(accept, input);
+    const anything = accept === undefined || accept.trim() === "" || accept.trim() === "*/*";
+    const wanted = anything && modelConfig?.accept !== undefined ? modelConfig.accept : accept;
+    const output: Resolved<OutputFormat> = this.registry.resolveOutput(wanted, input);
     return { input, output };
   }
 
   /** Checks, admits and starts one invocation. */
   async invoke(request: InvocationRequest): Promise<Invocation> {
-    const { backend, gate } = this.ready();
-    const { input, output } = this.negotiate(request.contentType, request.accept);
+    const { backend, gate, signature, modelConfig } = this.ready();
+    const { input, output } = this.negotiate(request.contentType, request.accept, modelConfig);
     const limit = this.config.maxPayloadBytes;
     if (limit !== undefined && request.contentLength !== undefined && request.contentLength > limit) {
       throw new PayloadTooLargeError(limit);
@@ -139,9 +173,10 @@ export class Engine {
       request.body,
       {
         backend,
+        signature,
         input,
         output,
-        batchRows: this.batchRows(backend),
+        batchRows: this.batchRows(backend, modelConfig),
         maxBodyBytes: limit,
         recordErrorPolicy: this.config.recordErrorPolicy,
         singleRecord: this.config.batchStrategy === "SINGLE_RECORD",

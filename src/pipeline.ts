@@ -10,6 +10,7 @@ import type { Frame } from "./codec/framing.js";
 import type { OutputBatch } from "./codec/record-codec.js";
 import type { Resolved } from "./codec/registry.js";
 import { FramingError, PayloadTooLargeError, RecordError, SluiceError } from "./errors.js";
+import type { ModelSignature } from "./model/signature.js";
 
 /** What to do with a record that cannot be decoded. */
 export type RecordErrorPolicy = "fail" | "placeholder";
@@ -17,6 +18,8 @@ export type RecordErrorPolicy = "fail" | "placeholder";
 /** Everything one invocation needs. */
 export interface PipelineOptions {
   readonly backend: Backend;
+  /** The signature codecs see (the backend's, inputs possibly renamed); defaults to the backend's. */
+  readonly signature?: ModelSignature;
   readonly input: Resolved<InputFormat>;
   readonly output: Resolved<OutputFormat>;
   readonly batchRows: number;
@@ -74,8 +77,9 @@ export async function* runPipeline(
   stats: PipelineStats = new PipelineStats(),
 ): AsyncGenerator<Uint8Array> {
   const { backend, input, output } = options;
+  const signature = options.signature ?? backend.signature;
   const inputContext: CodecContext = {
-    signature: backend.signature,
+    signature,
     mediaType: input.mediaType,
     singleRecord: options.singleRecord,
     settings: options.settings,
@@ -91,7 +95,7 @@ export async function* runPipeline(
     const outputs = await backend.run(batch, signal);
     return { rows: batch.rows, firstRecordIndex: batch.firstRecordIndex, outputs, recordErrors: batch.recordErrors };
   };
-  const batcher = new Batcher(backend.signature, options.batchRows, (batch) => {
+  const batcher = new Batcher(signature, options.batchRows, (batch) => {
     const result = runBatch(batch);
     // Abandoned when the invocation fails early; the failure that matters is reported elsewhere.
     result.catch(() => {});

@@ -1,11 +1,12 @@
 /**
- * Where the model comes from: the directory the platform unpacks `model.tar.gz` into, or the bundled
- * default model when Sluice runs outside a batch job without one.
+ * Where the model comes from: the directory the platform unpacks `model.tar.gz` into (with its optional
+ * `sluice.json`), or the bundled default model when Sluice runs outside a batch job without one.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../errors.js";
+import { MODEL_CONFIG_FILE, type ModelConfig, readModelConfig } from "./model-config.js";
 
 /** The directory SageMaker puts model artifacts in. */
 export const PLATFORM_MODEL_DIR = "/opt/ml/model";
@@ -17,36 +18,47 @@ export const BUNDLED_MODEL_DIR = fileURLToPath(new URL("../../../models/default/
 export interface ModelLocation {
   readonly dir: string;
   readonly file: string;
+  /** The directory's `sluice.json`, when it has one. */
+  readonly config?: ModelConfig;
   /** Set when the bundled model is used because no model directory exists; logged at start-up. */
   readonly fallbackReason?: string;
 }
 
-/** Picks `model.onnx`, or the only `*.onnx` file; several without `model.onnx` is an error listing them. */
-export function findModelFile(dir: string): string {
+/**
+ * Picks the file `sluice.json` names, else `model.onnx`, else the only `*.onnx` file; several without
+ * either is an error listing them.
+ */
+export function findModelFile(dir: string, config?: ModelConfig): string {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`model directory ${dir} does not exist`);
   const candidates = readdirSync(dir)
     .filter((name) => name.toLowerCase().endsWith(".onnx"))
     .sort();
+  if (config?.model !== undefined) {
+    if (candidates.includes(config.model)) return path.join(dir, config.model);
+    throw new ConfigError(
+      `${MODEL_CONFIG_FILE} names ${config.model}, which is not in ${dir} (it holds: ${candidates.join(", ") || "no .onnx file"})`,
+    );
+  }
   if (candidates.includes("model.onnx")) return path.join(dir, "model.onnx");
   if (candidates.length === 1) return path.join(dir, candidates[0]);
   if (candidates.length === 0) throw new ConfigError(`model directory ${dir} holds no .onnx file`);
   throw new ConfigError(
-    `model directory ${dir} holds several .onnx files (${candidates.join(", ")}); name one model.onnx`,
+    `model directory ${dir} holds several .onnx files (${candidates.join(", ")}); name one model.onnx, ` +
+      `or choose one with "model" in ${MODEL_CONFIG_FILE}`,
   );
 }
 
 /**
  * Resolves the model: an explicit directory must exist; otherwise `/opt/ml/model`, and when that is
- * missing outside a batch job, the bundled default model.
+ * missing outside a batch job, the bundled default model. `sluice.json` is read from the directory.
  */
 export function locateModel(explicitDir: string | undefined, batchJob: boolean): ModelLocation {
-  if (explicitDir !== undefined) return { dir: explicitDir, file: findModelFile(explicitDir) };
-  if (existsSync(PLATFORM_MODEL_DIR) || batchJob) {
-    return { dir: PLATFORM_MODEL_DIR, file: findModelFile(PLATFORM_MODEL_DIR) };
+  let dir = explicitDir ?? PLATFORM_MODEL_DIR;
+  let fallbackReason: string | undefined;
+  if (explicitDir === undefined && !existsSync(PLATFORM_MODEL_DIR) && !batchJob) {
+    dir = BUNDLED_MODEL_DIR;
+    fallbackReason = `${PLATFORM_MODEL_DIR} does not exist and SAGEMAKER_BATCH is not true: serving the bundled default model`;
   }
-  return {
-    dir: BUNDLED_MODEL_DIR,
-    file: findModelFile(BUNDLED_MODEL_DIR),
-    fallbackReason: `${PLATFORM_MODEL_DIR} does not exist and SAGEMAKER_BATCH is not true: serving the bundled default model`,
-  };
+  const config = existsSync(dir) ? readModelConfig(dir) : undefined;
+  return { dir, file: findModelFile(dir, config), config, fallbackReason };
 }

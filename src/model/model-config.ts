@@ -1,0 +1,92 @@
+/**
+ * `sluice.json`, the optional model configuration shipped beside the model in `model.tar.gz`:
+ *
+ * ```json
+ * { "model": "classifier.onnx", "inputs": { "pixels": "features" }, "batchRows": 256, "accept": "application/jsonlines" }
+ * ```
+ * - `model`: the ONNX file to serve (needed when the directory holds several);
+ * - `inputs`: feature names used in records → the model inputs they feed (JSON keys, Record and Example
+ *   feature names), for models whose input names are not what clients send;
+ * - `batchRows`: records per batch (`SLUICE_BATCH_ROWS` still wins);
+ * - `accept`: the output media type when a request's Accept is missing or `*∕*`.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { ConfigError } from "../errors.js";
+import type { ModelSignature } from "./signature.js";
+
+/** The file name of the model configuration. */
+export const MODEL_CONFIG_FILE = "sluice.json";
+
+/** A validated `sluice.json`. */
+export interface ModelConfig {
+  readonly model?: string;
+  readonly inputs?: Readonly<Record<string, string>>;
+  readonly batchRows?: number;
+  readonly accept?: string;
+}
+
+const KEYS = ["model", "inputs", "batchRows", "accept"];
+
+/** Reads and validates `<dir>/sluice.json`; `undefined` when there is none. */
+export function readModelConfig(dir: string): ModelConfig | undefined {
+  const file = path.join(dir, MODEL_CONFIG_FILE);
+  if (!existsSync(file)) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (cause) {
+    throw new ConfigError(`${file} is not valid JSON: ${(cause as Error).message}`);
+  }
+  const fail = (what: string): never => {
+    throw new ConfigError(`${file}: ${what}`);
+  };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail("must hold a JSON object");
+  const config = raw as Record<string, unknown>;
+  const unknown = Object.keys(config).filter((key) => !KEYS.includes(key));
+  if (unknown.length > 0) fail(`unknown key(s) ${unknown.join(", ")} (known: ${KEYS.join(", ")})`);
+  const { model, inputs, batchRows, accept } = config;
+  if (model !== undefined && (typeof model !== "string" || model.includes("/") || !model.endsWith(".onnx"))) {
+    fail('"model" must be the name of an .onnx file in the model directory');
+  }
+  if (
+    inputs !== undefined &&
+    (typeof inputs !== "object" ||
+      inputs === null ||
+      Array.isArray(inputs) ||
+      !Object.values(inputs).every((target) => typeof target === "string"))
+  ) {
+    fail('"inputs" must map feature names to model input names, e.g. {"pixels": "features"}');
+  }
+  if (batchRows !== undefined && !(Number.isInteger(batchRows) && (batchRows as number) >= 1)) {
+    fail('"batchRows" must be a positive integer');
+  }
+  if (accept !== undefined && (typeof accept !== "string" || !accept.includes("/"))) {
+    fail('"accept" must be a media type such as "application/jsonlines"');
+  }
+  return config as ModelConfig;
+}
+
+/**
+ * The signature the codecs see: the model's, with each input renamed to the feature name that feeds it
+ * (`inputs` in `sluice.json`). Throws a `ConfigError` naming the model's inputs when a mapping targets
+ * one that does not exist.
+ */
+export function codecSignature(signature: ModelSignature, config: ModelConfig | undefined): ModelSignature {
+  const mapping = config?.inputs;
+  if (!mapping) return signature;
+  const names = signature.inputs.map((input) => input.name);
+  const featureFor = new Map<string, string>();
+  for (const [feature, input] of Object.entries(mapping)) {
+    if (!names.includes(input)) {
+      throw new ConfigError(
+        `${MODEL_CONFIG_FILE} maps "${feature}" to "${input}", which is not an input of the model (its inputs: ${names.join(", ")})`,
+      );
+    }
+    featureFor.set(input, feature);
+  }
+  return {
+    ...signature,
+    inputs: signature.inputs.map((input) => ({ ...input, name: featureFor.get(input.name) ?? input.name })),
+  };
+}

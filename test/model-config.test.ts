@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ConfigError } from "../src/errors.js";
+import { codecSignature, readModelConfig } from "../src/model/model-config.js";
+import { findModelFile } from "../src/model/model-location.js";
+import { modelDir, smallMlp, twoInputTwoOutput } from "./support/models.js";
+import { invoke, startTestServer, type TestServer } from "./support/server.js";
+
+function dirWith(files: Record<string, string | Uint8Array>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "sluice-config-"));
+  for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
+  return dir;
+}
+
+describe("sluice.json", () => {
+  it("is optional, and validated when present, naming the file and the key", () => {
+    assert.equal(readModelConfig(dirWith({})), undefined);
+    const cases: [string, RegExp][] = [
+      ["{", /not valid JSON/],
+      ["[]", /JSON object/],
+      ['{"modle": "a.onnx"}', /unknown key\(s\) modle/],
+      ['{"model": "../a.onnx"}', /"model"/],
+      ['{"inputs": {"a": 1}}', /"inputs"/],
+      ['{"batchRows": 0}', /"batchRows"/],
+      ['{"accept": "json"}', /"accept"/],
+    ];
+    for (const [text, message] of cases) {
+      assert.throws(
+        () => readModelConfig(dirWith({ "sluice.json": text })),
+        (error: unknown) =>
+          error instanceof ConfigError && /sluice\.json/.test(error.message) && message.test(error.message),
+        text,
+      );
+    }
+  });
+
+  it("chooses the model file, and several .onnx files without it is an error listing them", () => {
+    const dir = dirWith({ "a.onnx": smallMlp(), "b.onnx": smallMlp() });
+    assert.throws(() => findModelFile(dir), /several \.onnx files \(a\.onnx, b\.onnx\).*sluice\.json/);
+    assert.equal(findModelFile(dir, { model: "b.onnx" }), path.join(dir, "b.onnx"));
+    assert.throws(() => findModelFile(dir, { model: "c.onnx" }), /names c\.onnx, which is not in .*a\.onnx, b\.onnx/);
+  });
+
+  it("renames inputs for the codecs, refusing a mapping to an input the model lacks", () => {
+    const signature = {
+      inputs: [
+        { name: "a", type: "float32" as const, recordShape: [2], width: 2 },
+        { name: "b", type: "float32" as const, recordShape: [3], width: 3 },
+      ],
+      outputs: [],
+      maxBatchRows: Number.POSITIVE_INFINITY,
+    };
+    assert.deepEqual(
+      codecSignature(signature, { inputs: { left: "a" } }).inputs.map((input) => input.name),
+      ["left", "b"],
+    );
+    assert.throws(
+      () => codecSignature(signature, { inputs: { x: "c" } }),
+      /not an input of the model \(its inputs: a, b\)/,
+    );
+  });
+});
+
+describe("a model directory with sluice.json, served", () => {
+  let server: TestServer;
+  before(async () => {
+    const dir = modelDir(twoInputTwoOutput(), "two.onnx");
+    copyFileSync(path.join(modelDir(smallMlp()), "model.onnx"), path.join(dir, "other.onnx"));
+    writeFileSync(
+      path.join(dir, "sluice.json"),
+      JSON.stringify({
+        model: "two.onnx",
+        inputs: { left: "a", right: "b" },
+        batchRows: 2,
+        accept: "application/jsonlines",
+      }),
+    );
+    server = await startTestServer(dir);
+  });
+  after(() => server.close());
+
+  it("serves the named model, takes the mapped feature names, and answers in the default Accept", async () => {
+    const body =
+      '{"left": [1, 2], "right": [3, 4, 5]}\n{"left": [0, 0], "right": [1, 1, 1]}\n{"left": [1, 1], "right": [0, 0, 0]}';
+    const response = await invoke(server, body, { "content-type": "application/jsonlines" });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/jsonlines");
+    const lines = (await response.text())
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { sum: number[] });
+    assert.deepEqual(
+      lines.map((line) => line.sum),
+      [[15], [3], [2]],
+    );
+    const explicit = await invoke(server, body, { "content-type": "application/jsonlines", accept: "text/csv" });
+    assert.equal(explicit.headers.get("content-type"), "text/csv");
+    assert.ok(server.logs.some((line) => /model loaded .*two\.onnx.*batch_rows=2/.test(line)));
+  });
+});
+
+describe("a model directory that cannot be served", () => {
+  it("answers 503 with the reason: several .onnx files and no sluice.json", async () => {
+    const server = await startTestServer(
+      dirWith({ "a.onnx": smallMlp(), "b.onnx": smallMlp() }),
+      {},
+      { waitForModel: false },
+    );
+    try {
+      await server.running.modelLoaded.catch(() => {});
+      const ping = await fetch(`${server.url}/ping`);
+      assert.equal(ping.status, 503);
+      assert.match(((await ping.json()) as { error: string }).error, /several \.onnx files \(a\.onnx, b\.onnx\)/);
+    } finally {
+      await server.close();
+    }
+  });
+});
