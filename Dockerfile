@@ -2,8 +2,11 @@
 # Sluice: an ONNX model as a SageMaker batch-transform container.
 #   docker build -t sluice .
 #   docker run -p 8080:8080 -v "$PWD/my-model:/opt/ml/model:ro" sluice serve
-# The CPU backend needs nothing more; the WebGPU backend uses the host's GPU driver, mounted by the
-# NVIDIA container toolkit (`docker run --gpus all ...`): no driver is installed in the image.
+# The CPU backend needs nothing more. The WebGPU backend (SLUICE_BACKEND=webgpu or auto) reaches the
+# host's GPU through the Vulkan loader installed below; the driver itself is never in the image: the
+# NVIDIA container toolkit mounts the host driver's Vulkan ICD when the container gets a GPU with the
+# "graphics" capability (set below), e.g.
+#   docker run --gpus all -e SLUICE_BACKEND=webgpu -p 8080:8080 -v "$PWD/my-model:/opt/ml/model:ro" sluice serve
 
 FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /build
@@ -14,11 +17,18 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY codecs ./codecs
+# Production dependencies only; Dawn's binaries for other operating systems are dropped.
 RUN npx tsc -p tsconfig.build.json \
- && npm prune --omit=dev --ignore-scripts
+ && npm prune --omit=dev --ignore-scripts \
+ && rm -rf node_modules/webgpu/dist/darwin-* node_modules/webgpu/dist/win32-*
 
 FROM node:20.20.2-bookworm-slim AS runtime
-ENV NODE_ENV=production
+# The Vulkan loader only (a few hundred KB), which Dawn opens to find a GPU: not a driver.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libvulkan1 \
+ && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production \
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics
 WORKDIR /opt/sluice
 COPY --from=build /build/package.json ./package.json
 COPY --from=build /build/node_modules ./node_modules

@@ -55,15 +55,22 @@ export function transform(
   });
 }
 
-/** Records/s through Sluice over HTTP, and through ONNX Runtime alone on the same rows in 512-row runs. */
+/**
+ * Records/s through Sluice over HTTP on `backend`, and through ONNX Runtime alone (same execution
+ * provider) on the same rows in 512-row runs.
+ */
 export async function throughputVersusRuntime(
   contentType: string,
   block: Uint8Array,
   rows: number[][],
   repeats: number,
+  backend = "cpu",
 ) {
   const rowsPerBlock = rows.length;
-  const server = await startChildServer(BUNDLED_MODEL_DIR, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0" });
+  const server = await startChildServer(BUNDLED_MODEL_DIR, {
+    SAGEMAKER_MAX_PAYLOAD_IN_MB: "0",
+    SLUICE_BACKEND: backend,
+  });
   let sluiceSeconds: number;
   try {
     await transform(server, block, block.length, contentType); // warm-up
@@ -74,7 +81,7 @@ export async function throughputVersusRuntime(
   const records = rowsPerBlock * repeats;
 
   const session = await ort.InferenceSession.create(path.join(BUNDLED_MODEL_DIR, "model.onnx"), {
-    executionProviders: ["cpu"],
+    executionProviders: [backend],
   });
   const batch = 512;
   const tensors: ort.Tensor[] = [];

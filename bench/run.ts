@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
+import { describeAdapter, probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
 import { blocks, mnistRows } from "./bodies.js";
 import { decodeThroughput, encodeThroughput } from "./codec-throughput.js";
 import { peakRssFor, pingUnderLoad, throughputVersusRuntime } from "./end-to-end.js";
@@ -59,15 +60,24 @@ say();
 
 say("## End to end over HTTP (bundled 784→32→10 MLP, `sluice serve` as a child process, answer in the input's format)");
 say();
-say("| format | body | Sluice records/s | ONNX Runtime alone records/s | Sluice / ORT |");
-say("| --- | --- | ---: | ---: | ---: |");
-for (const format of ["text/csv", "application/x-recordio-protobuf"]) {
-  const versus = await throughputVersusRuntime(format, bodies[format], rows, 40);
-  say(
-    `| \`${format}\` | ${fixed(versus.bodyMB)} MB, ${versus.records} records | ${fixed(versus.sluiceRecordsPerSecond)} | ` +
-      `${fixed(versus.runtimeRecordsPerSecond)} | ${fixed(versus.sluiceRecordsPerSecond / versus.runtimeRecordsPerSecond, 2)} |`,
-  );
+const adapter = await probeWebGpuAdapter();
+const backends = adapter.available ? ["cpu", "webgpu"] : ["cpu"];
+say("| backend | format | body | Sluice records/s | ONNX Runtime alone records/s | Sluice / ORT |");
+say("| --- | --- | --- | ---: | ---: | ---: |");
+for (const backend of backends) {
+  for (const format of ["text/csv", "application/x-recordio-protobuf"]) {
+    const versus = await throughputVersusRuntime(format, bodies[format], rows, 40, backend);
+    say(
+      `| ${backend} | \`${format}\` | ${fixed(versus.bodyMB)} MB, ${versus.records} records | ` +
+        `${fixed(versus.sluiceRecordsPerSecond)} | ${fixed(versus.runtimeRecordsPerSecond)} | ` +
+        `${fixed(versus.sluiceRecordsPerSecond / versus.runtimeRecordsPerSecond, 2)} |`,
+    );
+  }
 }
+say();
+say(
+  adapter.available ? `WebGPU ran on ${describeAdapter(adapter.info)}.` : `WebGPU was not measured: ${adapter.reason}.`,
+);
 say();
 say(
   "ONNX Runtime alone runs pre-built 512-row tensors back to back in one session: this small model needs " +

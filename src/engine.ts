@@ -143,7 +143,12 @@ export class Engine {
     const tuning =
       state.status === "ready"
         ? state.backend.tuning
-        : { batchRows: 0, parallelRuns: this.resources.cpus, suggestedConcurrentTransforms: this.resources.cpus };
+        : {
+            batchRows: 0,
+            parallelRuns: this.resources.cpus,
+            suggestedConcurrentTransforms: this.resources.cpus,
+            preferredPayloadMB: 16,
+          };
     return executionParameters(this.resources, tuning, this.config.batchStrategySpelling);
   }
 

@@ -15,16 +15,14 @@ export interface ExecutionParameters {
 
 /** Platform limits: MaxPayloadInMB ≤ 100 and MaxConcurrentTransforms × MaxPayloadInMB ≤ 100. */
 const PLATFORM_PAYLOAD_BUDGET_MB = 100;
-/**
- * Above this, a single request takes long enough that a retry (the platform retries a failed
- * invocation up to 3 times) repeats much work, and its output outgrows the response hold, so a bad
- * record late in the body could no longer be answered with a 400.
- */
-const PREFERRED_MAX_PAYLOAD_MB = 16;
 /** Memory one concurrent invocation may need: response hold, batches in flight, runtime buffers. */
 const MEMORY_PER_INVOCATION_BYTES = 256 * 1024 * 1024;
 
-/** Tunes the parameters to the backend and to the CPUs and memory the container has. */
+/**
+ * Tunes the parameters to the backend (its suggested concurrency and preferred payload: a CPU takes 16 MB,
+ * above which a retried request repeats much work and its output outgrows the response hold; a GPU takes
+ * fewer, larger payloads) and to the CPUs and memory the container has.
+ */
 export function executionParameters(
   resources: ContainerResources,
   tuning: BackendTuning,
@@ -32,7 +30,10 @@ export function executionParameters(
 ): ExecutionParameters {
   const byMemory = Math.max(1, Math.floor((resources.memoryBytes * 0.75) / MEMORY_PER_INVOCATION_BYTES));
   const concurrency = Math.max(1, Math.min(tuning.suggestedConcurrentTransforms, byMemory, PLATFORM_PAYLOAD_BUDGET_MB));
-  const payload = Math.max(1, Math.min(PREFERRED_MAX_PAYLOAD_MB, Math.floor(PLATFORM_PAYLOAD_BUDGET_MB / concurrency)));
+  const payload = Math.max(
+    1,
+    Math.min(tuning.preferredPayloadMB, Math.floor(PLATFORM_PAYLOAD_BUDGET_MB / concurrency)),
+  );
   return {
     MaxConcurrentTransforms: concurrency,
     BatchStrategy: spelling === "api" ? "MultiRecord" : "MULTI_RECORD",

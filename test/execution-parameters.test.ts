@@ -15,10 +15,11 @@ const cgroup = (files: Record<string, string>) => {
   return root;
 };
 
-const tuning = (concurrency: number) => ({
+const tuning = (concurrency: number, preferredPayloadMB = 16) => ({
   batchRows: 512,
   parallelRuns: concurrency,
   suggestedConcurrentTransforms: concurrency,
+  preferredPayloadMB,
 });
 
 describe("container resources", () => {

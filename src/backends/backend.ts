@@ -14,6 +14,8 @@ export interface BackendTuning {
   readonly parallelRuns: number;
   /** The `MaxConcurrentTransforms` it suggests to the platform. */
   readonly suggestedConcurrentTransforms: number;
+  /** The `MaxPayloadInMB` it prefers (within the platform's budget): larger for devices that like big batches. */
+  readonly preferredPayloadMB: number;
 }
 
 /** A loaded model, ready to run batches. */

@@ -33,6 +33,7 @@ export async function createCpuBackend(options: CpuBackendOptions): Promise<Back
     batchRows: 512,
     parallelRuns,
     suggestedConcurrentTransforms: Math.max(1, options.cpus),
+    preferredPayloadMB: 16,
   };
   return {
     kind: "cpu",

@@ -1,11 +1,14 @@
 /**
- * Creates the backend the configuration asks for.
+ * Creates the backend the configuration asks for: `cpu`; `webgpu` (no adapter is a start-up error); or
+ * `auto`, which tries WebGPU and falls back to the CPU with one log line saying why.
  */
 import type { BackendChoice } from "../config.js";
 import type { ContainerResources } from "../container-resources.js";
+import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Backend } from "./backend.js";
 import { createCpuBackend } from "./onnx-cpu.js";
+import { createWebGpuBackend, WebGpuUnavailableError } from "./onnx-webgpu.js";
 
 /** What backend selection needs. */
 export interface BackendRequest {
@@ -19,6 +22,17 @@ export interface BackendRequest {
 
 /** Loads the model on the chosen backend. */
 export async function selectBackend(request: BackendRequest): Promise<Backend> {
+  if (request.choice !== "cpu") {
+    try {
+      return await createWebGpuBackend({ modelPath: request.modelPath });
+    } catch (cause) {
+      if (!(cause instanceof WebGpuUnavailableError)) throw cause;
+      if (request.choice === "webgpu") {
+        throw new ConfigError(`SLUICE_BACKEND=webgpu, but WebGPU is unavailable: ${cause.message}`);
+      }
+      request.log.warn("WebGPU unavailable, using the CPU backend", { reason: cause.message });
+    }
+  }
   const parallelRuns =
     request.parallelRuns === undefined ? undefined : Math.min(request.parallelRuns, request.resources.cpus);
   return createCpuBackend({ modelPath: request.modelPath, cpus: request.resources.cpus, parallelRuns });

@@ -1,0 +1,68 @@
+/**
+ * Finds the WebGPU adapter Dawn offers on this machine (a GPU, or Mesa's software `llvmpipe`), to name it
+ * in the start-up log and to refuse the WebGPU backend early when there is none. It asks Dawn through the
+ * optional `webgpu` package (Dawn's Node.js bindings); ONNX Runtime's WebGPU provider bundles its own
+ * Dawn and requests the same high-performance adapter.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+/** What Dawn reports about an adapter. */
+export interface WebGpuAdapterInfo {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly device: string;
+  readonly description: string;
+}
+
+/** The adapter found, or why there is none; `info` is undefined when the `webgpu` package is absent. */
+export type AdapterProbe =
+  | { readonly available: true; readonly info?: WebGpuAdapterInfo }
+  | { readonly available: false; readonly reason: string };
+
+interface DawnModule {
+  create(options: string[]): {
+    requestAdapter(options?: { powerPreference?: string }): Promise<{ info: WebGpuAdapterInfo } | null>;
+  };
+}
+
+/**
+ * Vulkan's loader and Mesa expect `XDG_RUNTIME_DIR`; containers often lack it. Point it at a private
+ * directory when unset (before Dawn starts).
+ */
+export function ensureRuntimeDir(): void {
+  if (!process.env.XDG_RUNTIME_DIR) {
+    process.env.XDG_RUNTIME_DIR = mkdtempSync(path.join(tmpdir(), "sluice-xdg-"));
+  }
+}
+
+/** Asks Dawn for its high-performance adapter. */
+export async function probeWebGpuAdapter(): Promise<AdapterProbe> {
+  ensureRuntimeDir();
+  let dawn: DawnModule;
+  try {
+    dawn = (await import("webgpu")) as unknown as DawnModule;
+  } catch {
+    // Without the optional package, ONNX Runtime itself decides when the session is created.
+    return { available: true };
+  }
+  try {
+    const adapter = await dawn.create([]).requestAdapter({ powerPreference: "high-performance" });
+    if (!adapter)
+      return {
+        available: false,
+        reason: "Dawn found no WebGPU adapter (no GPU, and no Vulkan driver such as Mesa's llvmpipe)",
+      };
+    const { vendor, architecture, device, description } = adapter.info;
+    return { available: true, info: { vendor, architecture, device, description } };
+  } catch (cause) {
+    return { available: false, reason: `Dawn could not start: ${(cause as Error).message}` };
+  }
+}
+
+/** `vendor/architecture (description)` for logs. */
+export function describeAdapter(info: WebGpuAdapterInfo | undefined): string {
+  if (!info) return "adapter details unavailable (optional package webgpu not installed)";
+  return `${info.vendor || "unknown vendor"}/${info.architecture || "unknown architecture"} (${info.description || info.device})`;
+}
