@@ -68,8 +68,6 @@ export class JsonFramer implements Framer {
   #escaped = false;
   /** Depth at which the current frame started (it ends when the depth returns to this). */
   #frameDepth = 0;
-  /** Depth of the elements of the record array being streamed (1 for `[…]`, 2 for `{"instances": […]}`). */
-  #recordsDepth = 0;
   /** True after an element of the record array, until its comma. */
   #expectComma = false;
   /** Body offset and line of the current frame's first byte; -1 when no frame is open. */
@@ -152,7 +150,6 @@ export class JsonFramer implements Framer {
             if (this.#headBrackets > this.#recordRank) {
               // Nested deeper than one record: a batch; its first record starts at the second bracket.
               frameStart = this.#rebaseFrame();
-              this.#recordsDepth = 1;
               this.#frameDepth = 1;
               this.#mode = Mode.Container;
             }
@@ -163,7 +160,6 @@ export class JsonFramer implements Framer {
             this.#mode = Mode.TopLevel;
           } else if (c === OPEN_OBJECT && this.#headBrackets === 1) {
             this.#closeFrame();
-            this.#recordsDepth = 1;
             this.#expectComma = false;
             this.#mode = Mode.BetweenRecords;
             i--;
@@ -211,7 +207,6 @@ export class JsonFramer implements Framer {
                 this.#closeFrame();
                 this.#topObject = false;
                 this.#depth = 2;
-                this.#recordsDepth = 2;
                 this.#expectComma = false;
                 this.#mode = Mode.BetweenRecords;
                 break;

@@ -26,10 +26,6 @@ const COMMA = 0x2c;
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-/** Bytes a JSON number is made of. */
-const isNumberByte = (c: number) =>
-  (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || (c | 0x20) === 0x65;
-
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
