@@ -115,22 +115,11 @@ export class DecimalScanner {
     let low = 0;
     let lowDigits = 0;
     let high = 0;
-    while (c >= 0x30 && c <= 0x39) {
-      if (lowDigits === 9) {
-        high = high * 1e9 + low;
-        low = 0;
-        lowDigits = 0;
-      }
-      low = (low * 10 + (c - 0x30)) | 0;
-      lowDigits++;
-      c = ++i < limit ? bytes[i] : -1;
-    }
-    let digits = i - pos - (negative ? 1 : 0);
+    let digits = 0;
     let fractionDigits = 0;
-    if (c === 0x2e) {
-      const fractionStart = ++i;
-      c = i < limit ? bytes[i] : -1;
-      while (c >= 0x30 && c <= 0x39) {
+    let inFraction = false;
+    for (;;) {
+      if (c >= 0x30 && c <= 0x39) {
         if (lowDigits === 9) {
           high = high * 1e9 + low;
           low = 0;
@@ -138,10 +127,14 @@ export class DecimalScanner {
         }
         low = (low * 10 + (c - 0x30)) | 0;
         lowDigits++;
-        c = ++i < limit ? bytes[i] : -1;
+        digits++;
+        if (inFraction) fractionDigits++;
+      } else if (c === 0x2e && !inFraction) {
+        inFraction = true;
+      } else {
+        break;
       }
-      fractionDigits = i - fractionStart;
-      digits += fractionDigits;
+      c = ++i < limit ? bytes[i] : -1;
     }
     const mantissa = high === 0 ? low : high * POWERS_OF_TEN[lowDigits] + low;
     if (digits === 0 || mantissa >= MAX_EXACT_MANTISSA) return Number.NaN;
