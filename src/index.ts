@@ -18,6 +18,7 @@ export type {
 } from "./codec/record-codec.js";
 export { CodecRegistry, DEFAULT_OUTPUT_MEDIA_TYPE, type Resolved } from "./codec/registry.js";
 export {
+  ClientClosedRequestError,
   ConfigError,
   DuplicateCodecError,
   FramingError,

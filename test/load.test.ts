@@ -19,6 +19,7 @@ async function transform(server: ChildServer, bytes: number): Promise<number> {
     body: repeatedBody(block, bytes),
     headers: { "content-type": "text/csv", accept: "text/csv" },
     duplex: "half",
+    signal: AbortSignal.timeout(120_000),
   } as RequestInit);
   assert.equal(response.status, 200);
   let lines = 0;
@@ -50,7 +51,7 @@ describe("under load", () => {
     const pings = (async () => {
       while (loading) {
         const started = performance.now();
-        const response = await fetch(`${server.url}/ping`);
+        const response = await fetch(`${server.url}/ping`, { signal: AbortSignal.timeout(10_000) });
         await response.arrayBuffer();
         assert.equal(response.status, 200);
         latencies.push(performance.now() - started);
