@@ -4,13 +4,12 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import ort from "onnxruntime-node";
 import { BUNDLED_MODEL_DIR } from "../src/model/model-location.js";
+import { answerRows } from "./support/answers.js";
 import {
   amazonRecord,
   concat,
   readAmazonRecord,
   readRecordIOFrames,
-  readTfExample,
-  readTfRecordFrames,
   recordIOFrame,
   recordIOMultipart,
   tfExample,
@@ -18,25 +17,12 @@ import {
 } from "./support/binary-writers.js";
 import { splitBySizes, streamOf } from "./support/chunks.js";
 import { modelDir, randomRows, smallMlp } from "./support/models.js";
-import { assertClose, parseCsvNumbers, runReference } from "./support/reference.js";
+import { assertClose, runReference } from "./support/reference.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 const TESTDATA = new URL("../../test/vectors/sagemaker-python-sdk/", import.meta.url);
 const RECORDIO = "application/x-recordio-protobuf";
 const TFRECORD = "application/x-tfrecord";
-
-/** The answer's rows of output values, whatever its format. */
-function answerRows(contentType: string, body: Uint8Array): number[][] {
-  const text = () => new TextDecoder().decode(body);
-  if (contentType === RECORDIO) return readRecordIOFrames(body).map((p) => readAmazonRecord(p).tensors.score);
-  if (contentType === TFRECORD) return readTfRecordFrames(body).map((p) => readTfExample(p).probabilities as number[]);
-  if (contentType === "text/csv") return parseCsvNumbers(text());
-  if (contentType === "application/json") return (JSON.parse(text()) as { predictions: number[][] }).predictions;
-  return text()
-    .trim()
-    .split("\n")
-    .map((line) => JSON.parse(line) as number[]);
-}
 
 describe("binary formats in and out, compared with ONNX Runtime", () => {
   let server: TestServer;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import ort from "onnxruntime-node";
+import { answerRows } from "./support/answers.js";
 import { splitBySizes, streamOf } from "./support/chunks.js";
 import { int64Model, modelDir, randomRows, smallMlp, twoInputTwoOutput } from "./support/models.js";
 import { assertClose, parseCsvNumbers, runReference } from "./support/reference.js";
@@ -14,24 +15,6 @@ interface Body {
   readonly name: string;
   readonly contentType: string;
   readonly text: string;
-}
-
-/** Rows of numbers from a response, whatever its format (several outputs flattened in model order). */
-function answerRows(contentType: string, text: string): number[][] {
-  const flatten = (value: unknown): number[] =>
-    Array.isArray(value)
-      ? value.flatMap(flatten)
-      : typeof value === "object" && value !== null
-        ? Object.values(value).flatMap(flatten)
-        : [value as number];
-  if (contentType.startsWith("text/csv")) return parseCsvNumbers(text);
-  if (contentType.startsWith("application/json") && !contentType.includes("lines")) {
-    return ((JSON.parse(text) as { predictions: unknown[] }).predictions ?? []).map(flatten);
-  }
-  return text
-    .trim()
-    .split("\n")
-    .map((line) => flatten(JSON.parse(line)));
 }
 
 const OUTPUT_TYPES = ["text/csv", "application/json", "application/jsonlines"];

@@ -7,20 +7,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
-import {
-  amazonRecord,
-  concat,
-  readAmazonRecord,
-  readRecordIOFrames,
-  readTfExample,
-  readTfRecordFrames,
-  recordIOFrame,
-  tfExample,
-  tfRecordFrame,
-} from "./support/binary-writers.js";
+import { answerRows } from "./support/answers.js";
+import { amazonRecord, concat, recordIOFrame, tfExample, tfRecordFrame } from "./support/binary-writers.js";
 import { exitOf, waitForLog } from "./support/child-server.js";
 import { modelDir, randomRows, smallMlp } from "./support/models.js";
-import { assertClose, parseCsvNumbers } from "./support/reference.js";
+import { assertClose } from "./support/reference.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 const CLI = new URL("../src/cli.js", import.meta.url).pathname;
@@ -29,20 +20,6 @@ const noAdapter = probe.available ? false : `no WebGPU adapter here: ${probe.rea
 
 const RECORDIO = "application/x-recordio-protobuf";
 const TFRECORD = "application/x-tfrecord";
-
-/** The answer's output values, flattened in record order, whatever the format. */
-function values(contentType: string, body: Uint8Array): number[] {
-  const text = () => new TextDecoder().decode(body);
-  if (contentType === RECORDIO) return readRecordIOFrames(body).flatMap((p) => readAmazonRecord(p).tensors.score);
-  if (contentType === TFRECORD)
-    return readTfRecordFrames(body).flatMap((p) => readTfExample(p).probabilities as number[]);
-  if (contentType === "text/csv") return parseCsvNumbers(text()).flat();
-  if (contentType === "application/json") return (JSON.parse(text()) as { predictions: number[][] }).predictions.flat();
-  return text()
-    .trim()
-    .split("\n")
-    .flatMap((line) => JSON.parse(line) as number[]);
-}
 
 describe("the WebGPU backend answers like the CPU backend", { skip: noAdapter }, () => {
   let gpu: TestServer;
@@ -85,8 +62,8 @@ describe("the WebGPU backend answers like the CPU backend", { skip: noAdapter },
         ]);
         assert.equal(onGpu.status, 200, `${input} → ${accept}`);
         assert.equal(onCpu.status, 200);
-        const gpuValues = values(accept, new Uint8Array(await onGpu.arrayBuffer()));
-        const cpuValues = values(accept, new Uint8Array(await onCpu.arrayBuffer()));
+        const gpuValues = answerRows(accept, new Uint8Array(await onGpu.arrayBuffer())).flat();
+        const cpuValues = answerRows(accept, new Uint8Array(await onCpu.arrayBuffer())).flat();
         assert.equal(gpuValues.length, rows * 3, `${input} → ${accept}`);
         assertClose(gpuValues, cpuValues, 1e-6);
       }

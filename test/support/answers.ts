@@ -1,0 +1,36 @@
+/**
+ * Reads an /invocations answer in any built-in output format back into rows of numbers (a record's
+ * outputs flattened in model order), with readers independent of the codecs' encoders.
+ */
+import { readAmazonRecord, readRecordIOFrames, readTfExample, readTfRecordFrames } from "./binary-writers.js";
+import { parseCsvNumbers } from "./reference.js";
+
+const flatten = (value: unknown): number[] =>
+  Array.isArray(value)
+    ? value.flatMap(flatten)
+    : typeof value === "object" && value !== null
+      ? Object.values(value).flatMap(flatten)
+      : [value as number];
+
+/** One row of numbers per output record, whatever the answer's media type. */
+export function answerRows(contentType: string, body: Uint8Array | string): number[][] {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  const text = () => new TextDecoder().decode(bytes);
+  const type = contentType.split(";")[0].trim().toLowerCase();
+  switch (type) {
+    case "application/x-recordio-protobuf":
+    case "application/x-recordio":
+      return readRecordIOFrames(bytes).map((payload) => flatten(readAmazonRecord(payload).tensors));
+    case "application/x-tfrecord":
+      return readTfRecordFrames(bytes).map((payload) => flatten(readTfExample(payload)));
+    case "text/csv":
+      return parseCsvNumbers(text());
+    case "application/json":
+      return (JSON.parse(text()) as { predictions: unknown[] }).predictions.map(flatten);
+    default:
+      return text()
+        .trim()
+        .split("\n")
+        .map((line) => flatten(JSON.parse(line)));
+  }
+}
