@@ -1,3 +1,20 @@
+import { FramingError } from "../../src/index.js";
+
+/**
+ * The largest record a framer holds. Far above any real feature vector (a 224×224×3 image as CSV text is
+ * about 1 MB), it keeps a body without record boundaries (with `SAGEMAKER_MAX_PAYLOAD_IN_MB=0`) from
+ * growing one record without bound.
+ */
+export const MAX_RECORD_BYTES = 64 * 2 ** 20;
+
+/** The error for a record beyond {@link MAX_RECORD_BYTES}. */
+export function recordTooLarge(): FramingError {
+  return new FramingError(
+    "RECORD_TOO_LARGE",
+    `a record is longer than ${MAX_RECORD_BYTES / 2 ** 20} MiB (is a record separator missing, or the Content-Type wrong?)`,
+  );
+}
+
 /**
  * The bytes of an unfinished frame, kept between chunks. Grows by doubling and is reused, so a framer
  * copies only the frames that straddle a chunk boundary.
@@ -11,9 +28,10 @@ export class FrameBuffer {
     return this.#length;
   }
 
-  /** Appends `source[start, end)`. */
+  /** Appends `source[start, end)`; throws a `RECORD_TOO_LARGE` `FramingError` past {@link MAX_RECORD_BYTES}. */
   append(source: Uint8Array, start = 0, end = source.length): void {
     const needed = this.#length + (end - start);
+    if (needed > MAX_RECORD_BYTES) throw recordTooLarge();
     if (needed > this.#bytes.length) {
       let size = this.#bytes.length * 2;
       while (size < needed) size *= 2;

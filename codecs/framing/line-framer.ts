@@ -6,13 +6,14 @@
 
 import type { Transform } from "node:stream";
 import split2 from "split2";
-import { type Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
+import type { Frame, Framer, FrameSink } from "../../src/index.js";
+import { MAX_RECORD_BYTES, recordTooLarge } from "./frame-buffer.js";
 
 const encoder = new TextEncoder();
 
 /** Splits UTF-8 text into one frame per non-blank line. */
 export class LineFramer implements Framer {
-  readonly #lines: Transform = split2("\n");
+  readonly #lines: Transform = split2("\n", { maxLength: MAX_RECORD_BYTES });
   readonly #frame: Frame = { bytes: new Uint8Array(0), byteOffset: 0, line: 0 };
   #line = 0;
   #offset = 0;
@@ -33,12 +34,12 @@ export class LineFramer implements Framer {
   }
 
   #drain(emit: FrameSink): void {
-    const failure = this.#lines.errored;
-    if (failure) {
-      throw new FramingError("LINE_UNREADABLE", `the body cannot be split into lines: ${failure.message}`, {
-        line: this.#line + 1,
-        byteOffset: this.#offset,
-      });
+    if (this.#lines.errored) {
+      // split2's only error: a line longer than maxLength.
+      const error = recordTooLarge();
+      error.location.line = this.#line + 1;
+      error.location.byteOffset = this.#offset;
+      throw error;
     }
     for (let text: string | null = this.#lines.read(); text !== null; text = this.#lines.read()) {
       const byteLength = Buffer.byteLength(text);
