@@ -75,9 +75,13 @@ for (const backend of backends) {
   }
 }
 say();
-say(
-  adapter.available ? `WebGPU ran on ${describeAdapter(adapter.info)}.` : `WebGPU was not measured: ${adapter.reason}.`,
-);
+if (!adapter.available) say(`WebGPU was not measured: ${adapter.reason}.`);
+else if (adapter.info?.architecture === "software") {
+  say(
+    `WebGPU ran on ${describeAdapter(adapter.info)}: Mesa's software rasteriser on the same CPU, so these rows ` +
+      "show that the WebGPU path works end to end, not how fast a GPU is. No GPU machine was available for this run.",
+  );
+} else say(`WebGPU ran on ${describeAdapter(adapter.info)}.`);
 say();
 say(
   "ONNX Runtime alone runs pre-built 512-row tensors back to back in one session: this small model needs " +
