@@ -159,6 +159,56 @@ describe("admission, disconnects and backpressure", () => {
   });
 });
 
+describe("backpressure over HTTP", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), { SLUICE_RESPONSE_HOLD_MB: "0", SLUICE_BATCH_ROWS: "256" });
+  });
+  after(() => server.close());
+
+  it("a client that stops reading the answer stops the server reading the body, and nothing is lost", async () => {
+    const row = encoder.encode(`${GOOD}\n`.repeat(4096));
+    const blocks = 640;
+    const total = blocks * row.length; // 40 MiB of input, about twice that of output
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= total) controller.close();
+        else {
+          controller.enqueue(row);
+          pulled += row.length;
+        }
+      },
+    });
+    const response = await invoke(server, body, { "content-type": "text/csv" });
+    assert.equal(response.status, 200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let lines = 0;
+    const count = (chunk: Uint8Array) => {
+      for (const byte of chunk) if (byte === 0x0a) lines++;
+    };
+    const first = await reader.read();
+    if (first.value) count(first.value);
+    try {
+      // The client stops reading. Unbounded, the server would take in the whole body within the pause.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const pulledWhilePaused = pulled;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(pulled, pulledWhilePaused, "reading the body stalls while the answer is not read");
+      // What stays in flight is socket buffers and a few batches, whatever the body's size.
+      assert.ok(
+        pulledWhilePaused < 16 * 2 ** 20,
+        `read ${pulledWhilePaused} of ${total} bytes while the client paused`,
+      );
+      for (let next = await reader.read(); !next.done; next = await reader.read()) count(next.value);
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+    assert.equal(pulled, total);
+    assert.equal(lines, blocks * 4096, "every record answered, once");
+  });
+});
+
 describe("pipeline backpressure", () => {
   it("reads no further into the body than a few batches while the consumer does not pull", async () => {
     const registry = new CodecRegistry();
