@@ -1,14 +1,44 @@
 #!/usr/bin/env node
 /**
- * The command line: `sluice serve [--port N] [--model-dir DIR] [--backend cpu|webgpu|auto]`, as run by
- * `docker run IMAGE serve`. Argument parsing only; the work is in `serve.ts`.
+ * The command line: `sluice serve` (what `docker run IMAGE serve` runs), `sluice transform` (one
+ * invocation on a file, no HTTP) and `sluice codecs` (what is installed). Argument parsing only; the work
+ * is in `serve.ts` and `transform.ts`.
  */
-import { loadConfig, parseServeFlags } from "./config.js";
-import { ConfigError } from "./errors.js";
+import { createCodecRegistry } from "./codec/plugin-loader.js";
+import { loadConfig, parseServeFlags, parseTransformArgs } from "./config.js";
+import { ConfigError, SluiceError } from "./errors.js";
 import { Logger } from "./log.js";
 import { startServer } from "./serve.js";
+import { runTransform } from "./transform.js";
 
-const USAGE = "usage: sluice serve [--port N] [--model-dir DIR] [--backend cpu|webgpu|auto]";
+const USAGE =
+  "usage: sluice serve [--port N] [--model-dir DIR] [--backend cpu|webgpu|auto] | " +
+  "sluice transform --content-type TYPE [--accept TYPE] [--model-dir DIR] [--backend B] [FILE] | sluice codecs";
+
+/** Prints the installed codecs (built-in and plugins), one per line: name, media types, directions. */
+async function listCodecs(): Promise<number> {
+  const config = loadConfig(process.env);
+  const registry = await createCodecRegistry(config.plugins);
+  for (const codec of registry.codecs) {
+    const directions = [codec.input && "in", codec.output && "out"].filter(Boolean).join("+");
+    process.stdout.write(`${codec.name}\t${directions}\t${codec.mediaTypes.join(", ")}\n`);
+  }
+  return 0;
+}
+
+/** Runs one transform; a failure is one JSON line on standard error (as the HTTP body would be) and exit 1. */
+async function transform(args: readonly string[]): Promise<number> {
+  const parsed = parseTransformArgs(args);
+  const config = loadConfig(process.env, parsed.flags);
+  try {
+    await runTransform(config, parsed, process.stdout, new Logger());
+    return 0;
+  } catch (error) {
+    if (!(error instanceof SluiceError)) throw error;
+    process.stderr.write(`${JSON.stringify({ error: error.message, code: error.code, ...error.details() })}\n`);
+    return 1;
+  }
+}
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -16,6 +46,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (command === "codecs") return listCodecs();
+  if (command === "transform") return transform(rest);
   if (command !== "serve") {
     const reason = command === undefined ? "no command given" : `unknown command ${JSON.stringify(command)}`;
     process.stderr.write(`sluice: ${reason}; ${USAGE}\n`);

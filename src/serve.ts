@@ -4,8 +4,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer, type ServerType } from "@hono/node-server";
-import { BUILTIN_CODECS_MODULE, loadCodecPlugins } from "./codec/plugin-loader.js";
-import { CodecRegistry } from "./codec/registry.js";
+import { createCodecRegistry } from "./codec/plugin-loader.js";
 import type { Config } from "./config.js";
 import { Engine } from "./engine.js";
 import type { Logger } from "./log.js";
@@ -25,9 +24,7 @@ export interface RunningServer {
 
 /** Loads codecs, binds the port and starts loading the model. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const registry = new CodecRegistry();
-  await loadCodecPlugins(registry, [BUILTIN_CODECS_MODULE], { builtIn: true });
-  await loadCodecPlugins(registry, config.plugins);
+  const registry = await createCodecRegistry(config.plugins);
   const engine = new Engine(config, registry, log);
   const app = createApp(engine, log);
   const server = createAdaptorServer({ fetch: app.fetch });

@@ -73,4 +73,50 @@ describe("the sluice command", () => {
       child.kill("SIGKILL");
     }
   });
+
+  it("transform runs one invocation on a file without HTTP, writing the answer to standard output", () => {
+    const dir = modelDir(smallMlp());
+    const input = path.join(mkdtempSync(path.join(tmpdir(), "sluice-transform-")), "rows.csv");
+    writeFileSync(input, "0.1,0.2,0.3,0.4\n1,2,3,4\n");
+    const result = spawnSync(
+      process.execPath,
+      [CLI, "transform", "--content-type", "text/csv", "--accept", "application/jsonlines", "--model-dir", dir, input],
+      { encoding: "utf8", timeout: 20_000 },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const lines = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as number[]);
+    assert.equal(lines.length, 2);
+    assert.ok(lines.every((probabilities) => probabilities.length === 3));
+    assert.match(result.stderr, /info transformed .*records=2/);
+
+    const bad = spawnSync(process.execPath, [CLI, "transform", "--content-type", "text/csv", "--model-dir", dir, "-"], {
+      input: "1,2,3,4\n1,2\n",
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    assert.equal(bad.status, 1);
+    const error = JSON.parse(bad.stderr.trim().split("\n").at(-1) ?? "") as { code: string; recordIndex: number };
+    assert.deepEqual([error.code, error.recordIndex], ["CSV_WIDTH_MISMATCH", 1]);
+
+    const usage = spawnSync(process.execPath, [CLI, "transform", input], { encoding: "utf8", timeout: 20_000 });
+    assert.notEqual(usage.status, 0);
+    assert.match(usage.stderr, /--content-type/);
+  });
+
+  it("codecs lists every installed codec with its media types", () => {
+    const result = spawnSync(process.execPath, [CLI, "codecs"], { encoding: "utf8", timeout: 20_000 });
+    assert.equal(result.status, 0);
+    for (const type of [
+      "text/csv",
+      "application/json",
+      "application/jsonlines",
+      "application/x-recordio-protobuf",
+      "application/x-tfrecord",
+    ]) {
+      assert.ok(result.stdout.includes(type), type);
+    }
+  });
 });

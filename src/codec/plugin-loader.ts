@@ -4,7 +4,7 @@
 import { pathToFileURL } from "node:url";
 import { ConfigError } from "../errors.js";
 import type { Codec } from "./codec.js";
-import type { CodecRegistry } from "./registry.js";
+import { CodecRegistry } from "./registry.js";
 
 /** What a plugin module exports: `export default` one codec or an array of codecs. */
 export interface CodecPluginModule {
@@ -51,4 +51,12 @@ export async function loadCodecPlugins(
     }
     for (const codec of codecs) registry.register(codec, options);
   }
+}
+
+/** A registry holding the built-in codecs and then the plugins named in `plugins` (which may replace them). */
+export async function createCodecRegistry(plugins: readonly string[]): Promise<CodecRegistry> {
+  const registry = new CodecRegistry();
+  await loadCodecPlugins(registry, [BUILTIN_CODECS_MODULE], { builtIn: true });
+  await loadCodecPlugins(registry, plugins);
+  return registry;
 }
