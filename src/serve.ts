@@ -7,6 +7,7 @@ import { createAdaptorServer, type ServerType } from "@hono/node-server";
 import { createCodecRegistry } from "./codec/plugin-loader.js";
 import type { Config } from "./config.js";
 import { Engine } from "./engine.js";
+import { ConfigError } from "./errors.js";
 import type { Logger } from "./log.js";
 import { createApp } from "./server.js";
 
@@ -29,9 +30,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const app = createApp(engine, log);
   const server = createAdaptorServer({ fetch: app.fetch });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const fail = (error: NodeJS.ErrnoException) => {
+      const reason = error.code === "EADDRINUSE" ? "is already in use" : `cannot be bound (${error.message})`;
+      reject(new ConfigError(`port ${config.port} ${reason} (SAGEMAKER_BIND_TO_PORT / --port)`));
+    };
+    server.once("error", fail);
     server.listen(config.port, () => {
-      server.off("error", reject);
+      server.off("error", fail);
       resolve();
     });
   });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -117,6 +118,23 @@ describe("the sluice command", () => {
       "application/x-tfrecord",
     ]) {
       assert.ok(result.stdout.includes(type), type);
+    }
+  });
+
+  it("exits non-zero with a one-line reason when the port is taken", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "0.0.0.0", resolve));
+    try {
+      const port = String((taken.address() as { port: number }).port);
+      const child = spawn(process.execPath, [CLI, "serve", "--port", port, "--model-dir", modelDir(smallMlp())]);
+      let stderr = "";
+      child.stderr.on("data", (data: Buffer) => {
+        stderr += data.toString();
+      });
+      assert.equal(await exitOf(child), 1);
+      assert.match(stderr, new RegExp(`sluice: port ${port} is already in use`));
+    } finally {
+      taken.close();
     }
   });
 });
