@@ -13,12 +13,10 @@ import {
   type RecordEncoder,
   RecordError,
   type RecordSink,
-  type RecordSlots,
-  type TensorSpec,
   UnsupportedMediaTypeError,
 } from "../../src/index.js";
 import { encodeRecordIOFrame } from "../framing/recordio-framer.js";
-import { FeatureTable } from "./feature-table.js";
+import { FeatureTable, type FeatureWriter } from "./feature-table.js";
 import {
   type ByteRange,
   type ElementEncoding,
@@ -28,7 +26,6 @@ import {
   RepeatedField,
   writeSparse,
 } from "./packed-values.js";
-import { ValueDestination } from "./value-destination.js";
 
 const AMAZON_RECORD_PROTO = `
 syntax = "proto2";
@@ -91,9 +88,7 @@ export interface AmazonRecordDecoderOptions {
 
 /** Decodes one Amazon `Record` per frame into the model's inputs. */
 export class AmazonRecordDecoder implements RecordDecoder {
-  readonly #inputs: readonly TensorSpec[];
   readonly #features: FeatureTable;
-  readonly #destination = new ValueDestination();
   readonly #tensor: ByteRange = { start: 0, end: 0 };
   readonly #keys: ByteRange = { start: 0, end: 0 };
   readonly #shape: ByteRange = { start: 0, end: 0 };
@@ -101,8 +96,7 @@ export class AmazonRecordDecoder implements RecordDecoder {
   readonly #addFeature: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
 
   constructor(context: CodecContext, options: AmazonRecordDecoderOptions = {}) {
-    this.#inputs = context.signature.inputs;
-    this.#features = new FeatureTable(this.#inputs);
+    this.#features = new FeatureTable(context.signature.inputs);
     this.#opaqueMediaType = options.opaqueMediaType;
     this.#addFeature = this.#features.add.bind(this.#features);
   }
@@ -122,14 +116,7 @@ export class AmazonRecordDecoder implements RecordDecoder {
     features.reset();
     try {
       forEachMapEntry(bytes, 0, bytes.length, FEATURES_FIELD, this.#addFeature);
-      const choice = features.choose(bytes);
-      const slots = sink.beginRecord();
-      if (choice.flat >= 0) {
-        const destination = this.#destination.toAllInputs(slots, this.#inputs, features.name(bytes, choice.flat));
-        this.#writeValue(bytes, choice.flat, destination);
-      } else {
-        this.#writeNamed(bytes, slots, choice.named);
-      }
+      features.fill(bytes, sink, this.#writeValue);
     } catch (cause) {
       if (cause instanceof RecordError) throw cause;
       throw new RecordError(
@@ -139,15 +126,8 @@ export class AmazonRecordDecoder implements RecordDecoder {
     }
   }
 
-  #writeNamed(bytes: Uint8Array, slots: RecordSlots, named: Int32Array): void {
-    for (let i = 0; i < this.#inputs.length; i++) {
-      const destination = this.#destination.toInput(slots, this.#inputs, i, this.#inputs[i].name);
-      this.#writeValue(bytes, named[i], destination);
-    }
-  }
-
   /** Writes the tensor of `Value` feature `feature` (dense or sparse) to `destination`. */
-  #writeValue(bytes: Uint8Array, feature: number, destination: ValueDestination): void {
+  readonly #writeValue: FeatureWriter = (bytes, feature, destination) => {
     const start = this.#features.valueStart(feature);
     const end = this.#features.valueEnd(feature);
     const tensor = this.#tensor;
@@ -189,7 +169,7 @@ export class AmazonRecordDecoder implements RecordDecoder {
         `sparse feature ${JSON.stringify(destination.feature)} has keys but no values`,
       );
     }
-  }
+  };
 }
 
 /** The protobufjs `Value` object holding one record's values of one output. */

@@ -13,12 +13,10 @@ import {
   type RecordEncoder,
   RecordError,
   type RecordSink,
-  type TensorSpec,
 } from "../../src/index.js";
 import { encodeTfRecordFrame } from "../framing/tfrecord-framer.js";
-import { FeatureTable } from "./feature-table.js";
+import { FeatureTable, type FeatureWriter } from "./feature-table.js";
 import { type ByteRange, findLengthDelimited, forEachMapEntry, RepeatedField } from "./packed-values.js";
-import { ValueDestination } from "./value-destination.js";
 
 const TF_EXAMPLE_PROTO = `
 syntax = "proto3";
@@ -44,16 +42,13 @@ const int64Values = new RepeatedField(1, "varint");
 
 /** Decodes one `tf.train.Example` per frame into the model's inputs. */
 export class TfExampleDecoder implements RecordDecoder {
-  readonly #inputs: readonly TensorSpec[];
   readonly #features: FeatureTable;
-  readonly #destination = new ValueDestination();
   readonly #featuresMessage: ByteRange = { start: 0, end: 0 };
   readonly #list: ByteRange = { start: 0, end: 0 };
   readonly #addFeature: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
 
   constructor(context: CodecContext) {
-    this.#inputs = context.signature.inputs;
-    this.#features = new FeatureTable(this.#inputs);
+    this.#features = new FeatureTable(context.signature.inputs);
     this.#addFeature = this.#features.add.bind(this.#features);
   }
 
@@ -66,23 +61,7 @@ export class TfExampleDecoder implements RecordDecoder {
       if (findLengthDelimited(bytes, 0, bytes.length, FEATURES_FIELD, message)) {
         forEachMapEntry(bytes, message.start, message.end, FEATURE_MAP_FIELD, this.#addFeature);
       }
-      const choice = features.choose(bytes);
-      const slots = sink.beginRecord();
-      if (choice.flat >= 0) {
-        this.#writeFeature(
-          bytes,
-          choice.flat,
-          this.#destination.toAllInputs(slots, this.#inputs, features.name(bytes, choice.flat)),
-        );
-        return;
-      }
-      for (let i = 0; i < this.#inputs.length; i++) {
-        this.#writeFeature(
-          bytes,
-          choice.named[i],
-          this.#destination.toInput(slots, this.#inputs, i, this.#inputs[i].name),
-        );
-      }
+      features.fill(bytes, sink, this.#writeFeature);
     } catch (cause) {
       if (cause instanceof RecordError) throw cause;
       throw new RecordError(
@@ -92,7 +71,8 @@ export class TfExampleDecoder implements RecordDecoder {
     }
   }
 
-  #writeFeature(bytes: Uint8Array, feature: number, destination: ValueDestination): void {
+  /** Writes the `float_list` or `int64_list` of feature `feature` to `destination`. */
+  readonly #writeFeature: FeatureWriter = (bytes, feature, destination) => {
     const start = this.#features.valueStart(feature);
     const end = this.#features.valueEnd(feature);
     const list = this.#list;
@@ -108,7 +88,7 @@ export class TfExampleDecoder implements RecordDecoder {
     }
     destination.expectDense(values.count(bytes, list.start, list.end));
     values.write(bytes, list.start, list.end, destination);
-  }
+  };
 }
 
 /** The protobufjs `Feature` object holding one record's values of one output. */
