@@ -76,6 +76,7 @@ class CsvRecordDecoder implements RecordDecoder {
     let pos = 0;
     const scanner = this.#scanner;
     const inputCount = this.#widths.length;
+    const oneFloatInput = inputCount === 1 && !integer;
     for (;;) {
       const fieldStart = pos;
       // Zeros are the commonest feature value (sparse and one-hot data, image backgrounds).
@@ -92,14 +93,19 @@ class CsvRecordDecoder implements RecordDecoder {
         value = this.#generalField(bytes, pos, field);
         pos = this.#fieldEnd;
       }
-      while (k === width) {
-        if (++inputIndex === inputCount) this.#widthError(bytes);
-        target = slots.input(inputIndex);
-        width = this.#widths[inputIndex];
-        integer = this.#integer[inputIndex];
-        k = 0;
+      if (oneFloatInput) {
+        // The common model (one float input) skips the walk across inputs and the integer check.
+        if (k === width) this.#widthError(bytes);
+      } else {
+        while (k === width) {
+          if (++inputIndex === inputCount) this.#widthError(bytes);
+          target = slots.input(inputIndex);
+          width = this.#widths[inputIndex];
+          integer = this.#integer[inputIndex];
+          k = 0;
+        }
+        if (integer && !Number.isInteger(value)) this.#notNumeric(bytes, field, fieldStart, pos, "an integer");
       }
-      if (integer && !Number.isInteger(value)) this.#notNumeric(bytes, field, fieldStart, pos, "an integer");
       target[k++] = value;
       field++;
       if (pos >= n) break;
