@@ -158,9 +158,7 @@ export class Engine {
    */
   negotiate(contentType: string | undefined, accept: string | undefined, modelConfig?: ModelConfig) {
     const input: Resolved<InputFormat> = this.registry.resolveInput(contentType);
-    const anything = accept === undefined || accept.trim() === "" || accept.trim() === "*/*";
-    const wanted = anything && modelConfig?.accept !== undefined ? modelConfig.accept : accept;
-    const output: Resolved<OutputFormat> = this.registry.resolveOutput(wanted, input);
+    const output: Resolved<OutputFormat> = this.registry.resolveOutput(accept, input, modelConfig?.accept);
     return { input, output };
   }
 

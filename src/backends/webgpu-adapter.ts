@@ -31,7 +31,7 @@ interface DawnModule {
  * Vulkan's loader and Mesa expect `XDG_RUNTIME_DIR`; containers often lack it. Point it at a private
  * directory when unset (before Dawn starts).
  */
-export function ensureRuntimeDir(): void {
+function ensureRuntimeDir(): void {
   if (!process.env.XDG_RUNTIME_DIR) {
     process.env.XDG_RUNTIME_DIR = mkdtempSync(path.join(tmpdir(), "sluice-xdg-"));
   }

@@ -76,12 +76,14 @@ export class CodecRegistry {
   }
 
   /**
-   * Chooses the output codec for an Accept header. `*∕*` (or no Accept) answers in the input's format
-   * when it can carry output, else in {@link DEFAULT_OUTPUT_MEDIA_TYPE}; throws `NotAcceptableError` (406).
+   * Chooses the output codec for an Accept header. `*∕*` (or no Accept) answers in `preferred` when
+   * given (the model's configured default), else in the input's format when it can carry output, else
+   * in {@link DEFAULT_OUTPUT_MEDIA_TYPE}; throws `NotAcceptableError` (406).
    */
-  resolveOutput(accept: string | undefined, input: Resolved<InputFormat>): Resolved<OutputFormat> {
+  resolveOutput(accept: string | undefined, input: Resolved<InputFormat>, preferred?: string): Resolved<OutputFormat> {
+    const preferredEssence = preferred === undefined ? undefined : parseMediaType(preferred)?.essence;
     for (const entry of parseAccept(accept)) {
-      const found = this.#matchOutput(entry.essence, input);
+      const found = this.#matchOutput(entry.essence, input, preferredEssence);
       if (found)
         return {
           codec: found.codec,
@@ -95,11 +97,14 @@ export class CodecRegistry {
   #matchOutput(
     pattern: string,
     input: Resolved<InputFormat>,
+    preferred: string | undefined,
   ): { codec: Codec; format: OutputFormat; essence: string } | undefined {
     if (pattern === "*/*") {
+      const configured = preferred === undefined ? undefined : this.#matchOutput(preferred, input, undefined);
+      if (configured) return configured;
       if (input.codec.output)
         return { codec: input.codec, format: input.codec.output, essence: input.codec.mediaTypes[0] };
-      return this.#matchOutput(DEFAULT_OUTPUT_MEDIA_TYPE, input) ?? this.#firstOutput(() => true);
+      return this.#matchOutput(DEFAULT_OUTPUT_MEDIA_TYPE, input, undefined) ?? this.#firstOutput(() => true);
     }
     if (pattern.endsWith("/*")) {
       const prefix = pattern.slice(0, -1);
