@@ -17,7 +17,7 @@ import {
 } from "../src/index.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
-import { valueFormatter } from "./text/number-format.js";
+import { ByteWriter, ValuePrinter } from "./text/byte-writer.js";
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
@@ -166,32 +166,35 @@ class CsvRecordDecoder implements RecordDecoder {
   }
 }
 
+const ERROR_LINE = new TextEncoder().encode("ERROR\n");
+
 /** Writes each record's outputs (all of them, flattened, in model order) as one CSV line. */
 class CsvRecordEncoder implements RecordEncoder {
+  readonly #writer = new ByteWriter();
+
   begin(): string {
     return "";
   }
 
-  encode(batch: OutputBatch): string {
-    const formatters = batch.outputs.map((output) => valueFormatter(output.data));
-    let text = "";
+  encode(batch: OutputBatch): Uint8Array {
+    const printers = batch.outputs.map((output) => new ValuePrinter(output.data));
+    const writer = this.#writer;
     for (let row = 0; row < batch.rows; row++) {
       if (batch.recordErrors.has(row)) {
-        text += "ERROR\n";
+        writer.append(ERROR_LINE);
         continue;
       }
-      let separator = "";
-      for (let o = 0; o < batch.outputs.length; o++) {
+      let first = true;
+      for (let o = 0; o < printers.length; o++) {
         const width = batch.outputs[o].width;
-        const format = formatters[o];
-        for (let j = row * width, last = j + width; j < last; j++) {
-          text += separator + format(j);
-          separator = ",";
-        }
+        if (width === 0) continue;
+        if (!first) writer.byte(COMMA);
+        first = false;
+        printers[o].write(writer, row * width, (row + 1) * width, COMMA);
       }
-      text += "\n";
+      writer.byte(0x0a);
     }
-    return text;
+    return writer.take();
   }
 
   end(): string {

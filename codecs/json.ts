@@ -7,6 +7,7 @@ import type { Codec, ModelSignature, OutputBatch, RecordEncoder } from "../src/i
 import { JsonFramer } from "./framing/json-framer.js";
 import { JsonRecordDecoder } from "./json/json-record-decoder.js";
 import { jsonErrorPlaceholder, jsonRecordWriter } from "./json/json-record-writer.js";
+import { ByteWriter } from "./text/byte-writer.js";
 
 /** Array nesting of one record: that of the model's input when it has one, else 1 (flat rows). */
 function recordRank(signature: ModelSignature): number {
@@ -15,22 +16,24 @@ function recordRank(signature: ModelSignature): number {
 
 /** Writes `{"predictions":[…]}`, one entry per record. */
 class JsonDocumentEncoder implements RecordEncoder {
+  readonly #writer = new ByteWriter();
   #first = true;
 
   begin(): string {
     return '{"predictions":[';
   }
 
-  encode(batch: OutputBatch): string {
+  encode(batch: OutputBatch): Uint8Array {
     const write = jsonRecordWriter(batch);
-    let text = "";
+    const writer = this.#writer;
     for (let row = 0; row < batch.rows; row++) {
-      if (!this.#first) text += ",";
+      if (!this.#first) writer.byte(0x2c);
       this.#first = false;
       const error = batch.recordErrors.get(row);
-      text += error ? jsonErrorPlaceholder(error) : write(row);
+      if (error) writer.text(jsonErrorPlaceholder(error));
+      else write(writer, row);
     }
-    return text;
+    return writer.take();
   }
 
   end(): string {

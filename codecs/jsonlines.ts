@@ -7,21 +7,26 @@ import type { Codec, OutputBatch, RecordEncoder } from "../src/index.js";
 import { LineFramer } from "./framing/line-framer.js";
 import { JsonRecordDecoder } from "./json/json-record-decoder.js";
 import { jsonErrorPlaceholder, jsonRecordWriter } from "./json/json-record-writer.js";
+import { ByteWriter } from "./text/byte-writer.js";
 
 /** Writes one line per record. */
 class JsonLinesEncoder implements RecordEncoder {
+  readonly #writer = new ByteWriter();
+
   begin(): string {
     return "";
   }
 
-  encode(batch: OutputBatch): string {
+  encode(batch: OutputBatch): Uint8Array {
     const write = jsonRecordWriter(batch);
-    let text = "";
+    const writer = this.#writer;
     for (let row = 0; row < batch.rows; row++) {
       const error = batch.recordErrors.get(row);
-      text += `${error ? jsonErrorPlaceholder(error) : write(row)}\n`;
+      if (error) writer.text(jsonErrorPlaceholder(error));
+      else write(writer, row);
+      writer.byte(0x0a);
     }
-    return text;
+    return writer.take();
   }
 
   end(): string {

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "../codecs/text/ascii-number.js";
-import { formatFloat32 } from "../codecs/text/number-format.js";
 import { seededRandom } from "../scripts/onnx/model-writer.js";
 
 const parse = (text: string) => {
@@ -47,22 +46,6 @@ describe("parseAsciiNumber", () => {
     for (const text of ["", " ", "abc", "1,5", "1.2.3", "1e", "e5", "--1", "0x10", "1_000", "1 2", "-"]) {
       assert.equal(parse(text), NOT_A_NUMBER, JSON.stringify(text));
     }
-  });
-});
-
-describe("formatFloat32", () => {
-  it("prints the shortest text that reads back to the same float32", () => {
-    const random = seededRandom(9);
-    for (let i = 0; i < 20_000; i++) {
-      const value = Math.fround((random() - 0.5) * 10 ** Math.floor(random() * 20 - 10));
-      const text = formatFloat32(value);
-      assert.equal(Math.fround(Number(text)), value, text);
-      const significant = text.replace(/e.*$/, "").replace(/[-.]/g, "").replace(/^0+/, "");
-      assert.ok(significant.length <= 9, text);
-    }
-    assert.equal(formatFloat32(Math.fround(0.1)), "0.1");
-    assert.equal(formatFloat32(0.5), "0.5");
-    assert.equal(formatFloat32(Number.NaN), "NaN");
   });
 });
 

@@ -144,7 +144,8 @@ describe("JSON output", () => {
   const encode = (codec: Codec, batches: OutputBatch[]) => {
     const encoder = codec.output?.createEncoder(contextFor(twoInputs, codec.mediaTypes[0]));
     assert.ok(encoder);
-    return [encoder.begin(), ...batches.map((b) => encoder.encode(b)), encoder.end()].join("");
+    const parts = [encoder.begin(), ...batches.map((b) => encoder.encode(b)), encoder.end()];
+    return parts.map((part) => (typeof part === "string" ? part : new TextDecoder().decode(part))).join("");
   };
 
   it("writes {predictions} with one entry per record, across batches", () => {

@@ -4,18 +4,15 @@
  * the model has one output, an object keyed by output name when it has several. Numbers read back to
  * the same float32/float64; NaN and infinities, which JSON cannot hold, are written as `null`.
  */
-import type { OutputBatch, OutputTensor, OutputValues, RecordError } from "../../src/index.js";
-import { valueFormatter } from "../text/number-format.js";
+import type { OutputBatch, OutputTensor, RecordError } from "../../src/index.js";
+import { type ByteWriter, ValuePrinter } from "../text/byte-writer.js";
 
-type Format = (index: number) => string;
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
 
-function jsonNumberFormatter(data: OutputValues): Format {
-  const format = valueFormatter(data);
-  if (data instanceof Float32Array || data instanceof Float64Array) {
-    return (i) => (Number.isFinite(data[i]) ? format(i) : "null");
-  }
-  return format;
-}
+/** Writes row `row` of one output. */
+type OutputWriter = (writer: ByteWriter, row: number) => void;
 
 /** The record shape to nest values by, or `undefined` to write them as one flat array. */
 function nestingOf(output: OutputTensor): readonly number[] | undefined {
@@ -24,38 +21,56 @@ function nestingOf(output: OutputTensor): readonly number[] | undefined {
   return shape.reduce((product, dim) => product * dim, 1) === output.width ? shape : undefined;
 }
 
-function writeNested(format: Format, start: number, shape: readonly number[], axis: number): string {
+function writeNested(
+  writer: ByteWriter,
+  printer: ValuePrinter,
+  start: number,
+  shape: readonly number[],
+  axis: number,
+): void {
   const size = shape[axis];
-  let stride = 1;
-  for (let k = axis + 1; k < shape.length; k++) stride *= shape[k];
-  let text = "[";
-  for (let j = 0; j < size; j++) {
-    if (j > 0) text += ",";
-    text += axis === shape.length - 1 ? format(start + j) : writeNested(format, start + j * stride, shape, axis + 1);
+  writer.byte(OPEN_BRACKET);
+  if (axis === shape.length - 1) {
+    printer.write(writer, start, start + size, COMMA, "null");
+  } else {
+    let stride = 1;
+    for (let k = axis + 1; k < shape.length; k++) stride *= shape[k];
+    for (let j = 0; j < size; j++) {
+      if (j > 0) writer.byte(COMMA);
+      writeNested(writer, printer, start + j * stride, shape, axis + 1);
+    }
   }
-  return `${text}]`;
+  writer.byte(CLOSE_BRACKET);
 }
 
-/** Returns a function that writes row `row` of `batch` as a JSON value (see the module comment). */
-export function jsonRecordWriter(batch: OutputBatch): (row: number) => string {
-  const writers = batch.outputs.map((output): ((row: number) => string) => {
-    const format = jsonNumberFormatter(output.data);
-    const width = output.width;
-    if (output.spec.recordShape.length === 0 && width === 1) return (row) => format(row);
-    const shape = nestingOf(output);
-    if (shape) return (row) => writeNested(format, row * width, shape, 0);
-    return (row) => {
-      let text = "[";
-      for (let j = row * width, last = j + width; j < last; j++) text += (text.length > 1 ? "," : "") + format(j);
-      return `${text}]`;
-    };
-  });
+function outputWriter(output: OutputTensor): OutputWriter {
+  const width = output.width;
+  const printer = new ValuePrinter(output.data);
+  if (output.spec.recordShape.length === 0 && width === 1) {
+    return (writer, row) => printer.write(writer, row, row + 1, COMMA, "null");
+  }
+  const shape = nestingOf(output);
+  if (shape) return (writer, row) => writeNested(writer, printer, row * width, shape, 0);
+  return (writer, row) => {
+    writer.byte(OPEN_BRACKET);
+    printer.write(writer, row * width, (row + 1) * width, COMMA, "null");
+    writer.byte(CLOSE_BRACKET);
+  };
+}
+
+/** Returns a function that appends row `row` of `batch` as a JSON value (see the module comment). */
+export function jsonRecordWriter(batch: OutputBatch): OutputWriter {
+  const writers = batch.outputs.map(outputWriter);
   if (writers.length === 1) return writers[0];
   const keys = batch.outputs.map((output) => `${JSON.stringify(output.spec.name)}:`);
-  return (row) => {
-    let text = "{";
-    for (let o = 0; o < writers.length; o++) text += (o > 0 ? "," : "") + keys[o] + writers[o](row);
-    return `${text}}`;
+  return (writer, row) => {
+    writer.byte(0x7b);
+    for (let o = 0; o < writers.length; o++) {
+      if (o > 0) writer.byte(COMMA);
+      writer.text(keys[o]);
+      writers[o](writer, row);
+    }
+    writer.byte(0x7d);
   };
 }
 

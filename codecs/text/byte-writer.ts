@@ -1,0 +1,127 @@
+/**
+ * A growable output buffer that text encoders write ASCII bytes into directly (numbers included), so an
+ * answer is never built as a JavaScript string and re-encoded.
+ */
+import type { OutputValues } from "../../src/index.js";
+import { MAX_FLOAT32_BYTES, writeFloat32, writeFloat32Bits } from "./shortest-float32.js";
+
+const utf8 = new TextEncoder();
+
+/** Bytes written so far, with room to grow; reuse one per response. */
+export class ByteWriter {
+  /** The buffer; valid up to {@link length}. Hot loops may write into it after {@link reserve}. */
+  bytes: Uint8Array;
+  /** Bytes written. */
+  length = 0;
+
+  constructor(initialCapacity = 64 * 1024) {
+    this.bytes = new Uint8Array(initialCapacity);
+  }
+
+  /** Makes room for `count` more bytes and returns the (possibly new) buffer. */
+  reserve(count: number): Uint8Array {
+    const needed = this.length + count;
+    if (needed > this.bytes.length) {
+      let size = this.bytes.length * 2;
+      while (size < needed) size *= 2;
+      const grown = new Uint8Array(size);
+      grown.set(this.bytes.subarray(0, this.length));
+      this.bytes = grown;
+    }
+    return this.bytes;
+  }
+
+  /** Appends one byte. */
+  byte(value: number): void {
+    this.reserve(1)[this.length++] = value;
+  }
+
+  /** Appends a string as UTF-8. */
+  text(value: string): void {
+    const bytes = this.reserve(value.length * 3);
+    let pos = this.length;
+    for (let i = 0; i < value.length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) {
+        pos += utf8.encodeInto(value.slice(i), bytes.subarray(pos)).written;
+        break;
+      }
+      bytes[pos++] = code;
+    }
+    this.length = pos;
+  }
+
+  /** Appends bytes. */
+  append(bytes: Uint8Array): void {
+    this.reserve(bytes.length).set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** Appends a float32 in its shortest round-trip form. */
+  float32(value: number): void {
+    this.length = writeFloat32(this.reserve(MAX_FLOAT32_BYTES), this.length, value);
+  }
+
+  /** Appends a number as JavaScript prints it (the shortest round-trip form of a double). */
+  number(value: number | bigint): void {
+    this.text(String(value));
+  }
+
+  /** The written bytes as a new array (the writer is emptied and keeps its buffer). */
+  take(): Uint8Array {
+    const taken = this.bytes.slice(0, this.length);
+    this.length = 0;
+    return taken;
+  }
+}
+
+/**
+ * Prints the values of one output tensor: float32 through the shortest printer (reading the IEEE bits
+ * through a view, made once per tensor), other types as JavaScript prints them.
+ */
+export class ValuePrinter {
+  readonly #data: OutputValues;
+  readonly #bits: Uint32Array | undefined;
+
+  constructor(data: OutputValues) {
+    this.#data = data;
+    this.#bits = data instanceof Float32Array ? new Uint32Array(data.buffer, data.byteOffset, data.length) : undefined;
+  }
+
+  /**
+   * Appends values `[start, end)`, `separator` (a byte) between them; `nonFinite` replaces NaN and
+   * infinities when given (JSON cannot hold them).
+   */
+  write(writer: ByteWriter, start: number, end: number, separator: number, nonFinite?: string): void {
+    const bits = this.#bits;
+    if (bits === undefined) {
+      this.#writeOthers(writer, start, end, separator, nonFinite);
+      return;
+    }
+    let bytes = writer.reserve((end - start) * (MAX_FLOAT32_BYTES + 1));
+    let pos = writer.length;
+    for (let i = start; i < end; i++) {
+      if (i > start) bytes[pos++] = separator;
+      const value = bits[i];
+      if (nonFinite !== undefined && (value & 0x7f800000) === 0x7f800000) {
+        writer.length = pos;
+        writer.text(nonFinite);
+        bytes = writer.reserve((end - i) * (MAX_FLOAT32_BYTES + 1));
+        pos = writer.length;
+      } else {
+        pos = writeFloat32Bits(bytes, pos, value);
+      }
+    }
+    writer.length = pos;
+  }
+
+  #writeOthers(writer: ByteWriter, start: number, end: number, separator: number, nonFinite?: string): void {
+    const data = this.#data;
+    for (let i = start; i < end; i++) {
+      if (i > start) writer.byte(separator);
+      const value = data[i];
+      if (nonFinite !== undefined && typeof value === "number" && !Number.isFinite(value)) writer.text(nonFinite);
+      else writer.number(value);
+    }
+  }
+}

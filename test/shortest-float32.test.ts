@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ByteWriter } from "../codecs/text/byte-writer.js";
+import { writeFloat32 } from "../codecs/text/shortest-float32.js";
+import { seededRandom } from "../scripts/onnx/model-writer.js";
+import { referenceFloat32Text } from "./support/float32-reference.js";
+
+const scratch = new Uint8Array(32);
+const decoder = new TextDecoder();
+const print = (value: number) => decoder.decode(scratch.subarray(0, writeFloat32(scratch, 0, value)));
+
+const bitsToFloat = (() => {
+  const floats = new Float32Array(1);
+  const bits = new Uint32Array(floats.buffer);
+  return (pattern: number) => {
+    bits[0] = pattern;
+    return floats[0];
+  };
+})();
+
+describe("shortest float32 printing", () => {
+  it("matches an exact BigInt oracle on random bit patterns of every exponent, subnormals included", () => {
+    const random = seededRandom(32);
+    let checked = 0;
+    for (let biased = 0; biased < 255; biased++) {
+      for (let i = 0; i < 400; i++) {
+        const sign = random() < 0.5 ? 0 : 0x80000000;
+        const value = bitsToFloat((sign | (biased << 23) | Math.floor(random() * 0x800000)) >>> 0);
+        if (value === 0) continue;
+        assert.equal(print(value), referenceFloat32Text(value), `bits of ${value}`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 100_000);
+  });
+
+  it("matches the oracle where the rounding interval is lopsided (powers of two) and at the extremes", () => {
+    for (let biased = 1; biased < 255; biased++) {
+      for (const low of [0, 1, 2, 0x7fffff, 0x7ffffe]) {
+        const value = bitsToFloat((biased << 23) | low);
+        assert.equal(print(value), referenceFloat32Text(value));
+      }
+    }
+    for (const value of [1.4e-45, 2.8e-45, 1.1754942e-38, 1.17549435e-38, 3.4028235e38, 16777216, 1e21, 1e-7]) {
+      assert.equal(print(Math.fround(value)), referenceFloat32Text(Math.fround(value)));
+    }
+  });
+
+  it("reads back to the same float32 for two million random values", () => {
+    const random = seededRandom(7);
+    for (let i = 0; i < 2_000_000; i++) {
+      const value = bitsToFloat(Math.floor(random() * 2 ** 32) >>> 0);
+      if (!Number.isFinite(value)) continue;
+      const text = print(value);
+      assert.ok(Object.is(Math.fround(Number(text)), value), `${value} printed as ${text}`);
+    }
+  });
+
+  it("spells zeros, infinities and NaN", () => {
+    assert.equal(print(0), "0");
+    assert.equal(print(-0), "-0");
+    assert.equal(print(Number.POSITIVE_INFINITY), "Infinity");
+    assert.equal(print(Number.NEGATIVE_INFINITY), "-Infinity");
+    assert.equal(print(Number.NaN), "NaN");
+    assert.equal(print(Math.fround(0.1)), "0.1");
+    assert.equal(print(100), "100");
+    assert.equal(print(1e21), "1e+21");
+    assert.equal(print(Math.fround(1.5e-7)), "1.5e-7");
+    assert.equal(print(Math.fround(123.456)), "123.456");
+    assert.equal(print(Math.fround(0.000123)), "0.000123");
+  });
+});
+
+describe("ByteWriter", () => {
+  it("grows, writes UTF-8 and hands over what was written", () => {
+    const writer = new ByteWriter(4);
+    writer.text("a,é");
+    writer.float32(0.5);
+    writer.byte(0x0a);
+    writer.number(2n ** 60n);
+    assert.equal(decoder.decode(writer.take()), `a,é0.5\n${2n ** 60n}`);
+    assert.equal(writer.length, 0);
+  });
+});
