@@ -2,9 +2,10 @@
  * Packs decoded records into contiguous typed arrays, one per model input, so that a batch goes to the
  * backend without copying value by value.
  */
+import { BatchBufferPool } from "./batch-buffer-pool.js";
 import type { RecordSink, RecordSlots } from "./codec/record-codec.js";
 import type { RecordError } from "./errors.js";
-import type { ElementType, ModelSignature, NumericArray } from "./model/signature.js";
+import type { ModelSignature, NumericArray } from "./model/signature.js";
 
 /** Records ready for the backend: `inputs[i]` holds `rows × width` values of input i (plus unused capacity). */
 export interface InputBatch {
@@ -13,27 +14,6 @@ export interface InputBatch {
   readonly inputs: readonly NumericArray[];
   /** Rows that hold no real record (decode failed under the placeholder policy). */
   readonly recordErrors: ReadonlyMap<number, RecordError>;
-}
-
-/** The typed array a batch stages values of an element type in (64-bit integers are staged as doubles). */
-export function stagingArray(type: ElementType, length: number): NumericArray {
-  switch (type) {
-    case "float32":
-      return new Float32Array(length);
-    case "int32":
-      return new Int32Array(length);
-    case "int16":
-      return new Int16Array(length);
-    case "int8":
-      return new Int8Array(length);
-    case "uint8":
-    case "bool":
-      return new Uint8Array(length);
-    case "uint16":
-      return new Uint16Array(length);
-    default:
-      return new Float64Array(length);
-  }
 }
 
 class Batch implements RecordSlots {
@@ -46,15 +26,24 @@ class Batch implements RecordSlots {
     signature: ModelSignature,
     readonly capacity: number,
     readonly firstRecordIndex: number,
+    buffers: BatchBufferPool,
   ) {
     this.#widths = signature.inputs.map((input) => input.width);
-    this.inputs = signature.inputs.map((input) => stagingArray(input.type, capacity * input.width));
+    this.inputs = signature.inputs.map((input, i) => buffers.take(i, capacity * input.width));
   }
 
   input(inputIndex: number): NumericArray {
     const width = this.#widths[inputIndex];
     const start = (this.rows - 1) * width;
     return this.inputs[inputIndex].subarray(start, start + width);
+  }
+
+  get arrays(): readonly NumericArray[] {
+    return this.inputs;
+  }
+
+  offset(inputIndex: number): number {
+    return (this.rows - 1) * this.#widths[inputIndex];
   }
 }
 
@@ -65,13 +54,17 @@ class Batch implements RecordSlots {
 export class Batcher implements RecordSink {
   #batch: Batch;
   #nextRecordIndex = 0;
+  readonly #buffers: BatchBufferPool;
 
+  /** @param buffers Where staging arrays come from (and return to after a run); a private pool by default. */
   constructor(
     readonly signature: ModelSignature,
     readonly maxRows: number,
     private readonly onBatch: (batch: InputBatch) => void,
+    buffers = new BatchBufferPool(signature),
   ) {
-    this.#batch = new Batch(signature, maxRows, 0);
+    this.#buffers = buffers;
+    this.#batch = new Batch(signature, maxRows, 0, buffers);
   }
 
   get nextRecordIndex(): number {
@@ -98,7 +91,7 @@ export class Batcher implements RecordSink {
   flush(): void {
     if (this.#batch.rows === 0) return;
     const full = this.#batch;
-    this.#batch = new Batch(this.signature, this.maxRows, this.#nextRecordIndex);
+    this.#batch = new Batch(this.signature, this.maxRows, this.#nextRecordIndex, this.#buffers);
     this.onBatch(full);
   }
 }

@@ -40,6 +40,10 @@ export interface Config {
   readonly codecSettings: Readonly<Record<string, string>>;
   /** `SLUICE_EXECUTION_PARAMETERS_SPELLING`: how /execution-parameters spells BatchStrategy. */
   readonly batchStrategySpelling: "platform" | "api";
+  /** `SLUICE_CODEC_THREADS`: threads that frame, decode and encode; `undefined` means one per core. */
+  readonly codecThreads: number | undefined;
+  /** `SLUICE_INFERENCE_THREADS`: ONNX Runtime's intra-op threads; `undefined` means one per core. */
+  readonly inferenceThreads: number | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -164,6 +168,8 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const onError = read("SLUICE_ON_RECORD_ERROR");
   const spelling = read("SLUICE_EXECUTION_PARAMETERS_SPELLING");
   const batch = read("SAGEMAKER_BATCH");
+  const codecThreads = read("SLUICE_CODEC_THREADS");
+  const inferenceThreads = read("SLUICE_INFERENCE_THREADS");
   return {
     port: port === undefined ? 8080 : integer(flags.port ? "--port" : "SAGEMAKER_BIND_TO_PORT", port, 0, 65535),
     modelDir: flags.modelDir ?? read("SLUICE_MODEL_DIR"),
@@ -193,5 +199,8 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
       spelling === undefined
         ? "platform"
         : oneOf("SLUICE_EXECUTION_PARAMETERS_SPELLING", spelling, ["platform", "api"]),
+    codecThreads: codecThreads === undefined ? undefined : integer("SLUICE_CODEC_THREADS", codecThreads, 1, 1024),
+    inferenceThreads:
+      inferenceThreads === undefined ? undefined : integer("SLUICE_INFERENCE_THREADS", inferenceThreads, 1, 1024),
   };
 }

@@ -1,9 +1,9 @@
 /**
- * The engine behind the HTTP routes: loads the model in the background, knows whether it is ready,
- * negotiates codecs and admits invocations. It knows nothing of HTTP; `server.ts` does.
+ * The engine behind the HTTP routes: loads the model (on the inference thread) and starts the codec
+ * threads, knows whether it is ready, negotiates codecs and admits invocations. It knows nothing of
+ * HTTP; `server.ts` does.
  */
 import type { Backend } from "./backends/backend.js";
-import { selectBackend } from "./backends/select-backend.js";
 import type { InputFormat, OutputFormat } from "./codec/codec.js";
 import { parseMediaType } from "./codec/media-type.js";
 import type { CodecRegistry, Resolved } from "./codec/registry.js";
@@ -16,14 +16,17 @@ import type { Logger } from "./log.js";
 import { codecSignature, type ModelConfig } from "./model/model-config.js";
 import { locateModel } from "./model/model-location.js";
 import type { ModelSignature } from "./model/signature.js";
-import { PipelineStats, runPipeline } from "./pipeline.js";
+import { CodecThreadPool } from "./threads/codec-thread-pool.js";
+import { InferenceHost } from "./threads/inference-host.js";
+import type { LoadedModel } from "./threads/messages.js";
+import type { InvocationStats } from "./threads/remote-invocation.js";
 
 /** Where model loading stands. */
 export type ModelState =
   | { readonly status: "loading" }
   | {
       readonly status: "ready";
-      readonly backend: Backend;
+      readonly model: LoadedModel;
       readonly gate: InvocationGate;
       /** The model's signature as codecs see it (inputs renamed by `sluice.json`). */
       readonly signature: ModelSignature;
@@ -45,68 +48,105 @@ export interface InvocationRequest {
 export interface Invocation {
   readonly contentType: string;
   readonly output: AsyncGenerator<Uint8Array>;
-  readonly stats: PipelineStats;
+  /** The counters its codec thread last reported. */
+  readonly stats: InvocationStats;
   /** Frees the concurrency slot; call when the response is finished or abandoned. */
   readonly release: Release;
 }
 
-/** Batches a request keeps in flight while it decodes the next one. */
-const PENDING_BATCHES_PER_INVOCATION = 2;
+/** How many threads do record work and run the model. */
+export interface ThreadBudget {
+  /** Codec threads: framing, decoding, batching and encoding, one invocation each at a time. */
+  readonly codecThreads: number;
+  /** ONNX Runtime's intra-op threads for one run. */
+  readonly inferenceThreads: number;
+}
 
 /** Loads the model and serves invocations. */
 export class Engine {
   #state: ModelState = { status: "loading" };
+  #inference: InferenceHost | undefined;
+  #codecs: Promise<CodecThreadPool> | undefined;
+  #closed = false;
+  readonly threads: ThreadBudget;
 
   constructor(
     readonly config: Config,
     readonly registry: CodecRegistry,
     readonly log: Logger,
     readonly resources: ContainerResources = containerResources(),
-  ) {}
+  ) {
+    // Both default to every core: a codec-bound job keeps the codec threads busy while the model's
+    // threads sleep (they do not spin), and a compute-bound model the other way round.
+    this.threads = {
+      codecThreads: config.codecThreads ?? resources.cpus,
+      inferenceThreads: config.inferenceThreads ?? resources.cpus,
+    };
+  }
 
   /** The current model state. */
   get state(): ModelState {
     return this.#state;
   }
 
-  /** Loads the model; resolves with the backend or rejects with the reason (also kept in `state`). */
-  async load(): Promise<Backend> {
+  /** Starts the codec threads, loads the model; resolves when both are ready, rejects with the reason. */
+  async load(): Promise<LoadedModel> {
     const started = performance.now();
+    this.#codecs ??= CodecThreadPool.start(this.threads.codecThreads, { plugins: this.config.plugins }, this.log);
     try {
       const location = locateModel(this.config.modelDir, this.config.batchJob);
       if (location.fallbackReason) this.log.warn(location.fallbackReason, { model: location.file });
-      const backend = await selectBackend({
-        choice: this.config.backend,
-        modelPath: location.file,
-        resources: this.resources,
-        parallelRuns: this.config.maxConcurrentTransforms,
-        log: this.log,
-      });
       const modelConfig = location.config;
-      const signature = codecSignature(backend.signature, modelConfig);
       this.#checkDefaultAccept(modelConfig);
-      const maxRunning = this.config.maxConcurrentTransforms ?? backend.tuning.suggestedConcurrentTransforms;
-      const gate = new InvocationGate(maxRunning, this.config.maxQueuedInvocations ?? maxRunning);
-      this.#state = { status: "ready", backend, gate, signature, modelConfig };
-      const { inputs, outputs } = backend.signature;
+      const { host, model } = await InferenceHost.load(
+        {
+          modelPath: location.file,
+          backend: this.config.backend,
+          intraOpThreads: this.threads.inferenceThreads,
+          cpus: this.resources.cpus,
+        },
+        this.log,
+        (reason) => this.#restart(reason),
+      );
+      this.#inference = host;
+      const signature = codecSignature(model.signature, modelConfig);
+      const codecs = await this.#codecs;
+      codecs.attachModel({ signature, connect: () => host.connect() });
+      const maxRunning = this.config.maxConcurrentTransforms ?? model.tuning.suggestedConcurrentTransforms;
+      const gate =
+        this.#state.status === "ready"
+          ? this.#state.gate
+          : new InvocationGate(maxRunning, this.config.maxQueuedInvocations ?? maxRunning);
+      this.#state = { status: "ready", model, gate, signature, modelConfig };
+      const { inputs, outputs } = model.signature;
       this.log.info("model loaded", {
         model: location.file,
-        backend: backend.kind,
-        detail: backend.description,
+        backend: model.kind,
+        detail: model.description,
         inputs: inputs.map((t) => `${t.name}:${t.type}[N,${t.recordShape.join(",")}]`).join(" "),
         outputs: outputs.map((t) => `${t.name}:${t.type}`).join(" "),
-        batch_rows: this.batchRows(backend, modelConfig),
+        batch_rows: this.batchRows(model, modelConfig),
         config: modelConfig ? JSON.stringify(modelConfig) : undefined,
         max_concurrent: maxRunning,
+        codec_threads: codecs.size,
+        inference_threads: this.threads.inferenceThreads,
         ms: Math.round(performance.now() - started),
       });
-      return backend;
+      return model;
     } catch (cause) {
       const error = cause instanceof Error ? cause : new Error(String(cause));
       this.#state = { status: "failed", error };
       this.log.error("model failed to load", { reason: error.message });
       throw error;
     }
+  }
+
+  /** The inference thread died: what ran on it has failed; load the model again on a new one. */
+  #restart(reason: string): void {
+    if (this.#closed) return;
+    this.log.error("the inference thread stopped; reloading the model", { reason });
+    this.#state = { status: "loading" };
+    this.load().catch(() => {});
   }
 
   #checkDefaultAccept(modelConfig: ModelConfig | undefined): void {
@@ -124,9 +164,9 @@ export class Engine {
    * Records per batch: `SLUICE_BATCH_ROWS`, else `sluice.json`'s, else the backend's; never above the
    * model's fixed batch axis.
    */
-  batchRows(backend: Backend, modelConfig: ModelConfig | undefined): number {
-    const wanted = this.config.batchRows ?? modelConfig?.batchRows ?? backend.tuning.batchRows;
-    return Math.max(1, Math.min(wanted, backend.signature.maxBatchRows));
+  batchRows(model: Pick<Backend, "signature" | "tuning">, modelConfig: ModelConfig | undefined): number {
+    const wanted = this.config.batchRows ?? modelConfig?.batchRows ?? model.tuning.batchRows;
+    return Math.max(1, Math.min(wanted, model.signature.maxBatchRows));
   }
 
   /** The backend, or `ModelUnavailableError` (503) while loading or after a failed load. */
@@ -142,13 +182,8 @@ export class Engine {
     const state = this.#state;
     const tuning =
       state.status === "ready"
-        ? state.backend.tuning
-        : {
-            batchRows: 0,
-            parallelRuns: this.resources.cpus,
-            suggestedConcurrentTransforms: this.resources.cpus,
-            preferredPayloadMB: 16,
-          };
+        ? state.model.tuning
+        : { batchRows: 0, suggestedConcurrentTransforms: this.resources.cpus, preferredPayloadMB: 16 };
     return executionParameters(this.resources, tuning, this.config.batchStrategySpelling);
   }
 
@@ -162,38 +197,50 @@ export class Engine {
     return { input, output };
   }
 
-  /** Checks, admits and starts one invocation. */
+  /** Checks, admits and starts one invocation on a codec thread. */
   async invoke(request: InvocationRequest): Promise<Invocation> {
-    const { backend, gate, signature, modelConfig } = this.ready();
+    const { model, gate, modelConfig } = this.ready();
     const { input, output } = this.negotiate(request.contentType, request.accept, modelConfig);
     const limit = this.config.maxPayloadBytes;
     if (limit !== undefined && request.contentLength !== undefined && request.contentLength > limit) {
       throw new PayloadTooLargeError(limit);
     }
     const release = await gate.acquire(request.signal);
-    const stats = new PipelineStats();
-    const pipeline = runPipeline(
-      request.body,
-      {
-        backend,
-        signature,
-        input,
-        output,
-        batchRows: this.batchRows(backend, modelConfig),
-        maxBodyBytes: limit,
-        recordErrorPolicy: this.config.recordErrorPolicy,
-        singleRecord: this.config.batchStrategy === "SINGLE_RECORD",
-        settings: this.config.codecSettings,
-        maxPendingBatches: PENDING_BATCHES_PER_INVOCATION,
-        signal: request.signal,
+    let remote: ReturnType<CodecThreadPool["invoke"]>;
+    try {
+      const codecs = await (this.#codecs as Promise<CodecThreadPool>);
+      remote = codecs.invoke(
+        {
+          input: input.mediaType,
+          output: output.mediaType,
+          batchRows: this.batchRows(model, modelConfig),
+          maxBodyBytes: limit,
+          recordErrorPolicy: this.config.recordErrorPolicy,
+          singleRecord: this.config.batchStrategy === "SINGLE_RECORD",
+          settings: this.config.codecSettings,
+        },
+        request.body,
+        request.signal,
+      );
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return {
+      contentType: output.mediaType.essence,
+      output: remote.output,
+      get stats() {
+        return remote.stats;
       },
-      stats,
-    );
-    return { contentType: output.mediaType.essence, output: pipeline, stats, release };
+      release,
+    };
   }
 
-  /** Releases the backend. */
+  /** Stops the codec threads and releases the model. */
   async close(): Promise<void> {
-    if (this.#state.status === "ready") await this.#state.backend.close();
+    this.#closed = true;
+    const codecs = await this.#codecs?.catch(() => undefined);
+    await codecs?.close();
+    await this.#inference?.close();
   }
 }

@@ -141,6 +141,14 @@ export class ModelExecutionError extends SluiceError {
   }
 }
 
+/** The codec thread running an invocation died (500); it is replaced, and the server goes on. */
+export class WorkerCrashedError extends SluiceError {
+  readonly status = 500;
+  constructor(reason: string) {
+    super("WORKER_CRASHED", `the codec thread running this invocation stopped: ${reason}`);
+  }
+}
+
 /** A configuration value (environment variable, flag or model directory) is invalid; fatal at start-up. */
 export class ConfigError extends SluiceError {
   readonly status = 500;

@@ -5,7 +5,7 @@
 export type { Backend, BackendTuning } from "./backends/backend.js";
 export type { InputBatch } from "./batcher.js";
 export type { Codec, CodecContext, InputFormat, OutputFormat } from "./codec/codec.js";
-export type { Frame, Framer, FrameSink } from "./codec/framing.js";
+export { Frame, type Framer, type FrameSink } from "./codec/framing.js";
 export { type AcceptEntry, type MediaType, parseAccept, parseMediaType } from "./codec/media-type.js";
 export { type CodecPluginModule, loadCodecPlugins } from "./codec/plugin-loader.js";
 export type {

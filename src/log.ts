@@ -3,6 +3,9 @@
  * and failure is a single greppable line in CloudWatch.
  */
 
+/** Severity of a log line. */
+export type LogLevel = "info" | "warn" | "error";
+
 /** Values a log field may hold. */
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
@@ -16,7 +19,7 @@ export class Logger {
   constructor(private readonly sink: LogSink = (line) => process.stderr.write(`${line}\n`)) {}
 
   /** Writes one line. */
-  write(level: "info" | "warn" | "error", message: string, fields: LogFields = {}): void {
+  write(level: LogLevel, message: string, fields: LogFields = {}): void {
     let line = `${new Date().toISOString()} ${level} ${message}`;
     for (const [key, value] of Object.entries(fields)) {
       if (value !== undefined) line += ` ${key}=${quote(String(value))}`;

@@ -1,9 +1,12 @@
 /**
  * The pipeline of one invocation: body chunks → frames → records → batches → backend → encoder →
- * output chunks. It holds at most `maxPendingBatches` batches beyond the one being filled, so memory
- * depends on the batch size, not on the body size, and it stops reading while the consumer stops pulling.
+ * output chunks. At most `maxPendingBatches` batches run (or wait to run) on the backend at once; the
+ * body is fed to the framer in slices of at most {@link SLICE_BYTES}, and no further slice is framed
+ * while a full set of batches is in flight, so memory depends on the batch size, not on the body or
+ * chunk size, and it stops reading while the consumer stops pulling.
  */
 import type { Backend } from "./backends/backend.js";
+import type { BatchBufferPool } from "./batch-buffer-pool.js";
 import { Batcher, type InputBatch } from "./batcher.js";
 import type { CodecContext, InputFormat, OutputFormat } from "./codec/codec.js";
 import type { Frame } from "./codec/framing.js";
@@ -32,6 +35,20 @@ export interface PipelineOptions {
   readonly maxPendingBatches: number;
   /** Aborts the invocation (client gone, server stopping). */
   readonly signal?: AbortSignal;
+  /** Where batch staging arrays come from; a private pool when absent. */
+  readonly buffers?: BatchBufferPool;
+}
+
+/** Milliseconds an invocation spent in each stage. */
+export interface StageTimes {
+  /** Framing and decoding records into batches. */
+  decode: number;
+  /** Blocked, with decoding done as far as allowed, until the model answered a batch. */
+  modelWait: number;
+  /** From handing a batch to the backend to its answer, summed over batches (they may overlap). */
+  model: number;
+  /** Encoding answers. */
+  encode: number;
 }
 
 /** Counters of one invocation, updated as it runs (read them for the request log). */
@@ -41,7 +58,11 @@ export class PipelineStats {
   records = 0;
   failedRecords = 0;
   batches = 0;
+  readonly stageMs: StageTimes = { decode: 0, modelWait: 0, model: 0, encode: 0 };
 }
+
+/** The largest piece of a chunk framed at once: a bound on the batches one framing step can start. */
+export const SLICE_BYTES = 64 * 1024;
 
 const encoder = new TextEncoder();
 const toBytes = (chunk: string | Uint8Array): Uint8Array => (typeof chunk === "string" ? encoder.encode(chunk) : chunk);
@@ -90,17 +111,25 @@ export async function* runPipeline(
 
   const cancel = new AbortController();
   const signal = options.signal ? AbortSignal.any([cancel.signal, options.signal]) : cancel.signal;
-  const pending: Promise<OutputBatch>[] = [];
+  const stages = stats.stageMs;
+  /** Batches decoded but not yet handed to the backend, and those handed over, in record order. */
+  const waiting: InputBatch[] = [];
+  const running: Promise<OutputBatch>[] = [];
   const runBatch = async (batch: InputBatch): Promise<OutputBatch> => {
+    const started = performance.now();
     const outputs = await backend.run(batch, signal);
+    stages.model += performance.now() - started;
     return { rows: batch.rows, firstRecordIndex: batch.firstRecordIndex, outputs, recordErrors: batch.recordErrors };
   };
-  const batcher = new Batcher(signature, options.batchRows, (batch) => {
-    const result = runBatch(batch);
-    // Abandoned when the invocation fails early; the failure that matters is reported elsewhere.
-    result.catch(() => {});
-    pending.push(result);
-  });
+  const startRuns = () => {
+    while (waiting.length > 0 && running.length < options.maxPendingBatches) {
+      const result = runBatch(waiting.shift() as InputBatch);
+      // Abandoned when the invocation fails early; the failure that matters is reported elsewhere.
+      result.catch(() => {});
+      running.push(result);
+    }
+  };
+  const batcher = new Batcher(signature, options.batchRows, (batch) => waiting.push(batch), options.buffers);
 
   const onFrame = (frame: Frame) => {
     const first = batcher.nextRecordIndex;
@@ -119,19 +148,33 @@ export async function* runPipeline(
     }
   };
   const frameAll = (push: () => void) => {
+    const started = performance.now();
     try {
       push();
     } catch (cause) {
       if (cause instanceof FramingError) throw locate(cause, batcher.nextRecordIndex, undefined);
       throw cause;
+    } finally {
+      stages.decode += performance.now() - started;
     }
+    startRuns();
   };
   const emit = (batch: OutputBatch): Uint8Array => {
     stats.records += batch.rows;
     stats.batches++;
+    const started = performance.now();
     const bytes = toBytes(recordEncoder.encode(batch));
+    stages.encode += performance.now() - started;
     stats.bytesOut += bytes.byteLength;
     return bytes;
+  };
+  /** The next answered batch, in order, with the time spent waiting for it. */
+  const nextAnswer = async (): Promise<OutputBatch> => {
+    const started = performance.now();
+    const answer = await (running.shift() as Promise<OutputBatch>);
+    stages.modelWait += performance.now() - started;
+    startRuns();
+    return answer;
   };
 
   try {
@@ -144,16 +187,22 @@ export async function* runPipeline(
       if (options.maxBodyBytes !== undefined && stats.bytesIn > options.maxBodyBytes) {
         throw new PayloadTooLargeError(options.maxBodyBytes);
       }
-      frameAll(() => framer.push(chunk, onFrame));
-      while (pending.length > options.maxPendingBatches) yield emit(await (pending.shift() as Promise<OutputBatch>));
-      if (performance.now() - busySince > MAX_BUSY_MS) {
-        await yieldToEventLoop();
-        busySince = performance.now();
+      for (let offset = 0; offset < chunk.byteLength; offset += SLICE_BYTES) {
+        const slice =
+          offset === 0 && chunk.byteLength <= SLICE_BYTES ? chunk : chunk.subarray(offset, offset + SLICE_BYTES);
+        frameAll(() => framer.push(slice, onFrame));
+        // Backpressure from the backend into decoding: frame no more while a full set of batches is in flight.
+        while (waiting.length > 0 || running.length >= options.maxPendingBatches) yield emit(await nextAnswer());
+        if (performance.now() - busySince > MAX_BUSY_MS) {
+          await yieldToEventLoop();
+          busySince = performance.now();
+        }
       }
     }
     frameAll(() => framer.end(onFrame));
     batcher.flush();
-    while (pending.length > 0) yield emit(await (pending.shift() as Promise<OutputBatch>));
+    startRuns();
+    while (running.length > 0) yield emit(await nextAnswer());
     const tail = toBytes(recordEncoder.end());
     stats.bytesOut += tail.byteLength;
     if (tail.byteLength > 0) yield tail;

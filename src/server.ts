@@ -2,6 +2,7 @@
  * The HTTP surface (hono): `/ping`, `/execution-parameters`, `/invocations`. This is the only file that
  * knows about HTTP; it maps every error to a status and JSON body in one place (`errorResponse`).
  */
+import type { IncomingMessage } from "node:http";
 import { Hono } from "hono";
 import type { Engine, Invocation } from "./engine.js";
 import { ClientClosedRequestError, OverloadedError, RouteNotFoundError, SluiceError } from "./errors.js";
@@ -59,6 +60,8 @@ export function createApp(engine: Engine, log: Logger): Hono {
       accept: c.req.header("accept"),
     };
     let invocation: Invocation | undefined;
+    // Read the body straight from Node's request (not through a web stream): fewer copies and promises.
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
     /** One line per request; `error` with status 200 means the answer failed after it was committed. */
     const logLine = (status: number, error?: unknown) => {
       const stats = invocation?.stats;
@@ -88,7 +91,7 @@ export function createApp(engine: Engine, log: Logger): Hono {
     };
     try {
       invocation = await engine.invoke({
-        body: request.body ?? EMPTY_BODY,
+        body: incoming ?? request.body ?? EMPTY_BODY,
         contentType: fields.content_type,
         accept: fields.accept,
         contentLength: contentLengthOf(c.req.header("content-length")),
@@ -116,7 +119,8 @@ export function createApp(engine: Engine, log: Logger): Hono {
       const response = errorResponse(error);
       logLine(response.status, error);
       // The rest of an unread body would otherwise be drained before the connection can be reused.
-      if (request.body && !request.bodyUsed) response.headers.set("connection", "close");
+      if (incoming ? !incoming.readableEnded : request.body && !request.bodyUsed)
+        response.headers.set("connection", "close");
       return response;
     }
   });

@@ -216,7 +216,7 @@ describe("pipeline backpressure", () => {
     const backend = await createCpuBackend({
       modelPath: `${modelDir(smallMlp())}/model.onnx`,
       cpus: 1,
-      parallelRuns: 1,
+      intraOpThreads: 1,
     });
     try {
       let bytesRead = 0;

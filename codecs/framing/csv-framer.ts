@@ -2,8 +2,9 @@
  * RFC 4180 framing: a record ends at a line break outside double quotes, so quoted fields may hold
  * commas, quotes (doubled) and line breaks. CRLF and LF both end records; blank lines are skipped.
  */
-import { type Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
+import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
 import { FrameBuffer } from "./frame-buffer.js";
+import { isBlank } from "./line-framer.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -12,7 +13,7 @@ const QUOTE = 0x22;
 /** Splits CSV text into one frame per record (without its line break). */
 export class CsvFramer implements Framer {
   readonly #pending = new FrameBuffer();
-  readonly #frame: Frame = { bytes: new Uint8Array(0), byteOffset: 0, line: 1 };
+  readonly #frame = new Frame();
   #inQuotes = false;
   /** Body offset of the first byte of the pending record. */
   #offset = 0;
@@ -52,9 +53,9 @@ export class CsvFramer implements Framer {
       if (newline === -1) break;
       if (this.#pending.length > 0) {
         this.#pending.append(chunk, start, newline);
-        this.#emit(this.#pending.view(), true, emit);
+        this.#emit(this.#pending.view(), 0, this.#pending.length, true, emit);
       } else {
-        this.#emit(chunk.subarray(start, newline), true, emit);
+        this.#emit(chunk, start, newline, true, emit);
       }
       i = start = newline + 1;
     }
@@ -68,31 +69,18 @@ export class CsvFramer implements Framer {
         line: this.#quoteLine,
       });
     }
-    if (this.#pending.length > 0) this.#emit(this.#pending.view(), false, emit);
+    if (this.#pending.length > 0) this.#emit(this.#pending.view(), 0, this.#pending.length, false, emit);
   }
 
-  /** Emits one record (unless blank) and moves the position past it and its line feed. */
-  #emit(record: Uint8Array, terminated: boolean, emit: FrameSink): void {
-    const bytes =
-      record.length > 0 && record[record.length - 1] === CR ? record.subarray(0, record.length - 1) : record;
-    if (!isBlank(bytes)) {
-      const frame = this.#frame;
-      frame.bytes = bytes;
-      frame.byteOffset = this.#offset;
-      frame.line = this.#line;
-      emit(frame);
+  /** Emits one record, `buffer[start, end)` (unless blank), and moves the position past it and its line feed. */
+  #emit(buffer: Uint8Array, start: number, end: number, terminated: boolean, emit: FrameSink): void {
+    const contentEnd = end > start && buffer[end - 1] === CR ? end - 1 : end;
+    if (!isBlank(buffer, start, contentEnd)) {
+      emit(this.#frame.set(buffer, start, contentEnd, this.#offset, this.#line));
     }
-    this.#offset += record.length + (terminated ? 1 : 0);
+    this.#offset += end - start + (terminated ? 1 : 0);
     this.#line += this.#quotedBreaks + (terminated ? 1 : 0);
     this.#quotedBreaks = 0;
     this.#pending.clear();
   }
-}
-
-function isBlank(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (b !== 0x20 && b !== 0x09) return false;
-  }
-  return true;
 }

@@ -9,7 +9,7 @@
  * Every other top-level value (an object, a number) is one frame. Syntax inside
  * a frame is left to the record decoder, so a malformed record is reported as that record's error.
  */
-import { type Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
+import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
 import { FrameBuffer } from "./frame-buffer.js";
 
 const LF = 0x0a;
@@ -61,7 +61,7 @@ enum Mode {
 /** Splits JSON text into record frames; see the module comment for which values become frames. */
 export class JsonFramer implements Framer {
   readonly #pending = new FrameBuffer();
-  readonly #frame: Frame = { bytes: new Uint8Array(0), byteOffset: 0, line: 0 };
+  readonly #frame = new Frame();
   #mode = Mode.TopLevel;
   #depth = 0;
   #inString = false;
@@ -312,12 +312,11 @@ export class JsonFramer implements Framer {
     const frame = this.#frame;
     if (this.#pending.length > 0) {
       this.#pending.append(chunk, frameStart, frameEnd);
-      frame.bytes = this.#pending.view();
+      const held = this.#pending.view();
+      frame.set(held, 0, held.length, this.#frameOffset, this.#frameLine);
     } else {
-      frame.bytes = chunk.subarray(frameStart, frameEnd);
+      frame.set(chunk, frameStart, frameEnd, this.#frameOffset, this.#frameLine);
     }
-    frame.byteOffset = this.#frameOffset;
-    frame.line = this.#frameLine;
     this.#closeFrame();
     emit(frame);
   }

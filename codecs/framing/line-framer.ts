@@ -1,58 +1,66 @@
 /**
- * Line framing on split2: a frame per line (LF or CRLF), blank lines skipped. split2 is a Transform
- * stream, but it splits synchronously inside `write()`, so the framer drains its lines straight after
- * each chunk and stays a synchronous, push-driven `Framer`.
+ * Line framing on bytes: a frame per line (LF or CRLF), blank lines skipped. Linear in the body: each
+ * byte is looked at once (`indexOf` for the line feed), and only a line that straddles chunks is copied.
+ * Lines stay bytes, so offsets are exact and invalid UTF-8 reaches the decoder as it was sent.
  */
+import { Frame, type Framer, type FrameSink, type FramingError } from "../../src/index.js";
+import { FrameBuffer } from "./frame-buffer.js";
 
-import type { Transform } from "node:stream";
-import split2 from "split2";
-import type { Frame, Framer, FrameSink } from "../../src/index.js";
-import { MAX_RECORD_BYTES, recordTooLarge } from "./frame-buffer.js";
+const LF = 0x0a;
+const CR = 0x0d;
 
-const encoder = new TextEncoder();
-
-/** Splits UTF-8 text into one frame per non-blank line. */
-export class LineFramer implements Framer {
-  readonly #lines: Transform = split2("\n", { maxLength: MAX_RECORD_BYTES });
-  readonly #frame: Frame = { bytes: new Uint8Array(0), byteOffset: 0, line: 0 };
-  #line = 0;
-  #offset = 0;
-
-  constructor() {
-    // Errors are read from `errored` after each write; the listener keeps them from being thrown async.
-    this.#lines.on("error", () => {});
+/** True when `buffer[start, end)` holds only spaces and tabs. */
+export function isBlank(buffer: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = buffer[i];
+    if (b !== 0x20 && b !== 0x09) return false;
   }
+  return true;
+}
+
+/** Splits text into one frame per non-blank line. */
+export class LineFramer implements Framer {
+  readonly #pending = new FrameBuffer();
+  readonly #frame = new Frame();
+  /** Body offset of the first byte of the pending line. */
+  #offset = 0;
+  /** Line number of the pending line. */
+  #line = 1;
 
   push(chunk: Uint8Array, emit: FrameSink): void {
-    this.#lines.write(chunk);
-    this.#drain(emit);
+    let start = 0;
+    for (let newline = chunk.indexOf(LF); newline !== -1; newline = chunk.indexOf(LF, start)) {
+      if (this.#pending.length > 0) {
+        this.#hold(chunk, start, newline);
+        this.#emit(this.#pending.view(), 0, this.#pending.length, true, emit);
+      } else {
+        this.#emit(chunk, start, newline, true, emit);
+      }
+      start = newline + 1;
+    }
+    if (start < chunk.length) this.#hold(chunk, start, chunk.length);
   }
 
   end(emit: FrameSink): void {
-    this.#lines.end();
-    this.#drain(emit);
+    if (this.#pending.length > 0) this.#emit(this.#pending.view(), 0, this.#pending.length, false, emit);
   }
 
-  #drain(emit: FrameSink): void {
-    if (this.#lines.errored) {
-      // split2's only error: a line longer than maxLength.
-      const error = recordTooLarge();
-      error.location.line = this.#line + 1;
-      error.location.byteOffset = this.#offset;
-      throw error;
+  #hold(chunk: Uint8Array, start: number, end: number): void {
+    try {
+      this.#pending.append(chunk, start, end);
+    } catch (error) {
+      const tooLarge = error as FramingError;
+      tooLarge.location.line = this.#line;
+      tooLarge.location.byteOffset = this.#offset;
+      throw tooLarge;
     }
-    for (let text: string | null = this.#lines.read(); text !== null; text = this.#lines.read()) {
-      const byteLength = Buffer.byteLength(text);
-      this.#line++;
-      const content = text.endsWith("\r") ? text.slice(0, -1) : text;
-      if (content.trim() !== "") {
-        const frame = this.#frame;
-        frame.bytes = encoder.encode(content);
-        frame.byteOffset = this.#offset;
-        frame.line = this.#line;
-        emit(frame);
-      }
-      this.#offset += byteLength + 1;
-    }
+  }
+
+  #emit(buffer: Uint8Array, start: number, end: number, terminated: boolean, emit: FrameSink): void {
+    const contentEnd = end > start && buffer[end - 1] === CR ? end - 1 : end;
+    if (!isBlank(buffer, start, contentEnd)) emit(this.#frame.set(buffer, start, contentEnd, this.#offset, this.#line));
+    this.#offset += end - start + (terminated ? 1 : 0);
+    this.#line++;
+    this.#pending.clear();
   }
 }

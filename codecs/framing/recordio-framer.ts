@@ -4,7 +4,7 @@
  * record, 1 first, 2 middle, 3 last part of a record split across frames), the payload, and zero
  * padding to a multiple of 4 bytes. Parts are reassembled into one frame per record.
  */
-import { type Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
+import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
 import { FrameBuffer } from "./frame-buffer.js";
 
 /** The magic number that starts every RecordIO frame. */
@@ -32,7 +32,7 @@ export class RecordIOFramer implements Framer {
   readonly #header = new Uint8Array(HEADER_BYTES);
   readonly #headerView = new DataView(this.#header.buffer);
   readonly #pending = new FrameBuffer();
-  readonly #frame: Frame = { bytes: new Uint8Array(0), byteOffset: 0, line: 0 };
+  readonly #frame = new Frame();
   readonly #acceptUnframed: boolean;
   #state = State.Header;
   #headerFilled = 0;
@@ -194,10 +194,7 @@ export class RecordIOFramer implements Framer {
   }
 
   #emit(bytes: Uint8Array, emit: FrameSink): void {
-    const frame = this.#frame;
-    frame.bytes = bytes;
-    frame.byteOffset = this.#recordOffset;
-    emit(frame);
+    emit(this.#frame.set(bytes, 0, bytes.length, this.#recordOffset));
     this.#pending.clear();
   }
 }

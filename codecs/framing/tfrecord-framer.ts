@@ -3,7 +3,7 @@
  * `uint32 masked_crc32c(data)`, all little-endian. Both checksums are verified; the data checksum is
  * computed as the bytes arrive, so a frame is never read twice.
  */
-import { type Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
+import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
 import { CRC32C_INITIAL, crc32cFinish, crc32cUpdate, maskCrc, maskedCrc32c } from "./crc32c.js";
 import { FrameBuffer } from "./frame-buffer.js";
 
@@ -25,7 +25,7 @@ export class TfRecordFramer implements Framer {
   readonly #small = new Uint8Array(HEADER_BYTES);
   readonly #smallView = new DataView(this.#small.buffer);
   readonly #pending = new FrameBuffer();
-  readonly #frame: Frame = { bytes: new Uint8Array(0), byteOffset: 0, line: 0 };
+  readonly #frame = new Frame();
   readonly #acceptUnframed: boolean;
   #state = State.Header;
   /** Bytes of the header or footer collected so far. */
@@ -154,10 +154,7 @@ export class TfRecordFramer implements Framer {
   }
 
   #emit(bytes: Uint8Array, byteOffset: number, emit: FrameSink): void {
-    const frame = this.#frame;
-    frame.bytes = bytes;
-    frame.byteOffset = byteOffset;
-    emit(frame);
+    emit(this.#frame.set(bytes, 0, bytes.length, byteOffset));
     this.#pending.clear();
   }
 }

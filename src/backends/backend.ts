@@ -10,8 +10,6 @@ import type { ModelSignature } from "../model/signature.js";
 export interface BackendTuning {
   /** Default maximum records per batch. */
   readonly batchRows: number;
-  /** How many batches it can run at once (e.g. one per session). */
-  readonly parallelRuns: number;
   /** The `MaxConcurrentTransforms` it suggests to the platform. */
   readonly suggestedConcurrentTransforms: number;
   /** The `MaxPayloadInMB` it prefers (within the platform's budget): larger for devices that like big batches. */
@@ -31,6 +29,6 @@ export interface Backend {
    * A batch still queued when `signal` aborts is never run (the promise rejects with the abort reason).
    */
   run(batch: InputBatch, signal?: AbortSignal): Promise<OutputTensor[]>;
-  /** Releases the sessions. */
+  /** Releases the model. */
   close(): Promise<void>;
 }

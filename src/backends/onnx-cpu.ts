@@ -1,6 +1,7 @@
 /**
- * The CPU backend: ONNX Runtime's CPU execution provider, one session per parallel run, the cores
- * shared out between the sessions' intra-op thread pools.
+ * The CPU backend: ONNX Runtime's CPU execution provider with one session, so the model's weights are in
+ * memory once however many invocations run. ONNX Runtime parallelises each run over its intra-op thread
+ * pool; batches from concurrent invocations run one after another on it.
  */
 import type { Backend, BackendTuning } from "./backend.js";
 import { OnnxSessionPool } from "./onnx-session-pool.js";
@@ -8,36 +9,36 @@ import { OnnxSessionPool } from "./onnx-session-pool.js";
 /** Options for {@link createCpuBackend}. */
 export interface CpuBackendOptions {
   readonly modelPath: string;
-  /** Cores available to the container (cgroup quota included). */
+  /** Threads one run may use (the intra-op pool, the calling thread included). */
+  readonly intraOpThreads: number;
+  /** Cores available to the container (cgroup quota included): the concurrency suggested to the platform. */
   readonly cpus: number;
-  /** Sessions to load; defaults to one per core. */
-  readonly parallelRuns?: number;
 }
 
 /** Loads the model on the CPU execution provider. */
 export async function createCpuBackend(options: CpuBackendOptions): Promise<Backend> {
-  const parallelRuns = Math.max(1, options.parallelRuns ?? options.cpus);
-  const intraOpNumThreads = Math.max(1, Math.floor(options.cpus / parallelRuns));
+  const intraOpNumThreads = Math.max(1, options.intraOpThreads);
   const pool = await OnnxSessionPool.create({
     modelPath: options.modelPath,
-    sessions: parallelRuns,
+    sessions: 1,
     sessionOptions: {
       executionProviders: ["cpu"],
       graphOptimizationLevel: "all",
       intraOpNumThreads,
       interOpNumThreads: 1,
       executionMode: "sequential",
+      // Idle pool threads sleep instead of spinning, leaving their cores to the codec threads.
+      extra: { session: { intra_op: { allow_spinning: "0" } } },
     },
   });
   const tuning: BackendTuning = {
     batchRows: 512,
-    parallelRuns,
     suggestedConcurrentTransforms: Math.max(1, options.cpus),
     preferredPayloadMB: 16,
   };
   return {
     kind: "cpu",
-    description: `onnxruntime-node CPU provider, ${parallelRuns} session(s) × ${intraOpNumThreads} intra-op thread(s)`,
+    description: `onnxruntime-node CPU provider, 1 session × ${intraOpNumThreads} intra-op thread(s)`,
     signature: pool.signature,
     tuning,
     run: (batch, signal) => pool.run(batch, signal),

@@ -15,7 +15,6 @@ export interface WebGpuBackendOptions {
 /** The WebGPU backend's tuning. */
 export const WEBGPU_TUNING: BackendTuning = {
   batchRows: 4096,
-  parallelRuns: 1,
   suggestedConcurrentTransforms: 2,
   preferredPayloadMB: 32,
 };
@@ -31,7 +30,7 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions): Promis
   try {
     pool = await OnnxSessionPool.create({
       modelPath: options.modelPath,
-      sessions: WEBGPU_TUNING.parallelRuns,
+      sessions: 1,
       sessionOptions: {
         // NHWC is what the provider's convolution kernels are fastest in; ORT converts layouts itself.
         executionProviders: [{ name: "webgpu", preferredLayout: "NHWC" }],

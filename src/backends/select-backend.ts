@@ -3,7 +3,6 @@
  * `auto`, which tries WebGPU and falls back to the CPU with one log line saying why.
  */
 import type { BackendChoice } from "../config.js";
-import type { ContainerResources } from "../container-resources.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Backend } from "./backend.js";
@@ -14,9 +13,10 @@ import { createWebGpuBackend, WebGpuUnavailableError } from "./onnx-webgpu.js";
 export interface BackendRequest {
   readonly choice: BackendChoice;
   readonly modelPath: string;
-  readonly resources: ContainerResources;
-  /** Parallel runs wanted (the concurrency the platform was told); the backend may use fewer. */
-  readonly parallelRuns?: number;
+  /** Threads one CPU run may use. */
+  readonly intraOpThreads: number;
+  /** Cores available to the container. */
+  readonly cpus: number;
   readonly log: Logger;
 }
 
@@ -33,7 +33,5 @@ export async function selectBackend(request: BackendRequest): Promise<Backend> {
       request.log.warn("WebGPU unavailable, using the CPU backend", { reason: cause.message });
     }
   }
-  const parallelRuns =
-    request.parallelRuns === undefined ? undefined : Math.min(request.parallelRuns, request.resources.cpus);
-  return createCpuBackend({ modelPath: request.modelPath, cpus: request.resources.cpus, parallelRuns });
+  return createCpuBackend({ modelPath: request.modelPath, intraOpThreads: request.intraOpThreads, cpus: request.cpus });
 }

@@ -3,17 +3,39 @@
  * byte positions, and emits each complete frame as soon as its last byte arrives.
  */
 
-/** One record's bytes and where they were found. */
-export interface Frame {
-  /**
-   * The record's bytes, without framing (no newline, no length prefix). Only valid during the
-   * `FrameSink` call: framers may hand out views of buffers they reuse.
-   */
-  bytes: Uint8Array;
-  /** Offset of the frame's first byte from the start of the body. */
-  byteOffset: number;
-  /** One-based line of the frame's first byte, for line-based formats; 0 when the format has no lines. */
-  line: number;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * One record's bytes and where they were found. A framer keeps one `Frame` and points it at each record
+ * in turn ({@link Frame.set}); the record is `buffer[start, end)`, without framing (no newline, no length
+ * prefix). Valid only during the `FrameSink` call: framers hand out views of buffers they reuse.
+ */
+export class Frame {
+  /** The buffer holding the record (often the whole chunk it arrived in). */
+  buffer: Uint8Array = EMPTY;
+  /** Where the record starts in {@link buffer}. */
+  start = 0;
+  /** Where the record ends in {@link buffer} (exclusive). */
+  end = 0;
+  /** Offset of the record's first byte from the start of the body. */
+  byteOffset = 0;
+  /** One-based line of the record's first byte, for line-based formats; 0 when the format has no lines. */
+  line = 0;
+
+  /** The record's bytes as their own view (made on each call; hot loops read `buffer[start, end)` instead). */
+  get bytes(): Uint8Array {
+    return this.buffer.subarray(this.start, this.end);
+  }
+
+  /** Points the frame at `buffer[start, end)`, found at `byteOffset` (and `line`) in the body. */
+  set(buffer: Uint8Array, start: number, end: number, byteOffset: number, line = 0): this {
+    this.buffer = buffer;
+    this.start = start;
+    this.end = end;
+    this.byteOffset = byteOffset;
+    this.line = line;
+    return this;
+  }
 }
 
 /** Receives frames in body order. */

@@ -12,6 +12,13 @@ export interface RecordSlots {
    * long, zero-filled. Write into it; it is a view of the batch's contiguous array.
    */
   input(inputIndex: number): NumericArray;
+  /**
+   * The batch's whole staging arrays, one per input: this record's values for input `i` go to
+   * `arrays[i][offset(i) … offset(i) + width)`. Hot loops write there directly (no view per record).
+   */
+  readonly arrays: readonly NumericArray[];
+  /** Where this record's values for input `inputIndex` start in `arrays[inputIndex]`. */
+  offset(inputIndex: number): number;
 }
 
 /** Where a record decoder puts what it decodes. */

@@ -58,6 +58,25 @@ export class CodecRegistry {
     return [...this.#byMediaType].filter(([, codec]) => can(codec)).map(([type]) => type);
   }
 
+  /**
+   * The input and output formats already negotiated (by {@link resolveInput} / {@link resolveOutput}, on
+   * another thread with the same codecs): looked up by essence, parameters kept.
+   */
+  resolveNegotiated(
+    input: MediaType,
+    output: MediaType,
+  ): { input: Resolved<InputFormat>; output: Resolved<OutputFormat> } {
+    const reader = this.#byMediaType.get(input.essence);
+    const writer = this.#byMediaType.get(output.essence);
+    if (!reader?.input)
+      throw new UnsupportedMediaTypeError(`no installed codec reads ${input.essence}`, this.inputMediaTypes());
+    if (!writer?.output) throw new NotAcceptableError(output.essence, this.outputMediaTypes());
+    return {
+      input: { codec: reader, format: reader.input, mediaType: input },
+      output: { codec: writer, format: writer.output, mediaType: output },
+    };
+  }
+
   /** Finds the codec that reads `contentType`; throws `UnsupportedMediaTypeError` (415) when none does. */
   resolveInput(contentType: string | undefined): Resolved<InputFormat> {
     if (contentType === undefined || contentType.trim() === "") {

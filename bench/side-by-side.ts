@@ -1,0 +1,198 @@
+/**
+ * Sluice and the classic container (`../shared/peers/flask-byoc`: nginx + gunicorn + Flask + pandas),
+ * measured in the same run on the same bodies at the same concurrency, driven as the platform drives a
+ * container: `concurrency` clients each post whole bodies back to back. Server CPU comes from `/proc`
+ * (every thread of Sluice's process; every process of the peer's process group).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { startChildServer } from "../test/support/child-server.js";
+
+/** One measured configuration. */
+export interface Measurement {
+  readonly server: string;
+  readonly concurrency: number;
+  readonly records: number;
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  /** Server CPU seconds / wall seconds. */
+  readonly coresBusy: number;
+  /** Server CPU seconds per million records. */
+  readonly cpuSecondsPerMillion: number;
+}
+
+/** A server to measure: its URL and the processes whose CPU time counts. */
+export interface ServerUnderTest {
+  readonly name: string;
+  readonly url: string;
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** utime + stime of one process (all its threads), in seconds. */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of every live process in process group `group`. */
+function groupCpuSeconds(group: number): number {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === group) total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    } catch {
+      // The process ended while the table was read.
+    }
+  }
+  return total;
+}
+
+/** Sluice as a child process serving `modelDir`. */
+export async function startSluice(modelDir: string, env: Record<string, string> = {}): Promise<ServerUnderTest> {
+  const server = await startChildServer(modelDir, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0", ...env });
+  const pid = server.child.pid as number;
+  return { name: "Sluice", url: server.url, cpuSeconds: () => processCpuSeconds(pid), stop: () => server.stop() };
+}
+
+/** The classic container's start script, when the checkout sits beside `../shared`. */
+export const PEER_SCRIPT = path.resolve(
+  path.dirname(new URL(import.meta.url).pathname),
+  "../../../shared/peers/flask-byoc/serve.sh",
+);
+
+/** Why the classic container cannot run here, or undefined when it can. */
+export function peerUnavailable(): string | undefined {
+  if (!existsSync(PEER_SCRIPT)) return `${PEER_SCRIPT} is missing`;
+  if (!existsSync("/usr/sbin/nginx") || !existsSync("/usr/bin/gunicorn"))
+    return "nginx or gunicorn is not installed (../shared/peers/setup.sh installs them)";
+  return undefined;
+}
+
+async function waitForPing(url: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const response = await fetch(`${url}/ping`);
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer /ping within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The classic container serving `modelDir` on `port`, in a process group of its own. */
+export async function startPeer(modelDir: string, port: number): Promise<ServerUnderTest> {
+  const child: ChildProcess = spawn("bash", [PEER_SCRIPT, String(port), modelDir], {
+    detached: true,
+    stdio: "ignore",
+  });
+  const group = child.pid as number;
+  const url = `http://127.0.0.1:${port}`;
+  await waitForPing(url);
+  return {
+    name: "classic (nginx + gunicorn + Flask + pandas)",
+    url,
+    cpuSeconds: () => groupCpuSeconds(group),
+    async stop() {
+      try {
+        process.kill(-group, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      try {
+        process.kill(-group, "SIGKILL");
+      } catch {
+        // Gone.
+      }
+    },
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** Posts `body` once with a Content-Length, as the platform does, and reads the whole answer. */
+function post(url: string, body: Uint8Array, contentType: string, accept: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${url}/invocations`,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": contentType, accept, "content-length": body.byteLength },
+      },
+      (response) => {
+        let bytes = 0;
+        response.on("data", (chunk: Buffer) => {
+          bytes += chunk.byteLength;
+        });
+        response.on("end", () =>
+          response.statusCode === 200 ? resolve(bytes) : reject(new Error(`status ${response.statusCode}`)),
+        );
+        response.on("error", reject);
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+/**
+ * `concurrency` clients post `body` (holding `recordsPerBody` records) back to back until `seconds` have
+ * passed; returns records/s, server cores busy and CPU per million records.
+ */
+export async function measure(
+  server: ServerUnderTest,
+  body: Uint8Array,
+  recordsPerBody: number,
+  concurrency: number,
+  seconds: number,
+  contentType = "text/csv",
+  accept = "text/csv",
+): Promise<Measurement> {
+  await post(server.url, body, contentType, accept); // warm-up
+  const cpuBefore = server.cpuSeconds();
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let bodies = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await post(server.url, body, contentType, accept);
+        bodies++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = server.cpuSeconds() - cpuBefore;
+  const records = bodies * recordsPerBody;
+  return {
+    server: server.name,
+    concurrency,
+    records,
+    seconds: elapsed,
+    recordsPerSecond: records / elapsed,
+    coresBusy: cpu / elapsed,
+    cpuSecondsPerMillion: (cpu / records) * 1e6,
+  };
+}
+
+/** The cores this machine has (the concurrency the platform would use with Sluice's suggestion). */
+export const cores = () => os.availableParallelism();

@@ -1,0 +1,52 @@
+/**
+ * The side-by-side workloads: the tabular one the issue tracker measures (50 000 rows × 32 features per
+ * CSV body, ~8.6 MB, a 32→64→4 MLP) and MNIST (784 features, the bundled model).
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { mlpClassifier, seededRandom } from "../scripts/onnx/model-writer.js";
+import { BUNDLED_MODEL_DIR } from "../src/model/model-location.js";
+import { blocks, mnistRows } from "./bodies.js";
+
+/** A model directory and one CSV body for it. */
+export interface Workload {
+  readonly name: string;
+  readonly modelDir: string;
+  readonly body: Uint8Array;
+  readonly records: number;
+}
+
+/** Standard-normal features printed with two decimals, as a feature store often exports them. */
+function tabularCsv(rows: number, width: number, seed: number): Uint8Array {
+  const random = seededRandom(seed);
+  const lines: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const fields: string[] = [];
+    for (let j = 0; j < width; j++) {
+      const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      fields.push(String(Number(normal.toFixed(2))));
+    }
+    lines.push(fields.join(","));
+  }
+  return new TextEncoder().encode(`${lines.join("\n")}\n`);
+}
+
+/** 50 000 rows × 32 features for a 32→64→4 MLP written to a temporary model directory. */
+export function tabularWorkload(): Workload {
+  const modelDir = mkdtempSync(path.join(tmpdir(), "sluice-bench-mlp32-"));
+  writeFileSync(path.join(modelDir, "model.onnx"), mlpClassifier({ inputWidth: 32, hidden: 64, classes: 4, seed: 3 }));
+  const records = 50_000;
+  return { name: "tabular: 32 features → 4 classes", modelDir, body: tabularCsv(records, 32, 5), records };
+}
+
+/** 2 000 MNIST-like rows (784 features, ~5.4 MB of CSV) for the bundled 784→32→10 MLP. */
+export function mnistWorkload(): Workload {
+  const records = 2000;
+  return {
+    name: "MNIST: 784 features → 10 classes",
+    modelDir: BUNDLED_MODEL_DIR,
+    body: blocks(mnistRows(records))["text/csv"],
+    records,
+  };
+}

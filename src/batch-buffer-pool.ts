@@ -1,0 +1,56 @@
+/**
+ * Reuses the typed arrays batches are staged in: a batch's arrays come back from the backend after its
+ * run and stage a later batch, so a long invocation allocates a handful of arrays, not one set per batch.
+ */
+import type { ElementType, ModelSignature, NumericArray } from "./model/signature.js";
+
+/** The typed array a batch stages values of an element type in (64-bit integers are staged as doubles). */
+export function stagingArray(type: ElementType, length: number): NumericArray {
+  switch (type) {
+    case "float32":
+      return new Float32Array(length);
+    case "int32":
+      return new Int32Array(length);
+    case "int16":
+      return new Int16Array(length);
+    case "int8":
+      return new Int8Array(length);
+    case "uint8":
+    case "bool":
+      return new Uint8Array(length);
+    case "uint16":
+      return new Uint16Array(length);
+    default:
+      return new Float64Array(length);
+  }
+}
+
+/** Arrays kept per input: enough for the batches one invocation keeps in flight, a few invocations over. */
+const KEPT_PER_INPUT = 16;
+
+/** Staging arrays for one model's inputs, zero-filled when handed out. */
+export class BatchBufferPool {
+  readonly #free: NumericArray[][];
+
+  constructor(readonly signature: ModelSignature) {
+    this.#free = signature.inputs.map(() => []);
+  }
+
+  /** A zero-filled array of `length` values for input `inputIndex`. */
+  take(inputIndex: number, length: number): NumericArray {
+    const free = this.#free[inputIndex];
+    while (free.length > 0) {
+      const reused = free.pop() as NumericArray;
+      if (reused.length === length) return reused.fill(0);
+    }
+    return stagingArray(this.signature.inputs[inputIndex].type, length);
+  }
+
+  /** Returns a batch's arrays (in input order) for reuse. */
+  give(arrays: readonly NumericArray[]): void {
+    arrays.forEach((array, inputIndex) => {
+      const free = this.#free[inputIndex];
+      if (free !== undefined && free.length < KEPT_PER_INPUT && array.byteLength > 0) free.push(array);
+    });
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The codec threads, seen from the main thread: one worker per core by default, each running whole
+ * invocations. A new invocation goes to the thread running the fewest; a thread that dies fails only
+ * its own invocations (500) and is replaced at once.
+ */
+import { type MessagePort, Worker } from "node:worker_threads";
+import { ConfigError, WorkerCrashedError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { ModelSignature } from "../model/signature.js";
+import type { CodecThreadData } from "./codec-thread.js";
+import { fromWire } from "./error-transport.js";
+import type { FromCodecThread, InvocationJob, ToCodecThread } from "./messages.js";
+import { RemoteInvocation } from "./remote-invocation.js";
+
+const CODEC_THREAD = new URL("./codec-thread.js", import.meta.url);
+
+/** How the pool reaches the model: its signature, and a new port to the inference thread per thread. */
+export interface ModelLink {
+  readonly signature: ModelSignature;
+  connect(): MessagePort;
+}
+
+/** One codec thread and the invocations it runs. */
+class CodecThread {
+  readonly worker: Worker;
+  readonly active = new Map<number, RemoteInvocation>();
+  readonly ready: Promise<void>;
+  stopping = false;
+
+  constructor(data: CodecThreadData, log: Logger, onExit: (thread: CodecThread, reason: string) => void) {
+    this.worker = new Worker(CODEC_THREAD, { workerData: data, env: process.env });
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.worker.on("message", (message: FromCodecThread) => {
+        switch (message.type) {
+          case "ready":
+            resolve();
+            return;
+          case "startup-failed":
+            reject(new ConfigError(fromWire(message.error).message));
+            return;
+          case "log":
+            log.write(message.level, message.message, message.fields);
+            return;
+          default: {
+            const invocation = this.active.get(message.id);
+            invocation?.receive(message);
+            if (invocation?.settled) this.active.delete(message.id);
+          }
+        }
+      });
+    });
+    // Startup failures are reported through `ready`; keep Node from calling them unhandled.
+    this.ready.catch(() => {});
+    let failure = "";
+    this.worker.on("error", (error) => {
+      failure = error.message;
+      log.error("a codec thread failed", { reason: error.message, stack: error.stack });
+    });
+    this.worker.on("exit", (code) => {
+      if (this.stopping) return;
+      const reason = failure || `it exited with code ${code}`;
+      for (const invocation of this.active.values()) invocation.fail(new WorkerCrashedError(reason));
+      this.active.clear();
+      onExit(this, reason);
+    });
+  }
+
+  post(message: ToCodecThread, transfer: MessagePort[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+}
+
+/** The pool of codec threads. */
+export class CodecThreadPool {
+  readonly #threads: CodecThread[] = [];
+  readonly #data: CodecThreadData;
+  readonly #log: Logger;
+  #model: ModelLink | undefined;
+  #nextId = 0;
+
+  private constructor(data: CodecThreadData, log: Logger) {
+    this.#data = data;
+    this.#log = log;
+  }
+
+  /** Starts `size` threads and waits until each has loaded the codecs (a plugin that fails is a ConfigError). */
+  static async start(size: number, data: CodecThreadData, log: Logger): Promise<CodecThreadPool> {
+    const pool = new CodecThreadPool(data, log);
+    for (let i = 0; i < size; i++) pool.#threads.push(pool.#spawn());
+    try {
+      await Promise.all(pool.#threads.map((thread) => thread.ready));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Threads in the pool. */
+  get size(): number {
+    return this.#threads.length;
+  }
+
+  #replace(dead: CodecThread, reason: string): void {
+    const index = this.#threads.indexOf(dead);
+    if (index < 0) return;
+    this.#log.warn("replacing a codec thread", { reason });
+    this.#threads[index] = this.#spawn();
+  }
+
+  /** A new thread, linked to the model when one is attached. */
+  #spawn(): CodecThread {
+    const thread = new CodecThread(this.#data, this.#log, (dead, reason) => this.#replace(dead, reason));
+    this.#link(thread);
+    return thread;
+  }
+
+  #link(thread: CodecThread): void {
+    if (!this.#model) return;
+    const port = this.#model.connect();
+    thread.post({ type: "model", signature: this.#model.signature, inference: port }, [port]);
+  }
+
+  /** Connects every thread (and every later replacement) to a loaded model. */
+  attachModel(model: ModelLink): void {
+    this.#model = model;
+    for (const thread of this.#threads) this.#link(thread);
+  }
+
+  /** Starts an invocation on the least busy thread. */
+  invoke(job: InvocationJob, body: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): RemoteInvocation {
+    let thread = this.#threads[0];
+    for (const candidate of this.#threads) if (candidate.active.size < thread.active.size) thread = candidate;
+    const invocation = new RemoteInvocation(thread.worker, this.#nextId++, job, body, signal);
+    thread.active.set(invocation.id, invocation);
+    return invocation;
+  }
+
+  /** Stops every thread. */
+  async close(): Promise<void> {
+    await Promise.all(
+      this.#threads.map((thread) => {
+        thread.stopping = true;
+        return thread.worker.terminate();
+      }),
+    );
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * A codec thread (a worker): it runs whole invocations — framing, decoding, batching, encoding — for the
+ * main thread, which only moves bytes between the socket and here. Batches go to the inference thread
+ * over the port the main thread hands over once the model is loaded.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { BatchBufferPool } from "../batch-buffer-pool.js";
+import { createCodecRegistry } from "../codec/plugin-loader.js";
+import type { CodecRegistry } from "../codec/registry.js";
+import { SluiceError } from "../errors.js";
+import type { ModelSignature } from "../model/signature.js";
+import { PipelineStats, runPipeline } from "../pipeline.js";
+import { ChunkQueue } from "./chunk-queue.js";
+import { fromWire, toWire } from "./error-transport.js";
+import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
+import { RemoteBackend } from "./remote-backend.js";
+import { ThreadLogger } from "./thread-logger.js";
+
+/** What the main thread passes when it starts a codec thread. */
+export interface CodecThreadData {
+  /** Codec plugins to load (as `SLUICE_PLUGINS` names them). */
+  readonly plugins: readonly string[];
+}
+
+/** Answer bytes a codec thread may have sent ahead of what the main thread has passed on. */
+export const OUTPUT_WINDOW_BYTES = 2 * 2 ** 20;
+/** Batches one invocation keeps in flight while it decodes the next. */
+const PENDING_BATCHES_PER_INVOCATION = 2;
+
+if (!parentPort) throw new Error("codec-thread.js runs as a worker thread");
+const main = parentPort;
+const log = new ThreadLogger(main);
+const post = (message: FromCodecThread, transfer: ArrayBuffer[] = []) => main.postMessage(message, transfer);
+
+/** Waits while more than the window of answer bytes is unacknowledged. */
+class OutputCredit {
+  #unacknowledged = 0;
+  #wake: (() => void) | undefined;
+
+  async spend(bytes: number): Promise<void> {
+    while (this.#unacknowledged > OUTPUT_WINDOW_BYTES) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+    this.#unacknowledged += bytes;
+  }
+
+  refund(bytes: number): void {
+    this.#unacknowledged -= bytes;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+interface ActiveInvocation {
+  readonly body: ChunkQueue;
+  readonly abort: AbortController;
+  readonly credit: OutputCredit;
+}
+
+interface LoadedModel {
+  readonly signature: ModelSignature;
+  readonly backend: RemoteBackend;
+  readonly buffers: BatchBufferPool;
+}
+
+const snapshot = (stats: PipelineStats): StatsSnapshot => ({
+  bytesIn: stats.bytesIn,
+  bytesOut: stats.bytesOut,
+  records: stats.records,
+  failedRecords: stats.failedRecords,
+  batches: stats.batches,
+  stageMs: { ...stats.stageMs },
+});
+
+/** Bytes that can be transferred (moved) rather than copied to the main thread. */
+function ownedBytes(chunk: Uint8Array): Uint8Array {
+  return chunk.byteOffset === 0 &&
+    chunk.byteLength === chunk.buffer.byteLength &&
+    !(chunk.buffer instanceof SharedArrayBuffer)
+    ? chunk
+    : chunk.slice();
+}
+
+async function run(
+  id: number,
+  job: InvocationJob,
+  invocation: ActiveInvocation,
+  registry: CodecRegistry,
+  model: LoadedModel,
+): Promise<void> {
+  const stats = new PipelineStats();
+  try {
+    const { input, output } = registry.resolveNegotiated(job.input, job.output);
+    const answer = runPipeline(
+      invocation.body,
+      {
+        backend: model.backend,
+        signature: model.signature,
+        input,
+        output,
+        batchRows: job.batchRows,
+        maxBodyBytes: job.maxBodyBytes,
+        recordErrorPolicy: job.recordErrorPolicy,
+        singleRecord: job.singleRecord,
+        settings: job.settings,
+        maxPendingBatches: PENDING_BATCHES_PER_INVOCATION,
+        signal: invocation.abort.signal,
+        buffers: model.buffers,
+      },
+      stats,
+    );
+    for await (const chunk of answer) {
+      if (chunk.byteLength === 0) continue;
+      await invocation.credit.spend(chunk.byteLength);
+      const bytes = ownedBytes(chunk);
+      post({ type: "output", id, bytes, stats: snapshot(stats) }, [bytes.buffer as ArrayBuffer]);
+    }
+    post({ type: "done", id, stats: snapshot(stats) });
+  } catch (cause) {
+    const error = invocation.abort.signal.aborted ? invocation.abort.signal.reason : cause;
+    const wire = toWire(error);
+    if (!(error instanceof SluiceError)) {
+      log.error("invocation failed unexpectedly", { reason: wire.message, stack: wire.stack });
+    }
+    post({ type: "failed", id, error: wire, stats: snapshot(stats) });
+  }
+}
+
+async function start(data: CodecThreadData): Promise<void> {
+  let registry: CodecRegistry;
+  try {
+    registry = await createCodecRegistry(data.plugins);
+  } catch (error) {
+    post({ type: "startup-failed", error: toWire(error) });
+    return;
+  }
+  let model: LoadedModel | undefined;
+  const invocations = new Map<number, ActiveInvocation>();
+  main.on("message", (message: ToCodecThread) => {
+    switch (message.type) {
+      case "model": {
+        model?.backend.close();
+        const buffers = new BatchBufferPool(message.signature);
+        const port = message.inference;
+        model = { signature: message.signature, backend: new RemoteBackend(port, message.signature, buffers), buffers };
+        return;
+      }
+      case "start": {
+        const invocation: ActiveInvocation = {
+          body: new ChunkQueue(message.ring, (bytes) => post({ type: "consumed", id: message.id, bytes })),
+          abort: new AbortController(),
+          credit: new OutputCredit(),
+        };
+        invocations.set(message.id, invocation);
+        if (!model) {
+          post({
+            type: "failed",
+            id: message.id,
+            error: toWire(new Error("no model attached to this codec thread")),
+            stats: snapshot(new PipelineStats()),
+          });
+          invocations.delete(message.id);
+          return;
+        }
+        run(message.id, message.job, invocation, registry, model).finally(() => invocations.delete(message.id));
+        return;
+      }
+      case "chunk":
+        invocations.get(message.id)?.body.push(message.start, message.length);
+        return;
+      case "end":
+        invocations.get(message.id)?.body.end();
+        return;
+      case "abort": {
+        const invocation = invocations.get(message.id);
+        if (!invocation) return;
+        const error = fromWire(message.error);
+        invocation.abort.abort(error);
+        invocation.body.fail(error);
+        invocation.credit.refund(Number.POSITIVE_INFINITY);
+        return;
+      }
+      case "ack":
+        invocations.get(message.id)?.credit.refund(message.bytes);
+        return;
+    }
+  });
+  post({ type: "ready" });
+}
+
+await start(workerData as CodecThreadData);

@@ -1,0 +1,83 @@
+/**
+ * The inference thread (a worker): it loads the model once and runs the batches that codec threads send
+ * over their ports, so the weights are in memory once and the main thread never blocks on a run
+ * (onnxruntime-node runs synchronously on the calling thread).
+ */
+import { type MessagePort, parentPort } from "node:worker_threads";
+import type { Backend } from "../backends/backend.js";
+import { selectBackend } from "../backends/select-backend.js";
+import type { InputBatch } from "../batcher.js";
+import { toWire } from "./error-transport.js";
+import type { FromInferenceHost, FromInferenceThread, ToInferenceHost, ToInferenceThread } from "./messages.js";
+import { ThreadLogger } from "./thread-logger.js";
+
+if (!parentPort) throw new Error("inference-thread.js runs as a worker thread");
+const host = parentPort;
+const log = new ThreadLogger(host);
+let backend: Backend | undefined;
+
+const post = (message: FromInferenceHost) => host.postMessage(message);
+
+/** Runs the batches one codec thread sends, answering each on the same port. */
+function serve(port: MessagePort, model: Backend): void {
+  const cancels = new Map<number, AbortController>();
+  port.on("message", (message: ToInferenceThread) => {
+    if (message.type === "cancel") {
+      cancels.get(message.batch)?.abort(new Error("batch cancelled"));
+      return;
+    }
+    const cancel = new AbortController();
+    cancels.set(message.batch, cancel);
+    const batch: InputBatch = {
+      rows: message.rows,
+      firstRecordIndex: message.firstRecordIndex,
+      inputs: message.inputs,
+      recordErrors: new Map(),
+    };
+    const reply = (answer: FromInferenceThread, transfer: ArrayBuffer[]) => {
+      cancels.delete(message.batch);
+      port.postMessage(answer, transfer);
+    };
+    const inputBuffers = message.inputs.map((input) => input.buffer as ArrayBuffer);
+    model.run(batch, cancel.signal).then(
+      (outputs) => {
+        const wire = outputs.map((output) => ({ data: output.data, width: output.width }));
+        const outputBuffers = wire.map((output) => output.data.buffer as ArrayBuffer);
+        reply({ type: "result", batch: message.batch, outputs: wire, inputs: message.inputs }, [
+          ...inputBuffers,
+          ...new Set(outputBuffers),
+        ]);
+      },
+      (error: unknown) => {
+        reply({ type: "failed", batch: message.batch, error: toWire(error), inputs: message.inputs }, inputBuffers);
+      },
+    );
+  });
+}
+
+host.on("message", (message: ToInferenceHost) => {
+  switch (message.type) {
+    case "load": {
+      const { request } = message;
+      selectBackend({ ...request, choice: request.backend, log }).then(
+        (loaded) => {
+          backend = loaded;
+          const { kind, description, signature, tuning } = loaded;
+          post({ type: "loaded", model: { kind, description, signature, tuning } });
+        },
+        (error: unknown) => post({ type: "load-failed", error: toWire(error) }),
+      );
+      return;
+    }
+    case "connect":
+      if (!backend) throw new Error("a codec thread connected before the model was loaded");
+      serve(message.port, backend);
+      return;
+    case "close":
+      (backend?.close() ?? Promise.resolve()).finally(() => {
+        post({ type: "closed" });
+        // Ends this thread only (and with it every codec thread's port to it).
+        process.exit(0);
+      });
+  }
+});

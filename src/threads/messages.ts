@@ -1,0 +1,138 @@
+/**
+ * The messages that cross threads. The main thread speaks HTTP and admits invocations; codec threads
+ * run each invocation's framing, decoding, batching and encoding; one inference thread holds the model
+ * and runs batches. Bytes and typed arrays are transferred, never shared.
+ */
+import type { MessagePort } from "node:worker_threads";
+import type { BackendTuning } from "../backends/backend.js";
+import type { MediaType } from "../codec/media-type.js";
+import type { BackendChoice } from "../config.js";
+import type { LogFields, LogLevel } from "../log.js";
+import type { ModelSignature, NumericArray, OutputValues } from "../model/signature.js";
+import type { RecordErrorPolicy } from "../pipeline.js";
+
+/** An error on its way to another thread: everything the HTTP answer and the log need. */
+export interface WireError {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly details: Record<string, unknown>;
+  /** The stack of an unexpected error (a bug, not a refusal), for the server log only. */
+  readonly stack?: string;
+}
+
+/** Counters of one invocation, as last reported by its codec thread. */
+export interface StatsSnapshot {
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly records: number;
+  readonly failedRecords: number;
+  readonly batches: number;
+  /** Milliseconds spent in each stage so far. */
+  readonly stageMs: Readonly<Record<string, number>>;
+}
+
+/** A log line written by another thread, for the main thread's logger. */
+export interface LogMessage {
+  readonly type: "log";
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly fields: LogFields;
+}
+
+/** What a codec thread needs to run one invocation (the codecs were negotiated by the main thread). */
+export interface InvocationJob {
+  readonly input: MediaType;
+  readonly output: MediaType;
+  readonly batchRows: number;
+  readonly maxBodyBytes: number | undefined;
+  readonly recordErrorPolicy: RecordErrorPolicy;
+  readonly singleRecord: boolean;
+  readonly settings: Readonly<Record<string, string>>;
+}
+
+/** Main thread → codec thread. */
+export type ToCodecThread =
+  | { readonly type: "model"; readonly signature: ModelSignature; readonly inference: MessagePort }
+  /** `ring` is the shared memory the body arrives in. */
+  | { readonly type: "start"; readonly id: number; readonly job: InvocationJob; readonly ring: SharedArrayBuffer }
+  /** The next `length` body bytes are at `start` in the invocation's ring. */
+  | { readonly type: "chunk"; readonly id: number; readonly start: number; readonly length: number }
+  | { readonly type: "end"; readonly id: number }
+  | { readonly type: "abort"; readonly id: number; readonly error: WireError }
+  /** The main thread has passed on `bytes` more of the answer: the codec thread may produce more. */
+  | { readonly type: "ack"; readonly id: number; readonly bytes: number };
+
+/** Codec thread → main thread. */
+export type FromCodecThread =
+  | { readonly type: "ready" }
+  | { readonly type: "startup-failed"; readonly error: WireError }
+  /** The pipeline is done with `bytes` more of the body's ring: the main thread may fill them again. */
+  | { readonly type: "consumed"; readonly id: number; readonly bytes: number }
+  | { readonly type: "output"; readonly id: number; readonly bytes: Uint8Array; readonly stats: StatsSnapshot }
+  | { readonly type: "done"; readonly id: number; readonly stats: StatsSnapshot }
+  | { readonly type: "failed"; readonly id: number; readonly error: WireError; readonly stats: StatsSnapshot }
+  | LogMessage;
+
+/** Codec thread → inference thread, over the port the main thread handed out. */
+export type ToInferenceThread =
+  | {
+      readonly type: "run";
+      readonly batch: number;
+      readonly rows: number;
+      readonly firstRecordIndex: number;
+      readonly inputs: readonly NumericArray[];
+    }
+  | { readonly type: "cancel"; readonly batch: number };
+
+/** One output tensor of a batch. */
+export interface WireOutput {
+  readonly data: OutputValues;
+  readonly width: number;
+}
+
+/** Inference thread → codec thread. The input arrays travel back for reuse. */
+export type FromInferenceThread =
+  | {
+      readonly type: "result";
+      readonly batch: number;
+      readonly outputs: readonly WireOutput[];
+      readonly inputs: readonly NumericArray[];
+    }
+  | {
+      readonly type: "failed";
+      readonly batch: number;
+      readonly error: WireError;
+      readonly inputs: readonly NumericArray[];
+    };
+
+/** How to load the model, sent by the main thread to the inference thread. */
+export interface LoadRequest {
+  readonly modelPath: string;
+  readonly backend: BackendChoice;
+  /** Threads ONNX Runtime may use for one run (its intra-op pool). */
+  readonly intraOpThreads: number;
+  /** Cores the container has. */
+  readonly cpus: number;
+}
+
+/** The loaded model, as the inference thread reports it. */
+export interface LoadedModel {
+  readonly kind: string;
+  readonly description: string;
+  readonly signature: ModelSignature;
+  readonly tuning: BackendTuning;
+}
+
+/** Main thread → inference thread. */
+export type ToInferenceHost =
+  | { readonly type: "load"; readonly request: LoadRequest }
+  | { readonly type: "connect"; readonly port: MessagePort }
+  | { readonly type: "close" };
+
+/** Inference thread → main thread. */
+export type FromInferenceHost =
+  | { readonly type: "loaded"; readonly model: LoadedModel }
+  | { readonly type: "load-failed"; readonly error: WireError }
+  | { readonly type: "closed" }
+  | LogMessage;

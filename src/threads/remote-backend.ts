@@ -1,0 +1,92 @@
+/**
+ * The backend as a codec thread sees it: batches go to the inference thread over a port (their typed
+ * arrays transferred, not copied) and come back with the model's outputs and the input arrays, which
+ * return to the batch-buffer pool for the next batch.
+ */
+import type { MessagePort } from "node:worker_threads";
+import type { Backend, BackendTuning } from "../backends/backend.js";
+import type { BatchBufferPool } from "../batch-buffer-pool.js";
+import type { InputBatch } from "../batcher.js";
+import type { OutputTensor } from "../codec/record-codec.js";
+import { ModelUnavailableError } from "../errors.js";
+import type { ModelSignature } from "../model/signature.js";
+import { fromWire } from "./error-transport.js";
+import type { FromInferenceThread, ToInferenceThread } from "./messages.js";
+
+interface PendingRun {
+  resolve(outputs: OutputTensor[]): void;
+  reject(error: unknown): void;
+}
+
+/** A {@link Backend} whose runs happen on the inference thread. */
+export class RemoteBackend implements Backend {
+  readonly kind = "remote";
+  readonly description = "the inference thread";
+  readonly tuning: BackendTuning = { batchRows: 0, suggestedConcurrentTransforms: 1, preferredPayloadMB: 0 };
+  readonly #pending = new Map<number, PendingRun>();
+  #nextBatch = 0;
+  #closed = false;
+
+  constructor(
+    private readonly port: MessagePort,
+    readonly signature: ModelSignature,
+    private readonly buffers: BatchBufferPool,
+  ) {
+    port.on("message", (message: FromInferenceThread) => this.#settle(message));
+    // The inference thread went away: nothing pending will be answered.
+    port.on("close", () => this.#failAll());
+  }
+
+  run(batch: InputBatch, signal?: AbortSignal): Promise<OutputTensor[]> {
+    if (this.#closed) return Promise.reject(new ModelUnavailableError("the inference thread has stopped"));
+    signal?.throwIfAborted();
+    const id = this.#nextBatch++;
+    const message: ToInferenceThread = {
+      type: "run",
+      batch: id,
+      rows: batch.rows,
+      firstRecordIndex: batch.firstRecordIndex,
+      inputs: batch.inputs,
+    };
+    return new Promise<OutputTensor[]>((resolve, reject) => {
+      const onAbort = () => this.port.postMessage({ type: "cancel", batch: id } satisfies ToInferenceThread);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(id, {
+        resolve: (outputs) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(outputs);
+        },
+        reject: (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      });
+      this.port.postMessage(message, [...new Set(batch.inputs.map((input) => input.buffer as ArrayBuffer))]);
+    });
+  }
+
+  #settle(message: FromInferenceThread): void {
+    const pending = this.#pending.get(message.batch);
+    this.buffers.give(message.inputs);
+    if (!pending) return;
+    this.#pending.delete(message.batch);
+    if (message.type === "failed") {
+      pending.reject(fromWire(message.error));
+      return;
+    }
+    const specs = this.signature.outputs;
+    pending.resolve(message.outputs.map((output, i) => ({ spec: specs[i], width: output.width, data: output.data })));
+  }
+
+  #failAll(): void {
+    this.#closed = true;
+    for (const pending of this.#pending.values()) {
+      pending.reject(new ModelUnavailableError("the inference thread stopped while a batch was running"));
+    }
+    this.#pending.clear();
+  }
+
+  async close(): Promise<void> {
+    this.port.close();
+  }
+}

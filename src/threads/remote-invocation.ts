@@ -1,0 +1,169 @@
+/**
+ * One invocation as the main thread sees it while a codec thread runs it: the request body is copied
+ * into a ring of shared memory ({@link BODY_RING_BYTES}, reused as the pipeline releases it) and the
+ * codec thread is told where each chunk lies; the answer comes back as an async generator that
+ * acknowledges each chunk it hands out. A client that stops reading thus stops the codec thread, which
+ * stops releasing the ring, which stops the main thread reading the body.
+ */
+import type { Worker } from "node:worker_threads";
+import { ClientClosedRequestError, type SluiceError } from "../errors.js";
+import { fromWire, toWire } from "./error-transport.js";
+import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
+
+/** Size of each invocation's body ring: body bytes sent ahead of what the pipeline has finished with. */
+export const BODY_RING_BYTES = 2 ** 20;
+
+/** Counters of an invocation, as last reported by its codec thread. */
+export interface InvocationStats extends StatsSnapshot {}
+
+type Settlement = { readonly type: "done" } | { readonly type: "failed"; readonly error: SluiceError };
+
+/** The main thread's handle on an invocation running in a codec thread. */
+export class RemoteInvocation {
+  stats: InvocationStats = {
+    bytesIn: 0,
+    bytesOut: 0,
+    records: 0,
+    failedRecords: 0,
+    batches: 0,
+    stageMs: {},
+  };
+  /** The answer, chunk by chunk; throws the invocation's error. */
+  readonly output: AsyncGenerator<Uint8Array>;
+  readonly #answers: Uint8Array[] = [];
+  #settlement: Settlement | undefined;
+  #wakeReader: (() => void) | undefined;
+  readonly #ring = new SharedArrayBuffer(BODY_RING_BYTES);
+  /** Body bytes written into the ring and not yet released by the codec thread. */
+  #unreleased = 0;
+  /** Where the next body byte goes in the ring. */
+  #writeAt = 0;
+  #wakePump: (() => void) | undefined;
+
+  constructor(
+    private readonly worker: Worker,
+    readonly id: number,
+    job: InvocationJob,
+    body: AsyncIterable<Uint8Array>,
+    signal: AbortSignal | undefined,
+  ) {
+    this.#post({ type: "start", id, job, ring: this.#ring });
+    this.output = this.#read();
+    if (signal) {
+      const onAbort = () => this.abort(new ClientClosedRequestError());
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    }
+    this.#pump(body);
+  }
+
+  /** True once the codec thread has finished (or failed) the invocation. */
+  get settled(): boolean {
+    return this.#settlement !== undefined;
+  }
+
+  #post(message: ToCodecThread, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  /** Handles a message the codec thread sent about this invocation. */
+  receive(message: FromCodecThread): void {
+    switch (message.type) {
+      case "consumed":
+        this.#unreleased -= message.bytes;
+        this.#wakeUp();
+        return;
+      case "output":
+        this.stats = message.stats;
+        this.#answers.push(message.bytes);
+        this.#wakeUp();
+        return;
+      case "done":
+        this.stats = message.stats;
+        this.#settle({ type: "done" });
+        return;
+      case "failed":
+        this.stats = message.stats;
+        this.#settle({ type: "failed", error: fromWire(message.error) });
+        return;
+    }
+  }
+
+  /** Fails the invocation from this side (client gone, codec thread died). */
+  fail(error: SluiceError): void {
+    this.#settle({ type: "failed", error });
+  }
+
+  /** Asks the codec thread to stop the invocation with `error`. */
+  abort(error: SluiceError): void {
+    if (this.settled) return;
+    this.#post({ type: "abort", id: this.id, error: toWire(error) });
+  }
+
+  #settle(settlement: Settlement): void {
+    this.#settlement ??= settlement;
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    const reader = this.#wakeReader;
+    const pump = this.#wakePump;
+    this.#wakeReader = undefined;
+    this.#wakePump = undefined;
+    reader?.();
+    pump?.();
+  }
+
+  async #pump(body: AsyncIterable<Uint8Array>): Promise<void> {
+    const ring = new Uint8Array(this.#ring);
+    try {
+      for await (const chunk of body) {
+        for (let offset = 0; offset < chunk.byteLength; ) {
+          // Wait for room, then copy as much as fits before the ring's end.
+          while (this.#unreleased === BODY_RING_BYTES && !this.settled) {
+            await new Promise<void>((resolve) => {
+              this.#wakePump = resolve;
+            });
+          }
+          if (this.settled) return;
+          const length = Math.min(
+            chunk.byteLength - offset,
+            BODY_RING_BYTES - this.#unreleased,
+            BODY_RING_BYTES - this.#writeAt,
+          );
+          ring.set(chunk.subarray(offset, offset + length), this.#writeAt);
+          this.#post({ type: "chunk", id: this.id, start: this.#writeAt, length });
+          this.#unreleased += length;
+          this.#writeAt = (this.#writeAt + length) % BODY_RING_BYTES;
+          offset += length;
+        }
+      }
+      if (!this.settled) this.#post({ type: "end", id: this.id });
+    } catch {
+      // The body could not be read (the client went away): the abort signal reports it.
+      this.abort(new ClientClosedRequestError());
+    }
+  }
+
+  async *#read(): AsyncGenerator<Uint8Array> {
+    try {
+      for (;;) {
+        const answer = this.#answers.shift();
+        if (answer) {
+          this.#post({ type: "ack", id: this.id, bytes: answer.byteLength });
+          yield answer;
+          continue;
+        }
+        const settlement = this.#settlement;
+        if (settlement?.type === "done") return;
+        if (settlement?.type === "failed") throw settlement.error;
+        await new Promise<void>((resolve) => {
+          this.#wakeReader = resolve;
+        });
+      }
+    } finally {
+      // The reader stopped early (a failure on this side, or the client left): stop the codec thread.
+      this.abort(new ClientClosedRequestError());
+    }
+  }
+}
