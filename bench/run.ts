@@ -4,10 +4,24 @@
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { describeAdapter, probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
 import { blocks, mnistRows } from "./bodies.js";
+import { concurrencyChart } from "./chart.js";
 import { decodeThroughput, encodeThroughput } from "./codec-throughput.js";
 import { peakRssFor, pingUnderLoad, throughputVersusRuntime } from "./end-to-end.js";
+import {
+  cores,
+  csvValues,
+  type Measurement,
+  measure,
+  peakRssAtConcurrency,
+  peerUnavailable,
+  runtimeAlone,
+  startPeer,
+  startSluice,
+} from "./side-by-side.js";
+import { computeBoundWorkload, mnistWorkload, tabularWorkload } from "./workloads.js";
 
 const MB = 2 ** 20;
 const FORMATS = [
@@ -42,6 +56,103 @@ say(
     "(784 values, ~80% zeros, the rest multiples of 1/256). Figures vary by about ±15% from run to run.",
 );
 say();
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const concurrencies = [...new Set([1, cores(), 2 * cores()])];
+const peerProblem = peerUnavailable();
+const row = (m: Measurement) =>
+  `| ${m.server} | ${m.concurrency} | ${fixed(m.recordsPerSecond)} | ${fixed(m.coresBusy, 2)} | ${fixed(m.cpuSecondsPerMillion, 2)} |`;
+
+say("## Side by side with the classic container");
+say();
+say(
+  "The platform sends `MaxConcurrentTransforms` bodies at once; here `c` clients each post whole CSV bodies back to " +
+    `back for ${SECONDS} s, answers in CSV, against Sluice (\`sluice serve\`, its defaults: one codec thread and one ` +
+    "intra-op thread per core) and the classic container (`../shared/peers/flask-byoc`: nginx + gunicorn with one " +
+    "worker per core + Flask + pandas + numpy), on the same machine, in the same run. Server CPU is read from `/proc` " +
+    "(all of Sluice's threads; all of the peer's processes); the load generator shares the machine.",
+);
+say();
+if (peerProblem) say(`The classic container was not measured: ${peerProblem}.`);
+for (const workload of [tabularWorkload(), mnistWorkload()]) {
+  say(`### ${workload.name} (${fixed(workload.body.length / MB, 1)} MB, ${workload.records} rows per body)`);
+  say();
+  say("| server | c | records/s | server cores busy | server CPU s per million records |");
+  say("| --- | ---: | ---: | ---: | ---: |");
+  const results: Measurement[][] = [];
+  const servers = [() => startSluice(workload.modelDir)];
+  if (!peerProblem) servers.push(() => startPeer(workload.modelDir, 9091));
+  for (const start of servers) {
+    const server = await start();
+    const series: Measurement[] = [];
+    try {
+      for (const c of concurrencies) {
+        const result = await measure(server, workload.body, workload.records, c, SECONDS);
+        series.push(result);
+        say(row(result));
+      }
+    } finally {
+      await server.stop();
+    }
+    results.push(series);
+  }
+  const values = csvValues(workload.body);
+  const width = values.length / workload.records;
+  const alone = await runtimeAlone(path.join(workload.modelDir, "model.onnx"), values, width, 2048, SECONDS);
+  say(
+    `| ONNX Runtime alone (pre-built 2048-row tensors, no I/O) | — | ${fixed(alone.recordsPerSecond)} | — | ${fixed(alone.cpuSecondsPerMillion, 2)} |`,
+  );
+  say();
+  if (results.length === 2) {
+    const [sluice, peer] = results;
+    const atCores = (series: Measurement[]) =>
+      series.find((m) => m.concurrency === cores()) ?? series[series.length - 1];
+    const s = atCores(sluice);
+    const p = atCores(peer);
+    say(
+      `At c = ${cores()} (one per core): Sluice ${fixed(s.recordsPerSecond / p.recordsPerSecond, 1)}× the classic ` +
+        `container's records/s, ${fixed(p.cpuSecondsPerMillion / s.cpuSecondsPerMillion, 1)}× less CPU per record.`,
+    );
+    const chart = `benchmarks-${workload.records === 50_000 ? "tabular" : "mnist"}.svg`;
+    writeFileSync(
+      new URL(`../../docs/${chart}`, import.meta.url),
+      concurrencyChart(
+        results.map((series) => ({ name: series[0].server, points: series })),
+        `${workload.name}; ${os.cpus().length} cores; ${new Date().toISOString().slice(0, 10)}`,
+      ),
+    );
+    say();
+    say(`![records/s and CPU per record against concurrency](${chart})`);
+    say();
+  }
+}
+
+const big = computeBoundWorkload(13);
+say(`### Memory with ${big.name.split(": ")[1]}`);
+say();
+say("Each row is a fresh server with `SAGEMAKER_MAX_CONCURRENT_TRANSFORMS=8` running c bodies of 256 rows at once.");
+say();
+say("| c | RSS after loading | peak RSS |");
+say("| ---: | ---: | ---: |");
+for (const c of [1, 2, 8]) {
+  const memory = await peakRssAtConcurrency(big.modelDir, big.body, c);
+  say(`| ${c} | ${fixed(memory.loadedMB)} MB | ${fixed(memory.peakMB)} MB |`);
+}
+say();
+const compute = computeBoundWorkload(8);
+{
+  const server = await startSluice(compute.modelDir);
+  try {
+    const result = await measure(server, compute.body, compute.records, 1, SECONDS);
+    say(
+      `A ${compute.name.split(": ")[1]} model, one body at a time: ${fixed(result.recordsPerSecond)} records/s with ` +
+        `${fixed(result.coresBusy, 2)} of ${cores()} cores busy: ONNX Runtime's intra-op threads use every core for one run.`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+say();
+
 say("## Codecs, one core, in process (64 KiB chunks; framing + decoding + packing into batches)");
 say();
 say("| format | decode MB/s | decode records/s | target MB/s | encode MB/s | encode records/s |");

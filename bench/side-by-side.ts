@@ -196,3 +196,72 @@ export async function measure(
 
 /** The cores this machine has (the concurrency the platform would use with Sluice's suggestion). */
 export const cores = () => os.availableParallelism();
+
+/** Peak RSS of a fresh Sluice serving `modelDir` while `concurrency` bodies run at once. */
+export async function peakRssAtConcurrency(
+  modelDir: string,
+  body: Uint8Array,
+  concurrency: number,
+): Promise<{ loadedMB: number; peakMB: number }> {
+  const server = await startChildServer(modelDir, {
+    SAGEMAKER_MAX_PAYLOAD_IN_MB: "0",
+    SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: String(concurrency),
+  });
+  try {
+    const loadedMB = server.rss() / 2 ** 20;
+    await Promise.all(Array.from({ length: concurrency }, () => post(server.url, body, "text/csv", "text/csv")));
+    return { loadedMB, peakMB: server.peakRss() / 2 ** 20 };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * ONNX Runtime alone on the same rows, in this process: one session with an intra-op thread per core
+ * (as Sluice's inference thread has), `batchRows`-row tensors run back to back for `seconds`.
+ */
+export async function runtimeAlone(
+  modelPath: string,
+  rows: Float32Array,
+  width: number,
+  batchRows: number,
+  seconds: number,
+): Promise<{ recordsPerSecond: number; cpuSecondsPerMillion: number }> {
+  const ort = (await import("onnxruntime-node")).default;
+  const session = await ort.InferenceSession.create(modelPath, {
+    executionProviders: ["cpu"],
+    intraOpNumThreads: cores(),
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
+  });
+  const total = rows.length / width;
+  const tensors: InstanceType<typeof ort.Tensor>[] = [];
+  for (let start = 0; start + batchRows <= total; start += batchRows) {
+    tensors.push(
+      new ort.Tensor("float32", rows.subarray(start * width, (start + batchRows) * width), [batchRows, width]),
+    );
+  }
+  const input = session.inputNames[0];
+  await session.run({ [input]: tensors[0] });
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  let records = 0;
+  while (performance.now() - started < seconds * 1000) {
+    for (const tensor of tensors) {
+      await session.run({ [input]: tensor });
+      records += batchRows;
+    }
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  await session.release();
+  return {
+    recordsPerSecond: records / elapsed,
+    cpuSecondsPerMillion: ((cpu.user + cpu.system) / 1e6 / records) * 1e6,
+  };
+}
+
+/** The numbers of a CSV body, row after row, as float32. */
+export function csvValues(body: Uint8Array): Float32Array {
+  const text = new TextDecoder().decode(body);
+  return Float32Array.from(text.trim().split(/[\n,]/), Number);
+}

@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { mlpClassifier, seededRandom } from "../scripts/onnx/model-writer.js";
+import { mlpClassifier, seededRandom, wideMlp } from "../scripts/onnx/model-writer.js";
 import { BUNDLED_MODEL_DIR } from "../src/model/model-location.js";
 import { blocks, mnistRows } from "./bodies.js";
 
@@ -47,6 +47,19 @@ export function mnistWorkload(): Workload {
     name: "MNIST: 784 features → 10 classes",
     modelDir: BUNDLED_MODEL_DIR,
     body: blocks(mnistRows(records))["text/csv"],
+    records,
+  };
+}
+
+/** A compute-bound model (8 layers of 2048, 128 MiB of weights) and 256 rows for it. */
+export function computeBoundWorkload(layers = 8): Workload {
+  const modelDir = mkdtempSync(path.join(tmpdir(), "sluice-bench-wide-"));
+  writeFileSync(path.join(modelDir, "model.onnx"), wideMlp({ width: 2048, layers, classes: 10, seed: 11 }));
+  const records = 256;
+  return {
+    name: `compute-bound: ${layers} layers of 2048 (${layers * 16} MiB of weights)`,
+    modelDir,
+    body: tabularCsv(records, 2048, 13),
     records,
   };
 }

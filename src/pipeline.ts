@@ -93,7 +93,7 @@ function asRecordError(cause: unknown): RecordError {
  * `SluiceError` subclass on bad input or a failed model; the caller maps it to a status.
  */
 export async function* runPipeline(
-  body: AsyncIterable<Uint8Array>,
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: PipelineOptions,
   stats: PipelineStats = new PipelineStats(),
 ): AsyncGenerator<Uint8Array> {

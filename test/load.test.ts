@@ -6,8 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { wideMlp } from "../scripts/onnx/model-writer.js";
 import { BUNDLED_MODEL_DIR } from "../src/model/model-location.js";
 import { type ChildServer, csvBlock, repeatedBody, startChildServer } from "./support/child-server.js";
+import { modelDir } from "./support/models.js";
 
 const MB = 2 ** 20;
 /** MNIST-sized rows (784 values) for the bundled model: about 5 KB each. */
@@ -64,5 +66,40 @@ describe("under load", () => {
     assert.ok(latencies.length > 10, `only ${latencies.length} pings`);
     const worst = Math.max(...latencies);
     assert.ok(worst < 2000, `slowest /ping took ${Math.round(worst)} ms`);
+  });
+});
+
+describe("a model with 64 MiB of weights", () => {
+  const WIDTH = 1024;
+  let server: ChildServer;
+  before(async () => {
+    const dir = modelDir(wideMlp({ width: WIDTH, layers: 16, classes: 10, seed: 1 }));
+    server = await startChildServer(dir, {
+      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "4",
+      SLUICE_CODEC_THREADS: "4",
+      SAGEMAKER_MAX_PAYLOAD_IN_MB: "0",
+    });
+  });
+  after(() => server.stop());
+
+  it("holds the weights once, whether one invocation runs or four", async () => {
+    const loaded = server.rss();
+    const body = csvBlock(64, WIDTH, 3);
+    const run = async () => {
+      const response = await fetch(`${server.url}/invocations`, {
+        method: "POST",
+        body: repeatedBody(body, body.length * 4),
+        headers: { "content-type": "text/csv" },
+        duplex: "half",
+        signal: AbortSignal.timeout(120_000),
+      } as RequestInit);
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
+    };
+    await run();
+    await Promise.all([run(), run(), run(), run()]);
+    const grown = server.peakRss() - loaded;
+    // One more copy of the weights per concurrent invocation would add 64 MiB for each.
+    assert.ok(grown < 64 * MB, `RSS grew by ${Math.round(grown / MB)} MiB with four invocations at once`);
   });
 });

@@ -183,3 +183,42 @@ export function mlpClassifier(options: {
     ],
   });
 }
+
+/**
+ * A wide, deep perceptron for compute- and memory-heavy benchmarks: `input [N, width]` → `layers` ×
+ * (Gemm `width×width` → Relu) → Gemm → Softmax → `output [N, classes]`; `layers × width² × 4` bytes of
+ * weights (8 layers of 2048 make 128 MiB).
+ */
+export function wideMlp(options: { width: number; layers: number; classes: number; seed: number }): Uint8Array {
+  const { width, layers, classes, seed } = options;
+  const random = seededRandom(seed);
+  const initializers: Initializer[] = [];
+  const nodes: NodeSpec[] = [];
+  let previous = "features";
+  for (let layer = 0; layer < layers; layer++) {
+    initializers.push(
+      { name: `W${layer}`, dims: [width, width], data: randomWeights(random, width * width, 1 / Math.sqrt(width)) },
+      { name: `B${layer}`, dims: [width], data: randomWeights(random, width, 0.1) },
+    );
+    nodes.push(
+      { op: "Gemm", inputs: [previous, `W${layer}`, `B${layer}`], outputs: [`pre${layer}`] },
+      { op: "Relu", inputs: [`pre${layer}`], outputs: [`act${layer}`] },
+    );
+    previous = `act${layer}`;
+  }
+  initializers.push(
+    { name: "Wout", dims: [width, classes], data: randomWeights(random, width * classes, 1 / Math.sqrt(width)) },
+    { name: "Bout", dims: [classes], data: randomWeights(random, classes, 0.1) },
+  );
+  nodes.push(
+    { op: "Gemm", inputs: [previous, "Wout", "Bout"], outputs: ["logits"] },
+    { op: "Softmax", inputs: ["logits"], outputs: ["probabilities"], attributes: { axis: -1 } },
+  );
+  return writeModel({
+    name: "wide_mlp",
+    inputs: [{ name: "features", type: "float32", shape: ["N", width] }],
+    outputs: [{ name: "probabilities", type: "float32", shape: ["N", classes] }],
+    initializers,
+    nodes,
+  });
+}

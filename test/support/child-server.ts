@@ -15,6 +15,8 @@ export interface ChildServer {
   readonly log: () => string;
   /** Peak resident memory of the process so far (VmHWM), in bytes. */
   peakRss(): number;
+  /** Resident memory of the process now (VmRSS), in bytes. */
+  rss(): number;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,10 @@ export async function startChildServer(modelDir: string, env: Record<string, str
     peakRss() {
       const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
       return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
+    },
+    rss() {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) * 1024;
     },
     async stop() {
       child.kill("SIGTERM");

@@ -1,0 +1,128 @@
+/**
+ * The threading model: codec threads run invocations, one inference thread runs the model. A dying
+ * codec thread fails only its own invocation and is replaced; the thread budget follows the container's
+ * cores; one chunk holding thousands of records never puts more batches in flight than allowed.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { Backend } from "../src/backends/backend.js";
+import { createCpuBackend } from "../src/backends/onnx-cpu.js";
+import { BUILTIN_CODECS_MODULE, loadCodecPlugins } from "../src/codec/plugin-loader.js";
+import { CodecRegistry } from "../src/codec/registry.js";
+import { loadConfig } from "../src/config.js";
+import { Engine } from "../src/engine.js";
+import { Logger } from "../src/log.js";
+import { runPipeline } from "../src/pipeline.js";
+import { modelDir, smallMlp } from "./support/models.js";
+import { invoke, startTestServer, type TestServer } from "./support/server.js";
+
+const CRASHING_PLUGIN = fileURLToPath(new URL("fixtures/crashing-plugin.js", import.meta.url));
+
+describe("codec threads", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_PLUGINS: CRASHING_PLUGIN,
+      SLUICE_CODEC_THREADS: "2",
+    });
+  });
+  after(() => server.close());
+
+  it("a codec thread that dies fails only its invocation (500) and is replaced", async () => {
+    // A slow body keeps one thread busy while the other one dies.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const encoder = new TextEncoder();
+    const slowBody = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(encoder.encode("0.1,0.2,0.3,0.4\n"));
+        await held;
+        controller.enqueue(encoder.encode("0.5,0.6,0.7,0.8\n"));
+        controller.close();
+      },
+    });
+    const slow = invoke(server, slowBody, { "content-type": "text/csv", accept: "text/csv" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const crashed = await invoke(server, "1\ncrash\n", { "content-type": "application/x-crash-test" });
+    assert.equal(crashed.status, 500);
+    assert.equal(((await crashed.json()) as { code: string }).code, "WORKER_CRASHED");
+    release();
+    const survivor = await slow;
+    assert.equal(survivor.status, 200);
+    assert.equal((await survivor.text()).trim().split("\n").length, 2);
+    // The replacement serves as the others do: every later request succeeds, whichever thread takes it.
+    for (let i = 0; i < 6; i++) {
+      const response = await invoke(server, "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
+    }
+    assert.ok(server.logs.some((line) => line.includes("replacing a codec thread")));
+  });
+});
+
+describe("thread budget", () => {
+  const registry = new CodecRegistry();
+  const quiet = new Logger(() => {});
+
+  it("sizes codec threads and ONNX Runtime's threads to the cores the container has", () => {
+    const engine = new Engine(loadConfig({}), registry, quiet, { cpus: 3, memoryBytes: 2 ** 32 });
+    assert.deepEqual(engine.threads, { codecThreads: 3, inferenceThreads: 3 });
+  });
+
+  it("takes SLUICE_CODEC_THREADS and SLUICE_INFERENCE_THREADS when set", () => {
+    const config = loadConfig({ SLUICE_CODEC_THREADS: "1", SLUICE_INFERENCE_THREADS: "4" });
+    const engine = new Engine(config, registry, quiet, { cpus: 8, memoryBytes: 2 ** 32 });
+    assert.deepEqual(engine.threads, { codecThreads: 1, inferenceThreads: 4 });
+    assert.throws(() => loadConfig({ SLUICE_CODEC_THREADS: "0" }), /SLUICE_CODEC_THREADS/);
+  });
+});
+
+describe("batches in flight", () => {
+  it("stay within maxPendingBatches when one chunk holds thousands of records", async () => {
+    const registry = new CodecRegistry();
+    await loadCodecPlugins(registry, [BUILTIN_CODECS_MODULE], { builtIn: true });
+    const cpu = await createCpuBackend({ modelPath: `${modelDir(smallMlp())}/model.onnx`, cpus: 1, intraOpThreads: 1 });
+    let running = 0;
+    let mostRunning = 0;
+    const counting: Backend = {
+      ...cpu,
+      async run(batch, signal) {
+        running++;
+        mostRunning = Math.max(mostRunning, running);
+        try {
+          return await cpu.run(batch, signal);
+        } finally {
+          running--;
+        }
+      },
+    };
+    const records = 20_000;
+    const chunk = new TextEncoder().encode("0.1,0.2,0.3,0.4\n".repeat(records));
+    const input = registry.resolveInput("text/csv");
+    const output = registry.resolveOutput("text/csv", input);
+    let lines = 0;
+    try {
+      for await (const bytes of runPipeline([chunk], {
+        backend: counting,
+        input,
+        output,
+        batchRows: 16,
+        maxBodyBytes: undefined,
+        recordErrorPolicy: "fail",
+        singleRecord: false,
+        settings: {},
+        maxPendingBatches: 2,
+      })) {
+        for (const byte of bytes) if (byte === 0x0a) lines++;
+      }
+    } finally {
+      await cpu.close();
+    }
+    assert.equal(lines, records);
+    assert.ok(mostRunning <= 2, `${mostRunning} batches ran at once`);
+    assert.ok(mostRunning >= 1);
+  });
+});
