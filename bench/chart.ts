@@ -89,7 +89,8 @@ export function concurrencyChart(series: readonly ChartSeries[], caption: string
     )
     .join("\n");
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${legendY + 30}" font-family="sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${legendY + 30}" font-family="sans-serif" role="img">`,
+    `<title>${escapeXml(`records/s and server CPU per million records against concurrency: ${caption}`)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     panel(series, 0, "records/s (higher is better)", (p) => p.recordsPerSecond),
     panel(series, PANEL.width, "server CPU s per million records (lower is better)", (p) => p.cpuSecondsPerMillion),

@@ -234,6 +234,7 @@ export async function runtimeAlone(
     extra: { session: { intra_op: { allow_spinning: "0" } } },
   });
   const total = rows.length / width;
+  batchRows = Math.min(batchRows, total);
   const tensors: InstanceType<typeof ort.Tensor>[] = [];
   for (let start = 0; start + batchRows <= total; start += batchRows) {
     tensors.push(

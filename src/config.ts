@@ -40,6 +40,8 @@ export interface Config {
   readonly codecSettings: Readonly<Record<string, string>>;
   /** `SLUICE_EXECUTION_PARAMETERS_SPELLING`: how /execution-parameters spells BatchStrategy. */
   readonly batchStrategySpelling: "platform" | "api";
+  /** `SLUICE_MAX_DECOMPRESSION_RATIO`: how many times its size a compressed body may expand. */
+  readonly maxDecompressionRatio: number;
   /** `SLUICE_CODEC_THREADS`: threads that frame, decode and encode; `undefined` means one per core. */
   readonly codecThreads: number | undefined;
   /** `SLUICE_INFERENCE_THREADS`: ONNX Runtime's intra-op threads; `undefined` means one per core. */
@@ -169,6 +171,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const spelling = read("SLUICE_EXECUTION_PARAMETERS_SPELLING");
   const batch = read("SAGEMAKER_BATCH");
   const codecThreads = read("SLUICE_CODEC_THREADS");
+  const ratio = read("SLUICE_MAX_DECOMPRESSION_RATIO");
   const inferenceThreads = read("SLUICE_INFERENCE_THREADS");
   return {
     port: port === undefined ? 8080 : integer(flags.port ? "--port" : "SAGEMAKER_BIND_TO_PORT", port, 0, 65535),
@@ -199,6 +202,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
       spelling === undefined
         ? "platform"
         : oneOf("SLUICE_EXECUTION_PARAMETERS_SPELLING", spelling, ["platform", "api"]),
+    maxDecompressionRatio: ratio === undefined ? 200 : integer("SLUICE_MAX_DECOMPRESSION_RATIO", ratio, 1, 1_000_000),
     codecThreads: codecThreads === undefined ? undefined : integer("SLUICE_CODEC_THREADS", codecThreads, 1, 1024),
     inferenceThreads:
       inferenceThreads === undefined ? undefined : integer("SLUICE_INFERENCE_THREADS", inferenceThreads, 1, 1024),

@@ -9,6 +9,7 @@ import { parseMediaType } from "./codec/media-type.js";
 import type { CodecRegistry, Resolved } from "./codec/registry.js";
 import type { Config } from "./config.js";
 import { type ContainerResources, containerResources } from "./container-resources.js";
+import { parseContentEncoding } from "./content-encoding.js";
 import { ConfigError, ModelUnavailableError, PayloadTooLargeError } from "./errors.js";
 import { type ExecutionParameters, executionParameters } from "./execution-parameters.js";
 import { InvocationGate, type Release } from "./invocation-gate.js";
@@ -41,6 +42,8 @@ export interface InvocationRequest {
   readonly accept: string | undefined;
   /** Declared body length, when the request has one: checked before reading a byte. */
   readonly contentLength: number | undefined;
+  /** The `Content-Encoding` header, when the body is compressed. */
+  readonly contentEncoding?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -201,8 +204,11 @@ export class Engine {
   async invoke(request: InvocationRequest): Promise<Invocation> {
     const { model, gate, modelConfig } = this.ready();
     const { input, output } = this.negotiate(request.contentType, request.accept, modelConfig);
+    const contentCodings = parseContentEncoding(request.contentEncoding);
     const limit = this.config.maxPayloadBytes;
-    if (limit !== undefined && request.contentLength !== undefined && request.contentLength > limit) {
+    // The limit is on the decoded body; a declared length says nothing of that when the body is compressed.
+    const declared = contentCodings.length === 0 ? request.contentLength : undefined;
+    if (limit !== undefined && declared !== undefined && declared > limit) {
       throw new PayloadTooLargeError(limit);
     }
     const release = await gate.acquire(request.signal);
@@ -211,6 +217,8 @@ export class Engine {
       const codecs = await (this.#codecs as Promise<CodecThreadPool>);
       remote = codecs.invoke(
         {
+          contentCodings,
+          maxDecompressionRatio: this.config.maxDecompressionRatio,
           input: input.mediaType,
           output: output.mediaType,
           batchRows: this.batchRows(model, modelConfig),

@@ -175,3 +175,39 @@ export class RouteNotFoundError extends SluiceError {
     );
   }
 }
+
+/** The body's `Content-Encoding` is one Sluice cannot undo (415). */
+export class UnsupportedContentEncodingError extends SluiceError {
+  readonly status = 415;
+  constructor(
+    readonly encoding: string,
+    readonly supported: readonly string[],
+  ) {
+    super("UNSUPPORTED_CONTENT_ENCODING", `Content-Encoding ${encoding} is not supported`);
+  }
+  override details() {
+    return { supported: this.supported };
+  }
+}
+
+/** The body does not decompress as its `Content-Encoding` says (400); nothing in it can be trusted. */
+export class ContentDecodingError extends SluiceError {
+  readonly status = 400;
+  constructor(encoding: string, reason: string) {
+    super("CONTENT_DECODING_FAILED", `the body is not valid ${encoding}: ${reason}`);
+  }
+}
+
+/** A compressed body expands beyond `SLUICE_MAX_DECOMPRESSION_RATIO` times its size (413): a decompression bomb. */
+export class DecompressionRatioError extends SluiceError {
+  readonly status = 413;
+  constructor(readonly maxRatio: number) {
+    super(
+      "DECOMPRESSION_RATIO_EXCEEDED",
+      `the body expands more than ${maxRatio} times when decompressed (SLUICE_MAX_DECOMPRESSION_RATIO)`,
+    );
+  }
+  override details() {
+    return { maxRatio: this.maxRatio };
+  }
+}

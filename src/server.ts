@@ -95,6 +95,7 @@ export function createApp(engine: Engine, log: Logger): Hono {
         contentType: fields.content_type,
         accept: fields.accept,
         contentLength: contentLengthOf(c.req.header("content-length")),
+        contentEncoding: c.req.header("content-encoding"),
         signal: request.signal,
       });
       const held = await holdOutput(invocation.output, engine.config.responseHoldBytes);

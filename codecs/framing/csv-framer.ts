@@ -3,6 +3,7 @@
  * commas, quotes (doubled) and line breaks. CRLF and LF both end records; blank lines are skipped.
  */
 import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
+import { ByteOrderMarkSkipper } from "./byte-order-mark.js";
 import { FrameBuffer } from "./frame-buffer.js";
 import { isBlank } from "./line-framer.js";
 
@@ -14,6 +15,7 @@ const QUOTE = 0x22;
 export class CsvFramer implements Framer {
   readonly #pending = new FrameBuffer();
   readonly #frame = new Frame();
+  readonly #byteOrderMark = new ByteOrderMarkSkipper();
   #inQuotes = false;
   /** Body offset of the first byte of the pending record. */
   #offset = 0;
@@ -25,7 +27,8 @@ export class CsvFramer implements Framer {
   #quoteOffset = 0;
   #quoteLine = 0;
 
-  push(chunk: Uint8Array, emit: FrameSink): void {
+  push(received: Uint8Array, emit: FrameSink): void {
+    const chunk = this.#byteOrderMark.done ? received : this.#withoutByteOrderMark(received);
     const n = chunk.length;
     let start = 0;
     let i = 0;
@@ -60,6 +63,17 @@ export class CsvFramer implements Framer {
       i = start = newline + 1;
     }
     if (start < n) this.#pending.append(chunk, start, n);
+  }
+
+  /** The chunk without a leading byte-order mark (the body offset counts the mark's bytes). */
+  #withoutByteOrderMark(chunk: Uint8Array): Uint8Array {
+    const { drop, replay } = this.#byteOrderMark.skip(chunk);
+    if (replay) {
+      this.#offset -= replay.length;
+      this.#pending.append(replay);
+    }
+    this.#offset += drop;
+    return chunk.subarray(drop);
   }
 
   end(emit: FrameSink): void {

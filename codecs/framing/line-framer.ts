@@ -4,6 +4,7 @@
  * Lines stay bytes, so offsets are exact and invalid UTF-8 reaches the decoder as it was sent.
  */
 import { Frame, type Framer, type FrameSink, type FramingError } from "../../src/index.js";
+import { ByteOrderMarkSkipper } from "./byte-order-mark.js";
 import { FrameBuffer } from "./frame-buffer.js";
 
 const LF = 0x0a;
@@ -22,12 +23,14 @@ export function isBlank(buffer: Uint8Array, start: number, end: number): boolean
 export class LineFramer implements Framer {
   readonly #pending = new FrameBuffer();
   readonly #frame = new Frame();
+  readonly #byteOrderMark = new ByteOrderMarkSkipper();
   /** Body offset of the first byte of the pending line. */
   #offset = 0;
   /** Line number of the pending line. */
   #line = 1;
 
-  push(chunk: Uint8Array, emit: FrameSink): void {
+  push(received: Uint8Array, emit: FrameSink): void {
+    const chunk = this.#byteOrderMark.done ? received : this.#withoutByteOrderMark(received);
     let start = 0;
     for (let newline = chunk.indexOf(LF); newline !== -1; newline = chunk.indexOf(LF, start)) {
       if (this.#pending.length > 0) {
@@ -39,6 +42,17 @@ export class LineFramer implements Framer {
       start = newline + 1;
     }
     if (start < chunk.length) this.#hold(chunk, start, chunk.length);
+  }
+
+  /** The chunk without a leading byte-order mark (the body offset counts the mark's bytes). */
+  #withoutByteOrderMark(chunk: Uint8Array): Uint8Array {
+    const { drop, replay } = this.#byteOrderMark.skip(chunk);
+    if (replay) {
+      this.#offset -= replay.length;
+      this.#pending.append(replay);
+    }
+    this.#offset += drop;
+    return chunk.subarray(drop);
   }
 
   end(emit: FrameSink): void {

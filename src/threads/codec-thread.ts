@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { BatchBufferPool } from "../batch-buffer-pool.js";
 import { createCodecRegistry } from "../codec/plugin-loader.js";
 import type { CodecRegistry } from "../codec/registry.js";
+import { decodeContent } from "../content-encoding.js";
 import { SluiceError } from "../errors.js";
 import type { ModelSignature } from "../model/signature.js";
 import { PipelineStats, runPipeline } from "../pipeline.js";
@@ -94,8 +95,12 @@ async function run(
   const stats = new PipelineStats();
   try {
     const { input, output } = registry.resolveNegotiated(job.input, job.output);
+    const body =
+      job.contentCodings.length > 0
+        ? decodeContent(invocation.body, job.contentCodings, job.maxDecompressionRatio)
+        : invocation.body;
     const answer = runPipeline(
-      invocation.body,
+      body,
       {
         backend: model.backend,
         signature: model.signature,

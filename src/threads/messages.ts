@@ -7,6 +7,7 @@ import type { MessagePort } from "node:worker_threads";
 import type { BackendTuning } from "../backends/backend.js";
 import type { MediaType } from "../codec/media-type.js";
 import type { BackendChoice } from "../config.js";
+import type { ContentCoding } from "../content-encoding.js";
 import type { LogFields, LogLevel } from "../log.js";
 import type { ModelSignature, NumericArray, OutputValues } from "../model/signature.js";
 import type { RecordErrorPolicy } from "../pipeline.js";
@@ -42,6 +43,9 @@ export interface LogMessage {
 
 /** What a codec thread needs to run one invocation (the codecs were negotiated by the main thread). */
 export interface InvocationJob {
+  /** Content codings to undo, in order, before framing. */
+  readonly contentCodings: readonly ContentCoding[];
+  readonly maxDecompressionRatio: number;
   readonly input: MediaType;
   readonly output: MediaType;
   readonly batchRows: number;

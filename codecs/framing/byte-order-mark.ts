@@ -1,0 +1,37 @@
+/**
+ * A UTF-8 byte-order mark (EF BB BF) at the very start of a text body is not data: Excel's "CSV UTF-8"
+ * writes one, and it would otherwise make the first field of the first record unreadable. Text framers
+ * drop it, even when it is split across chunks.
+ */
+
+const BYTE_ORDER_MARK = [0xef, 0xbb, 0xbf];
+
+/** Recognises a byte-order mark at the start of a body, chunk by chunk. */
+export class ByteOrderMarkSkipper {
+  #matched = 0;
+  #done = false;
+
+  /** True once the start of the body has been decided (a mark dropped, or none there). */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /**
+   * How many bytes at the start of `chunk` belong to a mark (to be dropped), and the bytes of an earlier
+   * chunk that looked like the start of a mark but were data after all (to be framed before `chunk`).
+   */
+  skip(chunk: Uint8Array): { readonly drop: number; readonly replay?: Uint8Array } {
+    let i = 0;
+    while (this.#matched < BYTE_ORDER_MARK.length && i < chunk.length) {
+      if (chunk[i] !== BYTE_ORDER_MARK[this.#matched]) {
+        this.#done = true;
+        const replay = this.#matched - i > 0 ? Uint8Array.from(BYTE_ORDER_MARK.slice(0, this.#matched - i)) : undefined;
+        return { drop: 0, replay };
+      }
+      this.#matched++;
+      i++;
+    }
+    if (this.#matched === BYTE_ORDER_MARK.length) this.#done = true;
+    return { drop: i };
+  }
+}
