@@ -40,6 +40,8 @@ export interface Config {
   readonly codecSettings: Readonly<Record<string, string>>;
   /** `SLUICE_EXECUTION_PARAMETERS_SPELLING`: how /execution-parameters spells BatchStrategy. */
   readonly batchStrategySpelling: "platform" | "api";
+  /** `SLUICE_BODY_IDLE_TIMEOUT_S`: an invocation whose body stalls this long fails (408) and frees its slot. */
+  readonly bodyIdleTimeoutSeconds: number;
   /** `SLUICE_MAX_DECOMPRESSION_RATIO`: how many times its size a compressed body may expand. */
   readonly maxDecompressionRatio: number;
   /** `SLUICE_CODEC_THREADS`: threads that frame, decode and encode; `undefined` means one per core. */
@@ -172,6 +174,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const batch = read("SAGEMAKER_BATCH");
   const codecThreads = read("SLUICE_CODEC_THREADS");
   const ratio = read("SLUICE_MAX_DECOMPRESSION_RATIO");
+  const idle = read("SLUICE_BODY_IDLE_TIMEOUT_S");
   const inferenceThreads = read("SLUICE_INFERENCE_THREADS");
   return {
     port: port === undefined ? 8080 : integer(flags.port ? "--port" : "SAGEMAKER_BIND_TO_PORT", port, 0, 65535),
@@ -202,6 +205,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
       spelling === undefined
         ? "platform"
         : oneOf("SLUICE_EXECUTION_PARAMETERS_SPELLING", spelling, ["platform", "api"]),
+    bodyIdleTimeoutSeconds: idle === undefined ? 60 : integer("SLUICE_BODY_IDLE_TIMEOUT_S", idle, 1, 86_400),
     maxDecompressionRatio: ratio === undefined ? 200 : integer("SLUICE_MAX_DECOMPRESSION_RATIO", ratio, 1, 1_000_000),
     codecThreads: codecThreads === undefined ? undefined : integer("SLUICE_CODEC_THREADS", codecThreads, 1, 1024),
     inferenceThreads:

@@ -229,6 +229,7 @@ export class Engine {
         },
         request.body,
         request.signal,
+        this.config.bodyIdleTimeoutSeconds * 1000,
       );
     } catch (error) {
       release();

@@ -13,6 +13,27 @@ export interface RecordLocation {
   byteOffset?: number;
 }
 
+/** The longest piece of client data an error message quotes, in characters. */
+export const MAX_EXCERPT_CHARS = 200;
+/** The longest error message sent or logged; a backstop for messages that quote several values. */
+export const MAX_MESSAGE_CHARS = 2000;
+
+/**
+ * `value` (client data: a field, a feature name, a header) quoted as JSON for an error message, cut to
+ * {@link MAX_EXCERPT_CHARS} characters with a note of how much was left out, so that an error never
+ * echoes a megabyte back to the client or into a log line.
+ */
+export function excerpt(value: string, max = MAX_EXCERPT_CHARS): string {
+  if (value.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, max))}… (${value.length - max} more characters)`;
+}
+
+function capped(message: string): string {
+  return message.length <= MAX_MESSAGE_CHARS
+    ? message
+    : `${message.slice(0, MAX_MESSAGE_CHARS)}… (${message.length - MAX_MESSAGE_CHARS} more characters)`;
+}
+
 /** The base class: an error that knows the HTTP status and the stable code it is reported with. */
 export abstract class SluiceError extends Error {
   /** HTTP status the server answers with. */
@@ -21,7 +42,7 @@ export abstract class SluiceError extends Error {
   readonly code: string;
 
   constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(capped(message), options);
     this.code = code;
     this.name = new.target.name;
   }
@@ -91,7 +112,7 @@ export class NotAcceptableError extends SluiceError {
     readonly accept: string,
     readonly supported: readonly string[],
   ) {
-    super("NOT_ACCEPTABLE", `no output format matches Accept: ${accept}`);
+    super("NOT_ACCEPTABLE", `no output format matches Accept: ${excerpt(accept)}`);
   }
   override details() {
     return { supported: this.supported };
@@ -209,5 +230,13 @@ export class DecompressionRatioError extends SluiceError {
   }
   override details() {
     return { maxRatio: this.maxRatio };
+  }
+}
+
+/** No byte of the body arrived for `SLUICE_BODY_IDLE_TIMEOUT_S` (408): the invocation gives its slot up. */
+export class BodyIdleTimeoutError extends SluiceError {
+  readonly status = 408;
+  constructor(readonly seconds: number) {
+    super("BODY_IDLE_TIMEOUT", `no byte of the body arrived for ${seconds} s (SLUICE_BODY_IDLE_TIMEOUT_S)`);
   }
 }

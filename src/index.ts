@@ -6,7 +6,7 @@ export type { Backend, BackendTuning } from "./backends/backend.js";
 export type { InputBatch } from "./batcher.js";
 export type { Codec, CodecContext, InputFormat, OutputFormat } from "./codec/codec.js";
 export { Frame, type Framer, type FrameSink } from "./codec/framing.js";
-export { type AcceptEntry, type MediaType, parseAccept, parseMediaType } from "./codec/media-type.js";
+export { type MediaType, negotiateMediaType, parseMediaType } from "./codec/media-type.js";
 export { type CodecPluginModule, loadCodecPlugins } from "./codec/plugin-loader.js";
 export type {
   OutputBatch,
@@ -21,6 +21,7 @@ export {
   ClientClosedRequestError,
   ConfigError,
   DuplicateCodecError,
+  excerpt,
   FramingError,
   ModelExecutionError,
   ModelUnavailableError,

@@ -1,57 +1,73 @@
 /**
  * Admission control for /invocations: at most `maxRunning` run at once (the platform's
  * MaxConcurrentTransforms); up to `maxQueued` more wait in arrival order; beyond that an invocation is
- * refused at once with 503 and Retry-After, so the platform backs off instead of timing out.
+ * refused at once with 503 and Retry-After, so the platform backs off instead of timing out. A waiter
+ * whose client leaves is dropped from the queue at once, so it never holds a place (p-limit, used here
+ * before, cannot remove one waiter from its queue).
  */
-import pLimit, { type LimitFunction } from "p-limit";
 import { OverloadedError } from "./errors.js";
 
 /** A held slot; call it exactly once when the invocation's response is finished. */
 export type Release = () => void;
 
-/** Bounded concurrency with a bounded queue. */
+interface Waiter {
+  grant(): void;
+}
+
+/** Bounded concurrency with a bounded, abortable queue. */
 export class InvocationGate {
-  readonly #limit: LimitFunction;
+  #running = 0;
+  readonly #waiting: Waiter[] = [];
 
   constructor(
     readonly maxRunning: number,
     readonly maxQueued: number,
     readonly retryAfterSeconds = 1,
-  ) {
-    this.#limit = pLimit(maxRunning);
-  }
+  ) {}
 
   /** Invocations running now. */
   get running(): number {
-    return this.#limit.activeCount;
+    return this.#running;
   }
 
   /** Invocations waiting for a slot. */
   get queued(): number {
-    return this.#limit.pendingCount;
+    return this.#waiting.length;
   }
 
-  /** Waits for a slot; throws `OverloadedError` when the queue is full. */
+  /** Waits for a slot; throws `OverloadedError` when the queue is full, the abort reason when `signal` aborts. */
   acquire(signal?: AbortSignal): Promise<Release> {
-    if (this.#limit.activeCount >= this.maxRunning && this.#limit.pendingCount >= this.maxQueued) {
-      return Promise.reject(new OverloadedError(this.retryAfterSeconds));
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#running < this.maxRunning) {
+      this.#running++;
+      return Promise.resolve(this.#release());
     }
-    return new Promise<Release>((resolveSlot, rejectSlot) => {
-      this.#limit(() => {
-        if (signal?.aborted) {
-          rejectSlot(signal.reason);
-          return;
-        }
-        return new Promise<void>((done) => {
-          let released = false;
-          resolveSlot(() => {
-            if (!released) {
-              released = true;
-              done();
-            }
-          });
-        });
-      });
+    if (this.#waiting.length >= this.maxQueued) return Promise.reject(new OverloadedError(this.retryAfterSeconds));
+    return new Promise<Release>((resolve, reject) => {
+      const onAbort = () => {
+        const index = this.#waiting.indexOf(waiter);
+        if (index >= 0) this.#waiting.splice(index, 1);
+        reject(signal?.reason);
+      };
+      const waiter: Waiter = {
+        grant: () => {
+          signal?.removeEventListener("abort", onAbort);
+          this.#running++;
+          resolve(this.#release());
+        },
+      };
+      this.#waiting.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
+  }
+
+  #release(): Release {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#running--;
+      this.#waiting.shift()?.grant();
+    };
   }
 }

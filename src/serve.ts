@@ -2,6 +2,7 @@
  * Starts the server: loads the codecs, starts listening at once (so /ping answers while the model
  * loads in the background) and stops gracefully.
  */
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer, type ServerType } from "@hono/node-server";
 import { createCodecRegistry } from "./codec/plugin-loader.js";
@@ -9,6 +10,7 @@ import type { Config } from "./config.js";
 import { Engine } from "./engine.js";
 import { ConfigError } from "./errors.js";
 import type { Logger } from "./log.js";
+import { answerProtocolErrorsInJson, trackResponses } from "./protocol-errors.js";
 import { createApp } from "./server.js";
 
 /** A listening server. */
@@ -28,7 +30,21 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const registry = await createCodecRegistry(config.plugins);
   const engine = new Engine(config, registry, log);
   const app = createApp(engine, log);
-  const server = createAdaptorServer({ fetch: app.fetch });
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    // HTTP/1.0 clients may leave Host out; the routes do not depend on it.
+    hostname: "localhost",
+    serverOptions: { requireHostHeader: false },
+    // Sluice drains refused bodies itself, with a larger bound (see request-drain.ts).
+    autoCleanupIncoming: false,
+  }) as Server;
+  const inFlight = trackResponses(server);
+  answerProtocolErrorsInJson(server, inFlight, log);
+  let stopping = false;
+  server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+    // While stopping, every answer closes its connection, so no idle keep-alive socket delays the exit.
+    if (stopping) response.setHeader("connection", "close");
+  });
   await new Promise<void>((resolve, reject) => {
     const fail = (error: NodeJS.ErrnoException) => {
       const reason = error.code === "EADDRINUSE" ? "is already in use" : `cannot be bound (${error.message})`;
@@ -59,7 +75,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     port,
     modelLoaded,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      stopping = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive connections would otherwise wait out their timeout; close them now and as
+      // in-flight answers finish.
+      server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      await closed;
+      clearInterval(sweep);
       await modelLoaded.catch(() => {});
       await engine.close();
     },

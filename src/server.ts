@@ -2,11 +2,12 @@
  * The HTTP surface (hono): `/ping`, `/execution-parameters`, `/invocations`. This is the only file that
  * knows about HTTP; it maps every error to a status and JSON body in one place (`errorResponse`).
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Hono } from "hono";
 import type { Engine, Invocation } from "./engine.js";
 import { ClientClosedRequestError, OverloadedError, RouteNotFoundError, SluiceError } from "./errors.js";
 import type { Logger } from "./log.js";
+import { drainRequest } from "./request-drain.js";
 import { holdOutput, streamOutput } from "./response-hold.js";
 
 /** The JSON body of every non-2xx answer. */
@@ -61,9 +62,21 @@ export function createApp(engine: Engine, log: Logger): Hono {
     };
     let invocation: Invocation | undefined;
     // Read the body straight from Node's request (not through a web stream): fewer copies and promises.
-    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-    /** One line per request; `error` with status 200 means the answer failed after it was committed. */
-    const logLine = (status: number, error?: unknown) => {
+    const node = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
+    const incoming = node?.incoming;
+    /**
+     * One line per request, written once the answer has gone (or failed to): `error` with status 200 means
+     * the answer failed after it was committed; `delivered: false`, that the client did not get all of it.
+     */
+    const logWhenSent = (status: number, error?: unknown) => {
+      const outgoing = node?.outgoing;
+      if (!outgoing || outgoing.writableFinished || outgoing.destroyed) {
+        logLine(status, error, outgoing ? outgoing.writableFinished : undefined);
+        return;
+      }
+      outgoing.once("close", () => logLine(status, error, outgoing.writableFinished));
+    };
+    const logLine = (status: number, error: unknown, delivered: boolean | undefined) => {
       const stats = invocation?.stats;
       const failure = error instanceof Error ? error : undefined;
       // Errors are Sluice's own failures; refusals (4xx, 503) and clients leaving are warnings.
@@ -71,12 +84,13 @@ export function createApp(engine: Engine, log: Logger): Hono {
       const level =
         status === 500 || (failure && status === 200 && !clientLeft)
           ? "error"
-          : failure || status >= 400
+          : failure || status >= 400 || delivered === false
             ? "warn"
             : "info";
       log.write(level, "invocation", {
         status,
         aborted: status === 200 && error !== undefined ? true : undefined,
+        delivered: delivered === false ? false : undefined,
         ...fields,
         bytes_in: stats?.bytesIn ?? 0,
         bytes_out: stats?.bytesOut ?? 0,
@@ -102,14 +116,14 @@ export function createApp(engine: Engine, log: Logger): Hono {
       const headers = { "content-type": invocation.contentType };
       if (!held.committed) {
         invocation.release();
-        logLine(200);
+        logWhenSent(200);
         return new Response(Buffer.concat(held.chunks), { status: 200, headers });
       }
       const current = invocation;
       const body = streamOutput(held, {
         onEnd(error) {
           current.release();
-          logLine(200, error);
+          logWhenSent(200, error);
         },
       });
       return new Response(body, { status: 200, headers });
@@ -118,10 +132,12 @@ export function createApp(engine: Engine, log: Logger): Hono {
       await invocation?.output.return(undefined);
       const error = request.signal.aborted ? new ClientClosedRequestError() : cause;
       const response = errorResponse(error);
-      logLine(response.status, error);
-      // The rest of an unread body would otherwise be drained before the connection can be reused.
-      if (incoming ? !incoming.readableEnded : request.body && !request.bodyUsed)
+      logWhenSent(response.status, error);
+      if (incoming ? !incoming.readableEnded : request.body && !request.bodyUsed) {
+        // Let the client finish sending (and so read this answer), then close the connection.
+        if (incoming) drainRequest(incoming);
         response.headers.set("connection", "close");
+      }
       return response;
     }
   });

@@ -6,6 +6,7 @@
 import protobuf from "protobufjs";
 import {
   type CodecContext,
+  excerpt,
   type Frame,
   type OutputBatch,
   type OutputTensor,
@@ -142,7 +143,7 @@ export class AmazonRecordDecoder implements RecordDecoder {
       const holdsBytes = findLengthDelimited(bytes, start, end, BYTES_VALUE_FIELD, tensor);
       throw new RecordError(
         "FEATURE_NOT_NUMERIC",
-        `feature ${JSON.stringify(destination.feature)} ${holdsBytes ? "holds bytes" : "holds no tensor"}; the model takes numbers`,
+        `feature ${excerpt(destination.feature)} ${holdsBytes ? "holds bytes" : "holds no tensor"}; the model takes numbers`,
       );
     }
     const values = valueFields[encoding];
@@ -156,7 +157,7 @@ export class AmazonRecordDecoder implements RecordDecoder {
       if (size !== destination.width) {
         throw new RecordError(
           "SPARSE_SHAPE_MISMATCH",
-          `sparse feature ${JSON.stringify(destination.feature)} has shape of ${size} value(s); the model takes ${destination.width}`,
+          `sparse feature ${excerpt(destination.feature)} has shape of ${size} value(s); the model takes ${destination.width}`,
         );
       }
     }
@@ -166,7 +167,7 @@ export class AmazonRecordDecoder implements RecordDecoder {
     } else if (this.#keys.end > this.#keys.start) {
       throw new RecordError(
         "SPARSE_LENGTH_MISMATCH",
-        `sparse feature ${JSON.stringify(destination.feature)} has keys but no values`,
+        `sparse feature ${excerpt(destination.feature)} has keys but no values`,
       );
     }
   };

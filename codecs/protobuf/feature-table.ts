@@ -6,7 +6,7 @@
  * 3. else, for a model with one input, a record's only feature, whatever its name.
  * Names are compared as bytes, so matching allocates nothing.
  */
-import { RecordError, type RecordSink, type TensorSpec } from "../../src/index.js";
+import { excerpt, RecordError, type RecordSink, type TensorSpec } from "../../src/index.js";
 import { ValueDestination } from "./value-destination.js";
 
 /** Writes feature `feature` of the record in `bytes` to `destination`. */
@@ -83,7 +83,9 @@ export class FeatureTable {
     choice.flat = this.#find(bytes, FLAT_FEATURE);
     if (choice.flat < 0 && this.#inputs.length === 1 && this.count === 1) choice.flat = 0;
     if (choice.flat >= 0) return choice;
-    const names = Array.from({ length: this.count }, (_, k) => JSON.stringify(this.name(bytes, k)));
+    const shown = Math.min(this.count, 10);
+    const names = Array.from({ length: shown }, (_, k) => excerpt(this.name(bytes, k)));
+    if (this.count > shown) names.push(`and ${this.count - shown} more`);
     throw new RecordError(
       "FEATURE_MISSING",
       `record has feature(s) ${names.join(", ") || "(none)"}; the model takes ` +

@@ -4,7 +4,7 @@
  * varints are decoded here into plain numbers (exact up to 2^53), as protobufjs would return `Long`s.
  */
 import protobuf from "protobufjs";
-import { RecordError } from "../../src/index.js";
+import { excerpt, RecordError } from "../../src/index.js";
 import type { ValueDestination } from "./value-destination.js";
 
 /** How the elements of a repeated numeric field are encoded. */
@@ -194,7 +194,7 @@ export function writeSparse(
   if (keyPos < keys.end || valuePos < values.end) {
     throw new RecordError(
       "SPARSE_LENGTH_MISMATCH",
-      `sparse feature ${JSON.stringify(destination.feature)} has more keys than values, or more values than keys`,
+      `sparse feature ${excerpt(destination.feature)} has more keys than values, or more values than keys`,
     );
   }
 }

@@ -6,6 +6,7 @@
 import protobuf from "protobufjs";
 import {
   type CodecContext,
+  excerpt,
   type Frame,
   type OutputBatch,
   type OutputTensor,
@@ -83,7 +84,7 @@ export class TfExampleDecoder implements RecordDecoder {
       const holdsBytes = findLengthDelimited(bytes, start, end, BYTES_LIST_FIELD, list);
       throw new RecordError(
         "FEATURE_NOT_NUMERIC",
-        `feature ${JSON.stringify(destination.feature)} ${holdsBytes ? "is a bytes_list" : "is empty"}; the model takes numbers`,
+        `feature ${excerpt(destination.feature)} ${holdsBytes ? "is a bytes_list" : "is empty"}; the model takes numbers`,
       );
     }
     destination.expectDense(values.count(bytes, list.start, list.end));

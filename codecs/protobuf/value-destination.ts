@@ -2,7 +2,7 @@
  * Where a protobuf feature's values land: one model input's slot array, or (for a flat feature) every
  * input's array in model order. Values are written in place into the batch's typed arrays.
  */
-import { type NumericArray, RecordError, type RecordSlots, type TensorSpec } from "../../src/index.js";
+import { excerpt, type NumericArray, RecordError, type RecordSlots, type TensorSpec } from "../../src/index.js";
 
 /** A cursor over the slot arrays one feature fills; reused from record to record. */
 export class ValueDestination {
@@ -42,7 +42,7 @@ export class ValueDestination {
     if (count !== this.width) {
       throw new RecordError(
         "FEATURE_WIDTH_MISMATCH",
-        `feature ${JSON.stringify(this.feature)} has ${count} value(s); the model takes ${this.width} (${this.#describe()})`,
+        `feature ${excerpt(this.feature)} has ${count} value(s); the model takes ${this.width} (${this.#describe()})`,
       );
     }
   }
@@ -62,7 +62,7 @@ export class ValueDestination {
     if (!(index >= 0 && index < this.width)) {
       throw new RecordError(
         "SPARSE_KEY_OUT_OF_RANGE",
-        `feature ${JSON.stringify(this.feature)} has key ${index}; the model takes ${this.width} value(s) (${this.#describe()})`,
+        `feature ${excerpt(this.feature)} has key ${index}; the model takes ${this.width} value(s) (${this.#describe()})`,
       );
     }
     let part = 0;
@@ -97,7 +97,7 @@ export class ValueDestination {
     if (!Number.isInteger(value) && !this.#specs[part].type.startsWith("float")) {
       throw new RecordError(
         "FEATURE_VALUE_NOT_INTEGER",
-        `feature ${JSON.stringify(this.feature)} holds ${value}; ${JSON.stringify(this.#specs[part].name)} is ${this.#specs[part].type}`,
+        `feature ${excerpt(this.feature)} holds ${value}; ${JSON.stringify(this.#specs[part].name)} is ${this.#specs[part].type}`,
       );
     }
   }

@@ -1,77 +1,47 @@
 /**
- * Parsing of Content-Type and Accept header values (RFC 9110 §8.3, §12.5.1): types compare
- * case-insensitively; parameters are kept for the codec; q-values order the Accept list.
+ * Content-Type and Accept headers, read by well-kept parsers rather than by hand: `content-type` for
+ * media types (RFC 9110 §8.3: case-insensitive type, quoted parameters), `negotiator` for Accept
+ * (§12.5.1: q-values, specificity, and `q=0` meaning "not acceptable", even under a wildcard).
  */
+import contentType from "content-type";
+import Negotiator from "negotiator";
 
-/** A parsed media type: `essence` is `type/subtype` in lower case. */
+/** A parsed media type: `essence` is `type/subtype` in lower case; parameter names are lower case. */
 export interface MediaType {
   readonly essence: string;
   readonly params: Readonly<Record<string, string>>;
 }
 
-/** One entry of an Accept header. */
-export interface AcceptEntry extends MediaType {
-  /** Preference weight from `q=`, 1 when absent. */
-  readonly quality: number;
-}
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-function splitOutsideQuotes(text: string, separator: string): string[] {
-  const parts: string[] = [];
-  let current = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '"' && text[i - 1] !== "\\") quoted = !quoted;
-    if (ch === separator && !quoted) {
-      parts.push(current);
-      current = "";
-    } else {
-      current += ch;
-    }
-  }
-  parts.push(current);
-  return parts;
-}
-
-/** Parses one media type with its parameters; returns `undefined` when it is not `type/subtype`. */
+/** Parses one media type with its parameters; `undefined` when it is not a valid `type/subtype`. */
 export function parseMediaType(value: string): MediaType | undefined {
-  const [head, ...rawParams] = splitOutsideQuotes(value, ";");
-  const essence = head.trim().toLowerCase();
-  const slash = essence.indexOf("/");
-  if (slash <= 0 || slash === essence.length - 1) return undefined;
-  if (!TOKEN.test(essence.slice(0, slash)) || !TOKEN.test(essence.slice(slash + 1))) return undefined;
-  const params: Record<string, string> = {};
-  for (const raw of rawParams) {
-    const eq = raw.indexOf("=");
-    if (eq < 0) continue;
-    const name = raw.slice(0, eq).trim().toLowerCase();
-    let paramValue = raw.slice(eq + 1).trim();
-    if (paramValue.startsWith('"') && paramValue.endsWith('"') && paramValue.length >= 2) {
-      paramValue = paramValue.slice(1, -1).replace(/\\(.)/g, "$1");
-    }
-    if (name) params[name] = paramValue;
+  try {
+    const parsed = contentType.parse(value);
+    return { essence: parsed.type.toLowerCase(), params: { ...parsed.parameters } };
+  } catch {
+    return undefined;
   }
-  return { essence, params };
 }
 
 /**
- * Parses an Accept header into entries sorted by preference: higher q first, then more specific
- * (`text/csv` before `text/*` before `*∕*`), then header order. Entries with q=0 are dropped.
+ * The media type of `available` that an Accept header prefers, and the parameters its Accept entry gave
+ * (when it named the type exactly); `undefined` when none is acceptable. Ties (a `*∕*`, or no Accept at
+ * all) go to the earliest in `available`, so list the preferred answer first.
  */
-export function parseAccept(value: string | undefined): AcceptEntry[] {
-  if (value === undefined || value.trim() === "") return [{ essence: "*/*", params: {}, quality: 1 }];
-  const entries: (AcceptEntry & { position: number; specificity: number })[] = [];
-  splitOutsideQuotes(value, ",").forEach((part, position) => {
-    const parsed = parseMediaType(part);
-    if (!parsed) return;
-    const { q, ...params } = parsed.params;
-    const quality = q === undefined ? 1 : Number(q);
-    if (!Number.isFinite(quality) || quality <= 0) return;
-    const specificity = parsed.essence === "*/*" ? 0 : parsed.essence.endsWith("/*") ? 1 : 2;
-    entries.push({ essence: parsed.essence, params, quality: Math.min(quality, 1), position, specificity });
-  });
-  entries.sort((a, b) => b.quality - a.quality || b.specificity - a.specificity || a.position - b.position);
-  return entries.map(({ essence, params, quality }) => ({ essence, params, quality }));
+export function negotiateMediaType(header: string | undefined, available: readonly string[]): MediaType | undefined {
+  const accept = header?.trim() ? header : undefined;
+  const entries = accept === undefined ? [] : accept.split(",").map(parseMediaType);
+  // Parameters other than q say what the client wants of the format (charset, header=present), not
+  // which format: negotiate on type and q alone.
+  const bare =
+    accept === undefined
+      ? undefined
+      : entries
+          .filter((entry) => entry !== undefined)
+          .map((entry) => (entry.params.q === undefined ? entry.essence : `${entry.essence};q=${entry.params.q}`))
+          .join(",");
+  const [chosen] = new Negotiator({ headers: { accept: bare } }).mediaTypes([...available]);
+  if (chosen === undefined) return undefined;
+  const essence = chosen.toLowerCase();
+  const { q: _quality, ...params } = entries.find((entry) => entry?.essence === essence)?.params ?? {};
+  return { essence, params };
 }

@@ -2,9 +2,9 @@
  * The codec registry: built-in and plugin codecs register here under their media types, and each
  * request's Content-Type and Accept are resolved against it.
  */
-import { DuplicateCodecError, NotAcceptableError, UnsupportedMediaTypeError } from "../errors.js";
+import { DuplicateCodecError, excerpt, NotAcceptableError, UnsupportedMediaTypeError } from "../errors.js";
 import type { Codec, InputFormat, OutputFormat } from "./codec.js";
-import { type MediaType, parseAccept, parseMediaType } from "./media-type.js";
+import { type MediaType, negotiateMediaType, parseMediaType } from "./media-type.js";
 
 /** A codec chosen for a request, with the media type (and parameters) it was chosen by. */
 export interface Resolved<F> {
@@ -89,7 +89,7 @@ export class CodecRegistry {
     const mediaType = parseMediaType(contentType);
     const codec = mediaType && this.#byMediaType.get(mediaType.essence);
     if (!mediaType || !codec?.input) {
-      throw new UnsupportedMediaTypeError(`no installed codec reads ${contentType}`, this.inputMediaTypes());
+      throw new UnsupportedMediaTypeError(`no installed codec reads ${excerpt(contentType)}`, this.inputMediaTypes());
     }
     return { codec, format: codec.input, mediaType };
   }
@@ -97,49 +97,19 @@ export class CodecRegistry {
   /**
    * Chooses the output codec for an Accept header. `*∕*` (or no Accept) answers in `preferred` when
    * given (the model's configured default), else in the input's format when it can carry output, else
-   * in {@link DEFAULT_OUTPUT_MEDIA_TYPE}; throws `NotAcceptableError` (406).
+   * in {@link DEFAULT_OUTPUT_MEDIA_TYPE}; `q=0` excludes a type even under a wildcard. Throws
+   * `NotAcceptableError` (406).
    */
   resolveOutput(accept: string | undefined, input: Resolved<InputFormat>, preferred?: string): Resolved<OutputFormat> {
+    const ranked: string[] = [];
     const preferredEssence = preferred === undefined ? undefined : parseMediaType(preferred)?.essence;
-    for (const entry of parseAccept(accept)) {
-      const found = this.#matchOutput(entry.essence, input, preferredEssence);
-      if (found)
-        return {
-          codec: found.codec,
-          format: found.format,
-          mediaType: { essence: found.essence, params: entry.params },
-        };
-    }
-    throw new NotAcceptableError(accept ?? "", this.outputMediaTypes());
-  }
-
-  #matchOutput(
-    pattern: string,
-    input: Resolved<InputFormat>,
-    preferred: string | undefined,
-  ): { codec: Codec; format: OutputFormat; essence: string } | undefined {
-    if (pattern === "*/*") {
-      const configured = preferred === undefined ? undefined : this.#matchOutput(preferred, input, undefined);
-      if (configured) return configured;
-      if (input.codec.output)
-        return { codec: input.codec, format: input.codec.output, essence: input.codec.mediaTypes[0] };
-      return this.#matchOutput(DEFAULT_OUTPUT_MEDIA_TYPE, input, undefined) ?? this.#firstOutput(() => true);
-    }
-    if (pattern.endsWith("/*")) {
-      const prefix = pattern.slice(0, -1);
-      if (input.codec.output && input.mediaType.essence.startsWith(prefix)) {
-        return { codec: input.codec, format: input.codec.output, essence: input.codec.mediaTypes[0] };
-      }
-      return this.#firstOutput((type) => type.startsWith(prefix));
-    }
-    const codec = this.#byMediaType.get(pattern);
-    return codec?.output ? { codec, format: codec.output, essence: pattern } : undefined;
-  }
-
-  #firstOutput(accepts: (type: string) => boolean) {
-    for (const [type, codec] of this.#byMediaType) {
-      if (codec.output && accepts(type)) return { codec, format: codec.output, essence: codec.mediaTypes[0] };
-    }
-    return undefined;
+    if (preferredEssence && this.#byMediaType.get(preferredEssence)?.output) ranked.push(preferredEssence);
+    if (input.codec.output) ranked.push(input.codec.mediaTypes[0].toLowerCase());
+    ranked.push(DEFAULT_OUTPUT_MEDIA_TYPE, ...this.outputMediaTypes());
+    const available = [...new Set(ranked)].filter((type) => this.#byMediaType.get(type)?.output);
+    const chosen = negotiateMediaType(accept, available);
+    const codec = chosen && this.#byMediaType.get(chosen.essence);
+    if (!chosen || !codec?.output) throw new NotAcceptableError(accept ?? "", this.outputMediaTypes());
+    return { codec, format: codec.output, mediaType: chosen };
   }
 }

@@ -128,10 +128,15 @@ export class CodecThreadPool {
   }
 
   /** Starts an invocation on the least busy thread. */
-  invoke(job: InvocationJob, body: AsyncIterable<Uint8Array>, signal: AbortSignal | undefined): RemoteInvocation {
+  invoke(
+    job: InvocationJob,
+    body: AsyncIterable<Uint8Array>,
+    signal: AbortSignal | undefined,
+    bodyIdleTimeoutMs: number,
+  ): RemoteInvocation {
     let thread = this.#threads[0];
     for (const candidate of this.#threads) if (candidate.active.size < thread.active.size) thread = candidate;
-    const invocation = new RemoteInvocation(thread.worker, this.#nextId++, job, body, signal);
+    const invocation = new RemoteInvocation(thread.worker, this.#nextId++, job, body, signal, bodyIdleTimeoutMs);
     thread.active.set(invocation.id, invocation);
     return invocation;
   }

@@ -6,7 +6,7 @@
  * stops releasing the ring, which stops the main thread reading the body.
  */
 import type { Worker } from "node:worker_threads";
-import { ClientClosedRequestError, type SluiceError } from "../errors.js";
+import { BodyIdleTimeoutError, ClientClosedRequestError, type SluiceError } from "../errors.js";
 import { fromWire, toWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
 
@@ -46,6 +46,7 @@ export class RemoteInvocation {
     job: InvocationJob,
     body: AsyncIterable<Uint8Array>,
     signal: AbortSignal | undefined,
+    private readonly bodyIdleTimeoutMs: number,
   ) {
     this.#post({ type: "start", id, job, ring: this.#ring });
     this.output = this.#read();
@@ -114,10 +115,28 @@ export class RemoteInvocation {
     pump?.();
   }
 
-  async #pump(body: AsyncIterable<Uint8Array>): Promise<void> {
-    const ring = new Uint8Array(this.#ring);
+  /** The next chunk of the body, or a `BodyIdleTimeoutError` abort when none comes in time. */
+  async #nextChunk(body: AsyncIterator<Uint8Array>): Promise<IteratorResult<Uint8Array>> {
+    const timer = setTimeout(() => {
+      const error = new BodyIdleTimeoutError(this.bodyIdleTimeoutMs / 1000);
+      this.abort(error);
+      // The slot is freed now; the client gets the 408 if it is still listening.
+      this.fail(error);
+    }, this.bodyIdleTimeoutMs);
     try {
-      for await (const chunk of body) {
+      return await body.next();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #pump(source: AsyncIterable<Uint8Array>): Promise<void> {
+    const ring = new Uint8Array(this.#ring);
+    const body = source[Symbol.asyncIterator]();
+    try {
+      for (let next = await this.#nextChunk(body); !next.done; next = await this.#nextChunk(body)) {
+        const chunk = next.value;
+        if (this.settled) return;
         for (let offset = 0; offset < chunk.byteLength; ) {
           // Wait for room, then copy as much as fits before the ring's end.
           while (this.#unreleased === BODY_RING_BYTES && !this.settled) {

@@ -1,0 +1,60 @@
+/**
+ * Refusals that happen before a request reaches the routes — a malformed request line or header (400),
+ * headers too large (431), a request that did not arrive in time (408) — answered with the same JSON body
+ * as every other refusal instead of Node's bare status line. When the bad bytes follow a request whose
+ * answer is still being written (a body longer than its Content-Length, say), that answer is finished
+ * first, so the client never loses a valid answer to the refusal of what came after it.
+ */
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Logger } from "./log.js";
+
+/** The exchange in progress on each socket, if any. */
+export type ResponsesInFlight = WeakMap<Duplex, { request: IncomingMessage; response: ServerResponse }>;
+
+/** Keeps track of which socket is serving which request. */
+export function trackResponses(server: Server): ResponsesInFlight {
+  const inFlight: ResponsesInFlight = new WeakMap();
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    const socket = request.socket;
+    const exchange = { request, response };
+    inFlight.set(socket, exchange);
+    response.once("close", () => {
+      if (inFlight.get(socket) === exchange) inFlight.delete(socket);
+    });
+  });
+  return inFlight;
+}
+
+const REFUSALS: Readonly<Record<string, [status: number, reason: string, code: string]>> = {
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large", "HEADERS_TOO_LARGE"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout", "REQUEST_TIMEOUT"],
+};
+
+/** Answers protocol-level errors with a JSON body (see the module comment). */
+export function answerProtocolErrorsInJson(server: Server, inFlight: ResponsesInFlight, log: Logger): void {
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const [status, reason, code] = REFUSALS[error.code ?? ""] ?? [400, "Bad Request", "MALFORMED_REQUEST"];
+    const refuse = () => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const body = JSON.stringify({ error: `the request could not be read: ${error.message}`, code });
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+          `connection: close\r\n\r\n${body}`,
+      );
+    };
+    const exchange = inFlight.get(socket);
+    if (error.code === "ECONNRESET" || (exchange && !exchange.request.complete)) {
+      // The client left, or broke off the body of the request being served: that request's invocation
+      // sees the connection close; there is nobody to answer.
+      socket.destroy();
+      return;
+    }
+    log.warn("request refused before routing", { status, code, reason: error.message, parser: error.code });
+    if (exchange && !exchange.response.writableFinished) exchange.response.once("close", refuse);
+    else refuse();
+  });
+}
