@@ -12,6 +12,13 @@ export type LogFields = Record<string, string | number | boolean | undefined>;
 /** Where log lines go; tests pass their own to capture them. */
 export type LogSink = (line: string) => void;
 
+/** The longest field value written; longer ones (a client's header, say) are cut with a note. */
+const MAX_FIELD_CHARS = 500;
+
+const cut = (value: string) =>
+  value.length <= MAX_FIELD_CHARS
+    ? value
+    : `${value.slice(0, MAX_FIELD_CHARS)}… (${value.length - MAX_FIELD_CHARS} more characters)`;
 const quote = (value: string) => (/^[^\s"=]+$/.test(value) ? value : JSON.stringify(value));
 
 /** A logger writing `level message k=v` lines. */
@@ -22,7 +29,7 @@ export class Logger {
   write(level: LogLevel, message: string, fields: LogFields = {}): void {
     let line = `${new Date().toISOString()} ${level} ${message}`;
     for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined) line += ` ${key}=${quote(String(value))}`;
+      if (value !== undefined) line += ` ${key}=${quote(cut(String(value)))}`;
     }
     this.sink(line);
   }

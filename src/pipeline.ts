@@ -67,11 +67,6 @@ export const SLICE_BYTES = 64 * 1024;
 const encoder = new TextEncoder();
 const toBytes = (chunk: string | Uint8Array): Uint8Array => (typeof chunk === "string" ? encoder.encode(chunk) : chunk);
 
-/** How long decoding may hold the event loop before it lets other requests (and /ping) in. */
-const MAX_BUSY_MS = 10;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 function locate(error: RecordError, recordIndex: number, frame: Frame | undefined): RecordError {
   const location = error.location;
   location.recordIndex ??= recordIndex;
@@ -181,7 +176,6 @@ export async function* runPipeline(
     const head = toBytes(recordEncoder.begin());
     stats.bytesOut += head.byteLength;
     if (head.byteLength > 0) yield head;
-    let busySince = performance.now();
     for await (const chunk of body) {
       stats.bytesIn += chunk.byteLength;
       if (options.maxBodyBytes !== undefined && stats.bytesIn > options.maxBodyBytes) {
@@ -193,10 +187,6 @@ export async function* runPipeline(
         frameAll(() => framer.push(slice, onFrame));
         // Backpressure from the backend into decoding: frame no more while a full set of batches is in flight.
         while (waiting.length > 0 || running.length >= options.maxPendingBatches) yield emit(await nextAnswer());
-        if (performance.now() - busySince > MAX_BUSY_MS) {
-          await yieldToEventLoop();
-          busySince = performance.now();
-        }
       }
     }
     frameAll(() => framer.end(onFrame));

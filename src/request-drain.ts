@@ -3,7 +3,7 @@
  * before they read the answer: a server that refuses early and closes the connection makes them fail
  * with EPIPE instead of reading the refusal, and the platform then retries a request that can never
  * succeed. So the rest of the body is read and discarded — up to a bound, past which the connection is
- * destroyed — and the connection closes after the answer.
+ * destroyed — and the connection, its request complete, can serve the next one.
  */
 import type { IncomingMessage } from "node:http";
 

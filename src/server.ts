@@ -133,11 +133,9 @@ export function createApp(engine: Engine, log: Logger): Hono {
       const error = request.signal.aborted ? new ClientClosedRequestError() : cause;
       const response = errorResponse(error);
       logWhenSent(response.status, error);
-      if (incoming ? !incoming.readableEnded : request.body && !request.bodyUsed) {
-        // Let the client finish sending (and so read this answer), then close the connection.
-        if (incoming) drainRequest(incoming);
-        response.headers.set("connection", "close");
-      }
+      // Let the client finish sending (and so read this answer); the connection stays usable after it.
+      if (incoming) drainRequest(incoming);
+      else if (request.body && !request.bodyUsed) response.headers.set("connection", "close");
       return response;
     }
   });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -71,6 +72,52 @@ describe("the sluice command", () => {
       assert.equal((await response.text()).trim().split("\n").length, 200);
       assert.equal(await exitOf(child), 0);
     } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("on SIGTERM exits as soon as the answers in flight are sent, not when their connections time out", async () => {
+    const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--model-dir", modelDir(smallMlp())]);
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const listening = waitForLog(child, /info listening/);
+      await waitForLog(child, /model loaded/);
+      const port = Number(/port=(\d+)/.exec(await listening)?.[1]);
+      // A slow body keeps a keep-alive request in flight while SIGTERM comes in; once answered, its
+      // connection is idle, and Node would keep it open for its keep-alive timeout (5 s).
+      const answered = await new Promise<number>((resolve, reject) => {
+        const request = http.request(
+          {
+            port,
+            host: "127.0.0.1",
+            path: "/invocations",
+            method: "POST",
+            agent,
+            headers: { "content-type": "text/csv" },
+          },
+          (response) => {
+            response.resume();
+            response.on("end", () => resolve(performance.now()));
+          },
+        );
+        request.on("error", reject);
+        let sent = 0;
+        const send = () => {
+          if (sent === 3) child.kill("SIGTERM");
+          if (sent++ === 10) {
+            request.end();
+            return;
+          }
+          request.write("0.1,0.2,0.3,0.4\n");
+          setTimeout(send, 30);
+        };
+        send();
+      });
+      assert.equal(await exitOf(child), 0);
+      const seconds = (performance.now() - answered) / 1000;
+      assert.ok(seconds < 3, `exited ${seconds.toFixed(1)} s after the last answer`);
+    } finally {
+      agent.destroy();
       child.kill("SIGKILL");
     }
   });

@@ -5,38 +5,12 @@ import { BUILTIN_CODECS_MODULE, loadCodecPlugins } from "../src/codec/plugin-loa
 import { CodecRegistry } from "../src/codec/registry.js";
 import { runPipeline } from "../src/pipeline.js";
 import { readAmazonRecord, readRecordIOFrames, readTfExample, readTfRecordFrames } from "./support/binary-writers.js";
+import { hangingBody, until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 const encoder = new TextEncoder();
 const GOOD = "0.1,0.2,0.3,0.4";
-
-/** A request body that sends `chunks` and then stays open until `release` is called. */
-function hangingBody(chunks: string[]) {
-  let release = () => {};
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let index = 0;
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (index < chunks.length) controller.enqueue(encoder.encode(chunks[index++]));
-      else {
-        await released;
-        controller.close();
-      }
-    },
-  });
-  return { stream, release };
-}
-
-const until = async (condition: () => boolean, what: string, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
 
 describe("the per-record error policy SLUICE_ON_RECORD_ERROR=placeholder", () => {
   let server: TestServer;

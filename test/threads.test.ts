@@ -63,6 +63,37 @@ describe("codec threads", () => {
   });
 });
 
+describe("one codec thread, several invocations", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), { SLUICE_CODEC_THREADS: "1" });
+  });
+  after(() => server.close());
+
+  it("a small invocation is answered while a large one streams through the same thread", async () => {
+    const block = new TextEncoder().encode("0.1,0.2,0.3,0.4\n".repeat(4096));
+    let sent = 0;
+    const large = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ === 1000) controller.close();
+        else controller.enqueue(block);
+      },
+    });
+    let largeDone = false;
+    const largeAnswer = invoke(server, large, { "content-type": "text/csv" }).then(async (response) => {
+      await response.arrayBuffer();
+      largeDone = true;
+      return response.status;
+    });
+    while (sent < 50) await new Promise((resolve) => setTimeout(resolve, 5));
+    const small = await invoke(server, "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+    assert.equal(small.status, 200);
+    await small.arrayBuffer();
+    assert.equal(largeDone, false, "the small invocation waited for the large one");
+    assert.equal(await largeAnswer, 200);
+  });
+});
+
 describe("thread budget", () => {
   const registry = new CodecRegistry();
   const quiet = new Logger(() => {});

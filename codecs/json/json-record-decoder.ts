@@ -23,7 +23,8 @@ import { DecimalScanner } from "../text/ascii-number.js";
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const COMMA = 0x2c;
-const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+/** Strict: invalid UTF-8 is refused, never silently replaced by U+FFFD. */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -65,10 +66,17 @@ export class JsonRecordDecoder implements RecordDecoder {
   }
 
   decode(frame: Frame, sink: RecordSink): void {
-    if (this.#decodeFlatArray(frame.bytes, sink)) return;
+    const bytes = frame.bytes;
+    if (this.#decodeFlatArray(bytes, sink)) return;
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      throw new RecordError("INVALID_UTF8", "record is not valid UTF-8");
+    }
     let value: Json;
     try {
-      value = JSON.parse(utf8.decode(frame.bytes));
+      value = JSON.parse(text);
     } catch (cause) {
       throw new RecordError("JSON_INVALID", `record is not valid JSON: ${(cause as Error).message}`);
     }

@@ -1,0 +1,308 @@
+/**
+ * Hostile and unusual clients: byte-order marks, compressed bodies and decompression bombs, invalid
+ * UTF-8, megabyte-long values that must not be echoed back, `q=0`, stalled uploads, queued clients that
+ * leave, early refusals of bodies still being sent, protocol-level errors, bodies longer than their
+ * Content-Length. Each case is a real request over a real socket.
+ */
+import assert from "node:assert/strict";
+import net from "node:net";
+import { after, before, describe, it } from "node:test";
+import zlib from "node:zlib";
+import { csvCodec } from "../codecs/csv.js";
+import { jsonLinesCodec } from "../codecs/jsonlines.js";
+import { amazonRecord, recordIOFrame, tfExample, tfRecordFrame } from "./support/binary-writers.js";
+import { contextFor, decodeBody, signatureOf } from "./support/decode.js";
+import { hangingBody, until } from "./support/hanging-body.js";
+import { modelDir, smallMlp } from "./support/models.js";
+import { invoke, startTestServer, type TestServer } from "./support/server.js";
+
+const encoder = new TextEncoder();
+const GOOD = "0.1,0.2,0.3,0.4";
+const BOM = "\uFEFF";
+const MB = 2 ** 20;
+
+/**
+ * Sends raw bytes on a new connection (without half-closing it, as real clients do not) and returns
+ * everything the server wrote until it closed the connection.
+ */
+function rawExchange(port: number, request: Uint8Array | string, ms = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1");
+    let received = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within ${ms} ms; got ${JSON.stringify(received.slice(0, 300))}`));
+    }, ms);
+    socket.on("data", (data) => {
+      received += data.toString("latin1");
+    });
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+    socket.on("error", () => {});
+    socket.write(request);
+  });
+}
+
+/** The JSON body of the last response in a raw exchange. */
+const lastJson = (raw: string) => JSON.parse(raw.slice(raw.lastIndexOf("\r\n\r\n") + 4)) as { code: string };
+
+describe("hostile input over HTTP", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_MAX_DECOMPRESSION_RATIO: "50",
+      SAGEMAKER_MAX_PAYLOAD_IN_MB: "0",
+    });
+  });
+  after(() => server.close());
+
+  const csvAnswer = async (body: string | Uint8Array, headers: Record<string, string> = {}) => {
+    const response = await invoke(server, body, { "content-type": "text/csv", accept: "text/csv", ...headers });
+    return { status: response.status, text: await response.text() };
+  };
+
+  it("skips a UTF-8 byte-order mark at the start of CSV and JSON Lines bodies", async () => {
+    const plain = await csvAnswer(`${GOOD}\n0.5,0.6,0.7,0.8\n`);
+    const marked = await csvAnswer(`${BOM}${GOOD}\n0.5,0.6,0.7,0.8\n`);
+    assert.equal(marked.status, 200);
+    assert.equal(marked.text, plain.text);
+    const lines = await invoke(server, `${BOM}[0.1,0.2,0.3,0.4]\n`, {
+      "content-type": "application/jsonlines",
+      accept: "text/csv",
+    });
+    assert.equal(lines.status, 200);
+    assert.equal((await lines.text()).trim().split("\n").length, 1);
+  });
+
+  it("decodes gzip, deflate and br bodies, and several codings in the order applied", async () => {
+    const text = `${GOOD}\n`.repeat(500);
+    const plain = await csvAnswer(text);
+    const compressed: [string, Uint8Array][] = [
+      ["gzip", zlib.gzipSync(text)],
+      ["deflate", zlib.deflateSync(text)],
+      ["br", zlib.brotliCompressSync(text)],
+      ["gzip, br", zlib.brotliCompressSync(zlib.gzipSync(text))],
+    ];
+    for (const [coding, body] of compressed) {
+      const answer = await csvAnswer(body, { "content-encoding": coding });
+      assert.equal(answer.status, 200, coding);
+      assert.equal(answer.text, plain.text, coding);
+    }
+  });
+
+  it("refuses a corrupt compressed body (400) and an unknown coding (415), never decoding encoded bytes", async () => {
+    const corrupt = zlib.gzipSync(`${GOOD}\n`.repeat(50));
+    corrupt[20] ^= 0xff;
+    corrupt[21] ^= 0xff;
+    const bad = await invoke(server, corrupt, { "content-type": "text/csv", "content-encoding": "gzip" });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { code: string }).code, "CONTENT_DECODING_FAILED");
+    const unknown = await invoke(server, `${GOOD}\n`, { "content-type": "text/csv", "content-encoding": "zstd" });
+    assert.equal(unknown.status, 415);
+    assert.equal(((await unknown.json()) as { code: string }).code, "UNSUPPORTED_CONTENT_ENCODING");
+  });
+
+  it("stops a decompression bomb at the ratio limit (413)", async () => {
+    const bomb = zlib.gzipSync(new Uint8Array(64 * MB).fill(0x30));
+    const response = await invoke(server, bomb, { "content-type": "text/csv", "content-encoding": "gzip" });
+    assert.equal(response.status, 413);
+    assert.equal(((await response.json()) as { code: string }).code, "DECOMPRESSION_RATIO_EXCEEDED");
+  });
+
+  it("refuses invalid UTF-8 in JSON Lines (400) and reports the byte offsets of lines after multi-byte text", async () => {
+    const invalid = new Uint8Array([...encoder.encode("[0.1,0.2,0.3,0.4]\n[0.1,0.2,0.3,"), 0xff, 0x5d, 0x0a]);
+    const refused = await invoke(server, invalid, { "content-type": "application/jsonlines" });
+    assert.equal(refused.status, 400);
+    const body = (await refused.json()) as { code: string; recordIndex: number; byteOffset: number };
+    assert.equal(body.code, "INVALID_UTF8");
+    assert.equal(body.recordIndex, 1);
+    assert.equal(body.byteOffset, 18);
+    const first = '{"features":[0.1,0.2,0.3,0.4],"note":"né"}\n';
+    const offset = await invoke(server, `${first}[1,2]\n`, { "content-type": "application/jsonlines" });
+    assert.equal(offset.status, 400);
+    assert.equal(((await offset.json()) as { byteOffset: number }).byteOffset, encoder.encode(first).length);
+  });
+
+  it("refuses a JSON Lines line longer than the record limit (400), without holding more", async () => {
+    const line = new Uint8Array(65 * MB).fill(0x31);
+    const response = await invoke(server, line, { "content-type": "application/jsonlines" });
+    assert.equal(response.status, 400);
+    assert.equal(((await response.json()) as { code: string }).code, "RECORD_TOO_LARGE");
+  });
+
+  it("never echoes a megabyte of client data, in any codec, in the answer or the log", async () => {
+    const huge = "x".repeat(MB);
+    const cases: [string, string | Uint8Array, Record<string, string>][] = [
+      ["csv", `${huge},1,2,3\n`, { "content-type": "text/csv" }],
+      ["json", `[${JSON.stringify(huge)},1,2,3]`, { "content-type": "application/json" }],
+      ["jsonlines", `{${JSON.stringify(huge)}:[1,2,3,4]}\n`, { "content-type": "application/jsonlines" }],
+      [
+        "recordio-protobuf",
+        recordIOFrame(
+          amazonRecord({
+            [huge]: { type: "float32", values: [1, 2] },
+            [`${huge}2`]: { type: "float32", values: [3, 4] },
+          }),
+        ),
+        { "content-type": "application/x-recordio-protobuf" },
+      ],
+      [
+        "tfrecord",
+        tfRecordFrame(tfExample({ [huge]: { float: [1, 2] }, [`${huge}2`]: { float: [3, 4] } })),
+        { "content-type": "application/x-tfrecord" },
+      ],
+      ["content-type", `${GOOD}\n`, { "content-type": `text/${"y".repeat(8000)}` }],
+      ["accept", `${GOOD}\n`, { "content-type": "text/csv", accept: `text/${"y".repeat(8000)}` }],
+    ];
+    for (const [name, body, headers] of cases) {
+      const logged = server.logs.length;
+      const response = await invoke(server, body, headers);
+      assert.ok(response.status >= 400, name);
+      const text = await response.text();
+      assert.ok(text.length < 4096, `${name}: a ${text.length}-byte error body`);
+      const lines = server.logs.slice(logged);
+      assert.ok(lines.length > 0 && lines.every((line) => line.length < 4096), `${name}: a long log line`);
+    }
+  });
+
+  it("honours q=0: `*/*, text/csv;q=0` never answers text/csv", async () => {
+    const response = await invoke(server, `${GOOD}\n`, { "content-type": "text/csv", accept: "*/*, text/csv;q=0" });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/json");
+    await response.arrayBuffer();
+    const none = await invoke(server, `${GOOD}\n`, { "content-type": "text/csv", accept: "text/csv;q=0" });
+    assert.equal(none.status, 406);
+    await none.arrayBuffer();
+  });
+
+  it("lets a client that sends its whole body before reading read the 400 of a bad first record", async () => {
+    // Like most HTTP clients (the platform's included): write the whole (slow, chunked) body, then read.
+    const rows = `${GOOD}\n`.repeat(512);
+    const block = `${rows.length.toString(16)}\r\n${rows}\r\n`;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.running.port, "127.0.0.1");
+      socket.pause();
+      let received = "";
+      socket.on("error", reject);
+      socket.write(
+        "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n" +
+          "11\r\nnot,a,number,row\n\r\n",
+      );
+      let blocks = 0;
+      const send = () => {
+        if (blocks++ < 200) {
+          socket.write(block);
+          setTimeout(send, 8);
+          return;
+        }
+        socket.write("0\r\n\r\n", () => {
+          socket.on("data", (data) => {
+            received += data.toString();
+            if (received.includes("}")) {
+              socket.destroy();
+              resolve(received);
+            }
+          });
+          socket.resume();
+        });
+      };
+      send();
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.match(answer, /CSV_FIELD_NOT_NUMERIC|CSV_WIDTH_MISMATCH/);
+  });
+
+  it("answers protocol errors in JSON and serves HTTP/1.0 requests without Host", async () => {
+    const malformed = await rawExchange(server.running.port, "GARBAGE\r\n\r\n");
+    assert.match(malformed, /^HTTP\/1\.1 400 /);
+    assert.equal(lastJson(malformed).code, "MALFORMED_REQUEST");
+    const oversized = await rawExchange(
+      server.running.port,
+      `GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: ${"z".repeat(20_000)}\r\n\r\n`,
+    );
+    assert.match(oversized, /^HTTP\/1\.1 431 /);
+    assert.equal(lastJson(oversized).code, "HEADERS_TOO_LARGE");
+    const old = await rawExchange(server.running.port, "GET /ping HTTP/1.0\r\n\r\n");
+    assert.match(old, /^HTTP\/1\.[01] 200 /);
+  });
+
+  it("delivers the whole answer to a body longer than its Content-Length, and logs what was sent", async () => {
+    const body = `${GOOD}\n${GOOD}\n`;
+    const raw = await rawExchange(
+      server.running.port,
+      `POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nAccept: text/csv\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body}these bytes are not a request`,
+    );
+    assert.match(raw, /^HTTP\/1\.1 200 /);
+    const answer = raw.slice(raw.indexOf("\r\n\r\n") + 4);
+    assert.equal(answer.split("\n").filter((line) => /^[0-9.e-]+,/.test(line)).length, 2);
+    await until(
+      () => server.logs.some((line) => line.includes("invocation status=200") && line.includes("records=2")),
+      "the log line",
+    );
+  });
+});
+
+describe("stalled and departing clients", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_BODY_IDLE_TIMEOUT_S: "1",
+      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "1",
+    });
+  });
+  after(() => server.close());
+  const gate = () => {
+    const state = server.running.engine.state;
+    assert.equal(state.status, "ready");
+    return state.gate;
+  };
+
+  it("fails an upload that stalls for SLUICE_BODY_IDLE_TIMEOUT_S (408) and frees its slot", async () => {
+    const stalled = hangingBody([`${GOOD}\n`]);
+    const response = await invoke(server, stalled.stream, { "content-type": "text/csv" });
+    assert.equal(response.status, 408);
+    assert.equal(((await response.json()) as { code: string }).code, "BODY_IDLE_TIMEOUT");
+    await until(() => gate().running === 0, "the slot to be released");
+    stalled.release();
+  });
+
+  it("drops a queued client that leaves from the queue at once", async () => {
+    const holder = hangingBody([`${GOOD}\n`]);
+    const holding = invoke(
+      server,
+      holder.stream,
+      { "content-type": "text/csv" },
+      { signal: AbortSignal.timeout(60_000) },
+    );
+    await until(() => gate().running === 1, "the first invocation to start");
+    const leaving = new AbortController();
+    const queued = invoke(server, `${GOOD}\n`, { "content-type": "text/csv" }, { signal: leaving.signal });
+    await until(() => gate().queued === 1, "the second to queue");
+    leaving.abort();
+    await assert.rejects(queued);
+    await until(() => gate().queued === 0, "the departed client to leave the queue", 2000);
+    holder.release();
+    assert.equal((await holding).status, 200);
+  });
+});
+
+describe("byte-order marks split across chunks", () => {
+  it("decode to the same records wherever the body is cut", () => {
+    const signature = signatureOf({ features: ["float32", 4] });
+    for (const codec of [csvCodec, jsonLinesCodec]) {
+      const text = codec === csvCodec ? `${GOOD}\n0.5,0.6,0.7,0.8\n` : "[0.1,0.2,0.3,0.4]\n[0.5,0.6,0.7,0.8]\n";
+      const context = contextFor(signature, codec.mediaTypes[0]);
+      const expected = decodeBody(codec, context, [encoder.encode(text)]);
+      const marked = encoder.encode(BOM + text);
+      for (let cut = 0; cut <= marked.length; cut++) {
+        for (let second = cut; second <= Math.min(marked.length, cut + 3); second++) {
+          const chunks = [marked.subarray(0, cut), marked.subarray(cut, second), marked.subarray(second)];
+          assert.deepEqual(decodeBody(codec, context, chunks), expected, `${codec.name} cut at ${cut}/${second}`);
+        }
+      }
+    }
+  });
+});
