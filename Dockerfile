@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Sluice: an ONNX model as a SageMaker batch-transform container.
 #   docker build -t sluice .
 #   docker run -p 8080:8080 -v "$PWD/my-model:/opt/ml/model:ro" sluice serve
@@ -8,19 +7,31 @@
 # "graphics" capability (set below), e.g.
 #   docker run --gpus all -e SLUICE_BACKEND=webgpu -p 8080:8080 -v "$PWD/my-model:/opt/ml/model:ro" sluice serve
 
+#
+# Behind a TLS-intercepting proxy, give npm the proxy's CA as a build secret (never stored in a layer):
+#   docker build --secret id=npm_ca,src=/path/to/proxy-ca.pem -t sluice .
+#   buildah bud --secret id=npm_ca,src=/path/to/proxy-ca.pem -t sluice .
+
 FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /build
 # onnxruntime-node's optional CUDA download is never wanted: its CPU and WebGPU binaries come from npm.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --ignore-scripts
+# `npm ls` fails the build when npm ci exited 0 with an incomplete tree (seen behind a TLS proxy).
+RUN --mount=type=secret,id=npm_ca,required=false \
+    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca npm_config_cafile=/run/secrets/npm_ca; fi \
+ && npm ci --ignore-scripts \
+ && npm ls --all > /dev/null
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY codecs ./codecs
-# Production dependencies only; Dawn's binaries for other operating systems are dropped.
-RUN npx tsc -p tsconfig.build.json \
+COPY scripts/image/keep-own-platform.sh ./scripts/image/
+# The project's own compiler (never `npx tsc`, which may fetch an unrelated package named tsc), then
+# production dependencies only, and only this platform's native binaries.
+RUN node_modules/.bin/tsc -p tsconfig.build.json \
  && npm prune --omit=dev --ignore-scripts \
- && rm -rf node_modules/webgpu/dist/darwin-* node_modules/webgpu/dist/win32-*
+ && npm ls --omit=dev --all > /dev/null \
+ && sh scripts/image/keep-own-platform.sh node_modules
 
 FROM node:20.20.2-bookworm-slim AS runtime
 # The Vulkan loader only (a few hundred KB), which Dawn opens to find a GPU: not a driver.

@@ -4,6 +4,7 @@
  * invocation on a file, no HTTP) and `sluice codecs` (what is installed). Argument parsing only; the work
  * is in `serve.ts` and `transform.ts`.
  */
+import "./telemetry.js";
 import { createCodecRegistry } from "./codec/plugin-loader.js";
 import { loadConfig, parseServeFlags, parseTransformArgs } from "./config.js";
 import { ConfigError, SluiceError } from "./errors.js";

@@ -187,7 +187,7 @@ export class Engine {
       state.status === "ready"
         ? state.model.tuning
         : { batchRows: 0, suggestedConcurrentTransforms: this.resources.cpus, preferredPayloadMB: 16 };
-    return executionParameters(this.resources, tuning, this.config.batchStrategySpelling);
+    return executionParameters(this.resources, tuning, this.config.batchStrategySpelling, this.config);
   }
 
   /**

@@ -2,6 +2,8 @@
  * The public API of Sluice: what a codec plugin (or an embedding program) may import. Built-in codecs
  * in `codecs/` use nothing else.
  */
+import "./telemetry.js";
+
 export type { Backend, BackendTuning } from "./backends/backend.js";
 export type { InputBatch } from "./batcher.js";
 export type { Codec, CodecContext, InputFormat, OutputFormat } from "./codec/codec.js";

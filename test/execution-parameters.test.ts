@@ -17,7 +17,6 @@ const cgroup = (files: Record<string, string>) => {
 
 const tuning = (concurrency: number, preferredPayloadMB = 16) => ({
   batchRows: 512,
-  parallelRuns: concurrency,
   suggestedConcurrentTransforms: concurrency,
   preferredPayloadMB,
 });
@@ -75,5 +74,20 @@ describe("execution parameters", () => {
     const resources = { cpus: 2, memoryBytes: 4 * 1024 ** 3 };
     assert.equal(executionParameters(resources, tuning(2), "platform").BatchStrategy, "MULTI_RECORD");
     assert.equal(executionParameters(resources, tuning(2), "api").BatchStrategy, "MultiRecord");
+  });
+
+  it("answer what the container was configured with, when it was", () => {
+    const resources = { cpus: 8, memoryBytes: 32 * 1024 ** 3 };
+    const params = executionParameters(resources, tuning(8), "platform", {
+      maxPayloadInMB: 6,
+      maxConcurrentTransforms: 3,
+      batchStrategy: "SINGLE_RECORD",
+    });
+    assert.deepEqual(params, { MaxConcurrentTransforms: 3, BatchStrategy: "SINGLE_RECORD", MaxPayloadInMB: 6 });
+    assert.equal(
+      executionParameters(resources, tuning(8), "api", { batchStrategy: "SINGLE_RECORD" }).BatchStrategy,
+      "SingleRecord",
+    );
+    assert.equal(executionParameters(resources, tuning(8), "platform", { maxPayloadInMB: 6 }).MaxPayloadInMB, 6);
   });
 });

@@ -3,6 +3,7 @@
  * over their ports, so the weights are in memory once and the main thread never blocks on a run
  * (onnxruntime-node runs synchronously on the calling thread).
  */
+import "../telemetry.js";
 import { type MessagePort, parentPort } from "node:worker_threads";
 import type { Backend } from "../backends/backend.js";
 import { selectBackend } from "../backends/select-backend.js";
