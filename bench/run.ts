@@ -126,6 +126,42 @@ for (const workload of [tabularWorkload(), mnistWorkload()]) {
   }
 }
 
+{
+  const workload = tabularWorkload();
+  say("### The cost of metrics");
+  say();
+  say(
+    `Sluice on the tabular workload at c = ${cores()}, with \`/metrics\` on (the default) and \`SLUICE_METRICS=off\`, ` +
+      "alternating, two rounds each:",
+  );
+  say();
+  say("| SLUICE_METRICS | records/s | server CPU s per million records |");
+  say("| --- | ---: | ---: |");
+  const results: Record<string, Measurement[]> = { on: [], off: [] };
+  for (let round = 0; round < 2; round++) {
+    for (const setting of ["on", "off"]) {
+      const server = await startSluice(workload.modelDir, { SLUICE_METRICS: setting });
+      try {
+        results[setting].push(await measure(server, workload.body, workload.records, cores(), SECONDS));
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  const mean = (list: Measurement[], pick: (m: Measurement) => number) =>
+    list.reduce((sum, m) => sum + pick(m), 0) / list.length;
+  for (const setting of ["on", "off"]) {
+    say(
+      `| ${setting} | ${fixed(mean(results[setting], (m) => m.recordsPerSecond))} | ` +
+        `${fixed(
+          mean(results[setting], (m) => m.cpuSecondsPerMillion),
+          2,
+        )} |`,
+    );
+  }
+  say();
+}
+
 const big = computeBoundWorkload(13);
 say(`### Memory with ${big.name.split(": ")[1]}`);
 say();

@@ -32,7 +32,12 @@ async function transform(args: readonly string[]): Promise<number> {
   const parsed = parseTransformArgs(args);
   const config = loadConfig(process.env, parsed.flags);
   try {
-    await runTransform(config, parsed, process.stdout, new Logger());
+    await runTransform(
+      config,
+      parsed,
+      process.stdout,
+      new Logger({ level: config.logLevel, format: config.logFormat, fd: 2 }),
+    );
     return 0;
   } catch (error) {
     if (!(error instanceof SluiceError)) throw error;
@@ -54,8 +59,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`sluice: ${reason}; ${USAGE}\n`);
     return 2;
   }
-  const log = new Logger();
   const config = loadConfig(process.env, parseServeFlags(rest));
+  const log = new Logger({ level: config.logLevel, format: config.logFormat });
   const running = await startServer(config, log);
   running.modelLoaded.catch(() => {
     // Inside a batch job nobody can fix the model at run time: fail fast so the job reports the reason.

@@ -4,6 +4,7 @@
  * silent default.
  */
 import { ConfigError } from "./errors.js";
+import type { LogFormat, LogLevel } from "./log.js";
 import type { RecordErrorPolicy } from "./pipeline.js";
 
 /** How the platform packs records into requests. */
@@ -40,6 +41,12 @@ export interface Config {
   readonly codecSettings: Readonly<Record<string, string>>;
   /** `SLUICE_EXECUTION_PARAMETERS_SPELLING`: how /execution-parameters spells BatchStrategy. */
   readonly batchStrategySpelling: "platform" | "api";
+  /** `SLUICE_LOG_LEVEL`: the least severe level logged. */
+  readonly logLevel: LogLevel;
+  /** `SLUICE_LOG_FORMAT`: `json`, or `pretty`; `undefined` chooses by whether the output is a terminal. */
+  readonly logFormat: LogFormat | undefined;
+  /** `SLUICE_METRICS`: whether `GET /metrics` serves Prometheus metrics. */
+  readonly metrics: boolean;
   /** `SLUICE_BODY_IDLE_TIMEOUT_S`: an invocation whose body stalls this long fails (408) and frees its slot. */
   readonly bodyIdleTimeoutSeconds: number;
   /** `SLUICE_MAX_DECOMPRESSION_RATIO`: how many times its size a compressed body may expand. */
@@ -48,6 +55,44 @@ export interface Config {
   readonly codecThreads: number | undefined;
   /** `SLUICE_INFERENCE_THREADS`: ONNX Runtime's intra-op threads; `undefined` means one per core. */
   readonly inferenceThreads: number | undefined;
+  /** Where each setting that was given came from, by variable name (absent: the default applies). */
+  readonly origins: Readonly<Record<string, "flag" | "environment">>;
+}
+
+/** Where a setting's value came from, for the start-up log. */
+export type SettingOrigin = "default" | "environment" | "flag" | "sluice.json" | "measured";
+
+/** The settings in effect, each with its value and origin (variables not given show their default). */
+export function describeConfiguration(
+  config: Config,
+): Record<string, { readonly value: string | number | boolean; readonly from: SettingOrigin }> {
+  const values: Record<string, string | number | boolean> = {
+    SAGEMAKER_BIND_TO_PORT: config.port,
+    SLUICE_MODEL_DIR: config.modelDir ?? "/opt/ml/model",
+    SAGEMAKER_BATCH: config.batchJob,
+    SAGEMAKER_MAX_PAYLOAD_IN_MB: config.maxPayloadInMB ?? "unlimited",
+    SAGEMAKER_BATCH_STRATEGY: config.batchStrategy ?? "any",
+    SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: config.maxConcurrentTransforms ?? "the backend's (one per core on the CPU)",
+    SLUICE_MAX_QUEUED_INVOCATIONS: config.maxQueuedInvocations ?? "= concurrency",
+    SLUICE_BATCH_ROWS: config.batchRows ?? "sluice.json's, else the backend's",
+    SLUICE_RESPONSE_HOLD_MB: config.responseHoldBytes / 2 ** 20,
+    SLUICE_BACKEND: config.backend,
+    SLUICE_ON_RECORD_ERROR: config.recordErrorPolicy,
+    SLUICE_PLUGINS: config.plugins.join(",") || "none",
+    SLUICE_CSV_HEADER: config.codecSettings.csvHeader ?? "absent",
+    SLUICE_EXECUTION_PARAMETERS_SPELLING: config.batchStrategySpelling,
+    SLUICE_LOG_LEVEL: config.logLevel,
+    SLUICE_LOG_FORMAT: config.logFormat ?? "json (pretty on a terminal)",
+    SLUICE_METRICS: config.metrics ? "on" : "off",
+    SLUICE_BODY_IDLE_TIMEOUT_S: config.bodyIdleTimeoutSeconds,
+    SLUICE_MAX_DECOMPRESSION_RATIO: config.maxDecompressionRatio,
+    SLUICE_CODEC_THREADS: config.codecThreads ?? "one per core",
+    SLUICE_INFERENCE_THREADS: config.inferenceThreads ?? "one per core",
+  };
+  const described: Record<string, { value: string | number | boolean; from: SettingOrigin }> = {};
+  for (const [name, value] of Object.entries(values))
+    described[name] = { value, from: config.origins[name] ?? "default" };
+  return described;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -152,11 +197,22 @@ export function parseTransformArgs(args: readonly string[]): TransformArgs {
   return { flags: parseServeFlags(rest), input, contentType, accept };
 }
 
+function flagOrigins(flags: ServeFlags): Record<string, "flag"> {
+  const origins: Record<string, "flag"> = {};
+  if (flags.port !== undefined) origins.SAGEMAKER_BIND_TO_PORT = "flag";
+  if (flags.modelDir !== undefined) origins.SLUICE_MODEL_DIR = "flag";
+  if (flags.backend !== undefined) origins.SLUICE_BACKEND = "flag";
+  return origins;
+}
+
 /** Builds the configuration from the environment and flags. */
 export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
+  const origins: Record<string, "flag" | "environment"> = {};
   const read = (name: string): string | undefined => {
     const value = env[name];
-    return value === undefined || value.trim() === "" ? undefined : value;
+    if (value === undefined || value.trim() === "") return undefined;
+    origins[name] = "environment";
+    return value;
   };
   const port = flags.port ?? read("SAGEMAKER_BIND_TO_PORT");
   const payload = read("SAGEMAKER_MAX_PAYLOAD_IN_MB");
@@ -175,6 +231,9 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const codecThreads = read("SLUICE_CODEC_THREADS");
   const ratio = read("SLUICE_MAX_DECOMPRESSION_RATIO");
   const idle = read("SLUICE_BODY_IDLE_TIMEOUT_S");
+  const logLevel = read("SLUICE_LOG_LEVEL");
+  const logFormat = read("SLUICE_LOG_FORMAT");
+  const metrics = read("SLUICE_METRICS");
   const inferenceThreads = read("SLUICE_INFERENCE_THREADS");
   return {
     port: port === undefined ? 8080 : integer(flags.port ? "--port" : "SAGEMAKER_BIND_TO_PORT", port, 0, 65535),
@@ -205,10 +264,18 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
       spelling === undefined
         ? "platform"
         : oneOf("SLUICE_EXECUTION_PARAMETERS_SPELLING", spelling, ["platform", "api"]),
+    logLevel:
+      logLevel === undefined
+        ? "info"
+        : oneOf<LogLevel>("SLUICE_LOG_LEVEL", logLevel, ["debug", "info", "warn", "error"]),
+    logFormat:
+      logFormat === undefined ? undefined : oneOf<LogFormat>("SLUICE_LOG_FORMAT", logFormat, ["json", "pretty"]),
+    metrics: metrics === undefined ? true : oneOf("SLUICE_METRICS", metrics, ["on", "off"]) === "on",
     bodyIdleTimeoutSeconds: idle === undefined ? 60 : integer("SLUICE_BODY_IDLE_TIMEOUT_S", idle, 1, 86_400),
     maxDecompressionRatio: ratio === undefined ? 200 : integer("SLUICE_MAX_DECOMPRESSION_RATIO", ratio, 1, 1_000_000),
     codecThreads: codecThreads === undefined ? undefined : integer("SLUICE_CODEC_THREADS", codecThreads, 1, 1024),
     inferenceThreads:
       inferenceThreads === undefined ? undefined : integer("SLUICE_INFERENCE_THREADS", inferenceThreads, 1, 1024),
+    origins: { ...origins, ...flagOrigins(flags) },
   };
 }

@@ -49,7 +49,12 @@ export interface InvocationRequest {
 
 /** An admitted invocation: its output stream, content type and counters. */
 export interface Invocation {
+  /** The negotiated input media type (essence). */
+  readonly inputType: string;
+  /** The answer's media type (essence). */
   readonly contentType: string;
+  /** Milliseconds the invocation waited for a slot. */
+  readonly admissionMs: number;
   readonly output: AsyncGenerator<Uint8Array>;
   /** The counters its codec thread last reported. */
   readonly stats: InvocationStats;
@@ -72,6 +77,8 @@ export class Engine {
   #codecs: Promise<CodecThreadPool> | undefined;
   #closed = false;
   readonly threads: ThreadBudget;
+  /** Called each time the model is (re)loaded. */
+  onModelLoaded: ((state: Extract<ModelState, { status: "ready" }>, modelFile: string) => void) | undefined;
 
   constructor(
     readonly config: Config,
@@ -121,6 +128,7 @@ export class Engine {
           ? this.#state.gate
           : new InvocationGate(maxRunning, this.config.maxQueuedInvocations ?? maxRunning);
       this.#state = { status: "ready", model, gate, signature, modelConfig };
+      this.onModelLoaded?.(this.#state, location.file);
       const { inputs, outputs } = model.signature;
       this.log.info("model loaded", {
         model: location.file,
@@ -129,8 +137,15 @@ export class Engine {
         inputs: inputs.map((t) => `${t.name}:${t.type}[N,${t.recordShape.join(",")}]`).join(" "),
         outputs: outputs.map((t) => `${t.name}:${t.type}`).join(" "),
         batch_rows: this.batchRows(model, modelConfig),
+        batch_rows_from:
+          this.config.batchRows !== undefined
+            ? "environment"
+            : modelConfig?.batchRows !== undefined
+              ? "sluice.json"
+              : "measured",
         config: modelConfig ? JSON.stringify(modelConfig) : undefined,
         max_concurrent: maxRunning,
+        max_concurrent_from: this.config.maxConcurrentTransforms !== undefined ? "environment" : "measured",
         codec_threads: codecs.size,
         inference_threads: this.threads.inferenceThreads,
         ms: Math.round(performance.now() - started),
@@ -211,7 +226,9 @@ export class Engine {
     if (limit !== undefined && declared !== undefined && declared > limit) {
       throw new PayloadTooLargeError(limit);
     }
+    const waitStarted = performance.now();
     const release = await gate.acquire(request.signal);
+    const admissionMs = performance.now() - waitStarted;
     let remote: ReturnType<CodecThreadPool["invoke"]>;
     try {
       const codecs = await (this.#codecs as Promise<CodecThreadPool>);
@@ -236,7 +253,9 @@ export class Engine {
       throw error;
     }
     return {
+      inputType: input.mediaType.essence,
       contentType: output.mediaType.essence,
+      admissionMs,
       output: remote.output,
       get stats() {
         return remote.stats;

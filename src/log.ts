@@ -1,37 +1,108 @@
 /**
- * One-line log records (`time level message key=value …`) on stderr, so each request, start-up step
- * and failure is a single greppable line in CloudWatch.
+ * The log: one JSON object per line on standard output (pino), which CloudWatch Logs Insights parses
+ * without configuration; or, on a terminal, one readable `time level message key=value …` line. Every
+ * thread's lines reach this one logger (worker threads forward theirs). Field values are cut at
+ * {@link MAX_FIELD_CHARS} so a client's megabyte never becomes a log event CloudWatch truncates.
  */
+import pino from "pino";
 
 /** Severity of a log line. */
-export type LogLevel = "info" | "warn" | "error";
+export type LogLevel = "debug" | "info" | "warn" | "error";
 
-/** Values a log field may hold. */
-export type LogFields = Record<string, string | number | boolean | undefined>;
+/** How lines are written: JSON for machines, `pretty` for people. */
+export type LogFormat = "json" | "pretty";
 
-/** Where log lines go; tests pass their own to capture them. */
+/** Values a log field may hold (objects are written as nested JSON). */
+export type LogValue = string | number | boolean | undefined | { readonly [key: string]: LogValue };
+
+/** Fields of one log line. */
+export type LogFields = { readonly [key: string]: LogValue };
+
+/** Where formatted lines go (tests pass their own to capture them); standard output by default. */
 export type LogSink = (line: string) => void;
 
-/** The longest field value written; longer ones (a client's header, say) are cut with a note. */
-const MAX_FIELD_CHARS = 500;
+/** Options of a {@link Logger}. */
+export interface LoggerOptions {
+  /** Lines below this level are dropped; `info` by default. */
+  readonly level?: LogLevel;
+  /** `json` by default, `pretty` when standard output is a terminal. */
+  readonly format?: LogFormat;
+  /** Receives each line (without its newline) instead of the output stream. */
+  readonly sink?: LogSink;
+  /** File descriptor written to: 1 (standard output, the default) or 2 (`sluice transform`, whose answer is on 1). */
+  readonly fd?: 1 | 2;
+}
 
-const cut = (value: string) =>
-  value.length <= MAX_FIELD_CHARS
-    ? value
-    : `${value.slice(0, MAX_FIELD_CHARS)}… (${value.length - MAX_FIELD_CHARS} more characters)`;
+/** The longest field value written; longer ones are cut with a note of how much was left out. */
+export const MAX_FIELD_CHARS = 500;
+
+function cut(value: LogValue): LogValue {
+  if (typeof value === "string") {
+    return value.length <= MAX_FIELD_CHARS
+      ? value
+      : `${value.slice(0, MAX_FIELD_CHARS)}… (${value.length - MAX_FIELD_CHARS} more characters)`;
+  }
+  if (typeof value === "object") {
+    const nested: Record<string, LogValue> = {};
+    for (const [key, inner] of Object.entries(value)) nested[key] = cut(inner);
+    return nested;
+  }
+  return value;
+}
+
 const quote = (value: string) => (/^[^\s"=]+$/.test(value) ? value : JSON.stringify(value));
 
-/** A logger writing `level message k=v` lines. */
+/** A JSON log line as `time level msg key=value …` (nested objects as JSON). */
+export function prettyLine(json: string): string {
+  const { time, level, msg, ...fields } = JSON.parse(json) as Record<string, unknown>;
+  let line = `${String(time)} ${String(level)} ${String(msg)}`;
+  for (const [key, value] of Object.entries(fields)) {
+    line += ` ${key}=${quote(typeof value === "object" ? JSON.stringify(value) : String(value))}`;
+  }
+  return line;
+}
+
+/** The logger every part of Sluice writes through. */
 export class Logger {
-  constructor(private readonly sink: LogSink = (line) => process.stderr.write(`${line}\n`)) {}
+  readonly #pino: pino.Logger;
+
+  constructor(options: LoggerOptions = {}) {
+    const fd = options.fd ?? 1;
+    const stream = fd === 1 ? process.stdout : process.stderr;
+    const format = options.format ?? (stream.isTTY ? "pretty" : "json");
+    const sink = options.sink;
+    const destination: pino.DestinationStream = sink
+      ? { write: (line: string) => sink(format === "pretty" ? prettyLine(line) : line.trimEnd()) }
+      : format === "pretty"
+        ? { write: (line: string) => stream.write(`${prettyLine(line)}\n`) }
+        : pino.destination({ dest: fd, sync: true });
+    this.#pino = pino(
+      {
+        level: options.level ?? "info",
+        base: undefined,
+        messageKey: "msg",
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+      },
+      destination,
+    );
+  }
+
+  /** Whether lines of `level` are written. */
+  enabled(level: LogLevel): boolean {
+    return this.#pino.isLevelEnabled(level);
+  }
 
   /** Writes one line. */
   write(level: LogLevel, message: string, fields: LogFields = {}): void {
-    let line = `${new Date().toISOString()} ${level} ${message}`;
-    for (const [key, value] of Object.entries(fields)) {
-      if (value !== undefined) line += ` ${key}=${quote(cut(String(value)))}`;
-    }
-    this.sink(line);
+    if (!this.#pino.isLevelEnabled(level)) return;
+    const capped: Record<string, LogValue> = {};
+    for (const [key, value] of Object.entries(fields)) if (value !== undefined) capped[key] = cut(value);
+    this.#pino[level](capped, message);
+  }
+
+  debug(message: string, fields?: LogFields): void {
+    this.write("debug", message, fields);
   }
 
   info(message: string, fields?: LogFields): void {

@@ -59,7 +59,12 @@ export class PipelineStats {
   failedRecords = 0;
   batches = 0;
   readonly stageMs: StageTimes = { decode: 0, modelWait: 0, model: 0, encode: 0 };
+  /** Records in each batch answered (the first {@link MAX_BATCHES_LISTED}). */
+  readonly batchRows: number[] = [];
 }
+
+/** Batches whose sizes an invocation lists (for the batch-size histogram). */
+const MAX_BATCHES_LISTED = 10_000;
 
 /** The largest piece of a chunk framed at once: a bound on the batches one framing step can start. */
 export const SLICE_BYTES = 64 * 1024;
@@ -157,6 +162,7 @@ export async function* runPipeline(
   const emit = (batch: OutputBatch): Uint8Array => {
     stats.records += batch.rows;
     stats.batches++;
+    if (stats.batchRows.length < MAX_BATCHES_LISTED) stats.batchRows.push(batch.rows);
     const started = performance.now();
     const bytes = toBytes(recordEncoder.encode(batch));
     stages.encode += performance.now() - started;

@@ -6,10 +6,11 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer, type ServerType } from "@hono/node-server";
 import { createCodecRegistry } from "./codec/plugin-loader.js";
-import type { Config } from "./config.js";
+import { type Config, describeConfiguration } from "./config.js";
 import { Engine } from "./engine.js";
 import { ConfigError } from "./errors.js";
 import type { Logger } from "./log.js";
+import { Metrics } from "./metrics.js";
 import { answerProtocolErrorsInJson, trackResponses } from "./protocol-errors.js";
 import { createApp } from "./server.js";
 
@@ -29,7 +30,20 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const registry = await createCodecRegistry(config.plugins);
   const engine = new Engine(config, registry, log);
-  const app = createApp(engine, log);
+  const metrics = config.metrics ? new Metrics() : undefined;
+  engine.onModelLoaded = (state, modelFile) => {
+    const { inputs, outputs } = state.model.signature;
+    metrics?.modelLoaded(
+      {
+        backend: state.model.kind,
+        model: modelFile,
+        inputs: inputs.map((t) => `${t.name}:${t.type}`).join(","),
+        outputs: outputs.map((t) => `${t.name}:${t.type}`).join(","),
+      },
+      state.gate,
+    );
+  };
+  const app = createApp(engine, log, metrics);
   const server = createAdaptorServer({
     fetch: app.fetch,
     // HTTP/1.0 clients may leave Host out; the routes do not depend on it.
@@ -60,11 +74,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   log.info("listening", {
     port,
     codecs: registry.codecs.map((codec) => codec.name).join(","),
-    max_payload_mb: config.maxPayloadInMB,
-    batch_strategy: config.batchStrategy,
-    max_concurrent_transforms: config.maxConcurrentTransforms,
-    cpus: engine.resources.cpus,
-    memory_mb: Math.round(engine.resources.memoryBytes / 2 ** 20),
+    metrics: metrics ? "/metrics" : "off",
+  });
+  log.info("configuration", {
+    settings: describeConfiguration(config),
+    measured: {
+      cpus: engine.resources.cpus,
+      memory_mb: Math.round(engine.resources.memoryBytes / 2 ** 20),
+      codec_threads: engine.threads.codecThreads,
+      inference_threads: engine.threads.inferenceThreads,
+    },
   });
   const modelLoaded = engine.load().then(() => undefined);
   // Failures are reported through `modelLoaded` and the 503 answers; keep Node from calling them unhandled.

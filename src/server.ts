@@ -6,7 +6,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Hono } from "hono";
 import type { Engine, Invocation } from "./engine.js";
 import { ClientClosedRequestError, OverloadedError, RouteNotFoundError, SluiceError } from "./errors.js";
+import { InvocationReport } from "./invocation-report.js";
 import type { Logger } from "./log.js";
+import type { Metrics } from "./metrics.js";
 import { drainRequest } from "./request-drain.js";
 import { holdOutput, streamOutput } from "./response-hold.js";
 
@@ -37,8 +39,11 @@ function contentLengthOf(header: string | undefined): number | undefined {
 
 const EMPTY_BODY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() {} };
 
-/** Builds the routes over an engine. */
-export function createApp(engine: Engine, log: Logger): Hono {
+/** The response header that carries the inference id (the platform's, or one Sluice made up). */
+export const INFERENCE_ID_HEADER = "x-amzn-sagemaker-inference-id";
+
+/** Builds the routes over an engine; `metrics` adds `GET /metrics`. */
+export function createApp(engine: Engine, log: Logger, metrics?: Metrics): Hono {
   const app = new Hono();
 
   app.get("/ping", () => {
@@ -52,78 +57,61 @@ export function createApp(engine: Engine, log: Logger): Hono {
 
   app.get("/execution-parameters", (c) => c.json(engine.executionParameters()));
 
+  if (metrics) {
+    app.get(
+      "/metrics",
+      async () =>
+        new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } }),
+    );
+  }
+
   app.post("/invocations", async (c) => {
-    const started = performance.now();
     const request = c.req.raw;
-    const fields = {
-      inference_id: c.req.header("x-amzn-sagemaker-inference-id"),
-      content_type: c.req.header("content-type"),
-      accept: c.req.header("accept"),
-    };
+    const report = new InvocationReport(
+      {
+        inferenceId: c.req.header("x-amzn-sagemaker-inference-id"),
+        contentType: c.req.header("content-type"),
+        accept: c.req.header("accept"),
+      },
+      log,
+      metrics,
+    );
     let invocation: Invocation | undefined;
     // Read the body straight from Node's request (not through a web stream): fewer copies and promises.
     const node = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
     const incoming = node?.incoming;
-    /**
-     * One line per request, written once the answer has gone (or failed to): `error` with status 200 means
-     * the answer failed after it was committed; `delivered: false`, that the client did not get all of it.
-     */
-    const logWhenSent = (status: number, error?: unknown) => {
+    /** Reports the invocation once its answer has gone, or failed to. */
+    const reportWhenSent = (status: number, error?: unknown) => {
       const outgoing = node?.outgoing;
       if (!outgoing || outgoing.writableFinished || outgoing.destroyed) {
-        logLine(status, error, outgoing ? outgoing.writableFinished : undefined);
+        report.finish(status, error, outgoing ? outgoing.writableFinished : undefined);
         return;
       }
-      outgoing.once("close", () => logLine(status, error, outgoing.writableFinished));
-    };
-    const logLine = (status: number, error: unknown, delivered: boolean | undefined) => {
-      const stats = invocation?.stats;
-      const failure = error instanceof Error ? error : undefined;
-      // Errors are Sluice's own failures; refusals (4xx, 503) and clients leaving are warnings.
-      const clientLeft = failure instanceof ClientClosedRequestError;
-      const level =
-        status === 500 || (failure && status === 200 && !clientLeft)
-          ? "error"
-          : failure || status >= 400 || delivered === false
-            ? "warn"
-            : "info";
-      log.write(level, "invocation", {
-        status,
-        aborted: status === 200 && error !== undefined ? true : undefined,
-        delivered: delivered === false ? false : undefined,
-        ...fields,
-        bytes_in: stats?.bytesIn ?? 0,
-        bytes_out: stats?.bytesOut ?? 0,
-        records: stats?.records ?? 0,
-        failed_records: stats?.failedRecords || undefined,
-        ms: Math.round(performance.now() - started),
-        code: failure instanceof SluiceError ? failure.code : failure ? "INTERNAL" : undefined,
-        reason: failure?.message,
-        record_index:
-          failure instanceof SluiceError ? (failure.details().recordIndex as number | undefined) : undefined,
-      });
+      outgoing.once("close", () => report.finish(status, error, outgoing.writableFinished));
     };
     try {
       invocation = await engine.invoke({
         body: incoming ?? request.body ?? EMPTY_BODY,
-        contentType: fields.content_type,
-        accept: fields.accept,
+        contentType: c.req.header("content-type"),
+        accept: c.req.header("accept"),
         contentLength: contentLengthOf(c.req.header("content-length")),
         contentEncoding: c.req.header("content-encoding"),
         signal: request.signal,
       });
+      report.admitted(invocation);
       const held = await holdOutput(invocation.output, engine.config.responseHoldBytes);
-      const headers = { "content-type": invocation.contentType };
+      const headers = { "content-type": invocation.contentType, [INFERENCE_ID_HEADER]: report.inferenceId };
+      report.answering();
       if (!held.committed) {
         invocation.release();
-        logWhenSent(200);
+        reportWhenSent(200);
         return new Response(Buffer.concat(held.chunks), { status: 200, headers });
       }
       const current = invocation;
       const body = streamOutput(held, {
         onEnd(error) {
           current.release();
-          logWhenSent(200, error);
+          reportWhenSent(200, error);
         },
       });
       return new Response(body, { status: 200, headers });
@@ -132,7 +120,9 @@ export function createApp(engine: Engine, log: Logger): Hono {
       await invocation?.output.return(undefined);
       const error = request.signal.aborted ? new ClientClosedRequestError() : cause;
       const response = errorResponse(error);
-      logWhenSent(response.status, error);
+      response.headers.set(INFERENCE_ID_HEADER, report.inferenceId);
+      report.answering();
+      reportWhenSent(response.status, error);
       // Let the client finish sending (and so read this answer); the connection stays usable after it.
       if (incoming) drainRequest(incoming);
       else if (request.body && !request.bodyUsed) response.headers.set("connection", "close");
@@ -142,7 +132,7 @@ export function createApp(engine: Engine, log: Logger): Hono {
 
   app.notFound((c) => errorResponse(new RouteNotFoundError(c.req.method, c.req.path)));
   app.onError((error) => {
-    log.error("unhandled error", { reason: error.message });
+    log.error("unhandled error", { reason: error.message, stack: error.stack });
     return errorResponse(error);
   });
   return app;

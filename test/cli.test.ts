@@ -138,7 +138,11 @@ describe("the sluice command", () => {
       .map((line) => JSON.parse(line) as number[]);
     assert.equal(lines.length, 2);
     assert.ok(lines.every((probabilities) => probabilities.length === 3));
-    assert.match(result.stderr, /info transformed .*records=2/);
+    const log = result.stderr
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.ok(log.some((line) => line.msg === "transformed" && line.records === 2 && line.level === "info"));
 
     const bad = spawnSync(process.execPath, [CLI, "transform", "--content-type", "text/csv", "--model-dir", dir, "-"], {
       input: "1,2,3,4\n1,2\n",

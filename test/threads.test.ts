@@ -96,7 +96,7 @@ describe("one codec thread, several invocations", () => {
 
 describe("thread budget", () => {
   const registry = new CodecRegistry();
-  const quiet = new Logger(() => {});
+  const quiet = new Logger({ sink: () => {} });
 
   it("sizes codec threads and ONNX Runtime's threads to the cores the container has", () => {
     const engine = new Engine(loadConfig({}), registry, quiet, { cpus: 3, memoryBytes: 2 ** 32 });

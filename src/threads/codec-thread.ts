@@ -67,13 +67,14 @@ interface LoadedModel {
   readonly buffers: BatchBufferPool;
 }
 
-const snapshot = (stats: PipelineStats): StatsSnapshot => ({
+const snapshot = (stats: PipelineStats, final = false): StatsSnapshot => ({
   bytesIn: stats.bytesIn,
   bytesOut: stats.bytesOut,
   records: stats.records,
   failedRecords: stats.failedRecords,
   batches: stats.batches,
   stageMs: { ...stats.stageMs },
+  batchRows: final ? stats.batchRows : undefined,
 });
 
 /** Bytes that can be transferred (moved) rather than copied to the main thread. */
@@ -123,14 +124,14 @@ async function run(
       const bytes = ownedBytes(chunk);
       post({ type: "output", id, bytes, stats: snapshot(stats) }, [bytes.buffer as ArrayBuffer]);
     }
-    post({ type: "done", id, stats: snapshot(stats) });
+    post({ type: "done", id, stats: snapshot(stats, true) });
   } catch (cause) {
     const error = invocation.abort.signal.aborted ? invocation.abort.signal.reason : cause;
     const wire = toWire(error);
     if (!(error instanceof SluiceError)) {
       log.error("invocation failed unexpectedly", { reason: wire.message, stack: wire.stack });
     }
-    post({ type: "failed", id, error: wire, stats: snapshot(stats) });
+    post({ type: "failed", id, error: wire, stats: snapshot(stats, true) });
   }
 }
 

@@ -31,6 +31,8 @@ export interface StatsSnapshot {
   readonly batches: number;
   /** Milliseconds spent in each stage so far. */
   readonly stageMs: Readonly<Record<string, number>>;
+  /** Records in each batch answered; sent with the final report only. */
+  readonly batchRows?: readonly number[];
 }
 
 /** A log line written by another thread, for the main thread's logger. */

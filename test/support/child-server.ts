@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { prettyLine } from "../../src/log.js";
 
 const CLI = new URL("../../src/cli.js", import.meta.url).pathname;
 
@@ -20,21 +21,36 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-/** Waits for a line matching `pattern` on the child's stderr (its log), failing after `ms`. */
+/** A line of the child's JSON log rendered `time level message key=value …` (other lines as they are). */
+const rendered = (line: string) => {
+  try {
+    return prettyLine(line);
+  } catch {
+    return line;
+  }
+};
+
+/**
+ * Waits for a log line (standard output, JSON, rendered `time level message key=value …`) matching
+ * `pattern`, failing after `ms`.
+ */
 export function waitForLog(child: ChildProcess, pattern: RegExp, ms = 20_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = "";
     const timer = setTimeout(() => reject(new Error(`no log line matching ${pattern} within ${ms} ms:\n${seen}`)), ms);
     const onData = (data: Buffer) => {
       seen += data.toString();
-      const match = seen.split("\n").find((line) => pattern.test(line));
+      const match = seen
+        .split("\n")
+        .map(rendered)
+        .find((line) => pattern.test(line));
       if (match) {
         clearTimeout(timer);
-        child.stderr?.off("data", onData);
+        child.stdout?.off("data", onData);
         resolve(match);
       }
     };
-    child.stderr?.on("data", onData);
+    child.stdout?.on("data", onData);
   });
 }
 
@@ -56,9 +72,12 @@ export const exitOf = (child: ChildProcess, ms = 20_000) =>
 export async function startChildServer(modelDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
   const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--model-dir", modelDir], {
     env: { ...process.env, ...env },
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
   let logged = "";
+  child.stdout?.on("data", (data: Buffer) => {
+    logged += data.toString();
+  });
   child.stderr?.on("data", (data: Buffer) => {
     logged += data.toString();
   });

@@ -3,7 +3,7 @@
  * map exactly as the CLI would build it, and captures its log lines.
  */
 import { type Config, loadConfig } from "../../src/config.js";
-import { Logger } from "../../src/log.js";
+import { Logger, prettyLine } from "../../src/log.js";
 import { type RunningServer, startServer } from "../../src/serve.js";
 
 /** A server under test. */
@@ -11,7 +11,10 @@ export interface TestServer {
   readonly url: string;
   readonly running: RunningServer;
   readonly config: Config;
+  /** Log lines rendered `time level message key=value …`, for pattern matching. */
   readonly logs: string[];
+  /** The same lines as the JSON objects written. */
+  readonly records: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
@@ -23,13 +26,19 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const config = loadConfig({ ...env }, { port: "0", modelDir });
   const logs: string[] = [];
-  const running = await startServer(config, new Logger((line) => logs.push(line)));
+  const records: Record<string, unknown>[] = [];
+  const sink = (line: string) => {
+    logs.push(prettyLine(line));
+    records.push(JSON.parse(line) as Record<string, unknown>);
+  };
+  const running = await startServer(config, new Logger({ sink, format: "json", level: "debug" }));
   if (options.waitForModel !== false) await running.modelLoaded;
   return {
     url: `http://127.0.0.1:${running.port}`,
     running,
     config,
     logs,
+    records,
     close: () => running.close(),
   };
 }

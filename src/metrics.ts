@@ -1,0 +1,139 @@
+/**
+ * Prometheus metrics (prom-client) for `GET /metrics`: invocations by status, code and codec pair;
+ * records and bytes; latency, batch size and per-stage histograms; in-flight and queued invocations;
+ * admission refusals; the model; Node's process and event-loop metrics. Updated once per invocation
+ * (never per record), on the main thread.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { InvocationGate } from "./invocation-gate.js";
+
+/** What one finished invocation reports. */
+export interface InvocationOutcome {
+  readonly status: number;
+  readonly code: string | undefined;
+  readonly input: string;
+  readonly output: string;
+  readonly seconds: number;
+  readonly recordsIn: number;
+  readonly recordsFailed: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Seconds spent in each stage (admission, decode, model_wait, model, encode, write). */
+  readonly stageSeconds: Readonly<Record<string, number>>;
+  /** Records in each batch the invocation ran. */
+  readonly batchRows: readonly number[];
+}
+
+/** The loaded model, for `sluice_model_info`. */
+export interface ModelLabels {
+  readonly backend: string;
+  readonly model: string;
+  readonly inputs: string;
+  readonly outputs: string;
+}
+
+/** The metrics of one server. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #invocations: Counter<"status" | "code" | "input" | "output">;
+  readonly #records: Counter<"outcome">;
+  readonly #bytes: Counter<"direction">;
+  readonly #latency: Histogram<"status">;
+  readonly #batchRows: Histogram;
+  readonly #stages: Histogram<"stage">;
+  readonly #overloaded: Counter;
+  readonly #model: Gauge<"backend" | "model" | "inputs" | "outputs">;
+  #gate: InvocationGate | undefined;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.#invocations = new Counter({
+      name: "sluice_invocations_total",
+      help: "Invocations answered, by HTTP status, error code and the input and output media types",
+      labelNames: ["status", "code", "input", "output"],
+      registers,
+    });
+    this.#records = new Counter({
+      name: "sluice_records_total",
+      help: "Records decoded (outcome=answered) and records answered with a placeholder (outcome=failed)",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.#bytes = new Counter({
+      name: "sluice_bytes_total",
+      help: "Body bytes read (direction=in, decompressed) and answer bytes written (direction=out)",
+      labelNames: ["direction"],
+      registers,
+    });
+    this.#latency = new Histogram({
+      name: "sluice_invocation_duration_seconds",
+      help: "Time from the request to the last byte of its answer",
+      labelNames: ["status"],
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    });
+    this.#batchRows = new Histogram({
+      name: "sluice_batch_rows",
+      help: "Records per batch run on the model",
+      buckets: [1, 4, 16, 64, 256, 1024, 2048, 4096, 8192, 16384],
+      registers,
+    });
+    this.#stages = new Histogram({
+      name: "sluice_stage_seconds",
+      help: "Seconds an invocation spent in each stage: admission, decode, model_wait, model, encode, write",
+      labelNames: ["stage"],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300],
+      registers,
+    });
+    this.#overloaded = new Counter({
+      name: "sluice_admission_refusals_total",
+      help: "Invocations refused with 503 because MaxConcurrentTransforms were running and the queue was full",
+      registers,
+    });
+    this.#model = new Gauge({
+      name: "sluice_model_info",
+      help: "The loaded model (value 1) with its backend, file, inputs and outputs as labels",
+      labelNames: ["backend", "model", "inputs", "outputs"],
+      registers,
+    });
+    new Gauge({
+      name: "sluice_invocations_in_flight",
+      help: "Invocations running now",
+      registers,
+      collect: () => this.#collectGate("running"),
+    });
+    new Gauge({
+      name: "sluice_invocations_queued",
+      help: "Invocations waiting for a slot",
+      registers,
+      collect: () => this.#collectGate("queued"),
+    });
+  }
+
+  #collectGate(which: "running" | "queued"): void {
+    const gauge = this.registry.getSingleMetric(`sluice_invocations_${which === "running" ? "in_flight" : "queued"}`);
+    (gauge as Gauge | undefined)?.set(this.#gate?.[which] ?? 0);
+  }
+
+  /** Records the model once it is loaded, and the gate whose occupancy the gauges report. */
+  modelLoaded(labels: ModelLabels, gate: InvocationGate): void {
+    this.#model.reset();
+    this.#model.set({ ...labels }, 1);
+    this.#gate = gate;
+  }
+
+  /** Counts one finished invocation. */
+  invocation(outcome: InvocationOutcome): void {
+    const status = String(outcome.status);
+    this.#invocations.inc({ status, code: outcome.code ?? "", input: outcome.input, output: outcome.output });
+    if (outcome.code === "OVERLOADED") this.#overloaded.inc();
+    this.#latency.observe({ status }, outcome.seconds);
+    this.#records.inc({ outcome: "answered" }, outcome.recordsIn - outcome.recordsFailed);
+    if (outcome.recordsFailed > 0) this.#records.inc({ outcome: "failed" }, outcome.recordsFailed);
+    this.#bytes.inc({ direction: "in" }, outcome.bytesIn);
+    this.#bytes.inc({ direction: "out" }, outcome.bytesOut);
+    for (const [stage, seconds] of Object.entries(outcome.stageSeconds)) this.#stages.observe({ stage }, seconds);
+    for (const rows of outcome.batchRows) this.#batchRows.observe(rows);
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * What operators see: one JSON log line per invocation (ids, sizes, per-stage milliseconds), the start-up
+ * configuration with where each value came from, the log level, and Prometheus metrics on /metrics.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Logger } from "../src/log.js";
+import { modelDir, smallMlp } from "./support/models.js";
+import { invoke, startTestServer, type TestServer } from "./support/server.js";
+
+const ROWS = "0.1,0.2,0.3,0.4\n".repeat(5);
+
+describe("the log", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), { SAGEMAKER_MAX_PAYLOAD_IN_MB: "6" });
+  });
+  after(() => server.close());
+
+  const invocationLines = () => server.records.filter((record) => record.msg === "invocation");
+
+  it("writes one JSON line per invocation with its id, sizes, records, batches and stage timings", async () => {
+    const response = await invoke(server, ROWS, {
+      "content-type": "text/csv",
+      "x-amzn-sagemaker-inference-id": "job-7",
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("x-amzn-sagemaker-inference-id"), "job-7");
+    await response.text();
+    const line = invocationLines().find((record) => record.inference_id === "job-7");
+    assert.ok(line);
+    assert.equal(line.level, "info");
+    assert.equal(line.status, 200);
+    assert.equal(line.content_type, "text/csv");
+    assert.equal(line.records, 5);
+    assert.equal(line.batches, 1);
+    assert.equal(line.bytes_in, ROWS.length);
+    assert.ok((line.bytes_out as number) > 0);
+    assert.match(String(line.time), /^\d{4}-\d\d-\d\dT/);
+    const ms = line.ms as Record<string, number>;
+    for (const stage of ["total", "admission", "decode", "model_wait", "model", "encode", "write"]) {
+      assert.equal(typeof ms[stage], "number", stage);
+    }
+  });
+
+  it("makes up an inference id when the platform sent none, and sends it back", async () => {
+    const response = await invoke(server, ROWS, { "content-type": "text/csv" });
+    const id = response.headers.get("x-amzn-sagemaker-inference-id");
+    assert.match(id ?? "", /^[0-9a-f-]{36}$/);
+    await response.text();
+    assert.ok(invocationLines().some((record) => record.inference_id === id));
+  });
+
+  it("names the error code, the record and the reason of a refusal, as a warning", async () => {
+    const response = await invoke(server, `${ROWS}1,2\n`, { "content-type": "text/csv" });
+    assert.equal(response.status, 400);
+    const id = response.headers.get("x-amzn-sagemaker-inference-id");
+    await response.text();
+    const line = invocationLines().find((record) => record.inference_id === id);
+    assert.ok(line);
+    assert.equal(line.level, "warn");
+    assert.equal(line.code, "CSV_WIDTH_MISMATCH");
+    assert.equal(line.record_index, 5);
+    assert.match(String(line.reason), /field/);
+  });
+
+  it("logs the configuration at start-up, each value with where it came from", () => {
+    const line = server.records.find((record) => record.msg === "configuration");
+    assert.ok(line);
+    const settings = line.settings as Record<string, { value: unknown; from: string }>;
+    assert.deepEqual(settings.SAGEMAKER_MAX_PAYLOAD_IN_MB, { value: 6, from: "environment" });
+    assert.deepEqual(settings.SLUICE_BACKEND, { value: "cpu", from: "default" });
+    assert.equal(settings.SLUICE_MODEL_DIR.from, "flag");
+    assert.equal(typeof (line.measured as Record<string, number>).cpus, "number");
+    const loaded = server.records.find((record) => record.msg === "model loaded");
+    assert.ok(loaded);
+    assert.equal(loaded.batch_rows_from, "measured");
+    assert.match(String(loaded.inputs), /features:float32\[N,4\]/);
+  });
+});
+
+describe("log levels", () => {
+  it("drops lines below SLUICE_LOG_LEVEL and cuts long field values", () => {
+    const lines: string[] = [];
+    const log = new Logger({ level: "warn", sink: (line) => lines.push(line), format: "json" });
+    log.info("quiet");
+    log.warn("loud", { header: "x".repeat(10_000) });
+    assert.equal(lines.length, 1);
+    const record = JSON.parse(lines[0]) as { msg: string; header: string };
+    assert.equal(record.msg, "loud");
+    assert.ok(record.header.length < 600);
+  });
+});
+
+describe("GET /metrics", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), {});
+  });
+  after(() => server.close());
+
+  const scrape = async () => {
+    const response = await fetch(`${server.url}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get("content-type") ?? "", /^text\/plain/);
+    return response.text();
+  };
+  const value = (text: string, series: string) => {
+    const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+
+  it("counts invocations, records and bytes, and reports histograms, the model and the process", async () => {
+    await (await invoke(server, ROWS, { "content-type": "text/csv", accept: "application/jsonlines" })).text();
+    await (await invoke(server, "1,2\n", { "content-type": "text/csv" })).text();
+    const text = await scrape();
+    assert.equal(
+      value(text, 'sluice_invocations_total{status="200",code="",input="text/csv",output="application/jsonlines"}'),
+      1,
+    );
+    assert.equal(
+      value(
+        text,
+        'sluice_invocations_total{status="400",code="CSV_WIDTH_MISMATCH",input="text/csv",output="text/csv"}',
+      ),
+      1,
+    );
+    assert.equal(value(text, 'sluice_records_total{outcome="answered"}'), 5);
+    assert.ok((value(text, 'sluice_bytes_total{direction="in"}') ?? 0) >= ROWS.length);
+    assert.equal(value(text, 'sluice_invocation_duration_seconds_count{status="200"}'), 1);
+    assert.equal(value(text, 'sluice_stage_seconds_count{stage="decode"}'), 2);
+    assert.equal(value(text, 'sluice_batch_rows_bucket{le="16"}'), 1);
+    assert.equal(value(text, "sluice_invocations_in_flight"), 0);
+    assert.equal(value(text, "sluice_invocations_queued"), 0);
+    assert.match(
+      text,
+      /^sluice_model_info\{backend="cpu",model="[^"]+model\.onnx",inputs="features:float32",outputs="probabilities:float32"\} 1$/m,
+    );
+    assert.match(text, /^process_cpu_seconds_total \d/m);
+    assert.match(text, /^nodejs_eventloop_lag_p99_seconds \d/m);
+  });
+});
+
+describe("SLUICE_METRICS=off", () => {
+  it("serves no /metrics", async () => {
+    const server = await startTestServer(modelDir(smallMlp()), { SLUICE_METRICS: "off" });
+    try {
+      const response = await fetch(`${server.url}/metrics`);
+      assert.equal(response.status, 404);
+      await response.text();
+    } finally {
+      await server.close();
+    }
+  });
+});
