@@ -21,6 +21,7 @@ import {
   startPeer,
   startSluice,
 } from "./side-by-side.js";
+import { csvDirectory, transformJobComparison } from "./transform-job.js";
 import { computeBoundWorkload, mnistWorkload, tabularWorkload } from "./workloads.js";
 
 const MB = 2 ** 20;
@@ -159,6 +160,36 @@ for (const workload of [tabularWorkload(), mnistWorkload()]) {
         )} |`,
     );
   }
+  say();
+}
+
+{
+  const workload = tabularWorkload();
+  const GB = Number(process.env.BENCH_JOB_GB ?? 1);
+  const files = 8;
+  const { dir, rows, bytes } = csvDirectory(workload.body, workload.records, files, (GB * 1024) / files);
+  const job = await transformJobComparison(workload.modelDir, dir, cores());
+  say("## `sluice transform`: a local job against the same job over HTTP");
+  say();
+  say(
+    `${files} CSV files, ${fixed(bytes / MB)} MB, ${rows} rows (the tabular workload), \`--split-type Line\` ` +
+      `MultiRecord 6 MB bodies, \`--max-concurrent ${cores()}\`:`,
+  );
+  say();
+  say("| engine | seconds | records/s | peak RSS |");
+  say("| --- | ---: | ---: | ---: |");
+  say(
+    `| in process | ${fixed(job.local.seconds, 1)} | ${fixed(rows / job.local.seconds)} | ${fixed(job.local.peakMB)} MB |`,
+  );
+  say(
+    `| \`--endpoint\` (\`sluice serve\` over HTTP) | ${fixed(job.remote.seconds, 1)} | ${fixed(rows / job.remote.seconds)} | ` +
+      `${fixed(job.remote.peakMB)} MB client + ${fixed(job.serverPeakMB)} MB server |`,
+  );
+  say();
+  say(
+    `In process ${fixed((100 * job.remote.seconds) / job.local.seconds - 100, 0)}% faster than over HTTP ` +
+      "(negative: slower); memory is the mini-batches in flight, not the files.",
+  );
   say();
 }
 

@@ -1,20 +1,21 @@
 #!/usr/bin/env node
 /**
- * The command line: `sluice serve` (what `docker run IMAGE serve` runs), `sluice transform` (one
- * invocation on a file, no HTTP) and `sluice codecs` (what is installed). Argument parsing only; the work
- * is in `serve.ts` and `transform.ts`.
+ * The command line: `sluice serve` (what `docker run IMAGE serve` runs), `sluice transform` (a batch
+ * transform job on local files, as the platform runs one) and `sluice codecs` (what is installed).
+ * Dispatch only; the work is in `serve.ts` and `job/transform-command.ts`.
  */
 import "./telemetry.js";
 import { createCodecRegistry } from "./codec/plugin-loader.js";
-import { loadConfig, parseServeFlags, parseTransformArgs } from "./config.js";
-import { ConfigError, SluiceError } from "./errors.js";
+import { loadConfig, parseServeFlags } from "./config.js";
+import { ConfigError } from "./errors.js";
+import { TRANSFORM_USAGE } from "./job/job-options.js";
+import { transformCommand } from "./job/transform-command.js";
 import { Logger } from "./log.js";
 import { startServer } from "./serve.js";
-import { runTransform } from "./transform.js";
 
 const USAGE =
   "usage: sluice serve [--port N] [--model-dir DIR] [--backend cpu|webgpu|auto] | " +
-  "sluice transform --content-type TYPE [--accept TYPE] [--model-dir DIR] [--backend B] [FILE] | sluice codecs";
+  `${TRANSFORM_USAGE} | sluice codecs`;
 
 /** Prints the installed codecs (built-in and plugins), one per line: name, media types, directions. */
 async function listCodecs(): Promise<number> {
@@ -27,25 +28,6 @@ async function listCodecs(): Promise<number> {
   return 0;
 }
 
-/** Runs one transform; a failure is one JSON line on standard error (as the HTTP body would be) and exit 1. */
-async function transform(args: readonly string[]): Promise<number> {
-  const parsed = parseTransformArgs(args);
-  const config = loadConfig(process.env, parsed.flags);
-  try {
-    await runTransform(
-      config,
-      parsed,
-      process.stdout,
-      new Logger({ level: config.logLevel, format: config.logFormat, fd: 2 }),
-    );
-    return 0;
-  } catch (error) {
-    if (!(error instanceof SluiceError)) throw error;
-    process.stderr.write(`${JSON.stringify({ error: error.message, code: error.code, ...error.details() })}\n`);
-    return 1;
-  }
-}
-
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === "help" || command === "--help" || command === "-h") {
@@ -53,7 +35,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command === "codecs") return listCodecs();
-  if (command === "transform") return transform(rest);
+  if (command === "transform")
+    return transformCommand(rest, { env: process.env, stdout: process.stdout, stderr: process.stderr });
   if (command !== "serve") {
     const reason = command === undefined ? "no command given" : `unknown command ${JSON.stringify(command)}`;
     process.stderr.write(`sluice: ${reason}; ${USAGE}\n`);

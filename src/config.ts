@@ -157,46 +157,6 @@ export function parseServeFlags(args: readonly string[]): ServeFlags {
   return flags;
 }
 
-/** What `sluice transform` is asked to do. */
-export interface TransformArgs {
-  readonly flags: ServeFlags;
-  /** The input file; `undefined` or `-` reads standard input. */
-  readonly input: string | undefined;
-  readonly contentType: string;
-  readonly accept: string | undefined;
-}
-
-/**
- * Parses `transform --content-type T [--accept A] [--model-dir D] [--backend B] [FILE]`; throws
- * `ConfigError` on anything else.
- */
-export function parseTransformArgs(args: readonly string[]): TransformArgs {
-  const rest: string[] = [];
-  let contentType: string | undefined;
-  let accept: string | undefined;
-  let input: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split(/=(.*)/s, 2);
-    if (flag === "--content-type" || flag === "--accept") {
-      const value = inline ?? args[++i];
-      if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
-      if (flag === "--content-type") contentType = value;
-      else accept = value;
-    } else if (flag === "--model-dir" || flag === "--backend") {
-      rest.push(args[i]);
-      if (inline === undefined) rest.push(args[++i]);
-    } else if (!flag.startsWith("--") && input === undefined) {
-      input = args[i];
-    } else {
-      throw new ConfigError(
-        `unknown option ${args[i]} (transform takes --content-type, --accept, --model-dir, --backend and one input file)`,
-      );
-    }
-  }
-  if (contentType === undefined) throw new ConfigError("transform needs --content-type (the input's media type)");
-  return { flags: parseServeFlags(rest), input, contentType, accept };
-}
-
 function flagOrigins(flags: ServeFlags): Record<string, "flag"> {
   const origins: Record<string, "flag"> = {};
   if (flags.port !== undefined) origins.SAGEMAKER_BIND_TO_PORT = "flag";

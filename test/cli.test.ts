@@ -122,7 +122,7 @@ describe("the sluice command", () => {
     }
   });
 
-  it("transform runs one invocation on a file without HTTP, writing the answer to standard output", () => {
+  it("transform, in its first form, sends one file as one body and writes the answer to standard output", () => {
     const dir = modelDir(smallMlp());
     const input = path.join(mkdtempSync(path.join(tmpdir(), "sluice-transform-")), "rows.csv");
     writeFileSync(input, "0.1,0.2,0.3,0.4\n1,2,3,4\n");
@@ -139,10 +139,10 @@ describe("the sluice command", () => {
     assert.equal(lines.length, 2);
     assert.ok(lines.every((probabilities) => probabilities.length === 3));
     const log = result.stderr
-      .trim()
       .split("\n")
+      .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.ok(log.some((line) => line.msg === "transformed" && line.records === 2 && line.level === "info"));
+    assert.ok(log.some((line) => line.msg === "transform job done" && line.records === 2 && line.level === "info"));
 
     const bad = spawnSync(process.execPath, [CLI, "transform", "--content-type", "text/csv", "--model-dir", dir, "-"], {
       input: "1,2,3,4\n1,2\n",
@@ -153,7 +153,9 @@ describe("the sluice command", () => {
     const error = JSON.parse(bad.stderr.trim().split("\n").at(-1) ?? "") as { code: string; recordIndex: number };
     assert.deepEqual([error.code, error.recordIndex], ["CSV_WIDTH_MISMATCH", 1]);
 
-    const usage = spawnSync(process.execPath, [CLI, "transform", input], { encoding: "utf8", timeout: 20_000 });
+    const unknown = path.join(path.dirname(input), "rows.data");
+    writeFileSync(unknown, "0.1,0.2,0.3,0.4\n");
+    const usage = spawnSync(process.execPath, [CLI, "transform", unknown], { encoding: "utf8", timeout: 20_000 });
     assert.notEqual(usage.status, 0);
     assert.match(usage.stderr, /--content-type/);
   });

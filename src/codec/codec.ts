@@ -48,6 +48,11 @@ export interface Codec {
   readonly name: string;
   /** Media types served, lower case, without parameters; the first is the one answers are labelled with. */
   readonly mediaTypes: readonly string[];
+  /**
+   * File extensions (with the dot: `.npy`) whose files this codec reads: `sluice transform` guesses a
+   * file's media type from them when `--content-type` is not given.
+   */
+  readonly extensions?: readonly string[];
   /** Present when the codec can read request bodies. */
   readonly input?: InputFormat;
   /** Present when the codec can write responses. */

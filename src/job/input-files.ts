@@ -1,0 +1,80 @@
+/**
+ * The input of a transform job: a file, every file under a directory (recursively, in name order, as
+ * the platform lists an S3 prefix), or standard input; each with its media type (given, or guessed from
+ * the extension, including extensions that plugin codecs declare) and where its `.out` goes.
+ */
+import { readdirSync, statSync } from "node:fs";
+import path from "node:path";
+import type { CodecRegistry } from "../codec/registry.js";
+import { ConfigError } from "../errors.js";
+
+/** One input object. */
+export interface InputFile {
+  /** The file, or `-` for standard input. */
+  readonly path: string;
+  /** Its path under the input root (the output keeps the same layout). */
+  readonly relative: string;
+  /** Bytes, when known. */
+  readonly size: number | undefined;
+  readonly contentType: string;
+}
+
+/** Media types of the extensions Sluice's own codecs read. */
+const EXTENSIONS: Readonly<Record<string, string>> = {
+  ".csv": "text/csv",
+  ".json": "application/json",
+  ".jsonl": "application/jsonlines",
+  ".jsonlines": "application/jsonlines",
+  ".rec": "application/x-recordio-protobuf",
+  ".recordio": "application/x-recordio-protobuf",
+  ".pbr": "application/x-recordio-protobuf",
+  ".tfrecord": "application/x-tfrecord",
+  ".tfrecords": "application/x-tfrecord",
+};
+
+function guessType(file: string, registry: CodecRegistry): string | undefined {
+  const extension = path.extname(file).toLowerCase();
+  for (const codec of registry.codecs) {
+    if (codec.input && codec.extensions?.some((e) => e.toLowerCase() === extension)) return codec.mediaTypes[0];
+  }
+  return EXTENSIONS[extension];
+}
+
+function walk(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...walk(full));
+    else if (entry.isFile() && !entry.name.startsWith(".")) found.push(full);
+  }
+  return found;
+}
+
+/** Lists the job's inputs; throws `ConfigError` for a missing path or a file whose type cannot be told. */
+export function listInputs(input: string, contentType: string | undefined, registry: CodecRegistry): InputFile[] {
+  const typed = (file: string): string => {
+    const type = contentType ?? guessType(file, registry);
+    if (!type) throw new ConfigError(`cannot tell the media type of ${file} from its extension; give --content-type`);
+    return type;
+  };
+  if (input === "-") {
+    if (!contentType) throw new ConfigError("standard input needs --content-type");
+    return [{ path: "-", relative: "stdin", size: undefined, contentType }];
+  }
+  let stat: ReturnType<typeof statSync>;
+  try {
+    stat = statSync(input);
+  } catch {
+    throw new ConfigError(`--input ${input} does not exist`);
+  }
+  if (stat.isFile())
+    return [{ path: input, relative: path.basename(input), size: stat.size, contentType: typed(input) }];
+  const files = walk(input);
+  if (files.length === 0) throw new ConfigError(`--input ${input} holds no files`);
+  return files.map((file) => ({
+    path: file,
+    relative: path.relative(input, file),
+    size: statSync(file).size,
+    contentType: typed(file),
+  }));
+}

@@ -1,0 +1,193 @@
+/**
+ * Where a transform job sends its bodies: the engine in this process (the same threads, pipeline and
+ * model as `sluice serve`, without HTTP), or a running container over HTTP, asked first for its
+ * `/execution-parameters` as the platform asks.
+ */
+import http from "node:http";
+import type { Engine } from "../engine.js";
+import type { ExecutionParameters } from "../execution-parameters.js";
+
+/** The media types of one invocation. */
+export interface BodyTypes {
+  readonly contentType: string;
+  readonly accept: string | undefined;
+}
+
+/** One answer: its bytes as they come, and the stage timings when the engine is in this process. */
+export interface Answer {
+  /** The answer's media type. */
+  readonly contentType: string;
+  readonly chunks: AsyncIterable<Uint8Array>;
+  /** What the engine counted, once the answer has been read (in-process only). */
+  stats(): AnswerStats | undefined;
+}
+
+/** Counters of one answered invocation. */
+export interface AnswerStats {
+  readonly records: number;
+  readonly failedRecords: number;
+  readonly stageMs: Readonly<Record<string, number>>;
+}
+
+/** A failed invocation, with what the server said. */
+export class InvocationFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+  }
+
+  /** Whether the platform would retry it (a server error or a broken connection, not a refusal). */
+  get retryable(): boolean {
+    return this.status >= 500 || this.status === 0;
+  }
+}
+
+/** Sends bodies to a model. */
+export interface Invoker {
+  /** What the model server suggests for the job's unset parameters. */
+  executionParameters(): Promise<ExecutionParameters>;
+  /** Sends one body; rejects with `InvocationFailure` when it is not answered with 200. */
+  invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer>;
+  close(): Promise<void>;
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+/** The engine in this process. */
+export class InProcessInvoker implements Invoker {
+  constructor(private readonly engine: Engine) {}
+
+  async executionParameters(): Promise<ExecutionParameters> {
+    return this.engine.executionParameters();
+  }
+
+  async invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
+    let invocation: Awaited<ReturnType<Engine["invoke"]>>;
+    try {
+      invocation = await this.engine.invoke({
+        body: body instanceof Uint8Array ? once(body) : body,
+        contentType: types.contentType,
+        accept: types.accept,
+        contentLength: body instanceof Uint8Array ? body.byteLength : undefined,
+        signal,
+      });
+    } catch (error) {
+      throw failureOf(error);
+    }
+    const current = invocation;
+    let finished = false;
+    return {
+      contentType: current.contentType,
+      chunks: (async function* () {
+        try {
+          yield* current.output;
+          finished = true;
+        } catch (error) {
+          throw failureOf(error);
+        } finally {
+          current.release();
+        }
+      })(),
+      stats: () => (finished ? current.stats : undefined),
+    };
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}
+
+function failureOf(error: unknown): InvocationFailure {
+  if (error instanceof InvocationFailure) return error;
+  const known = error as { status?: number; code?: string; message?: string; details?: () => Record<string, unknown> };
+  return new InvocationFailure(
+    typeof known.status === "number" ? known.status : 500,
+    known.code ?? "INTERNAL",
+    known.message ?? String(error),
+    typeof known.details === "function" ? known.details() : {},
+  );
+}
+
+/** A container listening at `endpoint` (e.g. `http://localhost:8080`). */
+export class HttpInvoker implements Invoker {
+  readonly #agent: http.Agent;
+
+  constructor(
+    private readonly endpoint: string,
+    concurrency: number,
+  ) {
+    this.#agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, concurrency) });
+  }
+
+  async executionParameters(): Promise<ExecutionParameters> {
+    const response = await fetch(new URL("/execution-parameters", this.endpoint));
+    if (!response.ok) throw new InvocationFailure(response.status, "NO_EXECUTION_PARAMETERS", await response.text());
+    return (await response.json()) as ExecutionParameters;
+  }
+
+  invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
+      const headers: http.OutgoingHttpHeaders = { "content-type": types.contentType };
+      if (types.accept) headers.accept = types.accept;
+      if (body instanceof Uint8Array) headers["content-length"] = body.byteLength;
+      const request = http.request(
+        new URL("/invocations", this.endpoint),
+        { method: "POST", headers, agent: this.#agent, signal },
+        (response) => {
+          if (response.statusCode === 200) {
+            const contentType = String(response.headers["content-type"] ?? "")
+              .split(";")[0]
+              .trim()
+              .toLowerCase();
+            resolve({ contentType, chunks: response, stats: () => undefined });
+            return;
+          }
+          let text = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => {
+            if (text.length < 65536) text += chunk;
+          });
+          response.on("end", () => {
+            let parsed: { error?: string; code?: string } & Record<string, unknown> = {};
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // Not Sluice, or not JSON: the text is the reason.
+            }
+            const { error, code, ...details } = parsed;
+            reject(
+              new InvocationFailure(
+                response.statusCode ?? 0,
+                code ?? "HTTP_ERROR",
+                error ?? text.slice(0, 500),
+                details,
+              ),
+            );
+          });
+          response.on("error", (error) => reject(new InvocationFailure(0, "CONNECTION_FAILED", error.message)));
+        },
+      );
+      request.on("error", (error) => reject(new InvocationFailure(0, "CONNECTION_FAILED", error.message)));
+      if (body instanceof Uint8Array) {
+        request.end(body);
+        return;
+      }
+      (async () => {
+        for await (const chunk of body) {
+          if (!request.write(chunk)) await new Promise((done) => request.once("drain", done));
+        }
+        request.end();
+      })().catch((error: Error) => request.destroy(error));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#agent.destroy();
+  }
+}

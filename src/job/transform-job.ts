@@ -1,0 +1,335 @@
+/**
+ * `sluice transform`: a whole batch-transform job on local files, as the platform runs one — split each
+ * input (SplitType), pack records into bodies (BatchStrategy, MaxPayloadInMB), send up to
+ * MaxConcurrentTransforms at once (to the engine in this process, or to a container over HTTP), apply
+ * DataProcessing, and write `<input>.out` in input order (AssembleWith). An input that fails leaves no
+ * `.out`; the job goes on with the others and ends with a summary of what failed, where and why.
+ */
+import { createReadStream } from "node:fs";
+import path from "node:path";
+import type { Writable } from "node:stream";
+import { parseMediaType } from "../codec/media-type.js";
+import type { Logger } from "../log.js";
+import { DataProcessing, DataProcessingError, splitAnswer } from "./data-processing.js";
+import { FileOutput } from "./file-output.js";
+import type { InputFile } from "./input-files.js";
+import { type Answer, type BodyTypes, InvocationFailure, type Invoker } from "./invoker.js";
+import type { JobOptions } from "./job-options.js";
+import { type JobCounters, JobProgress } from "./job-progress.js";
+import { type BatchStrategy, type MiniBatch, miniBatches, RecordTooLargeError } from "./mini-batches.js";
+import { SplitError } from "./record-splitter.js";
+
+/** The job's parameters once the platform's precedence has been applied (job, then the container's, then defaults). */
+export interface ResolvedParameters {
+  readonly maxConcurrent: number;
+  readonly batchStrategy: BatchStrategy;
+  readonly maxPayloadMB: number;
+}
+
+/** Why one input failed. */
+export interface InputFailure {
+  readonly file: string;
+  readonly code: string;
+  readonly reason: string;
+  /** The HTTP status the model server answered with, when it answered. */
+  readonly status?: number;
+  readonly recordIndex?: number;
+  readonly byteOffset?: number;
+}
+
+/** What a finished job did. */
+export interface JobSummary {
+  readonly files: number;
+  readonly filesDone: number;
+  readonly failures: readonly InputFailure[];
+  readonly records: number;
+  readonly failedRecords: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly seconds: number;
+  /** Milliseconds per stage summed over invocations (in-process runs only). */
+  readonly stageMs: Readonly<Record<string, number>>;
+  readonly interrupted: boolean;
+}
+
+/** Attempts per body: the platform retries a failed invocation up to 3 times. */
+const ATTEMPTS = 4;
+const NEWLINE = new Uint8Array([0x0a]);
+
+/** A counting semaphore for the invocations in flight. */
+class Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.#free = size;
+  }
+  async acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free++;
+  }
+}
+
+/** Applies the platform's precedence to the job's parameters. */
+export function resolveParameters(
+  options: JobOptions,
+  suggested: Partial<Record<string, unknown>>,
+): ResolvedParameters {
+  const strategy = String(suggested.BatchStrategy ?? "")
+    .replace(/_/g, "")
+    .toLowerCase();
+  return {
+    maxConcurrent: options.maxConcurrent ?? (Number(suggested.MaxConcurrentTransforms) || 1),
+    batchStrategy: options.batchStrategy ?? (strategy === "singlerecord" ? "SingleRecord" : "MultiRecord"),
+    maxPayloadMB:
+      options.maxPayloadMB ??
+      (Number.isFinite(Number(suggested.MaxPayloadInMB)) ? Number(suggested.MaxPayloadInMB) : 6),
+  };
+}
+
+/** Runs the job on `files`; never throws for an input's failure (it is in the summary). */
+export async function runTransformJob(
+  options: JobOptions,
+  files: readonly InputFile[],
+  invoker: Invoker,
+  parameters: ResolvedParameters,
+  io: { readonly stdout: Writable; readonly signal: AbortSignal; readonly log: Logger; readonly progress: boolean },
+): Promise<JobSummary> {
+  const started = performance.now();
+  const counters: JobCounters = { filesDone: 0, filesFailed: 0, records: 0, bytesIn: 0 };
+  const failures: InputFailure[] = [];
+  const stageMs: Record<string, number> = {};
+  let failedRecords = 0;
+  let bytesOut = 0;
+  const slots = new Slots(parameters.maxConcurrent);
+  const maxBodyBytes = parameters.maxPayloadMB * 2 ** 20;
+  const totalBytes = files.every((file) => file.size !== undefined)
+    ? files.reduce((sum, file) => sum + (file.size ?? 0), 0)
+    : undefined;
+  const progress = io.progress ? new JobProgress(counters, files.length, totalBytes) : undefined;
+  const toStdout = options.output === "-";
+
+  const send = async (body: Uint8Array | (() => AsyncIterable<Uint8Array>), types: BodyTypes, signal: AbortSignal) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await invoker.invoke(body instanceof Uint8Array ? body : body(), types, signal);
+      } catch (error) {
+        const failure =
+          error instanceof InvocationFailure ? error : new InvocationFailure(0, "CONNECTION_FAILED", String(error));
+        if (!failure.retryable || attempt === ATTEMPTS || signal.aborted || !(body instanceof Uint8Array))
+          throw failure;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+    }
+  };
+  const account = (answer: Answer) => {
+    const stats = answer.stats();
+    if (!stats) return;
+    failedRecords += stats.failedRecords;
+    for (const [stage, ms] of Object.entries(stats.stageMs)) stageMs[stage] = (stageMs[stage] ?? 0) + ms;
+  };
+  const read = async (answer: Answer): Promise<Uint8Array> => {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of answer.chunks) chunks.push(chunk);
+    account(answer);
+    return Buffer.concat(chunks);
+  };
+
+  const transformFile = async (file: InputFile): Promise<void> => {
+    const accept = options.accept;
+    const types: BodyTypes = { contentType: file.contentType, accept };
+    const outputType = (accept && parseMediaType(accept)?.essence) || file.contentType;
+    const abort = new AbortController();
+    const signal = AbortSignal.any([abort.signal, io.signal]);
+    const output = toStdout
+      ? new FileOutput(undefined, io.stdout)
+      : new FileOutput(path.join(options.output, `${file.relative}.out`));
+    let failure: InputFailure | undefined;
+    const fail = (error: unknown, batch?: MiniBatch) => {
+      if (failure) return;
+      failure = describeFailure(file, error, batch);
+      abort.abort();
+    };
+    const open = () => (file.path === "-" ? process.stdin : createReadStream(file.path));
+    try {
+      const processing = new DataProcessing(options.dataProcessing, file.contentType, outputType);
+      if (options.splitType === "None") {
+        await sendWhole(file, processing);
+      } else {
+        const running = new Set<Promise<void>>();
+        const packing = {
+          splitType: options.splitType,
+          strategy: parameters.batchStrategy,
+          maxBodyBytes,
+          processing: processing.active ? processing : undefined,
+        };
+        for await (const batch of miniBatches(open(), packing)) {
+          if (signal.aborted) break;
+          await slots.acquire();
+          const task = (async () => {
+            try {
+              if (signal.aborted) return;
+              const answer = await send(batch.body, types, signal);
+              const bytes = await read(answer);
+              await output.deliver(batch.sequence, answerParts(bytes, answer.contentType, batch, processing));
+              counters.records += batch.count;
+              counters.bytesIn += batch.body.byteLength;
+            } catch (error) {
+              fail(error, batch);
+            } finally {
+              slots.release();
+            }
+          })();
+          running.add(task);
+          task.finally(() => running.delete(task));
+        }
+        await Promise.all(running);
+      }
+    } catch (error) {
+      fail(error);
+    }
+    if (failure || io.signal.aborted) {
+      await output.discard();
+      if (failure && !io.signal.aborted) {
+        failures.push(failure);
+        counters.filesFailed++;
+      }
+      return;
+    }
+    await output.finish();
+    bytesOut += output.bytesWritten;
+    counters.filesDone++;
+
+    async function sendWhole(input: InputFile, processing: DataProcessing): Promise<void> {
+      if (maxBodyBytes > 0 && input.size !== undefined && input.size > maxBodyBytes) {
+        throw new RecordTooLargeError(0, 0, input.size, maxBodyBytes);
+      }
+      await slots.acquire();
+      try {
+        if (processing.active) {
+          // The whole input is one record: filter it, join its answer to it.
+          const chunks: Uint8Array[] = [];
+          for await (const chunk of open()) chunks.push(chunk);
+          const original = Buffer.concat(chunks);
+          const body = processing.modelInput(original);
+          const answer = await send(body, types, signal);
+          const bytes = await read(answer);
+          const batch: MiniBatch = {
+            sequence: 0,
+            firstRecordIndex: 0,
+            count: 1,
+            body,
+            locate: () => 0,
+            inputs: [original],
+          };
+          await output.deliver(0, answerParts(bytes, answer.contentType, batch, processing));
+          counters.records += 1;
+          counters.bytesIn += original.byteLength;
+          return;
+        }
+        // Streamed both ways: the input and its answer are never held whole.
+        const counted = async function* () {
+          for await (const chunk of open()) {
+            counters.bytesIn += chunk.byteLength;
+            yield chunk as Uint8Array;
+          }
+        };
+        const answer = await send(counted, types, signal);
+        for await (const chunk of answer.chunks) await output.write(chunk);
+        account(answer);
+        const stats = answer.stats();
+        counters.records += stats?.records ?? 1;
+        if (options.assembleWith === "Line") await output.write(NEWLINE);
+      } finally {
+        slots.release();
+      }
+    }
+  };
+
+  /** The bytes written for one answer: as it is (AssembleWith), or one processed line per record. */
+  const answerParts = (
+    answer: Uint8Array,
+    answerType: string,
+    batch: MiniBatch,
+    processing: DataProcessing,
+  ): Uint8Array[] => {
+    if (!processing.active) return options.assembleWith === "Line" ? [answer, NEWLINE] : [answer];
+    const outputs = splitAnswer(answer, answerType, batch.count);
+    const inputs = batch.inputs ?? [];
+    return outputs.flatMap((output, i) => [processing.outputRecord(inputs[i], output), NEWLINE]);
+  };
+
+  // Inputs run side by side (sharing the invocation slots), except into standard output, which takes them in order.
+  const parallelFiles = toStdout ? 1 : parameters.maxConcurrent;
+  let nextFile = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(parallelFiles, files.length) }, async () => {
+      while (nextFile < files.length && !io.signal.aborted) await transformFile(files[nextFile++]);
+    }),
+  );
+  progress?.stop();
+  return {
+    files: files.length,
+    filesDone: counters.filesDone,
+    failures,
+    records: counters.records,
+    failedRecords,
+    bytesIn: counters.bytesIn,
+    bytesOut,
+    seconds: (performance.now() - started) / 1000,
+    stageMs,
+    interrupted: io.signal.aborted,
+  };
+}
+
+function describeFailure(file: InputFile, error: unknown, batch: MiniBatch | undefined): InputFailure {
+  const where = { file: file.path === "-" ? "-" : file.relative };
+  if (error instanceof RecordTooLargeError) {
+    return {
+      ...where,
+      code: "RECORD_EXCEEDS_PAYLOAD",
+      reason: error.message,
+      recordIndex: error.recordIndex,
+      byteOffset: error.byteOffset,
+    };
+  }
+  if (error instanceof SplitError)
+    return { ...where, code: "SPLIT_FAILED", reason: error.message, byteOffset: error.byteOffset };
+  if (error instanceof DataProcessingError) {
+    return { ...where, code: "DATA_PROCESSING_FAILED", reason: error.message, recordIndex: batch?.firstRecordIndex };
+  }
+  if (error instanceof InvocationFailure) {
+    const inBody = typeof error.details.recordIndex === "number" ? error.details.recordIndex : undefined;
+    const offsetInBody = typeof error.details.byteOffset === "number" ? error.details.byteOffset : undefined;
+    // A whole input sent as one body: the server's indexes and offsets are the input's own.
+    if (!batch)
+      return {
+        ...where,
+        code: error.code,
+        reason: error.message,
+        status: error.status || undefined,
+        recordIndex: inBody,
+        byteOffset: offsetInBody,
+      };
+    return {
+      ...where,
+      code: error.code,
+      reason: error.message,
+      status: error.status || undefined,
+      recordIndex: inBody !== undefined ? batch.firstRecordIndex + inBody : batch.firstRecordIndex,
+      byteOffset: batch.locate(inBody ?? 0),
+    };
+  }
+  return {
+    ...where,
+    code: (error as { code?: string }).code ?? "FAILED",
+    reason: (error as Error).message ?? String(error),
+  };
+}

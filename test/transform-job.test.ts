@@ -1,0 +1,358 @@
+/**
+ * `sluice transform` as the platform's batch-transform agent: every split type, both batch strategies,
+ * AssembleWith both ways, directories of mixed files, records straddling payload limits and larger than
+ * them, bad records, DataProcessing filters and joins, interruption, and `--endpoint` against a real
+ * `sluice serve`. Outputs are compared with the answers of the same records sent in one body.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createCodecRegistry } from "../src/codec/plugin-loader.js";
+import { loadConfig } from "../src/config.js";
+import { Engine } from "../src/engine.js";
+import { listInputs } from "../src/job/input-files.js";
+import { type Answer, type BodyTypes, InProcessInvoker, type Invoker } from "../src/job/invoker.js";
+import { type JobOptions, parseJobOptions } from "../src/job/job-options.js";
+import { compileJsonPath } from "../src/job/json-path.js";
+import { type JobSummary, runTransformJob } from "../src/job/transform-job.js";
+import { Logger } from "../src/log.js";
+import {
+  amazonRecord,
+  concat,
+  recordIOFrame,
+  recordIOMultipart,
+  tfExample,
+  tfRecordFrame,
+} from "./support/binary-writers.js";
+import { exitOf } from "./support/child-server.js";
+import { modelDir, smallMlp } from "./support/models.js";
+import { startTestServer, type TestServer } from "./support/server.js";
+
+const CLI = new URL("../src/cli.js", import.meta.url).pathname;
+const quiet = new Logger({ sink: () => {} });
+const MB = 2 ** 20;
+
+/** `rows` CSV rows of 4 features, distinct per row. */
+const csvRows = (rows: number, from = 0) =>
+  Array.from({ length: rows }, (_, r) => `${((r + from) % 97) / 100},0.2,${((r + from) % 13) / 10},0.4`).join("\n") +
+  "\n";
+
+/** An invoker that remembers the bodies it sends. */
+class RecordingInvoker implements Invoker {
+  readonly bodies: Uint8Array[] = [];
+  constructor(private readonly inner: Invoker) {}
+  executionParameters() {
+    return this.inner.executionParameters();
+  }
+  invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
+    if (body instanceof Uint8Array) this.bodies.push(body);
+    return this.inner.invoke(body, types, signal);
+  }
+  async close() {}
+}
+
+describe("sluice transform (in process)", () => {
+  const dir = modelDir(smallMlp());
+  let engine: Engine;
+  let invoker: InProcessInvoker;
+  before(async () => {
+    const config = loadConfig({}, { modelDir: dir });
+    engine = new Engine(config, await createCodecRegistry([]), quiet);
+    await engine.load();
+    invoker = new InProcessInvoker(engine);
+  });
+  after(() => engine.close());
+
+  const workspace = () => mkdtempSync(path.join(tmpdir(), "sluice-job-"));
+  const run = async (
+    input: string,
+    args: string[],
+    recording?: RecordingInvoker,
+  ): Promise<{ summary: JobSummary; out: string; options: JobOptions }> => {
+    const out = path.join(workspace(), "out");
+    const options = parseJobOptions(["--input", input, "--output", out, ...args]);
+    const files = listInputs(options.input, options.contentType, engine.registry);
+    const summary = await runTransformJob(
+      options,
+      files,
+      recording ?? invoker,
+      {
+        maxConcurrent: options.maxConcurrent ?? 2,
+        batchStrategy: options.batchStrategy ?? "MultiRecord",
+        maxPayloadMB: options.maxPayloadMB ?? 6,
+      },
+      { stdout: process.stdout, signal: new AbortController().signal, log: quiet, progress: false },
+    );
+    return { summary, out, options };
+  };
+  /** The model's answer lines for `text` sent in one body. */
+  const answerLines = async (text: string, accept = "text/csv") => {
+    const answer = await invoker.invoke(
+      new TextEncoder().encode(text),
+      { contentType: "text/csv", accept },
+      new AbortController().signal,
+    );
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of answer.chunks) chunks.push(chunk);
+    return Buffer.concat(chunks).toString().trim().split("\n");
+  };
+
+  it("Line split, MultiRecord: packs whole lines up to MaxPayloadInMB, in order, never splitting one", async () => {
+    const text = csvRows(110_000);
+    const input = path.join(workspace(), "big.csv");
+    writeFileSync(input, text);
+    const recording = new RecordingInvoker(invoker);
+    const { summary, out } = await run(input, ["--split-type", "Line", "--max-payload-mb", "1"], recording);
+    assert.equal(summary.failures.length, 0);
+    assert.equal(summary.records, 110_000);
+    assert.ok(recording.bodies.length >= 2, `${recording.bodies.length} bodies`);
+    for (const body of recording.bodies) {
+      assert.ok(body.byteLength <= MB);
+      assert.equal(body[body.byteLength - 1], 0x0a, "every body ends at a line's end");
+    }
+    const lines = readFileSync(path.join(out, "big.csv.out"), "utf8").trim().split("\n");
+    assert.deepEqual(lines, await answerLines(text));
+  });
+
+  it("SingleRecord sends one record per body; AssembleWith=Line ends each answer with a newline", async () => {
+    const input = path.join(workspace(), "three.csv");
+    writeFileSync(input, csvRows(3));
+    const recording = new RecordingInvoker(invoker);
+    const { out } = await run(
+      input,
+      ["--split-type", "Line", "--batch-strategy", "SingleRecord", "--assemble-with", "Line"],
+      recording,
+    );
+    assert.equal(recording.bodies.length, 3);
+    const written = readFileSync(path.join(out, "three.csv.out"), "utf8");
+    // Each answer already ends with its line feed; AssembleWith=Line adds one after it, as the platform does.
+    assert.deepEqual(
+      written
+        .split("\n\n")
+        .filter(Boolean)
+        .map((line) => line.trim()),
+      await answerLines(csvRows(3)),
+    );
+    const none = await run(input, ["--split-type", "Line", "--batch-strategy", "SingleRecord"]);
+    assert.equal(readFileSync(path.join(none.out, "three.csv.out"), "utf8").trim().split("\n").length, 3);
+  });
+
+  it("RecordIO split keeps a record that spans frames whole; TFRecord splits on frames", async () => {
+    const record = (values: number[]) => amazonRecord({ values: { type: "float32", values } });
+    const body = concat([
+      recordIOFrame(record([0.1, 0.2, 0.3, 0.4])),
+      recordIOMultipart(record([0.5, 0.6, 0.7, 0.8]), 3),
+      recordIOFrame(record([0.9, 1, 1.1, 1.2])),
+    ]);
+    const input = path.join(workspace(), "data.rec");
+    writeFileSync(input, body);
+    const recording = new RecordingInvoker(invoker);
+    const { summary, out } = await run(
+      input,
+      [
+        "--split-type",
+        "RecordIO",
+        "--batch-strategy",
+        "SingleRecord",
+        "--accept",
+        "application/jsonlines",
+        "--assemble-with",
+        "Line",
+      ],
+      recording,
+    );
+    assert.equal(summary.failures.length, 0, JSON.stringify(summary.failures));
+    assert.equal(recording.bodies.length, 3, "three records, the middle one in three frames");
+    assert.equal(readFileSync(path.join(out, "data.rec.out"), "utf8").trim().split(/\n+/).length, 3);
+
+    const tf = path.join(workspace(), "data.tfrecord");
+    writeFileSync(
+      tf,
+      concat([
+        tfRecordFrame(tfExample({ values: { float: [0.1, 0.2, 0.3, 0.4] } })),
+        tfRecordFrame(tfExample({ values: { float: [1, 2, 3, 4] } })),
+      ]),
+    );
+    const tfRun = await run(tf, ["--split-type", "TFRecord", "--accept", "application/jsonlines"]);
+    assert.equal(tfRun.summary.records, 2);
+    assert.equal(readFileSync(path.join(tfRun.out, "data.tfrecord.out"), "utf8").trim().split("\n").length, 2);
+  });
+
+  it("fails a record larger than the payload limit, and an input larger than it with no split, leaving no .out", async () => {
+    const dir = workspace();
+    writeFileSync(path.join(dir, "wide.csv"), `${"1,".repeat(600_000)}1\n`);
+    const line = await run(path.join(dir, "wide.csv"), ["--split-type", "Line", "--max-payload-mb", "1"]);
+    assert.equal(line.summary.failures[0]?.code, "RECORD_EXCEEDS_PAYLOAD");
+    assert.equal(line.summary.failures[0]?.recordIndex, 0);
+    assert.deepEqual(
+      readdirSync(line.out, { recursive: true }).filter((f) => String(f).endsWith(".out")),
+      [],
+    );
+    writeFileSync(path.join(dir, "whole.csv"), csvRows(80_000));
+    const whole = await run(path.join(dir, "whole.csv"), ["--max-payload-mb", "1"]);
+    assert.equal(whole.summary.failures[0]?.code, "RECORD_EXCEEDS_PAYLOAD");
+  });
+
+  it("transforms a directory of mixed files into the same layout, and lists the one that fails, where and why", async () => {
+    const dir = workspace();
+    mkdirSync(path.join(dir, "a", "b"), { recursive: true });
+    writeFileSync(path.join(dir, "one.csv"), csvRows(4));
+    writeFileSync(path.join(dir, "a", "two.jsonl"), "[0.1,0.2,0.3,0.4]\n[0.5,0.6,0.7,0.8]\n");
+    writeFileSync(path.join(dir, "a", "b", "three.json"), '{"instances":[[1,2,3,4]]}\n');
+    writeFileSync(path.join(dir, "a", "bad.csv"), `${csvRows(5)}0.1,oops,0.3,0.4\n${csvRows(5)}`);
+    const { summary, out } = await run(dir, ["--split-type", "Line", "--batch-strategy", "SingleRecord"]);
+    const written = readdirSync(out, { recursive: true }).map(String).sort();
+    assert.deepEqual(written, ["a", "a/b", "a/b/three.json.out", "a/two.jsonl.out", "one.csv.out"]);
+    assert.equal(summary.filesDone, 3);
+    assert.equal(summary.failures.length, 1);
+    const [failure] = summary.failures;
+    assert.equal(failure.file, path.join("a", "bad.csv"));
+    assert.equal(failure.code, "CSV_FIELD_NOT_NUMERIC");
+    assert.equal(failure.recordIndex, 5);
+    assert.equal(failure.byteOffset, Buffer.byteLength(csvRows(5)));
+  });
+
+  it("applies DataProcessing to CSV: InputFilter drops the id, JoinSource=Input appends, OutputFilter picks", async () => {
+    const input = path.join(workspace(), "ids.csv");
+    const rows = csvRows(3).trim().split("\n");
+    writeFileSync(input, rows.map((row, i) => `id-${i},${row}\n`).join(""));
+    const { summary, out } = await run(input, [
+      "--split-type",
+      "Line",
+      "--input-filter",
+      "$[1:]",
+      "--join-source",
+      "Input",
+      "--output-filter",
+      "$[0,5:]",
+    ]);
+    assert.equal(summary.failures.length, 0, JSON.stringify(summary.failures));
+    const written = readFileSync(path.join(out, "ids.csv.out"), "utf8").trim().split("\n");
+    const answers = await answerLines(`${rows.join("\n")}\n`);
+    assert.deepEqual(
+      written,
+      answers.map((answer, i) => `id-${i},${answer}`),
+    );
+  });
+
+  it("applies DataProcessing to JSON Lines: $.features in, the output joined under SageMakerOutput, keys picked", async () => {
+    const input = path.join(workspace(), "records.jsonl");
+    writeFileSync(input, '{"id":7,"features":[0.1,0.2,0.3,0.4]}\n{"id":8,"features":[0.5,0.6,0.7,0.8]}\n');
+    const { summary, out } = await run(input, [
+      "--split-type",
+      "Line",
+      "--accept",
+      "application/jsonlines",
+      "--input-filter",
+      "$.features",
+      "--join-source",
+      "Input",
+      "--output-filter",
+      "$['id','SageMakerOutput']",
+    ]);
+    assert.equal(summary.failures.length, 0, JSON.stringify(summary.failures));
+    const written = readFileSync(path.join(out, "records.jsonl.out"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      written.map((record: { id: number }) => record.id),
+      [7, 8],
+    );
+    assert.ok(written.every((record: { SageMakerOutput: number[] }) => record.SageMakerOutput.length === 3));
+    const missing = await run(input, ["--split-type", "Line", "--input-filter", "$.nothing"]);
+    assert.equal(missing.summary.failures[0]?.code, "DATA_PROCESSING_FAILED");
+  });
+});
+
+describe("the platform's JSONPath subset", () => {
+  it("selects as the platform's filters do", () => {
+    const row = ["a", "b", "c", "d", "e", "f", "g"];
+    assert.deepEqual(compileJsonPath("$").select(row), row);
+    assert.deepEqual(compileJsonPath("$[1:]").select(row), row.slice(1));
+    assert.deepEqual(compileJsonPath("$[0,5:]").select(row), ["a", "f", "g"]);
+    assert.deepEqual(compileJsonPath("$[0,2]").select(row), ["a", "c"]);
+    assert.deepEqual(compileJsonPath("$[:2]").select(row), ["a", "b"]);
+    assert.equal(compileJsonPath("$[3]").select(row), "d");
+    const record = { id: 1, features: [1, 2], SageMakerOutput: { score: 0.5 } };
+    assert.deepEqual(compileJsonPath("$.features").select(record), [1, 2]);
+    assert.deepEqual(compileJsonPath("$['id','SageMakerOutput']").select(record), {
+      id: 1,
+      SageMakerOutput: { score: 0.5 },
+    });
+    assert.equal(compileJsonPath("$.SageMakerOutput.score").select(record), 0.5);
+    assert.deepEqual(compileJsonPath("$.*").select({ a: 1, b: 2 }), [1, 2]);
+    assert.throws(() => compileJsonPath("$[9]").select(row), /beyond/);
+    assert.throws(() => compileJsonPath("features"), /must start with \$/);
+  });
+});
+
+describe("sluice transform as a command", () => {
+  let server: TestServer;
+  const dir = modelDir(smallMlp());
+  before(async () => {
+    server = await startTestServer(dir, {});
+  });
+  after(() => server.close());
+
+  const cli = (args: string[]) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, "transform", ...args, "--model-dir", dir]);
+      let stderr = "";
+      child.stderr.on("data", (data: Buffer) => {
+        stderr += data.toString();
+      });
+      child.on("exit", (code) => resolve({ code, stderr }));
+    });
+
+  it("--endpoint drives a running `sluice serve` over HTTP and writes what the in-process engine writes", async () => {
+    const work = mkdtempSync(path.join(tmpdir(), "sluice-endpoint-"));
+    writeFileSync(path.join(work, "rows.csv"), csvRows(500));
+    const common = ["--input", path.join(work, "rows.csv"), "--split-type", "Line", "--batch-strategy", "SingleRecord"];
+    const viaHttp = await cli([...common, "--output", path.join(work, "http"), "--endpoint", server.url]);
+    assert.equal(viaHttp.code, 0, viaHttp.stderr);
+    const inProcess = await cli([...common, "--output", path.join(work, "local")]);
+    assert.equal(inProcess.code, 0, inProcess.stderr);
+    assert.equal(
+      readFileSync(path.join(work, "http", "rows.csv.out"), "utf8"),
+      readFileSync(path.join(work, "local", "rows.csv.out"), "utf8"),
+    );
+    assert.ok(server.logs.filter((line) => line.includes(" invocation ")).length >= 500);
+  });
+
+  it("stops on SIGINT with status 130, leaving no .out and no partial file", async () => {
+    const work = mkdtempSync(path.join(tmpdir(), "sluice-interrupt-"));
+    writeFileSync(path.join(work, "big.csv"), csvRows(300_000));
+    const out = path.join(work, "out");
+    const child = spawn(process.execPath, [
+      CLI,
+      "transform",
+      "--input",
+      path.join(work, "big.csv"),
+      "--output",
+      out,
+      "--split-type",
+      "Line",
+      "--batch-strategy",
+      "SingleRecord",
+      "--max-concurrent",
+      "2",
+      "--model-dir",
+      dir,
+    ]);
+    const started = new Promise<void>((resolve) => {
+      child.stderr.on("data", (data: Buffer) => {
+        if (data.toString().includes('"transform job"')) resolve();
+      });
+    });
+    await started;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.kill("SIGINT");
+    assert.equal(await exitOf(child), 130);
+    const left = existsSync(out) ? readdirSync(out, { recursive: true }).map(String) : [];
+    assert.deepEqual(left, []);
+  });
+});
