@@ -1,7 +1,8 @@
 /**
  * CSV (`text/csv`): RFC 4180 records of numeric fields in, one line of output values per record out.
  * A row feeds the model's inputs in order, split by their widths. No header sniffing: every line is data
- * unless `header=present` (media-type parameter, RFC 4180) or `SLUICE_CSV_HEADER=present` says otherwise.
+ * unless `header=present` (media-type parameter, RFC 4180) or the codec's `header` setting
+ * (`SLUICE_CODEC_CSV_HEADER=present`) says otherwise.
  */
 import {
   type Codec,
@@ -61,7 +62,7 @@ class CsvRecordDecoder implements RecordDecoder {
     this.#integer = inputs.map((input) => !input.type.startsWith("float"));
     this.#totalWidth = totalInputWidth(context.signature);
     this.#describeInputs = inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
-    this.#skipHeader = (context.mediaType.params.header ?? context.settings.csvHeader) === "present";
+    this.#skipHeader = (context.mediaType.params.header ?? context.settings.header) === "present";
     this.#oneFloatInput = inputs.length === 1 && !this.#integer[0];
   }
 
@@ -261,8 +262,18 @@ class CsvRecordEncoder implements RecordEncoder {
 
 /** The CSV codec. */
 export const csvCodec: Codec = {
+  apiVersion: 1,
   name: "csv",
   mediaTypes: ["text/csv"],
+  extensions: [".csv"],
+  settings: {
+    header: {
+      description:
+        "present: every body starts with a header line, which is skipped (as `text/csv; header=present` says)",
+      default: "absent",
+      allowed: ["absent", "present"],
+    },
+  },
   input: {
     createFramer: () => new CsvFramer(),
     createDecoder: (context) => new CsvRecordDecoder(context),

@@ -43,6 +43,7 @@ class JsonDocumentEncoder implements RecordEncoder {
 
 /** The JSON codec. */
 export const jsonCodec: Codec = {
+  apiVersion: 1,
   name: "json",
   mediaTypes: ["application/json"],
   input: {

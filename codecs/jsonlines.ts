@@ -36,6 +36,7 @@ class JsonLinesEncoder implements RecordEncoder {
 
 /** The JSON Lines codec. */
 export const jsonLinesCodec: Codec = {
+  apiVersion: 1,
   name: "jsonlines",
   mediaTypes: ["application/jsonlines", "application/x-jsonlines", "application/jsonl"],
   input: {

@@ -9,6 +9,7 @@ import { AmazonRecordDecoder, AmazonRecordEncoder } from "./protobuf/amazon-reco
 
 /** The RecordIO-protobuf codec. */
 export const recordIOProtobufCodec: Codec = {
+  apiVersion: 1,
   name: "recordio-protobuf",
   mediaTypes: ["application/x-recordio-protobuf"],
   input: {

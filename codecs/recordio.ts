@@ -12,6 +12,7 @@ const MEDIA_TYPE = "application/x-recordio";
 
 /** The plain RecordIO codec. */
 export const recordIOCodec: Codec = {
+  apiVersion: 1,
   name: "recordio",
   mediaTypes: [MEDIA_TYPE],
   input: {

@@ -8,6 +8,7 @@ import { TfExampleDecoder, TfExampleEncoder } from "./protobuf/tf-example.js";
 
 /** The TFRecord codec. */
 export const tfRecordCodec: Codec = {
+  apiVersion: 1,
   name: "tfrecord",
   mediaTypes: ["application/x-tfrecord"],
   input: {

@@ -20,7 +20,7 @@ const USAGE =
 /** Prints the installed codecs (built-in and plugins), one per line: name, media types, directions. */
 async function listCodecs(): Promise<number> {
   const config = loadConfig(process.env);
-  const registry = await createCodecRegistry(config.plugins);
+  const registry = await createCodecRegistry({ plugins: config.plugins, env: config.codecEnv });
   for (const codec of registry.codecs) {
     const directions = [codec.input && "in", codec.output && "out"].filter(Boolean).join("+");
     process.stdout.write(`${codec.name}\t${directions}\t${codec.mediaTypes.join(", ")}\n`);

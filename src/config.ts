@@ -37,8 +37,8 @@ export interface Config {
   readonly recordErrorPolicy: RecordErrorPolicy;
   /** `SLUICE_PLUGINS`: module specifiers of codec plugins to load. */
   readonly plugins: readonly string[];
-  /** Codec settings (`SLUICE_CSV_HEADER` → `csvHeader`). */
-  readonly codecSettings: Readonly<Record<string, string>>;
+  /** The `SLUICE_CODEC_<NAME>_<KEY>` variables: codec settings, checked against what codecs declare. */
+  readonly codecEnv: Readonly<Record<string, string>>;
   /** `SLUICE_EXECUTION_PARAMETERS_SPELLING`: how /execution-parameters spells BatchStrategy. */
   readonly batchStrategySpelling: "platform" | "api";
   /** `SLUICE_LOG_LEVEL`: the least severe level logged. */
@@ -79,7 +79,6 @@ export function describeConfiguration(
     SLUICE_BACKEND: config.backend,
     SLUICE_ON_RECORD_ERROR: config.recordErrorPolicy,
     SLUICE_PLUGINS: config.plugins.join(",") || "none",
-    SLUICE_CSV_HEADER: config.codecSettings.csvHeader ?? "absent",
     SLUICE_EXECUTION_PARAMETERS_SPELLING: config.batchStrategySpelling,
     SLUICE_LOG_LEVEL: config.logLevel,
     SLUICE_LOG_FORMAT: config.logFormat ?? "json (pretty on a terminal)",
@@ -183,7 +182,6 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const batchRows = read("SLUICE_BATCH_ROWS");
   const hold = read("SLUICE_RESPONSE_HOLD_MB");
   const strategy = read("SAGEMAKER_BATCH_STRATEGY");
-  const csvHeader = read("SLUICE_CSV_HEADER");
   const backend = flags.backend ?? read("SLUICE_BACKEND");
   const onError = read("SLUICE_ON_RECORD_ERROR");
   const spelling = read("SLUICE_EXECUTION_PARAMETERS_SPELLING");
@@ -218,8 +216,12 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
-    codecSettings:
-      csvHeader === undefined ? {} : { csvHeader: oneOf("SLUICE_CSV_HEADER", csvHeader, ["absent", "present"]) },
+    codecEnv: Object.fromEntries(
+      Object.entries(env).filter(
+        (entry): entry is [string, string] =>
+          entry[0].startsWith("SLUICE_CODEC_") && entry[0] !== "SLUICE_CODEC_THREADS" && entry[1] !== undefined,
+      ),
+    ),
     batchStrategySpelling:
       spelling === undefined
         ? "platform"

@@ -6,6 +6,7 @@
 import type { Backend } from "./backends/backend.js";
 import type { InputFormat, OutputFormat } from "./codec/codec.js";
 import { parseMediaType } from "./codec/media-type.js";
+import { createCodecRegistry, type PluginSources } from "./codec/plugin-loader.js";
 import type { CodecRegistry, Resolved } from "./codec/registry.js";
 import type { Config } from "./config.js";
 import { type ContainerResources, containerResources } from "./container-resources.js";
@@ -80,18 +81,26 @@ export class Engine {
   /** Called each time the model is (re)loaded. */
   onModelLoaded: ((state: Extract<ModelState, { status: "ready" }>, modelFile: string) => void) | undefined;
 
+  #registry: CodecRegistry;
+
   constructor(
     readonly config: Config,
-    readonly registry: CodecRegistry,
+    registry: CodecRegistry,
     readonly log: Logger,
     readonly resources: ContainerResources = containerResources(),
   ) {
     // Both default to every core: a codec-bound job keeps the codec threads busy while the model's
     // threads sleep (they do not spin), and a compute-bound model the other way round.
+    this.#registry = registry;
     this.threads = {
       codecThreads: config.codecThreads ?? resources.cpus,
       inferenceThreads: config.inferenceThreads ?? resources.cpus,
     };
+  }
+
+  /** The installed codecs: those given to the constructor, then (once loaded) the model directory's too. */
+  get registry(): CodecRegistry {
+    return this.#registry;
   }
 
   /** The current model state. */
@@ -102,11 +111,20 @@ export class Engine {
   /** Starts the codec threads, loads the model; resolves when both are ready, rejects with the reason. */
   async load(): Promise<LoadedModel> {
     const started = performance.now();
-    this.#codecs ??= CodecThreadPool.start(this.threads.codecThreads, { plugins: this.config.plugins }, this.log);
     try {
       const location = locateModel(this.config.modelDir, this.config.batchJob);
       if (location.fallbackReason) this.log.warn(location.fallbackReason, { model: location.file });
       const modelConfig = location.config;
+      const sources: PluginSources = {
+        plugins: this.config.plugins,
+        modelPlugins: modelConfig?.codecs,
+        modelDir: location.dir,
+        env: this.config.codecEnv,
+        codecSettings: modelConfig?.codecSettings,
+      };
+      if (modelConfig?.codecs?.length || modelConfig?.codecSettings)
+        this.#registry = await createCodecRegistry(sources);
+      this.#codecs ??= CodecThreadPool.start(this.threads.codecThreads, sources, this.log);
       this.#checkDefaultAccept(modelConfig);
       const { host, model } = await InferenceHost.load(
         {
@@ -242,7 +260,6 @@ export class Engine {
           maxBodyBytes: limit,
           recordErrorPolicy: this.config.recordErrorPolicy,
           singleRecord: this.config.batchStrategy === "SINGLE_RECORD",
-          settings: this.config.codecSettings,
         },
         request.body,
         request.signal,

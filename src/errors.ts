@@ -34,17 +34,39 @@ function capped(message: string): string {
     : `${message.slice(0, MAX_MESSAGE_CHARS)}… (${message.length - MAX_MESSAGE_CHARS} more characters)`;
 }
 
-/** The base class: an error that knows the HTTP status and the stable code it is reported with. */
+/** Where an error carries the names of its Sluice classes (shared by every copy of Sluice in a process). */
+const CLASSES = Symbol.for("sluice.error.classes");
+
+/**
+ * The base class: an error that knows the HTTP status and the stable code it is reported with.
+ *
+ * `instanceof` works across copies of Sluice: a plugin that bundles or resolves its own copy of the
+ * package throws errors the server still recognises (`error instanceof RecordError` checks the class
+ * names the error carries, not only the prototype chain of this copy).
+ */
 export abstract class SluiceError extends Error {
   /** HTTP status the server answers with. */
   abstract readonly status: number;
   /** Stable, machine-readable code (tests and clients compare this, never the message). */
   readonly code: string;
+  /** The names of this error's Sluice classes, most derived first. */
+  readonly [CLASSES]: readonly string[];
 
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(capped(message), options);
     this.code = code;
     this.name = new.target.name;
+    const classes: string[] = [];
+    for (let c: unknown = new.target; typeof c === "function" && c !== Error; c = Object.getPrototypeOf(c)) {
+      classes.push((c as { name: string }).name);
+    }
+    this[CLASSES] = classes;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const classes = (value as { [CLASSES]?: unknown } | null)?.[CLASSES];
+    return Array.isArray(classes) && classes.includes(this.name);
   }
 
   /** Extra fields for the JSON error body. */

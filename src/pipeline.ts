@@ -12,7 +12,7 @@ import type { CodecContext, InputFormat, OutputFormat } from "./codec/codec.js";
 import type { Frame } from "./codec/framing.js";
 import type { OutputBatch } from "./codec/record-codec.js";
 import type { Resolved } from "./codec/registry.js";
-import { FramingError, PayloadTooLargeError, RecordError, SluiceError } from "./errors.js";
+import { FramingError, PayloadTooLargeError, RecordError } from "./errors.js";
 import type { ModelSignature } from "./model/signature.js";
 
 /** What to do with a record that cannot be decoded. */
@@ -30,7 +30,6 @@ export interface PipelineOptions {
   readonly maxBodyBytes: number | undefined;
   readonly recordErrorPolicy: RecordErrorPolicy;
   readonly singleRecord: boolean;
-  readonly settings: Readonly<Record<string, string>>;
   /** Batches that may wait for or run on the backend while the next one fills. */
   readonly maxPendingBatches: number;
   /** Aborts the invocation (client gone, server stopping). */
@@ -82,12 +81,6 @@ function locate(error: RecordError, recordIndex: number, frame: Frame | undefine
   return error;
 }
 
-function asRecordError(cause: unknown): RecordError {
-  if (cause instanceof RecordError) return cause;
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return new RecordError("RECORD_INVALID", `record could not be decoded: ${message}`, {}, { cause });
-}
-
 /**
  * Runs one invocation and yields the encoded response in chunks, in record order. Throws a
  * `SluiceError` subclass on bad input or a failed model; the caller maps it to a status.
@@ -103,11 +96,15 @@ export async function* runPipeline(
     signature,
     mediaType: input.mediaType,
     singleRecord: options.singleRecord,
-    settings: options.settings,
+    settings: input.settings,
   };
   const framer = input.format.createFramer(inputContext);
   const decoder = input.format.createDecoder(inputContext);
-  const recordEncoder = output.format.createEncoder({ ...inputContext, mediaType: output.mediaType });
+  const recordEncoder = output.format.createEncoder({
+    ...inputContext,
+    mediaType: output.mediaType,
+    settings: output.settings,
+  });
 
   const cancel = new AbortController();
   const signal = options.signal ? AbortSignal.any([cancel.signal, options.signal]) : cancel.signal;
@@ -136,13 +133,15 @@ export async function* runPipeline(
     try {
       decoder.decode(frame, batcher);
     } catch (cause) {
-      // A decoder may refuse the whole body with another status (e.g. 415 for payloads it cannot read).
-      if (cause instanceof SluiceError && !(cause instanceof RecordError)) throw cause;
+      // Only a RecordError is about the record. Another SluiceError refuses the whole body with its own
+      // status (e.g. 415 for payloads a decoder cannot read); anything else is a bug in the decoder: a 500,
+      // its stack logged on the server, never a placeholder.
+      if (!(cause instanceof RecordError)) throw cause;
       if (cause instanceof FramingError || options.recordErrorPolicy === "fail") {
-        throw locate(asRecordError(cause), Math.max(first, batcher.nextRecordIndex - 1), frame);
+        throw locate(cause, Math.max(first, batcher.nextRecordIndex - 1), frame);
       }
       if (batcher.nextRecordIndex === first) batcher.beginRecord();
-      const error = locate(asRecordError(cause), batcher.nextRecordIndex - 1, frame);
+      const error = locate(cause, batcher.nextRecordIndex - 1, frame);
       batcher.markLastRecordFailed(error);
       stats.failedRecords++;
     }

@@ -28,7 +28,7 @@ export interface RunningServer {
 
 /** Loads codecs, binds the port and starts loading the model. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const registry = await createCodecRegistry(config.plugins);
+  const registry = await createCodecRegistry({ plugins: config.plugins, env: config.codecEnv });
   const engine = new Engine(config, registry, log);
   const metrics = config.metrics ? new Metrics() : undefined;
   engine.onModelLoaded = (state, modelFile) => {

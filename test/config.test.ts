@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { createCodecRegistry } from "../src/codec/plugin-loader.js";
 import { loadConfig, parseServeFlags } from "../src/config.js";
 import { ConfigError } from "../src/errors.js";
 
@@ -55,7 +56,21 @@ describe("configuration", () => {
     refuses({ SLUICE_BATCH_ROWS: "0" }, "SLUICE_BATCH_ROWS");
     refuses({ SLUICE_BACKEND: "tpu" }, "SLUICE_BACKEND");
     refuses({ SLUICE_ON_RECORD_ERROR: "skip" }, "SLUICE_ON_RECORD_ERROR");
-    refuses({ SLUICE_CSV_HEADER: "maybe" }, "SLUICE_CSV_HEADER");
+    refuses({ SLUICE_LOG_LEVEL: "loud" }, "SLUICE_LOG_LEVEL");
+  });
+
+  it("refuses a codec setting a codec does not allow, and one no codec declares", async () => {
+    await assert.rejects(
+      createCodecRegistry({ env: { SLUICE_CODEC_CSV_HEADER: "maybe" } }),
+      /SLUICE_CODEC_CSV_HEADER="maybe"/,
+    );
+    await assert.rejects(
+      createCodecRegistry({ env: { SLUICE_CODEC_CSV_HEADR: "present" } }),
+      /SLUICE_CODEC_CSV_HEADR names no setting/,
+    );
+    const registry = await createCodecRegistry({ env: { SLUICE_CODEC_CSV_HEADER: "present" } });
+    assert.deepEqual(registry.resolveInput("text/csv").settings, { header: "present" });
+    assert.deepEqual((await createCodecRegistry()).resolveInput("text/csv").settings, { header: "absent" });
   });
 
   it("lets flags override the environment", () => {

@@ -51,7 +51,7 @@ describe("CSV record decoding", () => {
     );
     for (const context of [
       contextFor(single, "text/csv; header=present"),
-      contextFor(single, "text/csv", { settings: { csvHeader: "present" } }),
+      contextFor(single, "text/csv", { settings: { header: "present" } }),
     ]) {
       assert.deepEqual(decodeBody(csvCodec, context, [bytes("a,b,c\n1,2,3\n")]), [[[1, 2, 3]]]);
     }

@@ -213,7 +213,6 @@ describe("pipeline backpressure", () => {
         maxBodyBytes: undefined,
         recordErrorPolicy: "fail",
         singleRecord: false,
-        settings: {},
         maxPendingBatches: 2,
       });
       const first = await pipeline.next();

@@ -144,7 +144,6 @@ describe("batches in flight", () => {
         maxBodyBytes: undefined,
         recordErrorPolicy: "fail",
         singleRecord: false,
-        settings: {},
         maxPendingBatches: 2,
       })) {
         for (const byte of bytes) if (byte === 0x0a) lines++;

@@ -60,7 +60,7 @@ describe("sluice transform (in process)", () => {
   let invoker: InProcessInvoker;
   before(async () => {
     const config = loadConfig({}, { modelDir: dir });
-    engine = new Engine(config, await createCodecRegistry([]), quiet);
+    engine = new Engine(config, await createCodecRegistry(), quiet);
     await engine.load();
     invoker = new InProcessInvoker(engine);
   });

@@ -1,6 +1,9 @@
 /**
  * The codec plugin interface: what a format (built in or third party) implements to be served.
  * A codec pairs a framing with a record decoder for input, and/or supplies an encoder for output.
+ *
+ * This is version {@link CODEC_API_VERSION} of the plugin API. A codec declares the version it was
+ * written for (`apiVersion`); Sluice refuses, at start-up and naming the plugin, one it does not serve.
  */
 import type { ModelSignature } from "../model/signature.js";
 import type { Framer } from "./framing.js";
@@ -15,8 +18,24 @@ export interface CodecContext {
   readonly mediaType: MediaType;
   /** True when the platform sends one record per request (`SAGEMAKER_BATCH_STRATEGY=SINGLE_RECORD`). */
   readonly singleRecord: boolean;
-  /** Codec settings from the configuration (e.g. `csvHeader: "present"`), keyed by setting name. */
+  /**
+   * This codec's settings (those it declares in {@link Codec.settings}), with their defaults filled in:
+   * from `SLUICE_CODEC_<NAME>_<KEY>` or the `codecSettings` of `sluice.json`.
+   */
   readonly settings: Readonly<Record<string, string>>;
+}
+
+/** The version of the codec plugin API this Sluice serves. */
+export const CODEC_API_VERSION = 1;
+
+/** A setting a codec takes (e.g. whether CSV bodies start with a header). */
+export interface CodecSetting {
+  /** What it means, for `sluice codecs` and errors. */
+  readonly description: string;
+  /** The value when none is given. */
+  readonly default?: string;
+  /** The values allowed; any when absent. */
+  readonly allowed?: readonly string[];
 }
 
 /** How a codec reads a body. */
@@ -39,12 +58,19 @@ export interface OutputFormat {
  * @example
  * ```ts
  * import { type Codec, CodecRegistry } from "sluice";
- * const myCodec: Codec = { name: "my-format", mediaTypes: ["application/x-my-format"], input: { createFramer, createDecoder } };
- * registry.register(myCodec);
+ * const myCodec: Codec = {
+ *   apiVersion: 1,
+ *   name: "my-format",
+ *   mediaTypes: ["application/x-my-format"],
+ *   input: { createFramer: () => new LineFramer(), createDecoder: (context) => new MyDecoder(context) },
+ * };
+ * export default myCodec;
  * ```
  */
 export interface Codec {
-  /** A short, unique name used in logs and errors. */
+  /** The plugin API version the codec was written for: {@link CODEC_API_VERSION}. */
+  readonly apiVersion: number;
+  /** A short, unique name used in logs, errors and setting names (`SLUICE_CODEC_<NAME>_<KEY>`). */
   readonly name: string;
   /** Media types served, lower case, without parameters; the first is the one answers are labelled with. */
   readonly mediaTypes: readonly string[];
@@ -53,6 +79,8 @@ export interface Codec {
    * file's media type from them when `--content-type` is not given.
    */
   readonly extensions?: readonly string[];
+  /** Settings the codec takes, by key. */
+  readonly settings?: Readonly<Record<string, CodecSetting>>;
   /** Present when the codec can read request bodies. */
   readonly input?: InputFormat;
   /** Present when the codec can write responses. */

@@ -11,6 +11,25 @@ export interface Resolved<F> {
   readonly codec: Codec;
   readonly format: F;
   readonly mediaType: MediaType;
+  /** The codec's settings, defaults filled in. */
+  readonly settings: Readonly<Record<string, string>>;
+}
+
+/** How a codec came to be registered. */
+export interface RegistrationOptions {
+  /** Marks the codec as built in: later registrations may take its media types. */
+  readonly builtIn?: boolean;
+  /** Where it came from, for `sluice codecs` and logs: `built-in`, or the plugin's module. */
+  readonly origin?: string;
+  /** Its settings, defaults filled in. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+/** A registered codec with where it came from and its settings. */
+export interface RegisteredCodec {
+  readonly codec: Codec;
+  readonly origin: string;
+  readonly settings: Readonly<Record<string, string>>;
 }
 
 /** The output format used when Accept allows anything and the input format cannot carry the output. */
@@ -19,29 +38,39 @@ export const DEFAULT_OUTPUT_MEDIA_TYPE = "application/json";
 /** Holds the installed codecs and negotiates formats for requests. */
 export class CodecRegistry {
   readonly #byMediaType = new Map<string, Codec>();
-  readonly #codecs: Codec[] = [];
+  readonly #registered: RegisteredCodec[] = [];
   readonly #builtIn = new Set<Codec>();
+  readonly #settings = new Map<Codec, Readonly<Record<string, string>>>();
 
   /**
    * Registers a codec. A media type already taken by a built-in codec passes to the new codec (so a
    * plugin may replace a built-in format); one taken by any other codec throws `DuplicateCodecError`.
-   *
-   * @param options.builtIn Marks the codec as built in: later registrations may take its media types.
    */
-  register(codec: Codec, options: { builtIn?: boolean } = {}): this {
+  register(codec: Codec, options: RegistrationOptions = {}): this {
     for (const type of codec.mediaTypes) {
       const existing = this.#byMediaType.get(type.toLowerCase());
       if (existing && !this.#builtIn.has(existing)) throw new DuplicateCodecError(type, existing.name, codec.name);
     }
     for (const type of codec.mediaTypes) this.#byMediaType.set(type.toLowerCase(), codec);
     if (options.builtIn) this.#builtIn.add(codec);
-    this.#codecs.push(codec);
+    const settings = options.settings ?? {};
+    this.#settings.set(codec, settings);
+    this.#registered.push({ codec, origin: options.origin ?? (options.builtIn ? "built-in" : "plugin"), settings });
     return this;
   }
 
   /** Every registered codec, in registration order. */
   get codecs(): readonly Codec[] {
-    return this.#codecs;
+    return this.#registered.map((entry) => entry.codec);
+  }
+
+  /** Every registered codec with its origin and settings, in registration order. */
+  get registered(): readonly RegisteredCodec[] {
+    return this.#registered;
+  }
+
+  #settingsOf(codec: Codec): Readonly<Record<string, string>> {
+    return this.#settings.get(codec) ?? {};
   }
 
   /** Media types that can be read. */
@@ -72,8 +101,8 @@ export class CodecRegistry {
       throw new UnsupportedMediaTypeError(`no installed codec reads ${input.essence}`, this.inputMediaTypes());
     if (!writer?.output) throw new NotAcceptableError(output.essence, this.outputMediaTypes());
     return {
-      input: { codec: reader, format: reader.input, mediaType: input },
-      output: { codec: writer, format: writer.output, mediaType: output },
+      input: { codec: reader, format: reader.input, mediaType: input, settings: this.#settingsOf(reader) },
+      output: { codec: writer, format: writer.output, mediaType: output, settings: this.#settingsOf(writer) },
     };
   }
 
@@ -91,7 +120,7 @@ export class CodecRegistry {
     if (!mediaType || !codec?.input) {
       throw new UnsupportedMediaTypeError(`no installed codec reads ${excerpt(contentType)}`, this.inputMediaTypes());
     }
-    return { codec, format: codec.input, mediaType };
+    return { codec, format: codec.input, mediaType, settings: this.#settingsOf(codec) };
   }
 
   /**
@@ -110,6 +139,6 @@ export class CodecRegistry {
     const chosen = negotiateMediaType(accept, available);
     const codec = chosen && this.#byMediaType.get(chosen.essence);
     if (!chosen || !codec?.output) throw new NotAcceptableError(accept ?? "", this.outputMediaTypes());
-    return { codec, format: codec.output, mediaType: chosen };
+    return { codec, format: codec.output, mediaType: chosen, settings: this.#settingsOf(codec) };
   }
 }

@@ -68,7 +68,7 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
   if (options.maxPayloadMB !== undefined) env.SAGEMAKER_MAX_PAYLOAD_IN_MB = String(options.maxPayloadMB);
   const config = loadConfig(env, { modelDir: options.modelDir, backend: options.backend });
   const log = new Logger({ level: config.logLevel, format: config.logFormat, fd: 2 });
-  const registry = await createCodecRegistry(config.plugins);
+  const registry = await createCodecRegistry({ plugins: config.plugins, env: config.codecEnv });
   const files = listInputs(options.input, options.contentType, registry);
   for (const type of new Set(files.map((file) => file.contentType))) {
     new DataProcessing(

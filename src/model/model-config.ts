@@ -8,7 +8,10 @@
  * - `inputs`: feature names used in records → the model inputs they feed (JSON keys, Record and Example
  *   feature names), for models whose input names are not what clients send;
  * - `batchRows`: records per batch (`SLUICE_BATCH_ROWS` still wins);
- * - `accept`: the output media type when a request's Accept is missing or `*∕*`.
+ * - `accept`: the output media type when a request's Accept is missing or `*∕*`;
+ * - `codecs`: codec plugins shipped in the model directory (paths relative to it, or package names), so
+ *   a codec arrives with `model.tar.gz` and needs no new image;
+ * - `codecSettings`: settings per codec, `{"csv": {"header": "present"}}`.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -24,9 +27,11 @@ export interface ModelConfig {
   readonly inputs?: Readonly<Record<string, string>>;
   readonly batchRows?: number;
   readonly accept?: string;
+  readonly codecs?: readonly string[];
+  readonly codecSettings?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
-const KEYS = ["model", "inputs", "batchRows", "accept"];
+const KEYS = ["model", "inputs", "batchRows", "accept", "codecs", "codecSettings"];
 
 /** Reads and validates `<dir>/sluice.json`; `undefined` when there is none. */
 export function readModelConfig(dir: string): ModelConfig | undefined {
@@ -45,7 +50,7 @@ export function readModelConfig(dir: string): ModelConfig | undefined {
   const config = raw as Record<string, unknown>;
   const unknown = Object.keys(config).filter((key) => !KEYS.includes(key));
   if (unknown.length > 0) fail(`unknown key(s) ${unknown.join(", ")} (known: ${KEYS.join(", ")})`);
-  const { model, inputs, batchRows, accept } = config;
+  const { model, inputs, batchRows, accept, codecs, codecSettings } = config;
   if (model !== undefined && (typeof model !== "string" || model.includes("/") || !model.endsWith(".onnx"))) {
     fail('"model" must be the name of an .onnx file in the model directory');
   }
@@ -63,6 +68,22 @@ export function readModelConfig(dir: string): ModelConfig | undefined {
   }
   if (accept !== undefined && (typeof accept !== "string" || !accept.includes("/"))) {
     fail('"accept" must be a media type such as "application/jsonlines"');
+  }
+  if (codecs !== undefined && !(Array.isArray(codecs) && codecs.every((entry) => typeof entry === "string"))) {
+    fail('"codecs" must list codec plugins, e.g. ["./codecs/npy"]');
+  }
+  const isTable = (value: unknown): value is Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
+  if (
+    codecSettings !== undefined &&
+    !(
+      isTable(codecSettings) &&
+      Object.values(codecSettings).every(
+        (settings) => isTable(settings) && Object.values(settings).every((value) => typeof value === "string"),
+      )
+    )
+  ) {
+    fail('"codecSettings" must map codec names to settings, e.g. {"csv": {"header": "present"}}');
   }
   return config as ModelConfig;
 }

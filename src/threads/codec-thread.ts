@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { BatchBufferPool } from "../batch-buffer-pool.js";
-import { createCodecRegistry } from "../codec/plugin-loader.js";
+import { createCodecRegistry, type PluginSources } from "../codec/plugin-loader.js";
 import type { CodecRegistry } from "../codec/registry.js";
 import { decodeContent } from "../content-encoding.js";
 import { SluiceError } from "../errors.js";
@@ -17,11 +17,8 @@ import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } fro
 import { RemoteBackend } from "./remote-backend.js";
 import { ThreadLogger } from "./thread-logger.js";
 
-/** What the main thread passes when it starts a codec thread. */
-export interface CodecThreadData {
-  /** Codec plugins to load (as `SLUICE_PLUGINS` names them). */
-  readonly plugins: readonly string[];
-}
+/** What the main thread passes when it starts a codec thread: where its codecs come from. */
+export type CodecThreadData = PluginSources;
 
 /** Answer bytes a codec thread may have sent ahead of what the main thread has passed on. */
 export const OUTPUT_WINDOW_BYTES = 2 * 2 ** 20;
@@ -111,7 +108,6 @@ async function run(
         maxBodyBytes: job.maxBodyBytes,
         recordErrorPolicy: job.recordErrorPolicy,
         singleRecord: job.singleRecord,
-        settings: job.settings,
         maxPendingBatches: PENDING_BATCHES_PER_INVOCATION,
         signal: invocation.abort.signal,
         buffers: model.buffers,
@@ -138,7 +134,7 @@ async function run(
 async function start(data: CodecThreadData): Promise<void> {
   let registry: CodecRegistry;
   try {
-    registry = await createCodecRegistry(data.plugins);
+    registry = await createCodecRegistry(data);
   } catch (error) {
     post({ type: "startup-failed", error: toWire(error) });
     return;

@@ -54,7 +54,6 @@ export interface InvocationJob {
   readonly maxBodyBytes: number | undefined;
   readonly recordErrorPolicy: RecordErrorPolicy;
   readonly singleRecord: boolean;
-  readonly settings: Readonly<Record<string, string>>;
 }
 
 /** Main thread → codec thread. */
