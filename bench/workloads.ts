@@ -5,8 +5,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { mlpClassifier, seededRandom, wideMlp } from "../scripts/onnx/model-writer.js";
 import { BUNDLED_MODEL_DIR } from "../src/model/model-location.js";
+import { mlpClassifier, seededRandom, wideMlp } from "../src/testing/onnx-model-writer.js";
 import { blocks, mnistRows } from "./bodies.js";
 
 /** A model directory and one CSV body for it. */

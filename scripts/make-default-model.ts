@@ -4,7 +4,7 @@
  * data) with 10 softmax outputs. Run with `npm run model:default`.
  */
 import { writeFileSync } from "node:fs";
-import { mlpClassifier } from "./onnx/model-writer.js";
+import { mlpClassifier } from "../src/testing/onnx-model-writer.js";
 
 const target = new URL("../../models/default/model.onnx", import.meta.url);
 const model = mlpClassifier({ inputWidth: 784, hidden: 32, classes: 10, seed: 20261125 });

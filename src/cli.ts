@@ -21,9 +21,15 @@ const USAGE =
 async function listCodecs(): Promise<number> {
   const config = loadConfig(process.env);
   const registry = await createCodecRegistry({ plugins: config.plugins, env: config.codecEnv });
-  for (const codec of registry.codecs) {
+  for (const { codec, origin, settings } of registry.registered) {
     const directions = [codec.input && "in", codec.output && "out"].filter(Boolean).join("+");
-    process.stdout.write(`${codec.name}\t${directions}\t${codec.mediaTypes.join(", ")}\n`);
+    const configured = Object.entries(settings)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(" ");
+    process.stdout.write(
+      `${codec.name}\t${directions}\t${codec.mediaTypes.join(", ")}\tapi ${codec.apiVersion}\t${origin}` +
+        `${configured ? `\t${configured}` : ""}\n`,
+    );
   }
   return 0;
 }

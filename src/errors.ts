@@ -64,9 +64,13 @@ export abstract class SluiceError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
     const classes = (value as { [CLASSES]?: unknown } | null)?.[CLASSES];
-    return Array.isArray(classes) && classes.includes(this.name);
+    // `this` is the class on the right of `instanceof` (subclasses inherit this method): that is the point.
+    // (biome.json turns noThisInStatic off for this file for this reason.)
+    return (
+      Function.prototype[Symbol.hasInstance].call(this, value) ||
+      (Array.isArray(classes) && classes.includes(this.name))
+    );
   }
 
   /** Extra fields for the JSON error body. */

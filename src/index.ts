@@ -6,11 +6,25 @@ import "./telemetry.js";
 
 export type { Backend, BackendTuning } from "./backends/backend.js";
 export type { InputBatch } from "./batcher.js";
-export type { Codec, CodecContext, InputFormat, OutputFormat } from "./codec/codec.js";
+export {
+  CODEC_API_VERSION,
+  type Codec,
+  type CodecContext,
+  type CodecSetting,
+  type InputFormat,
+  type OutputFormat,
+} from "./codec/codec.js";
 export { Frame, type Framer, type FrameSink } from "./codec/framing.js";
 export { type MediaType, negotiateMediaType, parseMediaType } from "./codec/media-type.js";
-export { type CodecPluginModule, loadCodecPlugins } from "./codec/plugin-loader.js";
+export {
+  type CodecPluginModule,
+  createCodecRegistry,
+  loadCodecPlugins,
+  type PluginSources,
+  settingVariable,
+} from "./codec/plugin-loader.js";
 export type {
+  EncodeSummary,
   OutputBatch,
   OutputTensor,
   RecordDecoder,
@@ -18,7 +32,7 @@ export type {
   RecordSink,
   RecordSlots,
 } from "./codec/record-codec.js";
-export { CodecRegistry, DEFAULT_OUTPUT_MEDIA_TYPE, type Resolved } from "./codec/registry.js";
+export { CodecRegistry, DEFAULT_OUTPUT_MEDIA_TYPE, type RegisteredCodec, type Resolved } from "./codec/registry.js";
 export {
   ClientClosedRequestError,
   ConfigError,

@@ -128,10 +128,24 @@ export async function* runPipeline(
   };
   const batcher = new Batcher(signature, options.batchRows, (batch) => waiting.push(batch), options.buffers);
 
+  /** Decodes still running (a decoder that returned a promise), awaited before framing goes on. */
+  const decoding: Promise<void>[] = [];
   const onFrame = (frame: Frame) => {
     const first = batcher.nextRecordIndex;
     try {
-      decoder.decode(frame, batcher);
+      const pending = decoder.decode(frame, batcher);
+      if (pending) {
+        const where = { byteOffset: frame.byteOffset, line: frame.line };
+        decoding.push(
+          pending.catch((cause: unknown) => {
+            if (cause instanceof RecordError) {
+              cause.location.recordIndex ??= Math.max(first, batcher.nextRecordIndex - 1);
+              cause.location.byteOffset ??= where.byteOffset;
+            }
+            throw cause;
+          }),
+        );
+      }
     } catch (cause) {
       // Only a RecordError is about the record. Another SluiceError refuses the whole body with its own
       // status (e.g. 415 for payloads a decoder cannot read); anything else is a bug in the decoder: a 500,
@@ -190,15 +204,20 @@ export async function* runPipeline(
         const slice =
           offset === 0 && chunk.byteLength <= SLICE_BYTES ? chunk : chunk.subarray(offset, offset + SLICE_BYTES);
         frameAll(() => framer.push(slice, onFrame));
+        if (decoding.length > 0) {
+          await Promise.all(decoding.splice(0));
+          startRuns();
+        }
         // Backpressure from the backend into decoding: frame no more while a full set of batches is in flight.
         while (waiting.length > 0 || running.length >= options.maxPendingBatches) yield emit(await nextAnswer());
       }
     }
     frameAll(() => framer.end(onFrame));
+    if (decoding.length > 0) await Promise.all(decoding.splice(0));
     batcher.flush();
     startRuns();
     while (running.length > 0) yield emit(await nextAnswer());
-    const tail = toBytes(recordEncoder.end());
+    const tail = toBytes(recordEncoder.end({ records: stats.records }));
     stats.bytesOut += tail.byteLength;
     if (tail.byteLength > 0) yield tail;
   } finally {

@@ -8,6 +8,7 @@ import type { Codec } from "../src/codec/codec.js";
 import type { OutputBatch } from "../src/codec/record-codec.js";
 import { RecordError, SluiceError } from "../src/errors.js";
 import type { ModelSignature, TensorSpec } from "../src/model/signature.js";
+import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
 import {
   amazonRecord,
   concat,
@@ -20,7 +21,6 @@ import {
   tfExample,
   tfRecordFrame,
 } from "./support/binary-writers.js";
-import { contextFor, decodeBody, signatureOf } from "./support/decode.js";
 
 const TESTDATA = new URL("../../test/vectors/sagemaker-python-sdk/", import.meta.url);
 const twoInputs = signatureOf({ a: ["float32", 2], b: ["float32", 3] });
@@ -178,7 +178,7 @@ describe("binary output", () => {
     const encoder = codec.output?.createEncoder(contextFor(single, codec.mediaTypes[0]));
     assert.ok(encoder);
     return concat(
-      [encoder.begin(), encoder.encode(batch), encoder.end()].map((c) =>
+      [encoder.begin(), encoder.encode(batch), encoder.end({ records: batch.rows })].map((c) =>
         typeof c === "string" ? new TextEncoder().encode(c) : c,
       ),
     );

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { csvCodec } from "../codecs/csv.js";
 import { RecordError } from "../src/errors.js";
+import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
 import { splitAt } from "./support/chunks.js";
-import { contextFor, decodeBody, signatureOf } from "./support/decode.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const single = signatureOf({ x: ["float32", 3] });

@@ -7,10 +7,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import builtinCodecs from "../codecs/index.js";
-import { seededRandom } from "../scripts/onnx/model-writer.js";
 import type { Codec } from "../src/codec/codec.js";
 import { SluiceError } from "../src/errors.js";
 import type { ModelSignature } from "../src/model/signature.js";
+import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
+import { seededRandom } from "../src/testing/onnx-model-writer.js";
 import {
   amazonRecord,
   concat,
@@ -20,7 +21,6 @@ import {
   tfRecordFrame,
 } from "./support/binary-writers.js";
 import { splitBySizes } from "./support/chunks.js";
-import { contextFor, decodeBody, signatureOf } from "./support/decode.js";
 import { modelDir, twoInputTwoOutput } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 

@@ -7,8 +7,8 @@ import type { Codec } from "../src/codec/codec.js";
 import type { OutputBatch } from "../src/codec/record-codec.js";
 import { RecordError } from "../src/errors.js";
 import type { ModelSignature, TensorSpec } from "../src/model/signature.js";
+import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
 import { frameAll, splitAt, splitBySizes } from "./support/chunks.js";
-import { contextFor, decodeBody, signatureOf } from "./support/decode.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const twoInputs = signatureOf({ a: ["float32", 2], b: ["float32", 3] });
@@ -144,7 +144,11 @@ describe("JSON output", () => {
   const encode = (codec: Codec, batches: OutputBatch[]) => {
     const encoder = codec.output?.createEncoder(contextFor(twoInputs, codec.mediaTypes[0]));
     assert.ok(encoder);
-    const parts = [encoder.begin(), ...batches.map((b) => encoder.encode(b)), encoder.end()];
+    const parts = [
+      encoder.begin(),
+      ...batches.map((b) => encoder.encode(b)),
+      encoder.end({ records: batches.reduce((n, b) => n + b.rows, 0) }),
+    ];
     return parts.map((part) => (typeof part === "string" ? part : new TextDecoder().decode(part))).join("");
   };
 

@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { wideMlp } from "../scripts/onnx/model-writer.js";
 import { BUNDLED_MODEL_DIR } from "../src/model/model-location.js";
+import { wideMlp } from "../src/testing/onnx-model-writer.js";
 import { type ChildServer, csvBlock, repeatedBody, startChildServer } from "./support/child-server.js";
 import { modelDir } from "./support/models.js";
 

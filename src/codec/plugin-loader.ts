@@ -81,6 +81,11 @@ function resolvePlugin(specifier: string, bases: readonly string[]): string {
       if (path.dirname(dir) === dir) break;
     }
   }
+  // A bare name that is no package may still be a path written without "./".
+  if (!isPath) {
+    for (const base of bases)
+      if (existsSync(path.resolve(base, specifier))) return resolvePlugin(`./${specifier}`, [base]);
+  }
   throw new ConfigError(
     `codec plugin ${specifier} could not be loaded: not found (looked from ${bases.join(" and ")})`,
   );

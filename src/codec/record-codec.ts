@@ -5,7 +5,12 @@ import type { RecordError } from "../errors.js";
 import type { ModelSignature, NumericArray, OutputValues, TensorSpec } from "../model/signature.js";
 import type { Frame } from "./framing.js";
 
-/** The slots of one record in the batch being filled: one zero-filled array per model input. */
+/**
+ * The slots of one record in the batch being filled: one zero-filled array per model input. Values are
+ * staged by element type: float32 in `Float32Array`; float64, int64 and uint32 in `Float64Array` (64-bit
+ * integers are exact up to 2^53); int32, int16, int8, uint16 and uint8/bool in their own typed arrays.
+ * Slots are valid until the next `beginRecord()`: write a record's values before beginning the next.
+ */
 export interface RecordSlots {
   /**
    * The values of model input `inputIndex` for this record, exactly `signature.inputs[inputIndex].width`
@@ -32,12 +37,25 @@ export interface RecordSink {
 }
 
 /**
- * Decodes frames into records. Throw a `RecordError` for a frame that cannot be decoded or does not fit
- * the model; its index and location are filled in by the pipeline when left out.
+ * Decodes frames into records.
+ *
+ * - A frame may yield **no record** (a header the framer passes on, which the decoder remembers), **one**
+ *   (the usual case: `sink.beginRecord()` once), or **several** (a columnar or whole-file format).
+ * - Throw a `RecordError` (400) for a frame that cannot be decoded or does not fit the model; its index
+ *   and location are filled in when left out. Under `SLUICE_ON_RECORD_ERROR=placeholder` the record
+ *   being decoded is answered with a placeholder — when the frame fails half-way, the records it has
+ *   already begun stay (with whatever values were written) and the last one begun is the placeholder;
+ *   so a decoder of several records per frame should check a record before beginning the next.
+ *   Throw a `FramingError` when the body cannot be read any further (no placeholder can stand in), and
+ *   another `SluiceError` to refuse the whole body with its status (e.g. 415). Anything else thrown is a
+ *   bug: the invocation fails with 500, its stack goes to the server log, never to the client.
+ * - The frame's bytes are valid only during the call. A decoder built on a library with only an async
+ *   API may return a promise; Sluice waits for it before framing further, but must copy what it needs
+ *   synchronously. Such decoders suit formats of one frame per body (whole files).
  */
 export interface RecordDecoder {
-  /** Decodes one frame into one record (or, for columnar formats, several) through `sink`. */
-  decode(frame: Frame, sink: RecordSink): void;
+  /** Decodes one frame into zero, one or several records through `sink`. */
+  decode(frame: Frame, sink: RecordSink): void | Promise<void>;
 }
 
 /** One model output for a batch of records: `rows × spec.width` values, row-major. */
@@ -65,13 +83,26 @@ export interface OutputBatch {
 
 /**
  * Encodes outputs, one output record per input record, in order. An encoder instance serves one
- * response, so it may keep state (e.g. whether a separator is due).
+ * response, so it may keep state (e.g. whether a separator is due). Return fresh bytes (or strings) from
+ * each call: Sluice may move them to another thread, so never return a view of a buffer you reuse.
  */
 export interface RecordEncoder {
   /** Bytes before the first record (e.g. `{"predictions":[`); may be empty. */
   begin(): string | Uint8Array;
   /** Encodes every row of `batch`. */
   encode(batch: OutputBatch): string | Uint8Array;
-  /** Bytes after the last record; may be empty. */
-  end(): string | Uint8Array;
+  /**
+   * Bytes after the last record; may be empty. `summary.records` is how many records were encoded: a
+   * format that states the count up front (a header with the array's shape, say) can hold its output
+   * until here and write it all at once. Such an encoder holds the whole answer in memory; the
+   * platform's payload limit (`MaxPayloadInMB`) bounds the records of one body, so keep to formats whose
+   * answer for that many records is small.
+   */
+  end(summary: EncodeSummary): string | Uint8Array;
+}
+
+/** What an encoder is told at the end of a response. */
+export interface EncodeSummary {
+  /** Records encoded. */
+  readonly records: number;
 }

@@ -12,7 +12,7 @@ let registered = false;
 export function sluiceSpecifiers(): Record<string, string> {
   return {
     sluice: new URL("../index.js", import.meta.url).href,
-    "sluice/codec-kit": new URL("../codec-kit.js", import.meta.url).href,
+    "sluice/codec-kit": new URL("../../codecs/kit.js", import.meta.url).href,
     "sluice/codecs": new URL("../../codecs/index.js", import.meta.url).href,
     "sluice/testing": new URL("../testing/index.js", import.meta.url).href,
   };

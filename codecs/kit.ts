@@ -1,0 +1,16 @@
+/**
+ * `sluice/codec-kit`: what a plugin author builds a codec from — the framers of the built-in codecs,
+ * the byte writer and number printing the text encoders use, and the plugin API itself — without
+ * loading any built-in codec (nor protobufjs, which two of them need).
+ */
+export * from "../src/index.js";
+export { ByteOrderMarkSkipper } from "./framing/byte-order-mark.js";
+export { CsvFramer } from "./framing/csv-framer.js";
+export { FrameBuffer, MAX_RECORD_BYTES, recordTooLarge } from "./framing/frame-buffer.js";
+export { JsonFramer } from "./framing/json-framer.js";
+export { isBlank, LineFramer } from "./framing/line-framer.js";
+export { encodeRecordIOFrame, RecordIOFramer } from "./framing/recordio-framer.js";
+export { encodeTfRecordFrame, TfRecordFramer } from "./framing/tfrecord-framer.js";
+export { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
+export { ByteWriter, ValuePrinter } from "./text/byte-writer.js";
+export { MAX_FLOAT32_BYTES, writeFloat32, writeFloat32Bits } from "./text/shortest-float32.js";

@@ -1,0 +1,83 @@
+/** The LibSVM codec through Sluice's conformance kit and a real server, compared with ONNX Runtime. */
+import assert from "node:assert/strict";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import ort from "onnxruntime-node";
+import {
+  type CodecTestServer,
+  checkDecoderConformance,
+  contextFor,
+  decodeBody,
+  mlpClassifier,
+  modelDirectory,
+  runOnnxRuntime,
+  signatureOf,
+  startCodecTestServer,
+} from "sluice/testing";
+import libsvm from "../src/index.js";
+
+const PLUGIN = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const text = (s: string) => new TextEncoder().encode(s);
+const BODY = "1 1:0.5 3:2\n0 2:-1.25 4:8\n\n2:3\n";
+const ROWS = [
+  [0.5, 0, 2, 0],
+  [0, -1.25, 0, 8],
+  [0, 3, 0, 0],
+];
+
+describe("the libsvm codec", () => {
+  const context = contextFor(signatureOf({ features: ["float32", 4] }), "text/libsvm", {
+    settings: { missing: "zero" },
+  });
+
+  it("reads sparse rows with or without a label, 1-based, absent features 0", () => {
+    assert.deepEqual(
+      decodeBody(libsvm, context, [text(BODY)]),
+      ROWS.map((row) => [row]),
+    );
+  });
+
+  it("reads absent features as NaN with the missing=nan setting", () => {
+    const nan = contextFor(signatureOf({ features: ["float32", 4] }), "text/libsvm", { settings: { missing: "nan" } });
+    assert.deepEqual(decodeBody(libsvm, nan, [text("1:1 4:4\n")]), [[[1, Number.NaN, Number.NaN, 4]]]);
+  });
+
+  it("passes Sluice's conformance suite", () => {
+    checkDecoderConformance(libsvm, {
+      context,
+      body: text(BODY),
+      expected: ROWS.map((row) => [row]),
+      refused: [text("1 5:1\n"), text("1 2:1 1:1\n"), text("1 0:1\n"), text("1 2:x\n"), text("1 two\n")],
+    });
+  });
+
+  describe("served", () => {
+    let server: CodecTestServer;
+    const dir = modelDirectory(mlpClassifier({ inputWidth: 4, hidden: 8, classes: 3, seed: 7 }));
+    before(async () => {
+      server = await startCodecTestServer(dir, { plugins: [PLUGIN] });
+    });
+    after(() => server.close());
+
+    it("answers in CSV what ONNX Runtime answers for the dense rows", async () => {
+      const response = await server.invoke(BODY, { "content-type": "text/x-libsvm", accept: "text/csv" });
+      assert.equal(response.status, 200);
+      const answer = (await response.text())
+        .trim()
+        .split("\n")
+        .flatMap((line) => line.split(",").map((value) => Math.fround(Number(value))));
+      const expected = await runOnnxRuntime(path.join(dir, "model.onnx"), {
+        features: new ort.Tensor("float32", Float32Array.from(ROWS.flat()), [3, 4]),
+      });
+      assert.deepEqual(answer, Array.from(expected.probabilities as Float32Array));
+    });
+
+    it("refuses an index beyond the model's features, naming the record", async () => {
+      const response = await server.invoke("1 1:1\n1 9:1\n", { "content-type": "text/libsvm" });
+      assert.equal(response.status, 400);
+      const body = (await response.json()) as { code: string; recordIndex: number };
+      assert.deepEqual([body.code, body.recordIndex], ["LIBSVM_INDEX", 1]);
+    });
+  });
+});
