@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The command line: `sluice serve` (what `docker run IMAGE serve` runs), `sluice transform` (a batch
- * transform job on local files, as the platform runs one) and `sluice codecs` (what is installed).
+ * transform job on local files, as the platform runs one), `sluice codecs` (what is installed) and
+ * `sluice new-codec` (a plugin package to start from).
  * Dispatch only; the work is in `serve.ts` and `job/transform-command.ts`.
  */
 import "./telemetry.js";
@@ -11,11 +12,12 @@ import { ConfigError } from "./errors.js";
 import { TRANSFORM_USAGE } from "./job/job-options.js";
 import { transformCommand } from "./job/transform-command.js";
 import { Logger } from "./log.js";
+import { scaffoldCodec } from "./new-codec.js";
 import { startServer } from "./serve.js";
 
 const USAGE =
   "usage: sluice serve [--port N] [--model-dir DIR] [--backend cpu|webgpu|auto] | " +
-  `${TRANSFORM_USAGE} | sluice codecs`;
+  `${TRANSFORM_USAGE} | sluice codecs | sluice new-codec NAME [DIR]`;
 
 /** Prints the installed codecs (built-in and plugins), one per line: name, media types, directions. */
 async function listCodecs(): Promise<number> {
@@ -41,6 +43,12 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (command === "codecs") return listCodecs();
+  if (command === "new-codec") {
+    const [name, dir] = rest;
+    if (!name) throw new ConfigError("usage: sluice new-codec NAME [DIR]");
+    for (const file of scaffoldCodec(name, dir ?? `sluice-codec-${name}`)) process.stdout.write(`wrote ${file}\n`);
+    return 0;
+  }
   if (command === "transform")
     return transformCommand(rest, { env: process.env, stdout: process.stdout, stderr: process.stderr });
   if (command !== "serve") {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -189,5 +189,24 @@ describe("the sluice command", () => {
     } finally {
       taken.close();
     }
+  });
+
+  it("new-codec scaffolds a plugin package whose own tests pass as generated", () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), "sluice-new-codec-")), "sluice-codec-demo");
+    const made = spawnSync(process.execPath, [CLI, "new-codec", "demo", dir], { encoding: "utf8", timeout: 20_000 });
+    assert.equal(made.status, 0, made.stderr);
+    const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { scripts: { test: string } };
+    const [, preload] = /--import (\S+)/.exec(manifest.scripts.test) ?? [];
+    // A test run of its own, not a child reporting to this one.
+    const { NODE_TEST_CONTEXT: _inherited, ...env } = process.env;
+    const tested = spawnSync(process.execPath, ["--import", preload, "--test", path.join(dir, "test")], {
+      encoding: "utf8",
+      timeout: 120_000,
+      env,
+    });
+    assert.equal(tested.status, 0, tested.stdout + tested.stderr);
+    assert.match(tested.stdout, /# pass 2/);
+    const again = spawnSync(process.execPath, [CLI, "new-codec", "demo", dir], { encoding: "utf8", timeout: 20_000 });
+    assert.notEqual(again.status, 0, "an existing package is never overwritten");
   });
 });

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { copyFileSync, cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import ort from "onnxruntime-node";
 import { csvCodec } from "../codecs/csv.js";
 import { CodecRegistry } from "../src/codec/registry.js";
@@ -12,6 +14,9 @@ import { assertClose, runReference } from "./support/reference.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 const PLUGIN = fileURLToPath(new URL("fixtures/raw-float32-plugin.js", import.meta.url));
+const FUTURE = fileURLToPath(new URL("fixtures/future-api-plugin.js", import.meta.url));
+const OTHER_COPY = fileURLToPath(new URL("fixtures/other-copy-plugin.js", import.meta.url));
+const NPY_PLUGIN = fileURLToPath(new URL("../../plugins/npy", import.meta.url));
 
 describe("codec plugins (SLUICE_PLUGINS)", () => {
   let server: TestServer;
@@ -62,5 +67,72 @@ describe("codec plugins (SLUICE_PLUGINS)", () => {
 
   it("a plugin that cannot be loaded stops start-up with the reason", async () => {
     await assert.rejects(startTestServer(dir, { SLUICE_PLUGINS: "/nonexistent/plugin.js" }), /could not be loaded/);
+  });
+
+  it("a plugin written for another plugin API version stops start-up, naming it and the versions", async () => {
+    await assert.rejects(
+      startTestServer(dir, { SLUICE_PLUGINS: FUTURE }),
+      /from-the-future.*version 99.*serves version 1/,
+    );
+  });
+});
+
+describe("plugins with their own copy of Sluice, and plugin bugs", () => {
+  let server: TestServer;
+  const dir = modelDir(smallMlp());
+  before(async () => {
+    // A copy of errors.js is a second copy of Sluice's error classes, as a plugin's own `sluice` would be.
+    const copyDir = mkdtempSync(path.join(tmpdir(), "sluice-copy-"));
+    copyFileSync(fileURLToPath(new URL("../src/errors.js", import.meta.url)), path.join(copyDir, "errors.js"));
+    process.env.SLUICE_TEST_ERRORS_COPY = pathToFileURL(path.join(copyDir, "errors.js")).href;
+    server = await startTestServer(dir, { SLUICE_PLUGINS: OTHER_COPY, SLUICE_ON_RECORD_ERROR: "placeholder" });
+  });
+  after(async () => {
+    await server.close();
+    delete process.env.SLUICE_TEST_ERRORS_COPY;
+  });
+
+  it("recognises the other copy's RecordError as a record error (a placeholder, not a 500)", async () => {
+    const response = await invoke(server, "1\nbad\n3\n", {
+      "content-type": "application/x-other-copy",
+      accept: "application/jsonlines",
+    });
+    assert.equal(response.status, 200);
+    const lines = (await response.text()).trim().split("\n");
+    assert.equal(lines.length, 3);
+    assert.equal((JSON.parse(lines[1]) as { code: string }).code, "OTHER_COPY_REFUSED");
+  });
+
+  it("answers a plugin's bug with a 500 whose body has no stack, and logs the stack", async () => {
+    const response = await invoke(server, "1\nbug\n", { "content-type": "application/x-other-copy" });
+    assert.equal(response.status, 500);
+    const body = (await response.json()) as { code: string; error: string };
+    assert.equal(body.code, "INTERNAL");
+    assert.doesNotMatch(JSON.stringify(body), /at .*\.js:\d+/);
+    assert.ok(
+      server.logs.some((line) => line.includes("invocation failed unexpectedly") && /at .*\.js:\d+/.test(line)),
+    );
+  });
+});
+
+describe("codecs shipped with the model (sluice.json)", () => {
+  it("loads the codecs sluice.json lists, relative to the model directory, with their settings", async () => {
+    const dir = modelDir(smallMlp());
+    cpSync(NPY_PLUGIN, path.join(dir, "codecs", "npy"), { recursive: true });
+    writeFileSync(
+      path.join(dir, "sluice.json"),
+      JSON.stringify({ codecs: ["./codecs/npy"], codecSettings: { csv: { header: "present" } } }),
+    );
+    const server = await startTestServer(dir, {});
+    try {
+      const csv = await invoke(server, "a,b,c,d\n0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+      assert.equal(csv.status, 200);
+      assert.equal((await csv.text()).trim().split("\n").length, 1, "the header line is skipped");
+      const npy = await invoke(server, new Uint8Array([0x93]), { "content-type": "application/x-npy" });
+      assert.notEqual(npy.status, 415, "the model's codec is installed");
+      await npy.arrayBuffer();
+    } finally {
+      await server.close();
+    }
   });
 });

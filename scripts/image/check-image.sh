@@ -81,6 +81,24 @@ check "read-only, no network, no capabilities: answers, and /execution-parameter
 check "read-only run stops with exit 0" [ "$("${R[@]}" inspect --format '{{.State.ExitCode}}' "$NAME")" = 0 ]
 "${R[@]}" rm "$NAME" > /dev/null
 
+# A codec plugin shipped in the model directory (sluice.json "codecs"), outside /opt/sluice: it imports
+# sluice/codec-kit, which must resolve to the image's Sluice.
+PLUGGED="$W/model-with-codec"; rm -rf "$PLUGGED"; cp -r "$MODEL" "$PLUGGED"
+mkdir -p "$PLUGGED/codecs/npy"; cp -r "$ROOT/plugins/npy/package.json" "$ROOT/plugins/npy/dist" "$PLUGGED/codecs/npy/"
+echo '{ "codecs": ["./codecs/npy"] }' > "$PLUGGED/sluice.json"; chmod -R a+rX "$PLUGGED"
+"${R[@]}" run "${RUN_OPTS[@]}" -d --name "$NAME" --read-only --network none \
+  -v "$PLUGGED:/opt/ml/model:ro" "$IMAGE" serve > /dev/null
+npy_probe='(async()=>{const b="http://127.0.0.1:8080";for(let i=0;i<100;i++){try{if((await fetch(b+"/ping")).status===200)break}catch{}await new Promise(r=>setTimeout(r,100))}
+let h="{\x27descr\x27: \x27<f4\x27, \x27fortran_order\x27: False, \x27shape\x27: (1, 784), }";h+=" ".repeat(64-((10+h.length+1)%64||64))+"\n";
+const body=new Uint8Array(10+h.length+784*4);body.set([0x93,0x4e,0x55,0x4d,0x50,0x59,1,0]);new DataView(body.buffer).setUint16(8,h.length,true);body.set(new TextEncoder().encode(h),10);
+const r=await fetch(b+"/invocations",{method:"POST",headers:{"content-type":"application/x-npy"},body});
+console.log(r.status,r.headers.get("content-type"),(await r.arrayBuffer()).byteLength)})()'
+plugged=$("${R[@]}" exec "$NAME" node -e "$npy_probe" 2>&1)
+check "a codec shipped in the model directory answers .npy in the image ($plugged)" \
+  grep -q '^200 application/x-npy ' <<< "$plugged"
+"${R[@]}" stop -t 20 "$NAME" > /dev/null
+"${R[@]}" rm "$NAME" > /dev/null
+
 # SIGTERM while an invocation is in flight: it is answered in full, then the server exits 0.
 big="$W/big.csv"; for _ in $(seq 1 4000); do cat "$MODEL/sample.csv"; done > "$big"
 "${R[@]}" run "${RUN_OPTS[@]}" -d --name "$NAME" -p "127.0.0.1:$PORT:8080" -v "$MODEL:/opt/ml/model:ro" "$IMAGE" serve > /dev/null
