@@ -1,6 +1,8 @@
 /**
- * CSV (`text/csv`): RFC 4180 records of numeric fields in, one line of output values per record out.
- * A row feeds the model's inputs in order, split by their widths. No header sniffing: every line is data
+ * CSV (`text/csv`): RFC 4180 records in, one line of output values per record out. A row feeds the
+ * model's inputs in order, split by their widths: numbers for numeric inputs (an empty field is a
+ * missing value, NaN, for inputs that accept them), text for string inputs. Strings are written back
+ * quoted when they need it; a map output (ZipMap) as its values in key order. No header sniffing: every line is data
  * unless `header=present` (media-type parameter, RFC 4180) or the codec's `header` setting
  * (`SLUICE_CODEC_CSV_HEADER=present`) says otherwise.
  */
@@ -8,6 +10,7 @@ import {
   type Codec,
   type CodecContext,
   type Frame,
+  isTextTensor,
   type NumericArray,
   type OutputBatch,
   type RecordDecoder,
@@ -15,6 +18,7 @@ import {
   RecordError,
   type RecordSink,
   type RecordSlots,
+  type TensorSpec,
   totalInputWidth,
 } from "../src/index.js";
 import { CsvFramer } from "./framing/csv-framer.js";
@@ -34,6 +38,14 @@ function excerpt(bytes: Uint8Array, start: number, end: number): string {
   return end - start > 40 ? `${text}…` : text;
 }
 
+/** Strict: invalid UTF-8 in a text field is refused, never replaced by U+FFFD. */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i] !== 0x20 && bytes[i] !== 0x09) return false;
+  return true;
+}
+
 function countFields(bytes: Uint8Array): number {
   let fields = 1;
   let quoted = false;
@@ -44,26 +56,34 @@ function countFields(bytes: Uint8Array): number {
   return fields;
 }
 
+/** How a field is read for the input it lands in. */
+const FieldKind = { Float: 0, Integer: 1, Text: 2 } as const;
+type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
+
 /** Decodes one CSV record into the model's inputs. */
 class CsvRecordDecoder implements RecordDecoder {
+  readonly #inputs: readonly TensorSpec[];
   readonly #widths: number[];
-  readonly #integer: boolean[];
+  readonly #kinds: FieldKind[];
   readonly #totalWidth: number;
   readonly #describeInputs: string;
   #skipHeader: boolean;
   readonly #oneFloatInput: boolean;
   readonly #scanner = new DecimalScanner();
-  /** Set by {@link #generalField}: where the field it read ends. */
+  /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
 
   constructor(context: CodecContext) {
     const { inputs } = context.signature;
+    this.#inputs = inputs;
     this.#widths = inputs.map((input) => input.width);
-    this.#integer = inputs.map((input) => !input.type.startsWith("float"));
+    this.#kinds = inputs.map((input) =>
+      isTextTensor(input) ? FieldKind.Text : input.type.startsWith("float") ? FieldKind.Float : FieldKind.Integer,
+    );
     this.#totalWidth = totalInputWidth(context.signature);
     this.#describeInputs = inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
     this.#skipHeader = (context.mediaType.params.header ?? context.settings.header) === "present";
-    this.#oneFloatInput = inputs.length === 1 && !this.#integer[0];
+    this.#oneFloatInput = inputs.length === 1 && this.#kinds[0] === FieldKind.Float;
   }
 
   decode(frame: Frame, sink: RecordSink): void {
@@ -122,13 +142,14 @@ class CsvRecordDecoder implements RecordDecoder {
     }
   }
 
-  /** The general path: any field form, several inputs, integer inputs; precise errors. */
+  /** The general path: any field form, several inputs, integer and string inputs; precise errors. */
   #decodeFields(bytes: Uint8Array, slots: RecordSlots): void {
     const n = bytes.length;
     let inputIndex = 0;
-    let target: NumericArray = slots.input(0);
+    let target: NumericArray = slots.arrays[0];
+    let base = slots.offset(0);
     let width = this.#widths[0];
-    let integer = this.#integer[0];
+    let kind = this.#kinds[0];
     let k = 0;
     let field = 0;
     let pos = 0;
@@ -137,6 +158,27 @@ class CsvRecordDecoder implements RecordDecoder {
     const oneFloatInput = this.#oneFloatInput;
     for (;;) {
       const fieldStart = pos;
+      if (oneFloatInput) {
+        // The common model (one float input) skips the walk across inputs and the kind checks.
+        if (k === width) this.#widthError(bytes);
+      } else {
+        while (k === width) {
+          if (++inputIndex === inputCount) this.#widthError(bytes);
+          target = slots.arrays[inputIndex];
+          base = slots.offset(inputIndex);
+          width = this.#widths[inputIndex];
+          kind = this.#kinds[inputIndex];
+          k = 0;
+        }
+        if (kind === FieldKind.Text) {
+          slots.texts[inputIndex][base + k++] = this.#textField(bytes, pos, field);
+          pos = this.#fieldEnd;
+          field++;
+          if (pos >= n) break;
+          pos++;
+          continue;
+        }
+      }
       // Zeros are the commonest feature value (sparse and one-hot data, image backgrounds).
       let value = 0;
       let end = pos + 1;
@@ -148,23 +190,12 @@ class CsvRecordDecoder implements RecordDecoder {
         // The hot path: a plain number that ends at a comma or at the end of the record.
         pos = end;
       } else {
-        value = this.#generalField(bytes, pos, field);
+        value = this.#generalField(bytes, pos, field, inputIndex);
         pos = this.#fieldEnd;
       }
-      if (oneFloatInput) {
-        // The common model (one float input) skips the walk across inputs and the integer check.
-        if (k === width) this.#widthError(bytes);
-      } else {
-        while (k === width) {
-          if (++inputIndex === inputCount) this.#widthError(bytes);
-          target = slots.input(inputIndex);
-          width = this.#widths[inputIndex];
-          integer = this.#integer[inputIndex];
-          k = 0;
-        }
-        if (integer && !Number.isInteger(value)) this.#notNumeric(bytes, field, fieldStart, pos, "an integer");
-      }
-      target[k++] = value;
+      if (kind === FieldKind.Integer && !Number.isInteger(value))
+        this.#notNumeric(bytes, field, fieldStart, pos, "an integer");
+      target[base + k++] = value;
       field++;
       if (pos >= n) break;
       pos++;
@@ -173,17 +204,14 @@ class CsvRecordDecoder implements RecordDecoder {
   }
 
   /**
-   * Reads a field the fast path does not handle (quoted, padded, `NaN`, long mantissas, …) and leaves
-   * the position of the comma or record end after it in `#fieldEnd`.
+   * Finds the field at `pos`: its content `[start, end)` (inside quotes when quoted) and, in `#fieldEnd`,
+   * the position of the comma or record end after it. Returns whether it was quoted.
    */
-  #generalField(bytes: Uint8Array, pos: number, field: number): number {
+  #locateField(bytes: Uint8Array, pos: number, field: number, range: { start: number; end: number }): boolean {
     const n = bytes.length;
-    let start = pos;
-    let end: number;
-    let next: number;
     if (pos < n && bytes[pos] === QUOTE) {
-      start = pos + 1;
-      end = start;
+      const start = pos + 1;
+      let end = start;
       for (;;) {
         end = bytes.indexOf(QUOTE, end);
         if (end === -1)
@@ -191,19 +219,58 @@ class CsvRecordDecoder implements RecordDecoder {
         if (bytes[end + 1] !== QUOTE) break;
         end += 2;
       }
-      next = end + 1;
+      const next = end + 1;
       if (next < n && bytes[next] !== COMMA) {
         throw new RecordError("CSV_QUOTE_MISPLACED", `field ${field} has text after its closing quote`);
       }
-    } else {
-      end = bytes.indexOf(COMMA, pos);
-      if (end === -1) end = n;
-      next = end;
+      range.start = start;
+      range.end = end;
+      this.#fieldEnd = next;
+      return true;
     }
-    const parsed = parseAsciiNumber(bytes, start, end);
-    if (parsed === NOT_A_NUMBER) this.#notNumeric(bytes, field, start, end, "a number");
-    this.#fieldEnd = next;
-    return parsed;
+    let end = bytes.indexOf(COMMA, pos);
+    if (end === -1) end = n;
+    range.start = pos;
+    range.end = end;
+    this.#fieldEnd = end;
+    return false;
+  }
+
+  readonly #range = { start: 0, end: 0 };
+
+  /**
+   * Reads a numeric field the fast path does not handle (quoted, padded, `NaN`, long mantissas, empty, …)
+   * and leaves the position of the comma or record end after it in `#fieldEnd`. An empty field is a
+   * missing value: NaN for an input that accepts missing values, else refused.
+   */
+  #generalField(bytes: Uint8Array, pos: number, field: number, inputIndex: number): number {
+    const range = this.#range;
+    this.#locateField(bytes, pos, field, range);
+    const parsed = parseAsciiNumber(bytes, range.start, range.end);
+    if (parsed !== NOT_A_NUMBER) return parsed;
+    if (isBlank(bytes, range.start, range.end)) {
+      if (this.#inputs[inputIndex].acceptsMissing) return Number.NaN;
+      if (countFields(bytes) !== this.#totalWidth) this.#widthError(bytes);
+      throw new RecordError(
+        "CSV_FIELD_NOT_NUMERIC",
+        `field ${field} is empty, and ${JSON.stringify(this.#inputs[inputIndex].name)} takes no missing values ` +
+          "(only models that read NaN as missing, such as tree ensembles, do)",
+      );
+    }
+    return this.#notNumeric(bytes, field, range.start, range.end, "a number");
+  }
+
+  /** Reads a field for a string input: its text, quotes removed and doubled quotes undone. */
+  #textField(bytes: Uint8Array, pos: number, field: number): string {
+    const range = this.#range;
+    const quoted = this.#locateField(bytes, pos, field, range);
+    let text: string;
+    try {
+      text = utf8.decode(bytes.subarray(range.start, range.end));
+    } catch {
+      throw new RecordError("INVALID_UTF8", `field ${field} is not valid UTF-8`);
+    }
+    return quoted && text.includes('""') ? text.replaceAll('""', '"') : text;
   }
 
   #notNumeric(bytes: Uint8Array, field: number, start: number, end: number, what: string): never {
@@ -226,6 +293,12 @@ class CsvRecordDecoder implements RecordDecoder {
 
 const ERROR_LINE = new TextEncoder().encode("ERROR\n");
 
+/** A string as a CSV field: quoted (quotes doubled) when it holds a comma, a quote, a line break or edge spaces. */
+function csvField(text: string): string {
+  if (!/[",\r\n]|^\s|\s$/.test(text)) return text;
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
 /** Writes each record's outputs (all of them, flattened, in model order) as one CSV line. */
 class CsvRecordEncoder implements RecordEncoder {
   readonly #writer = new ByteWriter();
@@ -235,7 +308,7 @@ class CsvRecordEncoder implements RecordEncoder {
   }
 
   encode(batch: OutputBatch): Uint8Array {
-    const printers = batch.outputs.map((output) => new ValuePrinter(output.data));
+    const printers = batch.outputs.map((output) => new ValuePrinter(output.data, csvField));
     const writer = this.#writer;
     for (let row = 0; row < batch.rows; row++) {
       if (batch.recordErrors.has(row)) {
@@ -277,8 +350,10 @@ export const csvCodec: Codec = {
   input: {
     createFramer: () => new CsvFramer(),
     createDecoder: (context) => new CsvRecordDecoder(context),
+    textInputs: true,
   },
   output: {
     createEncoder: () => new CsvRecordEncoder(),
+    textOutputs: true,
   },
 };

@@ -49,8 +49,10 @@ export const jsonCodec: Codec = {
   input: {
     createFramer: (context) => new JsonFramer(recordRank(context.signature)),
     createDecoder: (context) => new JsonRecordDecoder(context),
+    textInputs: true,
   },
   output: {
     createEncoder: () => new JsonDocumentEncoder(),
+    textOutputs: true,
   },
 };

@@ -42,8 +42,10 @@ export const jsonLinesCodec: Codec = {
   input: {
     createFramer: () => new LineFramer(),
     createDecoder: (context) => new JsonRecordDecoder(context),
+    textInputs: true,
   },
   output: {
     createEncoder: () => new JsonLinesEncoder(),
+    textOutputs: true,
   },
 };

@@ -15,8 +15,10 @@ export const recordIOProtobufCodec: Codec = {
   input: {
     createFramer: (context) => new RecordIOFramer(context.singleRecord),
     createDecoder: (context) => new AmazonRecordDecoder(context),
+    textInputs: true,
   },
   output: {
     createEncoder: () => new AmazonRecordEncoder(),
+    textOutputs: true,
   },
 };

@@ -18,8 +18,10 @@ export const recordIOCodec: Codec = {
   input: {
     createFramer: (context) => new RecordIOFramer(context.singleRecord),
     createDecoder: (context) => new AmazonRecordDecoder(context, { opaqueMediaType: MEDIA_TYPE }),
+    textInputs: true,
   },
   output: {
     createEncoder: () => new AmazonRecordEncoder(),
+    textOutputs: true,
   },
 };

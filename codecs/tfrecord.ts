@@ -14,8 +14,10 @@ export const tfRecordCodec: Codec = {
   input: {
     createFramer: (context) => new TfRecordFramer(context.singleRecord),
     createDecoder: (context) => new TfExampleDecoder(context),
+    textInputs: true,
   },
   output: {
     createEncoder: () => new TfExampleEncoder(),
+    textOutputs: true,
   },
 };

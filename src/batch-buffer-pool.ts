@@ -2,10 +2,10 @@
  * Reuses the typed arrays batches are staged in: a batch's arrays come back from the backend after its
  * run and stage a later batch, so a long invocation allocates a handful of arrays, not one set per batch.
  */
-import type { ElementType, ModelSignature, NumericArray } from "./model/signature.js";
+import type { ElementType, InputArray, ModelSignature, NumericArray } from "./model/signature.js";
 
-/** The typed array a batch stages values of an element type in (64-bit integers are staged as doubles). */
-export function stagingArray(type: ElementType, length: number): NumericArray {
+/** The typed array a batch stages numbers of an element type in (64-bit integers are staged as doubles). */
+export function stagingArray(type: Exclude<ElementType, "string">, length: number): NumericArray {
   switch (type) {
     case "float32":
       return new Float32Array(length);
@@ -43,14 +43,17 @@ export class BatchBufferPool {
       const reused = free.pop() as NumericArray;
       if (reused.length === length) return reused.fill(0);
     }
-    return stagingArray(this.signature.inputs[inputIndex].type, length);
+    const type = this.signature.inputs[inputIndex].type;
+    if (type === "string") throw new TypeError("string inputs are staged in string arrays, not typed arrays");
+    return stagingArray(type, length);
   }
 
-  /** Returns a batch's arrays (in input order) for reuse. */
-  give(arrays: readonly NumericArray[]): void {
+  /** Returns a batch's typed arrays (in input order) for reuse; string arrays are left to the collector. */
+  give(arrays: readonly InputArray[]): void {
     arrays.forEach((array, inputIndex) => {
       const free = this.#free[inputIndex];
-      if (free !== undefined && free.length < KEPT_PER_INPUT && array.byteLength > 0) free.push(array);
+      if (free !== undefined && free.length < KEPT_PER_INPUT && !Array.isArray(array) && array.byteLength > 0)
+        free.push(array);
     });
   }
 }

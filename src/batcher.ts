@@ -5,20 +5,31 @@
 import { BatchBufferPool } from "./batch-buffer-pool.js";
 import type { RecordSink, RecordSlots } from "./codec/record-codec.js";
 import type { RecordError } from "./errors.js";
-import type { ModelSignature, NumericArray } from "./model/signature.js";
+import {
+  type InputArray,
+  isTextTensor,
+  type ModelSignature,
+  type NumericArray,
+  type TextArray,
+} from "./model/signature.js";
 
 /** Records ready for the backend: `inputs[i]` holds `rows × width` values of input i (plus unused capacity). */
 export interface InputBatch {
   readonly rows: number;
   readonly firstRecordIndex: number;
-  readonly inputs: readonly NumericArray[];
+  readonly inputs: readonly InputArray[];
   /** Rows that hold no real record (decode failed under the placeholder policy). */
   readonly recordErrors: ReadonlyMap<number, RecordError>;
 }
 
+const NO_NUMBERS = new Float64Array(0);
+const NO_TEXTS: TextArray = [];
+
 class Batch implements RecordSlots {
   rows = 0;
-  readonly inputs: NumericArray[];
+  readonly inputs: InputArray[];
+  readonly arrays: NumericArray[];
+  readonly texts: TextArray[];
   readonly recordErrors = new Map<number, RecordError>();
   readonly #widths: number[];
 
@@ -29,17 +40,19 @@ class Batch implements RecordSlots {
     buffers: BatchBufferPool,
   ) {
     this.#widths = signature.inputs.map((input) => input.width);
-    this.inputs = signature.inputs.map((input, i) => buffers.take(i, capacity * input.width));
+    this.inputs = signature.inputs.map((input, i) =>
+      isTextTensor(input)
+        ? new Array<string>(capacity * input.width).fill("")
+        : buffers.take(i, capacity * input.width),
+    );
+    this.arrays = this.inputs.map((input) => (Array.isArray(input) ? NO_NUMBERS : input));
+    this.texts = this.inputs.map((input) => (Array.isArray(input) ? input : NO_TEXTS));
   }
 
   input(inputIndex: number): NumericArray {
     const width = this.#widths[inputIndex];
     const start = (this.rows - 1) * width;
-    return this.inputs[inputIndex].subarray(start, start + width);
-  }
-
-  get arrays(): readonly NumericArray[] {
-    return this.inputs;
+    return this.arrays[inputIndex].subarray(start, start + width);
   }
 
   offset(inputIndex: number): number {
@@ -82,7 +95,9 @@ export class Batcher implements RecordSink {
   markLastRecordFailed(error: RecordError): void {
     const row = this.#batch.rows - 1;
     this.signature.inputs.forEach(({ width }, i) => {
-      this.#batch.inputs[i].fill(0, row * width, (row + 1) * width);
+      const input = this.#batch.inputs[i];
+      if (Array.isArray(input)) input.fill("", row * width, (row + 1) * width);
+      else input.fill(0, row * width, (row + 1) * width);
     });
     this.#batch.recordErrors.set(row, error);
   }

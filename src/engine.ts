@@ -153,7 +153,14 @@ export class Engine {
         backend: model.kind,
         detail: model.description,
         inputs: inputs.map((t) => `${t.name}:${t.type}[N,${t.recordShape.join(",")}]`).join(" "),
-        outputs: outputs.map((t) => `${t.name}:${t.type}`).join(" "),
+        outputs: outputs
+          .map((t) => (t.mapKeys ? `${t.name}:map{${t.mapKeys.join(",")}}` : `${t.name}:${t.type}`))
+          .join(" "),
+        missing_values:
+          signature.inputs
+            .filter((t) => t.acceptsMissing)
+            .map((t) => t.name)
+            .join(" ") || "refused",
         batch_rows: this.batchRows(model, modelConfig),
         batch_rows_from:
           this.config.batchRows !== undefined
@@ -227,16 +234,22 @@ export class Engine {
    * Negotiates the codecs. A missing or `*∕*` Accept takes `sluice.json`'s `accept` when it has one.
    * Throws 415 / 406 errors before any byte of the body is read.
    */
-  negotiate(contentType: string | undefined, accept: string | undefined, modelConfig?: ModelConfig) {
+  negotiate(
+    contentType: string | undefined,
+    accept: string | undefined,
+    signature: ModelSignature,
+    modelConfig?: ModelConfig,
+  ) {
     const input: Resolved<InputFormat> = this.registry.resolveInput(contentType);
     const output: Resolved<OutputFormat> = this.registry.resolveOutput(accept, input, modelConfig?.accept);
+    this.registry.checkTextSupport(signature, input, output);
     return { input, output };
   }
 
   /** Checks, admits and starts one invocation on a codec thread. */
   async invoke(request: InvocationRequest): Promise<Invocation> {
-    const { model, gate, modelConfig } = this.ready();
-    const { input, output } = this.negotiate(request.contentType, request.accept, modelConfig);
+    const { model, gate, modelConfig, signature } = this.ready();
+    const { input, output } = this.negotiate(request.contentType, request.accept, signature, modelConfig);
     const contentCodings = parseContentEncoding(request.contentEncoding);
     const limit = this.config.maxPayloadBytes;
     // The limit is on the decoded body; a declared length says nothing of that when the body is compressed.

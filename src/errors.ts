@@ -137,8 +137,14 @@ export class NotAcceptableError extends SluiceError {
   constructor(
     readonly accept: string,
     readonly supported: readonly string[],
+    reason?: string,
   ) {
-    super("NOT_ACCEPTABLE", `no output format matches Accept: ${excerpt(accept)}`);
+    super(
+      "NOT_ACCEPTABLE",
+      reason === undefined
+        ? `no output format matches Accept: ${excerpt(accept)}`
+        : `${reason}; accept one of: ${supported.join(", ")}`,
+    );
   }
   override details() {
     return { supported: this.supported };

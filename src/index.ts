@@ -51,9 +51,12 @@ export {
 } from "./errors.js";
 export {
   type ElementType,
+  type InputArray,
+  isTextTensor,
   type ModelSignature,
   type NumericArray,
   type OutputValues,
   type TensorSpec,
+  type TextArray,
   totalInputWidth,
 } from "./model/signature.js";

@@ -61,8 +61,8 @@ describe("RecordIO-protobuf decoding (Amazon Record)", () => {
       records.map((r) => r[0]),
       expected,
     );
-    assert.ok(records.every((r) => r[0].every((v) => v >= 0 && v <= 1)));
-    assert.ok(records.every((r) => r[0].some((v) => v > 0)));
+    assert.ok(records.every((r) => (r[0] as number[]).every((v) => v >= 0 && v <= 1)));
+    assert.ok(records.every((r) => (r[0] as number[]).some((v) => v > 0)));
   });
 
   it("reads float32, float64 and int32 tensors, packed or not, under `values` or any single name", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { csvCodec } from "../codecs/csv.js";
 import { RecordError } from "../src/errors.js";
-import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
+import { contextFor, decodeBody, encodeAll, outputBatch, signatureOf } from "../src/testing/index.js";
 import { splitAt } from "./support/chunks.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -78,5 +78,37 @@ describe("CSV record decoding", () => {
     const ints = signatureOf({ ids: ["int64", 2] });
     assert.deepEqual(decodeBody(csvCodec, contextFor(ints, "text/csv"), [bytes("3,4\n")]), [[[3, 4]]]);
     assert.equal(decodeError("3,4.5\n", contextFor(ints, "text/csv")).code, "CSV_FIELD_NOT_NUMERIC");
+  });
+});
+
+describe("CSV text", () => {
+  it("writes string outputs as fields, quoted only when they need it", () => {
+    const batch = outputBatch(["plain", "a,b", 'say "hi"', " padded", "line\nbreak", "ünï"], 6, {
+      width: 1,
+      type: "string",
+    });
+    const written = new TextDecoder().decode(encodeAll(csvCodec, contextFor(single, "text/csv"), [batch]));
+    assert.equal(written, 'plain\n"a,b"\n"say ""hi"""\n" padded"\n"line\nbreak"\nünï\n');
+  });
+
+  it("reads text fields for string inputs as written, quotes undone, and refuses invalid UTF-8", () => {
+    const signature = signatureOf({ cat: ["string", 2], x: ["float32", 1] });
+    const records = decodeBody(csvCodec, contextFor(signature, "text/csv"), [bytes(' a ,"b ""c"", d",1\n,"",2\n')]);
+    assert.deepEqual(records, [
+      [[" a ", 'b "c", d'], [1]],
+      [["", ""], [2]],
+    ]);
+    const invalid = Uint8Array.from([0x22, 0xff, 0x22, 0x2c, 0x61, 0x2c, 0x31, 0x0a]);
+    assert.throws(
+      () => decodeBody(csvCodec, contextFor(signature, "text/csv"), [invalid]),
+      (error: unknown) => error instanceof RecordError && error.code === "INVALID_UTF8",
+    );
+  });
+
+  it("reads an empty field as NaN only for inputs that accept missing values", () => {
+    const lenient = signatureOf({ x: ["float32", 3, { acceptsMissing: true }] });
+    const [[values]] = decodeBody(csvCodec, contextFor(lenient, "text/csv"), [bytes('1,,""\n')]);
+    assert.deepEqual(values, [1, Number.NaN, Number.NaN]);
+    assert.match(decodeError("1,,3\n").message, /field 1 is empty, and "x" takes no missing values/);
   });
 });

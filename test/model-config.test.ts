@@ -39,7 +39,7 @@ describe("sluice.json", () => {
 
   it("chooses the model file, and several .onnx files without it is an error listing them", () => {
     const dir = dirWith({ "a.onnx": smallMlp(), "b.onnx": smallMlp() });
-    assert.throws(() => findModelFile(dir), /several \.onnx files \(a\.onnx, b\.onnx\).*sluice\.json/);
+    assert.throws(() => findModelFile(dir), /several model files \(a\.onnx, b\.onnx\).*sluice\.json/);
     assert.equal(findModelFile(dir, { model: "b.onnx" }), path.join(dir, "b.onnx"));
     assert.throws(() => findModelFile(dir, { model: "c.onnx" }), /names c\.onnx, which is not in .*a\.onnx, b\.onnx/);
   });
@@ -113,7 +113,7 @@ describe("a model directory that cannot be served", () => {
       await server.running.modelLoaded.catch(() => {});
       const ping = await fetch(`${server.url}/ping`);
       assert.equal(ping.status, 503);
-      assert.match(((await ping.json()) as { error: string }).error, /several \.onnx files \(a\.onnx, b\.onnx\)/);
+      assert.match(((await ping.json()) as { error: string }).error, /several model files \(a\.onnx, b\.onnx\)/);
     } finally {
       await server.close();
     }

@@ -1,6 +1,7 @@
 /**
  * Decodes one JSON value into model inputs. The forms a record may take:
- * - an array of numbers (nested arrays are flattened), feeding the inputs in model order like a CSV row;
+ * - an array of numbers (nested arrays are flattened), feeding the inputs in model order like a CSV row
+ *   (strings for string inputs; `null` is a missing value, NaN, for inputs that accept them);
  * - a number, for a model that takes one value;
  * - an object with one key per model input (`{"a": [...], "b": [...]}`);
  * - `{"features": [...]}`, the array form under a key;
@@ -11,7 +12,7 @@
 import {
   type CodecContext,
   type Frame,
-  type NumericArray,
+  isTextTensor,
   type RecordDecoder,
   RecordError,
   type RecordSink,
@@ -40,10 +41,15 @@ function describe(value: Json): string {
 
 /** A record's values for one input, flattened, before they are written into the batch. */
 class InputValues {
+  /** Numbers, for a numeric input. */
   readonly values: Float64Array;
+  /** Strings, for a string input. */
+  readonly texts: string[] | undefined;
   length = 0;
-  constructor(width: number) {
-    this.values = new Float64Array(width);
+  constructor(spec: TensorSpec) {
+    const text = isTextTensor(spec);
+    this.values = new Float64Array(text ? 0 : spec.width);
+    this.texts = text ? new Array<string>(spec.width) : undefined;
   }
 }
 
@@ -55,6 +61,7 @@ export class JsonRecordDecoder implements RecordDecoder {
   /** Scratch for the fast path: one record's values, in model input order. */
   readonly #scratch: Float64Array;
   readonly #anyInteger: boolean;
+  readonly #anyText: boolean;
   readonly #scanner = new DecimalScanner();
 
   constructor(context: CodecContext) {
@@ -63,11 +70,12 @@ export class JsonRecordDecoder implements RecordDecoder {
     this.#describeInputs = this.#inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
     this.#scratch = new Float64Array(this.#totalWidth);
     this.#anyInteger = this.#inputs.some((input) => !input.type.startsWith("float"));
+    this.#anyText = this.#inputs.some(isTextTensor);
   }
 
   decode(frame: Frame, sink: RecordSink): void {
     const bytes = frame.bytes;
-    if (this.#decodeFlatArray(bytes, sink)) return;
+    if (!this.#anyText && this.#decodeFlatArray(bytes, sink)) return;
     let text: string;
     try {
       text = utf8.decode(bytes);
@@ -220,7 +228,7 @@ export class JsonRecordDecoder implements RecordDecoder {
   /** One input's values from `value` (a number or nested arrays of numbers). */
   #single(inputIndex: number, value: Json): InputValues {
     const input = this.#inputs[inputIndex];
-    const values = new InputValues(input.width);
+    const values = new InputValues(input);
     const count = this.#collect(value, [values], [input], 0);
     if (count !== input.width) {
       throw new RecordError(
@@ -233,7 +241,7 @@ export class JsonRecordDecoder implements RecordDecoder {
 
   /** All inputs' values from one flat record (a number or nested arrays of numbers), in model order. */
   #flat(value: Json): InputValues[] {
-    const values = this.#inputs.map((input) => new InputValues(input.width));
+    const values = this.#inputs.map((input) => new InputValues(input));
     const count = this.#collect(value, values, this.#inputs, 0);
     if (count !== this.#totalWidth) {
       throw new RecordError(
@@ -254,21 +262,38 @@ export class JsonRecordDecoder implements RecordDecoder {
       for (const element of value) total = this.#collect(element, targets, specs, total);
       return total;
     }
+    let t = 0;
+    while (t < targets.length && targets[t].length === specs[t].width) t++;
+    if (t === targets.length) return count + 1;
+    const spec = specs[t];
+    const target = targets[t];
+    if (target.texts !== undefined) {
+      if (typeof value !== "string") {
+        throw new RecordError(
+          "JSON_VALUE_NOT_TEXT",
+          `value ${count} is ${describe(value)}, not a string; ${JSON.stringify(spec.name)} takes strings`,
+        );
+      }
+      target.texts[target.length++] = value;
+      return count + 1;
+    }
     let number: number;
     if (typeof value === "number") number = value;
     else if (typeof value === "boolean") number = value ? 1 : 0;
-    else throw new RecordError("JSON_VALUE_NOT_NUMERIC", `value ${count} is ${describe(value)}, not a number`);
-    let t = 0;
-    while (t < targets.length && targets[t].length === targets[t].values.length) t++;
-    if (t === targets.length) return count + 1;
-    const spec = specs[t];
+    else if (value === null && spec.acceptsMissing) number = Number.NaN;
+    else if (value === null) {
+      throw new RecordError(
+        "JSON_VALUE_NOT_NUMERIC",
+        `value ${count} is null, and ${JSON.stringify(spec.name)} takes no missing values ` +
+          "(only models that read NaN as missing, such as tree ensembles, do)",
+      );
+    } else throw new RecordError("JSON_VALUE_NOT_NUMERIC", `value ${count} is ${describe(value)}, not a number`);
     if (!spec.type.startsWith("float") && !Number.isInteger(number)) {
       throw new RecordError(
         "JSON_VALUE_NOT_INTEGER",
         `value ${count} (${number}) is not an integer; ${JSON.stringify(spec.name)} is ${spec.type}`,
       );
     }
-    const target = targets[t];
     target.values[target.length++] = number;
     return count + 1;
   }
@@ -276,8 +301,14 @@ export class JsonRecordDecoder implements RecordDecoder {
   #writeRecord(sink: RecordSink, record: InputValues[]): void {
     const slots = sink.beginRecord();
     for (let i = 0; i < record.length; i++) {
-      const target: NumericArray = slots.input(i);
-      target.set(record[i].values);
+      const { texts, values } = record[i];
+      if (texts === undefined) {
+        slots.arrays[i].set(values, slots.offset(i));
+        continue;
+      }
+      const column = slots.texts[i];
+      const offset = slots.offset(i);
+      for (let k = 0; k < texts.length; k++) column[offset + k] = texts[k];
     }
   }
 }

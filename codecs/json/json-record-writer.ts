@@ -1,8 +1,9 @@
 /**
  * Writes one record's model outputs as a JSON value, shared by the JSON and JSON Lines encoders: the
- * output's values (shaped by its record shape: a number for `[N]`, nested arrays for `[N, 2, 3]`) when
- * the model has one output, an object keyed by output name when it has several. Numbers read back to
- * the same float32/float64; NaN and infinities, which JSON cannot hold, are written as `null`.
+ * output's values (shaped by its record shape: a number for `[N]`, nested arrays for `[N, 2, 3]`; an
+ * object keyed by class for a map output such as ZipMap's) when the model has one output, an object keyed
+ * by output name when it has several. Numbers read back to the same float32/float64; NaN and infinities,
+ * which JSON cannot hold, are written as `null`; strings as JSON strings.
  */
 import type { OutputBatch, OutputTensor, RecordError } from "../../src/index.js";
 import { type ByteWriter, ValuePrinter } from "../text/byte-writer.js";
@@ -45,7 +46,18 @@ function writeNested(
 
 function outputWriter(output: OutputTensor): OutputWriter {
   const width = output.width;
-  const printer = new ValuePrinter(output.data);
+  const printer = new ValuePrinter(output.data, JSON.stringify);
+  const keys = output.spec.mapKeys;
+  if (keys !== undefined && keys.length === width) {
+    const prefixes = keys.map((key, k) => `${k === 0 ? "{" : ","}${JSON.stringify(key)}:`);
+    return (writer, row) => {
+      for (let k = 0; k < width; k++) {
+        writer.text(prefixes[k]);
+        printer.write(writer, row * width + k, row * width + k + 1, COMMA, "null");
+      }
+      writer.byte(0x7d);
+    };
+  }
   if (output.spec.recordShape.length === 0 && width === 1) {
     return (writer, row) => printer.write(writer, row, row + 1, COMMA, "null");
   }

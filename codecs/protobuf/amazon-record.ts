@@ -25,6 +25,7 @@ import {
   forEachMapEntry,
   productOfVarints,
   RepeatedField,
+  readTexts,
   writeSparse,
 } from "./packed-values.js";
 
@@ -53,6 +54,8 @@ const TENSOR_FIELDS: readonly [number, ElementEncoding][] = [
   [7, "varint"],
 ];
 const BYTES_VALUE_FIELD = 9;
+/** `Bytes.value`: the entries of a bytes feature. */
+const BYTES_ENTRY_FIELD = 1;
 const VALUES_FIELD = 1;
 const KEYS_FIELD = 2;
 const SHAPE_FIELD = 3;
@@ -132,6 +135,11 @@ export class AmazonRecordDecoder implements RecordDecoder {
     const start = this.#features.valueStart(feature);
     const end = this.#features.valueEnd(feature);
     const tensor = this.#tensor;
+    if (destination.takesText) {
+      if (!findLengthDelimited(bytes, start, end, BYTES_VALUE_FIELD, tensor)) destination.refuseNumbers();
+      destination.putTexts(readTexts(bytes, tensor.start, tensor.end, BYTES_ENTRY_FIELD, destination.feature));
+      return;
+    }
     let encoding: ElementEncoding | undefined;
     for (const [field, fieldEncoding] of TENSOR_FIELDS) {
       if (findLengthDelimited(bytes, start, end, field, tensor)) {
@@ -173,9 +181,22 @@ export class AmazonRecordDecoder implements RecordDecoder {
   };
 }
 
-/** The protobufjs `Value` object holding one record's values of one output. */
+const utf8 = new TextEncoder();
+
+/**
+ * The protobufjs `Value` object holding one record's values of one output: a tensor of its element type
+ * (a map output's values in key order), strings as a `bytes` value.
+ */
 function tensorValue(output: OutputTensor, row: number): Record<string, unknown> {
-  const values = output.data.subarray(row * output.width, (row + 1) * output.width);
+  const data = output.data;
+  if (Array.isArray(data)) {
+    const texts = (data as readonly string[]).slice(row * output.width, (row + 1) * output.width);
+    return { bytes: { value: texts.map((text) => utf8.encode(text)), content_type: "text/plain; charset=utf-8" } };
+  }
+  const values = (data as Exclude<typeof data, readonly string[]>).subarray(
+    row * output.width,
+    (row + 1) * output.width,
+  );
   const shape = output.spec.recordShape.length > 1 ? output.spec.recordShape : undefined;
   if (values instanceof Float32Array) return { float32_tensor: { values, shape } };
   if (values instanceof BigInt64Array || values instanceof BigUint64Array) {

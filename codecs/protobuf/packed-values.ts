@@ -285,3 +285,28 @@ export function forEachMapEntry(
     reader.pos = entryEnd;
   }
 }
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The repeated `bytes` field `fieldNumber` of the message in `bytes[start, end)`, each entry as UTF-8
+ * text; throws a `RecordError` naming `feature` for an entry that is not valid UTF-8.
+ */
+export function readTexts(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  fieldNumber: number,
+  feature: string,
+): string[] {
+  const texts: string[] = [];
+  const entry: ByteRange = { start: 0, end: 0 };
+  for (let at = start; findLengthDelimited(bytes, at, end, fieldNumber, entry); at = entry.end) {
+    try {
+      texts.push(strictUtf8.decode(bytes.subarray(entry.start, entry.end)));
+    } catch {
+      throw new RecordError("INVALID_UTF8", `feature ${excerpt(feature)} holds bytes that are not valid UTF-8 text`);
+    }
+  }
+  return texts;
+}

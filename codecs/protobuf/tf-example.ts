@@ -17,7 +17,7 @@ import {
 } from "../../src/index.js";
 import { encodeTfRecordFrame } from "../framing/tfrecord-framer.js";
 import { FeatureTable, type FeatureWriter } from "./feature-table.js";
-import { type ByteRange, findLengthDelimited, forEachMapEntry, RepeatedField } from "./packed-values.js";
+import { type ByteRange, findLengthDelimited, forEachMapEntry, RepeatedField, readTexts } from "./packed-values.js";
 
 const TF_EXAMPLE_PROTO = `
 syntax = "proto3";
@@ -36,6 +36,8 @@ export const TfExample = protobuf.parse(TF_EXAMPLE_PROTO, { keepCase: true }).ro
 const FEATURES_FIELD = 1;
 const FEATURE_MAP_FIELD = 1;
 const BYTES_LIST_FIELD = 1;
+/** `BytesList.value`. */
+const BYTES_ENTRY_FIELD = 1;
 const FLOAT_LIST_FIELD = 2;
 const INT64_LIST_FIELD = 3;
 const floatValues = new RepeatedField(1, "float32");
@@ -77,6 +79,11 @@ export class TfExampleDecoder implements RecordDecoder {
     const start = this.#features.valueStart(feature);
     const end = this.#features.valueEnd(feature);
     const list = this.#list;
+    if (destination.takesText) {
+      if (!findLengthDelimited(bytes, start, end, BYTES_LIST_FIELD, list)) destination.refuseNumbers();
+      destination.putTexts(readTexts(bytes, list.start, list.end, BYTES_ENTRY_FIELD, destination.feature));
+      return;
+    }
     let values: RepeatedField;
     if (findLengthDelimited(bytes, start, end, FLOAT_LIST_FIELD, list)) values = floatValues;
     else if (findLengthDelimited(bytes, start, end, INT64_LIST_FIELD, list)) values = int64Values;
@@ -92,9 +99,22 @@ export class TfExampleDecoder implements RecordDecoder {
   };
 }
 
-/** The protobufjs `Feature` object holding one record's values of one output. */
+const utf8 = new TextEncoder();
+
+/**
+ * The protobufjs `Feature` object holding one record's values of one output (a map output's values in
+ * key order); strings as a `bytes_list`.
+ */
 function featureOf(output: OutputTensor, row: number): Record<string, unknown> {
-  const values = output.data.subarray(row * output.width, (row + 1) * output.width);
+  const data = output.data;
+  if (Array.isArray(data)) {
+    const texts = (data as readonly string[]).slice(row * output.width, (row + 1) * output.width);
+    return { bytes_list: { value: texts.map((text) => utf8.encode(text)) } };
+  }
+  const values = (data as Exclude<typeof data, readonly string[]>).subarray(
+    row * output.width,
+    (row + 1) * output.width,
+  );
   if (values instanceof Float32Array || values instanceof Float64Array) return { float_list: { value: values } };
   if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
     return { int64_list: { value: Array.from(values, (v) => v.toString()) } };

@@ -2,7 +2,15 @@
  * Where a protobuf feature's values land: one model input's slot array, or (for a flat feature) every
  * input's array in model order. Values are written in place into the batch's typed arrays.
  */
-import { excerpt, type NumericArray, RecordError, type RecordSlots, type TensorSpec } from "../../src/index.js";
+import {
+  excerpt,
+  isTextTensor,
+  type NumericArray,
+  RecordError,
+  type RecordSlots,
+  type TensorSpec,
+  type TextArray,
+} from "../../src/index.js";
 
 /** A cursor over the slot arrays one feature fills; reused from record to record. */
 export class ValueDestination {
@@ -17,18 +25,59 @@ export class ValueDestination {
   /** The feature's name, for messages. */
   feature = "";
 
+  /** Set when the destination is a string input: its column and where this record's strings start. */
+  #texts: TextArray | undefined;
+  #textOffset = 0;
+
   /** Points the destination at input `inputIndex` of `slots`. */
   toInput(slots: RecordSlots, inputs: readonly TensorSpec[], inputIndex: number, feature: string): this {
     this.#parts = 0;
+    this.#texts = undefined;
+    if (isTextTensor(inputs[inputIndex])) {
+      this.#texts = slots.texts[inputIndex];
+      this.#textOffset = slots.offset(inputIndex);
+      this.#specs[this.#parts++] = inputs[inputIndex];
+      return this.#ready(feature);
+    }
     this.#add(slots.input(inputIndex), inputs[inputIndex]);
     return this.#ready(feature);
   }
 
   /** Points the destination at every input of `slots`, in model order. */
   toAllInputs(slots: RecordSlots, inputs: readonly TensorSpec[], feature: string): this {
+    if (inputs.length === 1) return this.toInput(slots, inputs, 0, feature);
+    const text = inputs.find(isTextTensor);
+    if (text !== undefined) {
+      throw new RecordError(
+        "FEATURE_MISSING",
+        `feature ${excerpt(feature)} would feed every input, but string input ${JSON.stringify(text.name)} ` +
+          "needs a feature of its own: name one feature per input",
+      );
+    }
     this.#parts = 0;
+    this.#texts = undefined;
     for (let i = 0; i < inputs.length; i++) this.#add(slots.input(i), inputs[i]);
     return this.#ready(feature);
+  }
+
+  /** True when the destination is a string input (fill it with {@link putTexts}). */
+  get takesText(): boolean {
+    return this.#texts !== undefined;
+  }
+
+  /** Writes a string input's values; exactly its width of them. */
+  putTexts(texts: readonly string[]): void {
+    this.expectDense(texts.length);
+    const column = this.#texts as TextArray;
+    for (let k = 0; k < texts.length; k++) column[this.#textOffset + k] = texts[k];
+  }
+
+  /** Throws the error for a feature of numbers sent to a string input. */
+  refuseNumbers(): never {
+    throw new RecordError(
+      "FEATURE_NOT_TEXT",
+      `feature ${excerpt(this.feature)} holds numbers; ${JSON.stringify(this.#specs[0].name)} takes strings (bytes)`,
+    );
   }
 
   /** The single Float32Array the values go to, when there is exactly one (the fast path). */
@@ -79,7 +128,7 @@ export class ValueDestination {
   }
 
   #ready(feature: string): this {
-    this.#arrays.length = this.#parts;
+    this.#arrays.length = this.#texts === undefined ? this.#parts : 0;
     this.#specs.length = this.#parts;
     this.width = 0;
     this.#checkIntegers = false;

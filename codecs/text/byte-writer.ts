@@ -75,17 +75,23 @@ export class ByteWriter {
   }
 }
 
+/** How a text format writes a string value (quoted and escaped as the format needs). */
+export type TextQuoter = (text: string) => string;
+
 /**
  * Prints the values of one output tensor: float32 through the shortest printer (reading the IEEE bits
- * through a view, made once per tensor), other types as JavaScript prints them.
+ * through a view, made once per tensor), strings through the format's quoter, other types as
+ * JavaScript prints them.
  */
 export class ValuePrinter {
   readonly #data: OutputValues;
   readonly #bits: Uint32Array | undefined;
+  readonly #quote: TextQuoter;
 
-  constructor(data: OutputValues) {
+  constructor(data: OutputValues, quote: TextQuoter) {
     this.#data = data;
     this.#bits = data instanceof Float32Array ? new Uint32Array(data.buffer, data.byteOffset, data.length) : undefined;
+    this.#quote = quote;
   }
 
   /**
@@ -120,7 +126,8 @@ export class ValuePrinter {
     for (let i = start; i < end; i++) {
       if (i > start) writer.byte(separator);
       const value = data[i];
-      if (nonFinite !== undefined && typeof value === "number" && !Number.isFinite(value)) writer.text(nonFinite);
+      if (typeof value === "string") writer.text(this.#quote(value));
+      else if (nonFinite !== undefined && typeof value === "number" && !Number.isFinite(value)) writer.text(nonFinite);
       else writer.number(value);
     }
   }

@@ -53,7 +53,7 @@ export async function createCpuBackend(options: CpuBackendOptions): Promise<Back
   };
   return {
     kind: "cpu",
-    description: `onnxruntime-node CPU provider, 1 session × ${intraOpNumThreads} intra-op thread(s)`,
+    description: `onnxruntime-node CPU provider, 1 session × ${intraOpNumThreads} intra-op thread(s); model: ${pool.format}`,
     signature: pool.signature,
     tuning,
     run: (batch, signal) => pool.run(batch, signal),

@@ -8,7 +8,15 @@ import pLimit, { type LimitFunction } from "p-limit";
 import type { InputBatch } from "../batcher.js";
 import type { OutputTensor } from "../codec/record-codec.js";
 import { ConfigError, ModelExecutionError } from "../errors.js";
-import type { ElementType, ModelSignature, NumericArray, OutputValues, TensorSpec } from "../model/signature.js";
+import { type PreparedModel, prepareModel } from "../model/prepare-model.js";
+import type {
+  ElementType,
+  InputArray,
+  ModelSignature,
+  NumericArray,
+  OutputValues,
+  TensorSpec,
+} from "../model/signature.js";
 
 const SUPPORTED_TYPES = new Set<string>([
   "float32",
@@ -20,14 +28,20 @@ const SUPPORTED_TYPES = new Set<string>([
   "int16",
   "uint16",
   "bool",
+  "string",
 ]);
 
 function tensorSpec(
   meta: ort.InferenceSession.ValueMetadata,
   role: "input" | "output",
+  model: PreparedModel,
 ): { spec: TensorSpec; batchAxis: number | undefined } {
-  if (!meta.isTensor)
-    throw new ConfigError(`model ${role} "${meta.name}" is not a tensor; Sluice feeds and reads tensors only`);
+  if (!meta.isTensor) {
+    const kind = model.outputKinds.get(meta.name) ?? "not a tensor";
+    throw new ConfigError(
+      `model ${role} "${meta.name}" is a ${kind}; Sluice feeds and reads tensors (and unwraps ZipMap's sequence of maps)`,
+    );
+  }
   if (!SUPPORTED_TYPES.has(meta.type)) {
     throw new ConfigError(`model ${role} "${meta.name}" has element type ${meta.type}, which Sluice does not support`);
   }
@@ -50,28 +64,39 @@ function tensorSpec(
   }
   const width = recordShape.reduce((a, b) => a * b, 1);
   const batchDim = shape[0];
+  const type = meta.type as ElementType;
+  const mapKeys = role === "output" ? model.mapKeys.get(meta.name) : undefined;
+  const acceptsMissing = role === "input" && model.readsMissingValues && type.startsWith("float") ? true : undefined;
   return {
-    spec: { name: meta.name, type: meta.type as ElementType, recordShape, width },
+    spec: {
+      name: meta.name,
+      type,
+      recordShape,
+      width,
+      ...(mapKeys && { mapKeys }),
+      ...(acceptsMissing && { acceptsMissing }),
+    },
     batchAxis: typeof batchDim === "number" && batchDim > 0 ? batchDim : undefined,
   };
 }
 
-/** Reads a session's inputs and outputs as a {@link ModelSignature}. */
-export function signatureOf(session: ort.InferenceSession): ModelSignature {
+/** Reads a session's inputs and outputs as a {@link ModelSignature}, with what `model`'s preparation found. */
+export function signatureOf(session: ort.InferenceSession, model: PreparedModel): ModelSignature {
   let maxBatchRows = Number.POSITIVE_INFINITY;
   const inputs = session.inputMetadata.map((meta) => {
-    const { spec, batchAxis } = tensorSpec(meta, "input");
+    const { spec, batchAxis } = tensorSpec(meta, "input", model);
     if (batchAxis !== undefined) maxBatchRows = Math.min(maxBatchRows, batchAxis);
     return spec;
   });
-  const outputs = session.outputMetadata.map((meta) => tensorSpec(meta, "output").spec);
+  const outputs = session.outputMetadata.map((meta) => tensorSpec(meta, "output", model).spec);
   if (inputs.length === 0) throw new ConfigError("the model has no inputs");
   return { inputs, outputs, maxBatchRows };
 }
 
-function feedTensor(spec: TensorSpec, staged: NumericArray, rows: number): ort.Tensor {
-  const values = staged.subarray(0, rows * spec.width);
+function feedTensor(spec: TensorSpec, staged: InputArray, rows: number): ort.Tensor {
   const dims = [rows, ...spec.recordShape];
+  if (Array.isArray(staged)) return new ort.Tensor("string", staged.slice(0, rows * spec.width), dims);
+  const values = staged.subarray(0, rows * spec.width);
   if (spec.type === "int64") {
     const wide = new BigInt64Array(values.length);
     for (let i = 0; i < values.length; i++) wide[i] = BigInt(values[i]);
@@ -95,18 +120,28 @@ export class OnnxSessionPool {
   private constructor(
     readonly sessions: readonly ort.InferenceSession[],
     readonly signature: ModelSignature,
+    /** What the model file was and what preparing it did, for the start-up log. */
+    readonly format: string,
   ) {
     this.#free = [...sessions];
     this.#limit = pLimit(sessions.length);
   }
 
-  /** Loads `sessions` sessions of the model (sequentially, so a load error surfaces once). */
+  /**
+   * Prepares the model (see `prepare-model.ts`) and loads `sessions` sessions of it (sequentially, so a
+   * load error surfaces once).
+   */
   static async create(options: SessionPoolOptions): Promise<OnnxSessionPool> {
+    const model = prepareModel(options.modelPath);
     const sessions: ort.InferenceSession[] = [];
     for (let i = 0; i < options.sessions; i++) {
-      sessions.push(await ort.InferenceSession.create(options.modelPath, options.sessionOptions));
+      sessions.push(
+        typeof model.source === "string"
+          ? await ort.InferenceSession.create(model.source, options.sessionOptions)
+          : await ort.InferenceSession.create(model.source, options.sessionOptions),
+      );
     }
-    return new OnnxSessionPool(sessions, signatureOf(sessions[0]));
+    return new OnnxSessionPool(sessions, signatureOf(sessions[0], model), model.format);
   }
 
   /** Runs a batch on the next free session. */

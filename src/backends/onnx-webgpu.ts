@@ -42,7 +42,7 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions): Promis
   }
   return {
     kind: "webgpu",
-    description: `onnxruntime-node WebGPU provider on ${describeAdapter(probe.info)}`,
+    description: `onnxruntime-node WebGPU provider on ${describeAdapter(probe.info)}; model: ${pool.format}`,
     signature: pool.signature,
     tuning: WEBGPU_TUNING,
     run: (batch, signal) => pool.run(batch, signal),

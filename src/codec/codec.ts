@@ -44,12 +44,22 @@ export interface InputFormat {
   createFramer(context: CodecContext): Framer;
   /** A fresh record decoder for one request body. */
   createDecoder(context: CodecContext): RecordDecoder;
+  /**
+   * True when the decoder fills string inputs (`RecordSlots.texts`). A model with string inputs is not
+   * handed to a codec without it: such a request is refused with 415, naming the input.
+   */
+  readonly textInputs?: boolean;
 }
 
 /** How a codec writes a response. */
 export interface OutputFormat {
   /** A fresh encoder for one response. */
   createEncoder(context: CodecContext): RecordEncoder;
+  /**
+   * True when the encoder writes string outputs (`OutputTensor.data` as `string[]`). A model with string
+   * outputs is not handed to an encoder without it: such a request is refused with 406, naming the output.
+   */
+  readonly textOutputs?: boolean;
 }
 
 /**

@@ -2,27 +2,36 @@
  * Record codecs: how one frame becomes model input values, and how model outputs become bytes.
  */
 import type { RecordError } from "../errors.js";
-import type { ModelSignature, NumericArray, OutputValues, TensorSpec } from "../model/signature.js";
+import type { ModelSignature, NumericArray, OutputValues, TensorSpec, TextArray } from "../model/signature.js";
+import type { InputFormat, OutputFormat } from "./codec.js";
 import type { Frame } from "./framing.js";
 
 /**
- * The slots of one record in the batch being filled: one zero-filled array per model input. Values are
+ * The slots of one record in the batch being filled: one zero-filled array per model input. Numbers are
  * staged by element type: float32 in `Float32Array`; float64, int64 and uint32 in `Float64Array` (64-bit
  * integers are exact up to 2^53); int32, int16, int8, uint16 and uint8/bool in their own typed arrays.
+ * Strings (inputs of type `string`) are staged in `texts`, filled with `""`.
  * Slots are valid until the next `beginRecord()`: write a record's values before beginning the next.
  */
 export interface RecordSlots {
   /**
-   * The values of model input `inputIndex` for this record, exactly `signature.inputs[inputIndex].width`
+   * The values of numeric input `inputIndex` for this record, exactly `signature.inputs[inputIndex].width`
    * long, zero-filled. Write into it; it is a view of the batch's contiguous array.
    */
   input(inputIndex: number): NumericArray;
   /**
-   * The batch's whole staging arrays, one per input: this record's values for input `i` go to
+   * The batch's whole staging arrays, one per input: this record's values for numeric input `i` go to
    * `arrays[i][offset(i) … offset(i) + width)`. Hot loops write there directly (no view per record).
+   * Empty for a string input.
    */
   readonly arrays: readonly NumericArray[];
-  /** Where this record's values for input `inputIndex` start in `arrays[inputIndex]`. */
+  /**
+   * The batch's string columns, one per input: this record's strings for string input `i` go to
+   * `texts[i][offset(i) … offset(i) + width)`. Empty for a numeric input. Only a codec whose
+   * {@link InputFormat.textInputs} is set is handed a model with string inputs.
+   */
+  readonly texts: readonly TextArray[];
+  /** Where this record's values for input `inputIndex` start in `arrays[inputIndex]` (or `texts`). */
   offset(inputIndex: number): number;
 }
 
@@ -58,7 +67,10 @@ export interface RecordDecoder {
   decode(frame: Frame, sink: RecordSink): void | Promise<void>;
 }
 
-/** One model output for a batch of records: `rows × spec.width` values, row-major. */
+/**
+ * One model output for a batch of records: `rows × width` values, row-major. `data` is a `string[]` for
+ * a string output, which only an encoder whose {@link OutputFormat.textOutputs} is set is handed.
+ */
 export interface OutputTensor {
   readonly spec: TensorSpec;
   /** Values per record (from the tensor the model returned). */

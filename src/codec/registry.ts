@@ -3,6 +3,7 @@
  * request's Content-Type and Accept are resolved against it.
  */
 import { DuplicateCodecError, excerpt, NotAcceptableError, UnsupportedMediaTypeError } from "../errors.js";
+import { isTextTensor, type ModelSignature } from "../model/signature.js";
 import type { Codec, InputFormat, OutputFormat } from "./codec.js";
 import { type MediaType, negotiateMediaType, parseMediaType } from "./media-type.js";
 
@@ -104,6 +105,32 @@ export class CodecRegistry {
       input: { codec: reader, format: reader.input, mediaType: input, settings: this.#settingsOf(reader) },
       output: { codec: writer, format: writer.output, mediaType: output, settings: this.#settingsOf(writer) },
     };
+  }
+
+  /**
+   * Refuses formats that cannot carry the model's strings: an input format without `textInputs` for a
+   * model with string inputs (415), an output format without `textOutputs` for one with string outputs
+   * (406). Each error names the tensor and the formats that can.
+   */
+  checkTextSupport(signature: ModelSignature, input: Resolved<InputFormat>, output: Resolved<OutputFormat>): void {
+    const textInput = signature.inputs.find(isTextTensor);
+    if (textInput !== undefined && !input.format.textInputs) {
+      const readers = this.#served((codec) => codec.input?.textInputs === true);
+      throw new UnsupportedMediaTypeError(
+        `codec ${input.codec.name} (${input.mediaType.essence}) cannot read text, and model input ` +
+          `${JSON.stringify(textInput.name)} takes strings; send one of: ${readers.join(", ")}`,
+        readers,
+        "TEXT_INPUT_UNSUPPORTED",
+      );
+    }
+    const textOutput = signature.outputs.find(isTextTensor);
+    if (textOutput !== undefined && !output.format.textOutputs) {
+      throw new NotAcceptableError(
+        output.mediaType.essence,
+        this.#served((codec) => codec.output?.textOutputs === true),
+        `codec ${output.codec.name} cannot write text, and model output ${JSON.stringify(textOutput.name)} is strings`,
+      );
+    }
   }
 
   /** Finds the codec that reads `contentType`; throws `UnsupportedMediaTypeError` (415) when none does. */

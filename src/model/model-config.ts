@@ -4,14 +4,18 @@
  * ```json
  * { "model": "classifier.onnx", "inputs": { "pixels": "features" }, "batchRows": 256, "accept": "application/jsonlines" }
  * ```
- * - `model`: the ONNX file to serve (needed when the directory holds several);
+ * - `model`: the model file to serve (needed when the directory holds several): ONNX, or an XGBoost
+ *   model (`xgboost-model`, `*.json`, `*.ubj`);
  * - `inputs`: feature names used in records → the model inputs they feed (JSON keys, Record and Example
  *   feature names), for models whose input names are not what clients send;
  * - `batchRows`: records per batch (`SLUICE_BATCH_ROWS` still wins);
  * - `accept`: the output media type when a request's Accept is missing or `*∕*`;
  * - `codecs`: codec plugins shipped in the model directory (paths relative to it, or package names), so
  *   a codec arrives with `model.tar.gz` and needs no new image;
- * - `codecSettings`: settings per codec, `{"csv": {"header": "present"}}`.
+ * - `codecSettings`: settings per codec, `{"csv": {"header": "present"}}`;
+ * - `missingValues`: `"nan"` when the model reads NaN as "missing" though Sluice does not see it (its
+ *   own `IsNaN` handling, an imputer); `"refuse"` to refuse missing values even for tree ensembles.
+ *   By default float inputs of models with tree ensembles take them.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -29,9 +33,10 @@ export interface ModelConfig {
   readonly accept?: string;
   readonly codecs?: readonly string[];
   readonly codecSettings?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly missingValues?: "nan" | "refuse";
 }
 
-const KEYS = ["model", "inputs", "batchRows", "accept", "codecs", "codecSettings"];
+const KEYS = ["model", "inputs", "batchRows", "accept", "codecs", "codecSettings", "missingValues"];
 
 /** Reads and validates `<dir>/sluice.json`; `undefined` when there is none. */
 export function readModelConfig(dir: string): ModelConfig | undefined {
@@ -50,9 +55,12 @@ export function readModelConfig(dir: string): ModelConfig | undefined {
   const config = raw as Record<string, unknown>;
   const unknown = Object.keys(config).filter((key) => !KEYS.includes(key));
   if (unknown.length > 0) fail(`unknown key(s) ${unknown.join(", ")} (known: ${KEYS.join(", ")})`);
-  const { model, inputs, batchRows, accept, codecs, codecSettings } = config;
-  if (model !== undefined && (typeof model !== "string" || model.includes("/") || !model.endsWith(".onnx"))) {
-    fail('"model" must be the name of an .onnx file in the model directory');
+  const { model, inputs, batchRows, accept, codecs, codecSettings, missingValues } = config;
+  if (model !== undefined && (typeof model !== "string" || model.includes("/") || model === "")) {
+    fail('"model" must be the name of a model file in the model directory');
+  }
+  if (missingValues !== undefined && missingValues !== "nan" && missingValues !== "refuse") {
+    fail('"missingValues" must be "nan" or "refuse"');
   }
   if (
     inputs !== undefined &&
@@ -90,11 +98,14 @@ export function readModelConfig(dir: string): ModelConfig | undefined {
 
 /**
  * The signature the codecs see: the model's, with each input renamed to the feature name that feeds it
- * (`inputs` in `sluice.json`). Throws a `ConfigError` naming the model's inputs when a mapping targets
- * one that does not exist.
+ * (`inputs` in `sluice.json`) and missing values allowed or refused as `missingValues` says. Throws a
+ * `ConfigError` naming the model's inputs when a mapping targets one that does not exist.
  */
 export function codecSignature(signature: ModelSignature, config: ModelConfig | undefined): ModelSignature {
-  const mapping = config?.inputs;
+  return withMissingValues(renameInputs(signature, config?.inputs), config?.missingValues);
+}
+
+function renameInputs(signature: ModelSignature, mapping: ModelConfig["inputs"]): ModelSignature {
   if (!mapping) return signature;
   const names = signature.inputs.map((input) => input.name);
   const featureFor = new Map<string, string>();
@@ -109,5 +120,16 @@ export function codecSignature(signature: ModelSignature, config: ModelConfig | 
   return {
     ...signature,
     inputs: signature.inputs.map((input) => ({ ...input, name: featureFor.get(input.name) ?? input.name })),
+  };
+}
+
+/** The signature with `sluice.json`'s `missingValues` applied to its float inputs. */
+function withMissingValues(signature: ModelSignature, policy: ModelConfig["missingValues"]): ModelSignature {
+  if (policy === undefined) return signature;
+  return {
+    ...signature,
+    inputs: signature.inputs.map((input) =>
+      input.type.startsWith("float") ? { ...input, acceptsMissing: policy === "nan" } : input,
+    ),
   };
 }

@@ -24,26 +24,42 @@ export interface ModelLocation {
   readonly fallbackReason?: string;
 }
 
+/** The file SageMaker's XGBoost algorithm saves its model as. */
+export const SAGEMAKER_XGBOOST_FILE = "xgboost-model";
+
+/** XGBoost model files, when the directory holds no ONNX file: SageMaker's, then `*.ubj`, then `*.json`. */
+function xgboostCandidates(names: readonly string[]): string[] {
+  if (names.includes(SAGEMAKER_XGBOOST_FILE)) return [SAGEMAKER_XGBOOST_FILE];
+  const ubj = names.filter((name) => name.toLowerCase().endsWith(".ubj"));
+  if (ubj.length > 0) return ubj;
+  return names.filter((name) => name.toLowerCase().endsWith(".json") && name !== MODEL_CONFIG_FILE);
+}
+
 /**
- * Picks the file `sluice.json` names, else `model.onnx`, else the only `*.onnx` file; several without
- * either is an error listing them.
+ * Picks the file `sluice.json` names, else `model.onnx`, else the only `*.onnx` file, else an XGBoost
+ * model (`xgboost-model` as SageMaker's XGBoost writes it, the only `*.ubj` or `*.json`); several
+ * without a way to choose is an error listing them.
  */
 export function findModelFile(dir: string, config?: ModelConfig): string {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(`model directory ${dir} does not exist`);
-  const candidates = readdirSync(dir)
-    .filter((name) => name.toLowerCase().endsWith(".onnx"))
-    .sort();
+  const names = readdirSync(dir).sort();
   if (config?.model !== undefined) {
-    if (candidates.includes(config.model)) return path.join(dir, config.model);
+    if (names.includes(config.model)) return path.join(dir, config.model);
     throw new ConfigError(
-      `${MODEL_CONFIG_FILE} names ${config.model}, which is not in ${dir} (it holds: ${candidates.join(", ") || "no .onnx file"})`,
+      `${MODEL_CONFIG_FILE} names ${config.model}, which is not in ${dir} (it holds: ${names.join(", ") || "nothing"})`,
     );
   }
+  let candidates = names.filter((name) => name.toLowerCase().endsWith(".onnx"));
   if (candidates.includes("model.onnx")) return path.join(dir, "model.onnx");
+  if (candidates.length === 0) candidates = xgboostCandidates(names);
   if (candidates.length === 1) return path.join(dir, candidates[0]);
-  if (candidates.length === 0) throw new ConfigError(`model directory ${dir} holds no .onnx file`);
+  if (candidates.length === 0) {
+    throw new ConfigError(
+      `model directory ${dir} holds no model: no .onnx file, no XGBoost model (${SAGEMAKER_XGBOOST_FILE}, *.json, *.ubj)`,
+    );
+  }
   throw new ConfigError(
-    `model directory ${dir} holds several .onnx files (${candidates.join(", ")}); name one model.onnx, ` +
+    `model directory ${dir} holds several model files (${candidates.join(", ")}); name one model.onnx, ` +
       `or choose one with "model" in ${MODEL_CONFIG_FILE}`,
   );
 }

@@ -18,17 +18,31 @@ import type { OutputBatch, OutputTensor } from "../codec/record-codec.js";
 import { loadConfig } from "../config.js";
 import { RecordError, SluiceError } from "../errors.js";
 import { Logger, prettyLine } from "../log.js";
-import type { ElementType, ModelSignature, OutputValues } from "../model/signature.js";
+import type { ElementType, ModelSignature, OutputValues, TensorSpec } from "../model/signature.js";
 import { type RunningServer, startServer } from "../serve.js";
 import { seededRandom } from "./onnx-model-writer.js";
 
-/** A signature with the given inputs (name → [type, width]) and outputs (default: one float32 `out`). */
+/** A tensor for {@link signatureOf}: element type, width, and optionally what else the spec says. */
+export type TensorSketch =
+  | [ElementType, number]
+  | [ElementType, number, Pick<TensorSpec, "acceptsMissing" | "mapKeys">];
+
+/**
+ * A signature with the given inputs (name → [type, width, extras?]) and outputs (default: one float32
+ * `out`).
+ */
 export function signatureOf(
-  inputs: Record<string, [ElementType, number]>,
-  outputs: Record<string, [ElementType, number]> = { out: ["float32", 1] },
+  inputs: Record<string, TensorSketch>,
+  outputs: Record<string, TensorSketch> = { out: ["float32", 1] },
 ): ModelSignature {
-  const specs = (entries: Record<string, [ElementType, number]>) =>
-    Object.entries(entries).map(([name, [type, width]]) => ({ name, type, width, recordShape: [width] }));
+  const specs = (entries: Record<string, TensorSketch>): TensorSpec[] =>
+    Object.entries(entries).map(([name, [type, width, extras]]) => ({
+      name,
+      type,
+      width,
+      recordShape: [width],
+      ...extras,
+    }));
   return { inputs: specs(inputs), outputs: specs(outputs), maxBatchRows: Number.POSITIVE_INFINITY };
 }
 
@@ -43,8 +57,8 @@ export function contextFor(
   return { signature, mediaType, singleRecord: false, settings: {}, ...extra };
 }
 
-/** One decoded record: per model input, its values. */
-export type DecodedRecord = number[][];
+/** One decoded record: per model input, its values (numbers, or strings for a string input). */
+export type DecodedRecord = (number[] | string[])[];
 
 /**
  * Frames and decodes `chunks` with the codec's own framer and decoder into batches (of 3 records, so
@@ -65,9 +79,12 @@ export function decodeBody(codec: Codec, context: CodecContext, chunks: readonly
   for (const batch of batches) {
     for (let row = 0; row < batch.rows; row++) {
       records.push(
-        context.signature.inputs.map((spec, i) =>
-          Array.from(batch.inputs[i].subarray(row * spec.width, (row + 1) * spec.width)),
-        ),
+        context.signature.inputs.map((spec, i) => {
+          const staged = batch.inputs[i];
+          return Array.isArray(staged)
+            ? staged.slice(row * spec.width, (row + 1) * spec.width)
+            : Array.from(staged.subarray(row * spec.width, (row + 1) * spec.width));
+        }),
       );
     }
   }

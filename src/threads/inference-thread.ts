@@ -9,7 +9,13 @@ import type { Backend } from "../backends/backend.js";
 import { selectBackend } from "../backends/select-backend.js";
 import type { InputBatch } from "../batcher.js";
 import { toWire } from "./error-transport.js";
-import type { FromInferenceHost, FromInferenceThread, ToInferenceHost, ToInferenceThread } from "./messages.js";
+import {
+  type FromInferenceHost,
+  type FromInferenceThread,
+  type ToInferenceHost,
+  type ToInferenceThread,
+  transferList,
+} from "./messages.js";
 import { ThreadLogger } from "./thread-logger.js";
 
 if (!parentPort) throw new Error("inference-thread.js runs as a worker thread");
@@ -39,14 +45,16 @@ function serve(port: MessagePort, model: Backend): void {
       cancels.delete(message.batch);
       port.postMessage(answer, transfer);
     };
-    const inputBuffers = message.inputs.map((input) => input.buffer as ArrayBuffer);
+    const inputBuffers = transferList(message.inputs);
     model.run(batch, cancel.signal).then(
       (outputs) => {
         const wire = outputs.map((output) => ({ data: output.data, width: output.width }));
-        const outputBuffers = wire.map((output) => output.data.buffer as ArrayBuffer);
+        const outputBuffers = transferList(wire.map((output) => output.data)).filter(
+          (buffer) => !inputBuffers.includes(buffer),
+        );
         reply({ type: "result", batch: message.batch, outputs: wire, inputs: message.inputs }, [
           ...inputBuffers,
-          ...new Set(outputBuffers),
+          ...outputBuffers,
         ]);
       },
       (error: unknown) => {

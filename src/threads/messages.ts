@@ -9,7 +9,7 @@ import type { MediaType } from "../codec/media-type.js";
 import type { BackendChoice } from "../config.js";
 import type { ContentCoding } from "../content-encoding.js";
 import type { LogFields, LogLevel } from "../log.js";
-import type { ModelSignature, NumericArray, OutputValues } from "../model/signature.js";
+import type { InputArray, ModelSignature, NumericArray, OutputValues } from "../model/signature.js";
 import type { RecordErrorPolicy } from "../pipeline.js";
 
 /** An error on its way to another thread: everything the HTTP answer and the log need. */
@@ -86,7 +86,7 @@ export type ToInferenceThread =
       readonly batch: number;
       readonly rows: number;
       readonly firstRecordIndex: number;
-      readonly inputs: readonly NumericArray[];
+      readonly inputs: readonly InputArray[];
     }
   | { readonly type: "cancel"; readonly batch: number };
 
@@ -102,13 +102,13 @@ export type FromInferenceThread =
       readonly type: "result";
       readonly batch: number;
       readonly outputs: readonly WireOutput[];
-      readonly inputs: readonly NumericArray[];
+      readonly inputs: readonly InputArray[];
     }
   | {
       readonly type: "failed";
       readonly batch: number;
       readonly error: WireError;
-      readonly inputs: readonly NumericArray[];
+      readonly inputs: readonly InputArray[];
     };
 
 /** How to load the model, sent by the main thread to the inference thread. */
@@ -141,3 +141,13 @@ export type FromInferenceHost =
   | { readonly type: "load-failed"; readonly error: WireError }
   | { readonly type: "closed" }
   | LogMessage;
+
+/**
+ * The distinct buffers behind `values` that can be transferred (typed arrays); string arrays are
+ * cloned by `postMessage` instead.
+ */
+export function transferList(values: readonly (InputArray | OutputValues)[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const value of values) if (!Array.isArray(value)) buffers.add((value as NumericArray).buffer as ArrayBuffer);
+  return [...buffers];
+}

@@ -11,7 +11,7 @@ import type { OutputTensor } from "../codec/record-codec.js";
 import { ModelUnavailableError } from "../errors.js";
 import type { ModelSignature } from "../model/signature.js";
 import { fromWire } from "./error-transport.js";
-import type { FromInferenceThread, ToInferenceThread } from "./messages.js";
+import { type FromInferenceThread, type ToInferenceThread, transferList } from "./messages.js";
 
 interface PendingRun {
   resolve(outputs: OutputTensor[]): void;
@@ -61,7 +61,7 @@ export class RemoteBackend implements Backend {
           reject(error);
         },
       });
-      this.port.postMessage(message, [...new Set(batch.inputs.map((input) => input.buffer as ArrayBuffer))]);
+      this.port.postMessage(message, transferList(batch.inputs));
     });
   }
 

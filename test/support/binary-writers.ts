@@ -281,12 +281,20 @@ function packedVarints(bytes: Uint8Array): number[] {
   return values;
 }
 
-/** Reads an Amazon Record: its `label` (or `features`) tensors as plain numbers, and its metadata. */
+/**
+ * Reads an Amazon Record: its `label` (or `features`) tensors as plain numbers (a `bytes` value as
+ * strings), and its metadata.
+ */
 export function readAmazonRecord(payload: Uint8Array, map: "label" | "features" = "label") {
   const tensors: Record<string, number[]> = {};
+  const texts: Record<string, string[]> = {};
   for (const [key, value] of mapEntries(payload, map === "label" ? 2 : 1)) {
     const [tensorField] = parseWire(value);
     const tensor = parseWire(tensorField.bytes as Uint8Array);
+    if (tensorField.field === 9) {
+      texts[key] = only(tensor, 1).map((entry) => new TextDecoder().decode(entry.bytes));
+      continue;
+    }
     const values = only(tensor, 1)[0]?.bytes ?? new Uint8Array();
     tensors[key] =
       tensorField.field === 2
@@ -296,7 +304,7 @@ export function readAmazonRecord(payload: Uint8Array, map: "label" | "features" 
           : packedVarints(values);
   }
   const metadata = only(parseWire(payload), 4)[0]?.bytes;
-  return { tensors, metadata: metadata && new TextDecoder().decode(metadata) };
+  return { tensors, texts, metadata: metadata && new TextDecoder().decode(metadata) };
 }
 
 /** Reads a `tf.train.Example`: its features as plain numbers (bytes features as strings). */

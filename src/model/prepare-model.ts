@@ -1,0 +1,69 @@
+/**
+ * Turns the model file into what ONNX Runtime loads, and notes what the signature alone does not say:
+ * - an ONNX file loads as it is, unless outputs come through ZipMap (then unwrapped, see
+ *   `zipmap-outputs.ts`);
+ * - an XGBoost model (`xgboost-model`, `*.json`, `*.ubj`) is converted to an ONNX tree ensemble;
+ * - a model holding tree ensembles reads missing values (NaN) by design.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { readGraphLayout } from "./onnx-wire.js";
+import { readXgbBooster } from "./xgboost/booster.js";
+import { boosterToOnnx } from "./xgboost/booster-to-onnx.js";
+import { unwrapZipMapOutputs } from "./zipmap-outputs.js";
+
+/** A model ready for ONNX Runtime. */
+export interface PreparedModel {
+  /** The ONNX file's path when it loads unchanged, else the ONNX bytes Sluice made. */
+  readonly source: string | Uint8Array;
+  /** What was done to it, for the start-up log: `onnx`, `onnx, ZipMap outputs unwrapped`, `xgboost 1.7.4 json`. */
+  readonly format: string;
+  /** Class labels of outputs that were maps (ZipMap), by output name. */
+  readonly mapKeys: ReadonlyMap<string, readonly string[]>;
+  /** True when the model holds tree ensembles, which take NaN as "missing" and route it as they learned. */
+  readonly readsMissingValues: boolean;
+  /** What each graph output is (`tensor`, `sequence of map`, …), by name: the reason a non-tensor is refused. */
+  readonly outputKinds: ReadonlyMap<string, string>;
+}
+
+/** ai.onnx.ml operators that route NaN features down a learned branch. */
+const MISSING_AWARE_OPERATORS = new Set(["TreeEnsembleRegressor", "TreeEnsembleClassifier", "TreeEnsemble"]);
+
+/** True for a file Sluice reads as XGBoost rather than ONNX. */
+export function isXgboostFile(file: string): boolean {
+  const name = path.basename(file).toLowerCase();
+  return !name.endsWith(".onnx");
+}
+
+/** Reads and prepares the model at `file` (see the module comment). */
+export function prepareModel(file: string): PreparedModel {
+  const bytes = readFileSync(file);
+  if (isXgboostFile(file)) {
+    const booster = readXgbBooster(bytes, file);
+    const onnx = boosterToOnnx(booster, file);
+    return {
+      source: onnx,
+      format: `xgboost ${booster.version} ${booster.objective}, ${booster.trees.length} trees, converted to onnx`,
+      mapKeys: new Map(),
+      readsMissingValues: true,
+      outputKinds: new Map(),
+    };
+  }
+  const layout = readGraphLayout(bytes);
+  if (layout === undefined)
+    return { source: file, format: "onnx", mapKeys: new Map(), readsMissingValues: false, outputKinds: new Map() };
+  const readsMissingValues = layout.nodes.some(
+    (node) => node.domain === "ai.onnx.ml" && MISSING_AWARE_OPERATORS.has(node.opType),
+  );
+  const outputKinds = new Map(layout.outputs.map((output) => [output.name, output.kind]));
+  const unwrapped = unwrapZipMapOutputs(bytes, layout);
+  if (unwrapped === undefined)
+    return { source: file, format: "onnx", mapKeys: new Map(), readsMissingValues, outputKinds };
+  return {
+    source: unwrapped.bytes,
+    format: `onnx, ZipMap output(s) ${[...unwrapped.mapKeys.keys()].join(", ")} unwrapped`,
+    mapKeys: unwrapped.mapKeys,
+    readsMissingValues,
+    outputKinds,
+  };
+}

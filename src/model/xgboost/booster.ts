@@ -1,0 +1,141 @@
+/**
+ * Reads an XGBoost model (a `Booster` saved by `save_model`, as JSON or UBJSON) into the trees and
+ * parameters Sluice converts: objective, base score, classes, features, and per tree its nodes' splits,
+ * children, default directions and leaf values. The file is recognised by its content, not its name:
+ * SageMaker's XGBoost writes `xgboost-model` without an extension.
+ */
+import { ConfigError } from "../../errors.js";
+import { decodeUbjson, type UbjValue } from "./ubjson.js";
+
+/** One regression tree, as parallel per-node arrays (node 0 is the root). */
+export interface XgbTree {
+  readonly left: ArrayLike<number>;
+  readonly right: ArrayLike<number>;
+  readonly splitFeature: ArrayLike<number>;
+  /** The split threshold of a branch (go left when the feature is below it); the leaf value of a leaf. */
+  readonly splitCondition: ArrayLike<number>;
+  readonly defaultLeft: ArrayLike<number>;
+  /** The output (class) the tree adds to. */
+  readonly group: number;
+  /** The tree's weight (DART boosters scale trees; 1 otherwise). */
+  readonly weight: number;
+}
+
+/** A booster's trees and the parameters that turn their sum into predictions. */
+export interface XgbBooster {
+  readonly objective: string;
+  /** The base score as saved: a probability for logistic objectives, a margin otherwise. */
+  readonly baseScore: number;
+  /** Classes for multi-class objectives, 0 otherwise. */
+  readonly numClass: number;
+  readonly numFeature: number;
+  readonly trees: readonly XgbTree[];
+  /** The XGBoost version that saved the model, for logs. */
+  readonly version: string;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** How to re-save a model Sluice cannot read, for error messages. */
+const RESAVE =
+  "re-save it as JSON with XGBoost ≥ 1.0: `import xgboost; b = xgboost.Booster(); b.load_model('xgboost-model'); " +
+  "b.save_model('xgboost-model.json')` and ship that file instead";
+
+/** Decodes the model file's bytes as JSON or UBJSON, by content. */
+function decodeDocument(bytes: Uint8Array, file: string): UbjValue {
+  let start = 0;
+  while (
+    start < bytes.length &&
+    (bytes[start] === 0x20 || bytes[start] === 0x0a || bytes[start] === 0x0d || bytes[start] === 0x09)
+  )
+    start++;
+  if (bytes[start] === 0x80) {
+    throw new ConfigError(
+      `${file} is a Python pickle (as SageMaker's XGBoost 0.90 saved models), which Sluice does not unpickle: ${RESAVE}`,
+    );
+  }
+  if (bytes[start] !== 0x7b) {
+    throw new ConfigError(
+      `${file} is neither JSON nor UBJSON: it looks like XGBoost's old binary format, which Sluice does not read; ${RESAVE}`,
+    );
+  }
+  const second = bytes[start + 1];
+  const isJson =
+    second === 0x22 || second === 0x7d || second === 0x20 || second === 0x0a || second === 0x0d || second === 0x09;
+  try {
+    return isJson ? (JSON.parse(utf8.decode(bytes)) as UbjValue) : decodeUbjson(bytes);
+  } catch (cause) {
+    throw new ConfigError(
+      `${file} is not a valid XGBoost ${isJson ? "JSON" : "UBJSON"} model: ${(cause as Error).message}`,
+    );
+  }
+}
+
+type Table = { [key: string]: UbjValue };
+const isTable = (value: UbjValue | undefined): value is Table =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
+
+/** The XGBoost model in `bytes` (read from `file`, named in errors). */
+export function readXgbBooster(bytes: Uint8Array, file: string): XgbBooster {
+  const document = decodeDocument(bytes, file);
+  const fail = (what: string): never => {
+    throw new ConfigError(`${file}: ${what}`);
+  };
+  const table = (value: UbjValue | undefined, path: string): Table => (isTable(value) ? value : fail(`has no ${path}`));
+  const numberOf = (value: UbjValue | undefined, path: string): number => {
+    // XGBoost writes parameters as strings ("5E-1"); XGBoost ≥ 2 writes base_score as "[5E-1]".
+    const text = typeof value === "string" ? value.replace(/^\[(.*)\]$/, "$1") : value;
+    const number = typeof text === "string" ? Number(text) : typeof text === "bigint" ? Number(text) : text;
+    return typeof number === "number" && !Number.isNaN(number) ? number : fail(`${path} is not a number`);
+  };
+  const numbers = (value: UbjValue | undefined, path: string): ArrayLike<number> => {
+    if (Array.isArray(value)) return value.map((item, k) => numberOf(item, `${path}[${k}]`));
+    if (value instanceof BigInt64Array) return Array.from(value, Number);
+    if (ArrayBuffer.isView(value)) return value as ArrayLike<number> as Float32Array;
+    return fail(`has no ${path}`);
+  };
+
+  const root = table(document, "JSON object");
+  const learner = table(root.learner, "learner (is this an XGBoost model saved with save_model?)");
+  const params = table(learner.learner_model_param, "learner.learner_model_param");
+  const objective = table(learner.objective, "learner.objective").name;
+  if (typeof objective !== "string") fail("has no learner.objective.name");
+  const booster = table(learner.gradient_booster, "learner.gradient_booster");
+  const boosterName = booster.name;
+  if (boosterName === "gblinear") fail("is a linear booster (gblinear); Sluice converts tree boosters (gbtree, dart)");
+  const gbtree = boosterName === "dart" ? table(booster.gbtree, "learner.gradient_booster.gbtree") : booster;
+  const model = table(gbtree.model, "learner.gradient_booster.model");
+  const rawTrees = model.trees;
+  if (!Array.isArray(rawTrees)) fail("has no learner.gradient_booster.model.trees");
+  const treeInfo = numbers(model.tree_info, "learner.gradient_booster.model.tree_info");
+  const weights =
+    boosterName === "dart" ? numbers(booster.weight_drop, "learner.gradient_booster.weight_drop") : undefined;
+  const trees = (rawTrees as UbjValue[]).map((raw, t): XgbTree => {
+    const tree = table(raw, `tree ${t}`);
+    const path = (key: string) => `learner.gradient_booster.model.trees[${t}].${key}`;
+    const splitType = tree.split_type === undefined ? undefined : numbers(tree.split_type, path("split_type"));
+    if (splitType !== undefined && Array.prototype.some.call(splitType, (type: number) => type !== 0)) {
+      fail(`tree ${t} has categorical splits, which Sluice does not convert; one-hot encode the category instead`);
+    }
+    return {
+      left: numbers(tree.left_children, path("left_children")),
+      right: numbers(tree.right_children, path("right_children")),
+      splitFeature: numbers(tree.split_indices, path("split_indices")),
+      splitCondition: numbers(tree.split_conditions, path("split_conditions")),
+      defaultLeft: numbers(tree.default_left, path("default_left")),
+      group: treeInfo[t] ?? 0,
+      weight: weights?.[t] ?? 1,
+    };
+  });
+  const numTarget = params.num_target === undefined ? 1 : numberOf(params.num_target, "num_target");
+  if (numTarget > 1) fail(`has ${numTarget} targets; Sluice converts single-target boosters`);
+  const version = Array.isArray(root.version) ? root.version.join(".") : "unknown";
+  return {
+    objective: objective as string,
+    baseScore: numberOf(params.base_score, "learner.learner_model_param.base_score"),
+    numClass: numberOf(params.num_class ?? "0", "learner.learner_model_param.num_class"),
+    numFeature: numberOf(params.num_feature, "learner.learner_model_param.num_feature"),
+    trees,
+    version,
+  };
+}

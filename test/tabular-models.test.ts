@@ -1,0 +1,363 @@
+/**
+ * Tabular models as their converters write them (scikit-learn through skl2onnx's operators: tree
+ * ensembles, ZipMap, string labels, a LabelEncoder on a text input; XGBoost boosters as SageMaker saves
+ * them), served over HTTP in every built-in format, against the answers of the library that trained
+ * them (`scripts/make-tabular-fixtures.py` wrote both).
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import {
+  amazonRecord,
+  concat,
+  readAmazonRecord,
+  readRecordIOFrames,
+  readTfExample,
+  readTfRecordFrames,
+  recordIOFrame,
+  tfExample,
+  tfRecordFrame,
+} from "./support/binary-writers.js";
+import { modelDir, smallMlp } from "./support/models.js";
+import { invoke, startTestServer, type TestServer } from "./support/server.js";
+
+const FIXTURES = fileURLToPath(new URL("../../test/fixtures/tabular/", import.meta.url));
+const PLUGIN = fileURLToPath(new URL("fixtures/raw-float32-plugin.js", import.meta.url));
+
+type Cell = number | string | null;
+type Value = number | string;
+
+interface Expected {
+  readonly rows: Cell[][];
+  /** Per row, the answer flattened in output order (label first, then values). */
+  readonly answers: Value[][];
+  /** Output names in model order, with whether each holds strings. */
+  readonly outputs: readonly string[];
+}
+
+function expectedOf(fixture: string): Expected {
+  const raw = JSON.parse(readFileSync(path.join(FIXTURES, `${fixture}.expected.json`), "utf8"));
+  if (fixture.startsWith("forest-")) {
+    return {
+      rows: raw.rows,
+      answers: raw.label.map((label: Value, i: number) => [label, ...raw.probabilities[i]]),
+      outputs: ["label", fixture === "forest-tensor" ? "probabilities" : "output_probability"],
+    };
+  }
+  if (fixture === "label-encoder") {
+    return { rows: raw.rows, answers: raw.variable.map((v: number) => [v]), outputs: ["variable"] };
+  }
+  return { rows: raw.rows, answers: raw.predictions, outputs: ["predictions"] };
+}
+
+const csvField = (cell: Cell) =>
+  cell === null ? "" : typeof cell === "string" ? `"${cell.replaceAll('"', '""')}"` : String(cell);
+
+/** The request body for `rows` in `contentType`; the label-encoder model takes `cat` (text) and `num`. */
+function requestBody(contentType: string, rows: Cell[][], textFirst: boolean): Uint8Array {
+  const encode = (text: string) => new TextEncoder().encode(text);
+  const numbers = (row: Cell[]) =>
+    (textFirst ? row.slice(1) : row).map((v) => (v === null ? Number.NaN : (v as number)));
+  switch (contentType) {
+    case "text/csv":
+      return encode(rows.map((row) => `${row.map(csvField).join(",")}\n`).join(""));
+    case "application/json":
+      return encode(JSON.stringify({ instances: rows }));
+    case "application/jsonlines":
+      return encode(rows.map((row) => `${JSON.stringify(row)}\n`).join(""));
+    case "application/x-recordio-protobuf":
+      return concat(
+        rows.map((row) =>
+          recordIOFrame(
+            textFirst
+              ? amazonRecord({ cat: row[0] as string, num: { type: "float32", values: numbers(row) } })
+              : amazonRecord({ values: { type: "float32", values: numbers(row) } }),
+          ),
+        ),
+      );
+    default:
+      return concat(
+        rows.map((row) =>
+          tfRecordFrame(
+            textFirst
+              ? tfExample({ cat: { bytes: [row[0] as string] }, num: { float: numbers(row) } })
+              : tfExample({ input: { float: numbers(row) }, features: { float: numbers(row) } }),
+          ),
+        ),
+      );
+  }
+}
+
+const flatten = (value: unknown): Value[] =>
+  Array.isArray(value)
+    ? value.flatMap(flatten)
+    : typeof value === "object" && value !== null
+      ? Object.values(value).flatMap(flatten)
+      : [value as Value];
+
+/** Splits CSV lines into fields, undoing quotes; numbers stay text (compared by {@link assertAnswers}). */
+function csvRows(text: string): string[][] {
+  return text
+    .trimEnd()
+    .split("\n")
+    .map((line) => {
+      const fields: string[] = [];
+      for (let i = 0; i <= line.length; ) {
+        if (line[i] === '"') {
+          let end = i + 1;
+          let field = "";
+          for (;;) {
+            const quote = line.indexOf('"', end);
+            field += line.slice(end, quote);
+            if (line[quote + 1] === '"') {
+              field += '"';
+              end = quote + 2;
+            } else {
+              i = quote + 2;
+              break;
+            }
+          }
+          fields.push(field);
+        } else {
+          const comma = line.indexOf(",", i);
+          const end = comma === -1 ? line.length : comma;
+          fields.push(line.slice(i, end));
+          i = end + 1;
+        }
+      }
+      return fields;
+    });
+}
+
+/** The answer rows of `body` (in `accept`), each flattened in output order. */
+function answerRows(accept: string, body: Uint8Array, outputs: readonly string[]): Value[][] {
+  const text = () => new TextDecoder().decode(body);
+  switch (accept) {
+    case "text/csv":
+      return csvRows(text());
+    case "application/json":
+      return (JSON.parse(text()) as { predictions: unknown[] }).predictions.map(flatten);
+    case "application/jsonlines":
+      return text()
+        .trimEnd()
+        .split("\n")
+        .map((line) => flatten(JSON.parse(line)));
+    case "application/x-recordio-protobuf":
+      return readRecordIOFrames(body).map((payload) => {
+        const { tensors, texts } = readAmazonRecord(payload);
+        const keys = outputs.length === 1 ? ["score"] : outputs;
+        return keys.flatMap((key): Value[] => texts[key] ?? tensors[key]);
+      });
+    default:
+      return readTfRecordFrames(body).map((payload) => {
+        const features = readTfExample(payload);
+        return outputs.flatMap((name): Value[] => features[name]);
+      });
+  }
+}
+
+function assertAnswers(actual: Value[][], expected: Expected, what: string): void {
+  assert.equal(actual.length, expected.answers.length, `${what}: one answer per record`);
+  expected.answers.forEach((row, r) => {
+    assert.equal(actual[r].length, row.length, `${what}: record ${r} has ${actual[r].length} values`);
+    row.forEach((want, k) => {
+      const got = actual[r][k];
+      if (typeof want === "string") assert.equal(got, want, `${what}: record ${r} value ${k}`);
+      else {
+        const number = Number(got);
+        assert.ok(Math.abs(number - want) <= 1e-5, `${what}: record ${r} value ${k} is ${got}, expected ${want}`);
+      }
+    });
+  });
+}
+
+const FORMATS = [
+  "text/csv",
+  "application/json",
+  "application/jsonlines",
+  "application/x-recordio-protobuf",
+  "application/x-tfrecord",
+];
+
+const SERVED = [
+  "forest-zipmap",
+  "forest-tensor",
+  "forest-strings",
+  "label-encoder",
+  "xgb-binary-logistic",
+  "xgb-reg-squarederror",
+  "xgb-reg-logistic",
+  "xgb-multi-softprob",
+  "xgb-multi-softmax",
+];
+
+for (const fixture of SERVED) {
+  describe(`the ${fixture} fixture, served over HTTP`, () => {
+    let server: TestServer;
+    const expected = expectedOf(fixture);
+    const textFirst = fixture === "label-encoder";
+    before(async () => {
+      server = await startTestServer(path.join(FIXTURES, fixture));
+    });
+    after(() => server.close());
+
+    for (const contentType of FORMATS) {
+      it(`answers ${contentType} as the library does, in every output format`, async () => {
+        const body = requestBody(contentType, expected.rows, textFirst);
+        for (const accept of FORMATS) {
+          const response = await invoke(server, body, { "content-type": contentType, accept });
+          const answer = new Uint8Array(await response.arrayBuffer());
+          assert.equal(response.status, 200, new TextDecoder().decode(answer));
+          assertAnswers(answerRows(accept, answer, expected.outputs), expected, `${contentType} → ${accept}`);
+        }
+      });
+    }
+  });
+}
+
+describe("ZipMap outputs", () => {
+  it("are written as an object keyed by class in JSON, with int and string labels", async () => {
+    for (const [fixture, keys] of [
+      ["forest-zipmap", ["0", "1", "2"]],
+      ["forest-strings", ["setosa", "versicolor", "virginica"]],
+    ] as const) {
+      const server = await startTestServer(path.join(FIXTURES, fixture));
+      try {
+        const response = await invoke(server, "0.5,-1,0.25,2\n", {
+          "content-type": "text/csv",
+          accept: "application/jsonlines",
+        });
+        const answer = JSON.parse(await response.text()) as {
+          label: Value;
+          output_probability: Record<string, number>;
+        };
+        assert.deepEqual(Object.keys(answer), ["label", "output_probability"]);
+        assert.deepEqual(Object.keys(answer.output_probability), keys);
+        const sum = Object.values(answer.output_probability).reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(sum - 1) < 1e-5, `probabilities sum to ${sum}`);
+        assert.ok(server.logs.some((line) => line.includes("ZipMap output(s) output_probability unwrapped")));
+      } finally {
+        await server.close();
+      }
+    }
+  });
+});
+
+describe("missing values", () => {
+  it("are refused for a model without tree ensembles, naming the record and the input", async () => {
+    const server = await startTestServer(modelDir(smallMlp()));
+    try {
+      const response = await invoke(server, "1,2,3,4\n1,,3,4\n", { "content-type": "text/csv" });
+      assert.equal(response.status, 400);
+      const error = (await response.json()) as { code: string; error: string; recordIndex: number };
+      assert.equal(error.recordIndex, 1);
+      assert.match(error.error, /field 1 is empty, and "features" takes no missing values/);
+      const json = await invoke(server, '{"instances": [[1, null, 3, 4]]}', { "content-type": "application/json" });
+      assert.equal(json.status, 400);
+      assert.match(((await json.json()) as { error: string }).error, /is null, and "features" takes no missing values/);
+      assert.equal((await invoke(server, "1,2,3,4\n", { "content-type": "text/csv" })).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("follow sluice.json's missingValues: nan for any model, refuse even for trees", async () => {
+    const mlp = modelDir(smallMlp());
+    writeFileSync(path.join(mlp, "sluice.json"), JSON.stringify({ missingValues: "nan" }));
+    const lenient = await startTestServer(mlp);
+    try {
+      const response = await invoke(lenient, "1,,3,4\n", { "content-type": "text/csv", accept: "application/json" });
+      assert.equal(response.status, 200);
+      // NaN in, NaN out: the MLP has no missing-value handling, which is why this is opt-in.
+      assert.deepEqual(await response.json(), { predictions: [[null, null, null]] });
+    } finally {
+      await lenient.close();
+    }
+    const trees = mkdtempSync(path.join(tmpdir(), "sluice-refuse-"));
+    cpSync(path.join(FIXTURES, "xgb-binary-logistic"), trees, { recursive: true });
+    writeFileSync(path.join(trees, "sluice.json"), JSON.stringify({ missingValues: "refuse" }));
+    const strict = await startTestServer(trees);
+    try {
+      const response = await invoke(strict, ",1,2,3,4,5\n", { "content-type": "text/csv" });
+      assert.equal(response.status, 400);
+      assert.equal(((await response.json()) as { code: string }).code, "CSV_FIELD_NOT_NUMERIC");
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe("XGBoost artifacts", () => {
+  it("refuse to load an objective Sluice does not convert, naming it", async () => {
+    const server = await startTestServer(path.join(FIXTURES, "xgb-unsupported-objective"), {}, { waitForModel: false });
+    try {
+      await assert.rejects(server.running.modelLoaded, /XGBoost objective count:poisson is not one Sluice converts/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("refuse the old binary format, saying how to re-save the model", async () => {
+    const server = await startTestServer(path.join(FIXTURES, "xgb-legacy-binary"), {}, { waitForModel: false });
+    try {
+      await assert.rejects(
+        server.running.modelLoaded,
+        /old binary format.*re-save it as JSON.*save_model\('xgboost-model\.json'\)/s,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("string tensors and codecs that cannot carry them", () => {
+  it("a plugin decoder without textInputs gets 415 naming the string input", async () => {
+    const server = await startTestServer(path.join(FIXTURES, "label-encoder"), { SLUICE_PLUGINS: PLUGIN });
+    try {
+      const response = await invoke(server, recordIOFrame(new Uint8Array(12)), {
+        "content-type": "application/x-recordio",
+      });
+      assert.equal(response.status, 415);
+      const error = (await response.json()) as { code: string; error: string; supported: string[] };
+      assert.equal(error.code, "TEXT_INPUT_UNSUPPORTED");
+      assert.match(error.error, /model input "cat" takes strings/);
+      assert.ok(error.supported.includes("text/csv"));
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("the committed fixtures", () => {
+  const python = "/usr/bin/python3";
+  const hasTools = spawnSync(python, ["-c", "import xgboost, sklearn, onnx"], { stdio: "ignore" }).status === 0;
+  it("hold the answers XGBoost itself gives today", { skip: !hasTools && "python3-xgboost is not installed" }, () => {
+    const script = `
+import json, sys, numpy as np, xgboost as xgb
+out = {}
+for name, file in json.loads(sys.argv[1]).items():
+    expected = json.load(open(f"{sys.argv[2]}/{name}.expected.json"))
+    booster = xgb.Booster()
+    booster.load_model(f"{sys.argv[2]}/{name}/{file}")
+    rows = np.array([[np.nan if v is None else v for v in row] for row in expected["rows"]], dtype=np.float32)
+    out[name] = booster.predict(xgb.DMatrix(rows)).reshape(len(rows), -1).tolist()
+print(json.dumps(out))
+`;
+    const files = Object.fromEntries(
+      SERVED.filter((name) => name.startsWith("xgb-")).map((name) => [
+        name,
+        JSON.parse(readFileSync(path.join(FIXTURES, `${name}.expected.json`), "utf8")).file,
+      ]),
+    );
+    const result = spawnSync(python, ["-c", script, JSON.stringify(files), FIXTURES], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    const live = JSON.parse(result.stdout) as Record<string, number[][]>;
+    for (const [name, predictions] of Object.entries(live)) {
+      assertAnswers(predictions, expectedOf(name), `${name} (live XGBoost)`);
+    }
+  });
+});
