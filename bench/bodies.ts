@@ -2,7 +2,7 @@
  * Realistic benchmark bodies: MNIST-sized records (784 pixel values in [0, 1], most of them 0, as in the
  * SageMaker SDK's own test data) in every input format.
  */
-import { seededRandom } from "../src/testing/onnx-model-writer.js";
+import { seededRandom } from "../src/testing/seeded-random.js";
 import { amazonRecord, concat, recordIOFrame, tfExample, tfRecordFrame } from "../test/support/binary-writers.js";
 
 export const WIDTH = 784;

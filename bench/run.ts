@@ -176,7 +176,7 @@ for (const workload of [tabularWorkload(), mnistWorkload()]) {
       `MultiRecord 6 MB bodies, \`--max-concurrent ${cores()}\`:`,
   );
   say();
-  say("| engine | seconds | records/s | peak RSS |");
+  say("| service | seconds | records/s | peak RSS |");
   say("| --- | ---: | ---: | ---: |");
   say(
     `| in process | ${fixed(job.local.seconds, 1)} | ${fixed(rows / job.local.seconds)} | ${fixed(job.local.peakMB)} MB |`,

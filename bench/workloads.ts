@@ -6,7 +6,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { BUNDLED_MODEL_DIR } from "../src/model/model-location.js";
-import { mlpClassifier, seededRandom, wideMlp } from "../src/testing/onnx-model-writer.js";
+import { mlpClassifier, wideMlp } from "../src/testing/onnx-model-writer.js";
+import { seededRandom } from "../src/testing/seeded-random.js";
 import { blocks, mnistRows } from "./bodies.js";
 
 /** A model directory and one CSV body for it. */

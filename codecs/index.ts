@@ -18,9 +18,10 @@ export { encodeRecordIOFrame, RecordIOFramer } from "./framing/recordio-framer.j
 export { encodeTfRecordFrame, TfRecordFramer } from "./framing/tfrecord-framer.js";
 export { csvCodec, jsonCodec, jsonLinesCodec, recordIOCodec, recordIOProtobufCodec, tfRecordCodec };
 
+/** In registration order: JSON first, as it answers when Accept allows anything and the input cannot. */
 const builtinCodecs: readonly Codec[] = [
-  csvCodec,
   jsonCodec,
+  csvCodec,
   jsonLinesCodec,
   recordIOProtobufCodec,
   recordIOCodec,

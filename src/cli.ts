@@ -3,7 +3,7 @@
  * The command line: `sluice serve` (what `docker run IMAGE serve` runs), `sluice transform` (a batch
  * transform job on local files, as the platform runs one), `sluice codecs` (what is installed) and
  * `sluice new-codec` (a plugin package to start from).
- * Dispatch only; the work is in `serve.ts` and `job/transform-command.ts`.
+ * Dispatch only; the work is in `start-server.ts` and `job/transform-command.ts`.
  */
 import "./telemetry.js";
 import { createCodecRegistry } from "./codec/plugin-loader.js";
@@ -13,7 +13,7 @@ import { TRANSFORM_USAGE } from "./job/job-options.js";
 import { transformCommand } from "./job/transform-command.js";
 import { Logger } from "./log.js";
 import { scaffoldCodec } from "./new-codec.js";
-import { startServer } from "./serve.js";
+import { startServer } from "./start-server.js";
 
 const USAGE =
   "usage: sluice serve [--port N] [--model-dir DIR] [--backend cpu|webgpu|auto] | " +

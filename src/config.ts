@@ -3,15 +3,14 @@
  * typed `Config`. A malformed value is a `ConfigError` naming the variable and the value, never a
  * silent default.
  */
+import { parseArgs } from "node:util";
+import type { BackendChoice } from "./backends/select-backend.js";
 import { ConfigError } from "./errors.js";
 import type { LogFormat, LogLevel } from "./log.js";
 import type { RecordErrorPolicy } from "./pipeline.js";
 
 /** How the platform packs records into requests. */
 export type BatchStrategy = "SINGLE_RECORD" | "MULTI_RECORD";
-
-/** Which backend runs the model. */
-export type BackendChoice = "cpu" | "webgpu" | "auto";
 
 /** The validated configuration of a `serve` process. */
 export interface Config {
@@ -139,21 +138,18 @@ export interface ServeFlags {
 
 /** Parses `--port N`, `--port=N`, `--model-dir D`, `--backend B`; throws `ConfigError` on anything else. */
 export function parseServeFlags(args: readonly string[]): ServeFlags {
-  const flags: ServeFlags = {};
-  const known: Record<string, keyof ServeFlags> = {
-    "--port": "port",
-    "--model-dir": "modelDir",
-    "--backend": "backend",
-  };
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].split(/=(.*)/s, 2);
-    const key = known[flag];
-    if (!key) throw new ConfigError(`unknown option ${args[i]} (serve takes --port, --model-dir, --backend)`);
-    const value = inline ?? args[++i];
-    if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
-    flags[key] = value;
+  let values: { port?: string; "model-dir"?: string; backend?: string };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: { port: { type: "string" }, "model-dir": { type: "string" }, backend: { type: "string" } },
+    }));
+  } catch (cause) {
+    throw new ConfigError(`${(cause as Error).message} (serve takes --port, --model-dir, --backend)`);
   }
-  return flags;
+  return { port: values.port, modelDir: values["model-dir"], backend: values.backend };
 }
 
 function flagOrigins(flags: ServeFlags): Record<string, "flag"> {

@@ -1,6 +1,6 @@
 /**
  * Every error Sluice reports, each with its HTTP status and a stable `code`. The server maps them to
- * responses in one place (`server.ts`); codecs and plugins throw the record-level ones.
+ * responses in one place (`http-routes.ts`); codecs and plugins throw the record-level ones.
  */
 
 /** Where in a request body a problem was found. All fields are zero-based except `line` (one-based). */

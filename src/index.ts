@@ -32,7 +32,7 @@ export type {
   RecordSink,
   RecordSlots,
 } from "./codec/record-codec.js";
-export { CodecRegistry, DEFAULT_OUTPUT_MEDIA_TYPE, type RegisteredCodec, type Resolved } from "./codec/registry.js";
+export { CodecRegistry, type NegotiatedFormat, type RegisteredCodec } from "./codec/registry.js";
 export {
   ClientClosedRequestError,
   ConfigError,

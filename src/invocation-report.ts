@@ -4,8 +4,8 @@
  * `fields inference_id, status, ms.total | filter ms.total > 60000`.
  */
 import { randomUUID } from "node:crypto";
-import type { Invocation } from "./engine.js";
 import { ClientClosedRequestError, SluiceError } from "./errors.js";
+import type { Invocation } from "./invocation-service.js";
 import type { Logger, LogLevel } from "./log.js";
 import type { Metrics } from "./metrics.js";
 import type { InvocationStats } from "./threads/remote-invocation.js";

@@ -11,7 +11,7 @@ import { Batcher, type InputBatch } from "./batcher.js";
 import type { CodecContext, InputFormat, OutputFormat } from "./codec/codec.js";
 import type { Frame } from "./codec/framing.js";
 import type { OutputBatch } from "./codec/record-codec.js";
-import type { Resolved } from "./codec/registry.js";
+import type { NegotiatedFormat } from "./codec/registry.js";
 import { FramingError, PayloadTooLargeError, RecordError } from "./errors.js";
 import type { ModelSignature } from "./model/signature.js";
 
@@ -23,8 +23,8 @@ export interface PipelineOptions {
   readonly backend: Backend;
   /** The signature codecs see (the backend's, inputs possibly renamed); defaults to the backend's. */
   readonly signature?: ModelSignature;
-  readonly input: Resolved<InputFormat>;
-  readonly output: Resolved<OutputFormat>;
+  readonly input: NegotiatedFormat<InputFormat>;
+  readonly output: NegotiatedFormat<OutputFormat>;
   readonly batchRows: number;
   /** Largest body accepted, in bytes; `undefined` for no limit. */
   readonly maxBodyBytes: number | undefined;

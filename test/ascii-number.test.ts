@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "../codecs/text/ascii-number.js";
-import { seededRandom } from "../src/testing/onnx-model-writer.js";
+import { seededRandom } from "../src/testing/seeded-random.js";
 
 const parse = (text: string) => {
   const bytes = new TextEncoder().encode(text);

@@ -11,7 +11,7 @@ import type { Codec } from "../src/codec/codec.js";
 import { SluiceError } from "../src/errors.js";
 import type { ModelSignature } from "../src/model/signature.js";
 import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
-import { seededRandom } from "../src/testing/onnx-model-writer.js";
+import { seededRandom } from "../src/testing/seeded-random.js";
 import {
   amazonRecord,
   concat,

@@ -277,7 +277,7 @@ describe("stalled and departing clients", () => {
   });
   after(() => server.close());
   const gate = () => {
-    const state = server.running.engine.state;
+    const state = server.running.service.state;
     assert.equal(state.status, "ready");
     return state.gate;
   };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ByteWriter } from "../codecs/text/byte-writer.js";
 import { writeFloat32 } from "../codecs/text/shortest-float32.js";
-import { seededRandom } from "../src/testing/onnx-model-writer.js";
+import { seededRandom } from "../src/testing/seeded-random.js";
 import { referenceFloat32Text } from "./support/float32-reference.js";
 
 const scratch = new Uint8Array(32);

@@ -85,7 +85,7 @@ describe("admission, disconnects and backpressure", () => {
     });
   });
   after(() => server.close());
-  const gate = () => server.running.engine.ready().gate;
+  const gate = () => server.running.service.ready().gate;
 
   it("refuses an invocation beyond the running and queued limits with 503 and Retry-After", async () => {
     const slow = hangingBody([`${GOOD}\n`]);

@@ -11,7 +11,7 @@ import { createCpuBackend } from "../src/backends/onnx-cpu.js";
 import { BUILTIN_CODECS_MODULE, loadCodecPlugins } from "../src/codec/plugin-loader.js";
 import { CodecRegistry } from "../src/codec/registry.js";
 import { loadConfig } from "../src/config.js";
-import { Engine } from "../src/engine.js";
+import { InvocationService } from "../src/invocation-service.js";
 import { Logger } from "../src/log.js";
 import { runPipeline } from "../src/pipeline.js";
 import { modelDir, smallMlp } from "./support/models.js";
@@ -99,14 +99,14 @@ describe("thread budget", () => {
   const quiet = new Logger({ sink: () => {} });
 
   it("sizes codec threads and ONNX Runtime's threads to the cores the container has", () => {
-    const engine = new Engine(loadConfig({}), registry, quiet, { cpus: 3, memoryBytes: 2 ** 32 });
-    assert.deepEqual(engine.threads, { codecThreads: 3, inferenceThreads: 3 });
+    const service = new InvocationService(loadConfig({}), registry, quiet, { cpus: 3, memoryBytes: 2 ** 32 });
+    assert.deepEqual(service.threads, { codecThreads: 3, inferenceThreads: 3 });
   });
 
   it("takes SLUICE_CODEC_THREADS and SLUICE_INFERENCE_THREADS when set", () => {
     const config = loadConfig({ SLUICE_CODEC_THREADS: "1", SLUICE_INFERENCE_THREADS: "4" });
-    const engine = new Engine(config, registry, quiet, { cpus: 8, memoryBytes: 2 ** 32 });
-    assert.deepEqual(engine.threads, { codecThreads: 1, inferenceThreads: 4 });
+    const service = new InvocationService(config, registry, quiet, { cpus: 8, memoryBytes: 2 ** 32 });
+    assert.deepEqual(service.threads, { codecThreads: 1, inferenceThreads: 4 });
     assert.throws(() => loadConfig({ SLUICE_CODEC_THREADS: "0" }), /SLUICE_CODEC_THREADS/);
   });
 });

@@ -12,7 +12,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
 import { loadConfig } from "../src/config.js";
-import { Engine } from "../src/engine.js";
+import { InvocationService } from "../src/invocation-service.js";
 import { listInputs } from "../src/job/input-files.js";
 import { type Answer, type BodyTypes, InProcessInvoker, type Invoker } from "../src/job/invoker.js";
 import { type JobOptions, parseJobOptions } from "../src/job/job-options.js";
@@ -56,15 +56,15 @@ class RecordingInvoker implements Invoker {
 
 describe("sluice transform (in process)", () => {
   const dir = modelDir(smallMlp());
-  let engine: Engine;
+  let service: InvocationService;
   let invoker: InProcessInvoker;
   before(async () => {
     const config = loadConfig({}, { modelDir: dir });
-    engine = new Engine(config, await createCodecRegistry(), quiet);
-    await engine.load();
-    invoker = new InProcessInvoker(engine);
+    service = new InvocationService(config, await createCodecRegistry(), quiet);
+    await service.load();
+    invoker = new InProcessInvoker(service);
   });
-  after(() => engine.close());
+  after(() => service.close());
 
   const workspace = () => mkdtempSync(path.join(tmpdir(), "sluice-job-"));
   const run = async (
@@ -74,7 +74,7 @@ describe("sluice transform (in process)", () => {
   ): Promise<{ summary: JobSummary; out: string; options: JobOptions }> => {
     const out = path.join(workspace(), "out");
     const options = parseJobOptions(["--input", input, "--output", out, ...args]);
-    const files = listInputs(options.input, options.contentType, engine.registry);
+    const files = listInputs(options.input, options.contentType, service.registry);
     const summary = await runTransformJob(
       options,
       files,
@@ -308,7 +308,7 @@ describe("sluice transform as a command", () => {
       child.on("exit", (code) => resolve({ code, stderr }));
     });
 
-  it("--endpoint drives a running `sluice serve` over HTTP and writes what the in-process engine writes", async () => {
+  it("--endpoint drives a running `sluice serve` over HTTP and writes what the in-process service writes", async () => {
     const work = mkdtempSync(path.join(tmpdir(), "sluice-endpoint-"));
     writeFileSync(path.join(work, "rows.csv"), csvRows(500));
     const common = ["--input", path.join(work, "rows.csv"), "--split-type", "Line", "--batch-strategy", "SingleRecord"];

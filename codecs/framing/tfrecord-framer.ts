@@ -10,7 +10,7 @@ import { FrameBuffer } from "./frame-buffer.js";
 const HEADER_BYTES = 12;
 const FOOTER_BYTES = 4;
 /** Larger records are refused before any of their bytes are held (a length this large is corrupt). */
-const MAX_RECORD_BYTES = 2 ** 31 - 1;
+const MAX_TFRECORD_LENGTH = 2 ** 31 - 1;
 
 enum State {
   Header,
@@ -126,7 +126,7 @@ export class TfRecordFramer implements Framer {
     }
     const high = view.getUint32(4, true);
     const length = view.getUint32(0, true);
-    if (high !== 0 || length > MAX_RECORD_BYTES) {
+    if (high !== 0 || length > MAX_TFRECORD_LENGTH) {
       throw new FramingError("TFRECORD_TOO_LARGE", "a TFRecord frame declares a record of 2 GiB or more", {
         byteOffset: this.#frameOffset,
       });

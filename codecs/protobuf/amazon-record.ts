@@ -27,7 +27,7 @@ import {
   RepeatedField,
   readTexts,
   writeSparse,
-} from "./packed-values.js";
+} from "./protobuf-wire.js";
 
 const AMAZON_RECORD_PROTO = `
 syntax = "proto2";

@@ -17,7 +17,7 @@ import {
 } from "../../src/index.js";
 import { encodeTfRecordFrame } from "../framing/tfrecord-framer.js";
 import { FeatureTable, type FeatureWriter } from "./feature-table.js";
-import { type ByteRange, findLengthDelimited, forEachMapEntry, RepeatedField, readTexts } from "./packed-values.js";
+import { type ByteRange, findLengthDelimited, forEachMapEntry, RepeatedField, readTexts } from "./protobuf-wire.js";
 
 const TF_EXAMPLE_PROTO = `
 syntax = "proto3";

@@ -2,12 +2,14 @@
  * Creates the backend the configuration asks for: `cpu`; `webgpu` (no adapter is a start-up error); or
  * `auto`, which tries WebGPU and falls back to the CPU with one log line saying why.
  */
-import type { BackendChoice } from "../config.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Backend } from "./backend.js";
 import { createCpuBackend } from "./onnx-cpu.js";
 import { createWebGpuBackend, WebGpuUnavailableError } from "./onnx-webgpu.js";
+
+/** Which backend runs the model. */
+export type BackendChoice = "cpu" | "webgpu" | "auto";
 
 /** What backend selection needs. */
 export interface BackendRequest {

@@ -8,7 +8,7 @@ import type { Codec, InputFormat, OutputFormat } from "./codec.js";
 import { type MediaType, negotiateMediaType, parseMediaType } from "./media-type.js";
 
 /** A codec chosen for a request, with the media type (and parameters) it was chosen by. */
-export interface Resolved<F> {
+export interface NegotiatedFormat<F> {
   readonly codec: Codec;
   readonly format: F;
   readonly mediaType: MediaType;
@@ -32,9 +32,6 @@ export interface RegisteredCodec {
   readonly origin: string;
   readonly settings: Readonly<Record<string, string>>;
 }
-
-/** The output format used when Accept allows anything and the input format cannot carry the output. */
-export const DEFAULT_OUTPUT_MEDIA_TYPE = "application/json";
 
 /** Holds the installed codecs and negotiates formats for requests. */
 export class CodecRegistry {
@@ -95,7 +92,7 @@ export class CodecRegistry {
   resolveNegotiated(
     input: MediaType,
     output: MediaType,
-  ): { input: Resolved<InputFormat>; output: Resolved<OutputFormat> } {
+  ): { input: NegotiatedFormat<InputFormat>; output: NegotiatedFormat<OutputFormat> } {
     const reader = this.#byMediaType.get(input.essence);
     const writer = this.#byMediaType.get(output.essence);
     if (!reader?.input)
@@ -112,7 +109,11 @@ export class CodecRegistry {
    * model with string inputs (415), an output format without `textOutputs` for one with string outputs
    * (406). Each error names the tensor and the formats that can.
    */
-  checkTextSupport(signature: ModelSignature, input: Resolved<InputFormat>, output: Resolved<OutputFormat>): void {
+  checkTextSupport(
+    signature: ModelSignature,
+    input: NegotiatedFormat<InputFormat>,
+    output: NegotiatedFormat<OutputFormat>,
+  ): void {
     const textInput = signature.inputs.find(isTextTensor);
     if (textInput !== undefined && !input.format.textInputs) {
       const readers = this.#served((codec) => codec.input?.textInputs === true);
@@ -134,7 +135,7 @@ export class CodecRegistry {
   }
 
   /** Finds the codec that reads `contentType`; throws `UnsupportedMediaTypeError` (415) when none does. */
-  resolveInput(contentType: string | undefined): Resolved<InputFormat> {
+  resolveInput(contentType: string | undefined): NegotiatedFormat<InputFormat> {
     if (contentType === undefined || contentType.trim() === "") {
       throw new UnsupportedMediaTypeError(
         "the request has no Content-Type; name the input format",
@@ -153,15 +154,20 @@ export class CodecRegistry {
   /**
    * Chooses the output codec for an Accept header. `*∕*` (or no Accept) answers in `preferred` when
    * given (the model's configured default), else in the input's format when it can carry output, else
-   * in {@link DEFAULT_OUTPUT_MEDIA_TYPE}; `q=0` excludes a type even under a wildcard. Throws
+   * in the first registered format that can (the built-in codecs register JSON first, the contract's
+   * default); `q=0` excludes a type even under a wildcard. Throws
    * `NotAcceptableError` (406).
    */
-  resolveOutput(accept: string | undefined, input: Resolved<InputFormat>, preferred?: string): Resolved<OutputFormat> {
+  resolveOutput(
+    accept: string | undefined,
+    input: NegotiatedFormat<InputFormat>,
+    preferred?: string,
+  ): NegotiatedFormat<OutputFormat> {
     const ranked: string[] = [];
     const preferredEssence = preferred === undefined ? undefined : parseMediaType(preferred)?.essence;
     if (preferredEssence && this.#byMediaType.get(preferredEssence)?.output) ranked.push(preferredEssence);
     if (input.codec.output) ranked.push(input.codec.mediaTypes[0].toLowerCase());
-    ranked.push(DEFAULT_OUTPUT_MEDIA_TYPE, ...this.outputMediaTypes());
+    ranked.push(...this.outputMediaTypes());
     const available = [...new Set(ranked)].filter((type) => this.#byMediaType.get(type)?.output);
     const chosen = negotiateMediaType(accept, available);
     const codec = chosen && this.#byMediaType.get(chosen.essence);

@@ -1,11 +1,11 @@
 /**
- * Where a transform job sends its bodies: the engine in this process (the same threads, pipeline and
+ * Where a transform job sends its bodies: the service in this process (the same threads, pipeline and
  * model as `sluice serve`, without HTTP), or a running container over HTTP, asked first for its
  * `/execution-parameters` as the platform asks.
  */
 import http from "node:http";
-import type { Engine } from "../engine.js";
 import type { ExecutionParameters } from "../execution-parameters.js";
+import type { InvocationService } from "../invocation-service.js";
 
 /** The media types of one invocation. */
 export interface BodyTypes {
@@ -13,12 +13,12 @@ export interface BodyTypes {
   readonly accept: string | undefined;
 }
 
-/** One answer: its bytes as they come, and the stage timings when the engine is in this process. */
+/** One answer: its bytes as they come, and the stage timings when the service is in this process. */
 export interface Answer {
   /** The answer's media type. */
   readonly contentType: string;
   readonly chunks: AsyncIterable<Uint8Array>;
-  /** What the engine counted, once the answer has been read (in-process only). */
+  /** What the service counted, once the answer has been read (in-process only). */
   stats(): AnswerStats | undefined;
 }
 
@@ -59,18 +59,18 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
-/** The engine in this process. */
+/** The service in this process. */
 export class InProcessInvoker implements Invoker {
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly service: InvocationService) {}
 
   async executionParameters(): Promise<ExecutionParameters> {
-    return this.engine.executionParameters();
+    return this.service.executionParameters();
   }
 
   async invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
-    let invocation: Awaited<ReturnType<Engine["invoke"]>>;
+    let invocation: Awaited<ReturnType<InvocationService["invoke"]>>;
     try {
-      invocation = await this.engine.invoke({
+      invocation = await this.service.invoke({
         body: body instanceof Uint8Array ? once(body) : body,
         contentType: types.contentType,
         accept: types.accept,
@@ -99,7 +99,7 @@ export class InProcessInvoker implements Invoker {
   }
 
   close(): Promise<void> {
-    return this.engine.close();
+    return this.service.close();
   }
 }
 

@@ -24,7 +24,7 @@ export interface JobOptions {
   readonly maxConcurrent: number | undefined;
   readonly assembleWith: "None" | "Line";
   readonly dataProcessing: DataProcessingOptions;
-  /** A running container to drive over HTTP; the in-process engine when absent. */
+  /** A running container to drive over HTTP; the in-process service when absent. */
   readonly endpoint: string | undefined;
   readonly modelDir: string | undefined;
   readonly backend: string | undefined;

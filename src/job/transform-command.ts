@@ -1,5 +1,5 @@
 /**
- * `sluice transform`, end to end: options → inputs → the engine in this process or a container over HTTP
+ * `sluice transform`, end to end: options → inputs → the service in this process or a container over HTTP
  * → the job → a summary on standard error. Ctrl-C stops it cleanly: bodies in flight are cancelled, no
  * partial `.out` is left under its final name, and the exit status is 130.
  */
@@ -7,7 +7,7 @@ import type { Writable } from "node:stream";
 import { parseMediaType } from "../codec/media-type.js";
 import { createCodecRegistry } from "../codec/plugin-loader.js";
 import { loadConfig } from "../config.js";
-import { Engine } from "../engine.js";
+import { InvocationService } from "../invocation-service.js";
 import { Logger } from "../log.js";
 import { DataProcessing } from "./data-processing.js";
 import { listInputs } from "./input-files.js";
@@ -61,7 +61,7 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
     return 0;
   }
   const options = parseJobOptions(args);
-  // The container sees the job's settings as SAGEMAKER_* variables; so does the engine here.
+  // The container sees the job's settings as SAGEMAKER_* variables; so does the service here.
   const env = { ...io.env };
   if (options.batchStrategy) env.SAGEMAKER_BATCH_STRATEGY = options.batchStrategy;
   if (options.maxConcurrent) env.SAGEMAKER_MAX_CONCURRENT_TRANSFORMS = String(options.maxConcurrent);
@@ -82,10 +82,10 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
   if (options.endpoint) {
     invoker = new HttpInvoker(options.endpoint, options.maxConcurrent ?? 64);
   } else {
-    const engine = new Engine(config, registry, log);
-    invoker = new InProcessInvoker(engine);
+    const service = new InvocationService(config, registry, log);
+    invoker = new InProcessInvoker(service);
     try {
-      await engine.load();
+      await service.load();
     } catch (error) {
       await invoker.close();
       throw error;

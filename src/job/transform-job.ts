@@ -1,7 +1,7 @@
 /**
  * `sluice transform`: a whole batch-transform job on local files, as the platform runs one — split each
  * input (SplitType), pack records into bodies (BatchStrategy, MaxPayloadInMB), send up to
- * MaxConcurrentTransforms at once (to the engine in this process, or to a container over HTTP), apply
+ * MaxConcurrentTransforms at once (to the service in this process, or to a container over HTTP), apply
  * DataProcessing, and write `<input>.out` in input order (AssembleWith). An input that fails leaves no
  * `.out`; the job goes on with the others and ends with a summary of what failed, where and why.
  */

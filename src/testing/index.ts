@@ -19,8 +19,8 @@ import { loadConfig } from "../config.js";
 import { RecordError, SluiceError } from "../errors.js";
 import { Logger, prettyLine } from "../log.js";
 import type { ElementType, ModelSignature, OutputValues, TensorSpec } from "../model/signature.js";
-import { type RunningServer, startServer } from "../serve.js";
-import { seededRandom } from "./onnx-model-writer.js";
+import { type RunningServer, startServer } from "../start-server.js";
+import { seededRandom } from "./seeded-random.js";
 
 /** A tensor for {@link signatureOf}: element type, width, and optionally what else the spec says. */
 export type TensorSketch =
@@ -241,10 +241,10 @@ export {
   type GraphSpec,
   mlpClassifier,
   randomWeights,
-  seededRandom,
   wideMlp,
   writeModel,
 } from "./onnx-model-writer.js";
+export { seededRandom } from "./seeded-random.js";
 
 /** A new temporary model directory holding `model` as `model.onnx`. */
 export function modelDirectory(model: Uint8Array): string {

@@ -3,20 +3,9 @@
  * pseudo-random weights, so no Python toolchain is needed to rebuild any model in this repository.
  */
 import { type Initializer, type NodeSpec, writeModel } from "../model/onnx-writer.js";
+import { seededRandom } from "./seeded-random.js";
 
 export { type GraphSpec, type Initializer, type NodeSpec, type ValueSpec, writeModel } from "../model/onnx-writer.js";
-
-/** A deterministic pseudo-random generator (mulberry32), so generated weights are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A float32 weight matrix with entries uniform in [-scale, scale). */
 export function randomWeights(random: () => number, count: number, scale: number): Float32Array {

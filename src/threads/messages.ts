@@ -5,8 +5,8 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { BackendTuning } from "../backends/backend.js";
+import type { BackendChoice } from "../backends/select-backend.js";
 import type { MediaType } from "../codec/media-type.js";
-import type { BackendChoice } from "../config.js";
 import type { ContentCoding } from "../content-encoding.js";
 import type { LogFields, LogLevel } from "../log.js";
 import type { InputArray, ModelSignature, NumericArray, OutputValues } from "../model/signature.js";

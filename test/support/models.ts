@@ -4,7 +4,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { mlpClassifier, randomWeights, seededRandom, writeModel } from "../../src/testing/onnx-model-writer.js";
+import { mlpClassifier, randomWeights, writeModel } from "../../src/testing/onnx-model-writer.js";
+import { seededRandom } from "../../src/testing/seeded-random.js";
 
 /** Writes `model` as `<new temp dir>/<name>` and returns the directory. */
 export function modelDir(model: Uint8Array, name = "model.onnx"): string {

@@ -4,7 +4,7 @@
  */
 import { type Config, loadConfig } from "../../src/config.js";
 import { Logger, prettyLine } from "../../src/log.js";
-import { type RunningServer, startServer } from "../../src/serve.js";
+import { type RunningServer, startServer } from "../../src/start-server.js";
 
 /** A server under test. */
 export interface TestServer {

@@ -7,16 +7,16 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer, type ServerType } from "@hono/node-server";
 import { createCodecRegistry } from "./codec/plugin-loader.js";
 import { type Config, describeConfiguration } from "./config.js";
-import { Engine } from "./engine.js";
 import { ConfigError } from "./errors.js";
+import { createApp } from "./http-routes.js";
+import { InvocationService } from "./invocation-service.js";
 import type { Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
 import { answerProtocolErrorsInJson, trackResponses } from "./protocol-errors.js";
-import { createApp } from "./server.js";
 
 /** A listening server. */
 export interface RunningServer {
-  readonly engine: Engine;
+  readonly service: InvocationService;
   readonly server: ServerType;
   /** The port actually bound (useful with port 0). */
   readonly port: number;
@@ -29,9 +29,9 @@ export interface RunningServer {
 /** Loads codecs, binds the port and starts loading the model. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const registry = await createCodecRegistry({ plugins: config.plugins, env: config.codecEnv });
-  const engine = new Engine(config, registry, log);
+  const service = new InvocationService(config, registry, log);
   const metrics = config.metrics ? new Metrics() : undefined;
-  engine.onModelLoaded = (state, modelFile) => {
+  service.onModelLoaded = (state, modelFile) => {
     const { inputs, outputs } = state.model.signature;
     metrics?.modelLoaded(
       {
@@ -43,7 +43,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       state.gate,
     );
   };
-  const app = createApp(engine, log, metrics);
+  const app = createApp(service, log, metrics);
   const server = createAdaptorServer({
     fetch: app.fetch,
     // HTTP/1.0 clients may leave Host out; the routes do not depend on it.
@@ -79,17 +79,17 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   log.info("configuration", {
     settings: describeConfiguration(config),
     measured: {
-      cpus: engine.resources.cpus,
-      memory_mb: Math.round(engine.resources.memoryBytes / 2 ** 20),
-      codec_threads: engine.threads.codecThreads,
-      inference_threads: engine.threads.inferenceThreads,
+      cpus: service.resources.cpus,
+      memory_mb: Math.round(service.resources.memoryBytes / 2 ** 20),
+      codec_threads: service.threads.codecThreads,
+      inference_threads: service.threads.inferenceThreads,
     },
   });
-  const modelLoaded = engine.load().then(() => undefined);
+  const modelLoaded = service.load().then(() => undefined);
   // Failures are reported through `modelLoaded` and the 503 answers; keep Node from calling them unhandled.
   modelLoaded.catch(() => {});
   return {
-    engine,
+    service,
     server,
     port,
     modelLoaded,
@@ -103,7 +103,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await closed;
       clearInterval(sweep);
       await modelLoaded.catch(() => {});
-      await engine.close();
+      await service.close();
     },
   };
 }

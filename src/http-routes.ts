@@ -4,9 +4,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Hono } from "hono";
-import type { Engine, Invocation } from "./engine.js";
 import { ClientClosedRequestError, OverloadedError, RouteNotFoundError, SluiceError } from "./errors.js";
 import { InvocationReport } from "./invocation-report.js";
+import type { Invocation, InvocationService } from "./invocation-service.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
 import { drainRequest } from "./request-drain.js";
@@ -42,20 +42,20 @@ const EMPTY_BODY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() 
 /** The response header that carries the inference id (the platform's, or one Sluice made up). */
 export const INFERENCE_ID_HEADER = "x-amzn-sagemaker-inference-id";
 
-/** Builds the routes over an engine; `metrics` adds `GET /metrics`. */
-export function createApp(engine: Engine, log: Logger, metrics?: Metrics): Hono {
+/** Builds the routes over an service; `metrics` adds `GET /metrics`. */
+export function createApp(service: InvocationService, log: Logger, metrics?: Metrics): Hono {
   const app = new Hono();
 
   app.get("/ping", () => {
     try {
-      engine.ready();
+      service.ready();
       return new Response(null, { status: 200 });
     } catch (error) {
       return errorResponse(error);
     }
   });
 
-  app.get("/execution-parameters", (c) => c.json(engine.executionParameters()));
+  app.get("/execution-parameters", (c) => c.json(service.executionParameters()));
 
   if (metrics) {
     app.get(
@@ -90,7 +90,7 @@ export function createApp(engine: Engine, log: Logger, metrics?: Metrics): Hono 
       outgoing.once("close", () => report.finish(status, error, outgoing.writableFinished));
     };
     try {
-      invocation = await engine.invoke({
+      invocation = await service.invoke({
         body: incoming ?? request.body ?? EMPTY_BODY,
         contentType: c.req.header("content-type"),
         accept: c.req.header("accept"),
@@ -99,7 +99,7 @@ export function createApp(engine: Engine, log: Logger, metrics?: Metrics): Hono 
         signal: request.signal,
       });
       report.admitted(invocation);
-      const held = await holdOutput(invocation.output, engine.config.responseHoldBytes);
+      const held = await holdOutput(invocation.output, service.config.responseHoldBytes);
       const headers = { "content-type": invocation.contentType, [INFERENCE_ID_HEADER]: report.inferenceId };
       report.answering();
       if (!held.committed) {

@@ -1,13 +1,14 @@
 /**
- * The engine behind the HTTP routes: loads the model (on the inference thread) and starts the codec
+ * The invocation service behind the HTTP routes: loads the model (on the inference thread) and starts the codec
  * threads, knows whether it is ready, negotiates codecs and admits invocations. It knows nothing of
- * HTTP; `server.ts` does.
+ * HTTP; `http-routes.ts` does.
  */
 import type { Backend } from "./backends/backend.js";
+import { cpuTuning } from "./backends/cpu-tuning.js";
 import type { InputFormat, OutputFormat } from "./codec/codec.js";
 import { parseMediaType } from "./codec/media-type.js";
 import { createCodecRegistry, type PluginSources } from "./codec/plugin-loader.js";
-import type { CodecRegistry, Resolved } from "./codec/registry.js";
+import type { CodecRegistry, NegotiatedFormat } from "./codec/registry.js";
 import type { Config } from "./config.js";
 import { type ContainerResources, containerResources } from "./container-resources.js";
 import { parseContentEncoding } from "./content-encoding.js";
@@ -36,7 +37,7 @@ export type ModelState =
     }
   | { readonly status: "failed"; readonly error: Error };
 
-/** One /invocations request, as the engine sees it. */
+/** One /invocations request, as the service sees it. */
 export interface InvocationRequest {
   readonly body: AsyncIterable<Uint8Array>;
   readonly contentType: string | undefined;
@@ -72,7 +73,7 @@ export interface ThreadBudget {
 }
 
 /** Loads the model and serves invocations. */
-export class Engine {
+export class InvocationService {
   #state: ModelState = { status: "loading" };
   #inference: InferenceHost | undefined;
   #codecs: Promise<CodecThreadPool> | undefined;
@@ -223,10 +224,7 @@ export class Engine {
   /** Values for `/execution-parameters`, tuned to the backend once it is known. */
   executionParameters(): ExecutionParameters {
     const state = this.#state;
-    const tuning =
-      state.status === "ready"
-        ? state.model.tuning
-        : { batchRows: 0, suggestedConcurrentTransforms: this.resources.cpus, preferredPayloadMB: 16 };
+    const tuning = state.status === "ready" ? state.model.tuning : cpuTuning(this.resources.cpus);
     return executionParameters(this.resources, tuning, this.config.batchStrategySpelling, this.config);
   }
 
@@ -240,8 +238,8 @@ export class Engine {
     signature: ModelSignature,
     modelConfig?: ModelConfig,
   ) {
-    const input: Resolved<InputFormat> = this.registry.resolveInput(contentType);
-    const output: Resolved<OutputFormat> = this.registry.resolveOutput(accept, input, modelConfig?.accept);
+    const input: NegotiatedFormat<InputFormat> = this.registry.resolveInput(contentType);
+    const output: NegotiatedFormat<OutputFormat> = this.registry.resolveOutput(accept, input, modelConfig?.accept);
     this.registry.checkTextSupport(signature, input, output);
     return { input, output };
   }
