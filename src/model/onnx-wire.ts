@@ -4,6 +4,7 @@
  * by splicing fields, so everything it does not touch (initializers, metadata, fields newer than this
  * code) goes through byte for byte.
  */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import protobuf from "protobufjs";
 
 const LENGTH_DELIMITED = 2;
@@ -194,6 +195,76 @@ export function readGraphLayout(bytes: Uint8Array): GraphLayout | undefined {
     else if (field.field === GRAPH_OUTPUT) outputs.push(readOutput(bytes, field));
   }
   return { wire: graph, nodes, outputs };
+}
+
+/** A model's operators and outputs, read from its file without loading its weights. */
+export interface GraphSummary {
+  readonly nodes: readonly Pick<GraphNode, "opType" | "domain" | "outputs">[];
+  readonly outputs: readonly Pick<GraphOutput, "name" | "kind">[];
+}
+
+/** Reads bytes `[start, end)` of an open file. */
+function readAt(fd: number, start: number, end: number): Uint8Array {
+  const bytes = new Uint8Array(end - start);
+  let done = 0;
+  while (done < bytes.length) {
+    const read = readSync(fd, bytes, done, bytes.length - done, start + done);
+    if (read === 0) throw new Error(`the model file ends at byte ${start + done}, inside a field`);
+    done += read;
+  }
+  return bytes;
+}
+
+/** The fields of the message at `[start, end)` of an open file, reading only their tags and lengths. */
+function fileFields(fd: number, start: number, end: number): WireField[] {
+  const fields: WireField[] = [];
+  for (let pos = start; pos < end; ) {
+    // A tag and a length are two varints: 20 bytes hold both.
+    const reader = protobuf.Reader.create(readAt(fd, pos, Math.min(end, pos + 20)));
+    const tag = reader.uint32();
+    const wireType = tag & 7;
+    let valueStart: number;
+    let fieldEnd: number;
+    if (wireType === LENGTH_DELIMITED) {
+      const length = reader.uint32();
+      valueStart = pos + reader.pos;
+      fieldEnd = valueStart + length;
+    } else {
+      reader.skipType(wireType);
+      valueStart = pos;
+      fieldEnd = pos + reader.pos;
+    }
+    if (fieldEnd > end) throw new Error(`a field at byte ${pos} runs past its message`);
+    fields.push({ field: tag >>> 3, wireType, start: pos, end: fieldEnd, valueStart });
+    pos = fieldEnd;
+  }
+  return fields;
+}
+
+/**
+ * The operators and outputs of the ONNX model in `file`, reading only the graph's node and output
+ * fields: a model of gigabytes of weights is summarised by reading kilobytes.
+ */
+export function summarizeModelFile(file: string): GraphSummary | undefined {
+  const fd = openSync(file, "r");
+  try {
+    const graph = fileFields(fd, 0, fstatSync(fd).size).find(
+      (field) => field.field === MODEL_GRAPH && field.wireType === LENGTH_DELIMITED,
+    );
+    if (graph === undefined) return undefined;
+    const nodes: GraphNode[] = [];
+    const outputs: GraphOutput[] = [];
+    for (const field of fileFields(fd, graph.valueStart, graph.end)) {
+      if (field.field !== GRAPH_NODE && field.field !== GRAPH_OUTPUT) continue;
+      const bytes = readAt(fd, field.start, field.end);
+      const local = { ...field, start: 0, end: bytes.length, valueStart: field.valueStart - field.start };
+      if (field.field === GRAPH_NODE) nodes.push(readNode(bytes, local));
+      else outputs.push(readOutput(bytes, local));
+    }
+    return { nodes, outputs };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

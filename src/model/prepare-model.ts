@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { readGraphLayout } from "./onnx-wire.js";
+import { readGraphLayout, summarizeModelFile } from "./onnx-wire.js";
 import { readXgbBooster } from "./xgboost/booster.js";
 import { boosterToOnnx } from "./xgboost/booster-to-onnx.js";
 import { unwrapZipMapOutputs } from "./zipmap-outputs.js";
@@ -37,9 +37,8 @@ export function isXgboostFile(file: string): boolean {
 
 /** Reads and prepares the model at `file` (see the module comment). */
 export function prepareModel(file: string): PreparedModel {
-  const bytes = readFileSync(file);
   if (isXgboostFile(file)) {
-    const booster = readXgbBooster(bytes, file);
+    const booster = readXgbBooster(readFileSync(file), file);
     const onnx = boosterToOnnx(booster, file);
     return {
       source: onnx,
@@ -49,16 +48,24 @@ export function prepareModel(file: string): PreparedModel {
       outputKinds: new Map(),
     };
   }
-  const layout = readGraphLayout(bytes);
-  if (layout === undefined)
+  const summary = summarizeModelFile(file);
+  if (summary === undefined)
     return { source: file, format: "onnx", mapKeys: new Map(), readsMissingValues: false, outputKinds: new Map() };
-  const readsMissingValues = layout.nodes.some(
+  const readsMissingValues = summary.nodes.some(
     (node) => node.domain === "ai.onnx.ml" && MISSING_AWARE_OPERATORS.has(node.opType),
   );
-  const outputKinds = new Map(layout.outputs.map((output) => [output.name, output.kind]));
-  const unwrapped = unwrapZipMapOutputs(bytes, layout);
-  if (unwrapped === undefined)
-    return { source: file, format: "onnx", mapKeys: new Map(), readsMissingValues, outputKinds };
+  const outputKinds = new Map(summary.outputs.map((output) => [output.name, output.kind]));
+  const outputNames = new Set(outputKinds.keys());
+  const zipMapOutput = summary.nodes.some(
+    (node) => node.opType === "ZipMap" && node.outputs.some((name) => outputNames.has(name)),
+  );
+  const unloaded = { source: file, format: "onnx", mapKeys: new Map(), readsMissingValues, outputKinds };
+  if (!zipMapOutput) return unloaded;
+  // Only a model to rewrite is read whole.
+  const bytes = readFileSync(file);
+  const layout = readGraphLayout(bytes);
+  const unwrapped = layout && unwrapZipMapOutputs(bytes, layout);
+  if (!unwrapped) return unloaded;
   return {
     source: unwrapped.bytes,
     format: `onnx, ZipMap output(s) ${[...unwrapped.mapKeys.keys()].join(", ")} unwrapped`,
