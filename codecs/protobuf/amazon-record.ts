@@ -10,24 +10,16 @@ import {
   type Frame,
   type OutputBatch,
   type OutputTensor,
-  type RecordDecoder,
   type RecordEncoder,
   RecordError,
   type RecordSink,
   UnsupportedMediaTypeError,
 } from "../../src/index.js";
 import { encodeRecordIOFrame } from "../framing/recordio-framer.js";
-import { FeatureTable, type FeatureWriter } from "./feature-table.js";
-import {
-  type ByteRange,
-  type ElementEncoding,
-  findLengthDelimited,
-  forEachMapEntry,
-  productOfVarints,
-  RepeatedField,
-  readTexts,
-  writeSparse,
-} from "./protobuf-wire.js";
+import { FeatureRecordDecoder } from "./feature-record-decoder.js";
+import type { FeatureTable } from "./feature-table.js";
+import { type ByteRange, type ElementEncoding, RepeatedField } from "./protobuf-wire.js";
+import type { ValueDestination } from "./value-destination.js";
 
 const AMAZON_RECORD_PROTO = `
 syntax = "proto2";
@@ -91,23 +83,20 @@ export interface AmazonRecordDecoderOptions {
 }
 
 /** Decodes one Amazon `Record` per frame into the model's inputs. */
-export class AmazonRecordDecoder implements RecordDecoder {
-  readonly #features: FeatureTable;
+export class AmazonRecordDecoder extends FeatureRecordDecoder {
   readonly #tensor: ByteRange = { start: 0, end: 0 };
   readonly #keys: ByteRange = { start: 0, end: 0 };
   readonly #shape: ByteRange = { start: 0, end: 0 };
+  readonly #packedValues = { encoding: "float32" as ElementEncoding, start: 0, end: 0 };
   readonly #opaqueMediaType: string | undefined;
-  readonly #addFeature: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
 
   constructor(context: CodecContext, options: AmazonRecordDecoderOptions = {}) {
-    this.#features = new FeatureTable(context.signature.inputs);
+    super(context);
     this.#opaqueMediaType = options.opaqueMediaType;
-    this.#addFeature = this.#features.add.bind(this.#features);
   }
 
-  decode(frame: Frame, sink: RecordSink): void {
-    const bytes = frame.bytes;
-    if (this.#opaqueMediaType !== undefined && !looksLikeRecord(bytes)) {
+  override decode(frame: Frame, sink: RecordSink): void {
+    if (this.#opaqueMediaType !== undefined && !looksLikeRecord(frame.bytes)) {
       throw new UnsupportedMediaTypeError(
         `record ${sink.nextRecordIndex} of this ${this.#opaqueMediaType} body is not an Amazon Record protobuf; ` +
           "its payloads are opaque to Sluice: send application/x-recordio-protobuf, or install a codec plugin " +
@@ -116,52 +105,48 @@ export class AmazonRecordDecoder implements RecordDecoder {
         "RECORDIO_PAYLOAD_OPAQUE",
       );
     }
-    const features = this.#features;
-    features.reset();
-    try {
-      forEachMapEntry(bytes, 0, bytes.length, FEATURES_FIELD, this.#addFeature);
-      features.fill(bytes, sink, this.#writeValue);
-    } catch (cause) {
-      if (cause instanceof RecordError) throw cause;
-      throw new RecordError(
-        "RECORD_PROTOBUF_INVALID",
-        `record is not a valid Amazon Record protobuf: ${(cause as Error).message}`,
-      );
-    }
+    super.decode(frame, sink);
   }
 
-  /** Writes the tensor of `Value` feature `feature` (dense or sparse) to `destination`. */
-  readonly #writeValue: FeatureWriter = (bytes, feature, destination) => {
-    const start = this.#features.valueStart(feature);
-    const end = this.#features.valueEnd(feature);
+  protected listFeatures(bytes: Uint8Array, features: FeatureTable): void {
+    this.wire.readMapEntries(bytes, 0, bytes.length, FEATURES_FIELD, features);
+  }
+
+  protected invalid(cause: Error): RecordError {
+    return new RecordError("RECORD_PROTOBUF_INVALID", `record is not a valid Amazon Record protobuf: ${cause.message}`);
+  }
+
+  /** Writes the tensor of a `Value` (dense or sparse), or its `bytes` for a string input. */
+  protected writeFeature(bytes: Uint8Array, start: number, end: number, destination: ValueDestination): void {
+    const wire = this.wire;
     const tensor = this.#tensor;
     if (destination.takesText) {
-      if (!findLengthDelimited(bytes, start, end, BYTES_VALUE_FIELD, tensor)) destination.refuseNumbers();
-      destination.putTexts(readTexts(bytes, tensor.start, tensor.end, BYTES_ENTRY_FIELD, destination.feature));
+      if (!wire.findLengthDelimited(bytes, start, end, BYTES_VALUE_FIELD, tensor)) destination.refuseNumbers();
+      destination.putTexts(wire.readTexts(bytes, tensor.start, tensor.end, BYTES_ENTRY_FIELD, destination.feature));
       return;
     }
     let encoding: ElementEncoding | undefined;
     for (const [field, fieldEncoding] of TENSOR_FIELDS) {
-      if (findLengthDelimited(bytes, start, end, field, tensor)) {
+      if (wire.findLengthDelimited(bytes, start, end, field, tensor)) {
         encoding = fieldEncoding;
         break;
       }
     }
     if (encoding === undefined) {
-      const holdsBytes = findLengthDelimited(bytes, start, end, BYTES_VALUE_FIELD, tensor);
+      const holdsBytes = wire.findLengthDelimited(bytes, start, end, BYTES_VALUE_FIELD, tensor);
       throw new RecordError(
         "FEATURE_NOT_NUMERIC",
         `feature ${excerpt(destination.feature)} ${holdsBytes ? "holds bytes" : "holds no tensor"}; the model takes numbers`,
       );
     }
     const values = valueFields[encoding];
-    if (!findLengthDelimited(bytes, tensor.start, tensor.end, KEYS_FIELD, this.#keys)) {
-      destination.expectDense(values.count(bytes, tensor.start, tensor.end));
-      values.write(bytes, tensor.start, tensor.end, destination);
+    if (!wire.findLengthDelimited(bytes, tensor.start, tensor.end, KEYS_FIELD, this.#keys)) {
+      destination.expectDense(wire.countRepeated(values, bytes, tensor.start, tensor.end));
+      wire.writeRepeated(values, bytes, tensor.start, tensor.end, destination);
       return;
     }
-    if (findLengthDelimited(bytes, tensor.start, tensor.end, SHAPE_FIELD, this.#shape)) {
-      const size = productOfVarints(bytes, this.#shape.start, this.#shape.end);
+    if (wire.findLengthDelimited(bytes, tensor.start, tensor.end, SHAPE_FIELD, this.#shape)) {
+      const size = wire.productOfVarints(bytes, this.#shape.start, this.#shape.end);
       if (size !== destination.width) {
         throw new RecordError(
           "SPARSE_SHAPE_MISMATCH",
@@ -169,16 +154,17 @@ export class AmazonRecordDecoder implements RecordDecoder {
         );
       }
     }
-    const packedValues = { encoding, start: 0, end: 0 };
-    if (findLengthDelimited(bytes, tensor.start, tensor.end, VALUES_FIELD, packedValues)) {
-      writeSparse(bytes, packedValues, this.#keys, destination);
+    const packedValues = this.#packedValues;
+    packedValues.encoding = encoding;
+    if (wire.findLengthDelimited(bytes, tensor.start, tensor.end, VALUES_FIELD, packedValues)) {
+      wire.writeSparse(bytes, packedValues, this.#keys, destination);
     } else if (this.#keys.end > this.#keys.start) {
       throw new RecordError(
         "SPARSE_LENGTH_MISMATCH",
         `sparse feature ${excerpt(destination.feature)} has keys but no values`,
       );
     }
-  };
+  }
 }
 
 const utf8 = new TextEncoder();

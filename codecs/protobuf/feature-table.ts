@@ -6,11 +6,8 @@
  * 3. else, for a model with one input, a record's only feature, whatever its name.
  * Names are compared as bytes, so matching allocates nothing.
  */
-import { excerpt, RecordError, type RecordSink, type TensorSpec } from "../../src/index.js";
-import { ValueDestination } from "./value-destination.js";
-
-/** Writes feature `feature` of the record in `bytes` to `destination`. */
-export type FeatureWriter = (bytes: Uint8Array, feature: number, destination: ValueDestination) => void;
+import { excerpt, RecordError, type TensorSpec } from "../../src/index.js";
+import type { MapEntrySink } from "./protobuf-wire.js";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -23,7 +20,7 @@ export interface FeatureChoice {
 }
 
 /** The features of the record being decoded; reused from record to record. */
-export class FeatureTable {
+export class FeatureTable implements MapEntrySink {
   count = 0;
   #keyStart = new Int32Array(8);
   #keyEnd = new Int32Array(8);
@@ -33,7 +30,6 @@ export class FeatureTable {
   readonly #inputs: readonly TensorSpec[];
   readonly #named: Int32Array;
   readonly #choice: { flat: number; named: Int32Array };
-  readonly #destination = new ValueDestination();
 
   constructor(inputs: readonly TensorSpec[]) {
     this.#inputs = inputs;
@@ -92,23 +88,6 @@ export class FeatureTable {
         `${this.#inputs.map((input) => `${input.name}[${input.width}]`).join(" + ")}: ` +
         'name one feature per input, or put all values under "values"',
     );
-  }
-
-  /**
-   * Starts the next record in `sink` and fills it from the chosen features with `write`: the flat feature
-   * across all inputs, or one named feature per input.
-   */
-  fill(bytes: Uint8Array, sink: RecordSink, write: FeatureWriter): void {
-    const choice = this.choose(bytes);
-    const slots = sink.beginRecord();
-    const destination = this.#destination;
-    if (choice.flat >= 0) {
-      write(bytes, choice.flat, destination.toAllInputs(slots, this.#inputs, this.name(bytes, choice.flat)));
-      return;
-    }
-    for (let i = 0; i < this.#inputs.length; i++) {
-      write(bytes, choice.named[i], destination.toInput(slots, this.#inputs, i, this.#inputs[i].name));
-    }
   }
 
   #find(bytes: Uint8Array, name: Uint8Array): number {

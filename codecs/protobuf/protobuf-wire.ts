@@ -1,7 +1,9 @@
 /**
- * Reads the numbers of protobuf repeated fields (packed or not) straight into a {@link ValueDestination},
- * without building a JS value per number. Tags and lengths go through protobufjs's `Reader`; 64-bit
- * varints are decoded here into plain numbers (exact up to 2^53), as protobufjs would return `Long`s.
+ * Walks protobuf messages at the wire level: finds fields, map entries and repeated values, and reads
+ * the numbers of repeated fields (packed or not) straight into a {@link ValueDestination}, without
+ * building a JS value per number. Tags and lengths go through protobufjs's `Reader`; 64-bit varints are
+ * decoded here into plain numbers (exact up to 2^53), as protobufjs would return `Long`s. Each decoder
+ * owns one {@link WireReader}: the walking state is its own, never shared.
  */
 import protobuf from "protobufjs";
 import { excerpt, RecordError } from "../../src/index.js";
@@ -22,58 +24,6 @@ const unpackedWireType = (encoding: ElementEncoding) =>
 /** True on little-endian hosts, where protobuf's fixed-width floats have the layout of a Float32Array. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-const sharedReader = protobuf.Reader.create(new Uint8Array(0));
-
-/**
- * The one protobufjs `Reader` of this module, pointed at `bytes[start, end)`. Reusing it keeps message
- * walking free of allocation; no walk here starts another while it runs.
- */
-function readerOver(bytes: Uint8Array, start: number, end: number): protobuf.Reader {
-  sharedReader.buf = bytes;
-  sharedReader.pos = start;
-  sharedReader.len = end;
-  return sharedReader;
-}
-
-/** The end of the varint that starts at `pos` (set by {@link readVarint}). */
-let varintEnd = 0;
-
-/** Reads the varint at `pos` as a signed 64-bit integer (two's complement), returned as a number. */
-export function readVarint(bytes: Uint8Array, pos: number): number {
-  let i = pos;
-  let low = 0;
-  for (let shift = 0; shift < 28; shift += 7) {
-    const b = bytes[i++];
-    if (b === undefined) throw truncated();
-    low |= (b & 0x7f) << shift;
-    if (b < 0x80) {
-      varintEnd = i;
-      return low >>> 0;
-    }
-  }
-  // Past 28 bits: the fifth byte straddles the two 32-bit halves.
-  const straddling = bytes[i++];
-  if (straddling === undefined) throw truncated();
-  low |= (straddling & 0x0f) << 28;
-  let high = (straddling & 0x7f) >> 4;
-  if (straddling >= 0x80) {
-    for (let shift = 3; ; shift += 7) {
-      const b = bytes[i++];
-      if (b === undefined || shift > 31) throw truncated();
-      high |= (b & 0x7f) << shift;
-      if (b < 0x80) break;
-    }
-  }
-  varintEnd = i;
-  if (high < 0) {
-    // Negative: value = −(2^64 − bits), taken word by word to stay exact.
-    const negLow = (~low + 1) >>> 0;
-    const negHigh = (~high + (negLow === 0 ? 1 : 0)) >>> 0;
-    return -(negHigh * 4294967296 + negLow);
-  }
-  return high * 4294967296 + (low >>> 0);
-}
-
 const truncated = () =>
   new RecordError("PROTOBUF_TRUNCATED", "the record is not a valid protobuf message: a field runs past its end");
 
@@ -85,118 +35,22 @@ function countVarints(bytes: Uint8Array, start: number, end: number): number {
   return count;
 }
 
-/** A repeated numeric field of a message: where its packed runs and unpacked elements are. */
+/** Elements of `encoding` in a packed run `bytes[start, end)`. */
+function elementsIn(encoding: ElementEncoding, bytes: Uint8Array, start: number, end: number): number {
+  if (encoding === "varint") return countVarints(bytes, start, end);
+  const size = encoding === "float32" ? 4 : 8;
+  if ((end - start) % size !== 0) {
+    throw new RecordError("PROTOBUF_PACKED_LENGTH", `a packed ${encoding} run of ${end - start} bytes is not whole`);
+  }
+  return (end - start) / size;
+}
+
+/** A repeated numeric field of a message: its number and how its elements are encoded. */
 export class RepeatedField {
   constructor(
     readonly fieldNumber: number,
     readonly encoding: ElementEncoding,
   ) {}
-
-  /** Number of elements of the field in message `bytes[start, end)`. */
-  count(bytes: Uint8Array, start: number, end: number): number {
-    return this.#walk(bytes, start, end, undefined);
-  }
-
-  /** Writes every element, in order, to `destination`. */
-  write(bytes: Uint8Array, start: number, end: number, destination: ValueDestination): void {
-    this.#walk(bytes, start, end, destination);
-  }
-
-  /** Visits each packed run, and each unpacked element (as a run of one): writes it, or only counts it. */
-  #walk(bytes: Uint8Array, start: number, end: number, destination: ValueDestination | undefined): number {
-    const reader = readerOver(bytes, start, end);
-    let count = 0;
-    while (reader.pos < end) {
-      const tag = reader.uint32();
-      const wireType = tag & 7;
-      let runStart: number;
-      if (tag >>> 3 !== this.fieldNumber) {
-        reader.skipType(wireType);
-        continue;
-      }
-      if (wireType === WIRE_LENGTH_DELIMITED) {
-        const length = reader.uint32();
-        if (reader.pos + length > end) throw truncated();
-        runStart = reader.pos;
-        reader.pos += length;
-      } else if (wireType === unpackedWireType(this.encoding)) {
-        runStart = reader.pos;
-        reader.skipType(wireType);
-      } else {
-        throw new RecordError("PROTOBUF_WIRE_TYPE", `field ${this.fieldNumber} has wire type ${wireType}`);
-      }
-      if (destination) this.#writeRun(bytes, runStart, reader.pos, destination);
-      else count += this.#elementsIn(bytes, runStart, reader.pos);
-    }
-    return count;
-  }
-
-  #elementsIn(bytes: Uint8Array, start: number, end: number): number {
-    if (this.encoding === "varint") return countVarints(bytes, start, end);
-    const size = this.encoding === "float32" ? 4 : 8;
-    if ((end - start) % size !== 0) {
-      throw new RecordError(
-        "PROTOBUF_PACKED_LENGTH",
-        `a packed ${this.encoding} run of ${end - start} bytes is not whole`,
-      );
-    }
-    return (end - start) / size;
-  }
-
-  #writeRun(bytes: Uint8Array, start: number, end: number, destination: ValueDestination): void {
-    if (this.encoding === "varint") {
-      for (let i = start; i < end; i = varintEnd) destination.put(readVarint(bytes, i));
-      return;
-    }
-    const target = this.encoding === "float32" && LITTLE_ENDIAN ? destination.float32Target : undefined;
-    if (target && end - start === 4 * target.length) {
-      // Dense float32 in one packed run into a Float32Array (the hot path): protobuf's little-endian
-      // floats are copied byte for byte into the batch, aligned or not.
-      new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(bytes.subarray(start, end));
-      return;
-    }
-    const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
-    if (this.encoding === "float32") {
-      for (let o = 0; o < end - start; o += 4) destination.put(view.getFloat32(o, true));
-    } else {
-      for (let o = 0; o < end - start; o += 8) destination.put(view.getFloat64(o, true));
-    }
-  }
-}
-
-/** Reads a sparse tensor: `values` scattered at `keys`; both must be packed runs of the same length. */
-export function writeSparse(
-  bytes: Uint8Array,
-  values: { encoding: ElementEncoding; start: number; end: number },
-  keys: { start: number; end: number },
-  destination: ValueDestination,
-): void {
-  let keyPos = keys.start;
-  let valuePos = values.start;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  while (keyPos < keys.end) {
-    const key = readVarint(bytes, keyPos);
-    keyPos = varintEnd;
-    if (valuePos >= values.end) break;
-    let value: number;
-    if (values.encoding === "float32") {
-      value = view.getFloat32(valuePos, true);
-      valuePos += 4;
-    } else if (values.encoding === "float64") {
-      value = view.getFloat64(valuePos, true);
-      valuePos += 8;
-    } else {
-      value = readVarint(bytes, valuePos);
-      valuePos = varintEnd;
-    }
-    destination.putAt(key, value);
-  }
-  if (keyPos < keys.end || valuePos < values.end) {
-    throw new RecordError(
-      "SPARSE_LENGTH_MISMATCH",
-      `sparse feature ${excerpt(destination.feature)} has more keys than values, or more values than keys`,
-    );
-  }
 }
 
 /** A byte range of a message; reused by callers to avoid allocating one per lookup. */
@@ -205,108 +59,260 @@ export interface ByteRange {
   end: number;
 }
 
-/**
- * Finds the first length-delimited occurrence of `fieldNumber` in message `bytes[start, end)` and stores
- * its content's range in `found`. Returns false when the message has none.
- */
-export function findLengthDelimited(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  fieldNumber: number,
-  found: ByteRange,
-): boolean {
-  const reader = readerOver(bytes, start, end);
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag >>> 3 === fieldNumber && (tag & 7) === WIRE_LENGTH_DELIMITED) {
-      const length = reader.uint32();
-      if (reader.pos + length > end) throw truncated();
-      found.start = reader.pos;
-      found.end = reader.pos + length;
-      return true;
-    }
-    reader.skipType(tag & 7);
-  }
-  return false;
-}
-
-/** The product of the packed varints in `bytes[start, end)` (a tensor's shape), or 1 when there are none. */
-export function productOfVarints(bytes: Uint8Array, start: number, end: number): number {
-  let product = 1;
-  for (let i = start; i < end; i = varintEnd) product *= readVarint(bytes, i);
-  return product;
-}
-
-/**
- * Walks the entries of a `map<string, Message>` field (number `fieldNumber`) of message `bytes[start, end)`
- * and calls `entry` with the byte ranges of each key and value. Fields it does not know are skipped.
- */
-export function forEachMapEntry(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  fieldNumber: number,
-  entry: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void,
-): void {
-  const reader = readerOver(bytes, start, end);
-  while (reader.pos < end) {
-    const tag = reader.uint32();
-    if (tag >>> 3 !== fieldNumber || (tag & 7) !== WIRE_LENGTH_DELIMITED) {
-      reader.skipType(tag & 7);
-      continue;
-    }
-    const entryEnd = reader.uint32() + reader.pos;
-    if (entryEnd > end) throw truncated();
-    let keyStart = -1;
-    let keyEnd = -1;
-    let valueStart = -1;
-    let valueEnd = -1;
-    while (reader.pos < entryEnd) {
-      const entryTag = reader.uint32();
-      if ((entryTag & 7) !== WIRE_LENGTH_DELIMITED || entryTag >>> 3 > 2) {
-        reader.skipType(entryTag & 7);
-        continue;
-      }
-      const length = reader.uint32();
-      if (reader.pos + length > entryEnd) throw truncated();
-      if (entryTag >>> 3 === 1) {
-        keyStart = reader.pos;
-        keyEnd = reader.pos + length;
-      } else {
-        valueStart = reader.pos;
-        valueEnd = reader.pos + length;
-      }
-      reader.pos += length;
-    }
-    if (keyStart < 0) keyStart = keyEnd = entryEnd;
-    if (valueStart < 0) valueStart = valueEnd = entryEnd;
-    entry(keyStart, keyEnd, valueStart, valueEnd);
-    reader.pos = entryEnd;
-  }
+/** Where {@link WireReader.readMapEntries} puts each entry of a `map<string, Message>`. */
+export interface MapEntrySink {
+  add(keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void;
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/**
- * The repeated `bytes` field `fieldNumber` of the message in `bytes[start, end)`, each entry as UTF-8
- * text; throws a `RecordError` naming `feature` for an entry that is not valid UTF-8.
- */
-export function readTexts(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  fieldNumber: number,
-  feature: string,
-): string[] {
-  const texts: string[] = [];
-  const entry: ByteRange = { start: 0, end: 0 };
-  for (let at = start; findLengthDelimited(bytes, at, end, fieldNumber, entry); at = entry.end) {
-    try {
-      texts.push(strictUtf8.decode(bytes.subarray(entry.start, entry.end)));
-    } catch {
-      throw new RecordError("INVALID_UTF8", `feature ${excerpt(feature)} holds bytes that are not valid UTF-8 text`);
+/** Walks messages in place; one per decoder, reused from record to record. */
+export class WireReader {
+  readonly #reader = protobuf.Reader.create(new Uint8Array(0));
+  /** The end of the varint last read by {@link readVarint}. */
+  #varintEnd = 0;
+
+  /** The reader, pointed at `bytes[start, end)`; walks do not nest, so one reader serves them all. */
+  #over(bytes: Uint8Array, start: number, end: number): protobuf.Reader {
+    const reader = this.#reader;
+    reader.buf = bytes;
+    reader.pos = start;
+    reader.len = end;
+    return reader;
+  }
+
+  /** Reads the varint at `pos` as a signed 64-bit integer (two's complement), returned as a number. */
+  readVarint(bytes: Uint8Array, pos: number): number {
+    let i = pos;
+    let low = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      const b = bytes[i++];
+      if (b === undefined) throw truncated();
+      low |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.#varintEnd = i;
+        return low >>> 0;
+      }
+    }
+    // Past 28 bits: the fifth byte straddles the two 32-bit halves.
+    const straddling = bytes[i++];
+    if (straddling === undefined) throw truncated();
+    low |= (straddling & 0x0f) << 28;
+    let high = (straddling & 0x7f) >> 4;
+    if (straddling >= 0x80) {
+      for (let shift = 3; ; shift += 7) {
+        const b = bytes[i++];
+        if (b === undefined || shift > 31) throw truncated();
+        high |= (b & 0x7f) << shift;
+        if (b < 0x80) break;
+      }
+    }
+    this.#varintEnd = i;
+    if (high < 0) {
+      // Negative: value = −(2^64 − bits), taken word by word to stay exact.
+      const negLow = (~low + 1) >>> 0;
+      const negHigh = (~high + (negLow === 0 ? 1 : 0)) >>> 0;
+      return -(negHigh * 4294967296 + negLow);
+    }
+    return high * 4294967296 + (low >>> 0);
+  }
+
+  /**
+   * Finds the first length-delimited occurrence of `fieldNumber` in message `bytes[start, end)` and
+   * stores its content's range in `found`. Returns false when the message has none.
+   */
+  findLengthDelimited(bytes: Uint8Array, start: number, end: number, fieldNumber: number, found: ByteRange): boolean {
+    const reader = this.#over(bytes, start, end);
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      if (tag >>> 3 === fieldNumber && (tag & 7) === WIRE_LENGTH_DELIMITED) {
+        const length = reader.uint32();
+        if (reader.pos + length > end) throw truncated();
+        found.start = reader.pos;
+        found.end = reader.pos + length;
+        return true;
+      }
+      reader.skipType(tag & 7);
+    }
+    return false;
+  }
+
+  /** The product of the packed varints in `bytes[start, end)` (a tensor's shape), or 1 when there are none. */
+  productOfVarints(bytes: Uint8Array, start: number, end: number): number {
+    let product = 1;
+    for (let i = start; i < end; i = this.#varintEnd) product *= this.readVarint(bytes, i);
+    return product;
+  }
+
+  /**
+   * Walks the entries of a `map<string, Message>` field (number `fieldNumber`) of message
+   * `bytes[start, end)` and adds the byte ranges of each key and value to `entries`. Fields it does not
+   * know are skipped.
+   */
+  readMapEntries(bytes: Uint8Array, start: number, end: number, fieldNumber: number, entries: MapEntrySink): void {
+    const reader = this.#over(bytes, start, end);
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      if (tag >>> 3 !== fieldNumber || (tag & 7) !== WIRE_LENGTH_DELIMITED) {
+        reader.skipType(tag & 7);
+        continue;
+      }
+      const entryEnd = reader.uint32() + reader.pos;
+      if (entryEnd > end) throw truncated();
+      let keyStart = -1;
+      let keyEnd = -1;
+      let valueStart = -1;
+      let valueEnd = -1;
+      while (reader.pos < entryEnd) {
+        const entryTag = reader.uint32();
+        if ((entryTag & 7) !== WIRE_LENGTH_DELIMITED || entryTag >>> 3 > 2) {
+          reader.skipType(entryTag & 7);
+          continue;
+        }
+        const length = reader.uint32();
+        if (reader.pos + length > entryEnd) throw truncated();
+        if (entryTag >>> 3 === 1) {
+          keyStart = reader.pos;
+          keyEnd = reader.pos + length;
+        } else {
+          valueStart = reader.pos;
+          valueEnd = reader.pos + length;
+        }
+        reader.pos += length;
+      }
+      if (keyStart < 0) keyStart = keyEnd = entryEnd;
+      if (valueStart < 0) valueStart = valueEnd = entryEnd;
+      entries.add(keyStart, keyEnd, valueStart, valueEnd);
+      reader.pos = entryEnd;
     }
   }
-  return texts;
+
+  /**
+   * The repeated `bytes` field `fieldNumber` of the message in `bytes[start, end)`, each entry as UTF-8
+   * text; throws a `RecordError` naming `feature` for an entry that is not valid UTF-8.
+   */
+  readTexts(bytes: Uint8Array, start: number, end: number, fieldNumber: number, feature: string): string[] {
+    const texts: string[] = [];
+    const entry: ByteRange = { start: 0, end: 0 };
+    for (let at = start; this.findLengthDelimited(bytes, at, end, fieldNumber, entry); at = entry.end) {
+      try {
+        texts.push(strictUtf8.decode(bytes.subarray(entry.start, entry.end)));
+      } catch {
+        throw new RecordError("INVALID_UTF8", `feature ${excerpt(feature)} holds bytes that are not valid UTF-8 text`);
+      }
+    }
+    return texts;
+  }
+
+  /** Number of elements of `field` in message `bytes[start, end)`. */
+  countRepeated(field: RepeatedField, bytes: Uint8Array, start: number, end: number): number {
+    return this.#walkRepeated(field, bytes, start, end, undefined);
+  }
+
+  /** Writes every element of `field`, in order, to `destination`. */
+  writeRepeated(
+    field: RepeatedField,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    destination: ValueDestination,
+  ): void {
+    this.#walkRepeated(field, bytes, start, end, destination);
+  }
+
+  /** Visits each packed run, and each unpacked element (as a run of one): writes it, or only counts it. */
+  #walkRepeated(
+    field: RepeatedField,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    destination: ValueDestination | undefined,
+  ): number {
+    const reader = this.#over(bytes, start, end);
+    let count = 0;
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      const wireType = tag & 7;
+      let runStart: number;
+      if (tag >>> 3 !== field.fieldNumber) {
+        reader.skipType(wireType);
+        continue;
+      }
+      if (wireType === WIRE_LENGTH_DELIMITED) {
+        const length = reader.uint32();
+        if (reader.pos + length > end) throw truncated();
+        runStart = reader.pos;
+        reader.pos += length;
+      } else if (wireType === unpackedWireType(field.encoding)) {
+        runStart = reader.pos;
+        reader.skipType(wireType);
+      } else {
+        throw new RecordError("PROTOBUF_WIRE_TYPE", `field ${field.fieldNumber} has wire type ${wireType}`);
+      }
+      if (destination) this.#writeRun(field.encoding, bytes, runStart, reader.pos, destination);
+      else count += elementsIn(field.encoding, bytes, runStart, reader.pos);
+    }
+    return count;
+  }
+
+  #writeRun(
+    encoding: ElementEncoding,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    destination: ValueDestination,
+  ): void {
+    if (encoding === "varint") {
+      for (let i = start; i < end; i = this.#varintEnd) destination.put(this.readVarint(bytes, i));
+      return;
+    }
+    const target = encoding === "float32" && LITTLE_ENDIAN ? destination.float32Target : undefined;
+    if (target && end - start === 4 * target.length) {
+      // Dense float32 in one packed run into a Float32Array (the hot path): protobuf's little-endian
+      // floats are copied byte for byte into the batch, aligned or not.
+      new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(bytes.subarray(start, end));
+      return;
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
+    if (encoding === "float32") {
+      for (let o = 0; o < end - start; o += 4) destination.put(view.getFloat32(o, true));
+    } else {
+      for (let o = 0; o < end - start; o += 8) destination.put(view.getFloat64(o, true));
+    }
+  }
+
+  /** Reads a sparse tensor: `values` scattered at `keys`; both must be packed runs of the same length. */
+  writeSparse(
+    bytes: Uint8Array,
+    values: { encoding: ElementEncoding; start: number; end: number },
+    keys: ByteRange,
+    destination: ValueDestination,
+  ): void {
+    let keyPos = keys.start;
+    let valuePos = values.start;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    while (keyPos < keys.end) {
+      const key = this.readVarint(bytes, keyPos);
+      keyPos = this.#varintEnd;
+      if (valuePos >= values.end) break;
+      let value: number;
+      if (values.encoding === "float32") {
+        value = view.getFloat32(valuePos, true);
+        valuePos += 4;
+      } else if (values.encoding === "float64") {
+        value = view.getFloat64(valuePos, true);
+        valuePos += 8;
+      } else {
+        value = this.readVarint(bytes, valuePos);
+        valuePos = this.#varintEnd;
+      }
+      destination.putAt(key, value);
+    }
+    if (keyPos < keys.end || valuePos < values.end) {
+      throw new RecordError(
+        "SPARSE_LENGTH_MISMATCH",
+        `sparse feature ${excerpt(destination.feature)} has more keys than values, or more values than keys`,
+      );
+    }
+  }
 }

@@ -4,20 +4,12 @@
  * message definitions below.
  */
 import protobuf from "protobufjs";
-import {
-  type CodecContext,
-  excerpt,
-  type Frame,
-  type OutputBatch,
-  type OutputTensor,
-  type RecordDecoder,
-  type RecordEncoder,
-  RecordError,
-  type RecordSink,
-} from "../../src/index.js";
+import { excerpt, type OutputBatch, type OutputTensor, type RecordEncoder, RecordError } from "../../src/index.js";
 import { encodeTfRecordFrame } from "../framing/tfrecord-framer.js";
-import { FeatureTable, type FeatureWriter } from "./feature-table.js";
-import { type ByteRange, findLengthDelimited, forEachMapEntry, RepeatedField, readTexts } from "./protobuf-wire.js";
+import { FeatureRecordDecoder } from "./feature-record-decoder.js";
+import type { FeatureTable } from "./feature-table.js";
+import { type ByteRange, RepeatedField } from "./protobuf-wire.js";
+import type { ValueDestination } from "./value-destination.js";
 
 const TF_EXAMPLE_PROTO = `
 syntax = "proto3";
@@ -44,59 +36,43 @@ const floatValues = new RepeatedField(1, "float32");
 const int64Values = new RepeatedField(1, "varint");
 
 /** Decodes one `tf.train.Example` per frame into the model's inputs. */
-export class TfExampleDecoder implements RecordDecoder {
-  readonly #features: FeatureTable;
+export class TfExampleDecoder extends FeatureRecordDecoder {
   readonly #featuresMessage: ByteRange = { start: 0, end: 0 };
   readonly #list: ByteRange = { start: 0, end: 0 };
-  readonly #addFeature: (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
 
-  constructor(context: CodecContext) {
-    this.#features = new FeatureTable(context.signature.inputs);
-    this.#addFeature = this.#features.add.bind(this.#features);
-  }
-
-  decode(frame: Frame, sink: RecordSink): void {
-    const bytes = frame.bytes;
-    const features = this.#features;
-    features.reset();
-    try {
-      const message = this.#featuresMessage;
-      if (findLengthDelimited(bytes, 0, bytes.length, FEATURES_FIELD, message)) {
-        forEachMapEntry(bytes, message.start, message.end, FEATURE_MAP_FIELD, this.#addFeature);
-      }
-      features.fill(bytes, sink, this.#writeFeature);
-    } catch (cause) {
-      if (cause instanceof RecordError) throw cause;
-      throw new RecordError(
-        "EXAMPLE_PROTOBUF_INVALID",
-        `record is not a valid tf.train.Example: ${(cause as Error).message}`,
-      );
+  protected listFeatures(bytes: Uint8Array, features: FeatureTable): void {
+    const message = this.#featuresMessage;
+    if (this.wire.findLengthDelimited(bytes, 0, bytes.length, FEATURES_FIELD, message)) {
+      this.wire.readMapEntries(bytes, message.start, message.end, FEATURE_MAP_FIELD, features);
     }
   }
 
-  /** Writes the `float_list` or `int64_list` of feature `feature` to `destination`. */
-  readonly #writeFeature: FeatureWriter = (bytes, feature, destination) => {
-    const start = this.#features.valueStart(feature);
-    const end = this.#features.valueEnd(feature);
+  protected invalid(cause: Error): RecordError {
+    return new RecordError("EXAMPLE_PROTOBUF_INVALID", `record is not a valid tf.train.Example: ${cause.message}`);
+  }
+
+  /** Writes a `float_list` or `int64_list`, or a `bytes_list` for a string input. */
+  protected writeFeature(bytes: Uint8Array, start: number, end: number, destination: ValueDestination): void {
+    const wire = this.wire;
     const list = this.#list;
     if (destination.takesText) {
-      if (!findLengthDelimited(bytes, start, end, BYTES_LIST_FIELD, list)) destination.refuseNumbers();
-      destination.putTexts(readTexts(bytes, list.start, list.end, BYTES_ENTRY_FIELD, destination.feature));
+      if (!wire.findLengthDelimited(bytes, start, end, BYTES_LIST_FIELD, list)) destination.refuseNumbers();
+      destination.putTexts(wire.readTexts(bytes, list.start, list.end, BYTES_ENTRY_FIELD, destination.feature));
       return;
     }
     let values: RepeatedField;
-    if (findLengthDelimited(bytes, start, end, FLOAT_LIST_FIELD, list)) values = floatValues;
-    else if (findLengthDelimited(bytes, start, end, INT64_LIST_FIELD, list)) values = int64Values;
+    if (wire.findLengthDelimited(bytes, start, end, FLOAT_LIST_FIELD, list)) values = floatValues;
+    else if (wire.findLengthDelimited(bytes, start, end, INT64_LIST_FIELD, list)) values = int64Values;
     else {
-      const holdsBytes = findLengthDelimited(bytes, start, end, BYTES_LIST_FIELD, list);
+      const holdsBytes = wire.findLengthDelimited(bytes, start, end, BYTES_LIST_FIELD, list);
       throw new RecordError(
         "FEATURE_NOT_NUMERIC",
         `feature ${excerpt(destination.feature)} ${holdsBytes ? "is a bytes_list" : "is empty"}; the model takes numbers`,
       );
     }
-    destination.expectDense(values.count(bytes, list.start, list.end));
-    values.write(bytes, list.start, list.end, destination);
-  };
+    destination.expectDense(wire.countRepeated(values, bytes, list.start, list.end));
+    wire.writeRepeated(values, bytes, list.start, list.end, destination);
+  }
 }
 
 const utf8 = new TextEncoder();

@@ -267,7 +267,7 @@ class NpyEncoder implements RecordEncoder {
     const shape = width === 1 ? `(${summary.records},)` : `(${summary.records}, ${width})`;
     let text = `{'descr': '<${this.#float64 ? "f8" : "f4"}', 'fortran_order': False, 'shape': ${shape}, }`;
     // Version 1.0: the whole preamble is padded with spaces to a multiple of 64 bytes, ending in \n.
-    text += " ".repeat(64 - ((10 + text.length + 1) % 64 || 64)) + "\n";
+    text += `${" ".repeat(64 - ((10 + text.length + 1) % 64 || 64))}\n`;
     const out = new Uint8Array(10 + text.length + summary.records * width * itemSize);
     out.set(MAGIC, 0);
     out[6] = 1;

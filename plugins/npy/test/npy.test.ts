@@ -49,7 +49,7 @@ function npyFile(
   const shape = `(${rows.length}, ${rows[0].length})`;
   let header = `{'descr': '${order}${dtype.code}', 'fortran_order': ${options.fortran ? "True" : "False"}, 'shape': ${shape}, }`;
   const preamble = version === 1 ? 10 : 12;
-  header += " ".repeat(64 - ((preamble + header.length + 1) % 64 || 64)) + "\n";
+  header += `${" ".repeat(64 - ((preamble + header.length + 1) % 64 || 64))}\n`;
   const count = rows.length * rows[0].length;
   const bytes = new Uint8Array(preamble + header.length + count * dtype.size);
   bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
