@@ -8,6 +8,17 @@ const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
 const MAX_EXACT_MANTISSA = 2 ** 53;
 const latin1 = new TextDecoder("latin1");
 
+/**
+ * `mantissa × 10^scale` when that is exact in one operation (Clinger's fast path: the mantissa below
+ * 2^53, `|scale|` ≤ 22, so the power of ten is exact and one rounding happens), else NaN.
+ */
+function scaleExactly(mantissa: number, scale: number): number {
+  if (scale === 0 || mantissa === 0) return mantissa;
+  if (scale > 0 && scale <= 22) return mantissa * POWERS_OF_TEN[scale];
+  if (scale < 0 && scale >= -22) return mantissa / POWERS_OF_TEN[-scale];
+  return Number.NaN;
+}
+
 /** Returned by {@link parseAsciiNumber} for text that is not a number (a number itself, so no allocation). */
 export const NOT_A_NUMBER = Symbol.for("sluice.not-a-number");
 
@@ -80,12 +91,8 @@ export function parseAsciiNumber(bytes: Uint8Array, start: number, end: number):
     scale += exponentNegative ? -exponent : exponent;
   }
   if (i !== end) return slowParse(bytes, start, end);
-  let value: number;
-  if (mantissa === 0) value = 0;
-  else if (scale === 0) value = mantissa;
-  else if (scale > 0 && scale <= 22) value = mantissa * POWERS_OF_TEN[scale];
-  else if (scale < 0 && scale >= -22) value = mantissa / POWERS_OF_TEN[-scale];
-  else return slowParse(bytes, start, end);
+  const value = scaleExactly(mantissa, scale);
+  if (Number.isNaN(value)) return slowParse(bytes, start, end);
   return negative ? -value : value;
 }
 
@@ -141,8 +148,7 @@ export class DecimalScanner {
     if (c === 0x65 || c === 0x45)
       return this.#withExponent(bytes, i, limit, negative ? -mantissa : mantissa, fractionDigits);
     this.end = i;
-    const value =
-      fractionDigits === 0 ? mantissa : fractionDigits <= 22 ? mantissa / POWERS_OF_TEN[fractionDigits] : Number.NaN;
+    const value = fractionDigits === 0 ? mantissa : scaleExactly(mantissa, -fractionDigits);
     return negative ? -value : value;
   }
 
@@ -160,13 +166,8 @@ export class DecimalScanner {
       c = ++i < limit ? bytes[i] : -1;
     }
     if (exponentDigits === 0) return Number.NaN;
-    const scale = (exponentNegative ? -exponent : exponent) - fractionDigits;
-    let value: number;
-    if (scale === 0 || signedMantissa === 0) value = signedMantissa;
-    else if (scale < 0 && scale >= -22) value = signedMantissa / POWERS_OF_TEN[-scale];
-    else if (scale > 0 && scale <= 22) value = signedMantissa * POWERS_OF_TEN[scale];
-    else return Number.NaN;
-    this.end = i;
+    const value = scaleExactly(signedMantissa, (exponentNegative ? -exponent : exponent) - fractionDigits);
+    if (!Number.isNaN(value)) this.end = i;
     return value;
   }
 }
