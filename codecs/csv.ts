@@ -14,7 +14,6 @@ import {
   type NumericArray,
   type OutputBatch,
   type RecordDecoder,
-  type RecordEncoder,
   RecordError,
   type RecordSink,
   type RecordSlots,
@@ -23,7 +22,8 @@ import {
 } from "../src/index.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
-import { ByteWriter, ValuePrinter } from "./text/byte-writer.js";
+import { ValuePrinter } from "./text/byte-writer.js";
+import { type RowWriter, TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
@@ -291,47 +291,37 @@ class CsvRecordDecoder implements RecordDecoder {
   }
 }
 
-const ERROR_LINE = new TextEncoder().encode("ERROR\n");
-
 /** A string as a CSV field: quoted (quotes doubled) when it holds a comma, a quote, a line break or edge spaces. */
 function csvField(text: string): string {
   if (!/[",\r\n]|^\s|\s$/.test(text)) return text;
   return `"${text.replaceAll('"', '""')}"`;
 }
 
-/** Writes each record's outputs (all of them, flattened, in model order) as one CSV line. */
-class CsvRecordEncoder implements RecordEncoder {
-  readonly #writer = new ByteWriter();
-
-  begin(): string {
-    return "";
-  }
-
-  encode(batch: OutputBatch): Uint8Array {
-    const printers = batch.outputs.map((output) => new ValuePrinter(output.data, csvField));
-    const writer = this.#writer;
-    for (let row = 0; row < batch.rows; row++) {
-      if (batch.recordErrors.has(row)) {
-        writer.append(ERROR_LINE);
-        continue;
-      }
-      let first = true;
-      for (let o = 0; o < printers.length; o++) {
-        const width = batch.outputs[o].width;
-        if (width === 0) continue;
-        if (!first) writer.byte(COMMA);
-        first = false;
-        printers[o].write(writer, row * width, (row + 1) * width, COMMA);
-      }
-      writer.byte(0x0a);
+/** Writes a record's outputs (all of them, flattened, in model order) as the fields of one line. */
+function csvRowWriter(batch: OutputBatch): RowWriter {
+  const printers = batch.outputs.map((output) => new ValuePrinter(output.data, csvField));
+  const widths = batch.outputs.map((output) => output.width);
+  return (writer, row) => {
+    let first = true;
+    for (let o = 0; o < printers.length; o++) {
+      const width = widths[o];
+      if (width === 0) continue;
+      if (!first) writer.byte(COMMA);
+      first = false;
+      printers[o].write(writer, row * width, (row + 1) * width, COMMA);
     }
-    return writer.take();
-  }
-
-  end(): string {
-    return "";
-  }
+  };
 }
+
+/** CSV answers: one line per record, `ERROR` for a record that could not be decoded. */
+const CSV_LAYOUT: TextRecordLayout = {
+  open: "",
+  separator: "",
+  terminator: "\n",
+  close: "",
+  rowWriter: csvRowWriter,
+  placeholder: () => "ERROR",
+};
 
 /** The CSV codec. */
 export const csvCodec: Codec = {
@@ -353,7 +343,7 @@ export const csvCodec: Codec = {
     textInputs: true,
   },
   output: {
-    createEncoder: () => new CsvRecordEncoder(),
+    createEncoder: () => new TextRecordEncoder(CSV_LAYOUT),
     textOutputs: true,
   },
 };

@@ -3,36 +3,21 @@
  * record per line (the forms `application/json` accepts for one record), blank lines skipped; one JSON
  * value per line out.
  */
-import type { Codec, OutputBatch, RecordEncoder } from "../src/index.js";
+import type { Codec } from "../src/index.js";
 import { LineFramer } from "./framing/line-framer.js";
 import { JsonRecordDecoder } from "./json/json-record-decoder.js";
 import { jsonErrorPlaceholder, jsonRecordWriter } from "./json/json-record-writer.js";
-import { ByteWriter } from "./text/byte-writer.js";
+import { TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";
 
-/** Writes one line per record. */
-class JsonLinesEncoder implements RecordEncoder {
-  readonly #writer = new ByteWriter();
-
-  begin(): string {
-    return "";
-  }
-
-  encode(batch: OutputBatch): Uint8Array {
-    const write = jsonRecordWriter(batch);
-    const writer = this.#writer;
-    for (let row = 0; row < batch.rows; row++) {
-      const error = batch.recordErrors.get(row);
-      if (error) writer.text(jsonErrorPlaceholder(error));
-      else write(writer, row);
-      writer.byte(0x0a);
-    }
-    return writer.take();
-  }
-
-  end(): string {
-    return "";
-  }
-}
+/** One JSON value per line. */
+const JSON_LINES_LAYOUT: TextRecordLayout = {
+  open: "",
+  separator: "",
+  terminator: "\n",
+  close: "",
+  rowWriter: jsonRecordWriter,
+  placeholder: jsonErrorPlaceholder,
+};
 
 /** The JSON Lines codec. */
 export const jsonLinesCodec: Codec = {
@@ -45,7 +30,7 @@ export const jsonLinesCodec: Codec = {
     textInputs: true,
   },
   output: {
-    createEncoder: () => new JsonLinesEncoder(),
+    createEncoder: () => new TextRecordEncoder(JSON_LINES_LAYOUT),
     textOutputs: true,
   },
 };
