@@ -6,8 +6,7 @@ import type { Codec } from "../src/index.js";
 import { csvCodec } from "./csv.js";
 import { jsonCodec } from "./json.js";
 import { jsonLinesCodec } from "./jsonlines.js";
-import { recordIOCodec } from "./recordio.js";
-import { recordIOProtobufCodec } from "./recordio-protobuf.js";
+import { recordIOCodec, recordIOProtobufCodec } from "./recordio.js";
 import { tfRecordCodec } from "./tfrecord.js";
 
 export { CsvFramer } from "./framing/csv-framer.js";

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { recordIOCodec } from "../codecs/recordio.js";
-import { recordIOProtobufCodec } from "../codecs/recordio-protobuf.js";
+import { recordIOCodec, recordIOProtobufCodec } from "../codecs/recordio.js";
 import { tfRecordCodec } from "../codecs/tfrecord.js";
 import type { Codec } from "../src/codec/codec.js";
 import type { OutputBatch } from "../src/codec/record-codec.js";
