@@ -3,16 +3,12 @@
  * `{"inputs": ...}` (columnar) or one record, or (with a Line split) several such values one per line.
  * Answers `{"predictions": [...]}` with one entry per input record.
  */
-import type { Codec, ModelSignature } from "../src/index.js";
+import type { Codec } from "../src/index.js";
 import { JsonFramer } from "./framing/json-framer.js";
 import { JsonRecordDecoder } from "./json/json-record-decoder.js";
 import { jsonErrorPlaceholder, jsonRecordWriter } from "./json/json-record-writer.js";
+import { recordRank } from "./json/request-shapes.js";
 import { TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";
-
-/** Array nesting of one record: that of the model's input when it has one, else 1 (flat rows). */
-function recordRank(signature: ModelSignature): number {
-  return signature.inputs.length === 1 ? signature.inputs[0].recordShape.length : 1;
-}
 
 /** `{"predictions":[…]}`, one entry per record. */
 const JSON_LAYOUT: TextRecordLayout = {

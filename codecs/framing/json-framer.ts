@@ -10,6 +10,7 @@
  * a frame is left to the record decoder, so a malformed record is reported as that record's error.
  */
 import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
+import { INSTANCES_KEY } from "../json/request-shapes.js";
 import { FrameBuffer } from "./frame-buffer.js";
 
 const LF = 0x0a;
@@ -25,7 +26,7 @@ const CLOSE_ARRAY = 0x5d;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
 const BYTE_ORDER_MARK = [0xef, 0xbb, 0xbf];
-const INSTANCES = new TextEncoder().encode("instances");
+const INSTANCES = new TextEncoder().encode(INSTANCES_KEY);
 
 const isSpace = (c: number) => c === SPACE || c === LF || c === CR || c === TAB;
 /** Bytes that end a bare literal (number, `true`, `null`, …). */
@@ -58,10 +59,72 @@ enum Mode {
   ObjectTail,
 }
 
+/**
+ * Watches the keys of a top-level object for `instances`, so that the framer can stream that array's
+ * records instead of holding the object whole.
+ */
+class InstancesKeyWatcher {
+  /** True inside a top-level object, at its own level. */
+  active = false;
+  #expectKey = false;
+  /** Bytes of the key being read that match `instances` so far; -1 when no key is being read. */
+  #matched = -1;
+  #isInstances = false;
+  #afterColon = false;
+
+  /** A top-level object opened. */
+  start(): void {
+    this.active = true;
+    this.#expectKey = true;
+  }
+
+  /** The object is over, or its `instances` array is being streamed. */
+  stop(): void {
+    this.active = false;
+    this.#expectKey = false;
+    this.#isInstances = false;
+    this.#afterColon = false;
+  }
+
+  /** A string opened at the object's level: a key, when one is expected. */
+  stringOpened(): void {
+    if (this.#expectKey) this.#matched = 0;
+  }
+
+  /** True while a key is being read (its bytes go to {@link keyByte}). */
+  get readingKey(): boolean {
+    return this.#matched >= 0;
+  }
+
+  keyByte(c: number): void {
+    const k = this.#matched;
+    this.#matched = k < INSTANCES.length && INSTANCES[k] === c ? k + 1 : Number.MAX_SAFE_INTEGER;
+  }
+
+  stringClosed(): void {
+    if (this.#matched < 0) return;
+    this.#isInstances = this.#matched === INSTANCES.length;
+    this.#matched = -1;
+    this.#expectKey = false;
+  }
+
+  /** A byte outside strings at the object's level; true when it opens the array of `instances`. */
+  opensInstances(c: number): boolean {
+    if (this.#afterColon && !isSpace(c)) {
+      this.#afterColon = false;
+      if (c === OPEN_ARRAY) return true;
+    }
+    if (c === COLON) this.#afterColon = this.#isInstances;
+    else if (c === COMMA) this.#expectKey = true;
+    return false;
+  }
+}
+
 /** Splits JSON text into record frames; see the module comment for which values become frames. */
 export class JsonFramer implements Framer {
   readonly #pending = new FrameBuffer();
   readonly #frame = new Frame();
+  readonly #keys = new InstancesKeyWatcher();
   #mode = Mode.TopLevel;
   #depth = 0;
   #inString = false;
@@ -73,12 +136,8 @@ export class JsonFramer implements Framer {
   /** Body offset and line of the current frame's first byte; -1 when no frame is open. */
   #frameOffset = -1;
   #frameLine = 0;
-  /** Within a top-level object: state of the key being matched against `instances`. */
-  #topObject = false;
-  #expectKey = false;
-  #keyMatched = -1;
-  #instancesKey = false;
-  #afterInstancesColon = false;
+  /** Where the open frame starts in the chunk being scanned (0 when it started in an earlier one). */
+  #frameStart = 0;
   /** Offset of the chunk being scanned from the start of the body, and the current line. */
   #chunkOffset = 0;
   #line = 1;
@@ -98,156 +157,188 @@ export class JsonFramer implements Framer {
     this.#recordRank = Math.max(1, recordRank);
   }
 
+  /**
+   * The tokenizer: strings and line counting here, every other byte to the handler of the current mode,
+   * which returns the index to go on from.
+   */
   push(chunk: Uint8Array, emit: FrameSink): void {
     const n = chunk.length;
-    let i = this.#skipByteOrderMark(chunk);
-    // Where the open frame starts in this chunk (0 when it started in an earlier one).
-    let frameStart = 0;
-    for (; i < n; i++) {
+    this.#frameStart = 0;
+    for (let i = this.#skipByteOrderMark(chunk); i < n; i++) {
       const c = chunk[i];
       if (this.#inString) {
         if (this.#escaped) this.#escaped = false;
         else if (c === BACKSLASH) this.#escaped = true;
         else if (c === QUOTE) this.#endString();
-        else if (this.#keyMatched >= 0) this.#matchKey(c);
+        else if (this.#keys.readingKey) this.#keys.keyByte(c);
         if (c === LF) this.#line++;
         continue;
       }
       if (c === LF) this.#line++;
       switch (this.#mode) {
         case Mode.TopLevel:
-          if (isSpace(c)) break;
-          frameStart = this.#openFrame(i);
-          if (c === OPEN_ARRAY) {
-            this.#depth = 1;
-            this.#headBrackets = 1;
-            this.#mode = Mode.ArrayHead;
-          } else if (c === OPEN_OBJECT) {
-            this.#depth = 1;
-            this.#frameDepth = 0;
-            this.#mode = Mode.Container;
-            this.#topObject = true;
-            this.#expectKey = true;
-          } else if (c === QUOTE) {
-            this.#frameDepth = 0;
-            this.#mode = Mode.Container;
-            this.#inString = true;
-          } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
-            this.#unexpected(c, i);
-          } else {
-            this.#mode = Mode.Literal;
-          }
+          this.#topLevel(c, i);
           break;
         case Mode.ArrayHead:
-          if (isSpace(c)) break;
-          if (c === OPEN_ARRAY) {
-            this.#headBrackets++;
-            this.#depth++;
-            if (this.#headBrackets === 2) {
-              this.#firstRecordOffset = this.#chunkOffset + i;
-              this.#firstRecordLine = this.#line;
-            }
-            if (this.#headBrackets > this.#recordRank) {
-              // Nested deeper than one record: a batch; its first record starts at the second bracket.
-              frameStart = this.#rebaseFrame();
-              this.#frameDepth = 1;
-              this.#mode = Mode.Container;
-            }
-          } else if (c === CLOSE_ARRAY && this.#headBrackets === 1) {
-            // `[]`: a batch of no records.
-            this.#closeFrame();
-            this.#depth = 0;
-            this.#mode = Mode.TopLevel;
-          } else if (c === OPEN_OBJECT && this.#headBrackets === 1) {
-            this.#closeFrame();
-            this.#expectComma = false;
-            this.#mode = Mode.BetweenRecords;
-            i--;
-          } else {
-            // Not nested deeper than one record: the whole array is one record.
-            this.#frameDepth = 0;
-            this.#mode = Mode.Container;
-            i--;
-          }
+          i = this.#arrayHead(c, i);
           break;
         case Mode.BetweenRecords:
-          if (isSpace(c)) break;
-          if (c === CLOSE_ARRAY) {
-            this.#depth--;
-            this.#mode = this.#depth === 0 ? Mode.TopLevel : Mode.ObjectTail;
-          } else if (c === COMMA && this.#expectComma) {
-            this.#expectComma = false;
-          } else if (this.#expectComma || c === COMMA || c === CLOSE_OBJECT) {
-            this.#unexpected(c, i);
-          } else {
-            frameStart = this.#openFrame(i);
-            this.#frameDepth = this.#depth;
-            if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
-              this.#depth++;
-              this.#mode = Mode.Container;
-            } else if (c === QUOTE) {
-              this.#inString = true;
-              this.#mode = Mode.Container;
-            } else {
-              this.#mode = Mode.Literal;
-            }
-          }
+          this.#betweenRecords(c, i);
           break;
         case Mode.Container:
-          if (c === QUOTE) {
-            this.#inString = true;
-            if (this.#topObject && this.#depth === 1 && this.#expectKey) this.#keyMatched = 0;
-            break;
-          }
-          if (this.#topObject && this.#depth === 1) {
-            if (this.#afterInstancesColon && !isSpace(c)) {
-              this.#afterInstancesColon = false;
-              if (c === OPEN_ARRAY) {
-                // `{"instances": [`: stream the array's elements, forget the object's head.
-                this.#closeFrame();
-                this.#topObject = false;
-                this.#depth = 2;
-                this.#expectComma = false;
-                this.#mode = Mode.BetweenRecords;
-                break;
-              }
-            }
-            if (c === COLON) this.#afterInstancesColon = this.#instancesKey;
-            else if (c === COMMA) this.#expectKey = true;
-          }
-          if (c === OPEN_ARRAY || c === OPEN_OBJECT) this.#depth++;
-          else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
-            this.#depth--;
-            if (this.#depth === this.#frameDepth) {
-              this.#emitFrame(chunk, frameStart, i + 1, emit);
-              this.#afterFrame();
-              break;
-            }
-          }
-          // Numbers, commas and spaces inside a frame matter to nobody here: skip them in a tight loop.
-          if (!this.#topObject || this.#depth > 1) i = skipPlain(chunk, i + 1) - 1;
+          i = this.#container(chunk, c, i, emit);
           break;
         case Mode.Literal:
-          if (endsLiteral(c) || c === QUOTE) {
-            this.#emitFrame(chunk, frameStart, i, emit);
-            this.#afterFrame();
-            // Scan the delimiter again in the enclosing mode.
-            if (c === LF) this.#line--;
-            i--;
-          }
+          i = this.#literal(chunk, c, i, emit);
           break;
         case Mode.ObjectTail:
-          if (c === QUOTE) this.#inString = true;
-          else if (c === OPEN_ARRAY || c === OPEN_OBJECT) this.#depth++;
-          else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
-            this.#depth--;
-            if (this.#depth === 0) this.#mode = Mode.TopLevel;
-          }
+          this.#objectTail(c);
           break;
       }
     }
-    if (this.#frameOffset >= 0) this.#pending.append(chunk, frameStart, n);
+    if (this.#frameOffset >= 0) this.#pending.append(chunk, this.#frameStart, n);
     this.#chunkOffset += n;
+  }
+
+  /** Between top-level values: the next value opens a frame (an array's may turn into a batch). */
+  #topLevel(c: number, i: number): void {
+    if (isSpace(c)) return;
+    this.#openFrame(i);
+    if (c === OPEN_ARRAY) {
+      this.#depth = 1;
+      this.#headBrackets = 1;
+      this.#mode = Mode.ArrayHead;
+    } else if (c === OPEN_OBJECT) {
+      this.#depth = 1;
+      this.#frameDepth = 0;
+      this.#mode = Mode.Container;
+      this.#keys.start();
+    } else if (c === QUOTE) {
+      this.#frameDepth = 0;
+      this.#mode = Mode.Container;
+      this.#inString = true;
+    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+      this.#unexpected(c, i);
+    } else {
+      this.#mode = Mode.Literal;
+    }
+  }
+
+  /**
+   * The batch-depth rule, at the head of a top-level array: nested deeper than one record, it is a batch
+   * whose records are framed one by one (so are objects); otherwise it is one record.
+   */
+  #arrayHead(c: number, i: number): number {
+    if (isSpace(c)) return i;
+    if (c === OPEN_ARRAY) {
+      this.#headBrackets++;
+      this.#depth++;
+      if (this.#headBrackets === 2) {
+        this.#firstRecordOffset = this.#chunkOffset + i;
+        this.#firstRecordLine = this.#line;
+      }
+      if (this.#headBrackets > this.#recordRank) {
+        // Nested deeper than one record: a batch; its first record starts at the second bracket.
+        this.#rebaseFrame();
+        this.#frameDepth = 1;
+        this.#mode = Mode.Container;
+      }
+      return i;
+    }
+    if (c === CLOSE_ARRAY && this.#headBrackets === 1) {
+      // `[]`: a batch of no records.
+      this.#closeFrame();
+      this.#depth = 0;
+      this.#mode = Mode.TopLevel;
+      return i;
+    }
+    if (c === OPEN_OBJECT && this.#headBrackets === 1) {
+      this.#closeFrame();
+      this.#expectComma = false;
+      this.#mode = Mode.BetweenRecords;
+    } else {
+      // Not nested deeper than one record: the whole array is one record.
+      this.#frameDepth = 0;
+      this.#mode = Mode.Container;
+    }
+    // Scan this byte again in the new mode.
+    return i - 1;
+  }
+
+  /** Inside an array of records, between them: commas, and the next record's first byte. */
+  #betweenRecords(c: number, i: number): void {
+    if (isSpace(c)) return;
+    if (c === CLOSE_ARRAY) {
+      this.#depth--;
+      this.#mode = this.#depth === 0 ? Mode.TopLevel : Mode.ObjectTail;
+    } else if (c === COMMA && this.#expectComma) {
+      this.#expectComma = false;
+    } else if (this.#expectComma || c === COMMA || c === CLOSE_OBJECT) {
+      this.#unexpected(c, i);
+    } else {
+      this.#openFrame(i);
+      this.#frameDepth = this.#depth;
+      if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
+        this.#depth++;
+        this.#mode = Mode.Container;
+      } else if (c === QUOTE) {
+        this.#inString = true;
+        this.#mode = Mode.Container;
+      } else {
+        this.#mode = Mode.Literal;
+      }
+    }
+  }
+
+  /** Inside a frame: brackets until the depth it started at, and `instances` in a top-level object. */
+  #container(chunk: Uint8Array, c: number, i: number, emit: FrameSink): number {
+    const keys = this.#keys;
+    const objectLevel = keys.active && this.#depth === 1;
+    if (c === QUOTE) {
+      this.#inString = true;
+      if (objectLevel) keys.stringOpened();
+      return i;
+    }
+    if (objectLevel && keys.opensInstances(c)) {
+      // `{"instances": [`: stream the array's elements, forget the object's head.
+      this.#closeFrame();
+      keys.stop();
+      this.#depth = 2;
+      this.#expectComma = false;
+      this.#mode = Mode.BetweenRecords;
+      return i;
+    }
+    if (c === OPEN_ARRAY || c === OPEN_OBJECT) this.#depth++;
+    else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+      this.#depth--;
+      if (this.#depth === this.#frameDepth) {
+        this.#emitFrame(chunk, this.#frameStart, i + 1, emit);
+        this.#afterFrame();
+        return i;
+      }
+    }
+    // Numbers, commas and spaces inside a frame matter to nobody here: skip them in a tight loop.
+    return keys.active && this.#depth <= 1 ? i : skipPlain(chunk, i + 1) - 1;
+  }
+
+  /** Inside a bare literal frame (a number, `true`, …): it ends at the first byte that cannot continue it. */
+  #literal(chunk: Uint8Array, c: number, i: number, emit: FrameSink): number {
+    if (!endsLiteral(c) && c !== QUOTE) return i;
+    this.#emitFrame(chunk, this.#frameStart, i, emit);
+    this.#afterFrame();
+    // Scan the delimiter again in the enclosing mode.
+    if (c === LF) this.#line--;
+    return i - 1;
+  }
+
+  /** After the `instances` array: the rest of the object is skipped to its closing brace. */
+  #objectTail(c: number): void {
+    if (c === QUOTE) this.#inString = true;
+    else if (c === OPEN_ARRAY || c === OPEN_OBJECT) this.#depth++;
+    else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+      this.#depth--;
+      if (this.#depth === 0) this.#mode = Mode.TopLevel;
+    }
   }
 
   end(emit: FrameSink): void {
@@ -279,27 +370,28 @@ export class JsonFramer implements Framer {
     return i;
   }
 
-  #openFrame(i: number): number {
+  #openFrame(i: number): void {
     this.#frameOffset = this.#chunkOffset + i;
     this.#frameLine = this.#line;
+    this.#frameStart = i;
     this.#pending.clear();
-    return i;
   }
 
   /**
    * Makes the open frame start at the head's second bracket (the first record of a batch) instead of at
-   * the top-level bracket, and returns where the frame now starts in the chunk being scanned.
+   * the top-level bracket.
    */
-  #rebaseFrame(): number {
+  #rebaseFrame(): void {
     const dropped = this.#firstRecordOffset - this.#frameOffset;
     this.#frameOffset = this.#firstRecordOffset;
     this.#frameLine = this.#firstRecordLine;
     if (dropped < this.#pending.length) {
       this.#pending.discardFront(dropped);
-      return 0;
+      this.#frameStart = 0;
+      return;
     }
     this.#pending.clear();
-    return this.#firstRecordOffset - this.#chunkOffset;
+    this.#frameStart = this.#firstRecordOffset - this.#chunkOffset;
   }
 
   /** Forgets the open frame's bytes (its records will be streamed one by one instead). */
@@ -322,10 +414,7 @@ export class JsonFramer implements Framer {
   }
 
   #afterFrame(): void {
-    this.#topObject = false;
-    this.#expectKey = false;
-    this.#instancesKey = false;
-    this.#afterInstancesColon = false;
+    this.#keys.stop();
     if (this.#depth === 0) {
       this.#mode = Mode.TopLevel;
     } else {
@@ -336,20 +425,11 @@ export class JsonFramer implements Framer {
 
   #endString(): void {
     this.#inString = false;
-    if (this.#keyMatched >= 0) {
-      this.#instancesKey = this.#keyMatched === INSTANCES.length;
-      this.#keyMatched = -1;
-      this.#expectKey = false;
-    }
+    this.#keys.stringClosed();
     if (this.#mode === Mode.Container && this.#depth === this.#frameDepth) {
       // A string was the whole frame: let the literal rule end it at the next byte.
       this.#mode = Mode.Literal;
     }
-  }
-
-  #matchKey(c: number): void {
-    const k = this.#keyMatched;
-    this.#keyMatched = k < INSTANCES.length && INSTANCES[k] === c ? k + 1 : Number.MAX_SAFE_INTEGER;
   }
 
   #unexpected(c: number, i: number): never {

@@ -20,6 +20,7 @@ import {
   totalInputWidth,
 } from "../../src/index.js";
 import { DecimalScanner } from "../text/ascii-number.js";
+import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
 
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
@@ -148,8 +149,8 @@ export class JsonRecordDecoder implements RecordDecoder {
   }
 
   #decodeValue(value: Json, sink: RecordSink): void {
-    if (isObject(value) && "inputs" in value && !this.#namesEveryInput(value)) {
-      this.#decodeColumnar(value.inputs, sink);
+    if (isObject(value) && INPUTS_KEY in value && !this.#namesEveryInput(value)) {
+      this.#decodeColumnar(value[INPUTS_KEY], sink);
     } else {
       this.#writeRecord(sink, this.#recordOf(value));
     }
@@ -209,8 +210,8 @@ export class JsonRecordDecoder implements RecordDecoder {
   #recordOf(value: Json): InputValues[] {
     if (!isObject(value)) return this.#flat(value);
     if (this.#namesEveryInput(value)) return this.#named(value);
-    if ("features" in value) return this.#flat(value.features);
-    if ("instances" in value) {
+    if (FEATURES_KEY in value) return this.#flat(value[FEATURES_KEY]);
+    if (INSTANCES_KEY in value) {
       throw new RecordError("JSON_INSTANCES_NOT_ARRAY", '"instances" must be an array of records');
     }
     const missing = this.#inputs.filter((input) => !(input.name in value)).map((input) => JSON.stringify(input.name));
