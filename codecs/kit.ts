@@ -8,9 +8,16 @@ export { ByteOrderMarkSkipper } from "./framing/byte-order-mark.js";
 export { CsvFramer } from "./framing/csv-framer.js";
 export { FrameBuffer, MAX_RECORD_BYTES, recordTooLarge } from "./framing/frame-buffer.js";
 export { JsonFramer } from "./framing/json-framer.js";
+export {
+  type FrameHeader,
+  type FrameLayout,
+  type FramePart,
+  LengthPrefixedFramer,
+} from "./framing/length-prefixed-framer.js";
 export { isBlank, LineFramer } from "./framing/line-framer.js";
 export { encodeRecordIOFrame, RecordIOFramer } from "./framing/recordio-framer.js";
 export { encodeTfRecordFrame, TfRecordFramer } from "./framing/tfrecord-framer.js";
 export { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
-export { ByteWriter, ValuePrinter } from "./text/byte-writer.js";
+export { ByteWriter, type TextQuoter, ValuePrinter } from "./text/byte-writer.js";
 export { MAX_FLOAT32_BYTES, writeFloat32, writeFloat32Bits } from "./text/shortest-float32.js";
+export { type RowWriter, TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";

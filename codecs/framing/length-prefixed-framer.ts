@@ -1,0 +1,222 @@
+/**
+ * Framing for binary formats whose frames are a fixed-size header that gives the payload's length, the
+ * payload, and a fixed-size trailer: RecordIO (magic, length and part flags; zero padding) and TFRecord
+ * (length and its checksum; the data's checksum). The state machine, the body offsets, the payloads that
+ * arrive split across chunks, and a SINGLE_RECORD body sent without any frame are handled here; a
+ * {@link FrameLayout} reads one format's headers and trailers.
+ */
+import { Frame, type Framer, type FrameSink, type FramingError } from "../../src/index.js";
+import { FrameBuffer } from "./frame-buffer.js";
+
+/** What a header says about its frame (filled in by {@link FrameLayout.readHeader}, reused per frame). */
+export interface FrameHeader {
+  /** Payload bytes after the header. */
+  payloadBytes: number;
+  /** Trailer bytes after the payload. */
+  trailerBytes: number;
+  /** The frame's payload starts a record (false for the middle and last parts of a RecordIO record). */
+  startsRecord: boolean;
+  /** The frame's payload ends a record (false for the first and middle parts). */
+  endsRecord: boolean;
+}
+
+/** Where a body may end too early, for {@link FrameLayout.truncated}. */
+export type FramePart = "header" | "payload" | "trailer";
+
+/** One format's frames: its header and trailer, read by {@link LengthPrefixedFramer}. */
+export interface FrameLayout {
+  readonly headerBytes: number;
+  /** The largest trailer a header can announce. */
+  readonly maxTrailerBytes: number;
+  /** A body may end without the last frame's trailer (RecordIO's padding). */
+  readonly trailerOptionalAtEnd: boolean;
+  /**
+   * Reads a complete header (`bytes`, also as `view`; at `frameOffset` in the body) into `frame`. Returns false when
+   * `mayBeUnframed` and the bytes are not a header: the body is then one record sent without a frame.
+   * Throws a `FramingError` for a bad header.
+   */
+  readHeader(
+    bytes: Uint8Array,
+    view: DataView,
+    frameOffset: number,
+    mayBeUnframed: boolean,
+    frame: FrameHeader,
+  ): boolean;
+  /** Sees each piece of a payload as it arrives (to checksum it). */
+  readPayload(chunk: Uint8Array, start: number, end: number): void;
+  /** Checks a complete trailer; throws a `FramingError`. */
+  readTrailer(trailer: DataView, frameOffset: number): void;
+  /**
+   * The error for a body that ends inside `part` of a frame (`inRecord`: inside a record of several
+   * frames, which starts at `recordOffset`).
+   */
+  truncated(part: FramePart, frameOffset: number, recordOffset: number, inRecord: boolean): FramingError;
+}
+
+enum State {
+  Header,
+  Payload,
+  Trailer,
+  /** SINGLE_RECORD body without a frame header: everything is one record. */
+  Unframed,
+}
+
+const PARTS: Readonly<Record<State, FramePart>> = {
+  [State.Header]: "header",
+  [State.Payload]: "payload",
+  [State.Trailer]: "trailer",
+  [State.Unframed]: "payload",
+};
+
+/** Splits a length-prefixed body into one frame per record. */
+export class LengthPrefixedFramer implements Framer {
+  readonly #layout: FrameLayout;
+  readonly #acceptUnframed: boolean;
+  readonly #small: Uint8Array;
+  readonly #smallView: DataView;
+  readonly #pending = new FrameBuffer();
+  readonly #frame = new Frame();
+  #state = State.Header;
+  /** Bytes of the header or trailer collected so far. */
+  #filled = 0;
+  /** Payload bytes still to come; then the trailer's size. */
+  #remaining = 0;
+  readonly #header: FrameHeader = { payloadBytes: 0, trailerBytes: 0, startsRecord: true, endsRecord: true };
+  /** True from the first frame of a record of several frames until its last frame is complete. */
+  #inRecord = false;
+  /** The current frame's payload, when it lies whole inside the chunk being scanned. */
+  #inChunk: Uint8Array | undefined;
+  /** Body offsets: of the chunk being scanned, of the current frame, of the current record's first frame. */
+  #chunkOffset = 0;
+  #frameOffset = 0;
+  #recordOffset = 0;
+
+  /**
+   * @param acceptUnframed With SINGLE_RECORD, a body that does not start with a frame header is one
+   * record without a frame.
+   */
+  constructor(layout: FrameLayout, acceptUnframed = false) {
+    this.#layout = layout;
+    this.#acceptUnframed = acceptUnframed;
+    this.#small = new Uint8Array(Math.max(layout.headerBytes, layout.maxTrailerBytes));
+    this.#smallView = new DataView(this.#small.buffer);
+  }
+
+  push(chunk: Uint8Array, emit: FrameSink): void {
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
+      switch (this.#state) {
+        case State.Header: {
+          if (this.#filled === 0) this.#frameOffset = this.#chunkOffset + i;
+          const take = Math.min(this.#layout.headerBytes - this.#filled, n - i);
+          this.#small.set(chunk.subarray(i, i + take), this.#filled);
+          this.#filled += take;
+          i += take;
+          if (this.#filled === this.#layout.headerBytes) this.#readHeader(emit);
+          break;
+        }
+        case State.Payload: {
+          const take = Math.min(this.#remaining, n - i);
+          this.#layout.readPayload(chunk, i, i + take);
+          // The common case: the whole payload is inside this chunk, so the frame can be a view of it.
+          if (this.#pending.length === 0 && take === this.#remaining) this.#inChunk = chunk.subarray(i, i + take);
+          else this.#pending.append(chunk, i, i + take);
+          this.#remaining -= take;
+          i += take;
+          if (this.#remaining === 0) this.#endPayload(emit);
+          break;
+        }
+        case State.Trailer: {
+          const take = Math.min(this.#header.trailerBytes - this.#filled, n - i);
+          this.#small.set(chunk.subarray(i, i + take), this.#filled);
+          this.#filled += take;
+          i += take;
+          if (this.#filled === this.#header.trailerBytes) {
+            this.#filled = 0;
+            this.#layout.readTrailer(this.#smallView, this.#frameOffset);
+            this.#endFrame(emit);
+          }
+          break;
+        }
+        case State.Unframed:
+          this.#pending.append(chunk, i, n);
+          i = n;
+          break;
+      }
+    }
+    // A payload seen whole in this chunk whose frame is not finished must outlive the chunk.
+    if (this.#inChunk) {
+      this.#pending.append(this.#inChunk);
+      this.#inChunk = undefined;
+    }
+    this.#chunkOffset += n;
+  }
+
+  end(emit: FrameSink): void {
+    if (this.#state === State.Header && this.#filled > 0 && this.#mayBeUnframed()) {
+      // A SINGLE_RECORD body shorter than a frame header.
+      this.#pending.append(this.#small, 0, this.#filled);
+      this.#state = State.Unframed;
+    }
+    if (this.#state === State.Unframed) {
+      this.#recordOffset = 0;
+      this.#emit(this.#pending.view(), emit);
+      return;
+    }
+    if (this.#state === State.Trailer && this.#layout.trailerOptionalAtEnd) {
+      this.#filled = 0;
+      this.#endFrame(emit);
+    }
+    const complete = this.#state === State.Header && this.#filled === 0;
+    if (!complete || this.#inRecord) {
+      throw this.#layout.truncated(PARTS[this.#state], this.#frameOffset, this.#recordOffset, this.#inRecord);
+    }
+  }
+
+  /** True when the body may be a SINGLE_RECORD record without a frame header (we are at its start). */
+  #mayBeUnframed(): boolean {
+    return this.#acceptUnframed && this.#frameOffset === 0;
+  }
+
+  #readHeader(emit: FrameSink): void {
+    const header = this.#header;
+    if (!this.#layout.readHeader(this.#small, this.#smallView, this.#frameOffset, this.#mayBeUnframed(), header)) {
+      // SINGLE_RECORD without a frame: every byte seen so far is the record's start.
+      this.#pending.append(this.#small, 0, this.#filled);
+      this.#filled = 0;
+      this.#state = State.Unframed;
+      return;
+    }
+    this.#filled = 0;
+    if (header.startsRecord) this.#recordOffset = this.#frameOffset;
+    if (!header.endsRecord) this.#inRecord = true;
+    this.#remaining = header.payloadBytes;
+    this.#state = State.Payload;
+    if (header.payloadBytes === 0) this.#endPayload(emit);
+  }
+
+  #endPayload(emit: FrameSink): void {
+    if (this.#header.trailerBytes > 0) this.#state = State.Trailer;
+    else this.#endFrame(emit);
+  }
+
+  /** After a frame: emits the record when the frame ends one, else keeps the part for the next frames. */
+  #endFrame(emit: FrameSink): void {
+    this.#state = State.Header;
+    if (this.#header.endsRecord) {
+      this.#inRecord = false;
+      const payload = this.#inChunk ?? this.#pending.view();
+      this.#inChunk = undefined;
+      this.#emit(payload, emit);
+    } else if (this.#inChunk) {
+      this.#pending.append(this.#inChunk);
+      this.#inChunk = undefined;
+    }
+  }
+
+  #emit(bytes: Uint8Array, emit: FrameSink): void {
+    emit(this.#frame.set(bytes, 0, bytes.length, this.#recordOffset));
+    this.#pending.clear();
+  }
+}
