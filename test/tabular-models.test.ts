@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { flattenJson } from "./support/answers.js";
 import {
   amazonRecord,
   concat,
@@ -92,12 +93,7 @@ function requestBody(contentType: string, rows: Cell[][], textFirst: boolean): U
   }
 }
 
-const flatten = (value: unknown): Value[] =>
-  Array.isArray(value)
-    ? value.flatMap(flatten)
-    : typeof value === "object" && value !== null
-      ? Object.values(value).flatMap(flatten)
-      : [value as Value];
+const flatten = (value: unknown) => flattenJson<Value>(value);
 
 /** Splits CSV lines into fields, undoing quotes; numbers stay text (compared by {@link assertAnswers}). */
 function csvRows(text: string): string[][] {

@@ -5,12 +5,13 @@
 import { readAmazonRecord, readRecordIOFrames, readTfExample, readTfRecordFrames } from "./binary-writers.js";
 import { parseCsvNumbers } from "./reference.js";
 
-const flatten = (value: unknown): number[] =>
+/** The leaves of a JSON value, depth first (objects in key order): a record's outputs, flattened. */
+export const flattenJson = <T = number>(value: unknown): T[] =>
   Array.isArray(value)
-    ? value.flatMap(flatten)
+    ? value.flatMap((item) => flattenJson<T>(item))
     : typeof value === "object" && value !== null
-      ? Object.values(value).flatMap(flatten)
-      : [value as number];
+      ? Object.values(value).flatMap((item) => flattenJson<T>(item))
+      : [value as T];
 
 /** One row of numbers per output record, whatever the answer's media type. */
 export function answerRows(contentType: string, body: Uint8Array | string): number[][] {
@@ -20,17 +21,17 @@ export function answerRows(contentType: string, body: Uint8Array | string): numb
   switch (type) {
     case "application/x-recordio-protobuf":
     case "application/x-recordio":
-      return readRecordIOFrames(bytes).map((payload) => flatten(readAmazonRecord(payload).tensors));
+      return readRecordIOFrames(bytes).map((payload) => flattenJson(readAmazonRecord(payload).tensors));
     case "application/x-tfrecord":
-      return readTfRecordFrames(bytes).map((payload) => flatten(readTfExample(payload)));
+      return readTfRecordFrames(bytes).map((payload) => flattenJson(readTfExample(payload)));
     case "text/csv":
       return parseCsvNumbers(text());
     case "application/json":
-      return (JSON.parse(text()) as { predictions: unknown[] }).predictions.map(flatten);
+      return (JSON.parse(text()) as { predictions: unknown[] }).predictions.map((value) => flattenJson(value));
     default:
       return text()
         .trim()
         .split("\n")
-        .map((line) => flatten(JSON.parse(line)));
+        .map((line) => flattenJson(JSON.parse(line)));
   }
 }
