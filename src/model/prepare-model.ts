@@ -16,7 +16,7 @@ import { unwrapZipMapOutputs } from "./zipmap-outputs.js";
 export interface PreparedModel {
   /** The ONNX file's path when it loads unchanged, else the ONNX bytes Sluice made. */
   readonly source: string | Uint8Array;
-  /** What was done to it, for the start-up log: `onnx`, `onnx, ZipMap outputs unwrapped`, `xgboost 1.7.4 json`. */
+  /** What it was and what was done to it, for the start-up log (`onnx, ZipMap output(s) … unwrapped`). */
   readonly format: string;
   /** Class labels of outputs that were maps (ZipMap), by output name. */
   readonly mapKeys: ReadonlyMap<string, readonly string[]>;
@@ -29,10 +29,18 @@ export interface PreparedModel {
 /** ai.onnx.ml operators that route NaN features down a learned branch. */
 const MISSING_AWARE_OPERATORS = new Set(["TreeEnsembleRegressor", "TreeEnsembleClassifier", "TreeEnsemble"]);
 
-/** True for a file Sluice reads as XGBoost rather than ONNX. */
-export function isXgboostFile(file: string): boolean {
-  const name = path.basename(file).toLowerCase();
-  return !name.endsWith(".onnx");
+/** True for a file Sluice reads as XGBoost rather than ONNX (what `model-location.ts` picks besides `*.onnx`). */
+function isXgboostFile(file: string): boolean {
+  return !path.basename(file).toLowerCase().endsWith(".onnx");
+}
+
+/** The graph's operators and outputs; undefined when the file cannot be read as ONNX (ONNX Runtime will say why). */
+function summarize(file: string): ReturnType<typeof summarizeModelFile> {
+  try {
+    return summarizeModelFile(file);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads and prepares the model at `file` (see the module comment). */
@@ -48,7 +56,7 @@ export function prepareModel(file: string): PreparedModel {
       outputKinds: new Map(),
     };
   }
-  const summary = summarizeModelFile(file);
+  const summary = summarize(file);
   if (summary === undefined)
     return { source: file, format: "onnx", mapKeys: new Map(), readsMissingValues: false, outputKinds: new Map() };
   const readsMissingValues = summary.nodes.some(
