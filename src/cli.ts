@@ -19,17 +19,22 @@ const USAGE =
   "usage: sluice serve [--port N] [--model-dir DIR] [--backend cpu|webgpu|auto] | " +
   `${TRANSFORM_USAGE} | sluice codecs | sluice new-codec NAME [DIR]`;
 
-/** Prints the installed codecs (built-in and plugins), one per line: name, media types, directions. */
+/**
+ * Prints the installed codecs (built-in and plugins), one per line: name, directions, media types, API
+ * version, which directions carry string tensors, origin and settings.
+ */
 async function listCodecs(): Promise<number> {
   const config = loadConfig(process.env);
   const registry = await createCodecRegistry({ plugins: config.plugins, env: config.codecEnv });
   for (const { codec, origin, settings } of registry.registered) {
     const directions = [codec.input && "in", codec.output && "out"].filter(Boolean).join("+");
+    const text = [codec.input?.textInputs && "in", codec.output?.textOutputs && "out"].filter(Boolean).join("+");
     const configured = Object.entries(settings)
       .map(([key, value]) => `${key}=${value}`)
       .join(" ");
     process.stdout.write(
-      `${codec.name}\t${directions}\t${codec.mediaTypes.join(", ")}\tapi ${codec.apiVersion}\t${origin}` +
+      `${codec.name}\t${directions}\t${codec.mediaTypes.join(", ")}\tapi ${codec.apiVersion}\t` +
+        `strings ${text || "none"}\t${origin}` +
         `${configured ? `\t${configured}` : ""}\n`,
     );
   }

@@ -42,7 +42,7 @@ const EMPTY_BODY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() 
 /** The response header that carries the inference id (the platform's, or one Sluice made up). */
 export const INFERENCE_ID_HEADER = "x-amzn-sagemaker-inference-id";
 
-/** Builds the routes over an service; `metrics` adds `GET /metrics`. */
+/** Builds the routes over the invocation service; `metrics` adds `GET /metrics`. */
 export function createApp(service: InvocationService, log: Logger, metrics?: Metrics): Hono {
   const app = new Hono();
 

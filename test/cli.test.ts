@@ -172,6 +172,7 @@ describe("the sluice command", () => {
     ]) {
       assert.ok(result.stdout.includes(type), type);
     }
+    assert.match(result.stdout, /^csv\tin\+out\ttext\/csv\tapi 1\tstrings in\+out\tbuilt-in/m);
   });
 
   it("exits non-zero with a one-line reason when the port is taken", async () => {
