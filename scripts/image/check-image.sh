@@ -81,6 +81,28 @@ check "read-only, no network, no capabilities: answers, and /execution-parameter
 check "read-only run stops with exit 0" [ "$("${R[@]}" inspect --format '{{.State.ExitCode}}' "$NAME")" = 0 ]
 "${R[@]}" rm "$NAME" > /dev/null
 
+# An XGBoost model as a SageMaker training job leaves it (`xgboost-model`, no ONNX file), fed rows with
+# missing values: the answers must be XGBoost's own (saved beside the fixture by make-tabular-fixtures.py).
+FIXTURE="$ROOT/test/fixtures/tabular/xgb-binary-logistic"
+XGB="$W/model-xgboost"; rm -rf "$XGB"; cp -r "$FIXTURE" "$XGB"; chmod -R a+rX "$XGB"
+rows=$(node -e 'const e = require(process.argv[1]);
+  process.stdout.write(e.rows.map((r) => r.map((v) => (v === null ? "" : v)).join(",")).join("\n"))' "$FIXTURE.expected.json")
+expected=$(node -e 'process.stdout.write(require(process.argv[1]).predictions.flat().join("\n"))' "$FIXTURE.expected.json")
+"${R[@]}" run "${RUN_OPTS[@]}" -d --name "$NAME" --read-only --network none \
+  -v "$XGB:/opt/ml/model:ro" "$IMAGE" serve > /dev/null
+csv_probe='(async()=>{const b="http://127.0.0.1:8080";for(let i=0;i<100;i++){try{if((await fetch(b+"/ping")).status===200)break}catch{}await new Promise(r=>setTimeout(r,100))}
+const r=await fetch(b+"/invocations",{method:"POST",headers:{"content-type":"text/csv"},body:process.argv[1]+"\n"});
+process.stdout.write(await r.text())})()'
+answered=$("${R[@]}" exec "$NAME" node -e "$csv_probe" "$rows" 2>&1)
+close_to_xgboost() {
+  [ "$(wc -l <<< "$answered")" = "$(wc -l <<< "$expected")" ] &&
+    paste <(echo "$answered") <(echo "$expected") | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-5 || $1 == "") bad = 1 } END { exit bad }'
+}
+check "an XGBoost model as SageMaker saves it answers as XGBoost does ($(wc -l <<< "$answered") rows, missing values)" \
+  close_to_xgboost
+"${R[@]}" stop -t 20 "$NAME" > /dev/null
+"${R[@]}" rm "$NAME" > /dev/null
+
 # A codec plugin shipped in the model directory (sluice.json "codecs"), outside /opt/sluice: it imports
 # sluice/codec-kit, which must resolve to the image's Sluice.
 PLUGGED="$W/model-with-codec"; rm -rf "$PLUGGED"; cp -r "$MODEL" "$PLUGGED"
