@@ -4,6 +4,8 @@
  * drop it, even when it is split across chunks.
  */
 
+import type { FrameBuffer } from "./frame-buffer.js";
+
 const BYTE_ORDER_MARK = [0xef, 0xbb, 0xbf];
 
 /** Recognises a byte-order mark at the start of a body, chunk by chunk. */
@@ -33,5 +35,16 @@ export class ByteOrderMarkSkipper {
     }
     if (this.#matched === BYTE_ORDER_MARK.length) this.#done = true;
     return { drop: i };
+  }
+
+  /**
+   * `chunk` as the framer should read it: without a leading mark, and with the bytes of an earlier chunk
+   * that looked like a mark but were data put back into `pending` first. `offsetShift` is how far the
+   * body offset of the pending record moves (the dropped mark counts as body bytes).
+   */
+  strip(chunk: Uint8Array, pending: FrameBuffer): { readonly rest: Uint8Array; readonly offsetShift: number } {
+    const { drop, replay } = this.skip(chunk);
+    if (replay) pending.append(replay);
+    return { rest: chunk.subarray(drop), offsetShift: drop - (replay?.length ?? 0) };
   }
 }

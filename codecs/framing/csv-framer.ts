@@ -67,13 +67,9 @@ export class CsvFramer implements Framer {
 
   /** The chunk without a leading byte-order mark (the body offset counts the mark's bytes). */
   #withoutByteOrderMark(chunk: Uint8Array): Uint8Array {
-    const { drop, replay } = this.#byteOrderMark.skip(chunk);
-    if (replay) {
-      this.#offset -= replay.length;
-      this.#pending.append(replay);
-    }
-    this.#offset += drop;
-    return chunk.subarray(drop);
+    const { rest, offsetShift } = this.#byteOrderMark.strip(chunk, this.#pending);
+    this.#offset += offsetShift;
+    return rest;
   }
 
   end(emit: FrameSink): void {

@@ -1,21 +1,9 @@
 /**
  * Runs ONNX Runtime directly (no Sluice code in between) to get the outputs a transform must match.
  */
-import ort from "onnxruntime-node";
 
-/** Runs the model at `modelPath` on named feeds and returns every output's flat data. */
-export async function runReference(
-  modelPath: string,
-  feeds: Record<string, ort.Tensor>,
-): Promise<Record<string, ort.Tensor["data"]>> {
-  const session = await ort.InferenceSession.create(modelPath, { executionProviders: ["cpu"] });
-  try {
-    const results = await session.run(feeds);
-    return Object.fromEntries(Object.entries(results).map(([name, tensor]) => [name, tensor.data]));
-  } finally {
-    await session.release();
-  }
-}
+/** Runs the model at `modelPath` on named feeds and returns every output's flat data (the kit's runner). */
+export { runOnnxRuntime as runReference } from "../../src/testing/index.js";
 
 /** Parses a CSV answer into rows of numbers. */
 export const parseCsvNumbers = (text: string): number[][] =>
