@@ -22,31 +22,37 @@ export interface WireField {
   readonly valueStart: number;
 }
 
-/** The fields of the message in `bytes[start, end)`, in order. */
-export function wireFields(bytes: Uint8Array, start = 0, end = bytes.length): WireField[] {
-  const reader = protobuf.Reader.create(bytes.subarray(start, end));
+/**
+ * The fields of the message at `[start, end)` of a source, in order, reading only each field's tag and
+ * length through `read` (bytes in memory, or a file read piecewise).
+ */
+function fieldsOf(read: (start: number, end: number) => Uint8Array, start: number, end: number): WireField[] {
   const fields: WireField[] = [];
-  while (reader.pos < reader.len) {
-    const fieldStart = reader.pos;
+  for (let pos = start; pos < end; ) {
+    // A tag and a length are two varints: 20 bytes hold both.
+    const reader = protobuf.Reader.create(read(pos, Math.min(end, pos + 20)));
     const tag = reader.uint32();
     const wireType = tag & 7;
-    let valueStart = reader.pos;
+    let valueStart = pos + reader.pos;
+    let fieldEnd: number;
     if (wireType === LENGTH_DELIMITED) {
       const length = reader.uint32();
-      valueStart = reader.pos;
-      reader.skip(length);
+      valueStart = pos + reader.pos;
+      fieldEnd = valueStart + length;
     } else {
       reader.skipType(wireType);
+      fieldEnd = pos + reader.pos;
     }
-    fields.push({
-      field: tag >>> 3,
-      wireType,
-      start: start + fieldStart,
-      end: start + reader.pos,
-      valueStart: start + valueStart,
-    });
+    if (fieldEnd > end) throw new Error(`a field at byte ${pos} runs past its message`);
+    fields.push({ field: tag >>> 3, wireType, start: pos, end: fieldEnd, valueStart });
+    pos = fieldEnd;
   }
   return fields;
+}
+
+/** The fields of the message in `bytes[start, end)`, in order. */
+export function wireFields(bytes: Uint8Array, start = 0, end = bytes.length): WireField[] {
+  return fieldsOf((from, to) => bytes.subarray(from, to), start, end);
 }
 
 const utf8 = new TextDecoder();
@@ -217,28 +223,7 @@ function readAt(fd: number, start: number, end: number): Uint8Array {
 
 /** The fields of the message at `[start, end)` of an open file, reading only their tags and lengths. */
 function fileFields(fd: number, start: number, end: number): WireField[] {
-  const fields: WireField[] = [];
-  for (let pos = start; pos < end; ) {
-    // A tag and a length are two varints: 20 bytes hold both.
-    const reader = protobuf.Reader.create(readAt(fd, pos, Math.min(end, pos + 20)));
-    const tag = reader.uint32();
-    const wireType = tag & 7;
-    let valueStart: number;
-    let fieldEnd: number;
-    if (wireType === LENGTH_DELIMITED) {
-      const length = reader.uint32();
-      valueStart = pos + reader.pos;
-      fieldEnd = valueStart + length;
-    } else {
-      reader.skipType(wireType);
-      valueStart = pos;
-      fieldEnd = pos + reader.pos;
-    }
-    if (fieldEnd > end) throw new Error(`a field at byte ${pos} runs past its message`);
-    fields.push({ field: tag >>> 3, wireType, start: pos, end: fieldEnd, valueStart });
-    pos = fieldEnd;
-  }
-  return fields;
+  return fieldsOf((from, to) => readAt(fd, from, to), start, end);
 }
 
 /**
