@@ -5,7 +5,8 @@
  */
 import { describe, it } from "node:test";
 import builtinCodecs from "../codecs/index.js";
-import { checkDecoderConformance, contextFor, signatureOf } from "../src/testing/index.js";
+import type { ModelSignature } from "../src/model/signature.js";
+import { checkDecoderConformance, contextFor, type DecodedRecord, signatureOf } from "../src/testing/index.js";
 import { amazonRecord, concat, recordIOFrame, tfExample, tfRecordFrame } from "./support/binary-writers.js";
 
 const signature = signatureOf({ features: ["float32", 3] });
@@ -37,20 +38,30 @@ const cases: Record<string, { body: Uint8Array; refused: Uint8Array[] }> = {
   },
 };
 
-describe("every built-in codec passes the conformance suite", () => {
-  for (const codec of builtinCodecs) {
-    const sample = cases[codec.name];
-    if (!sample) continue;
-    it(codec.name, () => {
-      checkDecoderConformance(codec, {
-        context: contextFor(signature, codec.mediaTypes[0]),
-        body: sample.body,
-        expected,
-        refused: sample.refused,
+/** Runs the conformance suite over every built-in codec that has a sample in `samples`. */
+function conformanceSuite(
+  title: string,
+  model: ModelSignature,
+  samples: Record<string, { body: Uint8Array; refused: Uint8Array[] }>,
+  records: DecodedRecord[],
+): void {
+  describe(title, () => {
+    for (const codec of builtinCodecs) {
+      const sample = samples[codec.name];
+      if (!sample) continue;
+      it(codec.name, () => {
+        checkDecoderConformance(codec, {
+          context: contextFor(model, codec.mediaTypes[0]),
+          body: sample.body,
+          expected: records,
+          refused: sample.refused,
+        });
       });
-    });
-  }
-});
+    }
+  });
+}
+
+conformanceSuite("every built-in codec passes the conformance suite", signature, cases, expected);
 
 /** A category as text beside two numbers that may be missing (a tree model's inputs). */
 const mixed = signatureOf({ cat: ["string", 1], num: ["float32", 2, { acceptsMissing: true }] });
@@ -98,17 +109,9 @@ const mixedCases: Record<string, { body: Uint8Array; refused: Uint8Array[] }> = 
   },
 };
 
-describe("every built-in codec reads string inputs and missing values, wherever the body is cut", () => {
-  for (const codec of builtinCodecs) {
-    const sample = mixedCases[codec.name];
-    if (!sample) continue;
-    it(codec.name, () => {
-      checkDecoderConformance(codec, {
-        context: contextFor(mixed, codec.mediaTypes[0]),
-        body: sample.body,
-        expected: mixedExpected,
-        refused: sample.refused,
-      });
-    });
-  }
-});
+conformanceSuite(
+  "every built-in codec reads string inputs and missing values, wherever the body is cut",
+  mixed,
+  mixedCases,
+  mixedExpected,
+);
