@@ -4,6 +4,7 @@
  */
 import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
 import { ByteOrderMarkSkipper } from "./byte-order-mark.js";
+import { indexOfByte } from "./byte-search.js";
 import { FrameBuffer } from "./frame-buffer.js";
 import { isBlank } from "./line-framer.js";
 
@@ -36,7 +37,7 @@ export class CsvFramer implements Framer {
     let quote = -2;
     let newline = -2;
     while (i < n) {
-      if (quote !== -1 && quote < i) quote = chunk.indexOf(QUOTE, i);
+      if (quote !== -1 && quote < i) quote = indexOfByte(chunk, QUOTE, i);
       if (this.#inQuotes) {
         const end = quote === -1 ? n : quote;
         for (let j = i; j < end; j++) if (chunk[j] === LF) this.#quotedBreaks++;
@@ -45,7 +46,7 @@ export class CsvFramer implements Framer {
         i = quote + 1;
         continue;
       }
-      if (newline !== -1 && newline < i) newline = chunk.indexOf(LF, i);
+      if (newline !== -1 && newline < i) newline = indexOfByte(chunk, LF, i);
       if (quote !== -1 && (newline === -1 || quote < newline)) {
         this.#inQuotes = true;
         this.#quoteOffset = this.#offset + this.#pending.length + (quote - start);

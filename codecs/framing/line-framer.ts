@@ -1,10 +1,11 @@
 /**
  * Line framing on bytes: a frame per line (LF or CRLF), blank lines skipped. Linear in the body: each
- * byte is looked at once (`indexOf` for the line feed), and only a line that straddles chunks is copied.
+ * byte is looked at once (`memchr` for the line feed), and only a line that straddles chunks is copied.
  * Lines stay bytes, so offsets are exact and invalid UTF-8 reaches the decoder as it was sent.
  */
 import { Frame, type Framer, type FrameSink, type FramingError } from "../../src/index.js";
 import { ByteOrderMarkSkipper } from "./byte-order-mark.js";
+import { indexOfByte } from "./byte-search.js";
 import { FrameBuffer } from "./frame-buffer.js";
 
 const LF = 0x0a;
@@ -32,7 +33,7 @@ export class LineFramer implements Framer {
   push(received: Uint8Array, emit: FrameSink): void {
     const chunk = this.#byteOrderMark.done ? received : this.#withoutByteOrderMark(received);
     let start = 0;
-    for (let newline = chunk.indexOf(LF); newline !== -1; newline = chunk.indexOf(LF, start)) {
+    for (let newline = indexOfByte(chunk, LF, 0); newline !== -1; newline = indexOfByte(chunk, LF, start)) {
       if (this.#pending.length > 0) {
         this.#hold(chunk, start, newline);
         this.#emit(this.#pending.view(), 0, this.#pending.length, true, emit);
