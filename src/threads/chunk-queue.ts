@@ -1,75 +1,59 @@
 /**
- * The request body as a codec thread receives it: the main thread copies body bytes into a ring of
- * shared memory and posts where each chunk lies; the pipeline reads the chunks as an async iterable of
- * views into the ring (no copy, no allocation). A chunk's bytes are released when the pipeline asks for
- * the next one (framers keep no views past a push), and releases are reported back in batches of at
- * least {@link RELEASE_REPORT_BYTES} (or when the queue runs dry) so the main thread may fill the ring again.
+ * The request body as a codec thread receives it: chunks are views into the invocation's shared ring
+ * ({@link BodyRingReader}), read in place (no copy, no allocation). A chunk's bytes are released when the
+ * pipeline asks for the next one (framers keep no views past a push). Messages from the main thread only
+ * wake the reader up; the bytes and their count travel through shared memory.
  */
-
-/** Released bytes are reported once at least this many have accumulated. */
-export const RELEASE_REPORT_BYTES = 256 * 1024;
+import { BodyRingReader } from "./body-ring.js";
 
 /** An async iterable of body chunks that are views into a shared ring. */
 export class ChunkQueue implements AsyncIterable<Uint8Array> {
-  readonly #ring: Uint8Array;
-  readonly #chunks: Uint8Array[] = [];
+  readonly #ring: BodyRingReader;
   #ended = false;
   #failure: unknown;
   #wake: (() => void) | undefined;
-  #unreported = 0;
 
+  /** @param wakeWriter Called when the main thread waits for room that a release has just made. */
   constructor(
     ring: SharedArrayBuffer,
-    private readonly onReleased: (bytes: number) => void,
+    private readonly wakeWriter: () => void,
   ) {
-    this.#ring = new Uint8Array(ring);
+    this.#ring = new BodyRingReader(ring);
   }
 
-  /** Adds the next chunk of the body: `length` bytes at `start` in the ring. */
-  push(start: number, length: number): void {
-    this.#chunks.push(this.#ring.subarray(start, start + length));
-    this.#notify();
-  }
-
-  /** Marks the end of the body. */
-  end(): void {
-    this.#ended = true;
-    this.#notify();
-  }
-
-  /** Makes the reader throw `error` (the invocation was aborted). */
-  fail(error: unknown): void {
-    this.#failure ??= error;
-    this.#notify();
-  }
-
-  #notify(): void {
+  /** More bytes may have been published. */
+  wake(): void {
     const wake = this.#wake;
     this.#wake = undefined;
     wake?.();
   }
 
-  #release(bytes: number, force: boolean): void {
-    this.#unreported += bytes;
-    if (this.#unreported > 0 && (force || this.#unreported >= RELEASE_REPORT_BYTES)) {
-      this.onReleased(this.#unreported);
-      this.#unreported = 0;
-    }
+  /** Marks the end of the body (sent after its last bytes were published). */
+  end(): void {
+    this.#ended = true;
+    this.wake();
+  }
+
+  /** Makes the reader throw `error` (the invocation was aborted). */
+  fail(error: unknown): void {
+    this.#failure ??= error;
+    this.wake();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     let held = 0;
     for (;;) {
       if (this.#failure !== undefined) throw this.#failure;
-      const chunk = this.#chunks.shift();
-      this.#release(held, chunk === undefined);
+      if (held > 0 && this.#ring.release(held)) this.wakeWriter();
       held = 0;
+      const chunk = this.#ring.take();
       if (chunk) {
         held = chunk.byteLength;
         yield chunk;
         continue;
       }
       if (this.#ended) return;
+      if (!this.#ring.waitForBytes()) continue;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });

@@ -152,7 +152,7 @@ async function start(data: CodecThreadData): Promise<void> {
       }
       case "start": {
         const invocation: ActiveInvocation = {
-          body: new ChunkQueue(message.ring, (bytes) => post({ type: "consumed", id: message.id, bytes })),
+          body: new ChunkQueue(message.ring, () => post({ type: "room", id: message.id })),
           abort: new AbortController(),
           credit: new OutputCredit(),
         };
@@ -170,8 +170,8 @@ async function start(data: CodecThreadData): Promise<void> {
         run(message.id, message.job, invocation, registry, model).finally(() => invocations.delete(message.id));
         return;
       }
-      case "chunk":
-        invocations.get(message.id)?.body.push(message.start, message.length);
+      case "wake":
+        invocations.get(message.id)?.body.wake();
         return;
       case "end":
         invocations.get(message.id)?.body.end();

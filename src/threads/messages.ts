@@ -61,8 +61,8 @@ export type ToCodecThread =
   | { readonly type: "model"; readonly signature: ModelSignature; readonly inference: MessagePort }
   /** `ring` is the shared memory the body arrives in. */
   | { readonly type: "start"; readonly id: number; readonly job: InvocationJob; readonly ring: SharedArrayBuffer }
-  /** The next `length` body bytes are at `start` in the invocation's ring. */
-  | { readonly type: "chunk"; readonly id: number; readonly start: number; readonly length: number }
+  /** More body bytes are in the invocation's ring, and the codec thread said it was waiting for them. */
+  | { readonly type: "wake"; readonly id: number }
   | { readonly type: "end"; readonly id: number }
   | { readonly type: "abort"; readonly id: number; readonly error: WireError }
   /** The main thread has passed on `bytes` more of the answer: the codec thread may produce more. */
@@ -72,8 +72,8 @@ export type ToCodecThread =
 export type FromCodecThread =
   | { readonly type: "ready" }
   | { readonly type: "startup-failed"; readonly error: WireError }
-  /** The pipeline is done with `bytes` more of the body's ring: the main thread may fill them again. */
-  | { readonly type: "consumed"; readonly id: number; readonly bytes: number }
+  /** The pipeline released ring bytes, and the main thread said it was waiting for room. */
+  | { readonly type: "room"; readonly id: number }
   | { readonly type: "output"; readonly id: number; readonly bytes: Uint8Array; readonly stats: StatsSnapshot }
   | { readonly type: "done"; readonly id: number; readonly stats: StatsSnapshot }
   | { readonly type: "failed"; readonly id: number; readonly error: WireError; readonly stats: StatsSnapshot }

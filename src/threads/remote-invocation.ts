@@ -1,17 +1,15 @@
 /**
  * One invocation as the main thread sees it while a codec thread runs it: the request body is copied
- * into a ring of shared memory ({@link BODY_RING_BYTES}, reused as the pipeline releases it) and the
- * codec thread is told where each chunk lies; the answer comes back as an async generator that
- * acknowledges each chunk it hands out. A client that stops reading thus stops the codec thread, which
- * stops releasing the ring, which stops the main thread reading the body.
+ * into a ring of shared memory ({@link BodyRingWriter}, reused as the pipeline releases it); the answer
+ * comes back as an async generator that acknowledges each chunk it hands out. A client that stops
+ * reading thus stops the codec thread, which stops releasing the ring, which stops the main thread
+ * reading the body.
  */
 import type { Worker } from "node:worker_threads";
 import { BodyIdleTimeoutError, ClientClosedRequestError, type SluiceError } from "../errors.js";
+import { BodyRingWriter, createBodyRing } from "./body-ring.js";
 import { fromWire, toWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
-
-/** Size of each invocation's body ring: body bytes sent ahead of what the pipeline has finished with. */
-export const BODY_RING_BYTES = 2 ** 20;
 
 /** Counters of an invocation, as last reported by its codec thread. */
 export interface InvocationStats extends StatsSnapshot {}
@@ -33,11 +31,7 @@ export class RemoteInvocation {
   readonly #answers: Uint8Array[] = [];
   #settlement: Settlement | undefined;
   #wakeReader: (() => void) | undefined;
-  readonly #ring = new SharedArrayBuffer(BODY_RING_BYTES);
-  /** Body bytes written into the ring and not yet released by the codec thread. */
-  #unreleased = 0;
-  /** Where the next body byte goes in the ring. */
-  #writeAt = 0;
+  readonly #ring = createBodyRing();
   #wakePump: (() => void) | undefined;
 
   constructor(
@@ -70,8 +64,7 @@ export class RemoteInvocation {
   /** Handles a message the codec thread sent about this invocation. */
   receive(message: FromCodecThread): void {
     switch (message.type) {
-      case "consumed":
-        this.#unreleased -= message.bytes;
+      case "room":
         this.#wakeUp();
         return;
       case "output":
@@ -115,52 +108,52 @@ export class RemoteInvocation {
     pump?.();
   }
 
-  /** The next chunk of the body, or a `BodyIdleTimeoutError` abort when none comes in time. */
-  async #nextChunk(body: AsyncIterator<Uint8Array>): Promise<IteratorResult<Uint8Array>> {
-    const timer = setTimeout(() => {
+  /**
+   * Copies the body into the ring. One idle timer per body, re-armed for each read: it fires only while
+   * the body is being read (waiting for ring room is backpressure, not an idle client).
+   */
+  async #pump(source: AsyncIterable<Uint8Array>): Promise<void> {
+    const writer = new BodyRingWriter(this.#ring);
+    const body = source[Symbol.asyncIterator]();
+    let reading = false;
+    const idle = setTimeout(() => {
+      if (!reading || this.settled) return;
       const error = new BodyIdleTimeoutError(this.bodyIdleTimeoutMs / 1000);
       this.abort(error);
       // The slot is freed now; the client gets the 408 if it is still listening.
       this.fail(error);
     }, this.bodyIdleTimeoutMs);
+    const next = async () => {
+      reading = true;
+      idle.refresh();
+      try {
+        return await body.next();
+      } finally {
+        reading = false;
+      }
+    };
     try {
-      return await body.next();
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  async #pump(source: AsyncIterable<Uint8Array>): Promise<void> {
-    const ring = new Uint8Array(this.#ring);
-    const body = source[Symbol.asyncIterator]();
-    try {
-      for (let next = await this.#nextChunk(body); !next.done; next = await this.#nextChunk(body)) {
-        const chunk = next.value;
+      for (let read = await next(); !read.done; read = await next()) {
+        const chunk = read.value;
         if (this.settled) return;
         for (let offset = 0; offset < chunk.byteLength; ) {
-          // Wait for room, then copy as much as fits before the ring's end.
-          while (this.#unreleased === BODY_RING_BYTES && !this.settled) {
+          while (writer.room === 0 && !this.settled && writer.waitForRoom()) {
             await new Promise<void>((resolve) => {
               this.#wakePump = resolve;
             });
           }
           if (this.settled) return;
-          const length = Math.min(
-            chunk.byteLength - offset,
-            BODY_RING_BYTES - this.#unreleased,
-            BODY_RING_BYTES - this.#writeAt,
-          );
-          ring.set(chunk.subarray(offset, offset + length), this.#writeAt);
-          this.#post({ type: "chunk", id: this.id, start: this.#writeAt, length });
-          this.#unreleased += length;
-          this.#writeAt = (this.#writeAt + length) % BODY_RING_BYTES;
-          offset += length;
+          const { taken, wakeReader } = writer.write(chunk, offset);
+          if (wakeReader) this.#post({ type: "wake", id: this.id });
+          offset += taken;
         }
       }
       if (!this.settled) this.#post({ type: "end", id: this.id });
     } catch {
       // The body could not be read (the client went away): the abort signal reports it.
       this.abort(new ClientClosedRequestError());
+    } finally {
+      clearTimeout(idle);
     }
   }
 

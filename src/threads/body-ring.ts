@@ -1,0 +1,110 @@
+/**
+ * The shared memory a request body crosses threads in: a ring of {@link BODY_RING_BYTES} followed by
+ * four 32-bit counters and flags. The main thread copies body bytes in and advances `written`; the codec
+ * thread reads them in place and advances `released` once the pipeline is done with them. Neither side
+ * posts a message per chunk: a side that finds nothing to do raises its waiting flag, looks at the
+ * counters once more, and only then sleeps; the other side, after moving a counter, sends one wake-up
+ * message when it finds the flag raised. The flag is raised before the second look and checked after the
+ * counter moved (both sequentially consistent), so no wake-up is lost.
+ */
+
+/** Bytes of body a ring holds: sent ahead of what the pipeline has finished with. */
+export const BODY_RING_BYTES = 2 ** 20;
+
+const WRITTEN = 0;
+const RELEASED = 1;
+const READER_WAITING = 2;
+const WRITER_WAITING = 3;
+
+/** A new ring, to be shared by the main thread (writer) and one codec thread (reader). */
+export function createBodyRing(): SharedArrayBuffer {
+  return new SharedArrayBuffer(BODY_RING_BYTES + 4 * Int32Array.BYTES_PER_ELEMENT);
+}
+
+/** Counters wrap at 2^32; differences stay exact because fewer than 2^31 bytes are ever in flight. */
+const difference = (later: number, earlier: number) => (later - earlier) | 0;
+
+class RingView {
+  protected readonly bytes: Uint8Array;
+  protected readonly control: Int32Array;
+
+  constructor(ring: SharedArrayBuffer) {
+    this.bytes = new Uint8Array(ring, 0, BODY_RING_BYTES);
+    this.control = new Int32Array(ring, BODY_RING_BYTES, 4);
+  }
+
+  /** Clears `flag` and says whether it was raised. */
+  protected takeFlag(flag: number): boolean {
+    return Atomics.compareExchange(this.control, flag, 1, 0) === 1;
+  }
+
+  /** Raises `flag`, then says whether `stillNothing()` holds; lowers it again when it does not. */
+  protected raiseFlagUnless(flag: number, stillNothing: () => boolean): boolean {
+    Atomics.store(this.control, flag, 1);
+    if (stillNothing()) return true;
+    Atomics.store(this.control, flag, 0);
+    return false;
+  }
+}
+
+/** The main thread's side: copies body bytes into the ring. */
+export class BodyRingWriter extends RingView {
+  #written = 0;
+  #writeAt = 0;
+
+  /** Bytes that can be written now. */
+  get room(): number {
+    return BODY_RING_BYTES - difference(this.#written, Atomics.load(this.control, RELEASED));
+  }
+
+  /**
+   * Copies as much of `source[offset…]` as fits (up to the ring's end) and publishes it. Returns how many
+   * bytes were taken, and whether the reader is waiting for them (it must then be woken).
+   */
+  write(source: Uint8Array, offset: number): { readonly taken: number; readonly wakeReader: boolean } {
+    const taken = Math.min(source.byteLength - offset, this.room, BODY_RING_BYTES - this.#writeAt);
+    this.bytes.set(source.subarray(offset, offset + taken), this.#writeAt);
+    this.#writeAt = (this.#writeAt + taken) % BODY_RING_BYTES;
+    this.#written = (this.#written + taken) | 0;
+    Atomics.store(this.control, WRITTEN, this.#written);
+    return { taken, wakeReader: this.takeFlag(READER_WAITING) };
+  }
+
+  /** Before sleeping for room: true when the ring is still full (the reader will wake the writer). */
+  waitForRoom(): boolean {
+    return this.raiseFlagUnless(WRITER_WAITING, () => this.room === 0);
+  }
+}
+
+/** The codec thread's side: reads body bytes in place and releases them. */
+export class BodyRingReader extends RingView {
+  #read = 0;
+  #readAt = 0;
+  #released = 0;
+
+  /** The next published bytes (up to the ring's end) as a view into the ring, or undefined when none. */
+  take(): Uint8Array | undefined {
+    const available = difference(Atomics.load(this.control, WRITTEN), this.#read);
+    if (available === 0) return undefined;
+    const length = Math.min(available, BODY_RING_BYTES - this.#readAt);
+    const chunk = this.bytes.subarray(this.#readAt, this.#readAt + length);
+    this.#readAt = (this.#readAt + length) % BODY_RING_BYTES;
+    this.#read = (this.#read + length) | 0;
+    return chunk;
+  }
+
+  /** Gives `bytes` back to the writer; true when the writer is waiting for room (it must then be woken). */
+  release(bytes: number): boolean {
+    this.#released = (this.#released + bytes) | 0;
+    Atomics.store(this.control, RELEASED, this.#released);
+    return this.takeFlag(WRITER_WAITING);
+  }
+
+  /** Before sleeping for bytes: true when none arrived meanwhile (the writer will wake the reader). */
+  waitForBytes(): boolean {
+    return this.raiseFlagUnless(
+      READER_WAITING,
+      () => difference(Atomics.load(this.control, WRITTEN), this.#read) === 0,
+    );
+  }
+}
