@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { csvCodec } from "../codecs/csv.js";
 import { RecordError } from "../src/errors.js";
 import { contextFor, decodeBody, encodeAll, outputBatch, signatureOf } from "../src/testing/index.js";
+import { seededRandom } from "../src/testing/seeded-random.js";
 import { splitAt } from "./support/chunks.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -31,6 +32,33 @@ describe("CSV record decoding", () => {
     for (let at = 0; at <= body.length; at++) {
       assert.deepEqual(decodeBody(csvCodec, contextFor(single, "text/csv"), splitAt(body, at)), expected, `at ${at}`);
     }
+  });
+
+  it("reads signs, bare zeros and −0 alike whether the rows before were sparse or dense", () => {
+    // Sparse rows switch the fast path's zero test on and dense rows switch it off again (it is
+    // re-checked every 64th row): every value must come out the same either way.
+    const random = seededRandom(11);
+    const width = 6;
+    const lines: string[] = [];
+    for (let row = 0; row < 400; row++) {
+      const sparse = Math.floor(row / 70) % 2 === 0;
+      const fields = Array.from({ length: width }, () => {
+        const pick = random();
+        if (sparse && pick < 0.8) return "0";
+        if (pick < 0.05) return "-0";
+        if (pick < 0.1) return "0.0";
+        const value = (random() - 0.5) * 10 ** Math.floor(random() * 6 - 2);
+        return String(Number(value.toFixed(Math.floor(random() * 5))));
+      });
+      lines.push(fields.join(","));
+    }
+    const signature = signatureOf({ x: ["float32", width] });
+    const records = decodeBody(csvCodec, contextFor(signature, "text/csv"), [bytes(`${lines.join("\n")}\n`)]);
+    assert.equal(records.length, lines.length);
+    records.forEach(([values], row) => {
+      const expected = lines[row].split(",").map((field) => Math.fround(Number(field)));
+      values.forEach((value, j) => assert.ok(Object.is(value, expected[j]), `row ${row} field ${j}: ${value}`));
+    });
   });
 
   it("feeds several inputs in model order, split by their widths", () => {

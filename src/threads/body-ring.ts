@@ -11,6 +11,9 @@
 /** Bytes of body a ring holds: sent ahead of what the pipeline has finished with. */
 export const BODY_RING_BYTES = 2 ** 20;
 
+/** Room the reader makes before it wakes a writer waiting for some. */
+const WAKE_WRITER_ROOM = BODY_RING_BYTES / 4;
+
 const WRITTEN = 0;
 const RELEASED = 1;
 const READER_WAITING = 2;
@@ -93,11 +96,15 @@ export class BodyRingReader extends RingView {
     return chunk;
   }
 
-  /** Gives `bytes` back to the writer; true when the writer is waiting for room (it must then be woken). */
+  /**
+   * Gives `bytes` back to the writer; true when the writer is waiting for room and a quarter of the ring
+   * is free (it must then be woken): waking it for every small release would cost a message each.
+   */
   release(bytes: number): boolean {
     this.#released = (this.#released + bytes) | 0;
     Atomics.store(this.control, RELEASED, this.#released);
-    return this.takeFlag(WRITER_WAITING);
+    const room = BODY_RING_BYTES - difference(Atomics.load(this.control, WRITTEN), this.#released);
+    return room >= WAKE_WRITER_ROOM && this.takeFlag(WRITER_WAITING);
   }
 
   /** Before sleeping for bytes: true when none arrived meanwhile (the writer will wake the reader). */
