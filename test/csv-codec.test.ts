@@ -57,7 +57,9 @@ describe("CSV record decoding", () => {
     assert.equal(records.length, lines.length);
     records.forEach(([values], row) => {
       const expected = lines[row].split(",").map((field) => Math.fround(Number(field)));
-      values.forEach((value, j) => assert.ok(Object.is(value, expected[j]), `row ${row} field ${j}: ${value}`));
+      values.forEach((value, j) => {
+        assert.ok(Object.is(value, expected[j]), `row ${row} field ${j}: ${value}`);
+      });
     });
   });
 
