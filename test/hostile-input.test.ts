@@ -291,6 +291,35 @@ describe("stalled and departing clients", () => {
     stalled.release();
   });
 
+  it("does not count waiting on a client that stops reading its answer as an idle upload", async () => {
+    // The answer backs up, the codec thread stops, the ring fills and the body is not read for longer
+    // than the idle timeout: that is backpressure, and the answer must come whole once the client reads.
+    const rows = 2_000_000;
+    const body = Buffer.from(`${GOOD}\n`.repeat(rows));
+    const answer = await new Promise<{ status: number; lines: number }>((resolve, reject) => {
+      const request = http.request(
+        `${server.url}/invocations`,
+        { method: "POST", headers: { "content-type": "text/csv", accept: "text/csv", "content-length": body.length } },
+        (response) => {
+          response.pause();
+          setTimeout(() => {
+            let lines = 0;
+            response.on("data", (chunk: Buffer) => {
+              for (const byte of chunk) if (byte === 0x0a) lines++;
+            });
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, lines }));
+            // A server that gave up on the upload cuts the answer short.
+            response.on("close", () => resolve({ status: response.statusCode ?? 0, lines }));
+            response.resume();
+          }, 2500);
+        },
+      );
+      request.on("error", reject);
+      request.end(body);
+    });
+    assert.deepEqual(answer, { status: 200, lines: rows });
+  });
+
   it("drops a queued client that leaves from the queue at once", async () => {
     const holder = hangingBody([`${GOOD}\n`]);
     const holding = invoke(
