@@ -123,7 +123,8 @@ class CsvRecordDecoder implements RecordDecoder {
   #decodePlainFloats(buffer: Uint8Array, start: number, end: number, target: NumericArray, base: number): boolean {
     const width = this.#totalWidth;
     // Every 64th row looks for zeros anyway, to notice when the data changes.
-    const zeroHeavy = this.#zeroHeavy || (this.#plainRows++ & 63) === 0;
+    this.#plainRows = (this.#plainRows + 1) & 63;
+    const zeroHeavy = this.#zeroHeavy || this.#plainRows === 0;
     let zeros = 0;
     let pos = start;
     let k = 0;
