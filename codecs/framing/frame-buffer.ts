@@ -1,4 +1,4 @@
-import { FramingError } from "../../src/index.js";
+import { copyBytes, FramingError } from "../../src/index.js";
 
 /**
  * The largest record a framer holds. Far above any real feature vector (a 224×224×3 image as CSV text is
@@ -39,7 +39,7 @@ export class FrameBuffer {
       grown.set(this.#bytes.subarray(0, this.#length));
       this.#bytes = grown;
     }
-    this.#bytes.set(source.subarray(start, end), this.#length);
+    copyBytes(this.#bytes, this.#length, source.subarray(start, end));
     this.#length = needed;
   }
 

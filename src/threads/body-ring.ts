@@ -8,11 +8,10 @@
  * counter moved (both sequentially consistent), so no wake-up is lost.
  */
 
+import { copyBytes } from "../codec/copy-bytes.js";
+
 /** Bytes of body a ring holds: sent ahead of what the pipeline has finished with. */
 export const BODY_RING_BYTES = 2 ** 20;
-
-/** The most bytes copied at once: the size of the writer's realigning buffer. */
-const BOUNCE_BYTES = 64 * 1024;
 
 /** Room the reader makes before it wakes a writer waiting for some. */
 const WAKE_WRITER_ROOM = BODY_RING_BYTES / 4;
@@ -57,7 +56,6 @@ class RingView {
 export class BodyRingWriter extends RingView {
   #written = 0;
   #writeAt = 0;
-  readonly #bounce = new Uint8Array(BOUNCE_BYTES + 8);
 
   /** Bytes that can be written now. */
   get room(): number {
@@ -69,17 +67,8 @@ export class BodyRingWriter extends RingView {
    * bytes were taken, and whether the reader is waiting for them (it must then be woken).
    */
   write(source: Uint8Array, offset: number): { readonly taken: number; readonly wakeReader: boolean } {
-    const taken = Math.min(source.byteLength - offset, this.room, BODY_RING_BYTES - this.#writeAt, BOUNCE_BYTES);
-    const from = source.subarray(offset, offset + taken);
-    if (((from.byteOffset - this.#writeAt) & 7) === 0) {
-      this.bytes.set(from, this.#writeAt);
-    } else {
-      // V8 copies into shared memory word by word only when source and target share their alignment,
-      // else byte by byte (8× slower, and most of the main thread's time): realign through ordinary memory.
-      const lead = this.#writeAt & 7;
-      this.#bounce.set(from, lead);
-      this.bytes.set(this.#bounce.subarray(lead, lead + taken), this.#writeAt);
-    }
+    const taken = Math.min(source.byteLength - offset, this.room, BODY_RING_BYTES - this.#writeAt);
+    copyBytes(this.bytes, this.#writeAt, source.subarray(offset, offset + taken));
     this.#writeAt = (this.#writeAt + taken) % BODY_RING_BYTES;
     this.#written = (this.#written + taken) | 0;
     Atomics.store(this.control, WRITTEN, this.#written);
