@@ -6,7 +6,7 @@
  * owns one {@link WireReader}: the walking state is its own, never shared.
  */
 import protobuf from "protobufjs";
-import { excerpt, RecordError } from "../../src/index.js";
+import { copyBytes, excerpt, RecordError } from "../../src/index.js";
 import type { ValueDestination } from "./value-destination.js";
 
 /** How the elements of a repeated numeric field are encoded. */
@@ -269,8 +269,8 @@ export class WireReader {
     const target = encoding === "float32" && LITTLE_ENDIAN ? destination.float32Target : undefined;
     if (target && end - start === 4 * target.length) {
       // Dense float32 in one packed run into a Float32Array (the hot path): protobuf's little-endian
-      // floats are copied byte for byte into the batch, aligned or not.
-      new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(bytes.subarray(start, end));
+      // floats are copied byte for byte into the batch, aligned or not (the body is shared memory).
+      copyBytes(new Uint8Array(target.buffer, target.byteOffset, target.byteLength), 0, bytes.subarray(start, end));
       return;
     }
     const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
