@@ -50,4 +50,6 @@ COPY models/default ./models/default
 USER node
 EXPOSE 8080
 # `docker run IMAGE serve` starts the server; any other command prints usage and exits non-zero.
-ENTRYPOINT ["node", "/opt/sluice/dist/src/cli.js"]
+# Each thread collects its own small heap (--single-threaded-gc): V8's helper threads for concurrent
+# marking cost more than they save in a server that already runs a thread per core (README, Threads).
+ENTRYPOINT ["node", "--single-threaded-gc", "/opt/sluice/dist/src/cli.js"]

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startChildServer } from "../test/support/child-server.js";
+import { SERVER_NODE_FLAGS, startChildServer } from "../test/support/child-server.js";
 
 const CLI = new URL("../src/cli.js", import.meta.url).pathname;
 const MB = 2 ** 20;
@@ -34,7 +34,9 @@ export function csvDirectory(block: Uint8Array, rowsPerBlock: number, files: num
 /** Runs one `sluice transform` and returns its seconds and peak RSS. */
 async function transformRun(args: string[]): Promise<{ seconds: number; peakMB: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, "transform", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, CLI, "transform", ...args], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr.on("data", (data: Buffer) => {
     stderr += data.toString();

@@ -14,7 +14,7 @@ import { describe, it } from "node:test";
 import { validate } from "dockerfile-utils";
 import ort from "onnxruntime-node";
 import { defaultModelArchive, EXAMPLE_MODEL_CONFIG } from "../scripts/make-model-archive.js";
-import { exitOf, waitForLog } from "./support/child-server.js";
+import { exitOf, SERVER_NODE_FLAGS, waitForLog } from "./support/child-server.js";
 import { assertClose, parseCsvNumbers } from "./support/reference.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -95,6 +95,7 @@ describe("the Dockerfile", () => {
     const entrypoint = JSON.parse(entrypoints[0].args) as string[];
     assert.ok(Array.isArray(entrypoint), "exec form");
     assert.equal(entrypoint[0], "node", "node itself is PID 1 (it handles SIGTERM), not a shell or an init wrapper");
+    assert.deepEqual(entrypoint.slice(1, -1), SERVER_NODE_FLAGS, "the image runs Node as the tests and the bench do");
     assert.ok(!runtime.some((i) => i.keyword === "CMD"), "no CMD: `docker run IMAGE` alone prints usage");
     assert.ok(runtime.some((i) => i.keyword === "EXPOSE" && i.args === "8080"));
     assert.ok(runtime.some((i) => i.keyword === "WORKDIR"));
@@ -106,6 +107,15 @@ describe("the Dockerfile", () => {
       "no GPU driver in the image (the Vulkan loader is not one)",
     );
     assert.ok(all.some((i) => i.keyword === "ENV" && /ONNXRUNTIME_NODE_INSTALL=skip/.test(i.args)));
+  });
+
+  it("runs Node with the same flags wherever Sluice starts: the image, `npm start`, the `sluice` command", () => {
+    const packageJson = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    assert.equal(packageJson.scripts.start, `node ${SERVER_NODE_FLAGS.join(" ")} dist/src/cli.js serve`);
+    const shebang = readFileSync(path.join(ROOT, "src/cli.ts"), "utf8").split("\n")[0];
+    assert.equal(shebang, `#!/usr/bin/env -S node ${SERVER_NODE_FLAGS.join(" ")}`);
   });
 
   it("copies only files that the build context holds and a fresh build produces", () => {

@@ -8,6 +8,13 @@ import { prettyLine } from "../../src/log.js";
 
 const CLI = new URL("../../src/cli.js", import.meta.url).pathname;
 
+/**
+ * The flags Node runs Sluice with where it is deployed (the Dockerfile's ENTRYPOINT, `npm start`, the
+ * `sluice` command's shebang; a test keeps the three equal), so that the load tests and the benchmark
+ * measure the server as it runs.
+ */
+export const SERVER_NODE_FLAGS = ["--single-threaded-gc"];
+
 /** A running `sluice serve` process. */
 export interface ChildServer {
   readonly child: ChildProcess;
@@ -70,7 +77,7 @@ export const exitOf = (child: ChildProcess, ms = 20_000) =>
 
 /** Starts `sluice serve` on a free port for `modelDir` and waits until the model is loaded. */
 export async function startChildServer(modelDir: string, env: Record<string, string> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--model-dir", modelDir], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, CLI, "serve", "--port", "0", "--model-dir", modelDir], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
