@@ -78,7 +78,8 @@ class CsvRecordDecoder implements RecordDecoder {
    * test out, then deoptimise when sparse rows came, and sparse bodies ran 20% slower.
    */
   #zeroHeavy = true;
-  #plainRows = 0;
+  /** Rows read by {@link #decodePlainFloats}, modulo 64 (every 64th counts zeros whatever the flag). */
+  #rowPhase = 0;
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
 
@@ -123,8 +124,8 @@ class CsvRecordDecoder implements RecordDecoder {
   #decodePlainFloats(buffer: Uint8Array, start: number, end: number, target: NumericArray, base: number): boolean {
     const width = this.#totalWidth;
     // Every 64th row looks for zeros anyway, to notice when the data changes.
-    this.#plainRows = (this.#plainRows + 1) & 63;
-    const zeroHeavy = this.#zeroHeavy || this.#plainRows === 0;
+    this.#rowPhase = (this.#rowPhase + 1) & 63;
+    const zeroHeavy = this.#zeroHeavy || this.#rowPhase === 0;
     let zeros = 0;
     let pos = start;
     let k = 0;
