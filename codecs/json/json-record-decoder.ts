@@ -129,11 +129,13 @@ export class JsonRecordDecoder implements RecordDecoder {
       for (let k = 0; k < count; k++) if (!this.#fits(k, scratch[k])) return false;
     }
     const slots = sink.beginRecord();
-    let offset = 0;
+    let k = 0;
     for (let inputIndex = 0; inputIndex < this.#inputs.length; inputIndex++) {
-      const target = slots.input(inputIndex);
-      target.set(scratch.subarray(offset, offset + target.length));
-      offset += target.length;
+      // Straight into the batch's array: no view per record.
+      const target = slots.arrays[inputIndex];
+      const base = slots.offset(inputIndex);
+      const width = this.#inputs[inputIndex].width;
+      for (let j = 0; j < width; j++) target[base + j] = scratch[k++];
     }
     return true;
   }
