@@ -28,6 +28,8 @@ export function createBodyRing(): SharedArrayBuffer {
 
 /** Counters wrap at 2^32; differences stay exact because fewer than 2^31 bytes are ever in flight. */
 const difference = (later: number, earlier: number) => (later - earlier) | 0;
+/** Where a counter points in the ring (its size is a power of two dividing 2^32, so wrapping agrees). */
+const ringPosition = (count: number) => count & (BODY_RING_BYTES - 1);
 
 class RingView {
   protected readonly bytes: Uint8Array;
@@ -55,7 +57,6 @@ class RingView {
 /** The main thread's side: copies body bytes into the ring. */
 export class BodyRingWriter extends RingView {
   #written = 0;
-  #writeAt = 0;
 
   /** Bytes that can be written now. */
   get room(): number {
@@ -67,9 +68,9 @@ export class BodyRingWriter extends RingView {
    * bytes were taken, and whether the reader is waiting for them (it must then be woken).
    */
   write(source: Uint8Array, offset: number): { readonly taken: number; readonly wakeReader: boolean } {
-    const taken = Math.min(source.byteLength - offset, this.room, BODY_RING_BYTES - this.#writeAt);
-    copyBytes(this.bytes, this.#writeAt, source.subarray(offset, offset + taken));
-    this.#writeAt = (this.#writeAt + taken) % BODY_RING_BYTES;
+    const writeAt = ringPosition(this.#written);
+    const taken = Math.min(source.byteLength - offset, this.room, BODY_RING_BYTES - writeAt);
+    copyBytes(this.bytes, writeAt, source.subarray(offset, offset + taken));
     this.#written = (this.#written + taken) | 0;
     Atomics.store(this.control, WRITTEN, this.#written);
     return { taken, wakeReader: this.takeFlag(READER_WAITING) };
@@ -84,16 +85,15 @@ export class BodyRingWriter extends RingView {
 /** The codec thread's side: reads body bytes in place and releases them. */
 export class BodyRingReader extends RingView {
   #read = 0;
-  #readAt = 0;
   #released = 0;
 
   /** The next published bytes (up to the ring's end) as a view into the ring, or undefined when none. */
   take(): Uint8Array | undefined {
     const available = difference(Atomics.load(this.control, WRITTEN), this.#read);
     if (available === 0) return undefined;
-    const length = Math.min(available, BODY_RING_BYTES - this.#readAt);
-    const chunk = this.bytes.subarray(this.#readAt, this.#readAt + length);
-    this.#readAt = (this.#readAt + length) % BODY_RING_BYTES;
+    const readAt = ringPosition(this.#read);
+    const length = Math.min(available, BODY_RING_BYTES - readAt);
+    const chunk = this.bytes.subarray(readAt, readAt + length);
     this.#read = (this.#read + length) | 0;
     return chunk;
   }
