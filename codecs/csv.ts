@@ -21,6 +21,7 @@ import {
   totalInputWidth,
 } from "../src/index.js";
 import { CsvFramer } from "./framing/csv-framer.js";
+import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
 import { ValuePrinter } from "./text/byte-writer.js";
 import { type RowWriter, TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";
@@ -42,11 +43,6 @@ function excerpt(bytes: Uint8Array, start: number, end: number): string {
 
 /** Strict: invalid UTF-8 in a text field is refused, never replaced by U+FFFD. */
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (bytes[i] !== 0x20 && bytes[i] !== 0x09) return false;
-  return true;
-}
 
 function countFields(bytes: Uint8Array): number {
   let fields = 1;
