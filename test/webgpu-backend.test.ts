@@ -81,10 +81,13 @@ describe("the WebGPU backend answers like the CPU backend", { skip: noAdapter },
 });
 
 describe("without a WebGPU adapter", () => {
-  // A Vulkan loader pointed at no driver: what a machine without a GPU or Mesa looks like to Dawn.
+  // A Vulkan loader pointed at no driver: what a machine without a GPU or Mesa looks like to Dawn. The
+  // loader prefers VK_DRIVER_FILES to VK_ICD_FILENAMES, and GPU hosts often set it; both are overridden.
   const noDriver = {
     ...process.env,
+    VK_DRIVER_FILES: "/nonexistent/icd.json",
     VK_ICD_FILENAMES: "/nonexistent/icd.json",
+    VK_ADD_DRIVER_FILES: "",
     SLUICE_MODEL_DIR: modelDir(smallMlp()),
   };
 

@@ -61,8 +61,14 @@ export async function probeWebGpuAdapter(): Promise<AdapterProbe> {
   }
 }
 
-/** `vendor/architecture (description)` for logs. */
+/**
+ * `vendor/device architecture (description)` for logs, leaving out what the driver does not report.
+ * NVIDIA's driver names the card in `device` and its own version in `description`
+ * (`nvidia/nvidia-h200 (NVIDIA: 580.159.04 580.159.4.0)`); Mesa puts the card's name in `description`.
+ */
 export function describeAdapter(info: WebGpuAdapterInfo | undefined): string {
   if (!info) return "adapter details unavailable (optional package webgpu not installed)";
-  return `${info.vendor || "unknown vendor"}/${info.architecture || "unknown architecture"} (${info.description || info.device})`;
+  const name = [info.device, info.architecture].filter(Boolean).join(" ") || "unknown device";
+  const detail = info.description && info.description !== info.device ? ` (${info.description})` : "";
+  return `${info.vendor || "unknown vendor"}/${name}${detail}`;
 }
