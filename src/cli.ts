@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --single-threaded-gc
+#!/usr/bin/env -S node --single-threaded-gc --initial-old-space-size=64
 /**
  * The command line: `sluice serve` (what `docker run IMAGE serve` runs), `sluice transform` (a batch
  * transform job on local files, as the platform runs one), `sluice codecs` (what is installed) and

@@ -11,6 +11,7 @@ import type { CodecThreadData } from "./codec-thread.js";
 import { fromWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, ToCodecThread } from "./messages.js";
 import { RemoteInvocation } from "./remote-invocation.js";
+import { useDefaultHeapSizingForWorkers } from "./worker-heap.js";
 
 const CODEC_THREAD = new URL("./codec-thread.js", import.meta.url);
 
@@ -28,6 +29,7 @@ class CodecThread {
   stopping = false;
 
   constructor(data: CodecThreadData, log: Logger, onExit: (thread: CodecThread, reason: string) => void) {
+    useDefaultHeapSizingForWorkers();
     this.worker = new Worker(CODEC_THREAD, { workerData: data, env: process.env });
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on("message", (message: FromCodecThread) => {

@@ -13,7 +13,7 @@ const CLI = new URL("../../src/cli.js", import.meta.url).pathname;
  * `sluice` command's shebang; a test keeps the three equal), so that the load tests and the benchmark
  * measure the server as it runs.
  */
-export const SERVER_NODE_FLAGS = ["--single-threaded-gc"];
+export const SERVER_NODE_FLAGS = ["--single-threaded-gc", "--initial-old-space-size=64"];
 
 /** A running `sluice serve` process. */
 export interface ChildServer {
