@@ -28,7 +28,7 @@ const MEMORY_PER_INVOCATION_BYTES = 256 * 1024 * 1024;
 /**
  * Tunes the parameters to the backend (its suggested concurrency and preferred payload: a CPU takes 16 MB,
  * above which a retried request repeats much work and its output outgrows the response hold; a GPU takes
- * fewer, larger payloads) and to the CPUs and memory the container has. A value the container was
+ * up to 32 MB) and to the CPUs and memory the container has. A value the container was
  * configured with is answered as configured: the job already chose it.
  */
 export function executionParameters(

@@ -26,7 +26,7 @@ export interface BackendRequest {
 export async function selectBackend(request: BackendRequest): Promise<Backend> {
   if (request.choice !== "cpu") {
     try {
-      return await createWebGpuBackend({ modelPath: request.modelPath });
+      return await createWebGpuBackend({ modelPath: request.modelPath, cpus: request.cpus });
     } catch (cause) {
       if (!(cause instanceof WebGpuUnavailableError)) throw cause;
       if (request.choice === "webgpu") {
