@@ -257,7 +257,8 @@ if (!adapter.available) say(`WebGPU was not measured: ${adapter.reason}.`);
 else if (adapter.info?.architecture === "software") {
   say(
     `WebGPU ran on ${describeAdapter(adapter.info)}: Mesa's software rasteriser on the same CPU, so these rows ` +
-      "show that the WebGPU path works end to end, not how fast a GPU is. No GPU machine was available for this run.",
+      "show that the WebGPU path works end to end, not how fast a GPU is. Figures from an NVIDIA H200 are in the " +
+      "README (_Benchmarks_, _On 16 cores, and on an H200_).",
   );
 } else say(`WebGPU ran on ${describeAdapter(adapter.info)}.`);
 say();
