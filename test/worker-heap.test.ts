@@ -1,8 +1,8 @@
 /**
  * The main thread's heap floor (`--initial-old-space-size`, one of the server's Node flags) must not
- * reach the worker threads: `useDefaultHeapSizingForWorkers` clears it before they start. Seen through V8's own
- * collections: the same garbage that a thread with the floor holds without a full collection makes a
- * thread with V8's default sizing run one.
+ * reach the worker threads: `useDefaultHeapSizingForWorkers` clears it before they start. Seen through
+ * V8's own collections: the same garbage that a thread with the floor holds without a full collection
+ * makes a thread with V8's default sizing run one.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
