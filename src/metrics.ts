@@ -1,8 +1,8 @@
 /**
  * Prometheus metrics (prom-client) for `GET /metrics`: invocations by status, code and codec pair;
  * records and bytes; latency, batch size and per-stage histograms; in-flight and queued invocations;
- * admission refusals; the model; Node's process and event-loop metrics. Updated once per invocation
- * (never per record), on the main thread.
+ * admission refusals; the model; how busy the main thread is; Node's process and event-loop metrics.
+ * Updated once per invocation (never per record) or per scrape, on the main thread.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { InvocationGate } from "./invocation-gate.js";
@@ -109,6 +109,23 @@ export class Metrics {
       registers,
       collect: () => this.#collectGate("queued"),
     });
+    new Gauge({
+      name: "sluice_main_thread_busy_ratio",
+      help:
+        "Share of the time since the previous scrape that the main thread, which receives every body, was busy (0 to 1); " +
+        "near 1 under load, the instance takes in as much as one process can",
+      registers,
+      collect: () => this.#collectMainThread(),
+    });
+  }
+
+  #mainThreadSince = performance.eventLoopUtilization();
+
+  #collectMainThread(): void {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, this.#mainThreadSince).utilization;
+    this.#mainThreadSince = now;
+    (this.registry.getSingleMetric("sluice_main_thread_busy_ratio") as Gauge | undefined)?.set(busy);
   }
 
   #collectGate(which: "running" | "queued"): void {

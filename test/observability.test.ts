@@ -136,6 +136,8 @@ describe("GET /metrics", () => {
       text,
       /^sluice_model_info\{backend="cpu",model="[^"]+model\.onnx",inputs="features:float32",outputs="probabilities:float32"\} 1$/m,
     );
+    const busy = value(text, "sluice_main_thread_busy_ratio") ?? Number.NaN;
+    assert.ok(busy > 0 && busy <= 1, `main thread busy ratio ${busy}`);
     assert.match(text, /^process_cpu_seconds_total \d/m);
     assert.match(text, /^nodejs_eventloop_lag_p99_seconds \d/m);
   });
