@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { csvCodec } from "../codecs/csv.js";
+import { Batcher } from "../src/batcher.js";
+import { Frame } from "../src/codec/framing.js";
 import { RecordError } from "../src/errors.js";
 import { contextFor, decodeBody, encodeAll, outputBatch, signatureOf } from "../src/testing/index.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
@@ -61,6 +63,37 @@ describe("CSV record decoding", () => {
         assert.ok(Object.is(value, expected[j]), `row ${row} field ${j}: ${value}`);
       });
     });
+  });
+
+  it("reads a record only up to its end, whatever byte follows it in the buffer", () => {
+    // The CSV framer ends a record at a line feed; another framer (or a reused buffer) may leave a digit
+    // or a dot right after it, which must not be read as more of the last number.
+    const decoder = csvCodec.input?.createDecoder(contextFor(single, "text/csv"));
+    assert.ok(decoder);
+    const records: number[][] = [];
+    const batcher = new Batcher(single, 8, (batch) => {
+      for (let row = 0; row < batch.rows; row++)
+        records.push(Array.from((batch.inputs[0] as Float32Array).subarray(3 * row, 3 * row + 3)));
+    });
+    const frame = new Frame();
+    for (const [text, end] of [
+      ["1.5,-2,0.25\n", 11],
+      ["1.5,-2,0.2517", 11],
+      ["1.5,-2,0.25.7", 11],
+      ["1.5,-2,0.25", 11],
+      ["9,1.5,-2,0.25", 13],
+    ] as const) {
+      const buffer = bytes(text);
+      decoder.decode(frame.set(buffer, end - 11, end, 0, 1), batcher);
+    }
+    batcher.flush();
+    assert.deepEqual(records, [
+      [1.5, -2, 0.25],
+      [1.5, -2, 0.25],
+      [1.5, -2, 0.25],
+      [1.5, -2, 0.25],
+      [1.5, -2, 0.25],
+    ]);
   });
 
   it("feeds several inputs in model order, split by their widths", () => {
