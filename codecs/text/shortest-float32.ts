@@ -205,9 +205,6 @@ export function shortestDecimal(bits: number): void {
   decimal.exponent = e10 + removed;
 }
 
-/** 10^k for 0 ≤ k ≤ 9. */
-const POWERS_OF_TEN = Float64Array.from({ length: 10 }, (_, k) => 10 ** k);
-
 const ZERO = 0x30;
 const float32Scratch = new Float32Array(1);
 const bitsScratch = new Uint32Array(float32Scratch.buffer);
@@ -282,11 +279,11 @@ export function writeFloat32Bits(bytes: Uint8Array, pos: number, bits: number): 
     return pos;
   }
   if (point > 0 && point <= 21) {
-    const fractionLength = length - point;
-    const integer = Math.floor(digits / POWERS_OF_TEN[fractionLength]);
-    writeDigits(bytes, pos + point, integer, point);
+    // All the digits one place right, then the integer part back over the gap and the point after it:
+    // one pass over the digits and no division to split them.
+    writeDigits(bytes, pos + length + 1, digits, length);
+    for (let j = pos; j < pos + point; j++) bytes[j] = bytes[j + 1];
     bytes[pos + point] = 0x2e;
-    writeDigits(bytes, pos + length + 1, digits - integer * POWERS_OF_TEN[fractionLength], fractionLength);
     return pos + length + 1;
   }
   if (point > -6 && point <= 0) {
