@@ -184,7 +184,9 @@ class CsvRecordDecoder implements RecordDecoder {
   /** `buffer[start, end)` copied, a line feed after it. */
   #terminatedCopy(buffer: Uint8Array, start: number, end: number): Uint8Array {
     const length = end - start;
-    if (this.#terminated.length <= length) this.#terminated = new Uint8Array(2 * length);
+    if (this.#terminated.length <= length) {
+      this.#terminated = new Uint8Array(Math.max(length + 1, 2 * this.#terminated.length));
+    }
     copyBytes(this.#terminated, 0, buffer.subarray(start, end));
     this.#terminated[length] = LINE_FEED;
     return this.#terminated;
