@@ -17,6 +17,7 @@ import {
   measure,
   peakRssAtConcurrency,
   peerUnavailable,
+  pooled,
   runtimeAlone,
   startPeer,
   startSluice,
@@ -58,6 +59,8 @@ say(
 );
 say();
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+/** Turns each server takes at each concurrency in the side-by-side runs. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const concurrencies = [...new Set([1, cores(), 2 * cores()])];
 const peerProblem = peerUnavailable();
 const row = (m: Measurement) =>
@@ -67,7 +70,7 @@ say("## Side by side with the classic container");
 say();
 say(
   "The platform sends `MaxConcurrentTransforms` bodies at once; here `c` clients each post whole CSV bodies back to " +
-    `back for ${SECONDS} s, answers in CSV, against Sluice (\`sluice serve\`, its defaults: one codec thread and one ` +
+    `back for ${SECONDS} s (${ROUNDS} turns each, alternating, pooled), answers in CSV, against Sluice (\`sluice serve\`, its defaults: one codec thread and one ` +
     "intra-op thread per core) and the classic container (`../shared/peers/flask-byoc`: nginx + gunicorn with one " +
     "worker per core + Flask + pandas + numpy), on the same machine, in the same run. Server CPU is read from `/proc` " +
     "(all of Sluice's threads; all of the peer's processes); the load generator shares the machine.",
@@ -79,23 +82,30 @@ for (const workload of [tabularWorkload(), mnistWorkload()]) {
   say();
   say("| server | c | records/s | server cores busy | server CPU s per million records |");
   say("| --- | ---: | ---: | ---: | ---: |");
-  const results: Measurement[][] = [];
-  const servers = [() => startSluice(workload.modelDir)];
-  if (!peerProblem) servers.push(() => startPeer(workload.modelDir, 9091));
-  for (const start of servers) {
-    const server = await start();
-    const series: Measurement[] = [];
-    try {
-      for (const c of concurrencies) {
-        const result = await measure(server, workload.body, workload.records, c, SECONDS);
-        series.push(result);
-        say(row(result));
-      }
-    } finally {
-      await server.stop();
+  // Both servers stay up (the idle one costs nothing) and take turns, ROUNDS times at each concurrency, so
+  // that a slow spell of the machine falls on both rather than on one server's figures.
+  const servers = [await startSluice(workload.modelDir)];
+  const results: Measurement[][] = [[]];
+  try {
+    if (!peerProblem) {
+      servers.push(await startPeer(workload.modelDir, 9091));
+      results.push([]);
     }
-    results.push(series);
+    for (const c of concurrencies) {
+      const rounds: Measurement[][] = servers.map(() => []);
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [i, server] of servers.entries()) {
+          rounds[i].push(await measure(server, workload.body, workload.records, c, SECONDS));
+        }
+      }
+      rounds.forEach((measured, i) => {
+        results[i].push(pooled(measured));
+      });
+    }
+  } finally {
+    for (const server of servers) await server.stop();
   }
+  for (const series of results) for (const result of series) say(row(result));
   const values = csvValues(workload.body);
   const width = values.length / workload.records;
   const alone = await runtimeAlone(path.join(workload.modelDir, "model.onnx"), values, width, 2048, SECONDS);

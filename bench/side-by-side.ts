@@ -194,6 +194,22 @@ export async function measure(
   };
 }
 
+/** Several measurements of one server at one concurrency as one: records, seconds and CPU added up. */
+export function pooled(measurements: readonly Measurement[]): Measurement {
+  const records = measurements.reduce((sum, m) => sum + m.records, 0);
+  const seconds = measurements.reduce((sum, m) => sum + m.seconds, 0);
+  const cpu = measurements.reduce((sum, m) => sum + m.coresBusy * m.seconds, 0);
+  return {
+    server: measurements[0].server,
+    concurrency: measurements[0].concurrency,
+    records,
+    seconds,
+    recordsPerSecond: records / seconds,
+    coresBusy: cpu / seconds,
+    cpuSecondsPerMillion: (cpu / records) * 1e6,
+  };
+}
+
 /** The cores this machine has (the concurrency the platform would use with Sluice's suggestion). */
 export const cores = () => os.availableParallelism();
 
