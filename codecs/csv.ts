@@ -124,9 +124,9 @@ class CsvRecordDecoder implements RecordDecoder {
    * a branch (half of all features are negative), and the test for a bare `0` (most fields of sparse and
    * image rows, almost none of dense ones) is made only while recent rows were mostly zeros. The digit
    * loops stop at the first byte that cannot continue a number, without comparing each position with
-   * `end` (rows parse 20% faster): the byte after the row must be such a byte, as the line feed after a
-   * framed CSV row is. A row without one (the body's last, one that straddled chunks, or from another
-   * framer) is read from a copy that has one.
+   * `end` (20% faster alone, 12–14% with framing): the byte after the row must be such a byte, as the
+   * line feed after a framed CSV row is. A row without one (the body's last, one that straddled chunks,
+   * or from another framer) is read from a copy that has one.
    */
   #decodePlainFloats(buffer: Uint8Array, start: number, end: number, target: NumericArray, base: number): boolean {
     if (end >= buffer.length || continuesNumber(buffer[end])) {
