@@ -26,9 +26,11 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY codecs ./codecs
 COPY scripts/image/keep-own-platform.sh ./scripts/image/
-# The project's own compiler (never `npx tsc`, which may fetch an unrelated package named tsc), then
-# production dependencies only, and only this platform's native binaries.
+# The project's own compilers (never `npx tsc`, which may fetch an unrelated package named tsc): TypeScript,
+# then AssemblyScript for the float printer's WebAssembly; then production dependencies only, and only
+# this platform's native binaries.
 RUN node_modules/.bin/tsc -p tsconfig.build.json \
+ && npm run build:wasm \
  && npm prune --omit=dev --ignore-scripts \
  && npm ls --omit=dev --all > /dev/null \
  && sh scripts/image/keep-own-platform.sh node_modules

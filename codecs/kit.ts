@@ -19,5 +19,11 @@ export { encodeRecordIOFrame, RecordIOFramer } from "./framing/recordio-framer.j
 export { encodeTfRecordFrame, TfRecordFramer } from "./framing/tfrecord-framer.js";
 export { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
 export { ByteWriter, type TextQuoter, ValuePrinter } from "./text/byte-writer.js";
-export { MAX_FLOAT32_BYTES, writeFloat32, writeFloat32Bits } from "./text/shortest-float32.js";
+export {
+  FLOAT32_RUN,
+  MAX_FLOAT32_BYTES,
+  printFloat32Rows,
+  writeFloat32,
+  writeFloat32Bits,
+} from "./text/shortest-float32.js";
 export { type RowWriter, TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";

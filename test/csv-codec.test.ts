@@ -7,6 +7,7 @@ import { RecordError } from "../src/errors.js";
 import { contextFor, decodeBody, encodeAll, outputBatch, signatureOf } from "../src/testing/index.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import { splitAt } from "./support/chunks.js";
+import { referenceFloat32Text } from "./support/float32-reference.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const single = signatureOf({ x: ["float32", 3] });
@@ -145,6 +146,26 @@ describe("CSV record decoding", () => {
 });
 
 describe("CSV text", () => {
+  it("writes float32 answers in their shortest form, a batch at once or around failed records", () => {
+    const random = seededRandom(41);
+    const width = 7;
+    const rows = 3000; // 21 000 values: three runs of the printer, the last one short
+    const values = new Float32Array(rows * width);
+    const bits = new Uint32Array(values.buffer);
+    for (let i = 0; i < values.length; i++) bits[i] = Math.floor(random() * 2 ** 32) >>> 0;
+    values.set([0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-45, 3.4028235e38]);
+    const lines = Array.from({ length: rows }, (_, row) =>
+      Array.from(values.subarray(row * width, (row + 1) * width), referenceFloat32Text).join(","),
+    );
+    const context = contextFor(single, "text/csv");
+    const whole = outputBatch(values, rows, { width });
+    assert.equal(new TextDecoder().decode(encodeAll(csvCodec, context, [whole])), `${lines.join("\n")}\n`);
+    const failed = new Map([[1, new RecordError("CSV_FIELD_NOT_NUMERIC", "field 0 is not a number")]]);
+    const withFailure = outputBatch(values, rows, { width }, failed);
+    lines[1] = "ERROR";
+    assert.equal(new TextDecoder().decode(encodeAll(csvCodec, context, [withFailure])), `${lines.join("\n")}\n`);
+  });
+
   it("writes string outputs as fields, quoted only when they need it", () => {
     const batch = outputBatch(["plain", "a,b", 'say "hi"', " padded", "line\nbreak", "ünï"], 6, {
       width: 1,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ByteWriter } from "../codecs/text/byte-writer.js";
-import { writeFloat32 } from "../codecs/text/shortest-float32.js";
+import { FLOAT32_RUN, printFloat32Rows, writeFloat32 } from "../codecs/text/shortest-float32.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import { referenceFloat32Text } from "./support/float32-reference.js";
 
@@ -68,6 +68,26 @@ describe("shortest float32 printing", () => {
     assert.equal(print(Math.fround(1.5e-7)), "1.5e-7");
     assert.equal(print(Math.fround(123.456)), "123.456");
     assert.equal(print(Math.fround(0.000123)), "0.000123");
+  });
+});
+
+describe("printing float32 rows in runs", () => {
+  it("writes what one value at a time writes, separators and terminators included", () => {
+    const random = seededRandom(11);
+    const width = 5;
+    const rows = Math.floor(FLOAT32_RUN / width);
+    const values = new Float32Array((rows + 3) * width);
+    const bits = new Uint32Array(values.buffer);
+    for (let i = 0; i < values.length; i++) bits[i] = Math.floor(random() * 2 ** 32) >>> 0;
+    values.set([Number.NaN, -0, Number.NEGATIVE_INFINITY], width);
+    const line = (row: number) => Array.from(values.subarray(row * width, (row + 1) * width), print).join(";");
+    const expected = Array.from({ length: rows }, (_, row) => `${line(row + 1)}|`).join("");
+    assert.equal(decoder.decode(printFloat32Rows(bits, 1, rows, width, 0x3b, 0x7c)), expected);
+    assert.equal(
+      decoder.decode(printFloat32Rows(bits, rows + 2, 1, width, 0x2c, 0x0a)),
+      `${line(rows + 2).replaceAll(";", ",")}\n`,
+    );
+    assert.throws(() => printFloat32Rows(bits, 0, rows + 1, width, 0x2c, 0x0a), RangeError);
   });
 });
 

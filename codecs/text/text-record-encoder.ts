@@ -20,6 +20,11 @@ export interface TextRecordLayout {
   readonly close: string;
   /** Writes the records of `batch`, one row at a time. */
   rowWriter(batch: OutputBatch): RowWriter;
+  /**
+   * Writes every record of `batch` (none failed), each followed by the terminator, in one go, or returns
+   * false to have them written one at a time. Only for layouts with no separator between records.
+   */
+  writeRecords?(writer: ByteWriter, batch: OutputBatch): boolean;
   /** What stands in for a record that could not be decoded (placeholder policy). */
   placeholder(error: RecordError): string;
 }
@@ -37,8 +42,11 @@ export class TextRecordEncoder implements RecordEncoder {
 
   encode(batch: OutputBatch): Uint8Array {
     const { separator, terminator } = this.layout;
-    const write = this.layout.rowWriter(batch);
     const writer = this.#writer;
+    if (separator === "" && batch.recordErrors.size === 0 && this.layout.writeRecords?.(writer, batch)) {
+      return writer.take();
+    }
+    const write = this.layout.rowWriter(batch);
     for (let row = 0; row < batch.rows; row++) {
       if (!this.#first && separator !== "") writer.text(separator);
       this.#first = false;
