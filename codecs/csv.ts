@@ -25,7 +25,7 @@ import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
 import { type ByteWriter, ValuePrinter } from "./text/byte-writer.js";
-import { FLOAT32_RUN, printFloat32Rows } from "./text/shortest-float32.js";
+import type { Float32RowLayout } from "./text/shortest-float32.js";
 import { type RowWriter, TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";
 
 const COMMA = 0x2c;
@@ -364,19 +364,15 @@ function csvRowWriter(batch: OutputBatch): RowWriter {
   };
 }
 
-/**
- * Writes all of a batch's lines at once when its answer is one float32 output (the commonest model):
- * the WebAssembly printer writes them a run at a time, and each run's text is copied out once.
- */
+/** A line of float32 values. */
+const FLOAT32_LINE: Float32RowLayout = { open: "", separator: ",", close: "\n" };
+
+/** All of a batch's lines at once when its answer is one float32 output (the commonest model). */
 function writeFloat32Lines(writer: ByteWriter, batch: OutputBatch): boolean {
   if (batch.outputs.length !== 1) return false;
   const { data, width } = batch.outputs[0];
-  if (!(data instanceof Float32Array) || width === 0 || width > FLOAT32_RUN) return false;
-  const bits = new Uint32Array(data.buffer, data.byteOffset, batch.rows * width);
-  const rowsPerRun = Math.floor(FLOAT32_RUN / width);
-  for (let row = 0; row < batch.rows; row += rowsPerRun) {
-    writer.append(printFloat32Rows(bits, row, Math.min(rowsPerRun, batch.rows - row), width, COMMA, LINE_FEED));
-  }
+  if (!(data instanceof Float32Array)) return false;
+  writer.float32Rows(data, batch.rows, width, FLOAT32_LINE);
   return true;
 }
 

@@ -21,6 +21,7 @@ export { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-num
 export { ByteWriter, type TextQuoter, ValuePrinter } from "./text/byte-writer.js";
 export {
   FLOAT32_RUN,
+  type Float32RowLayout,
   MAX_FLOAT32_BYTES,
   printFloat32Rows,
   writeFloat32,

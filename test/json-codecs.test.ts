@@ -187,4 +187,21 @@ describe("JSON output", () => {
       [[null, null], { error: "record is not valid JSON", code: "JSON_INVALID" }],
     );
   });
+
+  it("writes whole batches of one float32 output as the record-by-record path does", () => {
+    const values = [0.1, Number.NaN, -0, 1e-45, 3.4028235e38, Number.NEGATIVE_INFINITY];
+    for (const [shape, expected] of [
+      [[], "0.1\nnull\n-0\n1e-45\n3.4028235e+38\nnull\n"],
+      [[2], "[0.1,null]\n[-0,1e-45]\n[3.4028235e+38,null]\n"],
+      [[1, 2], "[[0.1,null]]\n[[-0,1e-45]]\n[[3.4028235e+38,null]]\n"],
+    ] as const) {
+      const output = spec("y", [...shape]);
+      const rows = values.length / output.width;
+      assert.equal(encode(jsonLinesCodec, [batchOf([[output, values]], rows)]), expected);
+      // A failed record sends the batch down the record-by-record path, which must agree.
+      const failed = new Map([[rows - 1, new RecordError("JSON_INVALID", "record is not valid JSON")]]);
+      const lines = encode(jsonLinesCodec, [batchOf([[output, values]], rows, failed)]).split("\n");
+      assert.deepEqual(lines.slice(0, rows - 1), expected.split("\n").slice(0, rows - 1));
+    }
+  });
 });

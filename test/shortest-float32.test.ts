@@ -72,22 +72,50 @@ describe("shortest float32 printing", () => {
 });
 
 describe("printing float32 rows in runs", () => {
-  it("writes what one value at a time writes, separators and terminators included", () => {
-    const random = seededRandom(11);
-    const width = 5;
-    const rows = Math.floor(FLOAT32_RUN / width);
-    const values = new Float32Array((rows + 3) * width);
-    const bits = new Uint32Array(values.buffer);
-    for (let i = 0; i < values.length; i++) bits[i] = Math.floor(random() * 2 ** 32) >>> 0;
-    values.set([Number.NaN, -0, Number.NEGATIVE_INFINITY], width);
-    const line = (row: number) => Array.from(values.subarray(row * width, (row + 1) * width), print).join(";");
-    const expected = Array.from({ length: rows }, (_, row) => `${line(row + 1)}|`).join("");
-    assert.equal(decoder.decode(printFloat32Rows(bits, 1, rows, width, 0x3b, 0x7c)), expected);
-    assert.equal(
-      decoder.decode(printFloat32Rows(bits, rows + 2, 1, width, 0x2c, 0x0a)),
-      `${line(rows + 2).replaceAll(";", ",")}\n`,
+  const random = seededRandom(11);
+  const width = 5;
+  const rows = Math.floor(FLOAT32_RUN / width);
+  const values = new Float32Array((rows + 3) * width);
+  const bits = new Uint32Array(values.buffer);
+  for (let i = 0; i < values.length; i++) bits[i] = Math.floor(random() * 2 ** 32) >>> 0;
+  values.set([Number.NaN, -0, Number.NEGATIVE_INFINITY, 1e-45, Number.POSITIVE_INFINITY], width);
+  const row = (r: number, separator: string, nonFinite?: string) =>
+    Array.from(values.subarray(r * width, (r + 1) * width), (value) =>
+      nonFinite !== undefined && !Number.isFinite(value) ? nonFinite : print(value),
+    ).join(separator);
+
+  it("writes what one value at a time writes, in the layout asked for", () => {
+    const expected = Array.from({ length: rows }, (_, r) => `${row(r + 1, ";")}|`).join("");
+    const text = printFloat32Rows(bits, 1, rows, width, { open: "", separator: ";", close: "|" });
+    assert.equal(decoder.decode(text), expected);
+    const json = printFloat32Rows(bits, 1, 2, width, { open: "[", separator: ",", close: "]\n", nonFinite: "null" });
+    assert.equal(decoder.decode(json), `[${row(1, ",", "null")}]\n[${row(2, ",", "null")}]\n`);
+    assert.deepEqual(
+      decoder
+        .decode(json)
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line))[0],
+      [null, -0, null, 1e-45, null],
     );
-    assert.throws(() => printFloat32Rows(bits, 0, rows + 1, width, 0x2c, 0x0a), RangeError);
+  });
+
+  it("refuses runs and layouts it cannot hold", () => {
+    const csv = { open: "", separator: ",", close: "\n" };
+    assert.throws(() => printFloat32Rows(bits, 0, rows + 1, width, csv), RangeError);
+    assert.throws(() => printFloat32Rows(bits, 0, 1, width, { ...csv, separator: ", " }), RangeError);
+    assert.throws(() => printFloat32Rows(bits, 0, 1, width, { ...csv, close: "\n".repeat(9) }), RangeError);
+    assert.throws(() => printFloat32Rows(bits, 0, 1, width, { ...csv, nonFinite: "ünï" }), RangeError);
+  });
+
+  it("appends rows of any width through ByteWriter, wider than a run one value at a time", () => {
+    const writer = new ByteWriter(4);
+    const layout = { open: "<", separator: " ", close: ">", nonFinite: "x" };
+    writer.float32Rows(values.subarray(width), 2, width, layout);
+    const wide = values.subarray(0, FLOAT32_RUN + 1);
+    writer.float32Rows(wide, 1, wide.length, layout);
+    const wideRow = Array.from(wide, (value) => (Number.isFinite(value) ? print(value) : "x")).join(" ");
+    assert.equal(decoder.decode(writer.take()), `<${row(1, " ", "x")}><${row(2, " ", "x")}><${wideRow}>`);
   });
 });
 

@@ -7,6 +7,7 @@
  */
 import type { OutputBatch, OutputTensor, RecordError } from "../../src/index.js";
 import { type ByteWriter, ValuePrinter } from "../text/byte-writer.js";
+import type { Float32RowLayout } from "../text/shortest-float32.js";
 
 const COMMA = 0x2c;
 const OPEN_BRACKET = 0x5b;
@@ -85,6 +86,26 @@ export function jsonRecordWriter(batch: OutputBatch): OutputWriter {
     writer.byte(0x7d);
   };
 }
+
+/**
+ * Writes every record of `batch` as one line at once when its answer is one float32 output written as a
+ * number or a flat array (the commonest model); returns false otherwise.
+ */
+export function writeFloat32JsonLines(writer: ByteWriter, batch: OutputBatch): boolean {
+  if (batch.outputs.length !== 1) return false;
+  const output = batch.outputs[0];
+  const { data, width } = output;
+  const keys = output.spec.mapKeys;
+  if (!(data instanceof Float32Array) || (keys !== undefined && keys.length === width) || nestingOf(output)) {
+    return false;
+  }
+  const scalar = output.spec.recordShape.length === 0 && width === 1;
+  writer.float32Rows(data, batch.rows, width, scalar ? SCALAR_LINE : ARRAY_LINE);
+  return true;
+}
+
+const SCALAR_LINE: Float32RowLayout = { open: "", separator: ",", close: "\n", nonFinite: "null" };
+const ARRAY_LINE: Float32RowLayout = { open: "[", separator: ",", close: "]\n", nonFinite: "null" };
 
 /** The JSON written in place of a record that could not be decoded (placeholder policy). */
 export function jsonErrorPlaceholder(error: RecordError): string {

@@ -3,7 +3,14 @@
  * answer is never built as a JavaScript string and re-encoded.
  */
 import type { OutputValues } from "../../src/index.js";
-import { MAX_FLOAT32_BYTES, writeFloat32, writeFloat32Bits } from "./shortest-float32.js";
+import {
+  FLOAT32_RUN,
+  type Float32RowLayout,
+  MAX_FLOAT32_BYTES,
+  printFloat32Rows,
+  writeFloat32,
+  writeFloat32Bits,
+} from "./shortest-float32.js";
 
 const utf8 = new TextEncoder();
 
@@ -60,6 +67,34 @@ export class ByteWriter {
   /** Appends a float32 in its shortest round-trip form. */
   float32(value: number): void {
     this.length = writeFloat32(this.reserve(MAX_FLOAT32_BYTES), this.length, value);
+  }
+
+  /**
+   * Appends `rows` rows of `width` float32s (`data`, row after row), laid out as `layout` says: printed
+   * in WebAssembly a run of rows at a time, which costs about half as much per value as {@link float32}.
+   */
+  float32Rows(data: Float32Array, rows: number, width: number, layout: Float32RowLayout): void {
+    const bits = new Uint32Array(data.buffer, data.byteOffset, rows * width);
+    if (width > FLOAT32_RUN) {
+      for (let row = 0; row < rows; row++) this.#float32Row(bits, row * width, width, layout);
+      return;
+    }
+    const rowsPerRun = Math.min(FLOAT32_RUN, Math.floor(FLOAT32_RUN / width));
+    for (let row = 0; row < rows; row += rowsPerRun) {
+      this.append(printFloat32Rows(bits, row, Math.min(rowsPerRun, rows - row), width, layout));
+    }
+  }
+
+  /** One row of {@link float32Rows} a value at a time: for rows wider than a run. */
+  #float32Row(bits: Uint32Array, start: number, width: number, layout: Float32RowLayout): void {
+    this.text(layout.open);
+    for (let i = start; i < start + width; i++) {
+      if (i > start) this.text(layout.separator);
+      const value = bits[i];
+      if (layout.nonFinite !== undefined && (value & 0x7f800000) === 0x7f800000) this.text(layout.nonFinite);
+      else this.length = writeFloat32Bits(this.reserve(MAX_FLOAT32_BYTES), this.length, value);
+    }
+    this.text(layout.close);
   }
 
   /** Appends a number as JavaScript prints it (the shortest round-trip form of a double). */

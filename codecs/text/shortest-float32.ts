@@ -17,7 +17,12 @@ interface PrinterExports {
     rows: number,
     width: number,
     separator: number,
-    terminator: number,
+    open: number,
+    openLength: number,
+    close: number,
+    closeLength: number,
+    nonFinite: number,
+    nonFiniteLength: number,
     target: number,
   ): number;
   heapBase(): number;
@@ -36,13 +41,21 @@ const printer = new Instance(new Module(readFileSync(new URL("./shortest-float32
 export const MAX_FLOAT32_BYTES = 16;
 /** The most values one {@link printFloat32Rows} call prints. */
 export const FLOAT32_RUN = 8192;
+/** The longest `open`, `close` and `nonFinite` of a {@link Float32RowLayout}. */
+const MAX_LAYOUT_BYTES = 8;
 
 const PAGE = 65536;
-/** The module's working memory after its own data: one value's scratch, then a run's bits and text. */
+/**
+ * The module's working memory after its own data: one value's scratch, a layout's texts, then a run's bits
+ * and its text (at most 17 bytes a value and 16 a row).
+ */
 const SCRATCH = (printer.heapBase() + 15) & ~15;
-const SOURCE = SCRATCH + 32;
+const OPEN = SCRATCH + 32;
+const CLOSE = OPEN + MAX_LAYOUT_BYTES;
+const NON_FINITE = CLOSE + MAX_LAYOUT_BYTES;
+const SOURCE = NON_FINITE + MAX_LAYOUT_BYTES;
 const TEXT = SOURCE + 4 * FLOAT32_RUN;
-const MEMORY_END = TEXT + (MAX_FLOAT32_BYTES + 1) * FLOAT32_RUN;
+const MEMORY_END = TEXT + (MAX_FLOAT32_BYTES + 1 + 2 * MAX_LAYOUT_BYTES) * FLOAT32_RUN;
 printer.memory.grow(Math.max(0, Math.ceil(MEMORY_END / PAGE) - printer.memory.buffer.byteLength / PAGE));
 // The memory never grows again, so these views stay valid.
 const memoryBytes = new Uint8Array(printer.memory.buffer);
@@ -73,22 +86,60 @@ export function writeFloat32Bits(bytes: Uint8Array, pos: number, bits: number): 
   return pos;
 }
 
+/** How {@link printFloat32Rows} lays out a row: printable ASCII, at most 8 bytes each. */
+export interface Float32RowLayout {
+  /** Before a row's values (`[`, or nothing). */
+  readonly open: string;
+  /** Between two values of a row: one byte (`,`). */
+  readonly separator: string;
+  /** After a row's values (`]\n`). */
+  readonly close: string;
+  /** What NaN and infinities are written as (JSON's `null`); as JavaScript spells them when absent. */
+  readonly nonFinite?: string;
+}
+
+/** Copies `text` into the module's memory at `at` and returns its length (-1 for none). */
+function place(at: number, text: string | undefined, what: string): number {
+  if (text === undefined) return -1;
+  if (text.length > MAX_LAYOUT_BYTES || /[^\x20-\x7e\n\r\t]/.test(text)) {
+    throw new RangeError(`a float32 row layout's ${what} is printable ASCII of at most ${MAX_LAYOUT_BYTES} bytes`);
+  }
+  for (let i = 0; i < text.length; i++) memoryBytes[at + i] = text.charCodeAt(i);
+  return text.length;
+}
+
 /**
  * Prints rows `[firstRow, firstRow + rows)` of a tensor `width` values wide, whose float32 IEEE bits are
- * `bits`: `separator` (a byte) between the values of a row, `terminator` (a byte) after each row. At most
- * {@link FLOAT32_RUN} values at a time. The text returned is valid until the next call in the same
- * thread: copy it at once.
+ * `bits`, laid out as `layout` says; at most {@link FLOAT32_RUN} values at a time. The text returned is
+ * valid until the next call in the same thread: copy it at once.
  */
 export function printFloat32Rows(
   bits: Uint32Array,
   firstRow: number,
   rows: number,
   width: number,
-  separator: number,
-  terminator: number,
+  layout: Float32RowLayout,
 ): Uint8Array {
-  if (rows * width > FLOAT32_RUN) throw new RangeError(`printFloat32Rows prints at most ${FLOAT32_RUN} values a call`);
+  if (rows * width > FLOAT32_RUN || rows > FLOAT32_RUN) {
+    throw new RangeError(`printFloat32Rows prints at most ${FLOAT32_RUN} values a call`);
+  }
+  if (layout.separator.length !== 1) throw new RangeError("a float32 row layout's separator is one byte");
+  const openLength = place(OPEN, layout.open, "open");
+  const closeLength = place(CLOSE, layout.close, "close");
+  const nonFiniteLength = place(NON_FINITE, layout.nonFinite, "nonFinite");
   memoryWords.set(bits.subarray(firstRow * width, (firstRow + rows) * width), SOURCE >> 2);
-  const length = printer.writeFloat32Rows(SOURCE, rows, width, separator, terminator, TEXT);
+  const length = printer.writeFloat32Rows(
+    SOURCE,
+    rows,
+    width,
+    layout.separator.charCodeAt(0),
+    OPEN,
+    openLength,
+    CLOSE,
+    closeLength,
+    NON_FINITE,
+    nonFiniteLength,
+    TEXT,
+  );
   return memoryBytes.subarray(TEXT, TEXT + length);
 }

@@ -286,26 +286,42 @@ export function writeFloat32(at: usize, bits: u32): usize {
 }
 
 /**
- * Writes `rows` rows of `width` float32s, whose IEEE bits are at `source`, from `target` on: `separator`
- * (a byte) between the values of a row and `terminator` (a byte) after each row. Returns the length.
+ * Writes `rows` rows of `width` float32s, whose IEEE bits are at `source`, from `target` on. Each row is
+ * the `openLength` bytes at `open`, the values with `separator` (a byte) between them, then the
+ * `closeLength` bytes at `close`. NaN and infinities are written as the `nonFiniteLength` bytes at
+ * `nonFinite` when that is not negative. Returns the length written.
  */
 export function writeFloat32Rows(
   source: usize,
   rows: i32,
   width: i32,
   separator: u8,
-  terminator: u8,
+  open: usize,
+  openLength: i32,
+  close: usize,
+  closeLength: i32,
+  nonFinite: usize,
+  nonFiniteLength: i32,
   target: usize,
 ): i32 {
   let at = target;
   let from = source;
   for (let row = 0; row < rows; row++) {
+    memory.copy(at, open, openLength);
+    at += openLength;
     for (let k = 0; k < width; k++) {
       if (k > 0) store<u8>(at++, separator);
-      at = writeFloat32(at, load<u32>(from));
+      const bits = load<u32>(from);
       from += 4;
+      if (nonFiniteLength >= 0 && (bits & 0x7f800000) === 0x7f800000) {
+        memory.copy(at, nonFinite, nonFiniteLength);
+        at += nonFiniteLength;
+      } else {
+        at = writeFloat32(at, bits);
+      }
     }
-    store<u8>(at++, terminator);
+    memory.copy(at, close, closeLength);
+    at += closeLength;
   }
   return <i32>(at - target);
 }
