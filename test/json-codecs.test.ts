@@ -204,4 +204,18 @@ describe("JSON output", () => {
       assert.deepEqual(lines.slice(0, rows - 1), expected.split("\n").slice(0, rows - 1));
     }
   });
+
+  it("separates records across whole batches and record-by-record ones alike", () => {
+    const output = spec("p", [2]);
+    const failed = new Map([[0, new RecordError("JSON_INVALID", "record is not valid JSON")]]);
+    const batches = [
+      batchOf([[output, [0.5, Number.NaN, 1, 2]]], 2),
+      batchOf([[output, [0, 0, 3, 4]]], 2, failed),
+      batchOf([[output, [5, -0]]], 1),
+      batchOf([[output, []]], 0),
+    ];
+    const failure = '{"error":"record is not valid JSON","code":"JSON_INVALID"}';
+    assert.equal(encode(jsonCodec, batches), `{"predictions":[[0.5,null],[1,2],${failure},[3,4],[5,-0]]}`);
+    assert.equal(encode(jsonLinesCodec, batches), `[0.5,null]\n[1,2]\n${failure}\n[3,4]\n[5,-0]\n`);
+  });
 });

@@ -7,7 +7,6 @@
  */
 import type { OutputBatch, OutputTensor, RecordError } from "../../src/index.js";
 import { type ByteWriter, ValuePrinter } from "../text/byte-writer.js";
-import type { Float32RowLayout } from "../text/shortest-float32.js";
 
 const COMMA = 0x2c;
 const OPEN_BRACKET = 0x5b;
@@ -88,10 +87,16 @@ export function jsonRecordWriter(batch: OutputBatch): OutputWriter {
 }
 
 /**
- * Writes every record of `batch` as one line at once when its answer is one float32 output written as a
- * number or a flat array (the commonest model); returns false otherwise.
+ * Writes every record of `batch` at once, each followed by `terminator` and `separator` between them, when
+ * its answer is one float32 output written as a number or a flat array (the commonest model); returns false,
+ * having written nothing, otherwise.
  */
-export function writeFloat32JsonLines(writer: ByteWriter, batch: OutputBatch): boolean {
+export function writeFloat32JsonRecords(
+  writer: ByteWriter,
+  batch: OutputBatch,
+  separator: string,
+  terminator: string,
+): boolean {
   if (batch.outputs.length !== 1) return false;
   const output = batch.outputs[0];
   const { data, width } = output;
@@ -100,12 +105,13 @@ export function writeFloat32JsonLines(writer: ByteWriter, batch: OutputBatch): b
     return false;
   }
   const scalar = output.spec.recordShape.length === 0 && width === 1;
-  writer.float32Rows(data, batch.rows, width, scalar ? SCALAR_LINE : ARRAY_LINE);
+  const after = `${terminator}${separator}`;
+  const layout = { open: scalar ? "" : "[", separator: ",", close: scalar ? after : `]${after}`, nonFinite: "null" };
+  writer.float32Rows(data, batch.rows, width, layout);
+  // Every record was followed by the separator; the last one is not.
+  writer.length -= separator.length;
   return true;
 }
-
-const SCALAR_LINE: Float32RowLayout = { open: "", separator: ",", close: "\n", nonFinite: "null" };
-const ARRAY_LINE: Float32RowLayout = { open: "[", separator: ",", close: "]\n", nonFinite: "null" };
 
 /** The JSON written in place of a record that could not be decoded (placeholder policy). */
 export function jsonErrorPlaceholder(error: RecordError): string {

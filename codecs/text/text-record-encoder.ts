@@ -21,8 +21,9 @@ export interface TextRecordLayout {
   /** Writes the records of `batch`, one row at a time. */
   rowWriter(batch: OutputBatch): RowWriter;
   /**
-   * Writes every record of `batch` (none failed), each followed by the terminator, in one go, or returns
-   * false to have them written one at a time. Only for layouts with no separator between records.
+   * Writes every record of `batch` (at least one, none failed) in one go, each followed by the terminator
+   * and the separator between them, or returns false, having written nothing, to have them written one
+   * at a time. A separator before the batch's first record, when one is due, is already written.
    */
   writeRecords?(writer: ByteWriter, batch: OutputBatch): boolean;
   /** What stands in for a record that could not be decoded (placeholder policy). */
@@ -43,8 +44,14 @@ export class TextRecordEncoder implements RecordEncoder {
   encode(batch: OutputBatch): Uint8Array {
     const { separator, terminator } = this.layout;
     const writer = this.#writer;
-    if (separator === "" && batch.recordErrors.size === 0 && this.layout.writeRecords?.(writer, batch)) {
-      return writer.take();
+    if (batch.rows > 0 && batch.recordErrors.size === 0 && this.layout.writeRecords !== undefined) {
+      const mark = writer.length;
+      if (!this.#first) writer.text(separator);
+      if (this.layout.writeRecords(writer, batch)) {
+        this.#first = false;
+        return writer.take();
+      }
+      writer.length = mark;
     }
     const write = this.layout.rowWriter(batch);
     for (let row = 0; row < batch.rows; row++) {
