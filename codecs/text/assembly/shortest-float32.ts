@@ -217,6 +217,19 @@ const MINUS: u8 = 0x2d;
 const ZERO: u8 = 0x30;
 const DOT: u8 = 0x2e;
 
+// Byte loops rather than memory.fill and memory.copy, which V8 runs as calls into its runtime: far
+// dearer than the few bytes they move here.
+
+function fillZeros(at: usize, count: i32): void {
+  for (let i = 0; i < count; i++) store<u8>(at + i, ZERO);
+}
+
+/** Copies `length` bytes from `source` to `at` and returns the address after them. */
+function copyShort(at: usize, source: usize, length: i32): usize {
+  for (let i = 0; i < length; i++) store<u8>(at + i, load<u8>(source + i));
+  return at + length;
+}
+
 /**
  * Writes the float32 whose IEEE bits are `bits` at `at` and returns the address after it (at most 16
  * bytes). NaN and infinities are spelled as JavaScript spells them; negative zero is `-0`, so that the
@@ -250,19 +263,19 @@ export function writeFloat32(at: usize, bits: u32): usize {
   const point = exponent + length;
   if (point >= length && point <= 21) {
     writeDigits(at + length, digits, length);
-    memory.fill(at + length, ZERO, point - length);
+    fillZeros(at + length, point - length);
     return at + point;
   }
   if (point > 0 && point <= 21) {
     // All the digits one place right, then the integer part back over the gap and the point after it.
     writeDigits(at + length + 1, digits, length);
-    memory.copy(at, at + 1, point);
+    for (let j = 0; j < point; j++) store<u8>(at + j, load<u8>(at + j + 1));
     store<u8>(at + point, DOT);
     return at + length + 1;
   }
   if (point > -6 && point <= 0) {
     store<u16>(at, 0x2e30); // "0."
-    memory.fill(at + 2, ZERO, -point);
+    fillZeros(at + 2, -point);
     at += 2 - point;
     writeDigits(at + length, digits, length);
     return at + length;
@@ -307,21 +320,18 @@ export function writeFloat32Rows(
   let at = target;
   let from = source;
   for (let row = 0; row < rows; row++) {
-    memory.copy(at, open, openLength);
-    at += openLength;
+    at = copyShort(at, open, openLength);
     for (let k = 0; k < width; k++) {
       if (k > 0) store<u8>(at++, separator);
       const bits = load<u32>(from);
       from += 4;
       if (nonFiniteLength >= 0 && (bits & 0x7f800000) === 0x7f800000) {
-        memory.copy(at, nonFinite, nonFiniteLength);
-        at += nonFiniteLength;
+        at = copyShort(at, nonFinite, nonFiniteLength);
       } else {
         at = writeFloat32(at, bits);
       }
     }
-    memory.copy(at, close, closeLength);
-    at += closeLength;
+    at = copyShort(at, close, closeLength);
   }
   return <i32>(at - target);
 }
