@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { encodeRecordIOFrame } from "../codecs/framing/recordio-framer.js";
+import { encodeTfRecordFrame } from "../codecs/framing/tfrecord-framer.js";
+import { AmazonRecord } from "../codecs/protobuf/amazon-record.js";
+import { TfExample } from "../codecs/protobuf/tf-example.js";
 import { recordIOCodec, recordIOProtobufCodec } from "../codecs/recordio.js";
 import { tfRecordCodec } from "../codecs/tfrecord.js";
 import type { Codec } from "../src/codec/codec.js";
@@ -8,6 +12,7 @@ import type { OutputBatch } from "../src/codec/record-codec.js";
 import { RecordError, SluiceError } from "../src/errors.js";
 import type { ModelSignature, TensorSpec } from "../src/model/signature.js";
 import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
+import { seededRandom } from "../src/testing/seeded-random.js";
 import {
   amazonRecord,
   concat,
@@ -215,5 +220,67 @@ describe("binary output", () => {
     // int64 outputs are written as int64_list (field 3), floats as float_list (field 2).
     const [frame] = readTfRecordFrames(encode(tfRecordCodec, twoOutputs));
     assert.ok(parseWire(frame).length === 1);
+  });
+
+  it("writes float outputs by hand byte for byte as protobufjs does, failed records included", () => {
+    const random = seededRandom(5);
+    const rows = 40;
+    const floats = (length: number) => Float32Array.from({ length }, () => (random() - 0.5) * 10 ** (random() * 8 - 4));
+    const first = floats(rows * 3);
+    first.set([Number.NaN, -0, Number.POSITIVE_INFINITY]);
+    const shaped: TensorSpec = { name: "grid", type: "float64", recordShape: [2, 2], width: 4 };
+    const batches: OutputBatch[] = [
+      {
+        rows,
+        firstRecordIndex: 0,
+        outputs: [{ spec: spec("p", "float32", 3), width: 3, data: first }],
+        recordErrors: new Map(),
+      },
+      {
+        rows,
+        firstRecordIndex: rows,
+        outputs: [
+          { spec: spec("score", "float32", 1), width: 1, data: floats(rows) },
+          { spec: shaped, width: 4, data: Float64Array.from(floats(rows * 4), (v) => v / 3) },
+          { spec: spec("none", "float32", 0), width: 0, data: new Float32Array(0) },
+        ],
+        recordErrors: new Map([
+          [0, new RecordError("FEATURE_MISSING", "no feature")],
+          [7, new RecordError("FEATURE_MISSING", "no feature")],
+        ]),
+      },
+    ];
+    const errorJson = (row: number, batch: OutputBatch) => {
+      const error = batch.recordErrors.get(row);
+      return error && JSON.stringify({ error: error.message, code: error.code });
+    };
+    const rowOf = (output: OutputBatch["outputs"][number], row: number) =>
+      (output.data as Float32Array | Float64Array).subarray(row * output.width, (row + 1) * output.width);
+    for (const batch of batches) {
+      const keys = batch.outputs.length === 1 ? ["score"] : batch.outputs.map((output) => output.spec.name);
+      const amazon = Array.from({ length: batch.rows }, (_, row) => {
+        const error = errorJson(row, batch);
+        const label = Object.fromEntries(
+          batch.outputs.map((output, o) => {
+            const values = rowOf(output, row);
+            const shape = output.spec.recordShape.length > 1 ? output.spec.recordShape : undefined;
+            const tensor = values instanceof Float64Array ? "float64_tensor" : "float32_tensor";
+            return [keys[o], { [tensor]: { values, shape } }];
+          }),
+        );
+        return encodeRecordIOFrame(AmazonRecord.encode(error ? { metadata: error } : { label }).finish());
+      });
+      assert.deepEqual(encode(recordIOProtobufCodec, batch), concat(amazon));
+      const examples = Array.from({ length: batch.rows }, (_, row) => {
+        const error = errorJson(row, batch);
+        const feature = error
+          ? { error: { bytes_list: { value: [new TextEncoder().encode(error)] } } }
+          : Object.fromEntries(
+              batch.outputs.map((output) => [output.spec.name, { float_list: { value: rowOf(output, row) } }]),
+            );
+        return encodeTfRecordFrame(TfExample.encode({ features: { feature } }).finish());
+      });
+      assert.deepEqual(encode(tfRecordCodec, batch), concat(examples));
+    }
   });
 });

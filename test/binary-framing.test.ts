@@ -45,6 +45,25 @@ describe("CRC-32C", () => {
     for (let at = 0; at < data.length; at += 13) state = crc32cUpdate(state, data, at, Math.min(at + 13, data.length));
     assert.equal(crc32cFinish(state), crc32cBitwise(data));
   });
+
+  it("reads views at any offset, of ordinary and shared memory, one buffer after another", () => {
+    const data = payload(4099, 3);
+    const shared = new Uint8Array(new SharedArrayBuffer(data.length + 40));
+    shared.set(data, 17);
+    const ordinary = new Uint8Array(data.length + 40);
+    ordinary.set(data, 5);
+    for (const [start, end] of [
+      [0, data.length],
+      [3, 40],
+      [1000, 1033],
+      [7, 7],
+    ]) {
+      const expected = crc32cBitwise(data.subarray(start, end));
+      for (const view of [shared.subarray(17, 17 + data.length), ordinary.subarray(5), data]) {
+        assert.equal(crc32cFinish(crc32cUpdate(CRC32C_INITIAL, view, start, end)), expected);
+      }
+    }
+  });
 });
 
 describe("RecordIO framing", () => {

@@ -20,6 +20,20 @@ const TABLES: Int32Array[] = (() => {
 })();
 const [T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14, T15] = TABLES;
 
+let viewed: ArrayBufferLike | undefined;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+/**
+ * A view of all of `buffer`, kept for the next call: most checksums run over the same buffer (a body's
+ * ring, an encoder's output), and making a view cost more than checksumming a short record.
+ */
+function viewOf(buffer: ArrayBufferLike): DataView {
+  if (buffer !== viewed) {
+    view = new DataView(buffer);
+    viewed = buffer;
+  }
+  return view;
+}
+
 /** The running state of a checksum before {@link crc32cUpdate} is first called. */
 export const CRC32C_INITIAL = 0xffffffff | 0;
 
@@ -28,12 +42,13 @@ export function crc32cUpdate(state: number, bytes: Uint8Array, start = 0, end = 
   let crc = state | 0;
   let i = start;
   if (end - start >= 16) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    const view = viewOf(bytes.buffer);
+    const shift = bytes.byteOffset;
     for (; i + 16 <= end; i += 16) {
-      const a = crc ^ view.getInt32(i, true);
-      const b = view.getInt32(i + 4, true);
-      const c = view.getInt32(i + 8, true);
-      const d = view.getInt32(i + 12, true);
+      const a = crc ^ view.getInt32(shift + i, true);
+      const b = view.getInt32(shift + i + 4, true);
+      const c = view.getInt32(shift + i + 8, true);
+      const d = view.getInt32(shift + i + 12, true);
       crc =
         T15[a & 0xff] ^
         T14[(a >>> 8) & 0xff] ^

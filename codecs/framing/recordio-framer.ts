@@ -11,6 +11,8 @@ import { type FrameHeader, type FrameLayout, type FramePart, LengthPrefixedFrame
 export const RECORDIO_MAGIC = 0xced7230a;
 const HEADER_BYTES = 8;
 const LENGTH_MASK = (1 << 29) - 1;
+/** The longest payload one RecordIO record holds whole. */
+export const RECORDIO_MAX_PAYLOAD = LENGTH_MASK;
 
 enum Part {
   Whole = 0,
@@ -98,7 +100,7 @@ export class RecordIOFramer extends LengthPrefixedFramer {
 
 /** Frames `payload` as one whole RecordIO record (header, payload, zero padding to 4 bytes). */
 export function encodeRecordIOFrame(payload: Uint8Array): Uint8Array {
-  if (payload.length > LENGTH_MASK) throw new RangeError("a RecordIO payload is limited to 2^29 - 1 bytes");
+  if (payload.length > RECORDIO_MAX_PAYLOAD) throw new RangeError("a RecordIO payload is limited to 2^29 - 1 bytes");
   const padded = (payload.length + 3) & ~3;
   const frame = new Uint8Array(HEADER_BYTES + padded);
   const view = new DataView(frame.buffer);

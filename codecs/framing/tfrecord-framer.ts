@@ -83,12 +83,21 @@ export class TfRecordFramer extends LengthPrefixedFramer {
   }
 }
 
+/** The header of a TFRecord of `length` data bytes: the length (64-bit) and its masked CRC-32C. */
+export function tfRecordHeader(length: number): Uint8Array {
+  const header = new Uint8Array(HEADER_BYTES);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, length, true);
+  view.setUint32(4, Math.floor(length / 2 ** 32), true);
+  view.setUint32(8, maskedCrc32c(header, 0, 8), true);
+  return header;
+}
+
 /** Frames `data` as one TFRecord (length, its checksum, data, its checksum). */
 export function encodeTfRecordFrame(data: Uint8Array): Uint8Array {
   const frame = new Uint8Array(HEADER_BYTES + data.length + FOOTER_BYTES);
   const view = new DataView(frame.buffer);
-  view.setUint32(0, data.length, true);
-  view.setUint32(8, maskedCrc32c(frame, 0, 8), true);
+  frame.set(tfRecordHeader(data.length));
   frame.set(data, HEADER_BYTES);
   view.setUint32(HEADER_BYTES + data.length, maskedCrc32c(data), true);
   return frame;

@@ -1,15 +1,16 @@
 /**
  * `tf.train.Example` protobuf, the payload of TFRecord files. Decoding walks the wire format by hand and
- * writes `float_list` / `int64_list` values straight into the batch; encoding uses protobufjs with the
- * message definitions below.
+ * writes `float_list` / `int64_list` values straight into the batch; encoding writes float features by
+ * hand too, and anything else through protobufjs with the message definitions below.
  */
 import protobuf from "protobufjs";
 import { excerpt, type OutputBatch, type OutputTensor, type RecordEncoder, RecordError } from "../../src/index.js";
-import { encodeTfRecordFrame } from "../framing/tfrecord-framer.js";
+import { encodeTfRecordFrame, tfRecordHeader } from "../framing/tfrecord-framer.js";
 import { FeatureRecordDecoder } from "./feature-record-decoder.js";
 import type { FeatureTable } from "./feature-table.js";
 import { type ByteRange, RepeatedField } from "./protobuf-wire.js";
 import type { ValueDestination } from "./value-destination.js";
+import { lengthDelimitedHeader, stringField, WireWriter } from "./wire-writer.js";
 
 const TF_EXAMPLE_PROTO = `
 syntax = "proto3";
@@ -98,32 +99,109 @@ function featureOf(output: OutputTensor, row: number): Record<string, unknown> {
   return { int64_list: { value: values } };
 }
 
+/** The `Example` of a record that could not be decoded: a single `error` feature holding the error as JSON. */
+const failedExample = (error: RecordError) =>
+  TfExample.encode({
+    features: {
+      feature: {
+        error: { bytes_list: { value: [utf8.encode(JSON.stringify({ error: error.message, code: error.code }))] } },
+      },
+    },
+  }).finish();
+
+/** Frames of one `Example` per record through protobufjs: the general path, for any output type. */
+function encodeExamples(batch: OutputBatch): Uint8Array {
+  const frames: Uint8Array[] = [];
+  for (let row = 0; row < batch.rows; row++) {
+    const error = batch.recordErrors.get(row);
+    const example = error
+      ? failedExample(error)
+      : TfExample.encode({
+          features: {
+            feature: Object.fromEntries(batch.outputs.map((output) => [output.spec.name, featureOf(output, row)])),
+          },
+        }).finish();
+    frames.push(encodeTfRecordFrame(example));
+  }
+  return Buffer.concat(frames);
+}
+
+const MAP_KEY_FIELD = 1;
+const MAP_VALUE_FIELD = 2;
+const FLOAT_LIST_VALUES_FIELD = 1;
+
+/**
+ * One float output's feature entry, the same for every record but its values: the bytes before them (entry,
+ * key, `Feature`, `FloatList` and values headers), as protobufjs lays them out.
+ */
+interface FloatFeature {
+  readonly prefix: Uint8Array;
+  readonly width: number;
+  /** float32 values by their IEEE bits, or float64 values (written rounded, as `float_list` holds float32s). */
+  readonly values: Uint32Array | Float64Array;
+}
+
+function floatFeature(output: OutputTensor): FloatFeature | undefined {
+  const { data, width } = output;
+  if (!(data instanceof Float32Array || data instanceof Float64Array)) return undefined;
+  const valuesHeader = width > 0 ? lengthDelimitedHeader(FLOAT_LIST_VALUES_FIELD, 4 * width) : [];
+  const listLength = valuesHeader.length + 4 * width;
+  const listHeader = lengthDelimitedHeader(FLOAT_LIST_FIELD, listLength);
+  const keyField = stringField(MAP_KEY_FIELD, output.spec.name);
+  const valueHeader = lengthDelimitedHeader(MAP_VALUE_FIELD, listHeader.length + listLength);
+  const entryLength = keyField.length + valueHeader.length + listHeader.length + listLength;
+  return {
+    prefix: Uint8Array.from([
+      ...lengthDelimitedHeader(FEATURE_MAP_FIELD, entryLength),
+      ...keyField,
+      ...valueHeader,
+      ...listHeader,
+      ...valuesHeader,
+    ]),
+    width,
+    values: data instanceof Float64Array ? data : new Uint32Array(data.buffer, data.byteOffset, data.length),
+  };
+}
+
 /**
  * Writes one TFRecord-framed `Example` per input record, each output as a feature named after it
  * (`float_list` for floats, `int64_list` for integers). A record that could not be decoded gets a single
- * `error` feature: a `bytes_list` holding the error as JSON.
+ * `error` feature: a `bytes_list` holding the error as JSON. When every output is float32 or float64 (the
+ * commonest models), each record is written straight into one buffer from a layout made once per batch;
+ * the bytes are protobufjs's.
  */
 export class TfExampleEncoder implements RecordEncoder {
-  readonly #encoder = new TextEncoder();
+  readonly #writer = new WireWriter();
 
   begin(): Uint8Array {
     return new Uint8Array(0);
   }
 
   encode(batch: OutputBatch): Uint8Array {
-    const frames: Uint8Array[] = [];
+    const features = batch.outputs.map(floatFeature);
+    if (!features.every((feature) => feature !== undefined)) return encodeExamples(batch);
+    const featuresLength = features.reduce((sum, feature) => sum + feature.prefix.length + 4 * feature.width, 0);
+    const exampleHeader = Uint8Array.from(lengthDelimitedHeader(FEATURES_FIELD, featuresLength));
+    // Every record's Example has the same length, so its TFRecord header (length, checksum) is made once.
+    const frameHeader = tfRecordHeader(exampleHeader.length + featuresLength);
+    const writer = this.#writer;
     for (let row = 0; row < batch.rows; row++) {
       const error = batch.recordErrors.get(row);
-      const feature = error
-        ? {
-            error: {
-              bytes_list: { value: [this.#encoder.encode(JSON.stringify({ error: error.message, code: error.code }))] },
-            },
-          }
-        : Object.fromEntries(batch.outputs.map((output) => [output.spec.name, featureOf(output, row)]));
-      frames.push(encodeTfRecordFrame(TfExample.encode({ features: { feature } }).finish()));
+      if (error) {
+        writer.append(encodeTfRecordFrame(failedExample(error)));
+        continue;
+      }
+      writer.piece(frameHeader);
+      const exampleStart = writer.length;
+      writer.piece(exampleHeader);
+      for (const { prefix, width, values } of features) {
+        writer.piece(prefix);
+        if (values instanceof Float64Array) writer.roundedFloat32s(values, row * width, (row + 1) * width);
+        else writer.float32Bits(values, row * width, (row + 1) * width);
+      }
+      writer.maskedCrc32cSince(exampleStart);
     }
-    return Buffer.concat(frames);
+    return writer.take();
   }
 
   end(): Uint8Array {
