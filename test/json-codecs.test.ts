@@ -8,6 +8,7 @@ import type { OutputBatch } from "../src/codec/record-codec.js";
 import { RecordError } from "../src/errors.js";
 import type { ModelSignature, TensorSpec } from "../src/model/signature.js";
 import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
+import { seededRandom } from "../src/testing/seeded-random.js";
 import { frameAll, splitAt, splitBySizes } from "./support/chunks.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -57,6 +58,31 @@ describe("JSON record decoding", () => {
     const single = signatureOf({ x: ["float64", 6] });
     const text = "[0.1, -2.5e-3, 1E+2, 123456789.123456789, 5e-324, 1.7976931348623157e308]";
     assert.deepEqual(decodeJson(text, single), [[JSON.parse(text)]]);
+  });
+
+  it("reads flat arrays of any number spelling as JSON.parse does, spaces anywhere", () => {
+    const random = seededRandom(17);
+    const width = 6;
+    const spell = (value: number) => {
+      const form = Math.floor(random() * 6);
+      if (form === 0) return String(value);
+      if (form === 1) return value.toFixed(Math.floor(random() * 8));
+      if (form === 2) return value.toExponential(Math.floor(random() * 17));
+      if (form === 3) return String(Math.round(value));
+      if (form === 4) return value.toPrecision(17);
+      return random() < 0.5 ? "-0" : "0.000";
+    };
+    const space = () => " ".repeat(Math.floor(random() * 2));
+    const lines = Array.from({ length: 400 }, () => {
+      const values = Array.from({ length: width }, () => spell((random() - 0.5) * 10 ** Math.floor(random() * 12 - 4)));
+      return `${space()}[${values.map((v) => `${space()}${v}${space()}`).join(",")}]${space()}`;
+    });
+    const signature = signatureOf({ x: ["float64", width] });
+    const decoded = decodeJson(lines.join("\n"), signature, jsonLinesCodec);
+    assert.deepEqual(
+      decoded,
+      lines.map((line) => [JSON.parse(line)]),
+    );
   });
 
   it("takes integers, and booleans as 0/1, for integer inputs", () => {

@@ -25,6 +25,10 @@ import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const COMMA = 0x2c;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const POWERS_OF_TEN = Float64Array.from({ length: 16 }, (_, k) => 10 ** k);
 /** Strict: invalid UTF-8 is refused, never silently replaced by U+FFFD. */
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 
@@ -75,8 +79,8 @@ export class JsonRecordDecoder implements RecordDecoder {
   }
 
   decode(frame: Frame, sink: RecordSink): void {
+    if (!this.#anyText && this.#decodeFlatArray(frame.buffer, frame.start, frame.end, sink)) return;
     const bytes = frame.bytes;
-    if (!this.#anyText && this.#decodeFlatArray(bytes, sink)) return;
     let text: string;
     try {
       text = utf8.decode(bytes);
@@ -93,28 +97,65 @@ export class JsonRecordDecoder implements RecordDecoder {
   }
 
   /**
-   * Reads `[n, n, …]` of exactly the model's width without building JS values. Returns false, having
-   * written nothing, for anything else (nested arrays, objects, a wrong count, non-numbers), which the
-   * general path then decodes or explains.
+   * Reads `[n, n, …]` of exactly the model's width, `buffer[start, end)`, without building JS values.
+   * Returns false, having written nothing, for anything else (nested arrays, objects, a wrong count,
+   * non-numbers), which the general path then decodes or explains.
+   *
+   * Plain numbers (`-12.5`, `0.0039`, `7`) are read inline, as CSV's fast path reads them; exponents and
+   * long mantissas go to the {@link DecimalScanner}. The record must end with `]`, so every number in it
+   * is followed, inside the record, by a byte that cannot continue it: the digit loops need not compare
+   * each position with the end.
    */
-  #decodeFlatArray(bytes: Uint8Array, sink: RecordSink): boolean {
-    const n = bytes.length;
-    let i = 0;
-    while (i < n && isSpace(bytes[i])) i++;
-    if (i === n || bytes[i] !== OPEN_ARRAY) return false;
+  #decodeFlatArray(bytes: Uint8Array, start: number, end: number, sink: RecordSink): boolean {
+    const n = end;
+    let last = n - 1;
+    while (last > start && isSpace(bytes[last])) last--;
+    if (last <= start || bytes[last] !== CLOSE_ARRAY) return false;
+    let i = start;
+    while (isSpace(bytes[i])) i++;
+    if (bytes[i] !== OPEN_ARRAY) return false;
     i++;
     const scratch = this.#scratch;
     const scanner = this.#scanner;
     let count = 0;
     for (;;) {
-      while (i < n && isSpace(bytes[i])) i++;
+      while (isSpace(bytes[i])) i++;
       if (count === scratch.length) return false;
-      const value = scanner.scan(bytes, i, n);
-      if (Number.isNaN(value)) return false;
-      scratch[count++] = value;
-      i = scanner.end;
-      while (i < n && isSpace(bytes[i])) i++;
-      if (i === n) return false;
+      // 1 for a minus sign, else 0.
+      const negative = ((bytes[i] ^ MINUS) - 1) >>> 31;
+      let at = i + negative;
+      let c = bytes[at];
+      let mantissa = 0;
+      const integerStart = at;
+      for (let digit = c - ZERO; digit >= 0 && digit <= 9; digit = c - ZERO) {
+        mantissa = mantissa * 10 + digit;
+        c = bytes[++at];
+      }
+      let digits = at - integerStart;
+      let fractionDigits = 0;
+      if (c === DOT) {
+        const fractionStart = ++at;
+        c = bytes[at];
+        for (let digit = c - ZERO; digit >= 0 && digit <= 9; digit = c - ZERO) {
+          mantissa = mantissa * 10 + digit;
+          c = bytes[++at];
+        }
+        fractionDigits = at - fractionStart;
+        digits += fractionDigits;
+      }
+      if (digits === 0 || digits > 15 || c === 0x65 || c === 0x45) {
+        const value = scanner.scan(bytes, i, n);
+        if (Number.isNaN(value)) return false;
+        scratch[count++] = value;
+        i = scanner.end;
+      } else {
+        // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds
+        // correctly; −0 stays −0 (0 × −1).
+        const magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
+        scratch[count++] = magnitude * (1 - 2 * negative);
+        i = at;
+      }
+      while (isSpace(bytes[i])) i++;
       if (bytes[i] === COMMA) {
         i++;
         continue;
