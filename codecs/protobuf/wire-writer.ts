@@ -70,6 +70,7 @@ export class WireWriter {
     this.length += bytes.length;
   }
 
+  /** Appends a little-endian 32-bit word (a RecordIO header's fields, a checksum). */
   uint32(value: number): void {
     this.reserve(4);
     this.#view.setUint32(this.length, value, true);
