@@ -66,6 +66,8 @@ type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
 
 /** Decodes one CSV record into the model's inputs. */
 class CsvRecordDecoder implements RecordDecoder {
+  /** Every field of a record is written, by the fast path or the general one, or the record fails. */
+  readonly fillsEveryValue = true;
   readonly #inputs: readonly TensorSpec[];
   readonly #widths: number[];
   readonly #kinds: FieldKind[];

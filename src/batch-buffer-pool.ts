@@ -28,7 +28,7 @@ export function stagingArray(type: Exclude<ElementType, "string">, length: numbe
 /** Arrays kept per input: enough for the batches one invocation keeps in flight, a few invocations over. */
 const KEPT_PER_INPUT = 16;
 
-/** Staging arrays for one model's inputs, zero-filled when handed out. */
+/** Staging arrays for one model's inputs, zero-filled when handed out unless the taker fills every value. */
 export class BatchBufferPool {
   readonly #free: NumericArray[][];
 
@@ -36,12 +36,15 @@ export class BatchBufferPool {
     this.#free = signature.inputs.map(() => []);
   }
 
-  /** A zero-filled array of `length` values for input `inputIndex`. */
-  take(inputIndex: number, length: number): NumericArray {
+  /**
+   * An array of `length` values for input `inputIndex`: zero-filled, or when `zeroed` is false, as a
+   * previous batch left it (for a taker that writes every value).
+   */
+  take(inputIndex: number, length: number, zeroed = true): NumericArray {
     const free = this.#free[inputIndex];
     while (free.length > 0) {
       const reused = free.pop() as NumericArray;
-      if (reused.length === length) return reused.fill(0);
+      if (reused.length === length) return zeroed ? reused.fill(0) : reused;
     }
     const type = this.signature.inputs[inputIndex].type;
     if (type === "string") throw new TypeError("string inputs are staged in string arrays, not typed arrays");

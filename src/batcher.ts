@@ -3,7 +3,7 @@
  * backend without copying value by value.
  */
 import { BatchBufferPool } from "./batch-buffer-pool.js";
-import type { RecordSink, RecordSlots } from "./codec/record-codec.js";
+import type { RecordDecoder, RecordSink, RecordSlots } from "./codec/record-codec.js";
 import type { RecordError } from "./errors.js";
 import {
   type InputArray,
@@ -38,12 +38,13 @@ class Batch implements RecordSlots {
     readonly capacity: number,
     readonly firstRecordIndex: number,
     buffers: BatchBufferPool,
+    zeroed: boolean,
   ) {
     this.#widths = signature.inputs.map((input) => input.width);
     this.inputs = signature.inputs.map((input, i) =>
       isTextTensor(input)
         ? new Array<string>(capacity * input.width).fill("")
-        : buffers.take(i, capacity * input.width),
+        : buffers.take(i, capacity * input.width, zeroed),
     );
     this.arrays = this.inputs.map((input) => (Array.isArray(input) ? NO_NUMBERS : input));
     this.texts = this.inputs.map((input) => (Array.isArray(input) ? input : NO_TEXTS));
@@ -69,15 +70,20 @@ export class Batcher implements RecordSink {
   #nextRecordIndex = 0;
   readonly #buffers: BatchBufferPool;
 
-  /** @param buffers Where staging arrays come from (and return to after a run); a private pool by default. */
+  /**
+   * @param buffers Where staging arrays come from (and return to after a run); a private pool by default.
+   * @param zeroed Whether each batch's arrays start zero-filled (false for a decoder that
+   *   {@link RecordDecoder.fillsEveryValue}; a failed record's row is zero-filled all the same).
+   */
   constructor(
     readonly signature: ModelSignature,
     readonly maxRows: number,
     private readonly onBatch: (batch: InputBatch) => void,
     buffers = new BatchBufferPool(signature),
+    private readonly zeroed = true,
   ) {
     this.#buffers = buffers;
-    this.#batch = new Batch(signature, maxRows, 0, buffers);
+    this.#batch = new Batch(signature, maxRows, 0, buffers, zeroed);
   }
 
   get nextRecordIndex(): number {
@@ -106,7 +112,7 @@ export class Batcher implements RecordSink {
   flush(): void {
     if (this.#batch.rows === 0) return;
     const full = this.#batch;
-    this.#batch = new Batch(this.signature, this.maxRows, this.#nextRecordIndex, this.#buffers);
+    this.#batch = new Batch(this.signature, this.maxRows, this.#nextRecordIndex, this.#buffers, this.zeroed);
     this.onBatch(full);
   }
 }

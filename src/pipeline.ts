@@ -126,7 +126,13 @@ export async function* runPipeline(
       running.push(result);
     }
   };
-  const batcher = new Batcher(signature, options.batchRows, (batch) => waiting.push(batch), options.buffers);
+  const batcher = new Batcher(
+    signature,
+    options.batchRows,
+    (batch) => waiting.push(batch),
+    options.buffers,
+    decoder.fillsEveryValue !== true,
+  );
 
   /** Decodes still running (a decoder that returned a promise), awaited before framing goes on. */
   const decoding: Promise<void>[] = [];

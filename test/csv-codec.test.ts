@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { csvCodec } from "../codecs/csv.js";
-import { Batcher } from "../src/batcher.js";
+import { BatchBufferPool } from "../src/batch-buffer-pool.js";
+import { Batcher, type InputBatch } from "../src/batcher.js";
 import { Frame } from "../src/codec/framing.js";
 import { RecordError } from "../src/errors.js";
 import { contextFor, decodeBody, encodeAll, outputBatch, signatureOf } from "../src/testing/index.js";
@@ -95,6 +96,26 @@ describe("CSV record decoding", () => {
       [1.5, -2, 0.25],
       [1.5, -2, 0.25],
     ]);
+  });
+
+  it("writes every value, so reused batch arrays are not zero-filled first; a failed record's row is", () => {
+    const decoder = csvCodec.input?.createDecoder(contextFor(single, "text/csv"));
+    assert.ok(decoder?.fillsEveryValue);
+    const pool = new BatchBufferPool(single);
+    pool.give([new Float32Array(4 * 3).fill(Number.NaN)]);
+    const batches: InputBatch[] = [];
+    const batcher = new Batcher(single, 4, (batch) => batches.push(batch), pool, false);
+    const frame = new Frame();
+    for (const line of ["1,2,3", "4,x,6", "7,8", '"9", 10 ,1e1']) {
+      try {
+        decoder.decode(frame.set(bytes(line), 0, line.length, 0, 1), batcher);
+      } catch (error) {
+        assert.ok(error instanceof RecordError);
+        batcher.markLastRecordFailed(error);
+      }
+    }
+    batcher.flush();
+    assert.deepEqual(Array.from(batches[0].inputs[0] as Float32Array), [1, 2, 3, 0, 0, 0, 0, 0, 0, 9, 10, 10]);
   });
 
   it("feeds several inputs in model order, split by their widths", () => {

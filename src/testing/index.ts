@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import ort from "onnxruntime-node";
+import { BatchBufferPool, stagingArray } from "../batch-buffer-pool.js";
 import { Batcher, type InputBatch } from "../batcher.js";
 import type { Codec, CodecContext } from "../codec/codec.js";
 import type { Frame } from "../codec/framing.js";
@@ -60,9 +61,31 @@ export function contextFor(
 /** One decoded record: per model input, its values (numbers, or strings for a string input). */
 export type DecodedRecord = (number[] | string[])[];
 
+/** Batches of 3 records in {@link decodeBody}, so that batch boundaries are crossed. */
+const TEST_BATCH_ROWS = 3;
+
+/**
+ * A pool whose first arrays hold garbage (NaN, or 90 in integer arrays), as reused arrays hold a
+ * previous batch's values: a decoder that declares `fillsEveryValue` and leaves a value unwritten shows.
+ */
+function dirtyPool(signature: ModelSignature): BatchBufferPool {
+  const pool = new BatchBufferPool(signature);
+  for (let batch = 0; batch < 16; batch++) {
+    pool.give(
+      signature.inputs.map((spec) =>
+        spec.type === "string"
+          ? []
+          : stagingArray(spec.type, TEST_BATCH_ROWS * spec.width).fill(spec.type.startsWith("float") ? Number.NaN : 90),
+      ),
+    );
+  }
+  return pool;
+}
+
 /**
  * Frames and decodes `chunks` with the codec's own framer and decoder into batches (of 3 records, so
- * batch boundaries are crossed) and returns every record's values per input.
+ * batch boundaries are crossed) and returns every record's values per input. A decoder that declares
+ * `fillsEveryValue` gets arrays that start dirty, as reused ones do.
  */
 export function decodeBody(codec: Codec, context: CodecContext, chunks: readonly Uint8Array[]): DecodedRecord[] {
   const input = codec.input;
@@ -70,7 +93,15 @@ export function decodeBody(codec: Codec, context: CodecContext, chunks: readonly
   const framer = input.createFramer(context);
   const decoder = input.createDecoder(context);
   const batches: InputBatch[] = [];
-  const batcher = new Batcher(context.signature, 3, (batch) => batches.push(batch));
+  const fillsEveryValue = decoder.fillsEveryValue === true;
+  const buffers = fillsEveryValue ? dirtyPool(context.signature) : new BatchBufferPool(context.signature);
+  const batcher = new Batcher(
+    context.signature,
+    TEST_BATCH_ROWS,
+    (batch) => batches.push(batch),
+    buffers,
+    !fillsEveryValue,
+  );
   const onFrame = (frame: Frame) => decoder.decode(frame, batcher);
   for (const chunk of chunks) framer.push(chunk, onFrame);
   framer.end(onFrame);
