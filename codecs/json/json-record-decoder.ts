@@ -60,6 +60,8 @@ class InputValues {
 
 /** Decodes JSON records (see the module comment) for one request. */
 export class JsonRecordDecoder implements RecordDecoder {
+  /** A record's values are all checked before any is written, then all written. */
+  readonly fillsEveryValue = true;
   readonly #inputs: readonly TensorSpec[];
   readonly #totalWidth: number;
   readonly #describeInputs: string;
