@@ -21,6 +21,14 @@ describe("the sluice command", () => {
     }
   });
 
+  it("runs as `npx sluice` once built: the command file is executable and finds Node itself", () => {
+    // tsc writes files without the executable bit, and npm links a package's own bin only at install time.
+    const result = spawnSync(CLI, ["codecs"], { encoding: "utf8", timeout: 20_000 });
+    assert.equal(result.error, undefined);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /text\/csv/);
+  });
+
   it("exits non-zero naming a malformed variable", () => {
     const result = spawnSync(process.execPath, [CLI, "serve", "--port", "0"], {
       encoding: "utf8",
