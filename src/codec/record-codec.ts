@@ -69,7 +69,7 @@ export interface RecordDecoder {
   /**
    * True when this decoder writes every numeric value of each record it begins (or throws, and Sluice
    * zero-fills that record): its batches' reused arrays are then not zero-filled first, a pass over
-   * every value saved (3% of the CPU of 784-value CSV rows). Leave it unset when a record may keep
+   * every value saved (about 4% of the CPU of 784-value CSV rows). Leave it unset when a record may keep
    * values unwritten, as sparse formats do.
    */
   readonly fillsEveryValue?: boolean;
