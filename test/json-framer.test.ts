@@ -75,6 +75,24 @@ describe("JSON framing", () => {
     assert.deepEqual(frameAll(new JsonFramer(), splitBySizes(body, [1, 7, 2, 5, 3])), expected);
   });
 
+  it("counts the lines inside records, so a pretty-printed body's records start on the right line", () => {
+    const body = bytes('{"instances": [\n  [1,\n   2.5,\n   -3],\n  {"a": [4,\n 5]},\n  [6, 7]\n]}\n[8,\n9]\n[10]');
+    const expected = frameAll(new JsonFramer(), [body]);
+    assert.deepEqual(
+      expected.map((f) => [f.text, f.line]),
+      [
+        ["[1,\n   2.5,\n   -3]", 2],
+        ['{"a": [4,\n 5]}', 5],
+        ["[6, 7]", 7],
+        ["[8,\n9]", 9],
+        ["[10]", 11],
+      ],
+    );
+    for (let at = 0; at <= body.length; at++) {
+      assert.deepEqual(frameAll(new JsonFramer(), splitAt(body, at)), expected, `split at ${at}`);
+    }
+  });
+
   it("tells a batch from one record by nesting depth, wherever the body is split", () => {
     const body = bytes("[ \n [[1,2],[3,4]],\n[[5,6],[7,8]]]\n[[1,2],[3,4]]\n[[[9]]]");
     const expected = frameAll(new JsonFramer(2), [body]);

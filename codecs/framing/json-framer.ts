@@ -33,14 +33,19 @@ const isSpace = (c: number) => c === SPACE || c === LF || c === CR || c === TAB;
 const endsLiteral = (c: number) =>
   isSpace(c) || c === COMMA || c === CLOSE_ARRAY || c === CLOSE_OBJECT || c === OPEN_ARRAY || c === OPEN_OBJECT;
 
-/** Index of the first byte at or after `from` that framing must look at inside a frame (or `chunk.length`). */
+/** 1 for the bytes framing must look at inside a frame: quotes, brackets, braces and line feeds. */
+const STRUCTURAL = Uint8Array.from({ length: 256 }, (_, c) =>
+  c === QUOTE || c === OPEN_ARRAY || c === CLOSE_ARRAY || c === OPEN_OBJECT || c === CLOSE_OBJECT || c === LF ? 1 : 0,
+);
+
+/**
+ * Index of the first byte at or after `from` that framing must look at inside a frame (or `chunk.length`):
+ * one table lookup a byte, where six comparisons each took a branch.
+ */
 function skipPlain(chunk: Uint8Array, from: number): number {
+  const n = chunk.length;
   let i = from;
-  for (; i < chunk.length; i++) {
-    const c = chunk[i];
-    if (c === QUOTE || c === OPEN_ARRAY || c === CLOSE_ARRAY || c === OPEN_OBJECT || c === CLOSE_OBJECT || c === LF)
-      break;
-  }
+  while (i < n && STRUCTURAL[chunk[i]] === 0) i++;
   return i;
 }
 
