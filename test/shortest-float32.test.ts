@@ -116,6 +116,7 @@ describe("printing float32 rows in runs", () => {
     writer.float32Rows(wide, 1, wide.length, layout);
     const wideRow = Array.from(wide, (value) => (Number.isFinite(value) ? print(value) : "x")).join(" ");
     assert.equal(decoder.decode(writer.take()), `<${row(1, " ", "x")}><${row(2, " ", "x")}><${wideRow}>`);
+    assert.throws(() => writer.float32Rows(wide, 1, wide.length, { ...layout, separator: ", " }), RangeError);
   });
 });
 

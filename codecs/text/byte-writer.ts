@@ -74,27 +74,23 @@ export class ByteWriter {
    * in WebAssembly a run of rows at a time, which costs about half as much per value as {@link float32}.
    */
   float32Rows(data: Float32Array, rows: number, width: number, layout: Float32RowLayout): void {
-    const bits = new Uint32Array(data.buffer, data.byteOffset, rows * width);
     if (width > FLOAT32_RUN) {
-      for (let row = 0; row < rows; row++) this.#float32Row(bits, row * width, width, layout);
+      // Rows wider than a run, a value at a time.
+      if (layout.separator.length !== 1) throw new RangeError("a float32 row layout's separator is one byte");
+      const printer = new ValuePrinter(data, String);
+      const separator = layout.separator.charCodeAt(0);
+      for (let row = 0; row < rows; row++) {
+        this.text(layout.open);
+        printer.write(this, row * width, (row + 1) * width, separator, layout.nonFinite);
+        this.text(layout.close);
+      }
       return;
     }
+    const bits = new Uint32Array(data.buffer, data.byteOffset, rows * width);
     const rowsPerRun = Math.min(FLOAT32_RUN, Math.floor(FLOAT32_RUN / width));
     for (let row = 0; row < rows; row += rowsPerRun) {
       this.append(printFloat32Rows(bits, row, Math.min(rowsPerRun, rows - row), width, layout));
     }
-  }
-
-  /** One row of {@link float32Rows} a value at a time: for rows wider than a run. */
-  #float32Row(bits: Uint32Array, start: number, width: number, layout: Float32RowLayout): void {
-    this.text(layout.open);
-    for (let i = start; i < start + width; i++) {
-      if (i > start) this.text(layout.separator);
-      const value = bits[i];
-      if (layout.nonFinite !== undefined && (value & 0x7f800000) === 0x7f800000) this.text(layout.nonFinite);
-      else this.length = writeFloat32Bits(this.reserve(MAX_FLOAT32_BYTES), this.length, value);
-    }
-    this.text(layout.close);
   }
 
   /** Appends a number as JavaScript prints it (the shortest round-trip form of a double). */
