@@ -21,7 +21,7 @@ import { FeatureRecordDecoder } from "./feature-record-decoder.js";
 import type { FeatureTable } from "./feature-table.js";
 import { type ByteRange, type ElementEncoding, RepeatedField } from "./protobuf-wire.js";
 import type { ValueDestination } from "./value-destination.js";
-import { lengthDelimited, lengthDelimitedHeader, stringField, varint, WireWriter } from "./wire-writer.js";
+import { lengthDelimited, lengthDelimitedHeader, mapEntryHead, varint, WireWriter } from "./wire-writer.js";
 
 const AMAZON_RECORD_PROTO = `
 syntax = "proto2";
@@ -223,8 +223,6 @@ function encodeAmazonRecords(batch: OutputBatch): Uint8Array {
 }
 
 const LABEL_FIELD = 2;
-const MAP_KEY_FIELD = 1;
-const MAP_VALUE_FIELD = 2;
 const FLOAT32_TENSOR_FIELD = 2;
 const FLOAT64_TENSOR_FIELD = 3;
 
@@ -251,14 +249,9 @@ function floatEntry(key: string, output: OutputTensor): FloatEntry | undefined {
   const shapeField = shape.length > 1 ? lengthDelimited(SHAPE_FIELD, shape.flatMap(varint)) : [];
   const tensorLength = valuesHeader.length + valuesLength + shapeField.length;
   const tensorHeader = lengthDelimitedHeader(double ? FLOAT64_TENSOR_FIELD : FLOAT32_TENSOR_FIELD, tensorLength);
-  const keyField = stringField(MAP_KEY_FIELD, key);
-  const valueHeader = lengthDelimitedHeader(MAP_VALUE_FIELD, tensorHeader.length + tensorLength);
-  const entryLength = keyField.length + valueHeader.length + tensorHeader.length + tensorLength;
   return {
     prefix: Uint8Array.from([
-      ...lengthDelimitedHeader(LABEL_FIELD, entryLength),
-      ...keyField,
-      ...valueHeader,
+      ...mapEntryHead(LABEL_FIELD, key, tensorHeader.length + tensorLength),
       ...tensorHeader,
       ...valuesHeader,
     ]),

@@ -10,7 +10,7 @@ import { FeatureRecordDecoder } from "./feature-record-decoder.js";
 import type { FeatureTable } from "./feature-table.js";
 import { type ByteRange, RepeatedField } from "./protobuf-wire.js";
 import type { ValueDestination } from "./value-destination.js";
-import { lengthDelimitedHeader, stringField, WireWriter } from "./wire-writer.js";
+import { lengthDelimitedHeader, mapEntryHead, WireWriter } from "./wire-writer.js";
 
 const TF_EXAMPLE_PROTO = `
 syntax = "proto3";
@@ -126,8 +126,6 @@ function encodeExamples(batch: OutputBatch): Uint8Array {
   return Buffer.concat(frames);
 }
 
-const MAP_KEY_FIELD = 1;
-const MAP_VALUE_FIELD = 2;
 const FLOAT_LIST_VALUES_FIELD = 1;
 
 /**
@@ -147,14 +145,9 @@ function floatFeature(output: OutputTensor): FloatFeature | undefined {
   const valuesHeader = width > 0 ? lengthDelimitedHeader(FLOAT_LIST_VALUES_FIELD, 4 * width) : [];
   const listLength = valuesHeader.length + 4 * width;
   const listHeader = lengthDelimitedHeader(FLOAT_LIST_FIELD, listLength);
-  const keyField = stringField(MAP_KEY_FIELD, output.spec.name);
-  const valueHeader = lengthDelimitedHeader(MAP_VALUE_FIELD, listHeader.length + listLength);
-  const entryLength = keyField.length + valueHeader.length + listHeader.length + listLength;
   return {
     prefix: Uint8Array.from([
-      ...lengthDelimitedHeader(FEATURE_MAP_FIELD, entryLength),
-      ...keyField,
-      ...valueHeader,
+      ...mapEntryHead(FEATURE_MAP_FIELD, output.spec.name, listHeader.length + listLength),
       ...listHeader,
       ...valuesHeader,
     ]),

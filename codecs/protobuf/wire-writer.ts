@@ -33,8 +33,19 @@ export const lengthDelimited = (field: number, content: readonly number[]): numb
   ...content,
 ];
 
-/** A string field (a map entry's key). */
-export const stringField = (field: number, text: string): number[] => lengthDelimited(field, [...utf8.encode(text)]);
+/** A string field. */
+const stringField = (field: number, text: string): number[] => lengthDelimited(field, [...utf8.encode(text)]);
+
+/**
+ * The head of a `map<string, message>` entry in field `mapField`, up to its value's contents: the entry's
+ * header, its key (field 1), and its value's header (field 2) for a value of `valueLength` bytes.
+ */
+export function mapEntryHead(mapField: number, key: string, valueLength: number): number[] {
+  const keyField = stringField(1, key);
+  const valueHeader = lengthDelimitedHeader(2, valueLength);
+  const entryLength = keyField.length + valueHeader.length + valueLength;
+  return [...lengthDelimitedHeader(mapField, entryLength), ...keyField, ...valueHeader];
+}
 
 /** A growable byte buffer with a little-endian view over it. */
 export class WireWriter {
