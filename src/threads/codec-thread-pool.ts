@@ -10,6 +10,7 @@ import type { ModelSignature } from "../model/signature.js";
 import type { CodecThreadData } from "./codec-thread.js";
 import { fromWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, ToCodecThread } from "./messages.js";
+import { turnOffOnStackReplacement } from "./on-stack-replacement.js";
 import { RemoteInvocation } from "./remote-invocation.js";
 import { useDefaultHeapSizingForWorkers } from "./worker-heap.js";
 
@@ -30,6 +31,7 @@ class CodecThread {
 
   constructor(data: CodecThreadData, log: Logger, onExit: (thread: CodecThread, reason: string) => void) {
     useDefaultHeapSizingForWorkers();
+    turnOffOnStackReplacement();
     this.worker = new Worker(CODEC_THREAD, { workerData: data, env: process.env });
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on("message", (message: FromCodecThread) => {

@@ -7,6 +7,7 @@ import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import type { Logger } from "../log.js";
 import { fromWire } from "./error-transport.js";
 import type { FromInferenceHost, LoadedModel, LoadRequest, ToInferenceHost } from "./messages.js";
+import { turnOffOnStackReplacement } from "./on-stack-replacement.js";
 import { useDefaultHeapSizingForWorkers } from "./worker-heap.js";
 
 const INFERENCE_THREAD = new URL("./inference-thread.js", import.meta.url);
@@ -30,6 +31,7 @@ export class InferenceHost {
     onExit: (reason: string) => void,
   ): Promise<{ host: InferenceHost; model: LoadedModel }> {
     useDefaultHeapSizingForWorkers();
+    turnOffOnStackReplacement();
     const worker = new Worker(INFERENCE_THREAD, { env: process.env });
     const host = new InferenceHost(worker);
     const loading = new Promise<LoadedModel>((resolve, reject) => {

@@ -1,0 +1,60 @@
+/**
+ * The codec and inference threads run with V8's on-stack replacement turned off (see
+ * `src/threads/on-stack-replacement.ts`). Seen through V8's own status of a running function: a loop in a
+ * function called once is compiled mid-call when OSR is on, and stays unoptimised once it is turned off,
+ * in a worker thread started afterwards too.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { describe, it } from "node:test";
+
+const MODULE = new URL("../src/threads/on-stack-replacement.js", import.meta.url).href;
+/** V8's `%GetOptimizationStatus` bit for "the function's frame on top of the stack is optimised code". */
+const TOPMOST_FRAME_IS_OPTIMISED = 1 << 12;
+
+/** A loop long enough for OSR, asking V8 in its last turn whether its frame runs optimised code. */
+const SPIN = `
+  function spin(turns) {
+    let status = 0;
+    for (let i = 0; i < turns; i++) if (i === turns - 1) status = %GetOptimizationStatus(spin);
+    return status;
+  }
+  report(spin(3e7));
+`;
+
+function loopStatus(turnOff: boolean): { main: number; worker: number } {
+  const script = `
+    const { Worker } = await import("node:worker_threads");
+    ${turnOff ? `(await import(${JSON.stringify(MODULE)})).turnOffOnStackReplacement();` : ""}
+    const main = await new Promise((report) => { ${SPIN} });
+    const worker = await new Promise((resolve, reject) => {
+      const inWorker = \`(async () => {
+        const { parentPort } = await import("node:worker_threads");
+        const report = (n) => parentPort.postMessage(n);
+        ${SPIN}
+      })();\`;
+      const thread = new Worker(inWorker, { eval: true });
+      thread.once("message", resolve);
+      thread.once("error", reject);
+    });
+    console.log(JSON.stringify({ main, worker }));
+  `;
+  const out = execFileSync(process.execPath, ["--allow-natives-syntax", "--input-type=module", "-e", script], {
+    encoding: "utf8",
+  });
+  return JSON.parse(out) as { main: number; worker: number };
+}
+
+describe("on-stack replacement", () => {
+  it("is off, once turned off, on the main thread and in worker threads started after", () => {
+    const { main, worker } = loopStatus(true);
+    assert.equal(main & TOPMOST_FRAME_IS_OPTIMISED, 0);
+    assert.equal(worker & TOPMOST_FRAME_IS_OPTIMISED, 0);
+  });
+
+  it("compiles a long loop mid-call when left on (so the check above can fail)", () => {
+    const { main, worker } = loopStatus(false);
+    assert.notEqual(main & TOPMOST_FRAME_IS_OPTIMISED, 0);
+    assert.notEqual(worker & TOPMOST_FRAME_IS_OPTIMISED, 0);
+  });
+});
