@@ -31,21 +31,22 @@ export interface FrameLayout {
   /** A body may end without the last frame's trailer (RecordIO's padding). */
   readonly trailerOptionalAtEnd: boolean;
   /**
-   * Reads a complete header (`bytes`, also as `view`; at `frameOffset` in the body) into `frame`. Returns false when
-   * `mayBeUnframed` and the bytes are not a header: the body is then one record sent without a frame.
-   * Throws a `FramingError` for a bad header.
+   * Reads a complete header (at `at` in `bytes`, also seen as `view`; at `frameOffset` in the body) into
+   * `frame`. Returns false when `mayBeUnframed` and the bytes are not a header: the body is then one
+   * record sent without a frame. Throws a `FramingError` for a bad header.
    */
   readHeader(
     bytes: Uint8Array,
     view: DataView,
+    at: number,
     frameOffset: number,
     mayBeUnframed: boolean,
     frame: FrameHeader,
   ): boolean;
   /** Sees each piece of a payload as it arrives (to checksum it). */
   readPayload(chunk: Uint8Array, start: number, end: number): void;
-  /** Checks a complete trailer; throws a `FramingError`. */
-  readTrailer(trailer: DataView, frameOffset: number): void;
+  /** Checks a complete trailer (at `at` in `view`); throws a `FramingError`. */
+  readTrailer(view: DataView, at: number, frameOffset: number): void;
   /**
    * The error for a body that ends inside `part` of a frame (`inRecord`: inside a record of several
    * frames, which starts at `recordOffset`).
@@ -104,16 +105,30 @@ export class LengthPrefixedFramer implements Framer {
 
   push(chunk: Uint8Array, emit: FrameSink): void {
     const n = chunk.length;
+    const { headerBytes } = this.#layout;
+    // Headers and trailers that lie whole in the chunk (nearly all) are read where they are; the others
+    // are gathered in #small first.
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let i = 0;
     while (i < n) {
       switch (this.#state) {
         case State.Header: {
-          if (this.#filled === 0) this.#frameOffset = this.#chunkOffset + i;
-          const take = Math.min(this.#layout.headerBytes - this.#filled, n - i);
+          if (this.#filled === 0) {
+            this.#frameOffset = this.#chunkOffset + i;
+            if (n - i >= headerBytes) {
+              i += headerBytes;
+              this.#readHeader(chunk, view, i - headerBytes, emit);
+              break;
+            }
+          }
+          const take = Math.min(headerBytes - this.#filled, n - i);
           this.#small.set(chunk.subarray(i, i + take), this.#filled);
           this.#filled += take;
           i += take;
-          if (this.#filled === this.#layout.headerBytes) this.#readHeader(emit);
+          if (this.#filled === headerBytes) {
+            this.#filled = 0;
+            this.#readHeader(this.#small, this.#smallView, 0, emit);
+          }
           break;
         }
         case State.Payload: {
@@ -128,13 +143,20 @@ export class LengthPrefixedFramer implements Framer {
           break;
         }
         case State.Trailer: {
-          const take = Math.min(this.#header.trailerBytes - this.#filled, n - i);
+          const { trailerBytes } = this.#header;
+          if (this.#filled === 0 && n - i >= trailerBytes) {
+            i += trailerBytes;
+            this.#layout.readTrailer(view, i - trailerBytes, this.#frameOffset);
+            this.#endFrame(emit);
+            break;
+          }
+          const take = Math.min(trailerBytes - this.#filled, n - i);
           this.#small.set(chunk.subarray(i, i + take), this.#filled);
           this.#filled += take;
           i += take;
-          if (this.#filled === this.#header.trailerBytes) {
+          if (this.#filled === trailerBytes) {
             this.#filled = 0;
-            this.#layout.readTrailer(this.#smallView, this.#frameOffset);
+            this.#layout.readTrailer(this.#smallView, 0, this.#frameOffset);
             this.#endFrame(emit);
           }
           break;
@@ -179,16 +201,16 @@ export class LengthPrefixedFramer implements Framer {
     return this.#acceptUnframed && this.#frameOffset === 0;
   }
 
-  #readHeader(emit: FrameSink): void {
+  /** Reads the complete header at `at` in `bytes` (also seen as `view`). */
+  #readHeader(bytes: Uint8Array, view: DataView, at: number, emit: FrameSink): void {
     const header = this.#header;
-    if (!this.#layout.readHeader(this.#small, this.#smallView, this.#frameOffset, this.#mayBeUnframed(), header)) {
+    const { headerBytes } = this.#layout;
+    if (!this.#layout.readHeader(bytes, view, at, this.#frameOffset, this.#mayBeUnframed(), header)) {
       // SINGLE_RECORD without a frame: every byte seen so far is the record's start.
-      this.#pending.append(this.#small, 0, this.#filled);
-      this.#filled = 0;
+      this.#pending.append(bytes, at, at + headerBytes);
       this.#state = State.Unframed;
       return;
     }
-    this.#filled = 0;
     if (header.startsRecord) this.#recordOffset = this.#frameOffset;
     if (!header.endsRecord) this.#inRecord = true;
     this.#remaining = header.payloadBytes;

@@ -32,11 +32,12 @@ class RecordIOLayout implements FrameLayout {
   readHeader(
     _bytes: Uint8Array,
     header: DataView,
+    at: number,
     frameOffset: number,
     mayBeUnframed: boolean,
     frame: FrameHeader,
   ): boolean {
-    const magic = header.getUint32(0, true);
+    const magic = header.getUint32(at, true);
     if (magic !== RECORDIO_MAGIC) {
       if (mayBeUnframed) return false;
       throw new FramingError(
@@ -45,7 +46,7 @@ class RecordIOLayout implements FrameLayout {
         { byteOffset: frameOffset },
       );
     }
-    const lrecord = header.getUint32(4, true);
+    const lrecord = header.getUint32(at + 4, true);
     const length = lrecord & LENGTH_MASK;
     const part: Part = lrecord >>> 29;
     this.#checkPartSequence(part, frameOffset);

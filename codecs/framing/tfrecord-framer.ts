@@ -23,11 +23,12 @@ class TfRecordLayout implements FrameLayout {
   readHeader(
     bytes: Uint8Array,
     header: DataView,
+    at: number,
     frameOffset: number,
     mayBeUnframed: boolean,
     frame: FrameHeader,
   ): boolean {
-    if (header.getUint32(8, true) !== maskedCrc32c(bytes, 0, 8)) {
+    if (header.getUint32(at + 8, true) !== maskedCrc32c(bytes, at, at + 8)) {
       if (mayBeUnframed) return false;
       throw new FramingError(
         "TFRECORD_BAD_LENGTH_CRC",
@@ -35,8 +36,8 @@ class TfRecordLayout implements FrameLayout {
         { byteOffset: frameOffset },
       );
     }
-    const high = header.getUint32(4, true);
-    const length = header.getUint32(0, true);
+    const high = header.getUint32(at + 4, true);
+    const length = header.getUint32(at, true);
     if (high !== 0 || length > MAX_TFRECORD_LENGTH) {
       throw new FramingError("TFRECORD_TOO_LARGE", "a TFRecord frame declares a record of 2 GiB or more", {
         byteOffset: frameOffset,
@@ -52,8 +53,8 @@ class TfRecordLayout implements FrameLayout {
     this.#crc = crc32cUpdate(this.#crc, chunk, start, end);
   }
 
-  readTrailer(trailer: DataView, frameOffset: number): void {
-    const expected = trailer.getUint32(0, true);
+  readTrailer(trailer: DataView, at: number, frameOffset: number): void {
+    const expected = trailer.getUint32(at, true);
     const actual = maskCrc(crc32cFinish(this.#crc));
     if (expected !== actual) {
       throw new FramingError(

@@ -22,11 +22,12 @@ export abstract class FeatureRecordDecoder implements RecordDecoder {
   protected readonly wire = new WireReader();
   readonly #features: FeatureTable;
   readonly #inputs: readonly TensorSpec[];
-  readonly #destination = new ValueDestination();
+  readonly #destination: ValueDestination;
 
   constructor(context: CodecContext) {
     this.#inputs = context.signature.inputs;
     this.#features = new FeatureTable(this.#inputs);
+    this.#destination = new ValueDestination(this.#features);
   }
 
   decode(frame: Frame, sink: RecordSink): void {
@@ -40,13 +41,13 @@ export abstract class FeatureRecordDecoder implements RecordDecoder {
       const destination = this.#destination;
       const inputs = this.#inputs;
       if (choice.flat >= 0) {
-        destination.toAllInputs(slots, inputs, features.name(bytes, choice.flat));
+        destination.toAllInputs(slots, inputs, bytes, choice.flat);
         this.writeFeature(bytes, features.valueStart(choice.flat), features.valueEnd(choice.flat), destination);
         return;
       }
       for (let i = 0; i < inputs.length; i++) {
         const feature = choice.named[i];
-        destination.toInput(slots, inputs, i, inputs[i].name);
+        destination.toInput(slots, inputs, i, bytes, feature);
         this.writeFeature(bytes, features.valueStart(feature), features.valueEnd(feature), destination);
       }
     } catch (cause) {

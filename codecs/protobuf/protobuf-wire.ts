@@ -266,11 +266,11 @@ export class WireReader {
       for (let i = start; i < end; i = this.#varintEnd) destination.put(this.readVarint(bytes, i));
       return;
     }
-    const target = encoding === "float32" && LITTLE_ENDIAN ? destination.float32Target : undefined;
-    if (target && end - start === 4 * target.length) {
+    const target = encoding === "float32" && LITTLE_ENDIAN ? destination.float32Bytes : undefined;
+    if (target && end - start === 4 * destination.width) {
       // Dense float32 in one packed run into a Float32Array (the hot path): protobuf's little-endian
       // floats are copied byte for byte into the batch, aligned or not (the body is shared memory).
-      copyBytes(new Uint8Array(target.buffer, target.byteOffset, target.byteLength), 0, bytes.subarray(start, end));
+      copyBytes(target, destination.float32ByteOffset, bytes.subarray(start, end));
       return;
     }
     const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);

@@ -11,10 +11,17 @@ import {
   type TensorSpec,
   type TextArray,
 } from "../../src/index.js";
+import type { FeatureTable } from "./feature-table.js";
 
-/** A cursor over the slot arrays one feature fills; reused from record to record. */
+/**
+ * A cursor over the slot arrays one feature fills; reused from record to record. It writes into the
+ * batch's arrays at the record's offsets: a view per record, or resizing its own lists, cost as much as
+ * reading a small record.
+ */
 export class ValueDestination {
+  /** Parts `0 … #parts − 1` are this record's: each an input's array, where the record starts in it, its spec. */
   readonly #arrays: NumericArray[] = [];
+  readonly #offsets: number[] = [];
   readonly #specs: TensorSpec[] = [];
   #parts = 0;
   /** Number of values the destination holds. */
@@ -22,42 +29,65 @@ export class ValueDestination {
   #part = 0;
   #position = 0;
   #checkIntegers = false;
-  /** The feature's name, for messages. */
-  feature = "";
+  readonly #features: FeatureTable;
+  /** The record and the feature in it whose values land here, named only when a message needs it. */
+  #record: Uint8Array = new Uint8Array(0);
+  #featureIndex = 0;
+  #featureName: string | undefined;
 
   /** Set when the destination is a string input: its column and where this record's strings start. */
   #texts: TextArray | undefined;
   #textOffset = 0;
 
-  /** Points the destination at input `inputIndex` of `slots`. */
-  toInput(slots: RecordSlots, inputs: readonly TensorSpec[], inputIndex: number, feature: string): this {
+  /** @param features the table that lists the record's features (it names them for messages). */
+  constructor(features: FeatureTable) {
+    this.#features = features;
+  }
+
+  /** The feature's name, for messages: decoded from the record on first use, since most records need none. */
+  get feature(): string {
+    this.#featureName ??= this.#features.name(this.#record, this.#featureIndex);
+    return this.#featureName;
+  }
+
+  /** Points the destination at input `inputIndex` of `slots`, for feature `feature` of `record`. */
+  toInput(
+    slots: RecordSlots,
+    inputs: readonly TensorSpec[],
+    inputIndex: number,
+    record: Uint8Array,
+    feature: number,
+  ): this {
     this.#parts = 0;
     this.#texts = undefined;
     if (isTextTensor(inputs[inputIndex])) {
       this.#texts = slots.texts[inputIndex];
       this.#textOffset = slots.offset(inputIndex);
       this.#specs[this.#parts++] = inputs[inputIndex];
-      return this.#ready(feature);
+      return this.#ready(record, feature);
     }
-    this.#add(slots.input(inputIndex), inputs[inputIndex]);
-    return this.#ready(feature);
+    this.#add(slots.arrays[inputIndex], slots.offset(inputIndex), inputs[inputIndex]);
+    return this.#ready(record, feature);
   }
 
-  /** Points the destination at every input of `slots`, in model order. */
-  toAllInputs(slots: RecordSlots, inputs: readonly TensorSpec[], feature: string): this {
-    if (inputs.length === 1) return this.toInput(slots, inputs, 0, feature);
+  /** Points the destination at every input of `slots`, in model order, for feature `feature` of `record`. */
+  toAllInputs(slots: RecordSlots, inputs: readonly TensorSpec[], record: Uint8Array, feature: number): this {
+    if (inputs.length === 1) return this.toInput(slots, inputs, 0, record, feature);
+    this.#record = record;
+    this.#featureIndex = feature;
+    this.#featureName = undefined;
     const text = inputs.find(isTextTensor);
     if (text !== undefined) {
       throw new RecordError(
         "FEATURE_MISSING",
-        `feature ${excerpt(feature)} would feed every input, but string input ${JSON.stringify(text.name)} ` +
+        `feature ${excerpt(this.feature)} would feed every input, but string input ${JSON.stringify(text.name)} ` +
           "needs a feature of its own: name one feature per input",
       );
     }
     this.#parts = 0;
     this.#texts = undefined;
-    for (let i = 0; i < inputs.length; i++) this.#add(slots.input(i), inputs[i]);
-    return this.#ready(feature);
+    for (let i = 0; i < inputs.length; i++) this.#add(slots.arrays[i], slots.offset(i), inputs[i]);
+    return this.#ready(record, feature);
   }
 
   /** True when the destination is a string input (fill it with {@link putTexts}). */
@@ -80,11 +110,28 @@ export class ValueDestination {
     );
   }
 
-  /** The single Float32Array the values go to, when there is exactly one (the fast path). */
-  get float32Target(): Float32Array | undefined {
+  /**
+   * The bytes of the single Float32Array the values go to, when there is exactly one (the fast path):
+   * the record's values start at {@link float32ByteOffset}.
+   */
+  get float32Bytes(): Uint8Array | undefined {
     const array = this.#arrays[0];
-    return this.#parts === 1 && array instanceof Float32Array ? array : undefined;
+    if (this.#parts !== 1 || this.#texts !== undefined || !(array instanceof Float32Array)) return undefined;
+    if (array !== this.#viewed) {
+      this.#viewed = array;
+      this.#viewedBytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    }
+    return this.#viewedBytes;
   }
+
+  /** Where the record's values start in {@link float32Bytes}. */
+  get float32ByteOffset(): number {
+    return 4 * this.#offsets[0];
+  }
+
+  /** The batch array {@link float32Bytes} views (a batch's arrays serve many records). */
+  #viewed: Float32Array | undefined;
+  #viewedBytes: Uint8Array = new Uint8Array(0);
 
   /** Throws unless a dense tensor of `count` values fills the destination exactly. */
   expectDense(count: number): void {
@@ -103,7 +150,7 @@ export class ValueDestination {
       this.#position = 0;
     }
     if (this.#checkIntegers) this.#checkInteger(value, this.#part);
-    this.#arrays[this.#part][this.#position++] = value;
+    this.#arrays[this.#part][this.#offsets[this.#part] + this.#position++] = value;
   }
 
   /** Writes `value` at flat position `index` (sparse order); other positions stay zero. */
@@ -118,27 +165,29 @@ export class ValueDestination {
     let offset = index;
     while (offset >= this.#specs[part].width) offset -= this.#specs[part++].width;
     if (this.#checkIntegers) this.#checkInteger(value, part);
-    this.#arrays[part][offset] = value;
+    this.#arrays[part][this.#offsets[part] + offset] = value;
   }
 
-  #add(array: NumericArray, spec: TensorSpec): void {
+  #add(array: NumericArray, offset: number, spec: TensorSpec): void {
     this.#arrays[this.#parts] = array;
+    this.#offsets[this.#parts] = offset;
     this.#specs[this.#parts] = spec;
     this.#parts++;
   }
 
-  #ready(feature: string): this {
-    this.#arrays.length = this.#texts === undefined ? this.#parts : 0;
-    this.#specs.length = this.#parts;
+  #ready(record: Uint8Array, feature: number): this {
     this.width = 0;
     this.#checkIntegers = false;
-    for (const spec of this.#specs) {
+    for (let part = 0; part < this.#parts; part++) {
+      const spec = this.#specs[part];
       this.width += spec.width;
       if (!spec.type.startsWith("float")) this.#checkIntegers = true;
     }
     this.#part = 0;
     this.#position = 0;
-    this.feature = feature;
+    this.#record = record;
+    this.#featureIndex = feature;
+    this.#featureName = undefined;
     return this;
   }
 
@@ -152,6 +201,9 @@ export class ValueDestination {
   }
 
   #describe(): string {
-    return this.#specs.map((spec) => `${spec.name}[${spec.width}]`).join(" + ");
+    return this.#specs
+      .slice(0, this.#parts)
+      .map((spec) => `${spec.name}[${spec.width}]`)
+      .join(" + ");
   }
 }
