@@ -75,6 +75,34 @@ describe("JSON framing", () => {
     assert.deepEqual(frameAll(new JsonFramer(), splitBySizes(body, [1, 7, 2, 5, 3])), expected);
   });
 
+  it("frames chunks in shared memory at any alignment, and chunks too large for the SIMD scanner, alike", () => {
+    // Records with strings, nesting and line breaks, ~380 KB: more than the scanner's 256 KiB.
+    const records = Array.from({ length: 3000 }, (_, i) =>
+      i % 3 === 0
+        ? `[${i}, -${i}.25, 1e-3, ${i * 7}]`
+        : i % 3 === 1
+          ? `{"id": "r${i} ]}[{\\"", "v": [[${i}], [0.5,\n 2]]}`
+          : `"text ${i} with [brackets] and {braces}"`,
+    );
+    const body = bytes(`{"instances": [${records.join(",\n")}]}`);
+    const expected = frameAll(new JsonFramer(), splitBySizes(body, [4096]));
+    assert.equal(expected.length, records.length);
+    assert.deepEqual(
+      expected.map((f) => f.text),
+      records,
+    );
+    assert.deepEqual(frameAll(new JsonFramer(), [body]), expected, "one chunk larger than the scanner holds");
+    for (const offset of [0, 1, 3, 5]) {
+      const shared = new Uint8Array(new SharedArrayBuffer(body.length + 8), offset, body.length);
+      shared.set(body);
+      assert.deepEqual(
+        frameAll(new JsonFramer(), splitBySizes(shared, [65_536, 999])),
+        expected,
+        `at offset ${offset}`,
+      );
+    }
+  });
+
   it("counts the lines inside records, so a pretty-printed body's records start on the right line", () => {
     const body = bytes('{"instances": [\n  [1,\n   2.5,\n   -3],\n  {"a": [4,\n 5]},\n  [6, 7]\n]}\n[8,\n9]\n[10]');
     const expected = frameAll(new JsonFramer(), [body]);

@@ -12,6 +12,7 @@
 import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
 import { INSTANCES_KEY } from "../json/request-shapes.js";
 import { FrameBuffer } from "./frame-buffer.js";
+import { loadChunk, skipPlainInChunk } from "./structural-scan.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -39,8 +40,9 @@ const STRUCTURAL = Uint8Array.from({ length: 256 }, (_, c) =>
 );
 
 /**
- * Index of the first byte at or after `from` that framing must look at inside a frame (or `chunk.length`):
- * one table lookup a byte, where six comparisons each took a branch.
+ * Index of the first byte at or after `from` that framing must look at inside a frame (or `chunk.length`),
+ * for a chunk too large for the WebAssembly scanner: one table lookup a byte, where six comparisons each
+ * took a branch.
  */
 function skipPlain(chunk: Uint8Array, from: number): number {
   const n = chunk.length;
@@ -143,6 +145,8 @@ export class JsonFramer implements Framer {
   #frameLine = 0;
   /** Where the open frame starts in the chunk being scanned (0 when it started in an earlier one). */
   #frameStart = 0;
+  /** Whether the chunk being pushed is in the WebAssembly scanner (it is unless too large). */
+  #chunkLoaded = false;
   /** Offset of the chunk being scanned from the start of the body, and the current line. */
   #chunkOffset = 0;
   #line = 1;
@@ -169,6 +173,7 @@ export class JsonFramer implements Framer {
   push(chunk: Uint8Array, emit: FrameSink): void {
     const n = chunk.length;
     this.#frameStart = 0;
+    this.#chunkLoaded = loadChunk(chunk);
     for (let i = this.#skipByteOrderMark(chunk); i < n; i++) {
       const c = chunk[i];
       if (this.#inString) {
@@ -323,7 +328,8 @@ export class JsonFramer implements Framer {
       }
     }
     // Numbers, commas and spaces inside a frame matter to nobody here: skip them in a tight loop.
-    return keys.active && this.#depth <= 1 ? i : skipPlain(chunk, i + 1) - 1;
+    if (keys.active && this.#depth <= 1) return i;
+    return (this.#chunkLoaded ? skipPlainInChunk(i + 1, chunk.length) : skipPlain(chunk, i + 1)) - 1;
   }
 
   /** Inside a bare literal frame (a number, `true`, …): it ends at the first byte that cannot continue it. */

@@ -7,7 +7,7 @@
  * `assembly/shortest-float32.ts`: it needs 64-bit integer multiplications, which JavaScript can only
  * emulate. Each thread that imports this module gets its own small instance (a few pages of memory).
  */
-import { readFileSync } from "node:fs";
+import { loadWebAssembly, PAGE } from "../webassembly-module.js";
 
 interface PrinterExports {
   writeFloat32(at: number, bits: number): number;
@@ -27,14 +27,6 @@ interface PrinterExports {
   heapBase(): number;
 }
 
-/** What is used here of WebAssembly (TypeScript declares it only in its DOM library). */
-interface WebAssemblyApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: object };
-  readonly Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
-}
-const { Module, Instance, Memory } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-
 /** The most bytes one value takes (`-1.2345678e-38` is 14; NaN/Infinity are spelled out). */
 export const MAX_FLOAT32_BYTES = 16;
 /** The most values one {@link printFloat32Rows} call prints. */
@@ -42,7 +34,6 @@ export const FLOAT32_RUN = 8192;
 /** The longest `open`, `close` and `nonFinite` of a {@link Float32RowLayout}. */
 const MAX_LAYOUT_BYTES = 8;
 
-const PAGE = 65536;
 /**
  * The working memory, after the module's own data (its tables, well within the first page): one value's
  * scratch, a layout's texts, then a run's bits and its text (at most 17 bytes a value and 16 a row).
@@ -55,16 +46,13 @@ const SOURCE = NON_FINITE + MAX_LAYOUT_BYTES;
 const TEXT = SOURCE + 4 * FLOAT32_RUN;
 const PAGES = Math.ceil((TEXT + (MAX_FLOAT32_BYTES + 1 + 2 * MAX_LAYOUT_BYTES) * FLOAT32_RUN) / PAGE);
 
-// The memory is made here at its full size and never grows: growing detaches the old buffer, and once
-// any buffer has been detached V8 checks for it on every typed-array access in the thread (CSV parsing
-// in the same thread ran 10% slower).
-const memory = new Memory({ initial: PAGES, maximum: PAGES });
-const printer = new Instance(new Module(readFileSync(new URL("./shortest-float32.wasm", import.meta.url))), {
-  env: { memory },
-}).exports as PrinterExports;
+const { exports: printer, memory } = loadWebAssembly<PrinterExports>(
+  new URL("./shortest-float32.wasm", import.meta.url),
+  PAGES,
+);
 if (printer.heapBase() > SCRATCH) throw new Error("the float printer's own data outgrew its first page");
-const memoryBytes = new Uint8Array(memory.buffer);
-const memoryWords = new Uint32Array(memory.buffer);
+const memoryBytes = new Uint8Array(memory);
+const memoryWords = new Uint32Array(memory);
 
 const float32Scratch = new Float32Array(1);
 const bitsScratch = new Uint32Array(float32Scratch.buffer);
