@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CRC32C_INITIAL, crc32cFinish, crc32cUpdate } from "../codecs/framing/crc32c.js";
+import { type FrameHeader, type FrameLayout, LengthPrefixedFramer } from "../codecs/framing/length-prefixed-framer.js";
 import { RecordIOFramer } from "../codecs/framing/recordio-framer.js";
 import { TfRecordFramer } from "../codecs/framing/tfrecord-framer.js";
 import type { Framer } from "../src/codec/framing.js";
@@ -156,5 +157,42 @@ describe("TFRecord framing", () => {
       assertSplitInvariant(() => new TfRecordFramer(true), tfRecordFrame(data), [data]);
     }
     assert.equal(framingError(new TfRecordFramer(false), payload(50, 8)).code, "TFRECORD_BAD_LENGTH_CRC");
+  });
+});
+
+describe("a plugin's own length-prefixed layout", () => {
+  /**
+   * Written as a plugin author may have written it before layouts could read in place: a 2-byte length,
+   * the payload, a 1-byte trailer that must be 0xee; it reads its header and trailer at offset 0.
+   */
+  class TwoByteLengthLayout implements FrameLayout {
+    readonly headerBytes = 2;
+    readonly maxTrailerBytes = 1;
+    readonly trailerOptionalAtEnd = false;
+    readHeader(_bytes: Uint8Array, view: DataView, _frameOffset: number, _unframed: boolean, frame: FrameHeader) {
+      frame.payloadBytes = view.getUint16(0, true);
+      frame.trailerBytes = 1;
+      frame.startsRecord = true;
+      frame.endsRecord = true;
+      return true;
+    }
+    readPayload(): void {}
+    readTrailer(trailer: DataView, frameOffset: number): void {
+      if (trailer.getUint8(0) !== 0xee) throw new FramingError("BAD_TRAILER", "no 0xee", { byteOffset: frameOffset });
+    }
+    truncated(): FramingError {
+      return new FramingError("TRUNCATED", "truncated", {});
+    }
+  }
+  const frame = (data: Uint8Array) =>
+    concat([Uint8Array.of(data.length & 0xff, data.length >> 8), data, Uint8Array.of(0xee)]);
+
+  it("still gets its headers and trailers at offset 0, wherever the body is split", () => {
+    const body = concat(payloads.map(frame));
+    assertSplitInvariant(() => new LengthPrefixedFramer(new TwoByteLengthLayout()), body, payloads);
+    const corrupt = body.slice();
+    corrupt[2 + 5] = 0;
+    const error = framingError(new LengthPrefixedFramer(new TwoByteLengthLayout()), corrupt);
+    assert.equal(error.code, "BAD_TRAILER");
   });
 });

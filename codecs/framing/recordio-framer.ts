@@ -26,16 +26,17 @@ class RecordIOLayout implements FrameLayout {
   readonly headerBytes = HEADER_BYTES;
   readonly maxTrailerBytes = 3;
   readonly trailerOptionalAtEnd = true;
+  readonly readsInPlace = true;
   /** True between the header of a record's first part and that of its last part. */
   #continuing = false;
 
   readHeader(
     _bytes: Uint8Array,
     header: DataView,
-    at: number,
     frameOffset: number,
     mayBeUnframed: boolean,
     frame: FrameHeader,
+    at: number,
   ): boolean {
     const magic = header.getUint32(at, true);
     if (magic !== RECORDIO_MAGIC) {

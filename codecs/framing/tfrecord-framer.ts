@@ -17,16 +17,17 @@ class TfRecordLayout implements FrameLayout {
   readonly headerBytes = HEADER_BYTES;
   readonly maxTrailerBytes = FOOTER_BYTES;
   readonly trailerOptionalAtEnd = false;
+  readonly readsInPlace = true;
   /** The data's checksum so far. */
   #crc = CRC32C_INITIAL;
 
   readHeader(
     bytes: Uint8Array,
     header: DataView,
-    at: number,
     frameOffset: number,
     mayBeUnframed: boolean,
     frame: FrameHeader,
+    at: number,
   ): boolean {
     if (header.getUint32(at + 8, true) !== maskedCrc32c(bytes, at, at + 8)) {
       if (mayBeUnframed) return false;
@@ -53,7 +54,7 @@ class TfRecordLayout implements FrameLayout {
     this.#crc = crc32cUpdate(this.#crc, chunk, start, end);
   }
 
-  readTrailer(trailer: DataView, at: number, frameOffset: number): void {
+  readTrailer(trailer: DataView, frameOffset: number, at: number): void {
     const expected = trailer.getUint32(at, true);
     const actual = maskCrc(crc32cFinish(this.#crc));
     if (expected !== actual) {
