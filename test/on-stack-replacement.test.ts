@@ -5,8 +5,8 @@
  * in a worker thread started afterwards too.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { measureOnMainAndWorker, type PerThread } from "./support/main-and-worker.js";
 
 const MODULE = new URL("../src/threads/on-stack-replacement.js", import.meta.url).href;
 /** V8's `%GetOptimizationStatus` bit for "the function's frame on top of the stack is optimised code". */
@@ -22,27 +22,9 @@ const SPIN = `
   report(spin(3e7));
 `;
 
-function loopStatus(turnOff: boolean): { main: number; worker: number } {
-  const script = `
-    const { Worker } = await import("node:worker_threads");
-    ${turnOff ? `(await import(${JSON.stringify(MODULE)})).turnOffOnStackReplacement();` : ""}
-    const main = await new Promise((report) => { ${SPIN} });
-    const worker = await new Promise((resolve, reject) => {
-      const inWorker = \`(async () => {
-        const { parentPort } = await import("node:worker_threads");
-        const report = (n) => parentPort.postMessage(n);
-        ${SPIN}
-      })();\`;
-      const thread = new Worker(inWorker, { eval: true });
-      thread.once("message", resolve);
-      thread.once("error", reject);
-    });
-    console.log(JSON.stringify({ main, worker }));
-  `;
-  const out = execFileSync(process.execPath, ["--allow-natives-syntax", "--input-type=module", "-e", script], {
-    encoding: "utf8",
-  });
-  return JSON.parse(out) as { main: number; worker: number };
+function loopStatus(turnOff: boolean): PerThread {
+  const setup = turnOff ? `(await import(${JSON.stringify(MODULE)})).turnOffOnStackReplacement();` : "";
+  return measureOnMainAndWorker(["--allow-natives-syntax"], setup, SPIN);
 }
 
 describe("on-stack replacement", () => {

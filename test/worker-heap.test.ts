@@ -5,9 +5,9 @@
  * makes a thread with V8's default sizing run one.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { SERVER_NODE_FLAGS } from "./support/child-server.js";
+import { measureOnMainAndWorker, type PerThread } from "./support/main-and-worker.js";
 
 const WORKER_HEAP = new URL("../src/threads/worker-heap.js", import.meta.url).href;
 
@@ -31,27 +31,11 @@ const CHURN = `
   setTimeout(() => { observer.disconnect(); report(major); }, 50);
 `;
 
-function fullCollections(clearForWorkers: boolean): { main: number; worker: number } {
-  const script = `
-    const { Worker } = await import("node:worker_threads");
-    ${clearForWorkers ? `(await import(${JSON.stringify(WORKER_HEAP)})).useDefaultHeapSizingForWorkers();` : ""}
-    const main = await new Promise(async (report) => { ${CHURN} });
-    const worker = await new Promise((resolve, reject) => {
-      const inWorker = \`(async () => {
-        const { parentPort } = await import("node:worker_threads");
-        const report = (n) => parentPort.postMessage(n);
-        ${CHURN}
-      })();\`;
-      const thread = new Worker(inWorker, { eval: true });
-      thread.once("message", resolve);
-      thread.once("error", reject);
-    });
-    console.log(JSON.stringify({ main, worker }));
-  `;
-  const out = execFileSync(process.execPath, [...FLAGS, "--input-type=module", "-e", script], {
-    encoding: "utf8",
-  });
-  return JSON.parse(out) as { main: number; worker: number };
+function fullCollections(clearForWorkers: boolean): PerThread {
+  const setup = clearForWorkers
+    ? `(await import(${JSON.stringify(WORKER_HEAP)})).useDefaultHeapSizingForWorkers();`
+    : "";
+  return measureOnMainAndWorker(FLAGS, setup, CHURN);
 }
 
 describe("the main thread's heap floor", () => {
