@@ -132,11 +132,11 @@ class CsvRecordDecoder implements RecordDecoder {
    * Mispredicted branches, not arithmetic, are what a field costs here, so the sign is applied without
    * a branch (half of all features are negative), and the test for a bare `0` (most fields of sparse and
    * image rows, almost none of dense ones) is made only while recent rows were mostly zeros. One loop
-   * reads a field's digits and its dot. It stops
-   * at the first byte that cannot continue a number, without comparing each position with `end` (20%
-   * faster alone, 12–14% with framing): the byte after the row must be such a byte, as the line feed
-   * after a framed CSV row is. {@link decode} hands a row without one (the body's last, one that
-   * straddled chunks, or from another framer) over as a copy that has one.
+   * reads a field's digits and its dot. It stops at the first byte that cannot continue a number,
+   * without comparing each position with `end` (20% faster alone, 12–14% with framing): the byte after
+   * the row must be such a byte, as the line feed after a framed CSV row is. {@link decode} hands a row
+   * without one (the body's last, one that straddled chunks, or from another framer) over as a copy
+   * that has one.
    *
    * That choice is made by the caller, not here: with it here, V8 (Node 20) sometimes compiled this
    * function before it had seen such a row, dropped the code on the first one, compiled its loop alone

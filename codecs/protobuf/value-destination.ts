@@ -38,6 +38,9 @@ export class ValueDestination {
   /** Set when the destination is a string input: its column and where this record's strings start. */
   #texts: TextArray | undefined;
   #textOffset = 0;
+  /** The batch array {@link float32Bytes} views (a batch's arrays serve many records), and that view. */
+  #viewed: Float32Array | undefined;
+  #viewedBytes: Uint8Array = new Uint8Array(0);
 
   /** @param features the table that lists the record's features (it names them for messages). */
   constructor(features: FeatureTable) {
@@ -73,9 +76,7 @@ export class ValueDestination {
   /** Points the destination at every input of `slots`, in model order, for feature `feature` of `record`. */
   toAllInputs(slots: RecordSlots, inputs: readonly TensorSpec[], record: Uint8Array, feature: number): this {
     if (inputs.length === 1) return this.toInput(slots, inputs, 0, record, feature);
-    this.#record = record;
-    this.#featureIndex = feature;
-    this.#featureName = undefined;
+    this.#name(record, feature);
     const text = inputs.find(isTextTensor);
     if (text !== undefined) {
       throw new RecordError(
@@ -129,10 +130,6 @@ export class ValueDestination {
     return 4 * this.#offsets[0];
   }
 
-  /** The batch array {@link float32Bytes} views (a batch's arrays serve many records). */
-  #viewed: Float32Array | undefined;
-  #viewedBytes: Uint8Array = new Uint8Array(0);
-
   /** Throws unless a dense tensor of `count` values fills the destination exactly. */
   expectDense(count: number): void {
     if (count !== this.width) {
@@ -185,10 +182,15 @@ export class ValueDestination {
     }
     this.#part = 0;
     this.#position = 0;
+    this.#name(record, feature);
+    return this;
+  }
+
+  /** Makes feature `feature` of `record` the one {@link feature} names. */
+  #name(record: Uint8Array, feature: number): void {
     this.#record = record;
     this.#featureIndex = feature;
     this.#featureName = undefined;
-    return this;
   }
 
   #checkInteger(value: number, part: number): void {
