@@ -12,14 +12,22 @@ const MODULE = new URL("../src/threads/on-stack-replacement.js", import.meta.url
 /** V8's `%GetOptimizationStatus` bit for "the function's frame on top of the stack is optimised code". */
 const TOPMOST_FRAME_IS_OPTIMISED = 1 << 12;
 
-/** A loop long enough for OSR, asking V8 in its last turn whether its frame runs optimised code. */
+/**
+ * A loop long enough for OSR, asking V8 every 2^20 turns whether its frame runs optimised code, and
+ * stopping once it does (a busy machine may take a while to finish the compilation).
+ */
 const SPIN = `
   function spin(turns) {
     let status = 0;
-    for (let i = 0; i < turns; i++) if (i === turns - 1) status = %GetOptimizationStatus(spin);
+    for (let i = 0; i < turns; i++) {
+      if ((i & 0xfffff) === 0xfffff) {
+        status = %GetOptimizationStatus(spin);
+        if (status & ${TOPMOST_FRAME_IS_OPTIMISED}) break;
+      }
+    }
     return status;
   }
-  report(spin(3e7));
+  report(spin(1e8));
 `;
 
 function loopStatus(turnOff: boolean): PerThread {
