@@ -64,6 +64,30 @@ describe("CsvFramer", () => {
     );
   });
 
+  it("frames short lines (found by the SIMD scanner) and long ones (by memchr) alike, in shared memory too", () => {
+    // Short rows, then rows of ~3 KB, then short rows again, with quoted line breaks and CRLF among them.
+    const rows = Array.from({ length: 4000 }, (_, i) => {
+      const width = i >= 1000 && i < 1400 ? 600 : 4;
+      const fields = Array.from({ length: width }, (_, k) => `${(i * 7 + k) % 1000}.25`);
+      if (i % 97 === 0) fields.push('"a\nb"');
+      return fields.join(",");
+    });
+    const text = rows.map((row, i) => (i % 5 === 0 ? `${row}\r\n` : `${row}\n`)).join("");
+    const whole = bytes(text);
+    const expected = frameAll(new CsvFramer(), splitBySizes(whole, [65_536]));
+    assert.deepEqual(
+      expected.map((frame) => frame.text),
+      rows,
+    );
+    for (const offset of [0, 3, 5]) {
+      const shared = new Uint8Array(new SharedArrayBuffer(whole.length + 8), offset, whole.length);
+      shared.set(whole);
+      for (const sizes of [[65_536], [4096, 999], [whole.length]]) {
+        assert.deepEqual(frameAll(new CsvFramer(), splitBySizes(shared, sizes)), expected, `${offset} ${sizes}`);
+      }
+    }
+  });
+
   it("frames a large body with many records per chunk in linear time", () => {
     const row = "0.5,0.25,0.125,1\n";
     const whole = bytes(row.repeat(200_000));

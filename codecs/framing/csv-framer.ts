@@ -6,6 +6,7 @@ import { Frame, type Framer, type FrameSink, FramingError } from "../../src/inde
 import { ByteOrderMarkSkipper } from "./byte-order-mark.js";
 import { indexOfByte } from "./byte-search.js";
 import { FrameBuffer } from "./frame-buffer.js";
+import { LineFeedFinder } from "./line-feed-finder.js";
 import { isBlank } from "./line-framer.js";
 
 const LF = 0x0a;
@@ -27,6 +28,7 @@ export class CsvFramer implements Framer {
   /** Where the open quote started (for the error when it never closes). */
   #quoteOffset = 0;
   #quoteLine = 0;
+  readonly #lineFeeds = new LineFeedFinder();
 
   push(received: Uint8Array, emit: FrameSink): void {
     const chunk = this.#byteOrderMark.done ? received : this.#withoutByteOrderMark(received);
@@ -36,6 +38,8 @@ export class CsvFramer implements Framer {
     // Next quote / line feed at or after i; recomputed only once passed, so each byte is scanned O(1) times.
     let quote = -2;
     let newline = -2;
+    const lineFeeds = this.#lineFeeds;
+    lineFeeds.begin(chunk);
     while (i < n) {
       if (quote !== -1 && quote < i) quote = indexOfByte(chunk, QUOTE, i);
       if (this.#inQuotes) {
@@ -46,7 +50,7 @@ export class CsvFramer implements Framer {
         i = quote + 1;
         continue;
       }
-      if (newline !== -1 && newline < i) newline = indexOfByte(chunk, LF, i);
+      if (newline !== -1 && newline < i) newline = lineFeeds.next(i);
       if (quote !== -1 && (newline === -1 || quote < newline)) {
         this.#inQuotes = true;
         this.#quoteOffset = this.#offset + this.#pending.length + (quote - start);
@@ -64,6 +68,7 @@ export class CsvFramer implements Framer {
       i = start = newline + 1;
     }
     if (start < n) this.#pending.append(chunk, start, n);
+    lineFeeds.end();
   }
 
   /** The chunk without a leading byte-order mark (the body offset counts the mark's bytes). */

@@ -12,7 +12,7 @@
 import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
 import { INSTANCES_KEY } from "../json/request-shapes.js";
 import { FrameBuffer } from "./frame-buffer.js";
-import { loadChunk, skipPlainInChunk } from "./structural-scan.js";
+import { loadChunk, skipPlainInChunk } from "./simd-scan.js";
 
 const LF = 0x0a;
 const CR = 0x0d;

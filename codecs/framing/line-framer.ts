@@ -1,14 +1,13 @@
 /**
  * Line framing on bytes: a frame per line (LF or CRLF), blank lines skipped. Linear in the body: each
- * byte is looked at once (`memchr` for the line feed), and only a line that straddles chunks is copied.
+ * byte is looked at once (by `LineFeedFinder`), and only a line that straddles chunks is copied.
  * Lines stay bytes, so offsets are exact and invalid UTF-8 reaches the decoder as it was sent.
  */
 import { Frame, type Framer, type FrameSink, type FramingError } from "../../src/index.js";
 import { ByteOrderMarkSkipper } from "./byte-order-mark.js";
-import { indexOfByte } from "./byte-search.js";
 import { FrameBuffer } from "./frame-buffer.js";
+import { LineFeedFinder } from "./line-feed-finder.js";
 
-const LF = 0x0a;
 const CR = 0x0d;
 
 /** True when `buffer[start, end)` holds only spaces and tabs. */
@@ -25,6 +24,7 @@ export class LineFramer implements Framer {
   readonly #pending = new FrameBuffer();
   readonly #frame = new Frame();
   readonly #byteOrderMark = new ByteOrderMarkSkipper();
+  readonly #lineFeeds = new LineFeedFinder();
   /** Body offset of the first byte of the pending line. */
   #offset = 0;
   /** Line number of the pending line. */
@@ -32,8 +32,10 @@ export class LineFramer implements Framer {
 
   push(received: Uint8Array, emit: FrameSink): void {
     const chunk = this.#byteOrderMark.done ? received : this.#withoutByteOrderMark(received);
+    const lineFeeds = this.#lineFeeds;
+    lineFeeds.begin(chunk);
     let start = 0;
-    for (let newline = indexOfByte(chunk, LF, 0); newline !== -1; newline = indexOfByte(chunk, LF, start)) {
+    for (let newline = lineFeeds.next(0); newline !== -1; newline = lineFeeds.next(start)) {
       if (this.#pending.length > 0) {
         this.#hold(chunk, start, newline);
         this.#emit(this.#pending.view(), 0, this.#pending.length, true, emit);
@@ -43,6 +45,7 @@ export class LineFramer implements Framer {
       start = newline + 1;
     }
     if (start < chunk.length) this.#hold(chunk, start, chunk.length);
+    lineFeeds.end();
   }
 
   /** The chunk without a leading byte-order mark (the body offset counts the mark's bytes). */

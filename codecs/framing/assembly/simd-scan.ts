@@ -1,8 +1,7 @@
 /**
- * Finding the bytes that JSON framing must look at, sixteen bytes at a time (WebAssembly SIMD; see
- * `../structural-scan.ts` for the JavaScript side). The chunk being framed is copied into this module's memory
- * once; each call then skips the plain bytes (digits, signs, dots, commas, spaces, letters) up to the
- * next quote, bracket, brace or line feed.
+ * Finding the bytes that framing looks for, sixteen bytes at a time (WebAssembly SIMD; see
+ * `../simd-scan.ts` for the JavaScript side). The chunk being framed is copied into this module's memory
+ * once; each call then skips the bytes in between.
  */
 
 /**
@@ -30,4 +29,17 @@ export function skipPlain(from: usize, end: usize): usize {
     }
   }
   return end;
+}
+
+/** The position of the first `byte` in `[from, end)`, or -1. Reads up to fifteen bytes past `end`. */
+export function indexOfByte(byte: u8, from: usize, end: usize): isize {
+  const wanted = i8x16.splat(byte);
+  for (let at = from; at < end; at += 16) {
+    const mask = i8x16.bitmask(i8x16.eq(v128.load(at), wanted));
+    if (mask !== 0) {
+      const found = at + <usize>ctz(mask);
+      return found < end ? <isize>found : -1;
+    }
+  }
+  return -1;
 }
