@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CsvFramer } from "../codecs/framing/csv-framer.js";
+import { JsonFramer } from "../codecs/framing/json-framer.js";
+import type { Frame } from "../src/codec/framing.js";
 import { FramingError } from "../src/errors.js";
 import { frameAll, splitAt, splitBySizes } from "./support/chunks.js";
 
@@ -86,6 +88,32 @@ describe("CsvFramer", () => {
         assert.deepEqual(frameAll(new CsvFramer(), splitBySizes(shared, sizes)), expected, `${offset} ${sizes}`);
       }
     }
+  });
+
+  it("frames right when another framer runs inside its frame callback (a plugin framing a sub-format)", () => {
+    // Each outer CSV row carries a JSON document and a CSV table of its own, framed while the outer
+    // framer is mid-chunk: both load their chunks into the same SIMD scanner.
+    const rows = Array.from({ length: 300 }, (_, i) => `${i},[${i}.5, [${i}], "x]"]|a${i},b\\nc,d${i}`);
+    const body = bytes(rows.map((row) => `${row}\n`).join(""));
+    const outer: string[] = [];
+    const inner: string[] = [];
+    const framer = new CsvFramer();
+    const emit = (frame: Frame) => {
+      const text = new TextDecoder().decode(frame.bytes);
+      outer.push(text);
+      const [json, table] = text.slice(text.indexOf(",") + 1).split("|");
+      // Line feeds over the whole of the scanner's memory that the outer chunk used.
+      const padded = `{"instances": [${json}]}${"\n".repeat(5000)}`;
+      inner.push(...frameAll(new JsonFramer(), [bytes(padded)]).map((f) => f.text));
+      inner.push(...frameAll(new CsvFramer(), [bytes(table.replace("\\n", "\n"))]).map((f) => f.text));
+    };
+    for (const chunk of splitBySizes(body, [4096])) framer.push(chunk, emit);
+    framer.end(emit);
+    assert.deepEqual(outer, rows);
+    assert.deepEqual(
+      inner,
+      rows.flatMap((_, i) => [`[${i}.5, [${i}], "x]"]`, `a${i},b`, `c,d${i}`]),
+    );
   });
 
   it("frames a large body with many records per chunk in linear time", () => {

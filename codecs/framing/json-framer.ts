@@ -12,7 +12,7 @@
 import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
 import { INSTANCES_KEY } from "../json/request-shapes.js";
 import { FrameBuffer } from "./frame-buffer.js";
-import { loadChunk, skipPlainInChunk } from "./simd-scan.js";
+import { ChunkScanner } from "./simd-scan.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -145,7 +145,8 @@ export class JsonFramer implements Framer {
   #frameLine = 0;
   /** Where the open frame starts in the chunk being scanned (0 when it started in an earlier one). */
   #frameStart = 0;
-  /** Whether the chunk being pushed is in the WebAssembly scanner (it is unless too large). */
+  readonly #scanner = new ChunkScanner();
+  /** Whether the chunk being pushed is in {@link #scanner} (it is unless too large). */
   #chunkLoaded = false;
   /** Offset of the chunk being scanned from the start of the body, and the current line. */
   #chunkOffset = 0;
@@ -173,7 +174,7 @@ export class JsonFramer implements Framer {
   push(chunk: Uint8Array, emit: FrameSink): void {
     const n = chunk.length;
     this.#frameStart = 0;
-    this.#chunkLoaded = loadChunk(chunk);
+    this.#chunkLoaded = this.#scanner.load(chunk);
     for (let i = this.#skipByteOrderMark(chunk); i < n; i++) {
       const c = chunk[i];
       if (this.#inString) {
@@ -329,7 +330,7 @@ export class JsonFramer implements Framer {
     }
     // Numbers, commas and spaces inside a frame matter to nobody here: skip them in a tight loop.
     if (keys.active && this.#depth <= 1) return i;
-    return (this.#chunkLoaded ? skipPlainInChunk(i + 1, chunk.length) : skipPlain(chunk, i + 1)) - 1;
+    return (this.#chunkLoaded ? this.#scanner.skipPlain(i + 1) : skipPlain(chunk, i + 1)) - 1;
   }
 
   /** Inside a bare literal frame (a number, `true`, …): it ends at the first byte that cannot continue it. */

@@ -6,7 +6,7 @@
  * decoded 11% faster with the scanner, and MNIST rows (~2.8 KB) 3% slower.
  */
 import { indexOfByte } from "./byte-search.js";
-import { indexOfByteInChunk, loadChunk } from "./simd-scan.js";
+import { ChunkScanner } from "./simd-scan.js";
 
 const LF = 0x0a;
 /** Lines shorter than this on average are found with the scanner. */
@@ -14,6 +14,7 @@ const SHORT_LINE_BYTES = 1024;
 
 /** Finds line feeds in one chunk at a time; judges each chunk by the lines of the one before. */
 export class LineFeedFinder {
+  readonly #scanner = new ChunkScanner();
   #chunk: Uint8Array = new Uint8Array(0);
   #scanned = false;
   #shortLines = true;
@@ -22,14 +23,14 @@ export class LineFeedFinder {
   /** Starts on `chunk`; the chunk before it is done with. */
   begin(chunk: Uint8Array): void {
     this.#chunk = chunk;
-    this.#scanned = this.#shortLines && loadChunk(chunk);
+    this.#scanned = this.#shortLines && this.#scanner.load(chunk);
     this.#found = 0;
   }
 
   /** The index of the first line feed at or after `from` in the chunk, or -1. */
   next(from: number): number {
     const chunk = this.#chunk;
-    const found = this.#scanned ? indexOfByteInChunk(LF, from, chunk.length) : indexOfByte(chunk, LF, from);
+    const found = this.#scanned ? this.#scanner.indexOfByte(LF, from) : indexOfByte(chunk, LF, from);
     if (found >= 0) this.#found++;
     return found;
   }

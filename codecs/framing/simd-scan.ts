@@ -8,9 +8,12 @@
  *   call crosses into C++ through type checks, dearer on a chunk in shared memory (as the codec threads'
  *   are): a tenth of a codec thread's time on 32-feature rows.
  *
- * The framer hands each chunk over once ({@link loadChunk}: one copy, at the chunk's own alignment so
- * that a chunk in shared memory is copied a word at a time), then asks where the next byte it wants is.
- * Framers run synchronously, so one chunk per thread is loaded at a time.
+ * A framer holds a {@link ChunkScanner} and hands it each chunk once ({@link ChunkScanner.load}: one copy,
+ * at the chunk's own alignment so that a chunk in shared memory is copied a word at a time), then asks
+ * where the next byte it wants is. The module's memory holds one chunk per thread: a framer used inside
+ * another's frame callback (a plugin's decoder may frame a sub-format) loads its own chunk over it, so
+ * each scanner notes which copy is in the memory and copies its chunk again when another's has replaced
+ * it.
  */
 import { copyBytes } from "../../src/index.js";
 import { loadWebAssembly, PAGE } from "../webassembly-module.js";
@@ -30,27 +33,45 @@ const { exports: scanner, memory } = loadWebAssembly<ScannerExports>(
   Math.ceil((CAPACITY + SLACK) / PAGE),
 );
 const memoryBytes = new Uint8Array(memory);
-/** Where the loaded chunk starts in the memory. */
-let base = 0;
+/** Counts the copies made into the memory: which one is there now. */
+let copies = 0;
 
-/** Copies `chunk` into the scanner for {@link skipPlainInChunk}; false when it is too large to hold. */
-export function loadChunk(chunk: Uint8Array): boolean {
-  if (chunk.length > CAPACITY) return false;
-  base = chunk.byteOffset & 7;
-  copyBytes(memoryBytes, base, chunk);
-  return true;
-}
+/** Scans the chunks one framer is given, one at a time. */
+export class ChunkScanner {
+  #chunk: Uint8Array = new Uint8Array(0);
+  /** Where the chunk starts in the memory, and which copy put it there. */
+  #base = 0;
+  #copy = -1;
 
-/**
- * The index of the first `"`, `[`, `]`, `{`, `}` or line feed at or after `from` in the chunk last
- * loaded (`length` bytes long), or `length`.
- */
-export function skipPlainInChunk(from: number, length: number): number {
-  return scanner.skipPlain(base + from, base + length) - base;
-}
+  /** Takes `chunk` for the calls that follow; false (and nothing taken) when it is too large to scan. */
+  load(chunk: Uint8Array): boolean {
+    if (chunk.length > CAPACITY) return false;
+    this.#chunk = chunk;
+    this.#place();
+    return true;
+  }
 
-/** The index of the first `byte` at or after `from` in the chunk last loaded (`length` bytes long), or -1. */
-export function indexOfByteInChunk(byte: number, from: number, length: number): number {
-  const found = scanner.indexOfByte(byte, base + from, base + length);
-  return found < 0 ? -1 : found - base;
+  /**
+   * The index of the first `"`, `[`, `]`, `{`, `}` or line feed at or after `from` in the chunk, or its
+   * length.
+   */
+  skipPlain(from: number): number {
+    if (this.#copy !== copies) this.#place();
+    const base = this.#base;
+    return scanner.skipPlain(base + from, base + this.#chunk.length) - base;
+  }
+
+  /** The index of the first `byte` at or after `from` in the chunk, or -1. */
+  indexOfByte(byte: number, from: number): number {
+    if (this.#copy !== copies) this.#place();
+    const base = this.#base;
+    const found = scanner.indexOfByte(byte, base + from, base + this.#chunk.length);
+    return found < 0 ? -1 : found - base;
+  }
+
+  #place(): void {
+    this.#base = this.#chunk.byteOffset & 7;
+    copyBytes(memoryBytes, this.#base, this.#chunk);
+    this.#copy = ++copies;
+  }
 }
