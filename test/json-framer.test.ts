@@ -76,8 +76,8 @@ describe("JSON framing", () => {
   });
 
   it("frames chunks in shared memory at any alignment, and chunks too large for the SIMD scanner, alike", () => {
-    // Records with strings, nesting and line breaks, ~380 KB: more than the scanner's 256 KiB.
-    const records = Array.from({ length: 3000 }, (_, i) =>
+    // Records with strings, nesting and line breaks, ~370 KB: more than the scanner's 256 KiB.
+    const records = Array.from({ length: 9000 }, (_, i) =>
       i % 3 === 0
         ? `[${i}, -${i}.25, 1e-3, ${i * 7}]`
         : i % 3 === 1
