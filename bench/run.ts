@@ -2,6 +2,7 @@
  * `npm run bench`: measures codec throughput, end-to-end records/s against ONNX Runtime alone, peak RSS
  * for a 150 MB body and /ping latency under load, prints them, and writes `docs/benchmarks.md`.
  */
+import "../src/telemetry.js";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
