@@ -221,11 +221,25 @@ export class DuplicateCodecError extends SluiceError {
 /** No route matches the request (404). */
 export class RouteNotFoundError extends SluiceError {
   readonly status = 404;
-  constructor(method: string, path: string) {
-    super(
-      "NOT_FOUND",
-      `no route for ${method} ${path}; the routes are GET /ping, GET /execution-parameters, POST /invocations`,
-    );
+  /** `routes` are the server's, as `METHOD /path`. */
+  constructor(method: string, path: string, routes: readonly string[]) {
+    super("NOT_FOUND", `no route for ${method} ${path}; the routes are ${routes.join(", ")}`);
+  }
+}
+
+/** A route that exists, asked with a method it does not answer (405); `allowed` goes in the `Allow` header. */
+export class MethodNotAllowedError extends SluiceError {
+  readonly status = 405;
+  constructor(
+    method: string,
+    path: string,
+    readonly allowed: readonly string[],
+  ) {
+    super("METHOD_NOT_ALLOWED", `${path} does not answer ${method}; it answers ${allowed.join(", ")}`);
+  }
+
+  override details(): Record<string, unknown> {
+    return { allowed: this.allowed };
   }
 }
 

@@ -4,7 +4,13 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Hono } from "hono";
-import { ClientClosedRequestError, OverloadedError, RouteNotFoundError, SluiceError } from "./errors.js";
+import {
+  ClientClosedRequestError,
+  MethodNotAllowedError,
+  OverloadedError,
+  RouteNotFoundError,
+  SluiceError,
+} from "./errors.js";
 import { InvocationReport } from "./invocation-report.js";
 import type { Invocation, InvocationService } from "./invocation-service.js";
 import type { Logger } from "./log.js";
@@ -24,6 +30,7 @@ export function errorResponse(error: unknown): Response {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (error instanceof SluiceError) {
     if (error instanceof OverloadedError) headers["retry-after"] = String(error.retryAfterSeconds);
+    if (error instanceof MethodNotAllowedError) headers.allow = error.allowed.join(", ");
     const body: ErrorBody = { error: error.message, code: error.code, ...error.details() };
     return new Response(JSON.stringify(body), { status: error.status, headers });
   }
@@ -130,7 +137,20 @@ export function createApp(service: InvocationService, log: Logger, metrics?: Met
     }
   });
 
-  app.notFound((c) => errorResponse(new RouteNotFoundError(c.req.method, c.req.path)));
+  const methodsByPath = new Map<string, string[]>();
+  for (const { method, path } of app.routes) {
+    // Hono answers HEAD with a route's GET handler.
+    methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), ...(method === "GET" ? ["GET", "HEAD"] : [method])]);
+  }
+  const routes = app.routes.map(({ method, path }) => `${method} ${path}`);
+  app.notFound((c) => {
+    const allowed = methodsByPath.get(c.req.path);
+    return errorResponse(
+      allowed
+        ? new MethodNotAllowedError(c.req.method, c.req.path, allowed)
+        : new RouteNotFoundError(c.req.method, c.req.path, routes),
+    );
+  });
   app.onError((error) => {
     log.error("unhandled error", { reason: error.message, stack: error.stack });
     return errorResponse(error);

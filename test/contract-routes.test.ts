@@ -109,6 +109,23 @@ describe("the serving contract over HTTP", () => {
     assert.equal(response.status, 404);
     assert.equal(((await response.json()) as { code: string }).code, "NOT_FOUND");
   });
+
+  it("405 with an Allow header for a route asked with the wrong method", async () => {
+    for (const [method, path, allowed] of [
+      ["GET", "/invocations", ["POST"]],
+      ["POST", "/ping", ["GET", "HEAD"]],
+      ["DELETE", "/execution-parameters", ["GET", "HEAD"]],
+    ] as const) {
+      const response = await fetch(`${server.url}${path}`, { method });
+      assert.equal(response.status, 405, `${method} ${path}`);
+      assert.equal(response.headers.get("allow"), allowed.join(", "));
+      const body = (await response.json()) as { code: string; allowed: string[] };
+      assert.equal(body.code, "METHOD_NOT_ALLOWED");
+      assert.deepEqual(body.allowed, allowed);
+    }
+    const ping = await fetch(`${server.url}/ping`, { method: "HEAD" });
+    assert.equal(ping.status, 200);
+  });
 });
 
 describe("a model that fails", () => {
