@@ -270,7 +270,7 @@ for (const backend of backends) {
 }
 say();
 if (!adapter.available) say(`WebGPU was not measured: ${adapter.reason}.`);
-else if (adapter.info?.architecture === "software") {
+else if (adapter.info?.software) {
   say(
     `WebGPU ran on ${describeAdapter(adapter.info)}: Mesa's software rasteriser on the same CPU, so these rows ` +
       "show that the WebGPU path works end to end, not how fast a GPU is. Figures from an NVIDIA H200 are in the " +

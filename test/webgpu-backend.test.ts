@@ -1,7 +1,8 @@
 /**
  * The WebGPU backend against the CPU backend: every codec's answer must match. Without a GPU this runs
  * on Mesa's software Vulkan adapter (llvmpipe), which `.ci/run` installs; where no adapter exists the
- * comparison is skipped with the reason, and the fallback tests still run.
+ * comparison is skipped with the reason, and the fallback tests still run. `SLUICE_BACKEND=auto` takes only a
+ * hardware adapter; on llvmpipe it falls back to the CPU.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -76,6 +77,25 @@ describe("the WebGPU backend answers like the CPU backend", { skip: noAdapter },
     assert.equal(onGpu.MaxConcurrentTransforms, onCpu.MaxConcurrentTransforms);
     assert.ok(onGpu.MaxPayloadInMB >= onCpu.MaxPayloadInMB);
     assert.ok(onGpu.MaxPayloadInMB * onGpu.MaxConcurrentTransforms <= 100);
+  });
+});
+
+describe("with only a software adapter (Mesa's llvmpipe)", {
+  skip: probe.available && probe.info?.software ? false : "the adapter here is not a software one",
+}, () => {
+  it("SLUICE_BACKEND=auto leaves it for the CPU backend, with one line saying why", async () => {
+    const child = spawn(process.execPath, [CLI, "serve", "--port", "0"], {
+      env: { ...process.env, SLUICE_MODEL_DIR: modelDir(smallMlp()), SLUICE_BACKEND: "auto" },
+    });
+    try {
+      const fallback = waitForLog(child, /WebGPU unavailable, using the CPU backend/);
+      const loaded = waitForLog(child, /model loaded/);
+      assert.match(await fallback, /software/);
+      assert.match(await loaded, /backend=cpu/);
+    } finally {
+      child.kill("SIGTERM");
+      await exitOf(child);
+    }
   });
 });
 

@@ -11,6 +11,11 @@ export interface WebGpuBackendOptions {
   readonly modelPath: string;
   /** Cores available to the container (cgroup quota included): the concurrency suggested to the platform. */
   readonly cpus: number;
+  /**
+   * Whether a software adapter (Mesa's `llvmpipe`) will do. It runs shaders on the CPU, slower than the
+   * CPU backend (the default model: 2.4× the time), so only an explicit `SLUICE_BACKEND=webgpu` takes it.
+   */
+  readonly acceptSoftwareAdapter: boolean;
 }
 
 /**
@@ -31,6 +36,11 @@ export class WebGpuUnavailableError extends Error {}
 export async function createWebGpuBackend(options: WebGpuBackendOptions): Promise<Backend> {
   const probe = await probeWebGpuAdapter();
   if (!probe.available) throw new WebGpuUnavailableError(probe.reason);
+  if (probe.info?.software && !options.acceptSoftwareAdapter) {
+    throw new WebGpuUnavailableError(
+      `the only adapter is a software one (${describeAdapter(probe.info)}), slower than the CPU backend; SLUICE_BACKEND=webgpu uses it anyway`,
+    );
+  }
   let pool: OnnxSessionPool;
   try {
     pool = await OnnxSessionPool.create({

@@ -1,6 +1,6 @@
 /**
  * Creates the backend the configuration asks for: `cpu`; `webgpu` (no adapter is a start-up error); or
- * `auto`, which tries WebGPU and falls back to the CPU with one log line saying why.
+ * `auto`, which tries WebGPU on a hardware adapter and falls back to the CPU with one log line saying why.
  */
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -26,7 +26,11 @@ export interface BackendRequest {
 export async function selectBackend(request: BackendRequest): Promise<Backend> {
   if (request.choice !== "cpu") {
     try {
-      return await createWebGpuBackend({ modelPath: request.modelPath, cpus: request.cpus });
+      return await createWebGpuBackend({
+        modelPath: request.modelPath,
+        cpus: request.cpus,
+        acceptSoftwareAdapter: request.choice === "webgpu",
+      });
     } catch (cause) {
       if (!(cause instanceof WebGpuUnavailableError)) throw cause;
       if (request.choice === "webgpu") {

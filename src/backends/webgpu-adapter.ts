@@ -14,6 +14,8 @@ export interface WebGpuAdapterInfo {
   readonly architecture: string;
   readonly device: string;
   readonly description: string;
+  /** A software rasteriser on the CPU (Mesa's `llvmpipe`, SwiftShader): WebGPU's fallback adapter. */
+  readonly software: boolean;
 }
 
 /** The adapter found, or why there is none; `info` is undefined when the `webgpu` package is absent. */
@@ -21,9 +23,18 @@ export type AdapterProbe =
   | { readonly available: true; readonly info?: WebGpuAdapterInfo }
   | { readonly available: false; readonly reason: string };
 
+/** `GPUAdapterInfo` as Dawn's bindings give it (`isFallbackAdapter` is recent in the WebGPU spec). */
+interface DawnAdapterInfo {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly device: string;
+  readonly description: string;
+  readonly isFallbackAdapter?: boolean;
+}
+
 interface DawnModule {
   create(options: string[]): {
-    requestAdapter(options?: { powerPreference?: string }): Promise<{ info: WebGpuAdapterInfo } | null>;
+    requestAdapter(options?: { powerPreference?: string }): Promise<{ info: DawnAdapterInfo } | null>;
   };
 }
 
@@ -54,8 +65,9 @@ export async function probeWebGpuAdapter(): Promise<AdapterProbe> {
         available: false,
         reason: "Dawn found no WebGPU adapter (no GPU, and no Vulkan driver such as Mesa's llvmpipe)",
       };
-    const { vendor, architecture, device, description } = adapter.info;
-    return { available: true, info: { vendor, architecture, device, description } };
+    const { vendor, architecture, device, description, isFallbackAdapter } = adapter.info;
+    const software = isFallbackAdapter === true || architecture === "software";
+    return { available: true, info: { vendor, architecture, device, description, software } };
   } catch (cause) {
     return { available: false, reason: `Dawn could not start: ${(cause as Error).message}` };
   }
