@@ -72,11 +72,18 @@ export interface ThreadBudget {
   readonly inferenceThreads: number;
 }
 
+/** Kernel thread ids by role (empty or undefined without `/proc`, or before they start). */
+export interface ThreadIds {
+  readonly codec: readonly number[];
+  readonly inference: number | undefined;
+}
+
 /** Loads the model and serves invocations. */
 export class InvocationService {
   #state: ModelState = { status: "loading" };
   #inference: InferenceHost | undefined;
   #codecs: Promise<CodecThreadPool> | undefined;
+  #startedCodecs: CodecThreadPool | undefined;
   #closed = false;
   readonly threads: ThreadBudget;
   /** Called each time the model is (re)loaded. */
@@ -102,6 +109,11 @@ export class InvocationService {
   /** The installed codecs: those given to the constructor, then (once loaded) the model directory's too. */
   get registry(): CodecRegistry {
     return this.#registry;
+  }
+
+  /** The kernel ids of the threads doing record work and running the model, once started. */
+  threadIds(): ThreadIds {
+    return { codec: this.#startedCodecs?.threadIds() ?? [], inference: this.#inference?.threadId };
   }
 
   /** The current model state. */
@@ -140,6 +152,7 @@ export class InvocationService {
       this.#inference = host;
       const signature = codecSignature(model.signature, modelConfig);
       const codecs = await this.#codecs;
+      this.#startedCodecs = codecs;
       codecs.attachModel({ signature, connect: () => host.connect() });
       const maxRunning = this.config.maxConcurrentTransforms ?? model.tuning.suggestedConcurrentTransforms;
       const gate =

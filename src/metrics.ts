@@ -1,11 +1,13 @@
 /**
  * Prometheus metrics (prom-client) for `GET /metrics`: invocations by status, code and codec pair;
  * records and bytes; latency, batch size and per-stage histograms; in-flight and queued invocations;
- * admission refusals; the model; how busy the main thread is; Node's process and event-loop metrics.
- * Updated once per invocation (never per record) or per scrape, on the main thread.
+ * admission refusals; the model; how busy the main thread is and CPU time by thread; Node's process and
+ * event-loop metrics. Updated once per invocation (never per record) or per scrape, on the main thread.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { InvocationGate } from "./invocation-gate.js";
+import type { ThreadIds } from "./invocation-service.js";
+import { kernelThreadId, processCpuSeconds, threadCpuSeconds } from "./threads/thread-cpu.js";
 
 /** What one finished invocation reports. */
 export interface InvocationOutcome {
@@ -44,6 +46,12 @@ export class Metrics {
   readonly #overloaded: Counter;
   readonly #model: Gauge<"backend" | "model" | "inputs" | "outputs">;
   #gate: InvocationGate | undefined;
+  #threads: (() => ThreadIds) | undefined;
+  /** Each thread's CPU seconds at the last scrape, by kernel id. */
+  readonly #threadCpuSeen = new Map<number, number>();
+  /** CPU seconds counted so far for the main, codec and inference threads together, and for the rest. */
+  #knownCpuCounted = 0;
+  #otherCpuCounted = 0;
 
   constructor() {
     const registers = [this.registry];
@@ -117,6 +125,53 @@ export class Metrics {
       registers,
       collect: () => this.#collectMainThread(),
     });
+    const threadCpu: Counter<"thread"> = new Counter({
+      name: "sluice_thread_cpu_seconds_total",
+      help:
+        "CPU seconds by thread: main (HTTP, the copy into body rings), codec (framing, decoding, encoding), " +
+        "inference (the model runs), other (ONNX Runtime's intra-op pool, V8's collector and compiler helpers)",
+      labelNames: ["thread"],
+      registers,
+      collect: () => this.#collectThreadCpu(threadCpu),
+    });
+  }
+
+  /** Adds each role's CPU seconds since the last scrape (Linux only; left out where there is no `/proc`). */
+  #collectThreadCpu(counter: Counter<"thread">): void {
+    const ids = this.#threads?.();
+    const roles: [string, readonly (number | undefined)[]][] = [
+      ["main", [kernelThreadId()]],
+      ["codec", ids?.codec ?? []],
+      ["inference", [ids?.inference]],
+    ];
+    for (const [thread, tids] of roles) {
+      let added = 0;
+      for (const tid of tids) {
+        if (tid === undefined) continue;
+        const seconds = threadCpuSeconds(tid);
+        if (seconds === undefined) {
+          this.#threadCpuSeen.delete(tid);
+          continue;
+        }
+        added += seconds - (this.#threadCpuSeen.get(tid) ?? 0);
+        this.#threadCpuSeen.set(tid, seconds);
+      }
+      if (added > 0) counter.inc({ thread }, added);
+      this.#knownCpuCounted += added;
+    }
+    // Read after the threads, so that the process's total (which includes them) is never behind them.
+    const total = processCpuSeconds();
+    if (total === undefined) return;
+    const other = total - this.#knownCpuCounted - this.#otherCpuCounted;
+    if (other > 0) {
+      counter.inc({ thread: "other" }, other);
+      this.#otherCpuCounted += other;
+    }
+  }
+
+  /** Where {@link Metrics} finds the codec and inference threads for `sluice_thread_cpu_seconds_total`. */
+  watchThreads(threads: () => ThreadIds): void {
+    this.#threads = threads;
   }
 
   #mainThreadSince = performance.eventLoopUtilization();

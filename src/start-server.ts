@@ -31,6 +31,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const registry = await createCodecRegistry({ plugins: config.plugins, env: config.codecEnv });
   const service = new InvocationService(config, registry, log);
   const metrics = config.metrics ? new Metrics() : undefined;
+  metrics?.watchThreads(() => service.threadIds());
   service.onModelLoaded = (state, modelFile) => {
     const { inputs, outputs } = state.model.signature;
     metrics?.modelLoaded(

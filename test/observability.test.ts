@@ -3,12 +3,16 @@
  * configuration with where each value came from, the log level, and Prometheus metrics on /metrics.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { Logger } from "../src/log.js";
+import { processCpuSeconds } from "../src/threads/thread-cpu.js";
 import { modelDir, smallMlp } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 const ROWS = "0.1,0.2,0.3,0.4\n".repeat(5);
+/** CPU time by thread is read from Linux's `/proc`. */
+const linux = existsSync("/proc/thread-self");
 
 describe("the log", () => {
   let server: TestServer;
@@ -140,6 +144,37 @@ describe("GET /metrics", () => {
     assert.ok(busy > 0 && busy <= 1, `main thread busy ratio ${busy}`);
     assert.match(text, /^process_cpu_seconds_total \d/m);
     assert.match(text, /^nodejs_eventloop_lag_p99_seconds \d/m);
+  });
+
+  it("reports CPU time by thread: the codec threads' grows with the records they decode", {
+    skip: !linux,
+  }, async () => {
+    const roles = ["main", "codec", "inference", "other"];
+    const cpu = (text: string) =>
+      Object.fromEntries(
+        roles.map((thread) => [thread, value(text, `sluice_thread_cpu_seconds_total{thread="${thread}"}`)]),
+      );
+    const before = cpu(await scrape());
+    // 8 MB of CSV: a tenth of a second or more of decoding and encoding, almost no model time.
+    const rows = "0.1,0.2,0.3,0.4\n".repeat(500_000);
+    const answer = await invoke(server, rows, { "content-type": "text/csv" });
+    assert.equal(answer.status, 200);
+    await answer.arrayBuffer();
+    const processBefore = processCpuSeconds() ?? Number.NaN;
+    const after = cpu(await scrape());
+    const processAfter = processCpuSeconds() ?? Number.NaN;
+    for (const thread of roles) assert.equal(typeof after[thread], "number", `${thread} is reported`);
+    const grew = (thread: string) => (after[thread] as number) - ((before[thread] as number | undefined) ?? 0);
+    // ~0.15 s here; CPU time is counted in 10 ms ticks.
+    assert.ok(grew("codec") >= 0.05, `codec threads used ${grew("codec")} s`);
+    assert.ok(grew("main") > 0, "the main thread received the body");
+    assert.ok(grew("codec") > grew("inference"), "decoding, not the 4→3 model, took the time");
+    // The four add up to the process's CPU time when scraped.
+    const total = roles.reduce((sum, thread) => sum + (after[thread] as number), 0);
+    assert.ok(
+      total >= processBefore - 1e-6 && total <= processAfter + 1e-6,
+      `${processBefore} ≤ ${total} ≤ ${processAfter}`,
+    );
   });
 });
 

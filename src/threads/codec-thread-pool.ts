@@ -27,6 +27,8 @@ class CodecThread {
   readonly worker: Worker;
   readonly active = new Map<number, RemoteInvocation>();
   readonly ready: Promise<void>;
+  /** The thread's kernel id, once it has started (undefined without `/proc`). */
+  tid: number | undefined;
   stopping = false;
 
   constructor(data: CodecThreadData, log: Logger, onExit: (thread: CodecThread, reason: string) => void) {
@@ -37,6 +39,7 @@ class CodecThread {
       this.worker.on("message", (message: FromCodecThread) => {
         switch (message.type) {
           case "ready":
+            this.tid = message.tid;
             resolve();
             return;
           case "startup-failed":
@@ -103,6 +106,11 @@ export class CodecThreadPool {
   /** Threads in the pool. */
   get size(): number {
     return this.#threads.length;
+  }
+
+  /** The kernel ids of the threads now running (for CPU time by thread). */
+  threadIds(): number[] {
+    return this.#threads.flatMap((thread) => (thread.tid === undefined ? [] : [thread.tid]));
   }
 
   #replace(dead: CodecThread, reason: string): void {

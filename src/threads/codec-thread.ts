@@ -15,6 +15,7 @@ import { ChunkQueue } from "./chunk-queue.js";
 import { fromWire, toWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
 import { RemoteBackend } from "./remote-backend.js";
+import { kernelThreadId } from "./thread-cpu.js";
 import { ThreadLogger } from "./thread-logger.js";
 
 /** What the main thread passes when it starts a codec thread: where its codecs come from. */
@@ -190,7 +191,7 @@ async function start(data: CodecThreadData): Promise<void> {
         return;
     }
   });
-  post({ type: "ready" });
+  post({ type: "ready", tid: kernelThreadId() });
 }
 
 await start(workerData as CodecThreadData);

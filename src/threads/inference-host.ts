@@ -16,9 +16,15 @@ const INFERENCE_THREAD = new URL("./inference-thread.js", import.meta.url);
 export class InferenceHost {
   readonly #worker: Worker;
   #closing = false;
+  #threadId: number | undefined;
 
   private constructor(worker: Worker) {
     this.#worker = worker;
+  }
+
+  /** The thread's kernel id (undefined without `/proc`). */
+  get threadId(): number | undefined {
+    return this.#threadId;
   }
 
   /**
@@ -37,8 +43,10 @@ export class InferenceHost {
     const loading = new Promise<LoadedModel>((resolve, reject) => {
       worker.on("message", (message: FromInferenceHost) => {
         if (message.type === "log") log.write(message.level, message.message, message.fields);
-        else if (message.type === "loaded") resolve(message.model);
-        else if (message.type === "load-failed") reject(fromWire(message.error));
+        else if (message.type === "loaded") {
+          host.#threadId = message.tid;
+          resolve(message.model);
+        } else if (message.type === "load-failed") reject(fromWire(message.error));
       });
       worker.on("error", (error) => {
         log.error("the inference thread failed", { reason: error.message, stack: error.stack });

@@ -16,6 +16,7 @@ import {
   type ToInferenceThread,
   transferList,
 } from "./messages.js";
+import { kernelThreadId } from "./thread-cpu.js";
 import { ThreadLogger } from "./thread-logger.js";
 
 if (!parentPort) throw new Error("inference-thread.js runs as a worker thread");
@@ -72,7 +73,7 @@ host.on("message", (message: ToInferenceHost) => {
         (loaded) => {
           backend = loaded;
           const { kind, description, signature, tuning } = loaded;
-          post({ type: "loaded", model: { kind, description, signature, tuning } });
+          post({ type: "loaded", model: { kind, description, signature, tuning }, tid: kernelThreadId() });
         },
         (error: unknown) => post({ type: "load-failed", error: toWire(error) }),
       );

@@ -70,7 +70,8 @@ export type ToCodecThread =
 
 /** Codec thread → main thread. */
 export type FromCodecThread =
-  | { readonly type: "ready" }
+  /** `tid`: the thread's kernel id, for CPU time by thread (undefined without `/proc`). */
+  | { readonly type: "ready"; readonly tid: number | undefined }
   | { readonly type: "startup-failed"; readonly error: WireError }
   /** The pipeline released ring bytes, and the main thread said it was waiting for room. */
   | { readonly type: "room"; readonly id: number }
@@ -137,7 +138,8 @@ export type ToInferenceHost =
 
 /** Inference thread → main thread. */
 export type FromInferenceHost =
-  | { readonly type: "loaded"; readonly model: LoadedModel }
+  /** `tid`: the inference thread's kernel id (undefined without `/proc`). */
+  | { readonly type: "loaded"; readonly model: LoadedModel; readonly tid: number | undefined }
   | { readonly type: "load-failed"; readonly error: WireError }
   | { readonly type: "closed" }
   | LogMessage;
