@@ -129,6 +129,16 @@ for (const workload of [tabularWorkload(), mnistWorkload()]) {
       `At c = ${cores()} (one per core): Sluice ${fixed(s.recordsPerSecond / p.recordsPerSecond, 1)}× the classic ` +
         `container's records/s, ${fixed(p.cpuSecondsPerMillion / s.cpuSecondsPerMillion, 1)}× less CPU per record.`,
     );
+    if (s.cpuSecondsPerMillionByThread) {
+      say();
+      say(
+        `Sluice's CPU seconds per million records there, by thread (\`sluice_thread_cpu_seconds_total\`): ` +
+          Object.entries(s.cpuSecondsPerMillionByThread)
+            .map(([thread, perMillion]) => `${thread} ${fixed(perMillion, 3)}`)
+            .join(", ") +
+          ".",
+      );
+    }
     const chart = `benchmarks-${workload.records === 50_000 ? "tabular" : "mnist"}.svg`;
     writeFileSync(
       new URL(`../../docs/${chart}`, import.meta.url),

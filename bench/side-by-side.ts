@@ -22,6 +22,8 @@ export interface Measurement {
   readonly coresBusy: number;
   /** Server CPU seconds per million records. */
   readonly cpuSecondsPerMillion: number;
+  /** The same by thread (`main`, `codec`, …), for a server that reports it. */
+  readonly cpuSecondsPerMillionByThread?: Readonly<Record<string, number>>;
 }
 
 /** A server to measure: its URL and the processes whose CPU time counts. */
@@ -29,6 +31,8 @@ export interface ServerUnderTest {
   readonly name: string;
   readonly url: string;
   cpuSeconds(): number;
+  /** CPU seconds so far by thread, for a server that reports them. */
+  cpuSecondsByThread?(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -65,7 +69,23 @@ function groupCpuSeconds(group: number): number {
 export async function startSluice(modelDir: string, env: Record<string, string> = {}): Promise<ServerUnderTest> {
   const server = await startChildServer(modelDir, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0", ...env });
   const pid = server.child.pid as number;
-  return { name: "Sluice", url: server.url, cpuSeconds: () => processCpuSeconds(pid), stop: () => server.stop() };
+  return {
+    name: "Sluice",
+    url: server.url,
+    cpuSeconds: () => processCpuSeconds(pid),
+    cpuSecondsByThread: () => threadCpuFromMetrics(server.url),
+    stop: () => server.stop(),
+  };
+}
+
+/** `sluice_thread_cpu_seconds_total` from a Sluice server's `/metrics`, by thread. */
+async function threadCpuFromMetrics(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const byThread: Record<string, number> = {};
+  for (const [, thread, seconds] of text.matchAll(/^sluice_thread_cpu_seconds_total\{thread="(\w+)"\} (\S+)$/gm)) {
+    byThread[thread] = Number(seconds);
+  }
+  return byThread;
 }
 
 /** The classic container's start script, when the checkout sits beside `../shared`. */
@@ -168,6 +188,7 @@ export async function measure(
   accept = "text/csv",
 ): Promise<Measurement> {
   await post(server.url, body, contentType, accept); // warm-up
+  const threadsBefore = await server.cpuSecondsByThread?.();
   const cpuBefore = server.cpuSeconds();
   const started = performance.now();
   const deadline = started + seconds * 1000;
@@ -183,6 +204,16 @@ export async function measure(
   const elapsed = (performance.now() - started) / 1000;
   const cpu = server.cpuSeconds() - cpuBefore;
   const records = bodies * recordsPerBody;
+  const threadsAfter = await server.cpuSecondsByThread?.();
+  const byThread =
+    threadsBefore &&
+    threadsAfter &&
+    Object.fromEntries(
+      Object.entries(threadsAfter).map(([thread, seconds]) => [
+        thread,
+        ((seconds - (threadsBefore[thread] ?? 0)) / records) * 1e6,
+      ]),
+    );
   return {
     server: server.name,
     concurrency,
@@ -191,6 +222,7 @@ export async function measure(
     recordsPerSecond: records / elapsed,
     coresBusy: cpu / elapsed,
     cpuSecondsPerMillion: (cpu / records) * 1e6,
+    cpuSecondsPerMillionByThread: byThread,
   };
 }
 
@@ -199,6 +231,16 @@ export function pooled(measurements: readonly Measurement[]): Measurement {
   const records = measurements.reduce((sum, m) => sum + m.records, 0);
   const seconds = measurements.reduce((sum, m) => sum + m.seconds, 0);
   const cpu = measurements.reduce((sum, m) => sum + m.coresBusy * m.seconds, 0);
+  // Per-million figures weighted by each measurement's records.
+  let byThread: Record<string, number> | undefined;
+  if (measurements.every((m) => m.cpuSecondsPerMillionByThread)) {
+    byThread = {};
+    for (const m of measurements) {
+      for (const [thread, perMillion] of Object.entries(m.cpuSecondsPerMillionByThread ?? {})) {
+        byThread[thread] = (byThread[thread] ?? 0) + (perMillion * m.records) / records;
+      }
+    }
+  }
   return {
     server: measurements[0].server,
     concurrency: measurements[0].concurrency,
@@ -207,6 +249,7 @@ export function pooled(measurements: readonly Measurement[]): Measurement {
     recordsPerSecond: records / seconds,
     coresBusy: cpu / seconds,
     cpuSecondsPerMillion: (cpu / records) * 1e6,
+    cpuSecondsPerMillionByThread: byThread,
   };
 }
 
