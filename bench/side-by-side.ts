@@ -5,10 +5,11 @@
  * (every thread of Sluice's process; every process of the peer's process group).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { readProcStat } from "../src/threads/thread-cpu.js";
 import { startChildServer } from "../test/support/child-server.js";
 
 /** One measured configuration. */
@@ -36,17 +37,9 @@ export interface ServerUnderTest {
   stop(): Promise<void>;
 }
 
-const TICKS_PER_SECOND = 100;
-
 /** utime + stime of one process (all its threads), in seconds. */
 function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
+  return readProcStat(`/proc/${pid}/stat`)?.cpuSeconds ?? 0;
 }
 
 /** CPU seconds of every live process in process group `group`. */
@@ -54,13 +47,9 @@ function groupCpuSeconds(group: number): number {
   let total = 0;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === group) total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-    } catch {
-      // The process ended while the table was read.
-    }
+    // A process that ended while the table was read has no stat.
+    const stat = readProcStat(`/proc/${entry}/stat`);
+    if (stat?.group === group) total += stat.cpuSeconds;
   }
   return total;
 }

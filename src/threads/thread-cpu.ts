@@ -18,21 +18,30 @@ export function kernelThreadId(): number | undefined {
   }
 }
 
-/** User plus system seconds from a `/proc` `stat` line (fields 14 and 15, after the parenthesised name). */
-function statCpuSeconds(path: string): number | undefined {
+/** What a `/proc/…/stat` file says of a process or thread. */
+export interface ProcStat {
+  /** Its process group. */
+  readonly group: number;
+  /** User plus system CPU seconds (a process's include its threads', exited ones too). */
+  readonly cpuSeconds: number;
+}
+
+/** Reads a `/proc` `stat` file (`/proc/PID/stat`, `/proc/self/task/TID/stat`), or undefined when it is gone. */
+export function readProcStat(path: string): ProcStat | undefined {
   let stat: string;
   try {
     stat = readFileSync(path, "latin1");
   } catch {
     return undefined;
   }
+  // Fields after the parenthesised name (which may hold spaces): state, ppid, pgrp, … utime (14), stime (15).
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return { group: Number(fields[2]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
 }
 
 /** CPU seconds thread `tid` of this process has used, or undefined once it has exited. */
 export function threadCpuSeconds(tid: number): number | undefined {
-  return statCpuSeconds(`/proc/self/task/${tid}/stat`);
+  return readProcStat(`/proc/self/task/${tid}/stat`)?.cpuSeconds;
 }
 
 /**
@@ -40,5 +49,5 @@ export function threadCpuSeconds(tid: number): number | undefined {
  * counts them (so the two can be subtracted).
  */
 export function processCpuSeconds(): number | undefined {
-  return statCpuSeconds("/proc/self/stat");
+  return readProcStat("/proc/self/stat")?.cpuSeconds;
 }
