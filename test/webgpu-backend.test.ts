@@ -19,6 +19,20 @@ const CLI = new URL("../src/cli.js", import.meta.url).pathname;
 const probe = await probeWebGpuAdapter();
 const noAdapter = probe.available ? false : `no WebGPU adapter here: ${probe.reason}`;
 
+/** Starts `sluice serve` with `SLUICE_BACKEND=auto`: it must log why WebGPU was left (`reason`), then load on the CPU. */
+async function autoFallsBackToCpu(env: NodeJS.ProcessEnv, reason: RegExp): Promise<void> {
+  const child = spawn(process.execPath, [CLI, "serve", "--port", "0"], { env: { ...env, SLUICE_BACKEND: "auto" } });
+  try {
+    const fallback = waitForLog(child, /WebGPU unavailable, using the CPU backend/);
+    const loaded = waitForLog(child, /model loaded/);
+    assert.match(await fallback, reason);
+    assert.match(await loaded, /backend=cpu/);
+  } finally {
+    child.kill("SIGTERM");
+    await exitOf(child);
+  }
+}
+
 const RECORDIO = "application/x-recordio-protobuf";
 const TFRECORD = "application/x-tfrecord";
 
@@ -83,20 +97,8 @@ describe("the WebGPU backend answers like the CPU backend", { skip: noAdapter },
 describe("with only a software adapter (Mesa's llvmpipe)", {
   skip: probe.available && probe.info?.software ? false : "the adapter here is not a software one",
 }, () => {
-  it("SLUICE_BACKEND=auto leaves it for the CPU backend, with one line saying why", async () => {
-    const child = spawn(process.execPath, [CLI, "serve", "--port", "0"], {
-      env: { ...process.env, SLUICE_MODEL_DIR: modelDir(smallMlp()), SLUICE_BACKEND: "auto" },
-    });
-    try {
-      const fallback = waitForLog(child, /WebGPU unavailable, using the CPU backend/);
-      const loaded = waitForLog(child, /model loaded/);
-      assert.match(await fallback, /software/);
-      assert.match(await loaded, /backend=cpu/);
-    } finally {
-      child.kill("SIGTERM");
-      await exitOf(child);
-    }
-  });
+  it("SLUICE_BACKEND=auto leaves it for the CPU backend, with one line saying why", () =>
+    autoFallsBackToCpu({ ...process.env, SLUICE_MODEL_DIR: modelDir(smallMlp()) }, /reason=.*software/));
 });
 
 describe("without a WebGPU adapter", () => {
@@ -110,20 +112,8 @@ describe("without a WebGPU adapter", () => {
     SLUICE_MODEL_DIR: modelDir(smallMlp()),
   };
 
-  it("SLUICE_BACKEND=auto falls back to the CPU with one line saying why", async () => {
-    const child = spawn(process.execPath, [CLI, "serve", "--port", "0"], {
-      env: { ...noDriver, SLUICE_BACKEND: "auto" },
-    });
-    try {
-      const fallback = waitForLog(child, /WebGPU unavailable, using the CPU backend/);
-      const loaded = waitForLog(child, /model loaded/);
-      assert.match(await fallback, /reason=/);
-      assert.match(await loaded, /backend=cpu/);
-    } finally {
-      child.kill("SIGTERM");
-      await exitOf(child);
-    }
-  });
+  it("SLUICE_BACKEND=auto falls back to the CPU with one line saying why", () =>
+    autoFallsBackToCpu(noDriver, /reason=/));
 
   it("SLUICE_BACKEND=webgpu is a start-up error naming the reason (exit 1 in a batch job)", async () => {
     const child = spawn(process.execPath, [CLI, "serve", "--port", "0"], {
