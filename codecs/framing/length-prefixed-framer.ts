@@ -113,8 +113,9 @@ export class LengthPrefixedFramer implements Framer {
     const n = chunk.length;
     const { headerBytes, readsInPlace } = this.#layout;
     // Headers and trailers that lie whole in the chunk (nearly all) are read where they are, when the
-    // layout can; the others are gathered in #small first.
-    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // layout can; the others are gathered in #small first. Only a layout that reads in place needs a
+    // view of the chunk.
+    const view = readsInPlace ? new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength) : this.#smallView;
     let i = 0;
     while (i < n) {
       switch (this.#state) {
