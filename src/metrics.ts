@@ -47,6 +47,8 @@ export class Metrics {
   readonly #model: Gauge<"backend" | "model" | "inputs" | "outputs">;
   #gate: InvocationGate | undefined;
   #threads: (() => ThreadIds) | undefined;
+  /** The main thread's kernel id (the metrics are made and scraped on it). */
+  readonly #mainThreadId = kernelThreadId();
   /** Each thread's CPU seconds at the last scrape, by kernel id. */
   readonly #threadCpuSeen = new Map<number, number>();
   /** CPU seconds counted so far for the main, codec and inference threads together, and for the rest. */
@@ -140,7 +142,7 @@ export class Metrics {
   #collectThreadCpu(counter: Counter<"thread">): void {
     const ids = this.#threads?.();
     const roles: [string, readonly (number | undefined)[]][] = [
-      ["main", [kernelThreadId()]],
+      ["main", [this.#mainThreadId]],
       ["codec", ids?.codec ?? []],
       ["inference", [ids?.inference]],
     ];
