@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ByteWriter } from "../codecs/text/byte-writer.js";
-import { FLOAT32_RUN, printFloat32Rows, writeFloat32 } from "../codecs/text/shortest-float32.js";
+import { FLOAT32_RUN, MAX_FLOAT32_BYTES, printFloat32Rows, writeFloat32 } from "../codecs/text/shortest-float32.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import { referenceFloat32Text } from "./support/float32-reference.js";
 
@@ -117,6 +117,32 @@ describe("printing float32 rows in runs", () => {
     const wideRow = Array.from(wide, (value) => (Number.isFinite(value) ? print(value) : "x")).join(" ");
     assert.equal(decoder.decode(writer.take()), `<${row(1, " ", "x")}><${row(2, " ", "x")}><${wideRow}>`);
     assert.throws(() => writer.float32Rows(wide, 1, wide.length, { ...layout, separator: ", " }), RangeError);
+  });
+});
+
+describe("the longest float32 texts", () => {
+  const longest = [-1e20, -1.2345678e20, -0.0000012345678, -1.2345678e-38, Number.NEGATIVE_INFINITY].map(Math.fround);
+
+  it("fit in MAX_FLOAT32_BYTES", () => {
+    assert.equal(print(Math.fround(-1e20)), "-100000000000000000000");
+    for (const value of longest) assert.ok(print(value).length <= MAX_FLOAT32_BYTES, print(value));
+  });
+
+  it("are written whole where ByteWriter has just MAX_FLOAT32_BYTES left", () => {
+    for (const value of longest) {
+      const writer = new ByteWriter(64);
+      for (let i = writer.length; i < 64 - MAX_FLOAT32_BYTES; i++) writer.byte(0x78);
+      writer.float32(value);
+      writer.byte(0x0a);
+      assert.equal(decoder.decode(writer.take()).slice(64 - MAX_FLOAT32_BYTES), `${print(value)}\n`);
+    }
+  });
+
+  it("are written whole by runs of one-value rows, whatever the layout's lengths", () => {
+    const bits = new Uint32Array(new Float32Array(FLOAT32_RUN).fill(Math.fround(-1e20)).buffer);
+    const layout = { open: "[[[[[[[[", separator: ",", close: "]]]]]]]]" };
+    const text = decoder.decode(printFloat32Rows(bits, 0, FLOAT32_RUN, 1, layout));
+    assert.equal(text, "[[[[[[[[-100000000000000000000]]]]]]]]".repeat(FLOAT32_RUN));
   });
 });
 

@@ -27,8 +27,11 @@ interface PrinterExports {
   heapBase(): number;
 }
 
-/** The most bytes one value takes (`-1.2345678e-38` is 14; NaN/Infinity are spelled out). */
-export const MAX_FLOAT32_BYTES = 16;
+/**
+ * The most bytes one value takes: `-100000000000000000000` (−1e20, 22 bytes), since JavaScript's layout
+ * spells out integers below 1e21; `-0.0000012345678` is 17, `-1.2345678e-38` 14.
+ */
+export const MAX_FLOAT32_BYTES = 22;
 /** The most values one {@link printFloat32Rows} call prints. */
 export const FLOAT32_RUN = 8192;
 /** The longest `open`, `close` and `nonFinite` of a {@link Float32RowLayout}. */
