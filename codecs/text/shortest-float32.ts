@@ -36,18 +36,22 @@ export const MAX_FLOAT32_BYTES = 22;
 export const FLOAT32_RUN = 8192;
 /** The longest `open`, `close` and `nonFinite` of a {@link Float32RowLayout}. */
 const MAX_LAYOUT_BYTES = 8;
+/** How far past its text the printer may write (fixed-size copies, overwritten by what follows). */
+const OVERSHOOT_BYTES = 32;
 
 /**
  * The working memory, after the module's own data (its tables, well within the first page): one value's
- * scratch, a layout's texts, then a run's bits and its text (at most 17 bytes a value and 16 a row).
+ * scratch, a layout's texts, then a run's bits and its text (at most 23 bytes a value and 16 a row, and
+ * what the printer scribbles past the end).
  */
 const SCRATCH = PAGE;
-const OPEN = SCRATCH + 32;
+/** A value's scratch: room for its text and the overshoot, rounded up so that what follows is aligned. */
+const OPEN = SCRATCH + 64;
 const CLOSE = OPEN + MAX_LAYOUT_BYTES;
 const NON_FINITE = CLOSE + MAX_LAYOUT_BYTES;
 const SOURCE = NON_FINITE + MAX_LAYOUT_BYTES;
 const TEXT = SOURCE + 4 * FLOAT32_RUN;
-const PAGES = Math.ceil((TEXT + (MAX_FLOAT32_BYTES + 1 + 2 * MAX_LAYOUT_BYTES) * FLOAT32_RUN) / PAGE);
+const PAGES = Math.ceil((TEXT + (MAX_FLOAT32_BYTES + 1 + 2 * MAX_LAYOUT_BYTES) * FLOAT32_RUN + OVERSHOOT_BYTES) / PAGE);
 
 const { exports: printer, memory } = loadWebAssembly<PrinterExports>(
   new URL("./shortest-float32.wasm", import.meta.url),
