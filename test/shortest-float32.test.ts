@@ -56,6 +56,19 @@ describe("shortest float32 printing", () => {
     }
   });
 
+  it("prints integer values below 2^24 as integers, and matches the oracle around them", () => {
+    for (const value of [1, 2, 3, 10, 1000, 123456, 8388607, 8388608, 8388609, 16777215, 16777216, 16777218]) {
+      assert.equal(print(value), String(value));
+      assert.equal(print(-value), String(-value));
+    }
+    for (let biased = 125; biased < 153; biased++) {
+      for (const low of [0, 1, 0x400000, 0x7ffffe, 0x7fffff]) {
+        const value = bitsToFloat((biased << 23) | low);
+        assert.equal(print(value), referenceFloat32Text(value), `bits of ${value}`);
+      }
+    }
+  });
+
   it("spells zeros, infinities and NaN", () => {
     assert.equal(print(0), "0");
     assert.equal(print(-0), "-0");
