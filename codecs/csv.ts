@@ -25,7 +25,7 @@ import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
 import { type ByteWriter, ValuePrinter } from "./text/byte-writer.js";
-import type { Float32RowLayout } from "./text/shortest-float32.js";
+import { printableValues, RowPlan, type RowSegment } from "./text/shortest-float32.js";
 import { type RowWriter, TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";
 
 const COMMA = 0x2c;
@@ -371,16 +371,20 @@ function csvRowWriter(batch: OutputBatch): RowWriter {
   };
 }
 
-/** A line of float32 values. */
-const FLOAT32_LINE: Float32RowLayout = { open: "", separator: ",", close: "\n" };
-
-/** All of a batch's lines at once when its answer is one float32 output (the commonest model). */
-function writeFloat32Lines(writer: ByteWriter, batch: OutputBatch): boolean {
-  if (batch.outputs.length !== 1) return false;
-  const { data, width } = batch.outputs[0];
-  if (!(data instanceof Float32Array)) return false;
-  writer.float32Rows(data, batch.rows, width, FLOAT32_LINE);
-  return true;
+/**
+ * All of a batch's lines at once when every output is float32 or integers (the commonest models: one
+ * float32 output, or a label and its probabilities).
+ */
+function writeNumericLines(writer: ByteWriter, batch: OutputBatch): boolean {
+  const values = printableValues(batch.outputs.map((output) => output.data));
+  if (values === undefined) return false;
+  const widths = batch.outputs.map((output) => output.width);
+  const segments: RowSegment[] = [];
+  for (let o = 0; o < widths.length; o++) {
+    if (widths[o] > 0)
+      segments.push({ text: segments.length === 0 ? "" : ",", output: o, column: 0, count: widths[o] });
+  }
+  return writer.planRows(new RowPlan(segments, "\n", ","), values, widths, batch.rows);
 }
 
 /** CSV answers: one line per record, `ERROR` for a record that could not be decoded. */
@@ -390,7 +394,7 @@ const CSV_LAYOUT: TextRecordLayout = {
   terminator: "\n",
   close: "",
   rowWriter: csvRowWriter,
-  writeRecords: writeFloat32Lines,
+  writeRecords: writeNumericLines,
   placeholder: () => "ERROR",
 };
 

@@ -6,7 +6,7 @@
 import type { Codec } from "../src/index.js";
 import { JsonFramer } from "./framing/json-framer.js";
 import { JsonRecordDecoder } from "./json/json-record-decoder.js";
-import { jsonErrorPlaceholder, jsonRecordWriter, writeFloat32JsonRecords } from "./json/json-record-writer.js";
+import { jsonErrorPlaceholder, jsonRecordWriter, writeNumericJsonRecords } from "./json/json-record-writer.js";
 import { recordRank } from "./json/request-shapes.js";
 import { TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";
 
@@ -17,7 +17,7 @@ const JSON_LAYOUT: TextRecordLayout = {
   terminator: "",
   close: "]}",
   rowWriter: jsonRecordWriter,
-  writeRecords: (writer, batch) => writeFloat32JsonRecords(writer, batch, ",", ""),
+  writeRecords: (writer, batch) => writeNumericJsonRecords(writer, batch, ",", ""),
   placeholder: jsonErrorPlaceholder,
 };
 

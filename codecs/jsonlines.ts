@@ -6,7 +6,7 @@
 import type { Codec } from "../src/index.js";
 import { LineFramer } from "./framing/line-framer.js";
 import { JsonRecordDecoder } from "./json/json-record-decoder.js";
-import { jsonErrorPlaceholder, jsonRecordWriter, writeFloat32JsonRecords } from "./json/json-record-writer.js";
+import { jsonErrorPlaceholder, jsonRecordWriter, writeNumericJsonRecords } from "./json/json-record-writer.js";
 import { TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";
 
 /** One JSON value per line. */
@@ -16,7 +16,7 @@ const JSON_LINES_LAYOUT: TextRecordLayout = {
   terminator: "\n",
   close: "",
   rowWriter: jsonRecordWriter,
-  writeRecords: (writer, batch) => writeFloat32JsonRecords(writer, batch, "", "\n"),
+  writeRecords: (writer, batch) => writeNumericJsonRecords(writer, batch, "", "\n"),
   placeholder: jsonErrorPlaceholder,
 };
 

@@ -23,7 +23,11 @@ export {
   FLOAT32_RUN,
   type Float32RowLayout,
   MAX_FLOAT32_BYTES,
+  type PrintableValues,
+  printableValues,
   printFloat32Rows,
+  RowPlan,
+  type RowSegment,
   writeFloat32,
   writeFloat32Bits,
 } from "./text/shortest-float32.js";

@@ -7,6 +7,7 @@
  */
 import type { OutputBatch, OutputTensor, RecordError } from "../../src/index.js";
 import { type ByteWriter, ValuePrinter } from "../text/byte-writer.js";
+import { printableValues, RowPlan, type RowSegment } from "../text/shortest-float32.js";
 
 const COMMA = 0x2c;
 const OPEN_BRACKET = 0x5b;
@@ -51,6 +52,7 @@ function outputWriter(output: OutputTensor): OutputWriter {
   if (keys !== undefined && keys.length === width) {
     const prefixes = keys.map((key, k) => `${k === 0 ? "{" : ","}${JSON.stringify(key)}:`);
     return (writer, row) => {
+      if (width === 0) writer.byte(0x7b);
       for (let k = 0; k < width; k++) {
         writer.text(prefixes[k]);
         printer.write(writer, row * width + k, row * width + k + 1, COMMA, "null");
@@ -86,28 +88,92 @@ export function jsonRecordWriter(batch: OutputBatch): OutputWriter {
   };
 }
 
+/** Builds a {@link RowPlan}: texts between runs of values. */
+class RowPlanBuilder {
+  readonly segments: RowSegment[] = [];
+  /** Text written since the last run of values. */
+  pending = "";
+
+  text(text: string): void {
+    this.pending += text;
+  }
+
+  values(output: number, column: number, count: number): void {
+    this.segments.push({ text: this.pending, output, column, count });
+    this.pending = "";
+  }
+}
+
+/** Plans output `o` of a record as {@link outputWriter} writes it. */
+function planOutput(plan: RowPlanBuilder, o: number, output: OutputTensor): void {
+  const width = output.width;
+  const keys = output.spec.mapKeys;
+  if (keys !== undefined && keys.length === width) {
+    if (width === 0) plan.text("{");
+    keys.forEach((key, k) => {
+      plan.text(`${k === 0 ? "{" : ","}${JSON.stringify(key)}:`);
+      plan.values(o, k, 1);
+    });
+    plan.text("}");
+    return;
+  }
+  if (output.spec.recordShape.length === 0 && width === 1) {
+    plan.values(o, 0, 1);
+    return;
+  }
+  const shape = nestingOf(output);
+  if (shape) {
+    planNested(plan, o, 0, shape, 0);
+    return;
+  }
+  plan.text("[");
+  plan.values(o, 0, width);
+  plan.text("]");
+}
+
+function planNested(plan: RowPlanBuilder, o: number, start: number, shape: readonly number[], axis: number): void {
+  plan.text("[");
+  if (axis === shape.length - 1) {
+    plan.values(o, start, shape[axis]);
+  } else {
+    let stride = 1;
+    for (let k = axis + 1; k < shape.length; k++) stride *= shape[k];
+    for (let j = 0; j < shape[axis]; j++) {
+      if (j > 0) plan.text(",");
+      planNested(plan, o, start + j * stride, shape, axis + 1);
+    }
+  }
+  plan.text("]");
+}
+
 /**
- * Writes every record of `batch` at once, each followed by `terminator` and `separator` between them, when
- * its answer is one float32 output written as a number or a flat array (the commonest model); returns false,
- * having written nothing, otherwise.
+ * Writes every record of `batch` at once, each followed by `terminator` and `separator` between them, as
+ * {@link jsonRecordWriter} would one by one, when every output is float32 or integers (the commonest
+ * models: one float32 output, or a label and its probabilities); returns false, having written nothing,
+ * otherwise.
  */
-export function writeFloat32JsonRecords(
+export function writeNumericJsonRecords(
   writer: ByteWriter,
   batch: OutputBatch,
   separator: string,
   terminator: string,
 ): boolean {
-  if (batch.outputs.length !== 1) return false;
-  const output = batch.outputs[0];
-  const { data, width } = output;
-  const keys = output.spec.mapKeys;
-  if (!(data instanceof Float32Array) || (keys !== undefined && keys.length === width) || nestingOf(output)) {
-    return false;
+  const values = printableValues(batch.outputs.map((output) => output.data));
+  if (values === undefined) return false;
+  const plan = new RowPlanBuilder();
+  if (batch.outputs.length === 1) {
+    planOutput(plan, 0, batch.outputs[0]);
+  } else {
+    plan.text("{");
+    batch.outputs.forEach((output, o) => {
+      plan.text(`${o > 0 ? "," : ""}${JSON.stringify(output.spec.name)}:`);
+      planOutput(plan, o, output);
+    });
+    plan.text("}");
   }
-  const scalar = output.spec.recordShape.length === 0 && width === 1;
-  const after = `${terminator}${separator}`;
-  const layout = { open: scalar ? "" : "[", separator: ",", close: scalar ? after : `]${after}`, nonFinite: "null" };
-  writer.float32Rows(data, batch.rows, width, layout);
+  const rows = new RowPlan(plan.segments, `${plan.pending}${terminator}${separator}`, ",", "null");
+  const widths = batch.outputs.map((output) => output.width);
+  if (!writer.planRows(rows, values, widths, batch.rows)) return false;
   // Every record was followed by the separator; the last one is not.
   writer.length -= separator.length;
   return true;

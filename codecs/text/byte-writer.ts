@@ -7,7 +7,9 @@ import {
   FLOAT32_RUN,
   type Float32RowLayout,
   MAX_FLOAT32_BYTES,
+  type PrintableValues,
   printFloat32Rows,
+  type RowPlan,
   writeFloat32,
   writeFloat32Bits,
 } from "./shortest-float32.js";
@@ -91,6 +93,20 @@ export class ByteWriter {
     for (let row = 0; row < rows; row += rowsPerRun) {
       this.append(printFloat32Rows(bits, row, Math.min(rowsPerRun, rows - row), width, layout));
     }
+  }
+
+  /**
+   * Appends `rows` rows of outputs `values` (`widths[o]` values a row each) laid out by `plan`, a run of
+   * rows per call into WebAssembly; returns false, having written nothing, when not even one row fits a
+   * run (thousands of values or segments a row).
+   */
+  planRows(plan: RowPlan, values: readonly PrintableValues[], widths: readonly number[], rows: number): boolean {
+    const rowsPerRun = plan.rowsPerRun(values, widths);
+    if (rowsPerRun === 0) return false;
+    for (let row = 0; row < rows; row += rowsPerRun) {
+      this.append(plan.print(values, widths, row, Math.min(rowsPerRun, rows - row)));
+    }
+    return true;
   }
 
   /** Appends a number as JavaScript prints it (the shortest round-trip form of a double). */

@@ -24,6 +24,17 @@ interface PrinterExports {
     nonFiniteLength: number,
     target: number,
   ): number;
+  writeRows(
+    plan: number,
+    segments: number,
+    tail: number,
+    tailLength: number,
+    rows: number,
+    separator: number,
+    nonFinite: number,
+    nonFiniteLength: number,
+    target: number,
+  ): number;
   heapBase(): number;
 }
 
@@ -34,24 +45,33 @@ interface PrinterExports {
 export const MAX_FLOAT32_BYTES = 22;
 /** The most values one {@link printFloat32Rows} call prints. */
 export const FLOAT32_RUN = 8192;
+/** The most bytes an integer takes (`-9223372036854775808`). */
+const MAX_INTEGER_BYTES = 20;
 /** The longest `open`, `close` and `nonFinite` of a {@link Float32RowLayout}. */
 const MAX_LAYOUT_BYTES = 8;
 /** How far past its text the printer may write (fixed-size copies, overwritten by what follows). */
 const OVERSHOOT_BYTES = 32;
 
+/** The most segments a {@link RowPlan} may have, and the most bytes of text in all of them. */
+const MAX_SEGMENTS = 1024;
+const MAX_PLAN_TEXT_BYTES = 16 * 1024;
+/** The most 32-bit words of values, and bytes of text, one run of rows may take. */
+const SOURCE_WORDS = 16 * 1024;
+const TEXT_BYTES = 512 * 1024;
+
 /**
  * The working memory, after the module's own data (its tables, well within the first page): one value's
- * scratch, a layout's texts, then a run's bits and its text (at most 23 bytes a value and 16 a row, and
- * what the printer scribbles past the end).
+ * scratch (its text and what the printer scribbles past it), a plan's segments and texts, then a run's
+ * values and its text.
  */
 const SCRATCH = PAGE;
-/** A value's scratch: room for its text and the overshoot, rounded up so that what follows is aligned. */
-const OPEN = SCRATCH + 64;
-const CLOSE = OPEN + MAX_LAYOUT_BYTES;
-const NON_FINITE = CLOSE + MAX_LAYOUT_BYTES;
-const SOURCE = NON_FINITE + MAX_LAYOUT_BYTES;
-const TEXT = SOURCE + 4 * FLOAT32_RUN;
-const PAGES = Math.ceil((TEXT + (MAX_FLOAT32_BYTES + 1 + 2 * MAX_LAYOUT_BYTES) * FLOAT32_RUN + OVERSHOOT_BYTES) / PAGE);
+const NON_FINITE = SCRATCH + 64;
+const PLAN = NON_FINITE + 16;
+const SEGMENT_WORDS = 6;
+const PLAN_TEXT = PLAN + 4 * SEGMENT_WORDS * MAX_SEGMENTS;
+const SOURCE = PLAN_TEXT + MAX_PLAN_TEXT_BYTES;
+const TEXT = SOURCE + 4 * SOURCE_WORDS;
+const PAGES = Math.ceil((TEXT + TEXT_BYTES + OVERSHOOT_BYTES) / PAGE);
 
 const { exports: printer, memory } = loadWebAssembly<PrinterExports>(
   new URL("./shortest-float32.wasm", import.meta.url),
@@ -60,6 +80,7 @@ const { exports: printer, memory } = loadWebAssembly<PrinterExports>(
 if (printer.heapBase() > SCRATCH) throw new Error("the float printer's own data outgrew its first page");
 const memoryBytes = new Uint8Array(memory);
 const memoryWords = new Uint32Array(memory);
+const memoryInt32 = new Int32Array(memory);
 
 const float32Scratch = new Float32Array(1);
 const bitsScratch = new Uint32Array(float32Scratch.buffer);
@@ -98,15 +119,8 @@ export interface Float32RowLayout {
   readonly nonFinite?: string;
 }
 
-/** Copies `text` into the module's memory at `at` and returns its length (-1 for none). */
-function place(at: number, text: string | undefined, what: string): number {
-  if (text === undefined) return -1;
-  if (text.length > MAX_LAYOUT_BYTES || /[^\x20-\x7e\n\r\t]/.test(text)) {
-    throw new RangeError(`a float32 row layout's ${what} is printable ASCII of at most ${MAX_LAYOUT_BYTES} bytes`);
-  }
-  for (let i = 0; i < text.length; i++) memoryBytes[at + i] = text.charCodeAt(i);
-  return text.length;
-}
+const utf8 = new TextEncoder();
+const PRINTABLE_ASCII = /^[\x20-\x7e\n\r\t]*$/;
 
 /**
  * Prints rows `[firstRow, firstRow + rows)` of a tensor `width` values wide, whose float32 IEEE bits are
@@ -123,23 +137,213 @@ export function printFloat32Rows(
   if (rows * width > FLOAT32_RUN || rows > FLOAT32_RUN) {
     throw new RangeError(`printFloat32Rows prints at most ${FLOAT32_RUN} values a call`);
   }
-  if (layout.separator.length !== 1) throw new RangeError("a float32 row layout's separator is one byte");
-  const openLength = place(OPEN, layout.open, "open");
-  const closeLength = place(CLOSE, layout.close, "close");
-  const nonFiniteLength = place(NON_FINITE, layout.nonFinite, "nonFinite");
-  memoryWords.set(bits.subarray(firstRow * width, (firstRow + rows) * width), SOURCE >> 2);
-  const length = printer.writeFloat32Rows(
-    SOURCE,
-    rows,
-    width,
-    layout.separator.charCodeAt(0),
-    OPEN,
-    openLength,
-    CLOSE,
-    closeLength,
-    NON_FINITE,
-    nonFiniteLength,
-    TEXT,
+  for (const [what, text] of [
+    ["open", layout.open],
+    ["close", layout.close],
+    ["nonFinite", layout.nonFinite ?? ""],
+  ] as const) {
+    if (text.length > MAX_LAYOUT_BYTES || !PRINTABLE_ASCII.test(text)) {
+      throw new RangeError(`a float32 row layout's ${what} is printable ASCII of at most ${MAX_LAYOUT_BYTES} bytes`);
+    }
+  }
+  const plan = new RowPlan(
+    [{ text: layout.open, output: 0, column: 0, count: width }],
+    layout.close,
+    layout.separator,
+    layout.nonFinite,
   );
-  return memoryBytes.subarray(TEXT, TEXT + length);
+  return plan.print([bits], [width], firstRow, rows);
+}
+
+/** One piece of a {@link RowPlan}'s row: a text, then `count` values of one output from `column` on. */
+export interface RowSegment {
+  readonly text: string;
+  /** Which of the outputs the values are read from. */
+  readonly output: number;
+  readonly column: number;
+  readonly count: number;
+}
+
+/**
+ * The values a {@link RowPlan} prints: float32 (shortest round-trip; a `Uint32Array` holds float32 IEEE
+ * bits, as {@link printFloat32Rows} takes them), and integers.
+ */
+export type PrintableValues =
+  | Float32Array
+  | Uint32Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint16Array
+  | Uint8Array
+  | BigInt64Array;
+
+/** Whether a {@link RowPlan} can print `values` (float64, unsigned 64-bit and strings it cannot). */
+function isPrintable(values: unknown): values is PrintableValues {
+  return (
+    values instanceof Float32Array ||
+    values instanceof Int32Array ||
+    values instanceof Int16Array ||
+    values instanceof Int8Array ||
+    values instanceof Uint16Array ||
+    values instanceof Uint8Array ||
+    values instanceof BigInt64Array
+  );
+}
+
+/** `values` when a {@link RowPlan} can print every one of them, else undefined. */
+export function printableValues(values: readonly unknown[]): PrintableValues[] | undefined {
+  const printable: PrintableValues[] = [];
+  for (const data of values) {
+    if (!isPrintable(data)) return undefined;
+    printable.push(data);
+  }
+  return printable;
+}
+
+/** Value kinds, as the WebAssembly side numbers them. */
+const FLOAT32_KIND = 0;
+const INT32_KIND = 1;
+const INT64_KIND = 2;
+
+/**
+ * How to print a run of rows made of several outputs' values and fixed texts in one call into
+ * WebAssembly (a CSV line of a label and its probabilities, a JSON object of named outputs): each row is
+ * every segment's text followed by its values, `separator` between values, then `tail`. It costs about
+ * what {@link printFloat32Rows} costs a value, where printing value by value costs twice as much and
+ * integers went through `String()`.
+ */
+export class RowPlan {
+  readonly #segments: readonly RowSegment[];
+  readonly #texts: Uint8Array[];
+  readonly #tail: Uint8Array;
+  readonly #separator: number;
+  readonly #nonFinite: Uint8Array | undefined;
+  /** Whether the plan fits the module's memory at all (few enough segments and text bytes). */
+  readonly fits: boolean;
+
+  /**
+   * `separator` is one byte; `nonFinite` (printable ASCII, at most 8 bytes) replaces NaN and
+   * infinities when given (JSON), else they are spelled as JavaScript spells them.
+   */
+  constructor(segments: readonly RowSegment[], tail: string, separator: string, nonFinite?: string) {
+    if (separator.length !== 1 || separator.charCodeAt(0) > 0x7f) {
+      throw new RangeError("a float32 row layout's separator is one byte");
+    }
+    this.#segments = segments;
+    this.#texts = segments.map((segment) => utf8.encode(segment.text));
+    this.#tail = utf8.encode(tail);
+    this.#separator = separator.charCodeAt(0);
+    this.#nonFinite = nonFinite === undefined ? undefined : utf8.encode(nonFinite);
+    const textBytes = this.#texts.reduce((sum, text) => sum + text.length, this.#tail.length);
+    this.fits =
+      segments.length <= MAX_SEGMENTS &&
+      textBytes <= MAX_PLAN_TEXT_BYTES &&
+      (this.#nonFinite?.length ?? 0) <= MAX_LAYOUT_BYTES;
+  }
+
+  /**
+   * How many rows one {@link print} call takes for outputs `widths` values wide (0 when not even one
+   * row fits the module's memory).
+   */
+  rowsPerRun(values: readonly PrintableValues[], widths: readonly number[]): number {
+    for (const { output, column, count } of this.#segments) {
+      if (!(output >= 0 && output < values.length && column >= 0 && count >= 0 && column + count <= widths[output])) {
+        throw new RangeError(`a row plan's segment reads past output ${output}'s ${widths[output]} values`);
+      }
+    }
+    let words = 0;
+    let bytes = this.#tail.length;
+    for (let o = 0; o < values.length; o++) words += widths[o] * (values[o] instanceof BigInt64Array ? 2 : 1);
+    for (let s = 0; s < this.#segments.length; s++) {
+      bytes += this.#texts[s].length + this.#segments[s].count * (Math.max(MAX_FLOAT32_BYTES, MAX_INTEGER_BYTES) + 1);
+    }
+    if (!this.fits) return 0;
+    return Math.min(words === 0 ? FLOAT32_RUN : Math.floor(SOURCE_WORDS / words), Math.floor(TEXT_BYTES / bytes));
+  }
+
+  /**
+   * Prints rows `[firstRow, firstRow + rows)`, at most {@link rowsPerRun} of them, of outputs `values`
+   * (row after row, `widths[o]` values each). The text returned is valid until the next call in the
+   * same thread: copy it at once.
+   */
+  print(values: readonly PrintableValues[], widths: readonly number[], firstRow: number, rows: number): Uint8Array {
+    if (rows > this.rowsPerRun(values, widths)) throw new RangeError("too many rows for one run of a row plan");
+    // Each output's rows, one after the other; where each starts, and its kind.
+    const starts: number[] = [];
+    const kinds: number[] = [];
+    let word = SOURCE >> 2;
+    for (let o = 0; o < values.length; o++) {
+      const data = values[o];
+      const width = widths[o];
+      starts.push(word);
+      if (data instanceof BigInt64Array) {
+        kinds.push(INT64_KIND);
+        const pairs = new Uint32Array(data.buffer, data.byteOffset + 8 * firstRow * width, 2 * rows * width);
+        memoryWords.set(pairs, word);
+        word += 2 * rows * width;
+        continue;
+      }
+      const run = data.subarray(firstRow * width, (firstRow + rows) * width);
+      if (data instanceof Float32Array) {
+        kinds.push(FLOAT32_KIND);
+        memoryWords.set(new Uint32Array(run.buffer, run.byteOffset, run.length), word);
+      } else if (data instanceof Uint32Array) {
+        // Float32 IEEE bits, as printFloat32Rows takes them.
+        kinds.push(FLOAT32_KIND);
+        memoryWords.set(run, word);
+      } else {
+        kinds.push(INT32_KIND);
+        memoryInt32.set(run, word);
+      }
+      word += rows * width;
+    }
+    let text = PLAN_TEXT;
+    for (let s = 0; s < this.#segments.length; s++) {
+      const { output, column, count } = this.#segments[s];
+      const size = kinds[output] === INT64_KIND ? 8 : 4;
+      const at = (PLAN >> 2) + s * SEGMENT_WORDS;
+      memoryBytes.set(this.#texts[s], text);
+      memoryWords[at] = text;
+      memoryWords[at + 1] = this.#texts[s].length;
+      memoryWords[at + 2] = 4 * starts[output] + size * column;
+      memoryWords[at + 3] = size * widths[output];
+      memoryWords[at + 4] = count;
+      memoryWords[at + 5] = kinds[output];
+      text += this.#texts[s].length;
+    }
+    memoryBytes.set(this.#tail, text);
+    if (this.#nonFinite !== undefined) memoryBytes.set(this.#nonFinite, NON_FINITE);
+    const nonFiniteLength = this.#nonFinite?.length ?? -1;
+    const [only] = this.#segments;
+    if (values.length === 1 && kinds[0] === FLOAT32_KIND && only?.column === 0 && only.count === widths[0]) {
+      // One float32 output, whole rows (the commonest answer): its own loop, 10% faster on wide rows.
+      const length = printer.writeFloat32Rows(
+        SOURCE,
+        rows,
+        widths[0],
+        this.#separator,
+        PLAN_TEXT,
+        this.#texts[0].length,
+        text,
+        this.#tail.length,
+        NON_FINITE,
+        nonFiniteLength,
+        TEXT,
+      );
+      return memoryBytes.subarray(TEXT, TEXT + length);
+    }
+    const length = printer.writeRows(
+      PLAN,
+      this.#segments.length,
+      text,
+      this.#tail.length,
+      rows,
+      this.#separator,
+      NON_FINITE,
+      nonFiniteLength,
+      TEXT,
+    );
+    return memoryBytes.subarray(TEXT, TEXT + length);
+  }
 }

@@ -388,6 +388,84 @@ export function writeFloat32Rows(
   return <i32>(at - target);
 }
 
+/** Writes the integer `value` in decimal at `at` and returns the address after it. */
+function writeInteger(at: usize, value: i64): usize {
+  let magnitude = <u64>value;
+  if (value < 0) {
+    store<u8>(at++, MINUS);
+    magnitude = 0 - magnitude;
+  }
+  let length = 1;
+  for (let rest = magnitude / 10; rest !== 0; rest /= 10) length++;
+  let end = at + length;
+  do {
+    const next = magnitude / 10;
+    store<u8>(--end, <u8>(ZERO + (magnitude - next * 10)));
+    magnitude = next;
+  } while (magnitude !== 0);
+  return at + length;
+}
+
+/** The kinds of value a row plan's segment reads: float32 IEEE bits, int32, int64 (little-endian). */
+const FLOAT32: u32 = 0;
+const INT32: u32 = 1;
+
+/** The bytes of one segment of a row plan: six 32-bit fields, see {@link writeRows}. */
+const SEGMENT_BYTES = 24;
+
+/**
+ * Writes `rows` rows as the plan at `plan` says, from `target` on, and returns the length written (up
+ * to 25 bytes past it may be scribbled on). The plan is `segments` segments of six 32-bit fields: the
+ * address and length of a text, the address of the segment's first value in the first row, the bytes
+ * from one row's values to the next's, a count of values and their kind ({@link FLOAT32}, {@link INT32},
+ * else int64). A row is each segment's text followed by its values, `separator` (a byte) between them,
+ * then the `tailLength` bytes at `tail`. NaN and infinities are written as the `nonFiniteLength` bytes
+ * at `nonFinite` when that is not negative, else as JavaScript spells them.
+ */
+export function writeRows(
+  plan: usize,
+  segments: i32,
+  tail: usize,
+  tailLength: i32,
+  rows: i32,
+  separator: u8,
+  nonFinite: usize,
+  nonFiniteLength: i32,
+  target: usize,
+): i32 {
+  let at = target;
+  for (let row = 0; row < rows; row++) {
+    for (let segment = plan, last = plan + segments * SEGMENT_BYTES; segment < last; segment += SEGMENT_BYTES) {
+      at = copyShort(at, load<u32>(segment), load<i32>(segment, 4));
+      let from = <usize>load<u32>(segment, 8) + <usize>row * load<u32>(segment, 12);
+      const count = load<i32>(segment, 16);
+      const kind = load<u32>(segment, 20);
+      // One loop per kind: a test of the kind per value made float32 rows 9% slower.
+      if (kind === FLOAT32) {
+        for (let k = 0; k < count; k++) {
+          if (k > 0) store<u8>(at++, separator);
+          const bits = load<u32>(from);
+          from += 4;
+          if (nonFiniteLength >= 0 && (bits & 0x7f800000) === 0x7f800000) {
+            at = copyShort(at, nonFinite, nonFiniteLength);
+          } else {
+            at = Inlined.write(at, bits);
+          }
+        }
+      } else {
+        const size: usize = kind === INT32 ? 4 : 8;
+        for (let k = 0; k < count; k++) {
+          if (k > 0) store<u8>(at++, separator);
+          at = writeInteger(at, size === 4 ? <i64>load<i32>(from) : load<i64>(from));
+          from += size;
+        }
+      }
+    }
+    at = copyShort(at, tail, tailLength);
+  }
+  return <i32>(at - target);
+}
+
 /** Where memory past the module's own data starts. */
 export function heapBase(): usize {
   return __heap_base;
