@@ -76,9 +76,10 @@ const MODELS: Record<string, OutputTensor[]> = {
     output("label", "int64", [], int64s(ROWS)),
     output("output_probability", "float32", [3], floats(ROWS * 3), ["setosa", "versicolor", "vírginica"]),
   ],
-  "nested shapes, an empty output and every integer type": [
+  "nested shapes, empty outputs and every integer type": [
     output("grid", "float32", [2, 3], floats(ROWS * 6)),
     output("none", "float32", [0], new Float32Array(0)),
+    output("no classes", "float32", [0], new Float32Array(0), []),
     output(
       "i32",
       "int32",
