@@ -65,17 +65,25 @@ export function decodeThroughput(mediaType: string, block: Uint8Array, totalByte
   return { mbPerSecond: (repeats * block.length) / 2 ** 20 / seconds, recordsPerSecond: records / seconds };
 }
 
-/** Encodes `records` outputs (10 probabilities each) in batches of 512, best of `runs`. */
-export function encodeThroughput(mediaType: string, records: number, runs = 3): Throughput {
+/** A classifier's int64 `label` output (scikit-learn's, converted by skl2onnx), before its probabilities. */
+const labelSpec = { name: "label", type: "int64", recordShape: [], width: 1 } as const;
+
+/**
+ * Encodes `records` outputs (10 probabilities each, after an int64 label when `labelled`) in batches of
+ * 512, best of `runs`.
+ */
+export function encodeThroughput(mediaType: string, records: number, labelled = false, runs = 3): Throughput {
   const codec = codecFor(mediaType);
   const output = codec.output;
   if (!output) throw new Error(`${mediaType} cannot be written`);
   const rows = 512;
   const data = Float32Array.from({ length: rows * 10 }, (_, i) => Math.fround(((i * 7919) % 1000) / 1000));
+  const probabilities = { spec: signature.outputs[0], width: 10, data };
+  const label = { spec: labelSpec, width: 1, data: BigInt64Array.from({ length: rows }, (_, i) => BigInt(i % 10)) };
   const batch: OutputBatch = {
     rows,
     firstRecordIndex: 0,
-    outputs: [{ spec: signature.outputs[0], width: 10, data }],
+    outputs: labelled ? [label, probabilities] : [probabilities],
     recordErrors: new Map(),
   };
   let best = Number.POSITIVE_INFINITY;

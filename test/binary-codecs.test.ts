@@ -222,6 +222,51 @@ describe("binary output", () => {
     assert.ok(parseWire(frame).length === 1);
   });
 
+  it("writes int64 outputs (a classifier's label) as float64 tensors by hand, byte for byte as protobufjs", () => {
+    const extremes = [0n, -1n, 1n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n), -(2n ** 53n) - 3n, 123456789n];
+    const rows = extremes.length;
+    const batch: OutputBatch = {
+      rows,
+      firstRecordIndex: 0,
+      outputs: [
+        { spec: spec("label", "int64", 1), width: 1, data: BigInt64Array.from(extremes) },
+        {
+          spec: spec("probabilities", "float32", 2),
+          width: 2,
+          data: Float32Array.from({ length: 2 * rows }, (_, i) => i / 7),
+        },
+        {
+          spec: spec("counts", "int64", 1),
+          width: 1,
+          data: BigUint64Array.from(extremes, (v) => BigInt.asUintN(64, v)),
+        },
+      ],
+      recordErrors: new Map([[2, new RecordError("FEATURE_MISSING", "no feature")]]),
+    };
+    const expected = Array.from({ length: rows }, (_, row) => {
+      if (row === 2)
+        return encodeRecordIOFrame(
+          AmazonRecord.encode({ metadata: '{"error":"no feature","code":"FEATURE_MISSING"}' }).finish(),
+        );
+      const [label, probabilities, counts] = batch.outputs;
+      const values = (output: (typeof batch.outputs)[number]) =>
+        (output.data as BigInt64Array | BigUint64Array | Float32Array).subarray(
+          row * output.width,
+          (row + 1) * output.width,
+        );
+      return encodeRecordIOFrame(
+        AmazonRecord.encode({
+          label: {
+            label: { float64_tensor: { values: Array.from(values(label), Number) } },
+            probabilities: { float32_tensor: { values: values(probabilities) } },
+            counts: { float64_tensor: { values: Array.from(values(counts), Number) } },
+          },
+        }).finish(),
+      );
+    });
+    assert.deepEqual(encode(recordIOProtobufCodec, batch), concat(expected));
+  });
+
   it("writes float outputs by hand byte for byte as protobufjs does, failed records included", () => {
     const random = seededRandom(5);
     const rows = 40;
