@@ -24,9 +24,14 @@ import {
 import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
-import { type ByteWriter, ValuePrinter } from "./text/byte-writer.js";
-import { printableValues, RowPlan, type RowSegment } from "./text/shortest-float32.js";
-import { type RowWriter, TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";
+import type { RowSegment } from "./text/shortest-float32.js";
+import {
+  plannedRowWriter,
+  type RecordPlan,
+  TextRecordEncoder,
+  type TextRecordLayout,
+  writePlannedRecords,
+} from "./text/text-record-encoder.js";
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
@@ -355,36 +360,14 @@ function csvField(text: string): string {
   return `"${text.replaceAll('"', '""')}"`;
 }
 
-/** Writes a record's outputs (all of them, flattened, in model order) as the fields of one line. */
-function csvRowWriter(batch: OutputBatch): RowWriter {
-  const printers = batch.outputs.map((output) => new ValuePrinter(output.data, csvField));
-  const widths = batch.outputs.map((output) => output.width);
-  return (writer, row) => {
-    let first = true;
-    for (let o = 0; o < printers.length; o++) {
-      const width = widths[o];
-      if (width === 0) continue;
-      if (!first) writer.byte(COMMA);
-      first = false;
-      printers[o].write(writer, row * width, (row + 1) * width, COMMA);
-    }
-  };
-}
-
-/**
- * All of a batch's lines at once when every output is float32 or integers (the commonest models: one
- * float32 output, or a label and its probabilities).
- */
-function writeNumericLines(writer: ByteWriter, batch: OutputBatch): boolean {
-  const values = printableValues(batch.outputs.map((output) => output.data));
-  if (values === undefined) return false;
-  const widths = batch.outputs.map((output) => output.width);
+/** A record's outputs (all of them, flattened, in model order) as the fields of one line. */
+function csvRecordPlan(batch: OutputBatch): RecordPlan {
   const segments: RowSegment[] = [];
-  for (let o = 0; o < widths.length; o++) {
-    if (widths[o] > 0)
-      segments.push({ text: segments.length === 0 ? "" : ",", output: o, column: 0, count: widths[o] });
-  }
-  return writer.planRows(new RowPlan(segments, "\n", ","), values, widths, batch.rows);
+  batch.outputs.forEach((output, o) => {
+    if (output.width > 0)
+      segments.push({ text: segments.length === 0 ? "" : ",", output: o, column: 0, count: output.width });
+  });
+  return { segments, closing: "" };
 }
 
 /** CSV answers: one line per record, `ERROR` for a record that could not be decoded. */
@@ -393,8 +376,8 @@ const CSV_LAYOUT: TextRecordLayout = {
   separator: "",
   terminator: "\n",
   close: "",
-  rowWriter: csvRowWriter,
-  writeRecords: writeNumericLines,
+  rowWriter: (batch) => plannedRowWriter(batch, csvRecordPlan(batch), csvField),
+  writeRecords: (writer, batch) => writePlannedRecords(writer, batch, csvRecordPlan(batch), "\n"),
   placeholder: () => "ERROR",
 };
 

@@ -31,4 +31,11 @@ export {
   writeFloat32,
   writeFloat32Bits,
 } from "./text/shortest-float32.js";
-export { type RowWriter, TextRecordEncoder, type TextRecordLayout } from "./text/text-record-encoder.js";
+export {
+  plannedRowWriter,
+  type RecordPlan,
+  type RowWriter,
+  TextRecordEncoder,
+  type TextRecordLayout,
+  writePlannedRecords,
+} from "./text/text-record-encoder.js";

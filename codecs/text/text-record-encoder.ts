@@ -3,10 +3,63 @@
  * between and after records, and in how one record is written.
  */
 import type { OutputBatch, RecordEncoder, RecordError } from "../../src/index.js";
-import { ByteWriter } from "./byte-writer.js";
+import { ByteWriter, type TextQuoter, ValuePrinter } from "./byte-writer.js";
+import { printableValues, RowPlan, type RowSegment } from "./shortest-float32.js";
 
 /** Appends row `row` of a batch's outputs. */
 export type RowWriter = (writer: ByteWriter, row: number) => void;
+
+/**
+ * How a format lays out one record of a batch: {@link RowSegment}s (a text, then some of one output's
+ * values, a comma between values), then `closing`. Written a run of rows at a time by a {@link RowPlan}
+ * when every output is float32 or integers ({@link writePlannedRecords}), else value by value
+ * ({@link plannedRowWriter}): the same bytes either way.
+ */
+export interface RecordPlan {
+  readonly segments: readonly RowSegment[];
+  readonly closing: string;
+}
+
+const COMMA = ",";
+
+/** Writes a record as `plan` lays it out, value by value; strings through `quote`. */
+export function plannedRowWriter(
+  batch: OutputBatch,
+  plan: RecordPlan,
+  quote: TextQuoter,
+  nonFinite?: string,
+): RowWriter {
+  const printers = batch.outputs.map((output) => new ValuePrinter(output.data, quote));
+  const widths = batch.outputs.map((output) => output.width);
+  const separator = COMMA.charCodeAt(0);
+  return (writer, row) => {
+    for (const { text, output, column, count } of plan.segments) {
+      if (text !== "") writer.text(text);
+      const start = row * widths[output] + column;
+      printers[output].write(writer, start, start + count, separator, nonFinite);
+    }
+    if (plan.closing !== "") writer.text(plan.closing);
+  };
+}
+
+/**
+ * Writes every record of `batch` as `plan` lays it out, each followed by `after`, a run of rows per call
+ * into WebAssembly, when every output is float32 or integers; returns false, having written nothing,
+ * otherwise.
+ */
+export function writePlannedRecords(
+  writer: ByteWriter,
+  batch: OutputBatch,
+  plan: RecordPlan,
+  after: string,
+  nonFinite?: string,
+): boolean {
+  const values = printableValues(batch.outputs.map((output) => output.data));
+  if (values === undefined) return false;
+  const rows = new RowPlan(plan.segments, `${plan.closing}${after}`, COMMA, nonFinite);
+  const widths = batch.outputs.map((output) => output.width);
+  return writer.planRows(rows, values, widths, batch.rows);
+}
 
 /** How a text format lays out an answer. */
 export interface TextRecordLayout {
