@@ -377,7 +377,7 @@ const CSV_LAYOUT: TextRecordLayout = {
   terminator: "\n",
   close: "",
   rowWriter: (batch) => plannedRowWriter(batch, csvRecordPlan(batch), csvField),
-  writeRecords: (writer, batch) => writePlannedRecords(writer, batch, csvRecordPlan(batch), "\n"),
+  writeRecords: (writer, batch) => writePlannedRecords(writer, batch, csvRecordPlan(batch), "\n", csvField),
   placeholder: () => "ERROR",
 };
 

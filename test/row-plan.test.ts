@@ -76,6 +76,23 @@ const MODELS: Record<string, OutputTensor[]> = {
     output("label", "int64", [], int64s(ROWS)),
     output("output_probability", "float32", [3], floats(ROWS * 3), ["setosa", "versicolor", "vírginica"]),
   ],
+  "string labels that need quoting, and probabilities": [
+    output(
+      "label",
+      "string",
+      [1],
+      Array.from({ length: ROWS }, (_, i) => ["setosa", "a,b", 'say "hi"', "two\nlines", " edge ", "ünï ✓", ""][i % 7]),
+    ),
+    output("probabilities", "float32", [2], floats(ROWS * 2)),
+  ],
+  "more distinct strings than a run's table holds": [
+    output(
+      "id",
+      "string",
+      [],
+      Array.from({ length: ROWS }, (_, i) => `${"x".repeat(300)}${i}`),
+    ),
+  ],
   "nested shapes, empty outputs and every integer type": [
     output("grid", "float32", [2, 3], floats(ROWS * 6)),
     output("none", "float32", [0], new Float32Array(0)),

@@ -106,7 +106,8 @@ export function writeNumericJsonRecords(
   separator: string,
   terminator: string,
 ): boolean {
-  if (!writePlannedRecords(writer, batch, jsonRecordPlan(batch), `${terminator}${separator}`, "null")) return false;
+  const after = `${terminator}${separator}`;
+  if (!writePlannedRecords(writer, batch, jsonRecordPlan(batch), after, JSON.stringify, "null")) return false;
   // Every record was followed by the separator; the last one is not.
   writer.length -= separator.length;
   return true;

@@ -33,6 +33,7 @@ interface PrinterExports {
     separator: number,
     nonFinite: number,
     nonFiniteLength: number,
+    texts: number,
     target: number,
   ): number;
   heapBase(): number;
@@ -58,6 +59,9 @@ const MAX_PLAN_TEXT_BYTES = 16 * 1024;
 /** The most 32-bit words of values, and bytes of text, one run of rows may take. */
 const SOURCE_WORDS = 16 * 1024;
 const TEXT_BYTES = 512 * 1024;
+/** The most distinct texts (strings) one run's text outputs may hold, and the most bytes of them. */
+const MAX_TABLE_TEXTS = 4096;
+const MAX_TABLE_BYTES = 64 * 1024;
 
 /**
  * The working memory, after the module's own data (its tables, well within the first page): one value's
@@ -70,7 +74,9 @@ const PLAN = NON_FINITE + 16;
 const SEGMENT_WORDS = 6;
 const PLAN_TEXT = PLAN + 4 * SEGMENT_WORDS * MAX_SEGMENTS;
 const SOURCE = PLAN_TEXT + MAX_PLAN_TEXT_BYTES;
-const TEXT = SOURCE + 4 * SOURCE_WORDS;
+const TABLE = SOURCE + 4 * SOURCE_WORDS;
+const TABLE_TEXT = TABLE + 8 * MAX_TABLE_TEXTS;
+const TEXT = TABLE_TEXT + MAX_TABLE_BYTES;
 const PAGES = Math.ceil((TEXT + TEXT_BYTES + OVERSHOOT_BYTES) / PAGE);
 
 const { exports: printer, memory } = loadWebAssembly<PrinterExports>(
@@ -165,8 +171,41 @@ export interface RowSegment {
 }
 
 /**
+ * A text output's values as a {@link RowPlan} prints them: each distinct string once, as `quote` writes
+ * it (a CSV field, a JSON string) in UTF-8, and an index into those per value. Class labels are a handful
+ * of strings repeated over every record.
+ */
+export class QuotedTexts {
+  /** Per value, the index of its text in {@link texts}. */
+  readonly indexes: Uint32Array;
+  readonly texts: Uint8Array[] = [];
+  /** The length of the longest text, and of all of them together. */
+  readonly longest: number = 0;
+  readonly bytes: number = 0;
+
+  constructor(values: readonly string[], quote: (text: string) => string) {
+    this.indexes = new Uint32Array(values.length);
+    const seen = new Map<string, number>();
+    for (let i = 0; i < values.length; i++) {
+      let index = seen.get(values[i]);
+      if (index === undefined) {
+        index = this.texts.length;
+        seen.set(values[i], index);
+        const text = utf8.encode(quote(values[i]));
+        this.texts.push(text);
+        this.longest = Math.max(this.longest, text.length);
+        this.bytes += text.length;
+        // Past the table's room the plan cannot take the batch anyway: stop counting.
+        if (this.texts.length > MAX_TABLE_TEXTS || this.bytes > MAX_TABLE_BYTES) return;
+      }
+      this.indexes[i] = index;
+    }
+  }
+}
+
+/**
  * The values a {@link RowPlan} prints: float32 (shortest round-trip; a `Uint32Array` holds float32 IEEE
- * bits, as {@link printFloat32Rows} takes them), and integers.
+ * bits, as {@link printFloat32Rows} takes them), integers, and texts ({@link QuotedTexts}).
  */
 export type PrintableValues =
   | Float32Array
@@ -176,27 +215,34 @@ export type PrintableValues =
   | Int8Array
   | Uint16Array
   | Uint8Array
-  | BigInt64Array;
+  | BigInt64Array
+  | QuotedTexts;
 
-/** Whether a {@link RowPlan} can print `values` (float64, unsigned 64-bit and strings it cannot). */
-function isPrintable(values: unknown): values is PrintableValues {
-  return (
-    values instanceof Float32Array ||
-    values instanceof Int32Array ||
-    values instanceof Int16Array ||
-    values instanceof Int8Array ||
-    values instanceof Uint16Array ||
-    values instanceof Uint8Array ||
-    values instanceof BigInt64Array
-  );
-}
-
-/** `values` when a {@link RowPlan} can print every one of them, else undefined. */
-export function printableValues(values: readonly unknown[]): PrintableValues[] | undefined {
+/**
+ * `values` (outputs' data) as a {@link RowPlan} prints them when it can print every one: float32,
+ * integers, and strings when given `quote`; undefined for float64 and unsigned 64-bit values.
+ */
+export function printableValues(
+  values: readonly unknown[],
+  quote?: (text: string) => string,
+): PrintableValues[] | undefined {
   const printable: PrintableValues[] = [];
   for (const data of values) {
-    if (!isPrintable(data)) return undefined;
-    printable.push(data);
+    if (
+      data instanceof Float32Array ||
+      data instanceof Int32Array ||
+      data instanceof Int16Array ||
+      data instanceof Int8Array ||
+      data instanceof Uint16Array ||
+      data instanceof Uint8Array ||
+      data instanceof BigInt64Array
+    ) {
+      printable.push(data);
+    } else if (quote !== undefined && Array.isArray(data) && data.every((value) => typeof value === "string")) {
+      printable.push(new QuotedTexts(data, quote));
+    } else {
+      return undefined;
+    }
   }
   return printable;
 }
@@ -205,13 +251,14 @@ export function printableValues(values: readonly unknown[]): PrintableValues[] |
 const FLOAT32_KIND = 0;
 const INT32_KIND = 1;
 const INT64_KIND = 2;
+const TEXT_KIND = 3;
 
 /**
  * How to print a run of rows made of several outputs' values and fixed texts in one call into
  * WebAssembly (a CSV line of a label and its probabilities, a JSON object of named outputs): each row is
  * every segment's text followed by its values, `separator` between values, then `tail`. It costs about
  * what {@link printFloat32Rows} costs a value, where printing value by value costs twice as much and
- * integers went through `String()`.
+ * integers went through `String()`; texts cost a lookup each (a handful of class labels).
  */
 export class RowPlan {
   readonly #segments: readonly RowSegment[];
@@ -254,11 +301,23 @@ export class RowPlan {
     }
     let words = 0;
     let bytes = this.#tail.length;
-    for (let o = 0; o < values.length; o++) words += widths[o] * (values[o] instanceof BigInt64Array ? 2 : 1);
-    for (let s = 0; s < this.#segments.length; s++) {
-      bytes += this.#texts[s].length + this.#segments[s].count * (Math.max(MAX_FLOAT32_BYTES, MAX_INTEGER_BYTES) + 1);
+    let tableTexts = 0;
+    let tableBytes = 0;
+    for (let o = 0; o < values.length; o++) {
+      const data = values[o];
+      words += widths[o] * (data instanceof BigInt64Array ? 2 : 1);
+      if (data instanceof QuotedTexts) {
+        tableTexts += data.texts.length;
+        tableBytes += data.bytes;
+      }
     }
-    if (!this.fits) return 0;
+    for (let s = 0; s < this.#segments.length; s++) {
+      const { output, count } = this.#segments[s];
+      const data = values[output];
+      const valueBytes = data instanceof QuotedTexts ? data.longest : Math.max(MAX_FLOAT32_BYTES, MAX_INTEGER_BYTES);
+      bytes += this.#texts[s].length + count * (valueBytes + 1);
+    }
+    if (!this.fits || tableTexts > MAX_TABLE_TEXTS || tableBytes > MAX_TABLE_BYTES) return 0;
     return Math.min(words === 0 ? FLOAT32_RUN : Math.floor(SOURCE_WORDS / words), Math.floor(TEXT_BYTES / bytes));
   }
 
@@ -273,10 +332,28 @@ export class RowPlan {
     const starts: number[] = [];
     const kinds: number[] = [];
     let word = SOURCE >> 2;
+    let tableEntry = 0;
+    let tableText = TABLE_TEXT;
     for (let o = 0; o < values.length; o++) {
       const data = values[o];
       const width = widths[o];
       starts.push(word);
+      if (data instanceof QuotedTexts) {
+        // Its table's entries follow the other text outputs', so its indexes move up by those.
+        kinds.push(TEXT_KIND);
+        const run = data.indexes.subarray(firstRow * width, (firstRow + rows) * width);
+        if (tableEntry === 0) memoryWords.set(run, word);
+        else for (let i = 0; i < run.length; i++) memoryWords[word + i] = run[i] + tableEntry;
+        for (const text of data.texts) {
+          memoryBytes.set(text, tableText);
+          memoryWords[(TABLE >> 2) + 2 * tableEntry] = tableText;
+          memoryWords[(TABLE >> 2) + 2 * tableEntry + 1] = text.length;
+          tableText += text.length;
+          tableEntry++;
+        }
+        word += rows * width;
+        continue;
+      }
       if (data instanceof BigInt64Array) {
         kinds.push(INT64_KIND);
         const pairs = new Uint32Array(data.buffer, data.byteOffset + 8 * firstRow * width, 2 * rows * width);
@@ -342,6 +419,7 @@ export class RowPlan {
       this.#separator,
       NON_FINITE,
       nonFiniteLength,
+      TABLE,
       TEXT,
     );
     return memoryBytes.subarray(TEXT, TEXT + length);

@@ -44,17 +44,21 @@ export function plannedRowWriter(
 
 /**
  * Writes every record of `batch` as `plan` lays it out, each followed by `after`, a run of rows per call
- * into WebAssembly, when every output is float32 or integers; returns false, having written nothing,
- * otherwise.
+ * into WebAssembly, when every output is float32, integers or strings (through `quote`); returns false,
+ * having written nothing, otherwise (float64 outputs, or too many distinct strings for a run).
  */
 export function writePlannedRecords(
   writer: ByteWriter,
   batch: OutputBatch,
   plan: RecordPlan,
   after: string,
+  quote: TextQuoter,
   nonFinite?: string,
 ): boolean {
-  const values = printableValues(batch.outputs.map((output) => output.data));
+  const values = printableValues(
+    batch.outputs.map((output) => output.data),
+    quote,
+  );
   if (values === undefined) return false;
   const rows = new RowPlan(plan.segments, `${plan.closing}${after}`, COMMA, nonFinite);
   const widths = batch.outputs.map((output) => output.width);

@@ -406,21 +406,28 @@ function writeInteger(at: usize, value: i64): usize {
   return at + length;
 }
 
-/** The kinds of value a row plan's segment reads: float32 IEEE bits, int32, int64 (little-endian). */
+/**
+ * The kinds of value a row plan's segment reads: float32 IEEE bits, int32, int64 (little-endian), and
+ * texts (a 32-bit index into a table of texts).
+ */
 const FLOAT32: u32 = 0;
 const INT32: u32 = 1;
+const INT64: u32 = 2;
 
 /** The bytes of one segment of a row plan: six 32-bit fields, see {@link writeRows}. */
 const SEGMENT_BYTES = 24;
+/** The bytes of one entry of a text table: its address and its length. */
+const TEXT_ENTRY_BYTES = 8;
 
 /**
  * Writes `rows` rows as the plan at `plan` says, from `target` on, and returns the length written (up
  * to 25 bytes past it may be scribbled on). The plan is `segments` segments of six 32-bit fields: the
  * address and length of a text, the address of the segment's first value in the first row, the bytes
  * from one row's values to the next's, a count of values and their kind ({@link FLOAT32}, {@link INT32},
- * else int64). A row is each segment's text followed by its values, `separator` (a byte) between them,
- * then the `tailLength` bytes at `tail`. NaN and infinities are written as the `nonFiniteLength` bytes
- * at `nonFinite` when that is not negative, else as JavaScript spells them.
+ * {@link INT64}, else text). A row is each segment's text followed by its values, `separator` (a byte)
+ * between them, then the `tailLength` bytes at `tail`. NaN and infinities are written as the
+ * `nonFiniteLength` bytes at `nonFinite` when that is not negative, else as JavaScript spells them. A
+ * text value is an index into the table at `texts`: an address and a length for each text.
  */
 export function writeRows(
   plan: usize,
@@ -431,6 +438,7 @@ export function writeRows(
   separator: u8,
   nonFinite: usize,
   nonFiniteLength: i32,
+  texts: usize,
   target: usize,
 ): i32 {
   let at = target;
@@ -452,12 +460,19 @@ export function writeRows(
             at = Inlined.write(at, bits);
           }
         }
-      } else {
+      } else if (kind === INT32 || kind === INT64) {
         const size: usize = kind === INT32 ? 4 : 8;
         for (let k = 0; k < count; k++) {
           if (k > 0) store<u8>(at++, separator);
           at = writeInteger(at, size === 4 ? <i64>load<i32>(from) : load<i64>(from));
           from += size;
+        }
+      } else {
+        for (let k = 0; k < count; k++) {
+          if (k > 0) store<u8>(at++, separator);
+          const entry = texts + <usize>load<u32>(from) * TEXT_ENTRY_BYTES;
+          at = copyShort(at, load<u32>(entry), load<i32>(entry, 4));
+          from += 4;
         }
       }
     }
