@@ -10,7 +10,7 @@ import { tfRecordCodec } from "../codecs/tfrecord.js";
 import type { Codec } from "../src/codec/codec.js";
 import type { OutputBatch } from "../src/codec/record-codec.js";
 import { RecordError, SluiceError } from "../src/errors.js";
-import type { ModelSignature, TensorSpec } from "../src/model/signature.js";
+import type { ModelSignature, OutputValues, TensorSpec } from "../src/model/signature.js";
 import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import {
@@ -265,6 +265,61 @@ describe("binary output", () => {
       );
     });
     assert.deepEqual(encode(recordIOProtobufCodec, batch), concat(expected));
+  });
+
+  it("writes integer outputs as int64_list varints by hand in TFRecord, byte for byte as protobufjs", () => {
+    const extremes = [0n, -1n, 1n, 127n, 128n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n), 300n, -129n];
+    const rows = extremes.length;
+    const small = (make: (length: number) => Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array) => {
+      const values = make(rows);
+      for (let i = 0; i < rows; i++) values[i] = Number(extremes[i] % 100n) * (i % 3 === 0 ? -1 : 1) + i * 13;
+      return values;
+    };
+    const outputs: OutputBatch["outputs"] = [
+      { spec: spec("label", "int64", 1), width: 1, data: BigInt64Array.from(extremes) },
+      {
+        spec: spec("probabilities", "float32", 2),
+        width: 2,
+        data: Float32Array.from({ length: 2 * rows }, (_, i) => i / 7),
+      },
+      {
+        spec: spec("i32", "int32", 2),
+        width: 2,
+        data: Int32Array.from({ length: 2 * rows }, (_, i) => (i - 9) * 2 ** 24),
+      },
+      { spec: spec("i16", "int16", 1), width: 1, data: small((n) => new Int16Array(n)) },
+      { spec: spec("i8", "int8", 1), width: 1, data: small((n) => new Int8Array(n)) },
+      { spec: spec("u8", "uint8", 1), width: 1, data: small((n) => new Uint8Array(n)) },
+      { spec: spec("u16", "uint16", 1), width: 1, data: small((n) => new Uint16Array(n)) },
+      { spec: spec("none", "int64", 0), width: 0, data: new BigInt64Array(0) },
+    ];
+    const batch: OutputBatch = {
+      rows,
+      firstRecordIndex: 0,
+      outputs,
+      recordErrors: new Map([[4, new RecordError("FEATURE_MISSING", "no feature")]]),
+    };
+    const expected = Array.from({ length: rows }, (_, row) => {
+      if (row === 4) {
+        const error = {
+          bytes_list: { value: [new TextEncoder().encode('{"error":"no feature","code":"FEATURE_MISSING"}')] },
+        };
+        return encodeTfRecordFrame(TfExample.encode({ features: { feature: { error } } }).finish());
+      }
+      const feature = Object.fromEntries(
+        outputs.map((output) => {
+          const values = (output.data as Exclude<OutputValues, readonly string[]>).subarray(
+            row * output.width,
+            (row + 1) * output.width,
+          );
+          if (values instanceof Float32Array) return [output.spec.name, { float_list: { value: values } }];
+          const asStrings = Array.from(values as ArrayLike<number | bigint>, (value) => value.toString());
+          return [output.spec.name, { int64_list: { value: asStrings } }];
+        }),
+      );
+      return encodeTfRecordFrame(TfExample.encode({ features: { feature } }).finish());
+    });
+    assert.deepEqual(encode(tfRecordCodec, batch), concat(expected));
   });
 
   it("writes float outputs by hand byte for byte as protobufjs does, failed records included", () => {

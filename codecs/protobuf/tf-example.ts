@@ -10,7 +10,7 @@ import { FeatureRecordDecoder } from "./feature-record-decoder.js";
 import type { FeatureTable } from "./feature-table.js";
 import { type ByteRange, RepeatedField } from "./protobuf-wire.js";
 import type { ValueDestination } from "./value-destination.js";
-import { lengthDelimitedHeader, mapEntryHead, WireWriter } from "./wire-writer.js";
+import { lengthDelimitedHeader, mapEntryHead, varint64Length, WireWriter } from "./wire-writer.js";
 
 const TF_EXAMPLE_PROTO = `
 syntax = "proto3";
@@ -127,6 +127,7 @@ function encodeExamples(batch: OutputBatch): Uint8Array {
 }
 
 const FLOAT_LIST_VALUES_FIELD = 1;
+const INT64_LIST_VALUES_FIELD = 1;
 
 /**
  * One float output's feature entry, the same for every record but its values: the bytes before them (entry,
@@ -157,11 +158,59 @@ function floatFeature(output: OutputTensor): FloatFeature | undefined {
 }
 
 /**
+ * One integer output's feature entry: its values as 64-bit halves (`int64_list` holds varints, so the
+ * bytes around them are made per record, for the length of that record's varints).
+ */
+interface Int64Feature {
+  readonly name: string;
+  readonly width: number;
+  /** Each value's low and high 32 bits. */
+  readonly halves: Uint32Array;
+}
+
+function int64Feature(output: OutputTensor): Int64Feature | undefined {
+  const { data, width } = output;
+  const name = output.spec.name;
+  if (data instanceof BigInt64Array) {
+    return { name, width, halves: new Uint32Array(data.buffer, data.byteOffset, 2 * data.length) };
+  }
+  if (
+    !(
+      data instanceof Int32Array ||
+      data instanceof Int16Array ||
+      data instanceof Int8Array ||
+      data instanceof Uint8Array ||
+      data instanceof Uint16Array
+    )
+  ) {
+    return undefined;
+  }
+  const halves = new Uint32Array(2 * data.length);
+  for (let i = 0; i < data.length; i++) {
+    halves[2 * i] = data[i] >>> 0;
+    halves[2 * i + 1] = data[i] < 0 ? 0xffffffff : 0;
+  }
+  return { name, width, halves };
+}
+
+/** The bytes before an integer feature's values, for `valuesLength` bytes of varints, as protobufjs lays them out. */
+function int64FeatureHead(name: string, width: number, valuesLength: number): Uint8Array {
+  const valuesHeader = width > 0 ? lengthDelimitedHeader(INT64_LIST_VALUES_FIELD, valuesLength) : [];
+  const listLength = valuesHeader.length + valuesLength;
+  const listHeader = lengthDelimitedHeader(INT64_LIST_FIELD, listLength);
+  return Uint8Array.from([
+    ...mapEntryHead(FEATURE_MAP_FIELD, name, listHeader.length + listLength),
+    ...listHeader,
+    ...valuesHeader,
+  ]);
+}
+
+/**
  * Writes one TFRecord-framed `Example` per input record, each output as a feature named after it
  * (`float_list` for floats, `int64_list` for integers). A record that could not be decoded gets a single
- * `error` feature: a `bytes_list` holding the error as JSON. When every output is float32 or float64 (the
- * commonest models), each record is written straight into one buffer from a layout made once per batch;
- * the bytes are protobufjs's.
+ * `error` feature: a `bytes_list` holding the error as JSON. When every output is float32, float64 or an
+ * integer type (the commonest models, a classifier's label included), each record is written straight
+ * into one buffer, the bytes around float values made once per batch; the bytes are protobufjs's.
  */
 export class TfExampleEncoder implements RecordEncoder {
   readonly #writer = new WireWriter();
@@ -171,26 +220,62 @@ export class TfExampleEncoder implements RecordEncoder {
   }
 
   encode(batch: OutputBatch): Uint8Array {
-    const features = batch.outputs.map(floatFeature);
+    const features = batch.outputs.map((output) => floatFeature(output) ?? int64Feature(output));
     if (!features.every((feature) => feature !== undefined)) return encodeExamples(batch);
-    const featuresLength = features.reduce((sum, feature) => sum + feature.prefix.length + 4 * feature.width, 0);
-    const exampleHeader = Uint8Array.from(lengthDelimitedHeader(FEATURES_FIELD, featuresLength));
-    // Every record's Example has the same length, so its TFRecord header (length, checksum) is made once.
-    const frameHeader = tfRecordHeader(exampleHeader.length + featuresLength);
     const writer = this.#writer;
+    // Every record's float features take the same bytes; integer ones as many as their varints.
+    const fixedLength = features.reduce(
+      (sum, feature) => sum + ("prefix" in feature ? feature.prefix.length + 4 * feature.width : 0),
+      0,
+    );
+    // The bytes before an integer feature's values, by their length (labels take one or two lengths).
+    const headsByLength = features.map(() => new Map<number, Uint8Array>());
+    const heads: (Uint8Array | undefined)[] = features.map(() => undefined);
+    let frameHeader: Uint8Array | undefined;
+    let exampleHeader: Uint8Array | undefined;
+    let lastLength = -1;
     for (let row = 0; row < batch.rows; row++) {
       const error = batch.recordErrors.get(row);
       if (error) {
         writer.append(encodeTfRecordFrame(failedExample(error)));
         continue;
       }
-      writer.piece(frameHeader);
+      let featuresLength = fixedLength;
+      for (let f = 0; f < features.length; f++) {
+        const feature = features[f];
+        if ("prefix" in feature) continue;
+        const { halves, width } = feature;
+        let valuesLength = 0;
+        for (let i = row * width; i < (row + 1) * width; i++)
+          valuesLength += varint64Length(halves[2 * i], halves[2 * i + 1]);
+        let head = headsByLength[f].get(valuesLength);
+        if (head === undefined) {
+          head = int64FeatureHead(feature.name, width, valuesLength);
+          headsByLength[f].set(valuesLength, head);
+        }
+        heads[f] = head;
+        featuresLength += head.length + valuesLength;
+      }
+      if (featuresLength !== lastLength) {
+        exampleHeader = Uint8Array.from(lengthDelimitedHeader(FEATURES_FIELD, featuresLength));
+        // The TFRecord header (length, checksum) of an Example this long.
+        frameHeader = tfRecordHeader(exampleHeader.length + featuresLength);
+        lastLength = featuresLength;
+      }
+      writer.piece(frameHeader as Uint8Array);
       const exampleStart = writer.length;
-      writer.piece(exampleHeader);
-      for (const { prefix, width, values } of features) {
-        writer.piece(prefix);
-        if (values instanceof Float64Array) writer.roundedFloat32s(values, row * width, (row + 1) * width);
-        else writer.float32Bits(values, row * width, (row + 1) * width);
+      writer.piece(exampleHeader as Uint8Array);
+      for (let f = 0; f < features.length; f++) {
+        const feature = features[f];
+        if ("prefix" in feature) {
+          const { prefix, width, values } = feature;
+          writer.piece(prefix);
+          if (values instanceof Float64Array) writer.roundedFloat32s(values, row * width, (row + 1) * width);
+          else writer.float32Bits(values, row * width, (row + 1) * width);
+        } else {
+          writer.piece(heads[f] as Uint8Array);
+          writer.varints64(feature.halves, row * feature.width, (row + 1) * feature.width);
+        }
       }
       writer.maskedCrc32cSince(exampleStart);
     }

@@ -47,6 +47,12 @@ export function mapEntryHead(mapField: number, key: string, valueLength: number)
   return [...lengthDelimitedHeader(mapField, entryLength), ...keyField, ...valueHeader];
 }
 
+/** The bytes of a 64-bit integer, given by its 32-bit halves, as a varint. */
+export function varint64Length(low: number, high: number): number {
+  if (high === 0) return low < 2 ** 7 ? 1 : low < 2 ** 14 ? 2 : low < 2 ** 21 ? 3 : low < 2 ** 28 ? 4 : 5;
+  return Math.ceil((64 - Math.clz32(high)) / 7);
+}
+
 /** A growable byte buffer with a little-endian view over it. */
 export class WireWriter {
   bytes = new Uint8Array(64 * 1024);
@@ -119,6 +125,27 @@ export class WireWriter {
     const view = this.#view;
     let at = this.length;
     for (let i = start; i < end; i++, at += 8) view.setFloat64(at, values[i], true);
+    this.length = at;
+  }
+
+  /**
+   * Appends 64-bit integers `[start, end)` as varints (protobuf's `int64`: a negative one takes ten
+   * bytes), each given by its two little-endian 32-bit halves in `halves`.
+   */
+  varints64(halves: Uint32Array, start: number, end: number): void {
+    this.reserve(10 * (end - start));
+    const bytes = this.bytes;
+    let at = this.length;
+    for (let i = start; i < end; i++) {
+      let low = halves[2 * i];
+      let high = halves[2 * i + 1];
+      while (high !== 0 || low > 0x7f) {
+        bytes[at++] = (low & 0x7f) | 0x80;
+        low = ((low >>> 7) | (high << 25)) >>> 0;
+        high >>>= 7;
+      }
+      bytes[at++] = low;
+    }
     this.length = at;
   }
 
