@@ -12,7 +12,7 @@ export type RowWriter = (writer: ByteWriter, row: number) => void;
 /**
  * How a format lays out one record of a batch: {@link RowSegment}s (a text, then some of one output's
  * values, a comma between values), then `closing`. Written a run of rows at a time by a {@link RowPlan}
- * when every output is float32 or integers ({@link writePlannedRecords}), else value by value
+ * when every output is float32, integers or strings ({@link writePlannedRecords}), else value by value
  * ({@link plannedRowWriter}): the same bytes either way.
  */
 export interface RecordPlan {
