@@ -222,6 +222,16 @@ describe("binary output", () => {
     assert.ok(parseWire(frame).length === 1);
   });
 
+  /** A scikit-learn classifier's outputs: an int64 label per record, then two probabilities. */
+  const labelAndProbabilities = (labels: readonly bigint[]): OutputBatch["outputs"] => [
+    { spec: spec("label", "int64", 1), width: 1, data: BigInt64Array.from(labels) },
+    {
+      spec: spec("probabilities", "float32", 2),
+      width: 2,
+      data: Float32Array.from({ length: 2 * labels.length }, (_, i) => i / 7),
+    },
+  ];
+
   it("writes int64 outputs (a classifier's label) as float64 tensors by hand, byte for byte as protobufjs", () => {
     const extremes = [0n, -1n, 1n, 2n ** 53n + 1n, 2n ** 63n - 1n, -(2n ** 63n), -(2n ** 53n) - 3n, 123456789n];
     const rows = extremes.length;
@@ -229,12 +239,7 @@ describe("binary output", () => {
       rows,
       firstRecordIndex: 0,
       outputs: [
-        { spec: spec("label", "int64", 1), width: 1, data: BigInt64Array.from(extremes) },
-        {
-          spec: spec("probabilities", "float32", 2),
-          width: 2,
-          data: Float32Array.from({ length: 2 * rows }, (_, i) => i / 7),
-        },
+        ...labelAndProbabilities(extremes),
         {
           spec: spec("counts", "int64", 1),
           width: 1,
@@ -276,12 +281,7 @@ describe("binary output", () => {
       return values;
     };
     const outputs: OutputBatch["outputs"] = [
-      { spec: spec("label", "int64", 1), width: 1, data: BigInt64Array.from(extremes) },
-      {
-        spec: spec("probabilities", "float32", 2),
-        width: 2,
-        data: Float32Array.from({ length: 2 * rows }, (_, i) => i / 7),
-      },
+      ...labelAndProbabilities(extremes),
       {
         spec: spec("i32", "int32", 2),
         width: 2,

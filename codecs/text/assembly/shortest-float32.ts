@@ -338,6 +338,12 @@ class Inlined {
     writeDigits(at + exponentLength, magnitude, exponentLength);
     return at + exponentLength;
   }
+
+  /** A float32 of a row, or, for NaN and infinities, the `nonFiniteLength` bytes at `nonFinite` when not negative. */
+  @inline static value(at: usize, bits: u32, nonFinite: usize, nonFiniteLength: i32): usize {
+    if (nonFiniteLength >= 0 && (bits & 0x7f800000) === 0x7f800000) return copyShort(at, nonFinite, nonFiniteLength);
+    return Inlined.write(at, bits);
+  }
 }
 
 /**
@@ -375,13 +381,8 @@ export function writeFloat32Rows(
     at = copyShort(at, open, openLength);
     for (let k = 0; k < width; k++) {
       if (k > 0) store<u8>(at++, separator);
-      const bits = load<u32>(from);
+      at = Inlined.value(at, load<u32>(from), nonFinite, nonFiniteLength);
       from += 4;
-      if (nonFiniteLength >= 0 && (bits & 0x7f800000) === 0x7f800000) {
-        at = copyShort(at, nonFinite, nonFiniteLength);
-      } else {
-        at = Inlined.write(at, bits);
-      }
     }
     at = copyShort(at, close, closeLength);
   }
@@ -452,13 +453,8 @@ export function writeRows(
       if (kind === FLOAT32) {
         for (let k = 0; k < count; k++) {
           if (k > 0) store<u8>(at++, separator);
-          const bits = load<u32>(from);
+          at = Inlined.value(at, load<u32>(from), nonFinite, nonFiniteLength);
           from += 4;
-          if (nonFiniteLength >= 0 && (bits & 0x7f800000) === 0x7f800000) {
-            at = copyShort(at, nonFinite, nonFiniteLength);
-          } else {
-            at = Inlined.write(at, bits);
-          }
         }
       } else if (kind === INT32 || kind === INT64) {
         const size: usize = kind === INT32 ? 4 : 8;
