@@ -143,6 +143,7 @@ export function printFloat32Rows(
   if (rows * width > FLOAT32_RUN || rows > FLOAT32_RUN) {
     throw new RangeError(`printFloat32Rows prints at most ${FLOAT32_RUN} values a call`);
   }
+  if (layout.separator.length !== 1) throw new RangeError("a float32 row layout's separator is one byte");
   for (const [what, text] of [
     ["open", layout.open],
     ["close", layout.close],
@@ -275,7 +276,7 @@ export class RowPlan {
    */
   constructor(segments: readonly RowSegment[], tail: string, separator: string, nonFinite?: string) {
     if (separator.length !== 1 || separator.charCodeAt(0) > 0x7f) {
-      throw new RangeError("a float32 row layout's separator is one byte");
+      throw new RangeError("a row plan's separator is one ASCII byte");
     }
     this.#segments = segments;
     this.#texts = segments.map((segment) => utf8.encode(segment.text));
