@@ -53,6 +53,8 @@ export {
 export {
   type ElementType,
   type InputArray,
+  type Int32RangeArray,
+  isInt32RangeArray,
   isTextTensor,
   type ModelSignature,
   type NumericArray,

@@ -4,7 +4,14 @@
  * hand too, and anything else through protobufjs with the message definitions below.
  */
 import protobuf from "protobufjs";
-import { excerpt, type OutputBatch, type OutputTensor, type RecordEncoder, RecordError } from "../../src/index.js";
+import {
+  excerpt,
+  isInt32RangeArray,
+  type OutputBatch,
+  type OutputTensor,
+  type RecordEncoder,
+  RecordError,
+} from "../../src/index.js";
 import { encodeTfRecordFrame, tfRecordHeader } from "../framing/tfrecord-framer.js";
 import { FeatureRecordDecoder } from "./feature-record-decoder.js";
 import type { FeatureTable } from "./feature-table.js";
@@ -174,17 +181,7 @@ function int64Feature(output: OutputTensor): Int64Feature | undefined {
   if (data instanceof BigInt64Array) {
     return { name, width, halves: new Uint32Array(data.buffer, data.byteOffset, 2 * data.length) };
   }
-  if (
-    !(
-      data instanceof Int32Array ||
-      data instanceof Int16Array ||
-      data instanceof Int8Array ||
-      data instanceof Uint8Array ||
-      data instanceof Uint16Array
-    )
-  ) {
-    return undefined;
-  }
+  if (!isInt32RangeArray(data)) return undefined;
   const halves = new Uint32Array(2 * data.length);
   for (let i = 0; i < data.length; i++) {
     halves[2 * i] = data[i] >>> 0;

@@ -7,6 +7,7 @@
  * `assembly/shortest-float32.ts`: it needs 64-bit integer multiplications, which JavaScript can only
  * emulate. Each thread that imports this module gets its own small instance (a few pages of memory).
  */
+import { type Int32RangeArray, isInt32RangeArray } from "../../src/index.js";
 import { loadWebAssembly, PAGE } from "../webassembly-module.js";
 
 interface PrinterExports {
@@ -208,16 +209,7 @@ export class QuotedTexts {
  * The values a {@link RowPlan} prints: float32 (shortest round-trip; a `Uint32Array` holds float32 IEEE
  * bits, as {@link printFloat32Rows} takes them), integers, and texts ({@link QuotedTexts}).
  */
-export type PrintableValues =
-  | Float32Array
-  | Uint32Array
-  | Int32Array
-  | Int16Array
-  | Int8Array
-  | Uint16Array
-  | Uint8Array
-  | BigInt64Array
-  | QuotedTexts;
+export type PrintableValues = Float32Array | Uint32Array | Int32RangeArray | BigInt64Array | QuotedTexts;
 
 /**
  * `values` (outputs' data) as a {@link RowPlan} prints them when it can print every one: float32,
@@ -229,15 +221,7 @@ export function printableValues(
 ): PrintableValues[] | undefined {
   const printable: PrintableValues[] = [];
   for (const data of values) {
-    if (
-      data instanceof Float32Array ||
-      data instanceof Int32Array ||
-      data instanceof Int16Array ||
-      data instanceof Int8Array ||
-      data instanceof Uint16Array ||
-      data instanceof Uint8Array ||
-      data instanceof BigInt64Array
-    ) {
+    if (data instanceof Float32Array || isInt32RangeArray(data) || data instanceof BigInt64Array) {
       printable.push(data);
     } else if (quote !== undefined && Array.isArray(data) && data.every((value) => typeof value === "string")) {
       printable.push(new QuotedTexts(data, quote));

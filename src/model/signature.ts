@@ -19,6 +19,20 @@ export type ElementType =
 /** Typed arrays that hold plain numbers: the staging type of every numeric model input. */
 export type NumericArray = Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array;
 
+/** Typed arrays of integers that fit in 32 bits: every integer type but the 64-bit ones. */
+export type Int32RangeArray = Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array;
+
+/** Whether `values` is an {@link Int32RangeArray}. */
+export function isInt32RangeArray(values: unknown): values is Int32RangeArray {
+  return (
+    values instanceof Int32Array ||
+    values instanceof Int16Array ||
+    values instanceof Int8Array ||
+    values instanceof Uint8Array ||
+    values instanceof Uint16Array
+  );
+}
+
 /** The staging of a string input: one JavaScript string per value. */
 export type TextArray = string[];
 
