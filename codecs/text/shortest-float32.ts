@@ -3,7 +3,7 @@
  * the fewest that read back (correctly rounded) to the same float32, and of those the closest to the
  * exact value, laid out as JavaScript lays out numbers (`0.001`, `1e-7`, `1.5e+21`).
  *
- * The printing itself is Ryū (Ulf Adams, PLDI 2018) compiled to WebAssembly from
+ * The printing itself is Schubfach (Raffaello Giulietti, 2020) compiled to WebAssembly from
  * `assembly/shortest-float32.ts`: it needs 64-bit integer multiplications, which JavaScript can only
  * emulate. Each thread that imports this module gets its own small instance (a few pages of memory).
  */
