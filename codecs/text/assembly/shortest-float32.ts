@@ -190,16 +190,12 @@ class Inlined {
     }
     // The digits as text from registers: `head` holds the first eight (ASCII zeros after the last),
     // `ninth` the ninth of a nine-digit value (else 0).
-    const allDigits = decimalLength(digits);
+    const length = decimalLength(digits);
     const top = digits / 100000000;
     const lanes = eightDigitLanes(digits - top * 100000000);
-    const nine = allDigits === 9;
-    const head = (nine ? (lanes << 8) | <u64>top : lanes >> ((<u64>(8 - allDigits)) << 3)) | ASCII_ZEROS;
+    const nine = length === 9;
+    const head = (nine ? (lanes << 8) | <u64>top : lanes >> ((<u64>(8 - length)) << 3)) | ASCII_ZEROS;
     const ninth: u64 = nine ? lanes >> 56 : 0;
-    // Trailing zeros are counted, not removed: the last digit is in the lanes' top byte, so the zero
-    // bytes above their highest set bit are trailing zeros (all eight when the lanes are zero, as the
-    // top digit then is not).
-    const length = allDigits;
     // Where the decimal point falls, counted from the first digit (JavaScript's Number::toString layout).
     // Stores of eight bytes, which may write past the text's end, up to 24 bytes from `at` (after a
     // sign): whatever is written next overwrites them, and the caller's buffer has that much to spare.
