@@ -35,18 +35,6 @@ const POW10_SIGNIFICANDS: StaticArray<u64> = [
 ];
 const POW10_SIGNIFICANDS_FIRST = -31;
 
-/** `00` to `99` as two ASCII bytes in one little-endian 16-bit number. */
-const DIGIT_PAIRS: StaticArray<u16> = [
-  0x3030, 0x3130, 0x3230, 0x3330, 0x3430, 0x3530, 0x3630, 0x3730, 0x3830, 0x3930, 0x3031, 0x3131, 0x3231, 0x3331,
-  0x3431, 0x3531, 0x3631, 0x3731, 0x3831, 0x3931, 0x3032, 0x3132, 0x3232, 0x3332, 0x3432, 0x3532, 0x3632, 0x3732,
-  0x3832, 0x3932, 0x3033, 0x3133, 0x3233, 0x3333, 0x3433, 0x3533, 0x3633, 0x3733, 0x3833, 0x3933, 0x3034, 0x3134,
-  0x3234, 0x3334, 0x3434, 0x3534, 0x3634, 0x3734, 0x3834, 0x3934, 0x3035, 0x3135, 0x3235, 0x3335, 0x3435, 0x3535,
-  0x3635, 0x3735, 0x3835, 0x3935, 0x3036, 0x3136, 0x3236, 0x3336, 0x3436, 0x3536, 0x3636, 0x3736, 0x3836, 0x3936,
-  0x3037, 0x3137, 0x3237, 0x3337, 0x3437, 0x3537, 0x3637, 0x3737, 0x3837, 0x3937, 0x3038, 0x3138, 0x3238, 0x3338,
-  0x3438, 0x3538, 0x3638, 0x3738, 0x3838, 0x3938, 0x3039, 0x3139, 0x3239, 0x3339, 0x3439, 0x3539, 0x3639, 0x3739,
-  0x3839, 0x3939,
-];
-
 /**
  * ⌊g · cp / 2^64⌋ rounded to odd, as Schubfach needs it for a 64-bit g and a 32-bit cp (Giulietti,
  * section 9): its lowest bit set when the next 32 bits of the product are more than 1.
@@ -81,18 +69,6 @@ function eightDigitLanes(value: u32): u64 {
   lanes = hundreds | ((lanes - hundreds * 100) << 16);
   const tens = ((lanes * 103) >> 10) & 0x000f000f000f000f;
   return tens | ((lanes - tens * 10) << 8);
-}
-
-/** Writes the `length` digits of `value` ending just before `end`, two at a time. */
-function writeDigits(end: usize, value: u32, length: i32): void {
-  let at = end;
-  for (; length >= 2; length -= 2) {
-    const next = value / 100;
-    at -= 2;
-    store<u16>(at, unchecked(DIGIT_PAIRS[value - next * 100]));
-    value = next;
-  }
-  if (length === 1) store<u8>(at - 1, 0x30 + value);
 }
 
 const MINUS: u8 = 0x2d;
@@ -233,10 +209,12 @@ class Inlined {
     store<u8>(at++, 0x65);
     const scientific = point - 1;
     store<u8>(at++, scientific < 0 ? MINUS : 0x2b);
+    // A float32's decimal exponent has one or two digits (it is at most 45 in magnitude).
     const magnitude = <u32>(scientific < 0 ? -scientific : scientific);
-    const exponentLength = magnitude >= 10 ? 2 : 1;
-    writeDigits(at + exponentLength, magnitude, exponentLength);
-    return at + exponentLength;
+    const tens = magnitude / 10;
+    if (tens !== 0) store<u8>(at++, ZERO + <u8>tens);
+    store<u8>(at, ZERO + <u8>(magnitude - tens * 10));
+    return at + 1;
   }
 
   /** A float32 of a row, or, for NaN and infinities, the `nonFiniteLength` bytes at `nonFinite` when not negative. */
