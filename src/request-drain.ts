@@ -35,5 +35,9 @@ export function drainRequest(incoming: IncomingMessage, maxBytes = DRAIN_LIMIT_B
   incoming.on("data", onData);
   incoming.once("end", stop);
   incoming.once("error", stop);
+  // The reader that stopped early (the invocation's async iterator) still listens for 'readable', and
+  // while anything does, resume() does not make the stream flow: the rest of the body went unread, the
+  // client's upload stalled, and the keep-alive timeout reset the connection before it read the answer.
+  incoming.removeAllListeners("readable");
   incoming.resume();
 }
