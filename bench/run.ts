@@ -20,6 +20,7 @@ import {
   peakRssAtConcurrency,
   peerUnavailable,
   pooled,
+  rssUnderSustainedLoad,
   runtimeAlone,
   startPeer,
   startSluice,
@@ -308,6 +309,15 @@ say();
 say(
   `A ${fixed(memory.bodyMB)} MB CSV body (chunked, \`SAGEMAKER_MAX_PAYLOAD_IN_MB=0\`): peak RSS ${fixed(memory.peakMB)} MB ` +
     `(${fixed(memory.idleMB)} MB after loading the model), in ${fixed(memory.seconds, 1)} s.`,
+);
+say();
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
+const tabular = tabularWorkload();
+const soak = await rssUnderSustainedLoad(tabular.modelDir, tabular.body, cores(), SOAK_SECONDS);
+say(
+  `The tabular workload at c = ${cores()} for ${SOAK_SECONDS} s (${soak.invocations} invocations): RSS ` +
+    `${fixed(soak.loadedMB)} MB after loading, ${fixed(soak.earlyMB)} MB after ${fixed(SOAK_SECONDS / 10)} s, ` +
+    `${fixed(soak.endMB)} MB at the end (peak ${fixed(soak.peakMB)} MB).`,
 );
 say();
 

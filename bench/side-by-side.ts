@@ -265,6 +265,43 @@ export async function peakRssAtConcurrency(
 }
 
 /**
+ * Resident memory of a fresh Sluice while `concurrency` clients post `body` back to back for `seconds`:
+ * after loading, a tenth of the way in, at the end, and its peak. Memory that grows with the invocations
+ * served rather than with those running at once shows here, not in a few seconds' run.
+ */
+export async function rssUnderSustainedLoad(
+  modelDir: string,
+  body: Uint8Array,
+  concurrency: number,
+  seconds: number,
+): Promise<{ loadedMB: number; earlyMB: number; endMB: number; peakMB: number; invocations: number }> {
+  const server = await startChildServer(modelDir, {
+    SAGEMAKER_MAX_PAYLOAD_IN_MB: "0",
+    SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: String(concurrency),
+  });
+  try {
+    const loadedMB = server.rss() / 2 ** 20;
+    let earlyMB = loadedMB;
+    const early = setTimeout(() => {
+      earlyMB = server.rss() / 2 ** 20;
+    }, seconds * 100);
+    const started = performance.now();
+    let invocations = 0;
+    const client = async () => {
+      while (performance.now() - started < seconds * 1000) {
+        await post(server.url, body, "text/csv", "text/csv");
+        invocations++;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, client));
+    clearTimeout(early);
+    return { loadedMB, earlyMB, endMB: server.rss() / 2 ** 20, peakMB: server.peakRss() / 2 ** 20, invocations };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
  * ONNX Runtime alone on the same rows, in this process: one session with an intra-op thread per core
  * (as Sluice's inference thread has), `batchRows`-row tensors run back to back for `seconds`.
  */

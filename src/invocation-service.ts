@@ -116,6 +116,11 @@ export class InvocationService {
     return { codec: this.#startedCodecs?.threadIds() ?? [], inference: this.#inference?.threadId };
   }
 
+  /** Body rings the codec threads' invocations have been lent so far (reused; see `body-ring-pool.ts`). */
+  get bodyRingsCreated(): number {
+    return this.#startedCodecs?.ringsCreated ?? 0;
+  }
+
   /** The current model state. */
   get state(): ModelState {
     return this.#state;

@@ -4,8 +4,11 @@
  * cores; one chunk holding thousands of records never puts more batches in flight than allowed.
  */
 import assert from "node:assert/strict";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import zlib from "node:zlib";
+import ort from "onnxruntime-node";
 import type { Backend } from "../src/backends/backend.js";
 import { createCpuBackend } from "../src/backends/onnx-cpu.js";
 import { BUILTIN_CODECS_MODULE, loadCodecPlugins } from "../src/codec/plugin-loader.js";
@@ -14,7 +17,9 @@ import { loadConfig } from "../src/config.js";
 import { InvocationService } from "../src/invocation-service.js";
 import { Logger } from "../src/log.js";
 import { runPipeline } from "../src/pipeline.js";
+import { csvBlock } from "./support/child-server.js";
 import { modelDir, smallMlp } from "./support/models.js";
+import { assertClose, parseCsvNumbers, runReference } from "./support/reference.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 const CRASHING_PLUGIN = fileURLToPath(new URL("fixtures/crashing-plugin.js", import.meta.url));
@@ -91,6 +96,57 @@ describe("one codec thread, several invocations", () => {
     await small.arrayBuffer();
     assert.equal(largeDone, false, "the small invocation waited for the large one");
     assert.equal(await largeAnswer, 200);
+  });
+});
+
+describe("body rings", () => {
+  const dir = modelDir(smallMlp());
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(dir, { SLUICE_CODEC_THREADS: "2", SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "2" });
+  });
+  after(() => server.close());
+
+  it("are reused, never shared: answers stay right, and no more are made than invocations ran at once", async () => {
+    // Three different bodies of ~2.3 MB each: more than two laps of a 1 MiB ring.
+    const rows = 60_000;
+    const bodies = [1, 2, 3].map((seed) => csvBlock(rows, 4, seed));
+    const expected = await Promise.all(
+      bodies.map(async (body) => {
+        const values = Float32Array.from(parseCsvNumbers(new TextDecoder().decode(body)).flat());
+        const reference = await runReference(path.join(dir, "model.onnx"), {
+          features: new ort.Tensor("float32", values, [rows, 4]),
+        });
+        return reference.probabilities as Float32Array;
+      }),
+    );
+    const csv = { "content-type": "text/csv" };
+    const check = async (response: Response, which: number) => {
+      const text = await response.text();
+      assert.equal(response.status, 200, text.slice(0, 200));
+      assertClose(parseCsvNumbers(text).flat(), expected[which]);
+    };
+    for (let round = 0; round < 6; round++) {
+      // A compressed body that fails at its second record, beside a good one: the failed invocation's ring
+      // goes to the next invocation while its decompressor may still be reading ahead.
+      const failing = zlib.gzipSync(Buffer.concat([Buffer.from("0.1,0.2,0.3,0.4\nx,y,z,w\n"), bodies[round % 3]]));
+      const [failed, good] = await Promise.all([
+        invoke(server, failing, { ...csv, "content-encoding": "gzip" }),
+        invoke(server, bodies[round % 3], csv),
+      ]);
+      assert.equal(failed.status, 400, await failed.text());
+      await check(good, round % 3);
+      const [first, second] = await Promise.all([
+        invoke(server, bodies[(round + 1) % 3], csv),
+        invoke(server, bodies[(round + 2) % 3], csv),
+      ]);
+      await check(first, (round + 1) % 3);
+      await check(second, (round + 2) % 3);
+    }
+    assert.ok(
+      server.running.service.bodyRingsCreated <= 2,
+      `${server.running.service.bodyRingsCreated} rings for 24 invocations, two at a time`,
+    );
   });
 });
 

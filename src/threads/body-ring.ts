@@ -26,6 +26,12 @@ export function createBodyRing(): SharedArrayBuffer {
   return new SharedArrayBuffer(BODY_RING_BYTES + 4 * Int32Array.BYTES_PER_ELEMENT);
 }
 
+/** Makes a ring that neither side uses any more as good as new: counters at zero, no flag raised. */
+export function resetBodyRing(ring: SharedArrayBuffer): void {
+  const control = new Int32Array(ring, BODY_RING_BYTES, 4);
+  for (let i = 0; i < control.length; i++) Atomics.store(control, i, 0);
+}
+
 /** Counters wrap at 2^32; differences stay exact because fewer than 2^31 bytes are ever in flight. */
 const difference = (later: number, earlier: number) => (later - earlier) | 0;
 /** Where a counter points in the ring (its size is a power of two dividing 2^32, so wrapping agrees). */

@@ -10,6 +10,8 @@ import { BodyRingReader } from "./body-ring.js";
 export class ChunkQueue implements AsyncIterable<Uint8Array> {
   readonly #ring: BodyRingReader;
   #ended = false;
+  /** Set once the invocation is over: the ring may already carry another body. */
+  #closed = false;
   #failure: unknown;
   #wake: (() => void) | undefined;
 
@@ -34,6 +36,15 @@ export class ChunkQueue implements AsyncIterable<Uint8Array> {
     this.wake();
   }
 
+  /**
+   * Lets go of the ring for good, before the main thread is told the invocation is over (it then lends
+   * the ring to another): a reader still pulling (a decompressor reading ahead) ends without touching it.
+   */
+  close(): void {
+    this.#closed = true;
+    this.wake();
+  }
+
   /** Makes the reader throw `error` (the invocation was aborted). */
   fail(error: unknown): void {
     this.#failure ??= error;
@@ -44,6 +55,7 @@ export class ChunkQueue implements AsyncIterable<Uint8Array> {
     let held = 0;
     for (;;) {
       if (this.#failure !== undefined) throw this.#failure;
+      if (this.#closed) return;
       if (held > 0 && this.#ring.release(held)) this.wakeWriter();
       held = 0;
       const chunk = this.#ring.take();

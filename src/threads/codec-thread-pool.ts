@@ -7,6 +7,7 @@ import { type MessagePort, Worker } from "node:worker_threads";
 import { ConfigError, WorkerCrashedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ModelSignature } from "../model/signature.js";
+import { BodyRingPool } from "./body-ring-pool.js";
 import type { CodecThreadData } from "./codec-thread.js";
 import { fromWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, ToCodecThread } from "./messages.js";
@@ -80,6 +81,7 @@ class CodecThread {
 /** The pool of codec threads. */
 export class CodecThreadPool {
   readonly #threads: CodecThread[] = [];
+  readonly #rings = new BodyRingPool();
   readonly #data: CodecThreadData;
   readonly #log: Logger;
   #model: ModelLink | undefined;
@@ -106,6 +108,11 @@ export class CodecThreadPool {
   /** Threads in the pool. */
   get size(): number {
     return this.#threads.length;
+  }
+
+  /** Body rings made so far: as many as invocations ever ran at once, however many ran in all. */
+  get ringsCreated(): number {
+    return this.#rings.created;
   }
 
   /** The kernel ids of the threads now running (for CPU time by thread). */
@@ -148,7 +155,17 @@ export class CodecThreadPool {
   ): RemoteInvocation {
     let thread = this.#threads[0];
     for (const candidate of this.#threads) if (candidate.active.size < thread.active.size) thread = candidate;
-    const invocation = new RemoteInvocation(thread.worker, this.#nextId++, job, body, signal, bodyIdleTimeoutMs);
+    const rings = this.#rings;
+    const invocation = new RemoteInvocation(
+      thread.worker,
+      this.#nextId++,
+      job,
+      body,
+      signal,
+      bodyIdleTimeoutMs,
+      rings.acquire(),
+      (ring) => rings.release(ring),
+    );
     thread.active.set(invocation.id, invocation);
     return invocation;
   }

@@ -121,8 +121,10 @@ async function run(
       const bytes = ownedBytes(chunk);
       post({ type: "output", id, bytes, stats: snapshot(stats) }, [bytes.buffer as ArrayBuffer]);
     }
+    invocation.body.close();
     post({ type: "done", id, stats: snapshot(stats, true) });
   } catch (cause) {
+    invocation.body.close();
     const error = invocation.abort.signal.aborted ? invocation.abort.signal.reason : cause;
     const wire = toWire(error);
     if (!(error instanceof SluiceError)) {

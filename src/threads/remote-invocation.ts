@@ -1,13 +1,14 @@
 /**
  * One invocation as the main thread sees it while a codec thread runs it: the request body is copied
- * into a ring of shared memory ({@link BodyRingWriter}, reused as the pipeline releases it); the answer
+ * into a ring of shared memory ({@link BodyRingWriter}, reused as the pipeline releases it, and lent
+ * back to the next invocation once the codec thread is done with it); the answer
  * comes back as an async generator that acknowledges each chunk it hands out. A client that stops
  * reading thus stops the codec thread, which stops releasing the ring, which stops the main thread
  * reading the body.
  */
 import type { Worker } from "node:worker_threads";
 import { BodyIdleTimeoutError, ClientClosedRequestError, type SluiceError } from "../errors.js";
-import { BodyRingWriter, createBodyRing } from "./body-ring.js";
+import { BodyRingWriter } from "./body-ring.js";
 import { fromWire, toWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
 
@@ -31,9 +32,17 @@ export class RemoteInvocation {
   readonly #answers: Uint8Array[] = [];
   #settlement: Settlement | undefined;
   #wakeReader: (() => void) | undefined;
-  readonly #ring = createBodyRing();
+  readonly #ring: SharedArrayBuffer;
+  /** Called with the ring once the codec thread has said the invocation is over; cleared once called. */
+  #returnRing: ((ring: SharedArrayBuffer) => void) | undefined;
   #wakePump: (() => void) | undefined;
 
+  /**
+   * @param ring The body's ring, unused by any thread, counters at zero.
+   * @param returnRing Takes the ring back once the codec thread reports the invocation over (after it has
+   *   closed its reader), which a failure on this side (an idle body) waits for. Never called for a codec
+   *   thread that crashed: its rings are left to the collector.
+   */
   constructor(
     private readonly worker: Worker,
     readonly id: number,
@@ -41,8 +50,12 @@ export class RemoteInvocation {
     body: AsyncIterable<Uint8Array>,
     signal: AbortSignal | undefined,
     private readonly bodyIdleTimeoutMs: number,
+    ring: SharedArrayBuffer,
+    returnRing: (ring: SharedArrayBuffer) => void,
   ) {
-    this.#post({ type: "start", id, job, ring: this.#ring });
+    this.#ring = ring;
+    this.#returnRing = returnRing;
+    this.#post({ type: "start", id, job, ring });
     this.output = this.#read();
     if (signal) {
       const onAbort = () => this.abort(new ClientClosedRequestError());
@@ -75,12 +88,24 @@ export class RemoteInvocation {
       case "done":
         this.stats = message.stats;
         this.#settle({ type: "done" });
+        this.#giveBackRing();
         return;
       case "failed":
         this.stats = message.stats;
         this.#settle({ type: "failed", error: fromWire(message.error) });
+        this.#giveBackRing();
         return;
     }
+  }
+
+  /**
+   * The codec thread has closed its reader; the pump, woken by the settlement, writes no more. The ring
+   * may serve another invocation.
+   */
+  #giveBackRing(): void {
+    const returnRing = this.#returnRing;
+    this.#returnRing = undefined;
+    returnRing?.(this.#ring);
   }
 
   /** Fails the invocation from this side (client gone, codec thread died). */
