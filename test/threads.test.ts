@@ -4,6 +4,7 @@
  * cores; one chunk holding thousands of records never puts more batches in flight than allowed.
  */
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -147,6 +148,24 @@ describe("body rings", () => {
       server.running.service.bodyRingsCreated <= 2,
       `${server.running.service.bodyRingsCreated} rings for 24 invocations, two at a time`,
     );
+  });
+
+  it("let go of an abort signal that outlives them (a transform job's, shared by a file's mini-batches)", async () => {
+    const job = new AbortController();
+    for (let i = 0; i < 12; i++) {
+      const invocation = await server.running.service.invoke({
+        body: (async function* () {
+          yield new TextEncoder().encode("0.1,0.2,0.3,0.4\n");
+        })(),
+        contentType: "text/csv",
+        accept: "text/csv",
+        contentLength: undefined,
+        signal: job.signal,
+      });
+      for await (const _ of invocation.output);
+      invocation.release();
+    }
+    assert.equal(getEventListeners(job.signal, "abort").length, 0);
   });
 });
 

@@ -36,6 +36,8 @@ export class RemoteInvocation {
   /** Called with the ring once the codec thread has said the invocation is over; cleared once called. */
   #returnRing: ((ring: SharedArrayBuffer) => void) | undefined;
   #wakePump: (() => void) | undefined;
+  /** Removes the listener on the caller's abort signal. */
+  #forgetSignal: (() => void) | undefined;
 
   /**
    * @param ring The body's ring, unused by any thread, counters at zero.
@@ -60,7 +62,12 @@ export class RemoteInvocation {
     if (signal) {
       const onAbort = () => this.abort(new ClientClosedRequestError());
       if (signal.aborted) onAbort();
-      else signal.addEventListener("abort", onAbort, { once: true });
+      else {
+        signal.addEventListener("abort", onAbort, { once: true });
+        // A signal may outlive the invocation (a transform job's, shared by a file's mini-batches): a
+        // listener left behind would keep the invocation alive until the signal goes.
+        this.#forgetSignal = () => signal.removeEventListener("abort", onAbort);
+      }
     }
     this.#pump(body);
   }
@@ -121,6 +128,8 @@ export class RemoteInvocation {
 
   #settle(settlement: Settlement): void {
     this.#settlement ??= settlement;
+    this.#forgetSignal?.();
+    this.#forgetSignal = undefined;
     this.#wakeUp();
   }
 
