@@ -49,7 +49,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     fetch: app.fetch,
     // HTTP/1.0 clients may leave Host out; the routes do not depend on it.
     hostname: "localhost",
-    serverOptions: { requireHostHeader: false },
+    // Node cuts a request whose body has not fully arrived 300 s after it began (`requestTimeout`). A body
+    // streams at the pace the model answers it, so a large or slow one legitimately takes longer (the
+    // platform waits up to InvocationsTimeoutInSeconds, 3600 s at most); stalled uploads are cut by
+    // SLUICE_BODY_IDLE_TIMEOUT_S instead, which measures silence, not length.
+    serverOptions: { requireHostHeader: false, requestTimeout: 0 },
     // Sluice drains refused bodies itself, with a larger bound (see request-drain.ts).
     autoCleanupIncoming: false,
   }) as Server;

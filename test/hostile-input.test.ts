@@ -5,6 +5,7 @@
  * Content-Length. Each case is a real request over a real socket.
  */
 import assert from "node:assert/strict";
+import type { Server } from "node:http";
 import http from "node:http";
 import net from "node:net";
 import { after, before, describe, it } from "node:test";
@@ -283,6 +284,12 @@ describe("stalled and departing clients", () => {
     assert.equal(state.status, "ready");
     return state.gate;
   };
+
+  it("times a body by its silences, never by its length: Node's 300 s request timeout is off", () => {
+    // Node answers 408 and closes the connection when a request's body is still arriving requestTimeout
+    // ms after it began, however steadily it streams; a body streams at the model's pace.
+    assert.equal((server.running.server as Server).requestTimeout, 0);
+  });
 
   it("fails an upload that stalls for SLUICE_BODY_IDLE_TIMEOUT_S (408) and frees its slot", async () => {
     const stalled = hangingBody([`${GOOD}\n`]);
