@@ -17,6 +17,7 @@ import { listInputs } from "../src/job/input-files.js";
 import { type Answer, type BodyTypes, InProcessInvoker, type Invoker } from "../src/job/invoker.js";
 import { type JobOptions, parseJobOptions } from "../src/job/job-options.js";
 import { compileJsonPath } from "../src/job/json-path.js";
+import { miniBatches } from "../src/job/mini-batches.js";
 import { type JobSummary, runTransformJob } from "../src/job/transform-job.js";
 import { Logger } from "../src/log.js";
 import {
@@ -265,6 +266,49 @@ describe("sluice transform (in process)", () => {
     assert.ok(written.every((record: { SageMakerOutput: number[] }) => record.SageMakerOutput.length === 3));
     const missing = await run(input, ["--split-type", "Line", "--input-filter", "$.nothing"]);
     assert.equal(missing.summary.failures[0]?.code, "DATA_PROCESSING_FAILED");
+  });
+});
+
+describe("mini-batches of Line-split files", () => {
+  const pack = async (chunks: Uint8Array[], maxBodyBytes: number) => {
+    const bodies: string[] = [];
+    let heldBytes = 0;
+    for await (const batch of miniBatches(
+      (async function* () {
+        yield* chunks;
+      })(),
+      { splitType: "Line", strategy: "MultiRecord", maxBodyBytes, processing: undefined },
+    )) {
+      // Read while the packer holds its buffer, between two bodies.
+      heldBytes = Math.max(heldBytes, process.memoryUsage().arrayBuffers);
+      bodies.push(new TextDecoder().decode(batch.body));
+    }
+    return { bodies, heldBytes };
+  };
+
+  it("hold memory in proportion to the file, not to MaxPayloadInMB", async () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const { bodies, heldBytes } = await pack([new TextEncoder().encode("1,2,3,4\n5,6,7,8\n")], 100 * 2 ** 20);
+    assert.deepEqual(bodies, ["1,2,3,4\n5,6,7,8\n"]);
+    assert.ok(heldBytes - before < 2 ** 20, `${heldBytes - before} bytes of buffers for a 16-byte file`);
+  });
+
+  it("cut bodies at the limit as the buffer grows, whatever the chunking", async () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => `${i},${i * 2},${i * 3}\n`);
+    const text = lines.join("");
+    const bytes = new TextEncoder().encode(text);
+    for (const chunkBytes of [7, 4096, 300_000]) {
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; at += chunkBytes) chunks.push(bytes.subarray(at, at + chunkBytes));
+      const { bodies } = await pack(chunks, 100_000);
+      assert.equal(bodies.join(""), text, `${chunkBytes}-byte chunks`);
+      assert.ok(bodies.every((body) => body.length <= 100_000 && body.endsWith("\n")));
+      // Each body is as full as whole lines allow: the next body's first line would not have fitted.
+      for (let i = 0; i + 1 < bodies.length; i++) {
+        const nextLine = bodies[i + 1].slice(0, bodies[i + 1].indexOf("\n") + 1);
+        assert.ok(bodies[i].length + nextLine.length > 100_000, `body ${i} stopped short`);
+      }
+    }
   });
 });
 

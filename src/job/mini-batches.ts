@@ -47,6 +47,8 @@ export interface PackingOptions {
 }
 
 const NEWLINE = new Uint8Array([0x0a]);
+/** What a file's body buffer starts at; it doubles, up to the payload limit, as a file's lines need. */
+const FIRST_BODY_BYTES = 64 * 1024;
 
 /** The bodies of one input, in order. */
 export function miniBatches(input: AsyncIterable<Uint8Array>, options: PackingOptions): AsyncGenerator<MiniBatch> {
@@ -86,7 +88,9 @@ function lineStart(body: Uint8Array, index: number): number | undefined {
  * are in the file (a CR stays; blank lines are sent, and not counted as records).
  */
 async function* lineBatches(input: AsyncIterable<Uint8Array>, limit: number): AsyncGenerator<MiniBatch> {
-  let work = new Uint8Array(Number.isFinite(limit) ? limit : 1 << 20);
+  // Grown as lines arrive, not sized to the limit up front: a zeroed MaxPayloadInMB buffer per file cost
+  // ~3 ms and a collection on a job of small files (5000 files of 20 rows: 17 s, 450–780 MB resident).
+  let work = new Uint8Array(Math.min(limit, FIRST_BODY_BYTES));
   let length = 0;
   let records = 0;
   let firstRecordIndex = 0;
@@ -98,7 +102,8 @@ async function* lineBatches(input: AsyncIterable<Uint8Array>, limit: number): As
   const append = (bytes: Uint8Array, start: number, end: number) => {
     if (end <= start) return;
     if (length + end - start > work.length) {
-      const grown = new Uint8Array(Math.max(work.length * 2, length + end - start));
+      const needed = length + end - start;
+      const grown = new Uint8Array(Math.max(Math.min(work.length * 2, limit), needed));
       grown.set(work.subarray(0, length));
       work = grown;
     }
