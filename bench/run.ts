@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describeAdapter, probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
+import { removeTemporaryDirectory } from "../src/temporary-directory.js";
 import { turnOffOnStackReplacement } from "../src/threads/on-stack-replacement.js";
 import { blocks, mnistRows } from "./bodies.js";
 import { concurrencyChart } from "./chart.js";
@@ -195,7 +196,9 @@ for (const workload of [tabularWorkload(), mnistWorkload()]) {
   const GB = Number(process.env.BENCH_JOB_GB ?? 1);
   const files = 8;
   const { dir, rows, bytes } = csvDirectory(workload.body, workload.records, files, (GB * 1024) / files);
-  const job = await transformJobComparison(workload.modelDir, dir, cores());
+  const job = await transformJobComparison(workload.modelDir, dir, cores()).finally(() =>
+    removeTemporaryDirectory(dir),
+  );
   say("## `sluice transform`: a local job against the same job over HTTP");
   say();
   say(

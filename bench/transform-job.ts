@@ -3,9 +3,9 @@
  * same concurrency: records/s and peak resident memory (polled from /proc) of each process.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { removeTemporaryDirectory, temporaryDirectory } from "../src/temporary-directory.js";
 import { SERVER_NODE_FLAGS, startChildServer } from "../test/support/child-server.js";
 
 const CLI = new URL("../src/cli.js", import.meta.url).pathname;
@@ -21,7 +21,7 @@ function peakRss(pid: number): number {
 
 /** Writes `files` CSV files of about `fileMB` each (a block repeated) and returns the directory and row count. */
 export function csvDirectory(block: Uint8Array, rowsPerBlock: number, files: number, fileMB: number) {
-  const dir = mkdtempSync(path.join(tmpdir(), "sluice-job-bench-"));
+  const dir = temporaryDirectory("sluice-job-bench");
   const repeats = Math.max(1, Math.round((fileMB * MB) / block.length));
   for (let f = 0; f < files; f++) {
     const file = path.join(dir, `part-${String(f).padStart(3, "0")}.csv`);
@@ -53,7 +53,7 @@ async function transformRun(args: string[]): Promise<{ seconds: number; peakMB: 
 
 /** The job in process and over HTTP, at `concurrency`. */
 export async function transformJobComparison(modelDir: string, input: string, concurrency: number) {
-  const out = mkdtempSync(path.join(tmpdir(), "sluice-job-out-"));
+  const out = temporaryDirectory("sluice-job-out");
   const common = [
     "--input",
     input,
@@ -78,6 +78,6 @@ export async function transformJobComparison(modelDir: string, input: string, co
     }
     return { local, remote, serverPeakMB };
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    removeTemporaryDirectory(out);
   }
 }

@@ -2,10 +2,10 @@
  * The side-by-side workloads: the tabular one the issue tracker measures (50 000 rows × 32 features per
  * CSV body, ~8.6 MB, a 32→64→4 MLP) and MNIST (784 features, the bundled model).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { BUNDLED_MODEL_DIR } from "../src/model/model-location.js";
+import { temporaryDirectory } from "../src/temporary-directory.js";
 import { mlpClassifier, wideMlp } from "../src/testing/onnx-model-writer.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import { blocks, mnistRows } from "./bodies.js";
@@ -35,7 +35,7 @@ function tabularCsv(rows: number, width: number, seed: number): Uint8Array {
 
 /** 50 000 rows × 32 features for a 32→64→4 MLP written to a temporary model directory. */
 export function tabularWorkload(): Workload {
-  const modelDir = mkdtempSync(path.join(tmpdir(), "sluice-bench-mlp32-"));
+  const modelDir = temporaryDirectory("sluice-bench-mlp32");
   writeFileSync(path.join(modelDir, "model.onnx"), mlpClassifier({ inputWidth: 32, hidden: 64, classes: 4, seed: 3 }));
   const records = 50_000;
   return { name: "tabular: 32 features → 4 classes", modelDir, body: tabularCsv(records, 32, 5), records };
@@ -54,7 +54,7 @@ export function mnistWorkload(): Workload {
 
 /** A compute-bound model (8 layers of 2048, 128 MiB of weights) and 256 rows for it. */
 export function computeBoundWorkload(layers = 8): Workload {
-  const modelDir = mkdtempSync(path.join(tmpdir(), "sluice-bench-wide-"));
+  const modelDir = temporaryDirectory("sluice-bench-wide");
   writeFileSync(path.join(modelDir, "model.onnx"), wideMlp({ width: 2048, layers, classes: 10, seed: 11 }));
   const records = 256;
   return {

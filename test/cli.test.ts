@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { temporaryDirectory } from "../src/temporary-directory.js";
 import { exitOf, waitForLog } from "./support/child-server.js";
 import { modelDir, smallMlp } from "./support/models.js";
 
@@ -40,7 +40,7 @@ describe("the sluice command", () => {
   });
 
   it("exits non-zero inside a batch job when the model cannot load", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "sluice-broken-"));
+    const dir = temporaryDirectory("sluice-broken");
     writeFileSync(path.join(dir, "model.onnx"), "garbage");
     const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--model-dir", dir], {
       env: { ...process.env, SAGEMAKER_BATCH: "true" },
@@ -132,7 +132,7 @@ describe("the sluice command", () => {
 
   it("transform, in its first form, sends one file as one body and writes the answer to standard output", () => {
     const dir = modelDir(smallMlp());
-    const input = path.join(mkdtempSync(path.join(tmpdir(), "sluice-transform-")), "rows.csv");
+    const input = path.join(temporaryDirectory("sluice-transform"), "rows.csv");
     writeFileSync(input, "0.1,0.2,0.3,0.4\n1,2,3,4\n");
     const result = spawnSync(
       process.execPath,
@@ -201,7 +201,7 @@ describe("the sluice command", () => {
   });
 
   it("new-codec scaffolds a plugin package whose own tests pass as generated", () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), "sluice-new-codec-")), "sluice-codec-demo");
+    const dir = path.join(temporaryDirectory("sluice-new-codec"), "sluice-codec-demo");
     const made = spawnSync(process.execPath, [CLI, "new-codec", "demo", dir], { encoding: "utf8", timeout: 20_000 });
     assert.equal(made.status, 0, made.stderr);
     const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { scripts: { test: string } };

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { copyFileSync, cpSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, cpSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -8,6 +7,7 @@ import ort from "onnxruntime-node";
 import { csvCodec } from "../codecs/csv.js";
 import { CodecRegistry } from "../src/codec/registry.js";
 import { DuplicateCodecError } from "../src/errors.js";
+import { temporaryDirectory } from "../src/temporary-directory.js";
 import { concat, recordIOFrame } from "./support/binary-writers.js";
 import { modelDir, randomRows, smallMlp } from "./support/models.js";
 import { assertClose, runReference } from "./support/reference.js";
@@ -82,7 +82,7 @@ describe("plugins with their own copy of Sluice, and plugin bugs", () => {
   const dir = modelDir(smallMlp());
   before(async () => {
     // A copy of errors.js is a second copy of Sluice's error classes, as a plugin's own `sluice` would be.
-    const copyDir = mkdtempSync(path.join(tmpdir(), "sluice-copy-"));
+    const copyDir = temporaryDirectory("sluice-copy");
     copyFileSync(fileURLToPath(new URL("../src/errors.js", import.meta.url)), path.join(copyDir, "errors.js"));
     process.env.SLUICE_TEST_ERRORS_COPY = pathToFileURL(path.join(copyDir, "errors.js")).href;
     server = await startTestServer(dir, { SLUICE_PLUGINS: OTHER_COPY, SLUICE_ON_RECORD_ERROR: "placeholder" });

@@ -6,14 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { validate } from "dockerfile-utils";
 import ort from "onnxruntime-node";
 import { defaultModelArchive, EXAMPLE_MODEL_CONFIG } from "../scripts/make-model-archive.js";
+import { temporaryDirectory } from "../src/temporary-directory.js";
 import { exitOf, SERVER_NODE_FLAGS, waitForLog } from "./support/child-server.js";
 import { assertClose, parseCsvNumbers } from "./support/reference.js";
 
@@ -131,7 +131,7 @@ describe("the Dockerfile", () => {
       }
     }
     // What the runtime stage takes from the build stage must be produced by a fresh build.
-    const out = mkdtempSync(path.join(tmpdir(), "sluice-image-build-"));
+    const out = temporaryDirectory("sluice-image-build");
     const build = spawnSync(
       process.execPath,
       [path.join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", out],
@@ -183,8 +183,8 @@ describe("the entrypoint, run as the image runs it", () => {
 
   it("serves model.tar.gz through a short Line-split batch job, then stops on SIGTERM", async () => {
     // The platform unpacks model.tar.gz into /opt/ml/model with tar; a temporary directory stands in for it.
-    const modelDir = mkdtempSync(path.join(tmpdir(), "opt-ml-model-"));
-    const archive = path.join(mkdtempSync(path.join(tmpdir(), "model-archive-")), "model.tar.gz");
+    const modelDir = temporaryDirectory("opt-ml-model");
+    const archive = path.join(temporaryDirectory("model-archive"), "model.tar.gz");
     writeFileSync(archive, defaultModelArchive());
     const unpacked = spawnSync("tar", ["-xzf", archive, "-C", modelDir], { encoding: "utf8" });
     assert.equal(unpacked.status, 0, `tar: ${unpacked.stderr}`);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { temporaryDirectory } from "../src/temporary-directory.js";
 import { streamOf } from "./support/chunks.js";
 import { failingModel, modelDir, smallMlp } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
@@ -144,7 +144,7 @@ describe("a model that fails", () => {
   });
 
   it("503 with the reason from /ping and /invocations when the model cannot load", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "sluice-bad-model-"));
+    const dir = temporaryDirectory("sluice-bad-model");
     writeFileSync(path.join(dir, "model.onnx"), "this is not an ONNX file");
     const server = await startTestServer(dir, {}, { waitForModel: false });
     try {

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { containerResources } from "../src/container-resources.js";
 import { executionParameters } from "../src/execution-parameters.js";
+import { temporaryDirectory } from "../src/temporary-directory.js";
 
 const cgroup = (files: Record<string, string>) => {
-  const root = mkdtempSync(path.join(tmpdir(), "sluice-cgroup-"));
+  const root = temporaryDirectory("sluice-cgroup");
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
     writeFileSync(path.join(root, name), content);

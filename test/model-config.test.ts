@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ConfigError } from "../src/errors.js";
 import { codecSignature, readModelConfig } from "../src/model/model-config.js";
 import { findModelFile } from "../src/model/model-location.js";
+import { temporaryDirectory } from "../src/temporary-directory.js";
 import { modelDir, smallMlp, twoInputTwoOutput } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 function dirWith(files: Record<string, string | Uint8Array>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "sluice-config-"));
+  const dir = temporaryDirectory("sluice-config");
   for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), content);
   return dir;
 }

@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { temporaryDirectory } from "../src/temporary-directory.js";
 import { flattenJson } from "./support/answers.js";
 import {
   amazonRecord,
@@ -273,7 +273,7 @@ describe("missing values", () => {
     } finally {
       await lenient.close();
     }
-    const trees = mkdtempSync(path.join(tmpdir(), "sluice-refuse-"));
+    const trees = temporaryDirectory("sluice-refuse");
     cpSync(path.join(FIXTURES, "xgb-binary-logistic"), trees, { recursive: true });
     writeFileSync(path.join(trees, "sluice.json"), JSON.stringify({ missingValues: "refuse" }));
     const strict = await startTestServer(trees);

@@ -4,10 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { describe, it } from "node:test";
+import { temporaryDirectory } from "../src/temporary-directory.js";
 import { exitOf, waitForLog } from "./support/child-server.js";
 import { modelDir, smallMlp } from "./support/models.js";
 
@@ -23,7 +22,7 @@ function cleanEnvironment(home: string): NodeJS.ProcessEnv {
 
 describe("ONNX Runtime telemetry", () => {
   it("serving a request writes nothing under $HOME or /tmp and logs nothing about telemetry", async () => {
-    const home = mkdtempSync(path.join(tmpdir(), "sluice-home-"));
+    const home = temporaryDirectory("sluice-home");
     const session = "/tmp/.ses";
     const sessionBefore = existsSync(session) ? statSync(session).mtimeMs : undefined;
     const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--model-dir", modelDir(smallMlp())], {
@@ -62,7 +61,7 @@ describe("ONNX Runtime telemetry", () => {
 
   it("is turned off by importing Sluice, and a value the user set is kept", () => {
     const probe = `import(${JSON.stringify(INDEX)}).then(() => console.log(process.env.ORT_DISABLE_TELEMETRY))`;
-    const home = mkdtempSync(path.join(tmpdir(), "sluice-home-"));
+    const home = temporaryDirectory("sluice-home");
     const embedded = spawnSync(process.execPath, ["-e", probe], { env: cleanEnvironment(home), encoding: "utf8" });
     assert.equal(embedded.stdout.trim(), "1");
     const chosen = spawnSync(process.execPath, ["-e", probe], {

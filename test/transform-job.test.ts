@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
@@ -20,6 +19,7 @@ import { compileJsonPath } from "../src/job/json-path.js";
 import { miniBatches } from "../src/job/mini-batches.js";
 import { type JobSummary, runTransformJob } from "../src/job/transform-job.js";
 import { Logger } from "../src/log.js";
+import { temporaryDirectory } from "../src/temporary-directory.js";
 import {
   amazonRecord,
   concat,
@@ -67,7 +67,7 @@ describe("sluice transform (in process)", () => {
   });
   after(() => service.close());
 
-  const workspace = () => mkdtempSync(path.join(tmpdir(), "sluice-job-"));
+  const workspace = () => temporaryDirectory("sluice-job");
   const run = async (
     input: string,
     args: string[],
@@ -353,7 +353,7 @@ describe("sluice transform as a command", () => {
     });
 
   it("--endpoint drives a running `sluice serve` over HTTP and writes what the in-process service writes", async () => {
-    const work = mkdtempSync(path.join(tmpdir(), "sluice-endpoint-"));
+    const work = temporaryDirectory("sluice-endpoint");
     writeFileSync(path.join(work, "rows.csv"), csvRows(500));
     const common = ["--input", path.join(work, "rows.csv"), "--split-type", "Line", "--batch-strategy", "SingleRecord"];
     const viaHttp = await cli([...common, "--output", path.join(work, "http"), "--endpoint", server.url]);
@@ -368,7 +368,7 @@ describe("sluice transform as a command", () => {
   });
 
   it("stops on SIGINT with status 130, leaving no .out and no partial file", async () => {
-    const work = mkdtempSync(path.join(tmpdir(), "sluice-interrupt-"));
+    const work = temporaryDirectory("sluice-interrupt");
     writeFileSync(path.join(work, "big.csv"), csvRows(300_000));
     const out = path.join(work, "out");
     const child = spawn(process.execPath, [

@@ -6,8 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
+import { temporaryDirectory } from "../src/temporary-directory.js";
 import { answerRows } from "./support/answers.js";
 import { amazonRecord, concat, recordIOFrame, tfExample, tfRecordFrame } from "./support/binary-writers.js";
 import { exitOf, waitForLog } from "./support/child-server.js";
@@ -116,11 +118,32 @@ describe("without a WebGPU adapter", () => {
     autoFallsBackToCpu(noDriver, /reason=/));
 
   it("SLUICE_BACKEND=webgpu is a start-up error naming the reason (exit 1 in a batch job)", async () => {
+    const tmp = temporaryDirectory("sluice-xdg-parent");
+    const { XDG_RUNTIME_DIR: _unset, ...env }: NodeJS.ProcessEnv = noDriver;
     const child = spawn(process.execPath, [CLI, "serve", "--port", "0"], {
-      env: { ...noDriver, SLUICE_BACKEND: "webgpu", SAGEMAKER_BATCH: "true" },
+      env: { ...env, TMPDIR: tmp, SLUICE_BACKEND: "webgpu", SAGEMAKER_BATCH: "true" },
     });
     const [line, code] = await Promise.all([waitForLog(child, /model failed to load/), exitOf(child)]);
     assert.match(line, /WebGPU is unavailable/);
     assert.equal(code, 1);
+    assert.deepEqual(readdirSync(tmp), [], "the runtime directory it made is gone");
+  });
+});
+
+describe("the WebGPU runtime directory", { skip: noAdapter }, () => {
+  it("is made when XDG_RUNTIME_DIR is unset, and removed when the server stops", async () => {
+    const tmp = temporaryDirectory("sluice-xdg-parent");
+    const { XDG_RUNTIME_DIR: _unset, ...env } = process.env;
+    const child = spawn(process.execPath, [CLI, "serve", "--port", "0"], {
+      env: { ...env, TMPDIR: tmp, SLUICE_BACKEND: "webgpu", SLUICE_MODEL_DIR: modelDir(smallMlp()) },
+    });
+    try {
+      assert.match(await waitForLog(child, /model loaded/), /backend=webgpu/);
+      assert.match(readdirSync(tmp).join(" "), /^sluice-xdg-\w{6}$/);
+    } finally {
+      child.kill("SIGTERM");
+      await exitOf(child);
+    }
+    assert.deepEqual(readdirSync(tmp), []);
   });
 });

@@ -4,9 +4,8 @@
  * optional `webgpu` package (Dawn's Node.js bindings); ONNX Runtime's WebGPU provider bundles its own
  * Dawn and requests the same high-performance adapter.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+
+import { temporaryDirectory } from "../temporary-directory.js";
 
 /** What Dawn reports about an adapter. */
 export interface WebGpuAdapterInfo {
@@ -40,11 +39,13 @@ interface DawnModule {
 
 /**
  * Vulkan's loader and Mesa expect `XDG_RUNTIME_DIR`; containers often lack it. Point it at a private
- * directory when unset (before Dawn starts).
+ * directory when unset (before Dawn starts). Call it on the main thread before starting the thread that
+ * runs Dawn: only there does `process.env` change the process's own environment, which native code
+ * reads, and only there is the directory removed when the process exits.
  */
-function ensureRuntimeDir(): void {
+export function ensureRuntimeDir(): void {
   if (!process.env.XDG_RUNTIME_DIR) {
-    process.env.XDG_RUNTIME_DIR = mkdtempSync(path.join(tmpdir(), "sluice-xdg-"));
+    process.env.XDG_RUNTIME_DIR = temporaryDirectory("sluice-xdg");
   }
 }
 

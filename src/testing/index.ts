@@ -6,8 +6,7 @@
  * with ONNX Runtime run directly. Assertions throw `node:assert` errors: any test runner works.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import ort from "onnxruntime-node";
 import { BatchBufferPool, stagingArray } from "../batch-buffer-pool.js";
@@ -21,6 +20,7 @@ import { RecordError, SluiceError } from "../errors.js";
 import { Logger, prettyLine } from "../log.js";
 import type { ElementType, ModelSignature, OutputValues, TensorSpec } from "../model/signature.js";
 import { type RunningServer, startServer } from "../start-server.js";
+import { temporaryDirectory } from "../temporary-directory.js";
 import { seededRandom } from "./seeded-random.js";
 
 /** A tensor for {@link signatureOf}: element type, width, and optionally what else the spec says. */
@@ -268,6 +268,7 @@ export async function startCodecTestServer(
   };
 }
 
+export { removeTemporaryDirectory, temporaryDirectory } from "../temporary-directory.js";
 export {
   type GraphSpec,
   mlpClassifier,
@@ -277,9 +278,9 @@ export {
 } from "./onnx-model-writer.js";
 export { seededRandom } from "./seeded-random.js";
 
-/** A new temporary model directory holding `model` as `model.onnx`. */
+/** A new temporary model directory holding `model` as `model.onnx`, removed when the process exits. */
 export function modelDirectory(model: Uint8Array): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "sluice-test-model-"));
+  const dir = temporaryDirectory("sluice-test-model");
   writeFileSync(path.join(dir, "model.onnx"), model);
   return dir;
 }

@@ -4,6 +4,7 @@
  * ports close) and `onExit` reports it.
  */
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
+import { ensureRuntimeDir } from "../backends/webgpu-adapter.js";
 import type { Logger } from "../log.js";
 import { fromWire } from "./error-transport.js";
 import type { FromInferenceHost, LoadedModel, LoadRequest, ToInferenceHost } from "./messages.js";
@@ -38,6 +39,7 @@ export class InferenceHost {
   ): Promise<{ host: InferenceHost; model: LoadedModel }> {
     useDefaultHeapSizingForWorkers();
     turnOffOnStackReplacement();
+    if (request.backend !== "cpu") ensureRuntimeDir();
     const worker = new Worker(INFERENCE_THREAD, { env: process.env });
     const host = new InferenceHost(worker);
     const loading = new Promise<LoadedModel>((resolve, reject) => {

@@ -1,15 +1,15 @@
 /**
  * Test models, written with the repository's ONNX writer into temporary model directories.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { temporaryDirectory } from "../../src/temporary-directory.js";
 import { mlpClassifier, randomWeights, writeModel } from "../../src/testing/onnx-model-writer.js";
 import { seededRandom } from "../../src/testing/seeded-random.js";
 
 /** Writes `model` as `<new temp dir>/<name>` and returns the directory. */
 export function modelDir(model: Uint8Array, name = "model.onnx"): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "sluice-model-"));
+  const dir = temporaryDirectory("sluice-model");
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, name), model);
   return dir;
