@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
@@ -398,5 +398,49 @@ describe("sluice transform as a command", () => {
     assert.equal(await exitOf(child), 130);
     const left = existsSync(out) ? readdirSync(out, { recursive: true }).map(String) : [];
     assert.deepEqual(left, []);
+  });
+
+  it("stops the job, with status 1 and the reason, when the disk is full; leaves no partial file", {
+    timeout: 60_000,
+  }, async () => {
+    const work = temporaryDirectory("sluice-full-disk");
+    const inputs = path.join(work, "in");
+    mkdirSync(inputs);
+    for (const name of ["a.csv", "b.csv", "c.csv"]) writeFileSync(path.join(inputs, name), csvRows(40_000));
+    // Writes into /dev/full fail with ENOSPC, as a full disk's do, partway through the file.
+    const out = path.join(work, "out");
+    mkdirSync(out);
+    symlinkSync("/dev/full", path.join(out, "a.csv.out.partial"));
+    const { code, stderr } = await cli([
+      ...["--input", inputs, "--output", out, "--split-type", "Line", "--max-payload-mb", "1"],
+      ...["--max-concurrent", "1"],
+    ]);
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /3 input\(s\): 0 done, 1 failed, stopped/);
+    assert.match(
+      stderr,
+      /stopped: cannot write .*a\.csv\.out: ENOSPC: no space left on device.*; 2 input\(s\) not transformed/,
+    );
+    assert.match(stderr, /failed: a\.csv: ENOSPC/);
+    assert.deepEqual(readdirSync(out), []);
+  });
+
+  it("--output -: a reader that goes away (| head) stops the job at once, with the reason", {
+    timeout: 60_000,
+  }, async () => {
+    const work = temporaryDirectory("sluice-closed-pipe");
+    for (const name of ["a.csv", "b.csv"]) writeFileSync(path.join(work, name), csvRows(100_000));
+    const child = spawn(process.execPath, [
+      ...[CLI, "transform", "--input", work, "--output", "-", "--split-type", "Line"],
+      ...["--max-payload-mb", "1", "--model-dir", dir],
+    ]);
+    let stderr = "";
+    child.stderr.on("data", (data: Buffer) => {
+      stderr += data.toString();
+    });
+    child.stdout.once("data", () => child.stdout.destroy());
+    assert.equal(await exitOf(child), 1, stderr);
+    assert.match(stderr, /2 input\(s\): 0 done, 1 failed, stopped/);
+    assert.match(stderr, /stopped: cannot write standard output: .*EPIPE; 1 input\(s\) not transformed/);
   });
 });

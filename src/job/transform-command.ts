@@ -28,7 +28,8 @@ function summaryLines(summary: JobSummary): string[] {
   const failed = summary.failures.length;
   const rate = summary.records / Math.max(summary.seconds, 0.001);
   const lines = [
-    `sluice transform: ${summary.files} input(s): ${summary.filesDone} done, ${failed} failed${summary.interrupted ? ", interrupted" : ""}; ` +
+    `sluice transform: ${summary.files} input(s): ${summary.filesDone} done, ${failed} failed` +
+      `${summary.interrupted ? ", interrupted" : ""}${summary.stopped ? ", stopped" : ""}; ` +
       `${summary.records} records (${summary.failedRecords} answered with a placeholder); ` +
       `${(summary.bytesIn / MB).toFixed(1)} MB in, ${(summary.bytesOut / MB).toFixed(1)} MB out; ` +
       `${summary.seconds.toFixed(1)} s, ${Math.round(rate)} records/s`,
@@ -40,6 +41,10 @@ function summaryLines(summary: JobSummary): string[] {
       `  time in stages, summed over bodies: decode ${s("decode")}, model ${s("model")} ` +
         `(decoding waited ${s("modelWait")} for it), encode ${s("encode")}`,
     );
+  }
+  if (summary.stopped) {
+    const untouched = summary.files - summary.filesDone - failed;
+    lines.push(`  stopped: ${summary.stopped}; ${untouched} input(s) not transformed`);
   }
   for (const failure of summary.failures) {
     const where = [
@@ -123,6 +128,7 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
       bytes_out: summary.bytesOut,
       seconds: Math.round(summary.seconds * 10) / 10,
       interrupted: summary.interrupted || undefined,
+      stopped: summary.stopped,
     });
     const [first] = summary.failures;
     if (options.output === "-" && first) {

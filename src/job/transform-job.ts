@@ -3,7 +3,8 @@
  * input (SplitType), pack records into bodies (BatchStrategy, MaxPayloadInMB), send up to
  * MaxConcurrentTransforms at once (to the service in this process, or to a container over HTTP), apply
  * DataProcessing, and write `<input>.out` in input order (AssembleWith). An input that fails leaves no
- * `.out`; the job goes on with the others and ends with a summary of what failed, where and why.
+ * `.out`; the job goes on with the others and ends with a summary of what failed, where and why. An
+ * output that cannot be written (a full disk, a closed pipe) stops the job instead.
  */
 import { createReadStream } from "node:fs";
 import path from "node:path";
@@ -11,7 +12,7 @@ import type { Writable } from "node:stream";
 import { parseMediaType } from "../codec/media-type.js";
 import type { Logger } from "../log.js";
 import { DataProcessing, DataProcessingError, splitAnswer } from "./data-processing.js";
-import { FileOutput } from "./file-output.js";
+import { FileOutput, OutputError } from "./file-output.js";
 import type { InputFile } from "./input-files.js";
 import { type Answer, type BodyTypes, InvocationFailure, type Invoker } from "./invoker.js";
 import type { JobOptions } from "./job-options.js";
@@ -50,6 +51,8 @@ export interface JobSummary {
   /** Milliseconds per stage summed over invocations (in-process runs only). */
   readonly stageMs: Readonly<Record<string, number>>;
   readonly interrupted: boolean;
+  /** Why the job stopped before its last input: the output could not be written (the failure is listed too). */
+  readonly stopped?: string;
 }
 
 /** Attempts per body: the platform retries a failed invocation up to 3 times. */
@@ -115,6 +118,10 @@ export async function runTransformJob(
     : undefined;
   const progress = io.progress ? new JobProgress(counters, files.length, totalBytes) : undefined;
   const toStdout = options.output === "-";
+  // A failed output (a full disk, a closed pipe) stops the whole job: every other input would fail alike.
+  const stop = new AbortController();
+  const jobSignal = AbortSignal.any([io.signal, stop.signal]);
+  let stopped: string | undefined;
 
   const send = async (body: Uint8Array | (() => AsyncIterable<Uint8Array>), types: BodyTypes, signal: AbortSignal) => {
     for (let attempt = 1; ; attempt++) {
@@ -147,21 +154,28 @@ export async function runTransformJob(
     const types: BodyTypes = { contentType: file.contentType, accept };
     const outputType = (accept && parseMediaType(accept)?.essence) || file.contentType;
     const abort = new AbortController();
-    const signal = AbortSignal.any([abort.signal, io.signal]);
-    const output = toStdout
-      ? new FileOutput(undefined, io.stdout)
-      : new FileOutput(path.join(options.output, `${file.relative}.out`));
+    const signal = AbortSignal.any([abort.signal, jobSignal]);
+    let output: FileOutput | undefined;
     let failure: InputFailure | undefined;
     const fail = (error: unknown, batch?: MiniBatch) => {
-      if (failure) return;
-      failure = describeFailure(file, error, batch);
       abort.abort();
+      // Once the job stops, what fails in the other inputs is the stop itself, not theirs to report.
+      if (failure || (jobSignal.aborted && !(error instanceof OutputError))) return;
+      failure = describeFailure(file, error, batch);
+      if (error instanceof OutputError) {
+        stopped ??= error.message;
+        stop.abort();
+      }
     };
     const open = () => (file.path === "-" ? process.stdin : createReadStream(file.path));
     try {
+      const out = toStdout
+        ? new FileOutput(undefined, io.stdout)
+        : new FileOutput(path.join(options.output, `${file.relative}.out`));
+      output = out;
       const processing = new DataProcessing(options.dataProcessing, file.contentType, outputType);
       if (options.splitType === "None") {
-        await sendWhole(file, processing);
+        await sendWhole(file, processing, out);
       } else {
         const running = new Set<Promise<void>>();
         const packing = {
@@ -178,7 +192,7 @@ export async function runTransformJob(
               if (signal.aborted) return;
               const answer = await send(batch.body, types, signal);
               const bytes = await read(answer);
-              await output.deliver(batch.sequence, answerParts(bytes, answer.contentType, batch, processing));
+              await out.deliver(batch.sequence, answerParts(bytes, answer.contentType, batch, processing));
               counters.records += batch.count;
               counters.bytesIn += batch.body.byteLength;
             } catch (error) {
@@ -192,22 +206,22 @@ export async function runTransformJob(
         }
         await Promise.all(running);
       }
+      if (!failure && !jobSignal.aborted) {
+        await out.finish();
+        bytesOut += out.bytesWritten;
+        counters.filesDone++;
+        return;
+      }
     } catch (error) {
       fail(error);
     }
-    if (failure || io.signal.aborted) {
-      await output.discard();
-      if (failure && !io.signal.aborted) {
-        failures.push(failure);
-        counters.filesFailed++;
-      }
-      return;
+    await output?.discard();
+    if (failure && !io.signal.aborted) {
+      failures.push(failure);
+      counters.filesFailed++;
     }
-    await output.finish();
-    bytesOut += output.bytesWritten;
-    counters.filesDone++;
 
-    async function sendWhole(input: InputFile, processing: DataProcessing): Promise<void> {
+    async function sendWhole(input: InputFile, processing: DataProcessing, output: FileOutput): Promise<void> {
       if (maxBodyBytes > 0 && input.size !== undefined && input.size > maxBodyBytes) {
         throw new RecordTooLargeError(0, 0, input.size, maxBodyBytes);
       }
@@ -271,7 +285,7 @@ export async function runTransformJob(
   let nextFile = 0;
   await Promise.all(
     Array.from({ length: Math.min(parallelFiles, files.length) }, async () => {
-      while (nextFile < files.length && !io.signal.aborted) await transformFile(files[nextFile++]);
+      while (nextFile < files.length && !jobSignal.aborted) await transformFile(files[nextFile++]);
     }),
   );
   progress?.stop();
@@ -286,6 +300,7 @@ export async function runTransformJob(
     seconds: (performance.now() - started) / 1000,
     stageMs,
     interrupted: io.signal.aborted,
+    stopped,
   };
 }
 
