@@ -7,17 +7,19 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
 import { loadConfig } from "../src/config.js";
 import { InvocationService } from "../src/invocation-service.js";
 import { listInputs } from "../src/job/input-files.js";
-import { type Answer, type BodyTypes, InProcessInvoker, type Invoker } from "../src/job/invoker.js";
+import { type Answer, type BodyTypes, HttpInvoker, InProcessInvoker, type Invoker } from "../src/job/invoker.js";
 import { type JobOptions, parseJobOptions } from "../src/job/job-options.js";
 import { compileJsonPath } from "../src/job/json-path.js";
 import { miniBatches } from "../src/job/mini-batches.js";
-import { type JobSummary, runTransformJob } from "../src/job/transform-job.js";
+import { type JobSummary, resolveParameters, runTransformJob } from "../src/job/transform-job.js";
 import { Logger } from "../src/log.js";
 import { temporaryDirectory } from "../src/temporary-directory.js";
 import {
@@ -28,7 +30,7 @@ import {
   tfExample,
   tfRecordFrame,
 } from "./support/binary-writers.js";
-import { exitOf } from "./support/child-server.js";
+import { exitOf, startChildServer } from "./support/child-server.js";
 import { modelDir, smallMlp } from "./support/models.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 
@@ -423,6 +425,72 @@ describe("sluice transform as a command", () => {
     );
     assert.match(stderr, /failed: a\.csv: ENOSPC/);
     assert.deepEqual(readdirSync(out), []);
+  });
+
+  it("--endpoint: a server that goes away stops the job, instead of every input spending its retries", {
+    timeout: 90_000,
+  }, async () => {
+    const work = temporaryDirectory("sluice-endpoint-gone");
+    const inputs = path.join(work, "in");
+    mkdirSync(inputs);
+    for (let f = 0; f < 12; f++) writeFileSync(path.join(inputs, `p${f}.csv`), csvRows(400, f));
+    const doomed = await startChildServer(dir);
+    const child = spawn(process.execPath, [
+      ...[CLI, "transform", "--input", inputs, "--output", path.join(work, "out"), "--split-type", "Line"],
+      ...["--batch-strategy", "SingleRecord", "--max-concurrent", "2", "--endpoint", doomed.url],
+    ]);
+    let stderr = "";
+    const started = new Promise<void>((resolve) => {
+      child.stderr.on("data", (data: Buffer) => {
+        stderr += data.toString();
+        if (stderr.includes('"transform job"')) resolve();
+      });
+    });
+    await started;
+    doomed.child.kill("SIGKILL");
+    assert.equal(await exitOf(child, 60_000), 1, stderr);
+    assert.match(stderr, /stopped: cannot reach http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+    assert.match(stderr, /ENDPOINT_UNREACHABLE/);
+    // Only the inputs in flight when it went failed; the rest were not tried (12 × 3 retries before).
+    const failed = stderr.split("\n").filter((line) => line.startsWith("  failed: "));
+    assert.ok(failed.length >= 1 && failed.length <= 2, stderr);
+    assert.match(stderr, /[1-9]\d* input\(s\) not transformed/);
+  });
+
+  it("--endpoint: a server that is not there is a one-line error, before any input is read", async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const work = temporaryDirectory("sluice-endpoint-none");
+    writeFileSync(path.join(work, "rows.csv"), csvRows(10));
+    const { code, stderr } = await cli([
+      ...["--input", path.join(work, "rows.csv"), "--output", path.join(work, "out")],
+      ...["--endpoint", `http://127.0.0.1:${port}`],
+    ]);
+    assert.equal(code, 1);
+    assert.equal(
+      stderr,
+      `sluice: --endpoint: cannot reach http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+    );
+  });
+
+  it("--endpoint: a container without /execution-parameters (the route is optional) gets the platform's defaults", async () => {
+    const bare = http.createServer((_request, response) => {
+      response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = bare.address() as AddressInfo;
+      assert.deepEqual(await new HttpInvoker(`http://127.0.0.1:${port}`, 1).executionParameters(), {});
+      assert.deepEqual(resolveParameters(parseJobOptions(["--input", "x", "--output", "y"]), {}), {
+        maxConcurrent: 1,
+        batchStrategy: "MultiRecord",
+        maxPayloadMB: 6,
+      });
+    } finally {
+      bare.close();
+    }
   });
 
   it("--output -: a reader that goes away (| head) stops the job at once, with the reason", {

@@ -46,10 +46,28 @@ export class InvocationFailure extends Error {
   }
 }
 
+/** Errors of a connection that was never made: nothing listens there, or the name leads nowhere. */
+const UNREACHABLE = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+
+/** The model server cannot be reached at all (`code` `ENDPOINT_UNREACHABLE`); retried like a broken connection. */
+export class EndpointUnreachable extends InvocationFailure {
+  constructor(endpoint: string, cause: Error) {
+    super(0, "ENDPOINT_UNREACHABLE", `cannot reach ${endpoint}: ${cause.message}`);
+  }
+}
+
+/** The failure for a request that failed before an answer: unreachable, or a broken connection. */
+function connectionFailure(endpoint: string, error: Error): InvocationFailure {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code !== undefined && UNREACHABLE.has(code)
+    ? new EndpointUnreachable(endpoint, error)
+    : new InvocationFailure(0, "CONNECTION_FAILED", error.message);
+}
+
 /** Sends bodies to a model. */
 export interface Invoker {
-  /** What the model server suggests for the job's unset parameters. */
-  executionParameters(): Promise<ExecutionParameters>;
+  /** What the model server suggests for the job's unset parameters (nothing, when it has no suggestion). */
+  executionParameters(): Promise<Partial<ExecutionParameters>>;
   /** Sends one body; rejects with `InvocationFailure` when it is not answered with 200. */
   invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer>;
   close(): Promise<void>;
@@ -125,9 +143,20 @@ export class HttpInvoker implements Invoker {
     this.#agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, concurrency) });
   }
 
-  async executionParameters(): Promise<ExecutionParameters> {
-    const response = await fetch(new URL("/execution-parameters", this.endpoint));
-    if (!response.ok) throw new InvocationFailure(response.status, "NO_EXECUTION_PARAMETERS", await response.text());
+  async executionParameters(): Promise<Partial<ExecutionParameters>> {
+    let response: Response;
+    try {
+      response = await fetch(new URL("/execution-parameters", this.endpoint));
+    } catch (error) {
+      // fetch's own error says only "fetch failed"; the reason is its cause.
+      const cause = (error as { cause?: unknown }).cause;
+      throw connectionFailure(this.endpoint, cause instanceof Error ? cause : (error as Error));
+    }
+    // The route is optional: without an answer the platform applies its defaults, and so does the job.
+    if (!response.ok) {
+      await response.body?.cancel();
+      return {};
+    }
     return (await response.json()) as ExecutionParameters;
   }
 
@@ -173,7 +202,7 @@ export class HttpInvoker implements Invoker {
           response.on("error", (error) => reject(new InvocationFailure(0, "CONNECTION_FAILED", error.message)));
         },
       );
-      request.on("error", (error) => reject(new InvocationFailure(0, "CONNECTION_FAILED", error.message)));
+      request.on("error", (error) => reject(connectionFailure(this.endpoint, error)));
       if (body instanceof Uint8Array) {
         request.end(body);
         return;

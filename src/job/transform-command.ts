@@ -7,11 +7,12 @@ import type { Writable } from "node:stream";
 import { parseMediaType } from "../codec/media-type.js";
 import { createCodecRegistry } from "../codec/plugin-loader.js";
 import { loadConfig } from "../config.js";
+import { ConfigError } from "../errors.js";
 import { InvocationService } from "../invocation-service.js";
 import { Logger } from "../log.js";
 import { DataProcessing } from "./data-processing.js";
 import { listInputs } from "./input-files.js";
-import { HttpInvoker, InProcessInvoker, type Invoker } from "./invoker.js";
+import { EndpointUnreachable, HttpInvoker, InProcessInvoker, type Invoker } from "./invoker.js";
 import { parseJobOptions, TRANSFORM_USAGE } from "./job-options.js";
 import { type JobSummary, resolveParameters, runTransformJob } from "./transform-job.js";
 
@@ -101,7 +102,10 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const parameters = resolveParameters(options, { ...(await invoker.executionParameters()) });
+    const suggested = await invoker.executionParameters().catch((error: unknown) => {
+      throw error instanceof EndpointUnreachable ? new ConfigError(`--endpoint: ${error.message}`) : error;
+    });
+    const parameters = resolveParameters(options, { ...suggested });
     log.info("transform job", {
       inputs: files.length,
       split_type: options.splitType,

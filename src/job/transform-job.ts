@@ -14,7 +14,7 @@ import type { Logger } from "../log.js";
 import { DataProcessing, DataProcessingError, splitAnswer } from "./data-processing.js";
 import { FileOutput, OutputError } from "./file-output.js";
 import type { InputFile } from "./input-files.js";
-import { type Answer, type BodyTypes, InvocationFailure, type Invoker } from "./invoker.js";
+import { type Answer, type BodyTypes, EndpointUnreachable, InvocationFailure, type Invoker } from "./invoker.js";
 import type { JobOptions } from "./job-options.js";
 import { type JobCounters, JobProgress } from "./job-progress.js";
 import { type BatchStrategy, type MiniBatch, miniBatches, RecordTooLargeError } from "./mini-batches.js";
@@ -118,7 +118,7 @@ export async function runTransformJob(
     : undefined;
   const progress = io.progress ? new JobProgress(counters, files.length, totalBytes) : undefined;
   const toStdout = options.output === "-";
-  // A failed output (a full disk, a closed pipe) stops the whole job: every other input would fail alike.
+  // A failed output (a full disk, a closed pipe) or an unreachable model server stops the whole job.
   const stop = new AbortController();
   const jobSignal = AbortSignal.any([io.signal, stop.signal]);
   let stopped: string | undefined;
@@ -160,9 +160,9 @@ export async function runTransformJob(
     const fail = (error: unknown, batch?: MiniBatch) => {
       abort.abort();
       // Once the job stops, what fails in the other inputs is the stop itself, not theirs to report.
-      if (failure || (jobSignal.aborted && !(error instanceof OutputError))) return;
+      if (failure || (jobSignal.aborted && !stopsTheJob(error))) return;
       failure = describeFailure(file, error, batch);
-      if (error instanceof OutputError) {
+      if (stopsTheJob(error)) {
         stopped ??= error.message;
         stop.abort();
       }
@@ -302,6 +302,14 @@ export async function runTransformJob(
     interrupted: io.signal.aborted,
     stopped,
   };
+}
+
+/**
+ * Failures of the job's own means rather than of an input: its output cannot be written, or its model
+ * server cannot be reached (after the retries). Every other input would meet them too.
+ */
+function stopsTheJob(error: unknown): error is Error {
+  return error instanceof OutputError || error instanceof EndpointUnreachable;
 }
 
 function describeFailure(file: InputFile, error: unknown, batch: MiniBatch | undefined): InputFailure {
