@@ -178,19 +178,24 @@ export class ClientClosedRequestError extends SluiceError {
   }
 }
 
-/** The model failed on input that decoded correctly (500). */
+/**
+ * The model failed on input that decoded correctly (500): on the batch `[firstRecordIndex,
+ * firstRecordIndex + recordCount)`, and, when one record fails alone, on `recordIndex`.
+ */
 export class ModelExecutionError extends SluiceError {
   readonly status = 500;
+  readonly recordIndex: number | undefined;
   constructor(
     message: string,
     readonly firstRecordIndex: number,
     readonly recordCount: number,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { recordIndex?: number },
   ) {
     super("MODEL_EXECUTION_FAILED", message, options);
+    this.recordIndex = options?.recordIndex;
   }
   override details() {
-    return { firstRecordIndex: this.firstRecordIndex, recordCount: this.recordCount };
+    return { recordIndex: this.recordIndex, firstRecordIndex: this.firstRecordIndex, recordCount: this.recordCount };
   }
 }
 

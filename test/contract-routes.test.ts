@@ -4,7 +4,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { temporaryDirectory } from "../src/temporary-directory.js";
 import { streamOf } from "./support/chunks.js";
-import { failingModel, modelDir, smallMlp } from "./support/models.js";
+import { failingModel, lookupModel, modelDir, smallMlp } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 const csvRows = (count: number) => "0.1,0.2,0.3,0.4\n".repeat(count);
@@ -138,6 +138,43 @@ describe("a model that fails", () => {
       assert.equal(error.code, "MODEL_EXECUTION_FAILED");
       assert.equal(error.firstRecordIndex, 0);
       assert.equal((await fetch(`${server.url}/ping`)).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("500 naming the record the model fails on, found by running the batch's parts", async () => {
+    const rows = Array.from({ length: 3000 }, (_, r) => (r === 2500 ? "1,9" : `${r % 4},${(r + 1) % 4}`));
+    for (const [batchRows, firstRecordIndex, recordCount] of [
+      [undefined, 0, 3000],
+      ["256", 2304, 256],
+    ] as const) {
+      const server = await startTestServer(modelDir(lookupModel()), batchRows ? { SLUICE_BATCH_ROWS: batchRows } : {});
+      try {
+        const response = await invoke(server, `${rows.join("\n")}\n`, { "content-type": "text/csv" });
+        assert.equal(response.status, 500);
+        const error = (await response.json()) as Record<string, unknown>;
+        assert.equal(error.code, "MODEL_EXECUTION_FAILED");
+        assert.equal(error.recordIndex, 2500);
+        assert.match(String(error.error), /^the model failed on record 2500: .*idx=9/);
+        assert.deepEqual([error.firstRecordIndex, error.recordCount], [firstRecordIndex, recordCount]);
+        const good = await invoke(server, "3,0\n", { "content-type": "text/csv" });
+        assert.equal(await good.text(), "9,10,11,0,1,2\n");
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it("500 naming no record when no part of the batch runs either (not the records' fault)", async () => {
+    const server = await startTestServer(modelDir(failingModel()), { SLUICE_BATCH_ROWS: "4" });
+    try {
+      const response = await invoke(server, "1,2\n3,4\n5,6\n7,8\n", { "content-type": "text/csv" });
+      assert.equal(response.status, 500);
+      const error = (await response.json()) as Record<string, unknown>;
+      assert.equal(error.recordIndex, undefined);
+      assert.deepEqual([error.firstRecordIndex, error.recordCount], [0, 4]);
+      assert.match(String(error.error), /^the model failed: /);
     } finally {
       await server.close();
     }

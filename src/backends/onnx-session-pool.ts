@@ -93,10 +93,12 @@ export function signatureOf(session: ort.InferenceSession, model: PreparedModel)
   return { inputs, outputs, maxBatchRows };
 }
 
-function feedTensor(spec: TensorSpec, staged: InputArray, rows: number): ort.Tensor {
+function feedTensor(spec: TensorSpec, staged: InputArray, firstRow: number, rows: number): ort.Tensor {
   const dims = [rows, ...spec.recordShape];
-  if (Array.isArray(staged)) return new ort.Tensor("string", staged.slice(0, rows * spec.width), dims);
-  const values = staged.subarray(0, rows * spec.width);
+  const start = firstRow * spec.width;
+  const end = start + rows * spec.width;
+  if (Array.isArray(staged)) return new ort.Tensor("string", staged.slice(start, end), dims);
+  const values = staged.subarray(start, end);
   if (spec.type === "int64") {
     const wide = new BigInt64Array(values.length);
     for (let i = 0; i < values.length; i++) wide[i] = BigInt(values[i]);
@@ -104,6 +106,9 @@ function feedTensor(spec: TensorSpec, staged: InputArray, rows: number): ort.Ten
   }
   return new ort.Tensor(spec.type, values as Exclude<NumericArray, Uint16Array>, dims);
 }
+
+/** Runs that log only fatal errors. */
+const QUIET_RUN: ort.InferenceSession.RunOptions = { logSeverityLevel: 4 };
 
 /** Options for {@link OnnxSessionPool.create}. */
 export interface SessionPoolOptions {
@@ -151,24 +156,73 @@ export class OnnxSessionPool {
       const session = this.#free.pop();
       if (!session) throw new Error("session pool exhausted: more runs than sessions");
       try {
-        return await this.#runOn(session, batch);
+        return await this.#runOn(session, batch, signal);
       } finally {
         this.#free.push(session);
       }
     });
   }
 
-  async #runOn(session: ort.InferenceSession, batch: InputBatch): Promise<OutputTensor[]> {
+  /** Runs rows `[firstRow, firstRow + rows)` of `batch`. */
+  #runRows(
+    session: ort.InferenceSession,
+    batch: InputBatch,
+    firstRow: number,
+    rows: number,
+    runOptions: ort.InferenceSession.RunOptions = {},
+  ): Promise<ort.InferenceSession.ReturnType> {
     const feeds: Record<string, ort.Tensor> = {};
     this.signature.inputs.forEach((spec, i) => {
-      feeds[spec.name] = feedTensor(spec, batch.inputs[i], batch.rows);
+      feeds[spec.name] = feedTensor(spec, batch.inputs[i], firstRow, rows);
     });
+    return session.run(feeds, runOptions);
+  }
+
+  /**
+   * The first row of the batch that the model fails on alone, with its error, found by running halves.
+   * Undefined when the batch failed only as a whole, or when no part ran either (a failure that does not
+   * depend on the records, such as a lost device, is no record's fault).
+   */
+  async #firstFailingRow(
+    session: ort.InferenceSession,
+    batch: InputBatch,
+    signal: AbortSignal | undefined,
+  ): Promise<{ row: number; cause: unknown } | undefined> {
+    let somePartRan = false;
+    const search = async (firstRow: number, rows: number): Promise<{ row: number; cause: unknown } | undefined> => {
+      if (signal?.aborted) return undefined;
+      try {
+        // ONNX Runtime has already logged the batch's failure; its parts' would only repeat it.
+        await this.#runRows(session, batch, firstRow, rows, QUIET_RUN);
+        somePartRan = true;
+        return undefined;
+      } catch (cause) {
+        if (rows === 1) return { row: firstRow, cause };
+      }
+      const half = rows >> 1;
+      return (await search(firstRow, half)) ?? (await search(firstRow + half, rows - half));
+    };
+    const half = batch.rows >> 1;
+    const failing = (await search(0, half)) ?? (await search(half, batch.rows - half));
+    return somePartRan ? failing : undefined;
+  }
+
+  async #runOn(session: ort.InferenceSession, batch: InputBatch, signal?: AbortSignal): Promise<OutputTensor[]> {
     let results: ort.InferenceSession.ReturnType;
     try {
-      results = await session.run(feeds);
-    } catch (cause) {
+      results = await this.#runRows(session, batch, 0, batch.rows);
+    } catch (batchCause) {
+      // Name the record, not just the batch: the operator needs to find it among millions. Only on
+      // failure, at about twice the batch's work.
+      const failing = batch.rows > 1 ? await this.#firstFailingRow(session, batch, signal) : undefined;
+      const cause = failing?.cause ?? batchCause;
       const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new ModelExecutionError(`the model failed: ${reason}`, batch.firstRecordIndex, batch.rows, { cause });
+      const recordIndex = failing ? batch.firstRecordIndex + failing.row : undefined;
+      const where = recordIndex === undefined ? "" : ` on record ${recordIndex}`;
+      throw new ModelExecutionError(`the model failed${where}: ${reason}`, batch.firstRecordIndex, batch.rows, {
+        cause,
+        recordIndex,
+      });
     }
     return this.signature.outputs.map((spec) => {
       const tensor = results[spec.name];

@@ -75,6 +75,23 @@ export function failingModel(): Uint8Array {
   });
 }
 
+/**
+ * A model that fails on some records only: `ids [N, 2]` (float32) index a 4 × 3 table (Gather), so a row
+ * holding an id outside 0–3 makes ONNX Runtime fail the run. `y [N, 2, 3]` is the looked-up rows.
+ */
+export function lookupModel(): Uint8Array {
+  return writeModel({
+    name: "lookup",
+    inputs: [{ name: "ids", type: "float32", shape: ["N", 2] }],
+    outputs: [{ name: "y", type: "float32", shape: ["N", 2, 3] }],
+    initializers: [{ name: "table", dims: [4, 3], data: new Float32Array(12).map((_, i) => i) }],
+    nodes: [
+      { op: "Cast", inputs: ["ids"], outputs: ["indices"], attributes: { to: 7 } },
+      { op: "Gather", inputs: ["table", "indices"], outputs: ["y"], attributes: { axis: 0 } },
+    ],
+  });
+}
+
 /** Deterministic feature rows: `rows × width` floats in [-1, 1), rounded to float32. */
 export function randomRows(rows: number, width: number, seed: number): Float32Array {
   return randomWeights(seededRandom(seed), rows * width, 1);
