@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ConfigError } from "../src/errors.js";
@@ -42,6 +42,18 @@ describe("sluice.json", () => {
     assert.throws(() => findModelFile(dir), /several model files \(a\.onnx, b\.onnx\).*sluice\.json/);
     assert.equal(findModelFile(dir, { model: "b.onnx" }), path.join(dir, "b.onnx"));
     assert.throws(() => findModelFile(dir, { model: "c.onnx" }), /names c\.onnx, which is not in .*a\.onnx, b\.onnx/);
+  });
+
+  it("a directory without a model says what it holds, and a model packed in a folder of the archive", () => {
+    const dir = temporaryDirectory("sluice-nested");
+    assert.throws(() => findModelFile(dir), /holds no model: .*; it holds nothing$/);
+    mkdirSync(path.join(dir, "my-model"));
+    writeFileSync(path.join(dir, "my-model", "model.onnx"), smallMlp());
+    writeFileSync(path.join(dir, "notes.txt"), "");
+    assert.throws(
+      () => findModelFile(dir),
+      /holds no model: .*; it holds my-model\/, notes\.txt \(the model is in my-model\/: a model\.tar\.gz must hold its files at its root/,
+    );
   });
 
   it("renames inputs for the codecs, refusing a mapping to an input the model lacks", () => {

@@ -35,6 +35,24 @@ function xgboostCandidates(names: readonly string[]): string[] {
   return names.filter((name) => name.toLowerCase().endsWith(".json") && name !== MODEL_CONFIG_FILE);
 }
 
+/** What a directory holds, for an error: its entries (folders marked `/`), and where a folder holds a model. */
+function describeEntries(dir: string, names: readonly string[]): string {
+  if (names.length === 0) return "nothing";
+  const shown = names.slice(0, 20).map((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? `${name}/` : name;
+  });
+  const more = names.length > shown.length ? ` and ${names.length - shown.length} more` : "";
+  const nested = names.find((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() && readdirSync(full).some((inner) => inner.toLowerCase().endsWith(".onnx"));
+  });
+  const hint = nested
+    ? ` (the model is in ${nested}/: a model.tar.gz must hold its files at its root, not in a folder)`
+    : "";
+  return `${shown.join(", ")}${more}${hint}`;
+}
+
 /**
  * Picks the file `sluice.json` names, else `model.onnx`, else the only `*.onnx` file, else an XGBoost
  * model (`xgboost-model` as SageMaker's XGBoost writes it, the only `*.ubj` or `*.json`); several
@@ -55,7 +73,8 @@ export function findModelFile(dir: string, config?: ModelConfig): string {
   if (candidates.length === 1) return path.join(dir, candidates[0]);
   if (candidates.length === 0) {
     throw new ConfigError(
-      `model directory ${dir} holds no model: no .onnx file, no XGBoost model (${SAGEMAKER_XGBOOST_FILE}, *.json, *.ubj)`,
+      `model directory ${dir} holds no model: no .onnx file, no XGBoost model (${SAGEMAKER_XGBOOST_FILE}, *.json, ` +
+        `*.ubj); it holds ${describeEntries(dir, names)}`,
     );
   }
   throw new ConfigError(
