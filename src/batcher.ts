@@ -20,6 +20,8 @@ export interface InputBatch {
   readonly inputs: readonly InputArray[];
   /** Rows that hold no real record (decode failed under the placeholder policy). */
   readonly recordErrors: ReadonlyMap<number, RecordError>;
+  /** Answer the records around those the model fails on, rather than fail the batch (placeholder policy). */
+  readonly isolateFailures?: boolean;
 }
 
 const NO_NUMBERS = new Float64Array(0);

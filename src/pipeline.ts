@@ -112,11 +112,27 @@ export async function* runPipeline(
   /** Batches decoded but not yet handed to the backend, and those handed over, in record order. */
   const waiting: InputBatch[] = [];
   const running: Promise<OutputBatch>[] = [];
+  const isolateFailures = options.recordErrorPolicy === "placeholder";
   const runBatch = async (batch: InputBatch): Promise<OutputBatch> => {
     const started = performance.now();
-    const outputs = await backend.run(batch, signal);
+    const { outputs, failedRows } = await backend.run(isolateFailures ? { ...batch, isolateFailures } : batch, signal);
     stages.model += performance.now() - started;
-    return { rows: batch.rows, firstRecordIndex: batch.firstRecordIndex, outputs, recordErrors: batch.recordErrors };
+    let recordErrors = batch.recordErrors;
+    if (failedRows && failedRows.size > 0) {
+      const merged = new Map(recordErrors);
+      for (const [row, reason] of failedRows) {
+        // A row already answered with a placeholder held no record: the model ran on filler.
+        if (merged.has(row)) continue;
+        const recordIndex = batch.firstRecordIndex + row;
+        merged.set(
+          row,
+          new RecordError("MODEL_EXECUTION_FAILED", `the model failed on this record: ${reason}`, { recordIndex }),
+        );
+        stats.failedRecords++;
+      }
+      recordErrors = merged;
+    }
+    return { rows: batch.rows, firstRecordIndex: batch.firstRecordIndex, outputs, recordErrors };
   };
   const startRuns = () => {
     while (waiting.length > 0 && running.length < options.maxPendingBatches) {

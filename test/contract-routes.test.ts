@@ -166,6 +166,38 @@ describe("a model that fails", () => {
     }
   });
 
+  it("with SLUICE_ON_RECORD_ERROR=placeholder, answers every record around those the model fails on", async () => {
+    const bad = new Set([7, 1500, 2303, 2304, 2999]);
+    const rows = Array.from({ length: 3000 }, (_, r) => (bad.has(r) ? `${r % 4},-9` : `${r % 4},${(r + 1) % 4}`));
+    const server = await startTestServer(modelDir(lookupModel()), {
+      SLUICE_ON_RECORD_ERROR: "placeholder",
+      SLUICE_BATCH_ROWS: "256",
+    });
+    try {
+      const response = await invoke(server, `${rows.join("\n")}\n`, { "content-type": "text/csv" });
+      assert.equal(response.status, 200);
+      const lines = (await response.text()).trimEnd().split("\n");
+      assert.equal(lines.length, 3000);
+      const table = (id: number) => [id * 3, id * 3 + 1, id * 3 + 2];
+      lines.forEach((line, r) => {
+        const expected = bad.has(r) ? "ERROR" : [...table(r % 4), ...table((r + 1) % 4)].join(",");
+        assert.equal(line, expected, `record ${r}`);
+      });
+      const lined = await invoke(server, "1,2\n0,-9\n", {
+        "content-type": "text/csv",
+        accept: "application/jsonlines",
+      });
+      const [, failed] = (await lined.text()).trimEnd().split("\n");
+      assert.match(
+        failed,
+        /^\{"error":"the model failed on this record: .*idx=-9.*","code":"MODEL_EXECUTION_FAILED"\}$/,
+      );
+      assert.ok(server.logs.some((line) => line.includes("records=3000 failed_records=5")));
+    } finally {
+      await server.close();
+    }
+  });
+
   it("500 naming no record when no part of the batch runs either (not the records' fault)", async () => {
     const server = await startTestServer(modelDir(failingModel()), { SLUICE_BATCH_ROWS: "4" });
     try {

@@ -16,6 +16,17 @@ export interface BackendTuning {
   readonly preferredPayloadMB: number;
 }
 
+/** What one batch's run gave. */
+export interface BatchAnswer {
+  /** One tensor per model output, each with `batch.rows` records. */
+  readonly outputs: OutputTensor[];
+  /**
+   * The rows the model failed on alone, and why: only for a batch with `isolateFailures`, whose other
+   * rows were answered; the failed rows' outputs hold zeros.
+   */
+  readonly failedRows?: ReadonlyMap<number, string>;
+}
+
 /** A loaded model, ready to run batches. */
 export interface Backend {
   /** `cpu` or `webgpu`. */
@@ -25,10 +36,12 @@ export interface Backend {
   readonly signature: ModelSignature;
   readonly tuning: BackendTuning;
   /**
-   * Runs one batch; resolves with one tensor per model output, each with `batch.rows` records.
-   * A batch still queued when `signal` aborts is never run (the promise rejects with the abort reason).
+   * Runs one batch. When the model fails on it, rejects with a `ModelExecutionError` naming the first
+   * record it fails on alone, or, for a batch with `isolateFailures`, answers the other records (see
+   * {@link BatchAnswer.failedRows}). A batch still queued when `signal` aborts is never run (the promise
+   * rejects with the abort reason).
    */
-  run(batch: InputBatch, signal?: AbortSignal): Promise<OutputTensor[]>;
+  run(batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer>;
   /** Releases the model. */
   close(): Promise<void>;
 }

@@ -17,6 +17,8 @@ import type {
   OutputValues,
   TensorSpec,
 } from "../model/signature.js";
+import type { BatchAnswer } from "./backend.js";
+import { answerAroundFailures, firstFailingRow } from "./failing-records.js";
 
 const SUPPORTED_TYPES = new Set<string>([
   "float32",
@@ -150,7 +152,7 @@ export class OnnxSessionPool {
   }
 
   /** Runs a batch on the next free session. */
-  run(batch: InputBatch, signal?: AbortSignal): Promise<OutputTensor[]> {
+  run(batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer> {
     return this.#limit(async () => {
       signal?.throwIfAborted();
       const session = this.#free.pop();
@@ -163,79 +165,59 @@ export class OnnxSessionPool {
     });
   }
 
-  /** Runs rows `[firstRow, firstRow + rows)` of `batch`. */
-  #runRows(
+  /** Runs rows `[firstRow, firstRow + rows)` of `batch`; a part of a failed batch runs quietly. */
+  async #runRows(
     session: ort.InferenceSession,
     batch: InputBatch,
     firstRow: number,
     rows: number,
     runOptions: ort.InferenceSession.RunOptions = {},
-  ): Promise<ort.InferenceSession.ReturnType> {
+  ): Promise<OutputTensor[]> {
     const feeds: Record<string, ort.Tensor> = {};
     this.signature.inputs.forEach((spec, i) => {
       feeds[spec.name] = feedTensor(spec, batch.inputs[i], firstRow, rows);
     });
-    return session.run(feeds, runOptions);
-  }
-
-  /**
-   * The first row of the batch that the model fails on alone, with its error, found by running halves.
-   * Undefined when the batch failed only as a whole, or when no part ran either (a failure that does not
-   * depend on the records, such as a lost device, is no record's fault).
-   */
-  async #firstFailingRow(
-    session: ort.InferenceSession,
-    batch: InputBatch,
-    signal: AbortSignal | undefined,
-  ): Promise<{ row: number; cause: unknown } | undefined> {
-    let somePartRan = false;
-    const search = async (firstRow: number, rows: number): Promise<{ row: number; cause: unknown } | undefined> => {
-      if (signal?.aborted) return undefined;
-      try {
-        // ONNX Runtime has already logged the batch's failure; its parts' would only repeat it.
-        await this.#runRows(session, batch, firstRow, rows, QUIET_RUN);
-        somePartRan = true;
-        return undefined;
-      } catch (cause) {
-        if (rows === 1) return { row: firstRow, cause };
-      }
-      const half = rows >> 1;
-      return (await search(firstRow, half)) ?? (await search(firstRow + half, rows - half));
-    };
-    const half = batch.rows >> 1;
-    const failing = (await search(0, half)) ?? (await search(half, batch.rows - half));
-    return somePartRan ? failing : undefined;
-  }
-
-  async #runOn(session: ort.InferenceSession, batch: InputBatch, signal?: AbortSignal): Promise<OutputTensor[]> {
-    let results: ort.InferenceSession.ReturnType;
-    try {
-      results = await this.#runRows(session, batch, 0, batch.rows);
-    } catch (batchCause) {
-      // Name the record, not just the batch: the operator needs to find it among millions. Only on
-      // failure, at about twice the batch's work.
-      const failing = batch.rows > 1 ? await this.#firstFailingRow(session, batch, signal) : undefined;
-      const cause = failing?.cause ?? batchCause;
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      const recordIndex = failing ? batch.firstRecordIndex + failing.row : undefined;
-      const where = recordIndex === undefined ? "" : ` on record ${recordIndex}`;
-      throw new ModelExecutionError(`the model failed${where}: ${reason}`, batch.firstRecordIndex, batch.rows, {
-        cause,
-        recordIndex,
-      });
-    }
+    const results = await session.run(feeds, runOptions);
     return this.signature.outputs.map((spec) => {
       const tensor = results[spec.name];
-      const rows = tensor.dims[0];
-      if (tensor.dims.length === 0 || rows !== batch.rows) {
+      if (tensor.dims.length === 0 || tensor.dims[0] !== rows) {
         throw new ModelExecutionError(
-          `output "${spec.name}" has shape [${tensor.dims.join(", ")}]; expected ${batch.rows} records along the first axis`,
-          batch.firstRecordIndex,
-          batch.rows,
+          `output "${spec.name}" has shape [${tensor.dims.join(", ")}]; expected ${rows} records along the first axis`,
+          batch.firstRecordIndex + firstRow,
+          rows,
         );
       }
       const width = rows === 0 ? 0 : tensor.size / rows;
       return { spec, width, data: tensor.data as OutputValues };
+    });
+  }
+
+  async #runOn(session: ort.InferenceSession, batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer> {
+    try {
+      return { outputs: await this.#runRows(session, batch, 0, batch.rows) };
+    } catch (batchCause) {
+      if (batchCause instanceof ModelExecutionError || batch.rows < 2) throw this.#failure(batch, batchCause);
+      // ONNX Runtime has already logged the batch's failure; its parts' would only repeat it.
+      const runPart = (firstRow: number, rows: number) => this.#runRows(session, batch, firstRow, rows, QUIET_RUN);
+      if (batch.isolateFailures) {
+        const answered = await answerAroundFailures(batch.rows, runPart, signal);
+        if (answered) return answered;
+        throw this.#failure(batch, batchCause);
+      }
+      // Name the record, not just the batch: the operator needs to find it among millions.
+      const failing = await firstFailingRow(batch.rows, runPart, signal);
+      throw this.#failure(batch, failing?.cause ?? batchCause, failing?.row);
+    }
+  }
+
+  #failure(batch: InputBatch, cause: unknown, row?: number): ModelExecutionError {
+    if (cause instanceof ModelExecutionError) return cause;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const recordIndex = row === undefined ? undefined : batch.firstRecordIndex + row;
+    const where = recordIndex === undefined ? "" : ` on record ${recordIndex}`;
+    return new ModelExecutionError(`the model failed${where}: ${reason}`, batch.firstRecordIndex, batch.rows, {
+      cause,
+      recordIndex,
     });
   }
 

@@ -41,6 +41,7 @@ function serve(port: MessagePort, model: Backend): void {
       firstRecordIndex: message.firstRecordIndex,
       inputs: message.inputs,
       recordErrors: new Map(),
+      isolateFailures: message.isolateFailures,
     };
     const reply = (answer: FromInferenceThread, transfer: ArrayBuffer[]) => {
       cancels.delete(message.batch);
@@ -48,12 +49,12 @@ function serve(port: MessagePort, model: Backend): void {
     };
     const inputBuffers = transferList(message.inputs);
     model.run(batch, cancel.signal).then(
-      (outputs) => {
+      ({ outputs, failedRows }) => {
         const wire = outputs.map((output) => ({ data: output.data, width: output.width }));
         const outputBuffers = transferList(wire.map((output) => output.data)).filter(
           (buffer) => !inputBuffers.includes(buffer),
         );
-        reply({ type: "result", batch: message.batch, outputs: wire, inputs: message.inputs }, [
+        reply({ type: "result", batch: message.batch, outputs: wire, failedRows, inputs: message.inputs }, [
           ...inputBuffers,
           ...outputBuffers,
         ]);

@@ -88,6 +88,7 @@ export type ToInferenceThread =
       readonly rows: number;
       readonly firstRecordIndex: number;
       readonly inputs: readonly InputArray[];
+      readonly isolateFailures: boolean;
     }
   | { readonly type: "cancel"; readonly batch: number };
 
@@ -103,6 +104,8 @@ export type FromInferenceThread =
       readonly type: "result";
       readonly batch: number;
       readonly outputs: readonly WireOutput[];
+      /** Rows the model failed on alone (a batch with `isolateFailures`), and why. */
+      readonly failedRows?: ReadonlyMap<number, string>;
       readonly inputs: readonly InputArray[];
     }
   | {

@@ -4,17 +4,16 @@
  * return to the batch-buffer pool for the next batch.
  */
 import type { MessagePort } from "node:worker_threads";
-import type { Backend, BackendTuning } from "../backends/backend.js";
+import type { Backend, BackendTuning, BatchAnswer } from "../backends/backend.js";
 import type { BatchBufferPool } from "../batch-buffer-pool.js";
 import type { InputBatch } from "../batcher.js";
-import type { OutputTensor } from "../codec/record-codec.js";
 import { ModelUnavailableError } from "../errors.js";
 import type { ModelSignature } from "../model/signature.js";
 import { fromWire } from "./error-transport.js";
 import { type FromInferenceThread, type ToInferenceThread, transferList } from "./messages.js";
 
 interface PendingRun {
-  resolve(outputs: OutputTensor[]): void;
+  resolve(answer: BatchAnswer): void;
   reject(error: unknown): void;
 }
 
@@ -37,7 +36,7 @@ export class RemoteBackend implements Backend {
     port.on("close", () => this.#failAll());
   }
 
-  run(batch: InputBatch, signal?: AbortSignal): Promise<OutputTensor[]> {
+  run(batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer> {
     if (this.#closed) return Promise.reject(new ModelUnavailableError("the inference thread has stopped"));
     signal?.throwIfAborted();
     const id = this.#nextBatch++;
@@ -47,14 +46,15 @@ export class RemoteBackend implements Backend {
       rows: batch.rows,
       firstRecordIndex: batch.firstRecordIndex,
       inputs: batch.inputs,
+      isolateFailures: batch.isolateFailures === true,
     };
-    return new Promise<OutputTensor[]>((resolve, reject) => {
+    return new Promise<BatchAnswer>((resolve, reject) => {
       const onAbort = () => this.port.postMessage({ type: "cancel", batch: id } satisfies ToInferenceThread);
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(id, {
-        resolve: (outputs) => {
+        resolve: (answer) => {
           signal?.removeEventListener("abort", onAbort);
-          resolve(outputs);
+          resolve(answer);
         },
         reject: (error) => {
           signal?.removeEventListener("abort", onAbort);
@@ -75,7 +75,10 @@ export class RemoteBackend implements Backend {
       return;
     }
     const specs = this.signature.outputs;
-    pending.resolve(message.outputs.map((output, i) => ({ spec: specs[i], width: output.width, data: output.data })));
+    pending.resolve({
+      outputs: message.outputs.map((output, i) => ({ spec: specs[i], width: output.width, data: output.data })),
+      failedRows: message.failedRows,
+    });
   }
 
   #failAll(): void {
