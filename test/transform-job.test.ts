@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
 import { loadConfig } from "../src/config.js";
@@ -17,6 +18,7 @@ import { InvocationService } from "../src/invocation-service.js";
 import { listInputs } from "../src/job/input-files.js";
 import { type Answer, type BodyTypes, HttpInvoker, InProcessInvoker, type Invoker } from "../src/job/invoker.js";
 import { type JobOptions, parseJobOptions } from "../src/job/job-options.js";
+import { JobProgress } from "../src/job/job-progress.js";
 import { compileJsonPath } from "../src/job/json-path.js";
 import { miniBatches } from "../src/job/mini-batches.js";
 import { type JobSummary, resolveParameters, runTransformJob } from "../src/job/transform-job.js";
@@ -510,5 +512,20 @@ describe("sluice transform as a command", () => {
     assert.equal(await exitOf(child), 1, stderr);
     assert.match(stderr, /2 input\(s\): 0 done, 1 failed, stopped/);
     assert.match(stderr, /stopped: cannot write standard output: .*EPIPE; 1 input\(s\) not transformed/);
+  });
+});
+
+describe("sluice transform's progress line", () => {
+  it("counts failed inputs as they fail, not only in the summary", () => {
+    const counters = { filesDone: 3, filesFailed: 0, records: 1200, bytesIn: 3 * MB };
+    const stream = Object.assign(new PassThrough(), { isTTY: false }) as unknown as NodeJS.WriteStream;
+    const progress = new JobProgress(counters, 10, 10 * MB, stream);
+    try {
+      assert.match(progress.line(), /^sluice transform: 3\/10 files, 1200 records, 3\.0 MB \(30%\), /);
+      counters.filesFailed = 2;
+      assert.match(progress.line(), /^sluice transform: 5\/10 files \(2 failed\), 1200 records, /);
+    } finally {
+      progress.stop();
+    }
   });
 });

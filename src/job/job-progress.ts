@@ -32,7 +32,7 @@ export class JobProgress {
         {
           stream,
           format:
-            "{bar} {percentage}% | {files}/{totalFiles} files | {records} records | {mb} MB | {speed} MB/s | ETA {eta_formatted}",
+            "{bar} {percentage}% | {files}/{totalFiles} files{failed} | {records} records | {mb} MB | {speed} MB/s | ETA {eta_formatted}",
           hideCursor: true,
           etaBuffer: 50,
         },
@@ -50,6 +50,8 @@ export class JobProgress {
     const seconds = (performance.now() - this.#started) / 1000;
     return {
       files: this.counters.filesDone + this.counters.filesFailed,
+      // Failures show as they happen, not only in the summary at the end of a long job.
+      failed: this.counters.filesFailed > 0 ? ` (${this.counters.filesFailed} failed)` : "",
       totalFiles: this.totalFiles,
       records: this.counters.records,
       mb: (this.counters.bytesIn / MB).toFixed(1),
@@ -61,7 +63,7 @@ export class JobProgress {
   line(): string {
     const p = this.#payload();
     const share = this.totalBytes ? ` (${((100 * this.counters.bytesIn) / this.totalBytes).toFixed(0)}%)` : "";
-    return `sluice transform: ${p.files}/${p.totalFiles} files, ${p.records} records, ${p.mb} MB${share}, ${p.speed} MB/s`;
+    return `sluice transform: ${p.files}/${p.totalFiles} files${p.failed}, ${p.records} records, ${p.mb} MB${share}, ${p.speed} MB/s`;
   }
 
   stop(): void {
