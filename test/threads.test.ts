@@ -69,6 +69,85 @@ describe("codec threads", () => {
   });
 });
 
+describe("a codec thread stuck in an endless loop", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_PLUGINS: CRASHING_PLUGIN,
+      SLUICE_CODEC_THREADS: "1",
+    });
+  });
+  after(() => server.close());
+
+  it("is ended and replaced once its invocation has been cancelled and not stopped, and serving goes on", async () => {
+    const hung = fetch(`${server.url}/invocations`, {
+      method: "POST",
+      body: "1\nhang\n",
+      headers: { "content-type": "application/x-crash-test" },
+      signal: AbortSignal.timeout(300),
+    });
+    await assert.rejects(hung, /aborted/);
+    const replaced = () => server.logs.some((line) => line.includes("replacing a codec thread"));
+    for (let waited = 0; !replaced() && waited < 30_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(server.logs.some((line) => /error a codec thread is stuck; ending it .*endless loop/.test(line)));
+    const next = await invoke(server, "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+    assert.equal(next.status, 200);
+    assert.equal((await next.text()).trim().split(",").length, 3);
+  });
+});
+
+describe("a stuck codec thread beside a healthy one", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_PLUGINS: CRASHING_PLUGIN,
+      SLUICE_CODEC_THREADS: "2",
+      // The stuck invocation keeps its slot until its thread is ended: leave room for the others.
+      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "4",
+    });
+  });
+  after(() => server.close());
+
+  it("is passed over by new invocations while it waits to be ended", async () => {
+    const cancelHang = new AbortController();
+    const hung = fetch(`${server.url}/invocations`, {
+      method: "POST",
+      body: "hang\n",
+      headers: { "content-type": "application/x-crash-test" },
+      signal: cancelHang.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A slow body on the other thread, so that both threads run one invocation: a tie.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slowBody = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode("0.1,0.2,0.3,0.4\n"));
+        await held;
+        controller.close();
+      },
+    });
+    const slow = invoke(server, slowBody, { "content-type": "text/csv" });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    cancelHang.abort();
+    await assert.rejects(hung, /aborted/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (let i = 0; i < 4; i++) {
+      const response = await invoke(server, "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
+    }
+    assert.ok(
+      !server.logs.some((line) => line.includes("replacing a codec thread")),
+      "served before the stuck one went",
+    );
+    release();
+    assert.equal((await slow).status, 200);
+  });
+});
+
 describe("one codec thread, several invocations", () => {
   let server: TestServer;
   before(async () => {

@@ -1,7 +1,8 @@
 /**
  * The codec threads, seen from the main thread: one worker per core by default, each running whole
  * invocations. A new invocation goes to the thread running the fewest; a thread that dies fails only
- * its own invocations (500) and is replaced at once.
+ * its own invocations (500) and is replaced at once. So is a thread that does not end an invocation it
+ * was asked to stop (a plugin's decoder in an endless loop): it would never run anything again.
  */
 import { type MessagePort, Worker } from "node:worker_threads";
 import { ConfigError, WorkerCrashedError } from "../errors.js";
@@ -12,7 +13,7 @@ import type { CodecThreadData } from "./codec-thread.js";
 import { fromWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, ToCodecThread } from "./messages.js";
 import { turnOffOnStackReplacement } from "./on-stack-replacement.js";
-import { RemoteInvocation } from "./remote-invocation.js";
+import { RemoteInvocation, UNRESPONSIVE_AFTER_MS } from "./remote-invocation.js";
 import { useDefaultHeapSizingForWorkers } from "./worker-heap.js";
 
 const CODEC_THREAD = new URL("./codec-thread.js", import.meta.url);
@@ -31,6 +32,8 @@ class CodecThread {
   /** The thread's kernel id, once it has started (undefined without `/proc`). */
   tid: number | undefined;
   stopping = false;
+  /** Why the thread is ending, when Sluice ends it or it reported an error before exiting. */
+  failure = "";
 
   constructor(data: CodecThreadData, log: Logger, onExit: (thread: CodecThread, reason: string) => void) {
     useDefaultHeapSizingForWorkers();
@@ -59,15 +62,14 @@ class CodecThread {
     });
     // Startup failures are reported through `ready`; keep Node from calling them unhandled.
     this.ready.catch(() => {});
-    let failure = "";
     this.worker.on("error", (error) => {
-      failure = error.message;
+      this.failure = error.message;
       log.error("a codec thread failed", { reason: error.message, stack: error.stack });
     });
     this.worker.on("exit", (code) => {
       if (this.stopping) return;
-      const reason = failure || `it exited with code ${code}`;
-      for (const invocation of this.active.values()) invocation.fail(new WorkerCrashedError(reason));
+      const reason = this.failure || `it exited with code ${code}`;
+      for (const invocation of this.active.values()) invocation.threadGone(new WorkerCrashedError(reason));
       this.active.clear();
       onExit(this, reason);
     });
@@ -127,6 +129,14 @@ export class CodecThreadPool {
     this.#threads[index] = this.#spawn();
   }
 
+  /** Ends a stuck thread; its exit fails what it was running and replaces it. */
+  #endUnresponsive(thread: CodecThread): void {
+    if (thread.failure || thread.stopping) return;
+    thread.failure = `it did not stop an invocation within ${UNRESPONSIVE_AFTER_MS / 1000} s of being asked (a decoder or encoder in an endless loop?)`;
+    this.#log.error("a codec thread is stuck; ending it", { reason: thread.failure, invocations: thread.active.size });
+    void thread.worker.terminate();
+  }
+
   /** A new thread, linked to the model when one is attached. */
   #spawn(): CodecThread {
     const thread = new CodecThread(this.#data, this.#log, (dead, reason) => this.#replace(dead, reason));
@@ -146,15 +156,21 @@ export class CodecThreadPool {
     for (const thread of this.#threads) this.#link(thread);
   }
 
-  /** Starts an invocation on the least busy thread. */
+  /**
+   * Starts an invocation on the least busy thread, passing over threads slow to stop an invocation
+   * (perhaps stuck) while another is free of them.
+   */
   invoke(
     job: InvocationJob,
     body: AsyncIterable<Uint8Array>,
     signal: AbortSignal | undefined,
     bodyIdleTimeoutMs: number,
   ): RemoteInvocation {
-    let thread = this.#threads[0];
-    for (const candidate of this.#threads) if (candidate.active.size < thread.active.size) thread = candidate;
+    const suspect = (candidate: CodecThread) => [...candidate.active.values()].some((running) => running.stopping);
+    const healthy = this.#threads.filter((candidate) => !suspect(candidate));
+    const candidates = healthy.length > 0 ? healthy : this.#threads;
+    let thread = candidates[0];
+    for (const candidate of candidates) if (candidate.active.size < thread.active.size) thread = candidate;
     const rings = this.#rings;
     const invocation = new RemoteInvocation(
       thread.worker,
@@ -165,6 +181,7 @@ export class CodecThreadPool {
       bodyIdleTimeoutMs,
       rings.acquire(),
       (ring) => rings.release(ring),
+      () => this.#endUnresponsive(thread),
     );
     thread.active.set(invocation.id, invocation);
     return invocation;

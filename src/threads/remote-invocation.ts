@@ -17,6 +17,13 @@ export interface InvocationStats extends StatsSnapshot {}
 
 type Settlement = { readonly type: "done" } | { readonly type: "failed"; readonly error: SluiceError };
 
+/**
+ * How long a codec thread may take to end an invocation it was asked to stop. Every step of an
+ * invocation is bounded (64 KiB of body, one batch), so a thread that has not answered by then is stuck
+ * (a decoder in an endless loop) and will never run anything again.
+ */
+export const UNRESPONSIVE_AFTER_MS = 10_000;
+
 /** The main thread's handle on an invocation running in a codec thread. */
 export class RemoteInvocation {
   stats: InvocationStats = {
@@ -38,12 +45,18 @@ export class RemoteInvocation {
   #wakePump: (() => void) | undefined;
   /** Removes the listener on the caller's abort signal. */
   #forgetSignal: (() => void) | undefined;
+  /** Set once the codec thread has reported the invocation over (done or failed). */
+  #threadFinished = false;
+  /** Armed when the invocation is aborted; cleared when the codec thread reports it over. */
+  #unresponsive: NodeJS.Timeout | undefined;
 
   /**
    * @param ring The body's ring, unused by any thread, counters at zero.
    * @param returnRing Takes the ring back once the codec thread reports the invocation over (after it has
    *   closed its reader), which a failure on this side (an idle body) waits for. Never called for a codec
    *   thread that crashed: its rings are left to the collector.
+   * @param onUnresponsive Called when the codec thread has not ended the invocation
+   *   {@link UNRESPONSIVE_AFTER_MS} after being asked to: the thread is stuck.
    */
   constructor(
     private readonly worker: Worker,
@@ -54,6 +67,7 @@ export class RemoteInvocation {
     private readonly bodyIdleTimeoutMs: number,
     ring: SharedArrayBuffer,
     returnRing: (ring: SharedArrayBuffer) => void,
+    private readonly onUnresponsive: () => void,
   ) {
     this.#ring = ring;
     this.#returnRing = returnRing;
@@ -70,6 +84,11 @@ export class RemoteInvocation {
       }
     }
     this.#pump(body);
+  }
+
+  /** True while the codec thread has been asked to stop the invocation and has not yet reported it over. */
+  get stopping(): boolean {
+    return this.#unresponsive !== undefined && !this.#threadFinished;
   }
 
   /** True once the codec thread has finished (or failed) the invocation. */
@@ -95,14 +114,20 @@ export class RemoteInvocation {
       case "done":
         this.stats = message.stats;
         this.#settle({ type: "done" });
-        this.#giveBackRing();
+        this.#threadDone();
         return;
       case "failed":
         this.stats = message.stats;
         this.#settle({ type: "failed", error: fromWire(message.error) });
-        this.#giveBackRing();
+        this.#threadDone();
         return;
     }
+  }
+
+  #threadDone(): void {
+    this.#threadFinished = true;
+    clearTimeout(this.#unresponsive);
+    this.#giveBackRing();
   }
 
   /**
@@ -120,10 +145,21 @@ export class RemoteInvocation {
     this.#settle({ type: "failed", error });
   }
 
-  /** Asks the codec thread to stop the invocation with `error`. */
+  /** The codec thread is gone: it will report nothing more. */
+  threadGone(error: SluiceError): void {
+    this.#threadFinished = true;
+    clearTimeout(this.#unresponsive);
+    this.fail(error);
+  }
+
+  /** Asks the codec thread to stop the invocation with `error`, and watches that it does. */
   abort(error: SluiceError): void {
-    if (this.settled) return;
+    if (this.#threadFinished || this.#unresponsive) return;
     this.#post({ type: "abort", id: this.id, error: toWire(error) });
+    this.#unresponsive = setTimeout(() => {
+      if (!this.#threadFinished) this.onUnresponsive();
+    }, UNRESPONSIVE_AFTER_MS);
+    this.#unresponsive.unref();
   }
 
   #settle(settlement: Settlement): void {
