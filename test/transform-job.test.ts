@@ -37,6 +37,7 @@ import { modelDir, smallMlp } from "./support/models.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 
 const CLI = new URL("../src/cli.js", import.meta.url).pathname;
+const CRASHING_PLUGIN = new URL("fixtures/crashing-plugin.js", import.meta.url).pathname;
 const quiet = new Logger({ sink: () => {} });
 const MB = 2 ** 20;
 
@@ -493,6 +494,38 @@ describe("sluice transform as a command", () => {
     } finally {
       bare.close();
     }
+  });
+
+  it("--invocations-timeout-s: a body not answered in time fails its input, and the job goes on", {
+    timeout: 90_000,
+  }, async () => {
+    const work = temporaryDirectory("sluice-timeout");
+    const inputs = path.join(work, "in");
+    mkdirSync(inputs);
+    // The crashing plugin loops forever on a line reading `hang`.
+    writeFileSync(path.join(inputs, "a.x"), "1\n2\n");
+    writeFileSync(path.join(inputs, "b.x"), "3\nhang\n4\n");
+    writeFileSync(path.join(inputs, "c.x"), "5\n");
+    const out = path.join(work, "out");
+    const child = spawn(
+      process.execPath,
+      [
+        ...[CLI, "transform", "--input", inputs, "--output", out, "--split-type", "Line", "--model-dir", dir],
+        ...["--content-type", "application/x-crash-test", "--max-concurrent", "1"],
+        ...["--invocations-timeout-s", "1", "--invocations-max-retries", "0"],
+      ],
+      { env: { ...process.env, SLUICE_PLUGINS: CRASHING_PLUGIN } },
+    );
+    let stderr = "";
+    child.stderr.on("data", (data: Buffer) => {
+      stderr += data.toString();
+    });
+    assert.equal(await exitOf(child, 60_000), 1, stderr);
+    assert.match(stderr, /3 input\(s\): 2 done, 1 failed/);
+    assert.match(stderr, /failed: b\.x .*INVOCATION_TIMEOUT: no complete answer within 1 s/);
+    // The stuck codec thread was ended and replaced: c.x, after it, was answered.
+    assert.deepEqual(readdirSync(out).sort(), ["a.x.out", "c.x.out"]);
+    assert.equal(readFileSync(path.join(out, "c.x.out"), "utf8").trim().split("\n").length, 1);
   });
 
   it("--output -: a reader that goes away (| head) stops the job at once, with the reason", {

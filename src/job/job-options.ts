@@ -1,6 +1,7 @@
 /**
  * The options of `sluice transform`, with the platform's names and defaults (CreateTransformJob:
- * SplitType, BatchStrategy, MaxPayloadInMB, MaxConcurrentTransforms, AssembleWith, DataProcessing).
+ * SplitType, BatchStrategy, MaxPayloadInMB, MaxConcurrentTransforms, AssembleWith, DataProcessing,
+ * ModelClientConfig).
  */
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
@@ -28,6 +29,10 @@ export interface JobOptions {
   readonly endpoint: string | undefined;
   readonly modelDir: string | undefined;
   readonly backend: string | undefined;
+  /** `InvocationsTimeoutInSeconds`: how long one body may take, its answer read to the end (600). */
+  readonly invocationsTimeoutS: number;
+  /** `InvocationsMaxRetries`: retries of a body the server failed, or that timed out (3). */
+  readonly invocationsMaxRetries: number;
 }
 
 /** The usage line of `sluice transform`. */
@@ -35,7 +40,7 @@ export const TRANSFORM_USAGE =
   "sluice transform --input PATH|- --output DIR|- [--content-type T] [--accept T] [--split-type None|Line|RecordIO|TFRecord] " +
   "[--batch-strategy SingleRecord|MultiRecord] [--max-payload-mb N] [--max-concurrent N] [--assemble-with None|Line] " +
   "[--input-filter JSONPATH] [--output-filter JSONPATH] [--join-source None|Input] [--endpoint URL] [--model-dir DIR] " +
-  "[--backend cpu|webgpu|auto]";
+  "[--backend cpu|webgpu|auto] [--invocations-timeout-s N] [--invocations-max-retries N]";
 
 function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T;
 function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined;
@@ -91,6 +96,8 @@ export function parseJobOptions(args: readonly string[]): JobOptions {
     endpoint: values.endpoint,
     modelDir: values["model-dir"],
     backend: values.backend,
+    invocationsTimeoutS: count("--invocations-timeout-s", values["invocations-timeout-s"], 1, 3600) ?? 600,
+    invocationsMaxRetries: count("--invocations-max-retries", values["invocations-max-retries"], 0, 3) ?? 3,
   };
 }
 
@@ -115,6 +122,8 @@ function parse(args: readonly string[]) {
       endpoint: { type: "string" },
       "model-dir": { type: "string" },
       backend: { type: "string" },
+      "invocations-timeout-s": { type: "string" },
+      "invocations-max-retries": { type: "string" },
     },
   });
 }

@@ -55,8 +55,6 @@ export interface JobSummary {
   readonly stopped?: string;
 }
 
-/** Attempts per body: the platform retries a failed invocation up to 3 times. */
-const ATTEMPTS = 4;
 const NEWLINE = new Uint8Array([0x0a]);
 
 /** A counting semaphore for the invocations in flight. */
@@ -123,16 +121,49 @@ export async function runTransformJob(
   const jobSignal = AbortSignal.any([io.signal, stop.signal]);
   let stopped: string | undefined;
 
-  const send = async (body: Uint8Array | (() => AsyncIterable<Uint8Array>), types: BodyTypes, signal: AbortSignal) => {
-    for (let attempt = 1; ; attempt++) {
+  /**
+   * One invocation, its answer read to the end, within `--invocations-timeout-s`; past it the invocation
+   * is cancelled and fails with `INVOCATION_TIMEOUT`, which is retried like a server error.
+   */
+  const withinTimeout = async <T>(signal: AbortSignal, run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const attempt = new AbortController();
+    const onAbort = () => attempt.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort(new Error("invocation timeout"));
+    }, options.invocationsTimeoutS * 1000);
+    try {
+      return await run(attempt.signal);
+    } catch (error) {
+      if (timedOut && !signal.aborted) {
+        throw new InvocationFailure(
+          0,
+          "INVOCATION_TIMEOUT",
+          `no complete answer within ${options.invocationsTimeoutS} s (--invocations-timeout-s)`,
+        );
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    }
+  };
+  /** Sends a body and reads its answer, retried as the platform retries (a server error, a broken connection, a timeout). */
+  const exchange = async (body: Uint8Array, types: BodyTypes, signal: AbortSignal) => {
+    for (let attempt = 0; ; attempt++) {
       try {
-        return await invoker.invoke(body instanceof Uint8Array ? body : body(), types, signal);
+        return await withinTimeout(signal, async (attemptSignal) => {
+          const answer = await invoker.invoke(body, types, attemptSignal);
+          return { answer, bytes: await read(answer) };
+        });
       } catch (error) {
         const failure =
           error instanceof InvocationFailure ? error : new InvocationFailure(0, "CONNECTION_FAILED", String(error));
-        if (!failure.retryable || attempt === ATTEMPTS || signal.aborted || !(body instanceof Uint8Array))
-          throw failure;
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+        if (!failure.retryable || attempt >= options.invocationsMaxRetries || signal.aborted) throw failure;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt + 1)));
       }
     }
   };
@@ -190,8 +221,7 @@ export async function runTransformJob(
           const task = (async () => {
             try {
               if (signal.aborted) return;
-              const answer = await send(batch.body, types, signal);
-              const bytes = await read(answer);
+              const { answer, bytes } = await exchange(batch.body, types, signal);
               await out.deliver(batch.sequence, answerParts(bytes, answer.contentType, batch, processing));
               counters.records += batch.count;
               counters.bytesIn += batch.body.byteLength;
@@ -233,8 +263,7 @@ export async function runTransformJob(
           for await (const chunk of open()) chunks.push(chunk);
           const original = Buffer.concat(chunks);
           const body = processing.modelInput(original);
-          const answer = await send(body, types, signal);
-          const bytes = await read(answer);
+          const { answer, bytes } = await exchange(body, types, signal);
           const batch: MiniBatch = {
             sequence: 0,
             firstRecordIndex: 0,
@@ -255,8 +284,12 @@ export async function runTransformJob(
             yield chunk as Uint8Array;
           }
         };
-        const answer = await send(counted, types, signal);
-        for await (const chunk of answer.chunks) await output.write(chunk);
+        // Not retried: the input was read once, as it streamed.
+        const answer = await withinTimeout(signal, async (attemptSignal) => {
+          const streaming = await invoker.invoke(counted(), types, attemptSignal);
+          for await (const chunk of streaming.chunks) await output.write(chunk);
+          return streaming;
+        });
         account(answer);
         const stats = answer.stats();
         counters.records += stats?.records ?? 1;
