@@ -116,8 +116,12 @@ export class FileOutput {
   async finish(): Promise<void> {
     await this.#writing;
     if (this.#file && this.#temporary !== undefined && this.final !== undefined) {
-      this.#file.end();
-      await once(this.#file, "close").catch(() => {});
+      // A file that failed after its last write may be closed already: no 'close' would come.
+      if (!this.#file.closed) {
+        const closed = once(this.#file, "close").catch(() => {});
+        this.#file.end();
+        await closed;
+      }
       if (!this.#failed) {
         try {
           renameSync(this.#temporary, this.final);

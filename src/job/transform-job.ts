@@ -4,7 +4,8 @@
  * MaxConcurrentTransforms at once (to the service in this process, or to a container over HTTP), apply
  * DataProcessing, and write `<input>.out` in input order (AssembleWith). An input that fails leaves no
  * `.out`; the job goes on with the others and ends with a summary of what failed, where and why. An
- * output that cannot be written (a full disk, a closed pipe) stops the job instead.
+ * output that cannot be written (a full disk, a closed pipe) or a model server that cannot be reached
+ * stops the job instead.
  */
 import { createReadStream } from "node:fs";
 import path from "node:path";
@@ -51,7 +52,10 @@ export interface JobSummary {
   /** Milliseconds per stage summed over invocations (in-process runs only). */
   readonly stageMs: Readonly<Record<string, number>>;
   readonly interrupted: boolean;
-  /** Why the job stopped before its last input: the output could not be written (the failure is listed too). */
+  /**
+   * Why the job stopped before its last input: the output could not be written, or the model server
+   * could not be reached (the failure is listed too).
+   */
   readonly stopped?: string;
 }
 
