@@ -53,6 +53,9 @@ class RecordingInvoker implements Invoker {
   executionParameters() {
     return this.inner.executionParameters();
   }
+  ready() {
+    return this.inner.ready();
+  }
   invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
     if (body instanceof Uint8Array) this.bodies.push(body);
     return this.inner.invoke(body, types, signal);
@@ -458,6 +461,55 @@ describe("sluice transform as a command", () => {
     const failed = stderr.split("\n").filter((line) => line.startsWith("  failed: "));
     assert.ok(failed.length >= 1 && failed.length <= 2, stderr);
     assert.match(stderr, /[1-9]\d* input\(s\) not transformed/);
+  });
+
+  it("--endpoint: a busy server's 503s (Retry-After) are waited out, not counted as failures", {
+    timeout: 90_000,
+  }, async () => {
+    const busy = await startChildServer(dir, {
+      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "1",
+      SLUICE_MAX_QUEUED_INVOCATIONS: "0",
+    });
+    try {
+      const work = temporaryDirectory("sluice-endpoint-busy");
+      const inputs = path.join(work, "in");
+      mkdirSync(inputs);
+      for (let f = 0; f < 6; f++) writeFileSync(path.join(inputs, `p${f}.csv`), csvRows(60, f));
+      const { code, stderr } = await cli([
+        ...["--input", inputs, "--output", path.join(work, "out"), "--split-type", "Line"],
+        ...["--batch-strategy", "SingleRecord", "--max-concurrent", "8", "--endpoint", busy.url],
+        // Not one retry to spend: waiting out a busy server must not need any.
+        ...["--invocations-max-retries", "0"],
+      ]);
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /6 input\(s\): 6 done, 0 failed; 360 records/);
+      assert.ok(busy.log().includes("OVERLOADED"), "the server was busy at times");
+    } finally {
+      await busy.stop();
+    }
+  });
+
+  it("--endpoint: waits for /ping as the platform does (a model still loading), and stops on one that failed", async () => {
+    let pings = 0;
+    const loading = http.createServer((_request, response) => {
+      pings++;
+      if (pings < 3) response.writeHead(503).end('{"error":"the model is loading","code":"MODEL_NOT_READY"}');
+      else response.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => loading.listen(0, "127.0.0.1", resolve));
+    const broken = http.createServer((_request, response) => {
+      response.writeHead(503).end('{"error":"the model failed to load: bad file","code":"MODEL_LOAD_FAILED"}');
+    });
+    await new Promise<void>((resolve) => broken.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = (server: http.Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await new HttpInvoker(url(loading), 1).ready();
+      assert.equal(pings, 3);
+      await assert.rejects(new HttpInvoker(url(broken), 1).ready(), /ping answered 503: .*failed to load: bad file/);
+    } finally {
+      loading.close();
+      broken.close();
+    }
   });
 
   it("--endpoint: a server that is not there is a one-line error, before any input is read", async () => {

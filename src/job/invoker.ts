@@ -44,6 +44,16 @@ export class InvocationFailure extends Error {
   get retryable(): boolean {
     return this.status >= 500 || this.status === 0;
   }
+
+  /**
+   * Seconds to wait when the server was busy (503 with `Retry-After`) rather than failing: a body to
+   * send again then, not a failure. Undefined for any other answer.
+   */
+  get busyFor(): number | undefined {
+    if (this.status !== 503) return undefined;
+    const seconds = this.details.retryAfterSeconds;
+    return typeof seconds === "number" ? seconds : undefined;
+  }
 }
 
 /** Errors of a connection that was never made: nothing listens there, or the name leads nowhere. */
@@ -54,6 +64,12 @@ export class EndpointUnreachable extends InvocationFailure {
   constructor(endpoint: string, cause: Error) {
     super(0, "ENDPOINT_UNREACHABLE", `cannot reach ${endpoint}: ${cause.message}`);
   }
+}
+
+/** What made `fetch` fail: its own error says only "fetch failed". */
+function fetchCause(error: unknown): Error {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? cause : (error as Error);
 }
 
 /** The failure for a request that failed before an answer: unreachable, or a broken connection. */
@@ -68,6 +84,8 @@ function connectionFailure(endpoint: string, error: Error): InvocationFailure {
 export interface Invoker {
   /** What the model server suggests for the job's unset parameters (nothing, when it has no suggestion). */
   executionParameters(): Promise<Partial<ExecutionParameters>>;
+  /** Resolves once the model server answers `/ping` with 200, as the platform waits before sending bodies. */
+  ready(): Promise<void>;
   /** Sends one body; rejects with `InvocationFailure` when it is not answered with 200. */
   invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer>;
   close(): Promise<void>;
@@ -84,6 +102,9 @@ export class InProcessInvoker implements Invoker {
   async executionParameters(): Promise<ExecutionParameters> {
     return this.service.executionParameters();
   }
+
+  /** The service here has loaded its model before the job starts. */
+  async ready(): Promise<void> {}
 
   async invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
     let invocation: Awaited<ReturnType<InvocationService["invoke"]>>;
@@ -143,14 +164,38 @@ export class HttpInvoker implements Invoker {
     this.#agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, concurrency) });
   }
 
+  /**
+   * Polls `/ping` until it answers 200, for at most `timeoutMs` (the model may still be loading). A
+   * model that failed to load, or a server not there at all, is an error at once.
+   */
+  async ready(timeoutMs = 10 * 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let response: Response;
+      try {
+        response = await fetch(new URL("/ping", this.endpoint));
+      } catch (error) {
+        throw connectionFailure(this.endpoint, fetchCause(error));
+      }
+      const text = await response.text();
+      if (response.ok) return;
+      if (text.includes("MODEL_LOAD_FAILED") || Date.now() > deadline) {
+        throw new InvocationFailure(
+          response.status,
+          "NOT_READY",
+          `${this.endpoint}/ping answered ${response.status}: ${text.slice(0, 500)}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
   async executionParameters(): Promise<Partial<ExecutionParameters>> {
     let response: Response;
     try {
       response = await fetch(new URL("/execution-parameters", this.endpoint));
     } catch (error) {
-      // fetch's own error says only "fetch failed"; the reason is its cause.
-      const cause = (error as { cause?: unknown }).cause;
-      throw connectionFailure(this.endpoint, cause instanceof Error ? cause : (error as Error));
+      throw connectionFailure(this.endpoint, fetchCause(error));
     }
     // The route is optional: without an answer the platform applies its defaults, and so does the job.
     if (!response.ok) {
@@ -190,6 +235,8 @@ export class HttpInvoker implements Invoker {
               // Not Sluice, or not JSON: the text is the reason.
             }
             const { error, code, ...details } = parsed;
+            const retryAfter = Number(response.headers["retry-after"]);
+            if (Number.isFinite(retryAfter)) details.retryAfterSeconds = retryAfter;
             reject(
               new InvocationFailure(
                 response.statusCode ?? 0,

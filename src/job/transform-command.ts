@@ -12,7 +12,7 @@ import { InvocationService } from "../invocation-service.js";
 import { Logger } from "../log.js";
 import { DataProcessing } from "./data-processing.js";
 import { listInputs } from "./input-files.js";
-import { EndpointUnreachable, HttpInvoker, InProcessInvoker, type Invoker } from "./invoker.js";
+import { HttpInvoker, InProcessInvoker, InvocationFailure, type Invoker } from "./invoker.js";
 import { parseJobOptions, TRANSFORM_USAGE } from "./job-options.js";
 import { type JobSummary, resolveParameters, runTransformJob } from "./transform-job.js";
 
@@ -102,8 +102,12 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const suggested = await invoker.executionParameters().catch((error: unknown) => {
-      throw error instanceof EndpointUnreachable ? new ConfigError(`--endpoint: ${error.message}`) : error;
+    const asked = (async () => {
+      await invoker.ready();
+      return invoker.executionParameters();
+    })();
+    const suggested = await asked.catch((error: unknown) => {
+      throw error instanceof InvocationFailure ? new ConfigError(`--endpoint: ${error.message}`) : error;
     });
     const parameters = resolveParameters(options, { ...suggested });
     log.info("transform job", {

@@ -7,6 +7,7 @@
  * output that cannot be written (a full disk, a closed pipe) or a model server that cannot be reached
  * stops the job instead.
  */
+import { setMaxListeners } from "node:events";
 import { createReadStream } from "node:fs";
 import path from "node:path";
 import type { Writable } from "node:stream";
@@ -157,7 +158,10 @@ export async function runTransformJob(
   };
   /** Sends a body and reads its answer, retried as the platform retries (a server error, a broken connection, a timeout). */
   const exchange = async (body: Uint8Array, types: BodyTypes, signal: AbortSignal) => {
-    for (let attempt = 0; ; attempt++) {
+    // A busy server (503 with Retry-After) is waited for, within the invocation timeout, without
+    // spending a retry: it is backpressure (more bodies in flight than it takes), not a failure.
+    const busyUntil = Date.now() + options.invocationsTimeoutS * 1000;
+    for (let attempt = 0; ; ) {
       try {
         return await withinTimeout(signal, async (attemptSignal) => {
           const answer = await invoker.invoke(body, types, attemptSignal);
@@ -166,8 +170,14 @@ export async function runTransformJob(
       } catch (error) {
         const failure =
           error instanceof InvocationFailure ? error : new InvocationFailure(0, "CONNECTION_FAILED", String(error));
+        const busy = failure.busyFor;
+        if (busy !== undefined && !signal.aborted && Date.now() + busy * 1000 < busyUntil) {
+          await new Promise((resolve) => setTimeout(resolve, busy * 1000));
+          continue;
+        }
         if (!failure.retryable || attempt >= options.invocationsMaxRetries || signal.aborted) throw failure;
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** (attempt + 1)));
+        attempt++;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
       }
     }
   };
@@ -190,6 +200,8 @@ export async function runTransformJob(
     const outputType = (accept && parseMediaType(accept)?.essence) || file.contentType;
     const abort = new AbortController();
     const signal = AbortSignal.any([abort.signal, jobSignal]);
+    // Each body in flight listens on it: as many as --max-concurrent, legitimately.
+    setMaxListeners(parameters.maxConcurrent + 10, signal);
     let output: FileOutput | undefined;
     let failure: InputFailure | undefined;
     const fail = (error: unknown, batch?: MiniBatch) => {
