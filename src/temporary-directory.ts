@@ -15,8 +15,9 @@ function removeAll(): void {
 
 /**
  * A new, empty directory under the system's temporary directory, named `<prefix>-XXXXXX`, removed with
- * everything in it when this process (or worker thread) exits, unless {@link removeTemporaryDirectory}
- * removed it first. A process killed by a signal leaves it behind.
+ * everything in it when this process exits, unless {@link removeTemporaryDirectory} removed it first.
+ * A process killed by a signal leaves it behind, and so does a worker thread terminated from outside
+ * (its exit handlers do not run): make directories that must go on the main thread.
  */
 export function temporaryDirectory(prefix: string): string {
   if (!removedOnExit) {

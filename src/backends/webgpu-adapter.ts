@@ -4,7 +4,6 @@
  * optional `webgpu` package (Dawn's Node.js bindings); ONNX Runtime's WebGPU provider bundles its own
  * Dawn and requests the same high-performance adapter.
  */
-
 import { temporaryDirectory } from "../temporary-directory.js";
 
 /** What Dawn reports about an adapter. */
