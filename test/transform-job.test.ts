@@ -224,6 +224,19 @@ describe("sluice transform (in process)", () => {
     assert.equal(failure.byteOffset, Buffer.byteLength(csvRows(5)));
   });
 
+  it("run again with its output inside its input, reads its inputs and not the .out files of the run before", () => {
+    const dir = workspace();
+    writeFileSync(path.join(dir, "one.csv"), csvRows(4));
+    mkdirSync(path.join(dir, "out"));
+    writeFileSync(path.join(dir, "out", "one.csv.out"), "0.1,0.2,0.7\n");
+    const listed = listInputs(dir, undefined, service.registry, path.join(dir, "out"));
+    assert.deepEqual(
+      listed.map((file) => file.relative),
+      ["one.csv"],
+    );
+    assert.throws(() => listInputs(dir, undefined, service.registry), /cannot tell the media type of .*one\.csv\.out/);
+  });
+
   it("applies DataProcessing to CSV: InputFilter drops the id, JoinSource=Input appends, OutputFilter picks", async () => {
     const input = path.join(workspace(), "ids.csv");
     const rows = csvRows(3).trim().split("\n");

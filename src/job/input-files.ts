@@ -40,18 +40,28 @@ function guessType(file: string, registry: CodecRegistry): string | undefined {
   return EXTENSIONS[extension];
 }
 
-function walk(dir: string): string[] {
+function walk(dir: string, skip: string | undefined): string[] {
   const found: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...walk(full));
-    else if (entry.isFile() && !entry.name.startsWith(".")) found.push(full);
+    if (entry.isDirectory()) {
+      if (path.resolve(full) !== skip) found.push(...walk(full, skip));
+    } else if (entry.isFile() && !entry.name.startsWith(".")) found.push(full);
   }
   return found;
 }
 
-/** Lists the job's inputs; throws `ConfigError` for a missing path or a file whose type cannot be told. */
-export function listInputs(input: string, contentType: string | undefined, registry: CodecRegistry): InputFile[] {
+/**
+ * Lists the job's inputs; throws `ConfigError` for a missing path or a file whose type cannot be told.
+ * An output directory inside the input directory is passed over: a job run again must not read the
+ * `.out` files of the run before as inputs.
+ */
+export function listInputs(
+  input: string,
+  contentType: string | undefined,
+  registry: CodecRegistry,
+  outputDir?: string,
+): InputFile[] {
   const typed = (file: string): string => {
     const type = contentType ?? guessType(file, registry);
     if (!type) throw new ConfigError(`cannot tell the media type of ${file} from its extension; give --content-type`);
@@ -69,7 +79,7 @@ export function listInputs(input: string, contentType: string | undefined, regis
   }
   if (stat.isFile())
     return [{ path: input, relative: path.basename(input), size: stat.size, contentType: typed(input) }];
-  const files = walk(input);
+  const files = walk(input, outputDir === undefined || outputDir === "-" ? undefined : path.resolve(outputDir));
   if (files.length === 0) throw new ConfigError(`--input ${input} holds no files`);
   return files.map((file) => ({
     path: file,
