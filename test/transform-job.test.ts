@@ -12,6 +12,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
 import { loadConfig } from "../src/config.js";
 import { InvocationService } from "../src/invocation-service.js";
@@ -83,7 +84,13 @@ describe("sluice transform (in process)", () => {
   ): Promise<{ summary: JobSummary; out: string; options: JobOptions }> => {
     const out = path.join(workspace(), "out");
     const options = parseJobOptions(["--input", input, "--output", out, ...args]);
-    const files = listInputs(options.input, options.contentType, service.registry);
+    const files = listInputs(
+      options.input,
+      options.contentType,
+      service.registry,
+      undefined,
+      options.compressionType === "Gzip",
+    );
     const summary = await runTransformJob(
       options,
       files,
@@ -222,6 +229,28 @@ describe("sluice transform (in process)", () => {
     assert.equal(failure.code, "CSV_FIELD_NOT_NUMERIC");
     assert.equal(failure.recordIndex, 5);
     assert.equal(failure.byteOffset, Buffer.byteLength(csvRows(5)));
+  });
+
+  it("--compression-type Gzip: decompresses each input as it reads it, split or whole, and names a corrupt one", async () => {
+    const dir = workspace();
+    const text = csvRows(50);
+    writeFileSync(path.join(dir, "rows.csv.gz"), gzipSync(text));
+    writeFileSync(path.join(dir, "broken.csv.gz"), "not gzip at all");
+    assert.throws(
+      () => listInputs(dir, undefined, service.registry),
+      /give --content-type \(for gzip-compressed inputs, --compression-type Gzip\)/,
+    );
+    const expected = await answerLines(text);
+    for (const splitType of ["Line", "None"]) {
+      const { summary, out } = await run(dir, ["--split-type", splitType, "--compression-type", "Gzip"]);
+      assert.equal(summary.filesDone, 1, splitType);
+      assert.deepEqual(readFileSync(path.join(out, "rows.csv.gz.out"), "utf8").trim().split("\n"), expected);
+      assert.deepEqual(
+        summary.failures.map((failure) => [failure.file, failure.code]),
+        [["broken.csv.gz", "Z_DATA_ERROR"]],
+        splitType,
+      );
+    }
   });
 
   it("run again with its output inside its input, reads its inputs and not the .out files of the run before", () => {

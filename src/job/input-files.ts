@@ -32,8 +32,9 @@ const EXTENSIONS: Readonly<Record<string, string>> = {
   ".tfrecords": "application/x-tfrecord",
 };
 
-function guessType(file: string, registry: CodecRegistry): string | undefined {
-  const extension = path.extname(file).toLowerCase();
+function guessType(file: string, registry: CodecRegistry, gzip: boolean): string | undefined {
+  const name = gzip && file.toLowerCase().endsWith(".gz") ? file.slice(0, -3) : file;
+  const extension = path.extname(name).toLowerCase();
   for (const codec of registry.codecs) {
     if (codec.input && codec.extensions?.some((e) => e.toLowerCase() === extension)) return codec.mediaTypes[0];
   }
@@ -54,18 +55,21 @@ function walk(dir: string, skip: string | undefined): string[] {
 /**
  * Lists the job's inputs; throws `ConfigError` for a missing path or a file whose type cannot be told.
  * An output directory inside the input directory is passed over: a job run again must not read the
- * `.out` files of the run before as inputs.
+ * `.out` files of the run before as inputs. With `gzip`, a `.gz` ending is looked past (`a.csv.gz` is CSV).
  */
 export function listInputs(
   input: string,
   contentType: string | undefined,
   registry: CodecRegistry,
   outputDir?: string,
+  gzip = false,
 ): InputFile[] {
   const typed = (file: string): string => {
-    const type = contentType ?? guessType(file, registry);
-    if (!type) throw new ConfigError(`cannot tell the media type of ${file} from its extension; give --content-type`);
-    return type;
+    const type = contentType ?? guessType(file, registry, gzip);
+    if (type) return type;
+    const hint =
+      !gzip && file.toLowerCase().endsWith(".gz") ? " (for gzip-compressed inputs, --compression-type Gzip)" : "";
+    throw new ConfigError(`cannot tell the media type of ${file} from its extension; give --content-type${hint}`);
   };
   if (input === "-") {
     if (!contentType) throw new ConfigError("standard input needs --content-type");

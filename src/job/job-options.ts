@@ -1,7 +1,7 @@
 /**
  * The options of `sluice transform`, with the platform's names and defaults (CreateTransformJob:
- * SplitType, BatchStrategy, MaxPayloadInMB, MaxConcurrentTransforms, AssembleWith, DataProcessing,
- * ModelClientConfig).
+ * SplitType, CompressionType, BatchStrategy, MaxPayloadInMB, MaxConcurrentTransforms, AssembleWith,
+ * DataProcessing, ModelClientConfig).
  */
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
@@ -29,6 +29,8 @@ export interface JobOptions {
   readonly endpoint: string | undefined;
   readonly modelDir: string | undefined;
   readonly backend: string | undefined;
+  /** `CompressionType`: `Gzip` inputs are decompressed as they are read (the container never sees gzip). */
+  readonly compressionType: "None" | "Gzip";
   /** `InvocationsTimeoutInSeconds`: how long one body may take, its answer read to the end (600). */
   readonly invocationsTimeoutS: number;
   /** `InvocationsMaxRetries`: retries of a body the server failed, or that timed out (3). */
@@ -37,7 +39,8 @@ export interface JobOptions {
 
 /** The usage line of `sluice transform`. */
 export const TRANSFORM_USAGE =
-  "sluice transform --input PATH|- --output DIR|- [--content-type T] [--accept T] [--split-type None|Line|RecordIO|TFRecord] " +
+  "sluice transform --input PATH|- --output DIR|- [--content-type T] [--accept T] [--compression-type None|Gzip] " +
+  "[--split-type None|Line|RecordIO|TFRecord] " +
   "[--batch-strategy SingleRecord|MultiRecord] [--max-payload-mb N] [--max-concurrent N] [--assemble-with None|Line] " +
   "[--input-filter JSONPATH] [--output-filter JSONPATH] [--join-source None|Input] [--endpoint URL] [--model-dir DIR] " +
   "[--backend cpu|webgpu|auto] [--invocations-timeout-s N] [--invocations-max-retries N]";
@@ -83,6 +86,7 @@ export function parseJobOptions(args: readonly string[]): JobOptions {
     output,
     contentType: values["content-type"],
     accept: values.accept,
+    compressionType: choice("--compression-type", values["compression-type"], ["None", "Gzip"] as const, "None"),
     splitType: choice("--split-type", values["split-type"], ["None", "Line", "RecordIO", "TFRecord"] as const, "None"),
     batchStrategy: choice("--batch-strategy", values["batch-strategy"], ["SingleRecord", "MultiRecord"] as const),
     maxPayloadMB: count("--max-payload-mb", values["max-payload-mb"], 0, 100),
@@ -111,6 +115,7 @@ function parse(args: readonly string[]) {
       output: { type: "string" },
       "content-type": { type: "string" },
       accept: { type: "string" },
+      "compression-type": { type: "string" },
       "split-type": { type: "string" },
       "batch-strategy": { type: "string" },
       "max-payload-mb": { type: "string" },

@@ -75,7 +75,13 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
   const config = loadConfig(env, { modelDir: options.modelDir, backend: options.backend });
   const log = new Logger({ level: config.logLevel, format: config.logFormat, fd: 2 });
   const registry = await createCodecRegistry({ plugins: config.plugins, env: config.codecEnv });
-  const files = listInputs(options.input, options.contentType, registry, options.output);
+  const files = listInputs(
+    options.input,
+    options.contentType,
+    registry,
+    options.output,
+    options.compressionType === "Gzip",
+  );
   for (const type of new Set(files.map((file) => file.contentType))) {
     new DataProcessing(
       options.dataProcessing,

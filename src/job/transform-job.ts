@@ -11,6 +11,8 @@ import { setMaxListeners } from "node:events";
 import { createReadStream } from "node:fs";
 import path from "node:path";
 import type { Writable } from "node:stream";
+import { pipeline } from "node:stream";
+import { createGunzip } from "node:zlib";
 import { parseMediaType } from "../codec/media-type.js";
 import type { Logger } from "../log.js";
 import { DataProcessing, DataProcessingError, splitAnswer } from "./data-processing.js";
@@ -116,9 +118,11 @@ export async function runTransformJob(
   let bytesOut = 0;
   const slots = new Slots(parameters.maxConcurrent);
   const maxBodyBytes = parameters.maxPayloadMB * 2 ** 20;
-  const totalBytes = files.every((file) => file.size !== undefined)
-    ? files.reduce((sum, file) => sum + (file.size ?? 0), 0)
-    : undefined;
+  // Progress is counted in the bytes sent; a compressed file's size says nothing of those.
+  const totalBytes =
+    options.compressionType === "None" && files.every((file) => file.size !== undefined)
+      ? files.reduce((sum, file) => sum + (file.size ?? 0), 0)
+      : undefined;
   const progress = io.progress ? new JobProgress(counters, files.length, totalBytes) : undefined;
   const toStdout = options.output === "-";
   // A failed output (a full disk, a closed pipe) or an unreachable model server stops the whole job.
@@ -214,7 +218,15 @@ export async function runTransformJob(
         stop.abort();
       }
     };
-    const open = () => (file.path === "-" ? process.stdin : createReadStream(file.path));
+    const open = (): AsyncIterable<Uint8Array> => {
+      const raw = file.path === "-" ? process.stdin : createReadStream(file.path);
+      if (options.compressionType === "None") return raw;
+      // The platform decompresses CompressionType=Gzip inputs itself: the container never sees gzip.
+      // pipeline, not pipe: a read error (a file gone) must reach the reader, not leave it waiting.
+      const gunzip = createGunzip();
+      pipeline(raw, gunzip, () => {});
+      return gunzip;
+    };
     try {
       const out = toStdout
         ? new FileOutput(undefined, io.stdout)
@@ -268,7 +280,13 @@ export async function runTransformJob(
     }
 
     async function sendWhole(input: InputFile, processing: DataProcessing, output: FileOutput): Promise<void> {
-      if (maxBodyBytes > 0 && input.size !== undefined && input.size > maxBodyBytes) {
+      // A compressed file's size is not its body's: the server's own limit applies as it streams.
+      if (
+        options.compressionType === "None" &&
+        maxBodyBytes > 0 &&
+        input.size !== undefined &&
+        input.size > maxBodyBytes
+      ) {
         throw new RecordTooLargeError(0, 0, input.size, maxBodyBytes);
       }
       await slots.acquire();
@@ -294,10 +312,16 @@ export async function runTransformJob(
           return;
         }
         // Streamed both ways: the input and its answer are never held whole.
+        let readError: unknown;
         const counted = async function* () {
-          for await (const chunk of open()) {
-            counters.bytesIn += chunk.byteLength;
-            yield chunk as Uint8Array;
+          try {
+            for await (const chunk of open()) {
+              counters.bytesIn += chunk.byteLength;
+              yield chunk as Uint8Array;
+            }
+          } catch (error) {
+            readError = error;
+            throw error;
           }
         };
         // Not retried: the input was read once, as it streamed.
@@ -305,6 +329,9 @@ export async function runTransformJob(
           const streaming = await invoker.invoke(counted(), types, attemptSignal);
           for await (const chunk of streaming.chunks) await output.write(chunk);
           return streaming;
+        }).catch((error: unknown) => {
+          // The server saw only a body that broke off; why it did is the input's error.
+          throw readError ?? error;
         });
         account(answer);
         const stats = answer.stats();
