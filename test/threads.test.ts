@@ -8,16 +8,21 @@ import { getEventListeners } from "node:events";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { MessageChannel } from "node:worker_threads";
 import zlib from "node:zlib";
 import ort from "onnxruntime-node";
 import type { Backend } from "../src/backends/backend.js";
 import { createCpuBackend } from "../src/backends/onnx-cpu.js";
+import { BatchBufferPool } from "../src/batch-buffer-pool.js";
 import { BUILTIN_CODECS_MODULE, loadCodecPlugins } from "../src/codec/plugin-loader.js";
 import { CodecRegistry } from "../src/codec/registry.js";
 import { loadConfig } from "../src/config.js";
 import { InvocationService } from "../src/invocation-service.js";
 import { Logger } from "../src/log.js";
 import { runPipeline } from "../src/pipeline.js";
+import { signatureOf } from "../src/testing/index.js";
+import type { ToInferenceThread } from "../src/threads/messages.js";
+import { RemoteBackend } from "../src/threads/remote-backend.js";
 import { csvBlock } from "./support/child-server.js";
 import { modelDir, smallMlp } from "./support/models.js";
 import { assertClose, parseCsvNumbers, runReference } from "./support/reference.js";
@@ -308,5 +313,52 @@ describe("batches in flight", () => {
     assert.equal(lines, records);
     assert.ok(mostRunning <= 2, `${mostRunning} batches ran at once`);
     assert.ok(mostRunning >= 1);
+  });
+});
+
+describe("a batch cancelled while the model runs it", () => {
+  it("settles at once with the abort's reason, not when the run ends; the late reply is let go", async () => {
+    const signature = signatureOf({ features: ["float32", 4] });
+    const { port1, port2 } = new MessageChannel();
+    // The inference thread's side: takes batches, answers only when told to (a slow model's run).
+    const inbox: ToInferenceThread[] = [];
+    let arrived: () => void = () => {};
+    port2.on("message", (message: ToInferenceThread) => {
+      inbox.push(message);
+      arrived();
+    });
+    const nextMessage = async (): Promise<ToInferenceThread> => {
+      while (inbox.length === 0) await new Promise<void>((resolve) => (arrived = resolve));
+      return inbox.shift() as ToInferenceThread;
+    };
+    const backend = new RemoteBackend(port1, signature, new BatchBufferPool(signature));
+    try {
+      const cancel = new AbortController();
+      const batch = { rows: 2, firstRecordIndex: 0, inputs: [new Float32Array(8)], recordErrors: new Map() };
+      const run = backend.run(batch, cancel.signal);
+      const first = await nextMessage();
+      assert.equal(first.type, "run");
+      cancel.abort(new Error("the client went away"));
+      await assert.rejects(run, /the client went away/);
+      assert.deepEqual(await nextMessage(), { type: "cancel", batch: first.batch });
+      // The run ends later: its reply answers no one, and a batch sent after it is answered as usual.
+      if (first.type !== "run") return;
+      port2.postMessage({ type: "result", batch: first.batch, outputs: [], inputs: first.inputs });
+      const next = backend.run({
+        rows: 1,
+        firstRecordIndex: 0,
+        inputs: [new Float32Array(4)],
+        recordErrors: new Map(),
+      });
+      const second = await nextMessage();
+      assert.equal(second.type, "run");
+      if (second.type !== "run") return;
+      const outputs = [{ data: new Float32Array([7]), width: 1 }];
+      port2.postMessage({ type: "result", batch: second.batch, outputs, inputs: second.inputs });
+      assert.deepEqual([...((await next).outputs[0].data as Float32Array)], [7]);
+    } finally {
+      port1.close();
+      port2.close();
+    }
   });
 });

@@ -39,7 +39,8 @@ export interface Backend {
    * Runs one batch. When the model fails on it, rejects with a `ModelExecutionError` naming the first
    * record it fails on alone, or, for a batch with `isolateFailures`, answers the other records (see
    * {@link BatchAnswer.failedRows}). A batch still queued when `signal` aborts is never run (the promise
-   * rejects with the abort reason).
+   * rejects with the abort reason); a backend may also reject a running one at once, leaving it to
+   * finish unseen (the inference thread's does: a cancelled invocation must not wait for a slow model).
    */
   run(batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer>;
   /** Releases the model. */

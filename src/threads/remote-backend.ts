@@ -49,7 +49,14 @@ export class RemoteBackend implements Backend {
       isolateFailures: batch.isolateFailures === true,
     };
     return new Promise<BatchAnswer>((resolve, reject) => {
-      const onAbort = () => this.port.postMessage({ type: "cancel", batch: id } satisfies ToInferenceThread);
+      const onAbort = () => {
+        this.port.postMessage({ type: "cancel", batch: id } satisfies ToInferenceThread);
+        // Settle now, not when the run ends: a slow model's batch may take minutes, and the invocation
+        // must end as soon as it is cancelled (a thread that does not is taken for stuck). The reply
+        // still returns the batch's arrays to the pool when it comes.
+        this.#pending.delete(id);
+        reject(signal?.reason);
+      };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(id, {
         resolve: (answer) => {
