@@ -402,6 +402,20 @@ describe("sluice transform as a command", () => {
       child.on("exit", (code) => resolve({ code, stderr }));
     });
 
+  /** A new directory `in/` holding `files` (name → text), under a temporary `work` directory. */
+  const jobInputs = (prefix: string, files: Record<string, string>) => {
+    const work = temporaryDirectory(prefix);
+    const inputs = path.join(work, "in");
+    mkdirSync(inputs);
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(inputs, name), text);
+    return { work, inputs };
+  };
+  /** Starts `server` on a free loopback port; its URL. */
+  const listening = async (server: http.Server): Promise<string> => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+
   it("--endpoint drives a running `sluice serve` over HTTP and writes what the in-process service writes", async () => {
     const work = temporaryDirectory("sluice-endpoint");
     writeFileSync(path.join(work, "rows.csv"), csvRows(500));
@@ -453,10 +467,8 @@ describe("sluice transform as a command", () => {
   it("stops the job, with status 1 and the reason, when the disk is full; leaves no partial file", {
     timeout: 60_000,
   }, async () => {
-    const work = temporaryDirectory("sluice-full-disk");
-    const inputs = path.join(work, "in");
-    mkdirSync(inputs);
-    for (const name of ["a.csv", "b.csv", "c.csv"]) writeFileSync(path.join(inputs, name), csvRows(40_000));
+    const rows = csvRows(40_000);
+    const { work, inputs } = jobInputs("sluice-full-disk", { "a.csv": rows, "b.csv": rows, "c.csv": rows });
     // Writes into /dev/full fail with ENOSPC, as a full disk's do, partway through the file.
     const out = path.join(work, "out");
     mkdirSync(out);
@@ -478,10 +490,8 @@ describe("sluice transform as a command", () => {
   it("--endpoint: a server that goes away stops the job, instead of every input spending its retries", {
     timeout: 90_000,
   }, async () => {
-    const work = temporaryDirectory("sluice-endpoint-gone");
-    const inputs = path.join(work, "in");
-    mkdirSync(inputs);
-    for (let f = 0; f < 12; f++) writeFileSync(path.join(inputs, `p${f}.csv`), csvRows(400, f));
+    const files = Object.fromEntries(Array.from({ length: 12 }, (_, f) => [`p${f}.csv`, csvRows(400, f)]));
+    const { work, inputs } = jobInputs("sluice-endpoint-gone", files);
     const doomed = await startChildServer(dir);
     const child = spawn(process.execPath, [
       ...[CLI, "transform", "--input", inputs, "--output", path.join(work, "out"), "--split-type", "Line"],
@@ -513,10 +523,8 @@ describe("sluice transform as a command", () => {
       SLUICE_MAX_QUEUED_INVOCATIONS: "0",
     });
     try {
-      const work = temporaryDirectory("sluice-endpoint-busy");
-      const inputs = path.join(work, "in");
-      mkdirSync(inputs);
-      for (let f = 0; f < 6; f++) writeFileSync(path.join(inputs, `p${f}.csv`), csvRows(60, f));
+      const files = Object.fromEntries(Array.from({ length: 6 }, (_, f) => [`p${f}.csv`, csvRows(60, f)]));
+      const { work, inputs } = jobInputs("sluice-endpoint-busy", files);
       const { code, stderr } = await cli([
         ...["--input", inputs, "--output", path.join(work, "out"), "--split-type", "Line"],
         ...["--batch-strategy", "SingleRecord", "--max-concurrent", "8", "--endpoint", busy.url],
@@ -538,16 +546,16 @@ describe("sluice transform as a command", () => {
       if (pings < 3) response.writeHead(503).end('{"error":"the model is loading","code":"MODEL_NOT_READY"}');
       else response.writeHead(200).end();
     });
-    await new Promise<void>((resolve) => loading.listen(0, "127.0.0.1", resolve));
     const broken = http.createServer((_request, response) => {
       response.writeHead(503).end('{"error":"the model failed to load: bad file","code":"MODEL_LOAD_FAILED"}');
     });
-    await new Promise<void>((resolve) => broken.listen(0, "127.0.0.1", resolve));
     try {
-      const url = (server: http.Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      await new HttpInvoker(url(loading), 1).ready();
+      await new HttpInvoker(await listening(loading), 1).ready();
       assert.equal(pings, 3);
-      await assert.rejects(new HttpInvoker(url(broken), 1).ready(), /ping answered 503: .*failed to load: bad file/);
+      await assert.rejects(
+        new HttpInvoker(await listening(broken), 1).ready(),
+        /ping answered 503: .*failed to load: bad file/,
+      );
     } finally {
       loading.close();
       broken.close();
@@ -556,19 +564,18 @@ describe("sluice transform as a command", () => {
 
   it("--endpoint: a server that is not there is a one-line error, before any input is read", async () => {
     const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const { port } = closed.address() as AddressInfo;
+    const url = await listening(closed);
     await new Promise((resolve) => closed.close(resolve));
     const work = temporaryDirectory("sluice-endpoint-none");
     writeFileSync(path.join(work, "rows.csv"), csvRows(10));
     const { code, stderr } = await cli([
       ...["--input", path.join(work, "rows.csv"), "--output", path.join(work, "out")],
-      ...["--endpoint", `http://127.0.0.1:${port}`],
+      ...["--endpoint", url],
     ]);
     assert.equal(code, 1);
     assert.equal(
       stderr,
-      `sluice: --endpoint: cannot reach http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+      `sluice: --endpoint: cannot reach ${url}: connect ECONNREFUSED ${url.slice("http://".length)}\n`,
     );
   });
 
@@ -576,10 +583,8 @@ describe("sluice transform as a command", () => {
     const bare = http.createServer((_request, response) => {
       response.writeHead(404).end();
     });
-    await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
     try {
-      const { port } = bare.address() as AddressInfo;
-      assert.deepEqual(await new HttpInvoker(`http://127.0.0.1:${port}`, 1).executionParameters(), {});
+      assert.deepEqual(await new HttpInvoker(await listening(bare), 1).executionParameters(), {});
       assert.deepEqual(resolveParameters(parseJobOptions(["--input", "x", "--output", "y"]), {}), {
         maxConcurrent: 1,
         batchStrategy: "MultiRecord",
@@ -593,13 +598,8 @@ describe("sluice transform as a command", () => {
   it("--invocations-timeout-s: a body not answered in time fails its input, and the job goes on", {
     timeout: 90_000,
   }, async () => {
-    const work = temporaryDirectory("sluice-timeout");
-    const inputs = path.join(work, "in");
-    mkdirSync(inputs);
     // The crashing plugin loops forever on a line reading `hang`.
-    writeFileSync(path.join(inputs, "a.x"), "1\n2\n");
-    writeFileSync(path.join(inputs, "b.x"), "3\nhang\n4\n");
-    writeFileSync(path.join(inputs, "c.x"), "5\n");
+    const { work, inputs } = jobInputs("sluice-timeout", { "a.x": "1\n2\n", "b.x": "3\nhang\n4\n", "c.x": "5\n" });
     const out = path.join(work, "out");
     const child = spawn(
       process.execPath,
