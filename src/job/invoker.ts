@@ -66,6 +66,15 @@ export class EndpointUnreachable extends InvocationFailure {
   }
 }
 
+/** The `code` of an error body (`{"error": …, "code": …}`), when it is one. */
+function errorCode(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { code?: unknown }).code;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What made `fetch` fail: its own error says only "fetch failed". */
 function fetchCause(error: unknown): Error {
   const cause = (error as { cause?: unknown }).cause;
@@ -179,7 +188,7 @@ export class HttpInvoker implements Invoker {
       }
       const text = await response.text();
       if (response.ok) return;
-      if (text.includes("MODEL_LOAD_FAILED") || Date.now() > deadline) {
+      if (errorCode(text) === "MODEL_LOAD_FAILED" || Date.now() > deadline) {
         throw new InvocationFailure(
           response.status,
           "NOT_READY",

@@ -8,6 +8,7 @@ import { parseMediaType } from "../codec/media-type.js";
 import { createCodecRegistry } from "../codec/plugin-loader.js";
 import { loadConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
+import type { ExecutionParameters } from "../execution-parameters.js";
 import { InvocationService } from "../invocation-service.js";
 import { Logger } from "../log.js";
 import { DataProcessing } from "./data-processing.js";
@@ -108,13 +109,13 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const asked = (async () => {
+    let suggested: Partial<ExecutionParameters>;
+    try {
       await invoker.ready();
-      return invoker.executionParameters();
-    })();
-    const suggested = await asked.catch((error: unknown) => {
+      suggested = await invoker.executionParameters();
+    } catch (error) {
       throw error instanceof InvocationFailure ? new ConfigError(`--endpoint: ${error.message}`) : error;
-    });
+    }
     const parameters = resolveParameters(options, { ...suggested });
     log.info("transform job", {
       inputs: files.length,
