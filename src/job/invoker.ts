@@ -75,12 +75,6 @@ function errorCode(text: string): unknown {
   }
 }
 
-/** What made `fetch` fail: its own error says only "fetch failed". */
-function fetchCause(error: unknown): Error {
-  const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof Error ? cause : (error as Error);
-}
-
 /** The failure for a request that failed before an answer: unreachable, or a broken connection. */
 function connectionFailure(endpoint: string, error: Error): InvocationFailure {
   const code = (error as NodeJS.ErrnoException).code;
@@ -173,6 +167,17 @@ export class HttpInvoker implements Invoker {
     this.#agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(1, concurrency) });
   }
 
+  /** GETs `route`; a request that gets no answer fails as {@link connectionFailure} says. */
+  async #get(route: string): Promise<Response> {
+    try {
+      return await fetch(new URL(route, this.endpoint));
+    } catch (error) {
+      // fetch's own error says only "fetch failed"; the reason is its cause.
+      const cause = (error as { cause?: unknown }).cause;
+      throw connectionFailure(this.endpoint, cause instanceof Error ? cause : (error as Error));
+    }
+  }
+
   /**
    * Polls `/ping` until it answers 200, for at most `timeoutMs` (the model may still be loading). A
    * model that failed to load, or a server not there at all, is an error at once.
@@ -180,12 +185,7 @@ export class HttpInvoker implements Invoker {
   async ready(timeoutMs = 10 * 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      let response: Response;
-      try {
-        response = await fetch(new URL("/ping", this.endpoint));
-      } catch (error) {
-        throw connectionFailure(this.endpoint, fetchCause(error));
-      }
+      const response = await this.#get("/ping");
       const text = await response.text();
       if (response.ok) return;
       if (errorCode(text) === "MODEL_LOAD_FAILED" || Date.now() > deadline) {
@@ -200,12 +200,7 @@ export class HttpInvoker implements Invoker {
   }
 
   async executionParameters(): Promise<Partial<ExecutionParameters>> {
-    let response: Response;
-    try {
-      response = await fetch(new URL("/execution-parameters", this.endpoint));
-    } catch (error) {
-      throw connectionFailure(this.endpoint, fetchCause(error));
-    }
+    const response = await this.#get("/execution-parameters");
     // The route is optional: without an answer the platform applies its defaults, and so does the job.
     if (!response.ok) {
       await response.body?.cancel();
