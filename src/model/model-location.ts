@@ -38,15 +38,12 @@ function xgboostCandidates(names: readonly string[]): string[] {
 /** What a directory holds, for an error: its entries (folders marked `/`), and where a folder holds a model. */
 function describeEntries(dir: string, names: readonly string[]): string {
   if (names.length === 0) return "nothing";
-  const shown = names.slice(0, 20).map((name) => {
-    const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? `${name}/` : name;
-  });
+  const folders = new Set(names.filter((name) => statSync(path.join(dir, name)).isDirectory()));
+  const shown = names.slice(0, 20).map((name) => (folders.has(name) ? `${name}/` : name));
   const more = names.length > shown.length ? ` and ${names.length - shown.length} more` : "";
-  const nested = names.find((name) => {
-    const full = path.join(dir, name);
-    return statSync(full).isDirectory() && readdirSync(full).some((inner) => inner.toLowerCase().endsWith(".onnx"));
-  });
+  const nested = [...folders].find((name) =>
+    readdirSync(path.join(dir, name)).some((inner) => inner.toLowerCase().endsWith(".onnx")),
+  );
   const hint = nested
     ? ` (the model is in ${nested}/: a model.tar.gz must hold its files at its root, not in a folder)`
     : "";
