@@ -392,14 +392,25 @@ describe("sluice transform as a command", () => {
   });
   after(() => server.close());
 
-  const cli = (args: string[]) =>
-    new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, "transform", ...args, "--model-dir", dir]);
-      let stderr = "";
+  /** Starts `sluice transform ARGS --model-dir <the test model>`: its standard error so far, and once the job has begun. */
+  const startCli = (args: string[], env: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, [CLI, "transform", ...args, "--model-dir", dir], {
+      env: { ...process.env, ...env },
+    });
+    let stderr = "";
+    const started = new Promise<void>((resolve) => {
       child.stderr.on("data", (data: Buffer) => {
         stderr += data.toString();
+        if (stderr.includes('"transform job"')) resolve();
       });
-      child.on("exit", (code) => resolve({ code, stderr }));
+    });
+    return { child, stderr: () => stderr, started };
+  };
+  /** Runs `sluice transform ARGS` to its end. */
+  const cli = (args: string[]) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const { child, stderr } = startCli(args);
+      child.on("exit", (code) => resolve({ code, stderr: stderr() }));
     });
 
   /** A new directory `in/` holding `files` (name → text), under a temporary `work` directory. */
@@ -435,27 +446,10 @@ describe("sluice transform as a command", () => {
     const work = temporaryDirectory("sluice-interrupt");
     writeFileSync(path.join(work, "big.csv"), csvRows(300_000));
     const out = path.join(work, "out");
-    const child = spawn(process.execPath, [
-      CLI,
-      "transform",
-      "--input",
-      path.join(work, "big.csv"),
-      "--output",
-      out,
-      "--split-type",
-      "Line",
-      "--batch-strategy",
-      "SingleRecord",
-      "--max-concurrent",
-      "2",
-      "--model-dir",
-      dir,
+    const { child, started } = startCli([
+      ...["--input", path.join(work, "big.csv"), "--output", out, "--split-type", "Line"],
+      ...["--batch-strategy", "SingleRecord", "--max-concurrent", "2"],
     ]);
-    const started = new Promise<void>((resolve) => {
-      child.stderr.on("data", (data: Buffer) => {
-        if (data.toString().includes('"transform job"')) resolve();
-      });
-    });
     await started;
     await new Promise((resolve) => setTimeout(resolve, 500));
     child.kill("SIGINT");
@@ -493,20 +487,14 @@ describe("sluice transform as a command", () => {
     const files = Object.fromEntries(Array.from({ length: 12 }, (_, f) => [`p${f}.csv`, csvRows(400, f)]));
     const { work, inputs } = jobInputs("sluice-endpoint-gone", files);
     const doomed = await startChildServer(dir);
-    const child = spawn(process.execPath, [
-      ...[CLI, "transform", "--input", inputs, "--output", path.join(work, "out"), "--split-type", "Line"],
+    const job = startCli([
+      ...["--input", inputs, "--output", path.join(work, "out"), "--split-type", "Line"],
       ...["--batch-strategy", "SingleRecord", "--max-concurrent", "2", "--endpoint", doomed.url],
     ]);
-    let stderr = "";
-    const started = new Promise<void>((resolve) => {
-      child.stderr.on("data", (data: Buffer) => {
-        stderr += data.toString();
-        if (stderr.includes('"transform job"')) resolve();
-      });
-    });
-    await started;
+    await job.started;
     doomed.child.kill("SIGKILL");
-    assert.equal(await exitOf(child, 60_000), 1, stderr);
+    assert.equal(await exitOf(job.child, 60_000), 1, job.stderr());
+    const stderr = job.stderr();
     assert.match(stderr, /stopped: cannot reach http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/);
     assert.match(stderr, /ENDPOINT_UNREACHABLE/);
     // Only the inputs in flight when it went failed; the rest were not tried (12 × 3 retries before).
@@ -601,20 +589,16 @@ describe("sluice transform as a command", () => {
     // The crashing plugin loops forever on a line reading `hang`.
     const { work, inputs } = jobInputs("sluice-timeout", { "a.x": "1\n2\n", "b.x": "3\nhang\n4\n", "c.x": "5\n" });
     const out = path.join(work, "out");
-    const child = spawn(
-      process.execPath,
+    const job = startCli(
       [
-        ...[CLI, "transform", "--input", inputs, "--output", out, "--split-type", "Line", "--model-dir", dir],
+        ...["--input", inputs, "--output", out, "--split-type", "Line"],
         ...["--content-type", "application/x-crash-test", "--max-concurrent", "1"],
         ...["--invocations-timeout-s", "1", "--invocations-max-retries", "0"],
       ],
-      { env: { ...process.env, SLUICE_PLUGINS: CRASHING_PLUGIN } },
+      { SLUICE_PLUGINS: CRASHING_PLUGIN },
     );
-    let stderr = "";
-    child.stderr.on("data", (data: Buffer) => {
-      stderr += data.toString();
-    });
-    assert.equal(await exitOf(child, 60_000), 1, stderr);
+    assert.equal(await exitOf(job.child, 60_000), 1, job.stderr());
+    const stderr = job.stderr();
     assert.match(stderr, /3 input\(s\): 2 done, 1 failed/);
     assert.match(stderr, /failed: b\.x .*INVOCATION_TIMEOUT: no complete answer within 1 s/);
     // The stuck codec thread was ended and replaced: c.x, after it, was answered.
@@ -627,16 +611,10 @@ describe("sluice transform as a command", () => {
   }, async () => {
     const work = temporaryDirectory("sluice-closed-pipe");
     for (const name of ["a.csv", "b.csv"]) writeFileSync(path.join(work, name), csvRows(100_000));
-    const child = spawn(process.execPath, [
-      ...[CLI, "transform", "--input", work, "--output", "-", "--split-type", "Line"],
-      ...["--max-payload-mb", "1", "--model-dir", dir],
-    ]);
-    let stderr = "";
-    child.stderr.on("data", (data: Buffer) => {
-      stderr += data.toString();
-    });
-    child.stdout.once("data", () => child.stdout.destroy());
-    assert.equal(await exitOf(child), 1, stderr);
+    const job = startCli(["--input", work, "--output", "-", "--split-type", "Line", "--max-payload-mb", "1"]);
+    job.child.stdout.once("data", () => job.child.stdout.destroy());
+    assert.equal(await exitOf(job.child), 1, job.stderr());
+    const stderr = job.stderr();
     assert.match(stderr, /2 input\(s\): 0 done, 1 failed, stopped/);
     assert.match(stderr, /stopped: cannot write standard output: .*EPIPE; 1 input\(s\) not transformed/);
   });
