@@ -68,7 +68,8 @@ class Batch implements RecordSlots {
  * passes each full batch to `onBatch`, in order.
  */
 export class Batcher implements RecordSink {
-  #batch: Batch;
+  /** The batch being filled; made when its first record begins, so an empty body (or a body's end) stages nothing. */
+  #batch: Batch | undefined;
   #nextRecordIndex = 0;
   readonly #buffers: BatchBufferPool;
 
@@ -85,7 +86,6 @@ export class Batcher implements RecordSink {
     private readonly zeroed = true,
   ) {
     this.#buffers = buffers;
-    this.#batch = new Batch(signature, maxRows, 0, buffers, zeroed);
   }
 
   get nextRecordIndex(): number {
@@ -93,7 +93,8 @@ export class Batcher implements RecordSink {
   }
 
   beginRecord(): RecordSlots {
-    if (this.#batch.rows === this.maxRows) this.flush();
+    if (this.#batch?.rows === this.maxRows) this.flush();
+    this.#batch ??= new Batch(this.signature, this.maxRows, this.#nextRecordIndex, this.#buffers, this.zeroed);
     this.#batch.rows++;
     this.#nextRecordIndex++;
     return this.#batch;
@@ -101,20 +102,22 @@ export class Batcher implements RecordSink {
 
   /** Marks the most recently begun record as failed: its row stays (so order holds) but is answered with a placeholder. */
   markLastRecordFailed(error: RecordError): void {
-    const row = this.#batch.rows - 1;
+    const batch = this.#batch;
+    if (!batch) throw new Error("markLastRecordFailed before any record began");
+    const row = batch.rows - 1;
     this.signature.inputs.forEach(({ width }, i) => {
-      const input = this.#batch.inputs[i];
+      const input = batch.inputs[i];
       if (Array.isArray(input)) input.fill("", row * width, (row + 1) * width);
       else input.fill(0, row * width, (row + 1) * width);
     });
-    this.#batch.recordErrors.set(row, error);
+    batch.recordErrors.set(row, error);
   }
 
   /** Hands over the current batch if it holds any record. */
   flush(): void {
-    if (this.#batch.rows === 0) return;
     const full = this.#batch;
-    this.#batch = new Batch(this.signature, this.maxRows, this.#nextRecordIndex, this.#buffers, this.zeroed);
+    if (!full) return;
+    this.#batch = undefined;
     this.onBatch(full);
   }
 }

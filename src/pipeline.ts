@@ -243,6 +243,8 @@ export async function* runPipeline(
     stats.bytesOut += tail.byteLength;
     if (tail.byteLength > 0) yield tail;
   } finally {
-    cancel.abort();
+    // Runs still in flight belong to an invocation that failed or was abandoned. (Aborting without them
+    // would only cost an AbortError with its stack, for every invocation.)
+    if (running.length > 0) cancel.abort();
   }
 }
