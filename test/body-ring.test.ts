@@ -53,3 +53,21 @@ test("a side that finds work after raising its flag does not sleep, and takes no
   assert.deepEqual(chunk, new Uint8Array([1, 2, 3, 4]));
   assert.equal(reader.release(4), false, "the writer never waited");
 });
+
+test("the body's end crosses the ring after its last bytes, waking the reader only when it sleeps", () => {
+  const ring = createBodyRing();
+  const writer = new BodyRingWriter(ring);
+  const reader = new BodyRingReader(ring);
+  writer.write(new Uint8Array([1, 2]), 0);
+  assert.equal(writer.end(), false, "the reader was not waiting: no message");
+  assert.equal(reader.ended, true);
+  assert.deepEqual(reader.take(), new Uint8Array([1, 2]), "bytes written before the end are still read");
+  assert.equal(reader.waitForBytes(), false, "an ended body: the reader does not sleep");
+
+  const next = createBodyRing();
+  const sleeper = new BodyRingReader(next);
+  assert.equal(sleeper.waitForBytes(), true, "nothing yet: the reader sleeps");
+  assert.equal(new BodyRingWriter(next).end(), true, "an empty body's end wakes the sleeping reader");
+  assert.equal(sleeper.ended, true);
+  assert.equal(sleeper.take(), undefined);
+});

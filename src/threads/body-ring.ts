@@ -1,11 +1,12 @@
 /**
  * The shared memory a request body crosses threads in: a ring of {@link BODY_RING_BYTES} followed by
- * four 32-bit counters and flags. The main thread copies body bytes in and advances `written`; the codec
- * thread reads them in place and advances `released` once the pipeline is done with them. Neither side
- * posts a message per chunk: a side that finds nothing to do raises its waiting flag, looks at the
- * counters once more, and only then sleeps; the other side, after moving a counter, sends one wake-up
- * message when it finds the flag raised. The flag is raised before the second look and checked after the
- * counter moved (both sequentially consistent), so no wake-up is lost.
+ * five 32-bit counters and flags. The main thread copies body bytes in and advances `written`, and
+ * raises `ended` after the last; the codec thread reads them in place and advances `released` once the
+ * pipeline is done with them. Neither side posts a message per chunk, nor one for the end: a side that
+ * finds nothing to do raises its waiting flag, looks at the counters once more, and only then sleeps; the
+ * other side, after moving a counter, sends one wake-up message when it finds the flag raised. The flag
+ * is raised before the second look and checked after the counter moved (both sequentially consistent),
+ * so no wake-up is lost. A small body thus costs the codec thread one message (its start) or two.
  */
 
 import { copyBytes } from "../codec/copy-bytes.js";
@@ -20,15 +21,17 @@ const WRITTEN = 0;
 const RELEASED = 1;
 const READER_WAITING = 2;
 const WRITER_WAITING = 3;
+const ENDED = 4;
+const CONTROL_WORDS = 5;
 
 /** A new ring, to be shared by the main thread (writer) and one codec thread (reader). */
 export function createBodyRing(): SharedArrayBuffer {
-  return new SharedArrayBuffer(BODY_RING_BYTES + 4 * Int32Array.BYTES_PER_ELEMENT);
+  return new SharedArrayBuffer(BODY_RING_BYTES + CONTROL_WORDS * Int32Array.BYTES_PER_ELEMENT);
 }
 
 /** Makes a ring that neither side uses any more as good as new: counters at zero, no flag raised. */
 export function resetBodyRing(ring: SharedArrayBuffer): void {
-  const control = new Int32Array(ring, BODY_RING_BYTES, 4);
+  const control = new Int32Array(ring, BODY_RING_BYTES, CONTROL_WORDS);
   for (let i = 0; i < control.length; i++) Atomics.store(control, i, 0);
 }
 
@@ -43,7 +46,7 @@ class RingView {
 
   constructor(ring: SharedArrayBuffer) {
     this.bytes = new Uint8Array(ring, 0, BODY_RING_BYTES);
-    this.control = new Int32Array(ring, BODY_RING_BYTES, 4);
+    this.control = new Int32Array(ring, BODY_RING_BYTES, CONTROL_WORDS);
   }
 
   /** Clears `flag` and says whether it was raised. */
@@ -82,6 +85,12 @@ export class BodyRingWriter extends RingView {
     return { taken, wakeReader: this.takeFlag(READER_WAITING) };
   }
 
+  /** Publishes the end of the body (after its last bytes); true when the reader is waiting (wake it). */
+  end(): boolean {
+    Atomics.store(this.control, ENDED, 1);
+    return this.takeFlag(READER_WAITING);
+  }
+
   /** Before sleeping for room: true when the ring is still full (the reader will wake the writer). */
   waitForRoom(): boolean {
     return this.raiseFlagUnless(WRITER_WAITING, () => this.room === 0);
@@ -115,11 +124,19 @@ export class BodyRingReader extends RingView {
     return room >= WAKE_WRITER_ROOM && this.takeFlag(WRITER_WAITING);
   }
 
-  /** Before sleeping for bytes: true when none arrived meanwhile (the writer will wake the reader). */
+  /** Whether the writer has published the end of the body (take() still returns what came before it). */
+  get ended(): boolean {
+    return Atomics.load(this.control, ENDED) === 1;
+  }
+
+  /**
+   * Before sleeping for bytes: true when none arrived meanwhile and the body has not ended (the writer
+   * will wake the reader).
+   */
   waitForBytes(): boolean {
     return this.raiseFlagUnless(
       READER_WAITING,
-      () => difference(Atomics.load(this.control, WRITTEN), this.#read) === 0,
+      () => difference(Atomics.load(this.control, WRITTEN), this.#read) === 0 && !this.ended,
     );
   }
 }

@@ -115,14 +115,25 @@ async function run(
       },
       stats,
     );
-    for await (const chunk of answer) {
-      if (chunk.byteLength === 0) continue;
+    const send = async (chunk: Uint8Array) => {
       await invocation.credit.spend(chunk.byteLength);
       const bytes = ownedBytes(chunk);
       post({ type: "output", id, bytes, stats: snapshot(stats) }, [bytes.buffer as ArrayBuffer]);
+    };
+    // Once the whole body is in, the answer's chunks come without waiting on the client: each is held
+    // until the next, so the last travels with "done" (one message fewer for the main thread to wake
+    // for, and no acknowledgement back: for a one-record body, a fifth of the messages it cost).
+    let held: Uint8Array | undefined;
+    for await (const chunk of answer) {
+      if (chunk.byteLength === 0) continue;
+      if (held) await send(held);
+      held = undefined;
+      if (invocation.body.drained) held = chunk;
+      else await send(chunk);
     }
     invocation.body.close();
-    post({ type: "done", id, stats: snapshot(stats, true) });
+    const last = held && ownedBytes(held);
+    post({ type: "done", id, bytes: last, stats: snapshot(stats, true) }, last ? [last.buffer as ArrayBuffer] : []);
   } catch (cause) {
     invocation.body.close();
     const error = invocation.abort.signal.aborted ? invocation.abort.signal.reason : cause;
@@ -175,9 +186,6 @@ async function start(data: CodecThreadData): Promise<void> {
       }
       case "wake":
         invocations.get(message.id)?.body.wake();
-        return;
-      case "end":
-        invocations.get(message.id)?.body.end();
         return;
       case "abort": {
         const invocation = invocations.get(message.id);

@@ -61,9 +61,8 @@ export type ToCodecThread =
   | { readonly type: "model"; readonly signature: ModelSignature; readonly inference: MessagePort }
   /** `ring` is the shared memory the body arrives in. */
   | { readonly type: "start"; readonly id: number; readonly job: InvocationJob; readonly ring: SharedArrayBuffer }
-  /** More body bytes are in the invocation's ring, and the codec thread said it was waiting for them. */
+  /** More body bytes (or its end) are in the invocation's ring, and the codec thread said it was waiting for them. */
   | { readonly type: "wake"; readonly id: number }
-  | { readonly type: "end"; readonly id: number }
   | { readonly type: "abort"; readonly id: number; readonly error: WireError }
   /** The main thread has passed on `bytes` more of the answer: the codec thread may produce more. */
   | { readonly type: "ack"; readonly id: number; readonly bytes: number };
@@ -76,7 +75,8 @@ export type FromCodecThread =
   /** The pipeline released ring bytes, and the main thread said it was waiting for room. */
   | { readonly type: "room"; readonly id: number }
   | { readonly type: "output"; readonly id: number; readonly bytes: Uint8Array; readonly stats: StatsSnapshot }
-  | { readonly type: "done"; readonly id: number; readonly stats: StatsSnapshot }
+  /** `bytes`: the answer's last chunk, when it was held back to travel with the end. */
+  | { readonly type: "done"; readonly id: number; readonly bytes?: Uint8Array; readonly stats: StatsSnapshot }
   | { readonly type: "failed"; readonly id: number; readonly error: WireError; readonly stats: StatsSnapshot }
   | LogMessage;
 

@@ -113,6 +113,7 @@ export class RemoteInvocation {
         return;
       case "done":
         this.stats = message.stats;
+        if (message.bytes) this.#answers.push(message.bytes);
         this.#settle({ type: "done" });
         this.#threadDone();
         return;
@@ -218,7 +219,7 @@ export class RemoteInvocation {
           offset += taken;
         }
       }
-      if (!this.settled) this.#post({ type: "end", id: this.id });
+      if (!this.settled && writer.end()) this.#post({ type: "wake", id: this.id });
     } catch {
       // The body could not be read (the client went away): the abort signal reports it.
       this.abort(new ClientClosedRequestError());
@@ -232,7 +233,8 @@ export class RemoteInvocation {
       for (;;) {
         const answer = this.#answers.shift();
         if (answer) {
-          this.#post({ type: "ack", id: this.id, bytes: answer.byteLength });
+          // A thread that has finished produces no more: it needs no credit back.
+          if (!this.#threadFinished) this.#post({ type: "ack", id: this.id, bytes: answer.byteLength });
           yield answer;
           continue;
         }
@@ -245,7 +247,8 @@ export class RemoteInvocation {
       }
     } finally {
       // The reader stopped early (a failure on this side, or the client left): stop the codec thread.
-      this.abort(new ClientClosedRequestError());
+      // (Checked first: the error's stack is not free, and most answers end with the thread done.)
+      if (!this.#threadFinished) this.abort(new ClientClosedRequestError());
     }
   }
 }
