@@ -106,8 +106,13 @@ export async function* runPipeline(
     settings: output.settings,
   });
 
+  // Runs listen to `cancel`, which the caller's signal aborts too. (Not `AbortSignal.any`: it costs
+  // twice as much, a tenth of a one-record invocation's work on its codec thread.)
   const cancel = new AbortController();
-  const signal = options.signal ? AbortSignal.any([cancel.signal, options.signal]) : cancel.signal;
+  const signal = cancel.signal;
+  const callerAborted = () => cancel.abort(options.signal?.reason);
+  if (options.signal?.aborted) callerAborted();
+  else options.signal?.addEventListener("abort", callerAborted, { once: true });
   const stages = stats.stageMs;
   /** Batches decoded but not yet handed to the backend, and those handed over, in record order. */
   const waiting: InputBatch[] = [];
@@ -243,6 +248,7 @@ export async function* runPipeline(
     stats.bytesOut += tail.byteLength;
     if (tail.byteLength > 0) yield tail;
   } finally {
+    options.signal?.removeEventListener("abort", callerAborted);
     // Runs still in flight belong to an invocation that failed or was abandoned. (Aborting without them
     // would only cost an AbortError with its stack, for every invocation.)
     if (running.length > 0) cancel.abort();

@@ -55,7 +55,8 @@ export function varint64Length(low: number, high: number): number {
 
 /** A growable byte buffer with a little-endian view over it. */
 export class WireWriter {
-  bytes = new Uint8Array(64 * 1024);
+  /** Small at first: a writer lives as long as its invocation, and a small body's answer is a few bytes. */
+  bytes = new Uint8Array(1024);
   length = 0;
   #view = new DataView(this.bytes.buffer);
 

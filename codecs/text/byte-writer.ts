@@ -23,7 +23,8 @@ export class ByteWriter {
   /** Bytes written. */
   length = 0;
 
-  constructor(initialCapacity = 64 * 1024) {
+  /** @param initialCapacity Small: a writer lives as long as its invocation, and most answers of small bodies are a few bytes. */
+  constructor(initialCapacity = 1024) {
     this.bytes = new Uint8Array(initialCapacity);
   }
 
