@@ -56,6 +56,18 @@ describe("codec plugins (SLUICE_PLUGINS)", () => {
     );
   });
 
+  it("negotiates the same headers the same way every time, and sees a codec registered after", () => {
+    const registry = new CodecRegistry().register(csvCodec, { builtIn: true });
+    const input = registry.resolveInput("text/csv; charset=utf-8");
+    assert.equal(registry.resolveInput("text/csv; charset=utf-8"), input, "remembered");
+    assert.equal(registry.resolveOutput(undefined, input).codec, csvCodec);
+    const plugin = { ...csvCodec, name: "my-csv" };
+    registry.register(plugin);
+    assert.equal(registry.resolveInput("text/csv; charset=utf-8").codec, plugin);
+    assert.equal(registry.resolveOutput(undefined, registry.resolveInput("text/csv")).codec, plugin);
+    assert.throws(() => registry.resolveOutput("application/json", input), { code: "NOT_ACCEPTABLE" });
+  });
+
   it("two plugins claiming one media type are refused at start-up, naming both", async () => {
     await assert.rejects(
       startTestServer(dir, { SLUICE_PLUGINS: `${PLUGIN},${PLUGIN}` }),
