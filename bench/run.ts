@@ -27,7 +27,7 @@ import {
   startSluice,
 } from "./side-by-side.js";
 import { csvDirectory, transformJobComparison } from "./transform-job.js";
-import { computeBoundWorkload, mnistWorkload, tabularWorkload } from "./workloads.js";
+import { computeBoundWorkload, mnistWorkload, singleRecordWorkload, tabularWorkload } from "./workloads.js";
 
 const MB = 2 ** 20;
 
@@ -85,8 +85,10 @@ say(
 );
 say();
 if (peerProblem) say(`The classic container was not measured: ${peerProblem}.`);
-for (const workload of [tabularWorkload(), mnistWorkload()]) {
-  say(`### ${workload.name} (${fixed(workload.body.length / MB, 1)} MB, ${workload.records} rows per body)`);
+for (const workload of [tabularWorkload(), mnistWorkload(), singleRecordWorkload()]) {
+  const size =
+    workload.body.length < MB ? `${workload.body.length} bytes` : `${fixed(workload.body.length / MB, 1)} MB`;
+  say(`### ${workload.name} (${size}, ${workload.records} ${workload.records === 1 ? "row" : "rows"} per body)`);
   say();
   say("| server | c | records/s | server cores busy | server CPU s per million records |");
   say("| --- | ---: | ---: | ---: | ---: |");
@@ -116,9 +118,10 @@ for (const workload of [tabularWorkload(), mnistWorkload()]) {
   for (const series of results) for (const result of series) say(row(result));
   const values = csvValues(workload.body);
   const width = values.length / workload.records;
-  const alone = await runtimeAlone(path.join(workload.modelDir, "model.onnx"), values, width, 2048, SECONDS);
+  const tensorRows = Math.min(2048, workload.records);
+  const alone = await runtimeAlone(path.join(workload.modelDir, "model.onnx"), values, width, tensorRows, SECONDS);
   say(
-    `| ONNX Runtime alone (pre-built 2048-row tensors, no I/O) | — | ${fixed(alone.recordsPerSecond)} | — | ${fixed(alone.cpuSecondsPerMillion, 2)} |`,
+    `| ONNX Runtime alone (pre-built ${tensorRows}-row tensors, no I/O) | — | ${fixed(alone.recordsPerSecond)} | — | ${fixed(alone.cpuSecondsPerMillion, 2)} |`,
   );
   say();
   if (results.length === 2) {
@@ -141,7 +144,7 @@ for (const workload of [tabularWorkload(), mnistWorkload()]) {
           ".",
       );
     }
-    const chart = `benchmarks-${workload.records === 50_000 ? "tabular" : "mnist"}.svg`;
+    const chart = `benchmarks-${workload.slug}.svg`;
     writeFileSync(
       new URL(`../../docs/${chart}`, import.meta.url),
       concurrencyChart(

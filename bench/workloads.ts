@@ -13,6 +13,8 @@ import { blocks, mnistRows } from "./bodies.js";
 /** A model directory and one CSV body for it. */
 export interface Workload {
   readonly name: string;
+  /** A short name for file names (charts). */
+  readonly slug: string;
   readonly modelDir: string;
   readonly body: Uint8Array;
   readonly records: number;
@@ -38,7 +40,28 @@ export function tabularWorkload(): Workload {
   const modelDir = temporaryDirectory("sluice-bench-mlp32");
   writeFileSync(path.join(modelDir, "model.onnx"), mlpClassifier({ inputWidth: 32, hidden: 64, classes: 4, seed: 3 }));
   const records = 50_000;
-  return { name: "tabular: 32 features → 4 classes", modelDir, body: tabularCsv(records, 32, 5), records };
+  return {
+    name: "tabular: 32 features → 4 classes",
+    slug: "tabular",
+    modelDir,
+    body: tabularCsv(records, 32, 5),
+    records,
+  };
+}
+
+/**
+ * The tabular model, one row per body: what the platform sends with `BatchStrategy=SingleRecord`, where
+ * what each request costs around its record is all that counts.
+ */
+export function singleRecordWorkload(): Workload {
+  const tabular = tabularWorkload();
+  return {
+    ...tabular,
+    name: "one record per body (SingleRecord): 32 features → 4 classes",
+    slug: "single-record",
+    body: tabularCsv(1, 32, 5),
+    records: 1,
+  };
 }
 
 /** 2 000 MNIST-like rows (784 features, ~5.4 MB of CSV) for the bundled 784→32→10 MLP. */
@@ -46,6 +69,7 @@ export function mnistWorkload(): Workload {
   const records = 2000;
   return {
     name: "MNIST: 784 features → 10 classes",
+    slug: "mnist",
     modelDir: BUNDLED_MODEL_DIR,
     body: blocks(mnistRows(records))["text/csv"],
     records,
@@ -59,6 +83,7 @@ export function computeBoundWorkload(layers = 8): Workload {
   const records = 256;
   return {
     name: `compute-bound: ${layers} layers of 2048 (${layers * 16} MiB of weights)`,
+    slug: "compute-bound",
     modelDir,
     body: tabularCsv(records, 2048, 13),
     records,
