@@ -67,6 +67,39 @@ describe("CSV record decoding", () => {
     });
   });
 
+  it("reads numbers of every length of integer and fraction part as the general path does", () => {
+    // The fast path reads the first digits of each part by unrolled steps and the rest in a loop; a
+    // quoted field always takes the general path, so each row is decoded both ways.
+    const random = seededRandom(5);
+    const digits = (count: number) => Array.from({ length: count }, () => Math.floor(random() * 10)).join("");
+    const fields: string[] = [];
+    for (let integerDigits = 0; integerDigits <= 17; integerDigits++) {
+      for (let fractionDigits = -1; fractionDigits <= 17; fractionDigits++) {
+        if (integerDigits === 0 && fractionDigits <= 0) continue;
+        const sign = random() < 0.5 ? "-" : "";
+        fields.push(`${sign}${digits(integerDigits)}${fractionDigits < 0 ? "" : `.${digits(fractionDigits)}`}`);
+      }
+    }
+    const width = 4;
+    while (fields.length % width !== 0) fields.push("7");
+    const rows: string[][] = [];
+    for (let at = 0; at < fields.length; at += width) rows.push(fields.slice(at, at + width));
+    const signature = signatureOf({ x: ["float32", width] });
+    const decode = (text: string) => decodeBody(csvCodec, contextFor(signature, "text/csv"), [bytes(text)]);
+    const plain = decode(`${rows.map((row) => row.join(",")).join("\n")}\n`);
+    const quoted = decode(`${rows.map((row) => row.map((field) => `"${field}"`).join(",")).join("\n")}\n`);
+    assert.equal(plain.length, rows.length);
+    plain.forEach(([values], row) => {
+      values.forEach((value, j) => {
+        const field = rows[row][j];
+        assert.ok(Object.is(value, quoted[row][0][j]), `${field}: ${value}, quoted ${quoted[row][0][j]}`);
+        // Up to 15 digits both paths round once, from the exact decimal to float64, as Number() does.
+        if (field.replace(/[-.]/g, "").length <= 15)
+          assert.ok(Object.is(value, Math.fround(Number(field))), `${field}: ${value}`);
+      });
+    });
+  });
+
   it("reads a record only up to its end, whatever byte follows it in the buffer", () => {
     // The CSV framer ends a record at a line feed; another framer (or a reused buffer) may leave a digit
     // or a dot right after it, which must not be read as more of the last number.
