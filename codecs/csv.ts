@@ -83,8 +83,8 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #scanner = new DecimalScanner();
   /**
    * Whether (1) or not (0) the last row {@link #decodePlainFloats} counted zeros in was mostly bare
-   * zeros. It starts at 1 so that the optimiser sees both paths on the first row: starting false made V8 compile the zero
-   * test out, then deoptimise when sparse rows came, and sparse bodies ran 20% slower.
+   * zeros. It starts at 1 so that the optimiser sees both paths on the first row: starting at 0 made V8
+   * compile the zero test out, then deoptimise when sparse rows came, and sparse bodies ran 20% slower.
    */
   #zeroHeavy = 1;
   /** Rows read by {@link #decodePlainFloats}, modulo 64 (every 64th counts zeros whatever the flag). */
