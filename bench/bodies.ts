@@ -29,3 +29,33 @@ export function blocks(rows: number[][]): Record<string, Uint8Array> {
     "application/x-tfrecord": concat(rows.map((row) => tfRecordFrame(tfExample({ values: { float: row } })))),
   };
 }
+
+/** The shortest decimal that reads back as the float32 nearest `value`. */
+function shortestFloat32(value: number): string {
+  const single = Math.fround(value);
+  for (let precision = 1; precision < 9; precision++) {
+    const text = String(Number(single.toPrecision(precision)));
+    if (Math.fround(Number(text)) === single) return text;
+  }
+  return String(Number(single.toPrecision(9)));
+}
+
+/** How a CSV body's numbers may be printed. */
+export const CSV_NUMBER_FORMS: readonly { name: string; print: (value: number) => string }[] = [
+  { name: "2 decimals", print: (value) => value.toFixed(2) },
+  { name: "6 decimals (`%.6f`)", print: (value) => value.toFixed(6) },
+  { name: "float32, shortest (NumPy float32)", print: shortestFloat32 },
+  { name: "float64 in full (pandas, Python `repr`)", print: (value) => String(value) },
+];
+
+/**
+ * `rows` CSV rows of 32 features printed by `print`. The values have all 53 bits of a double, as computed
+ * data has (one 32-bit draw would leave many exactly halfway between two float32s).
+ */
+export function csvNumberRows(rows: number, print: (value: number) => string, seed = 11): Uint8Array {
+  const random = seededRandom(seed);
+  const value = () => (random() + random() * 2 ** -32 - 0.5) * 4;
+  return encoder.encode(
+    Array.from({ length: rows }, () => `${Array.from({ length: 32 }, () => print(value())).join(",")}\n`).join(""),
+  );
+}

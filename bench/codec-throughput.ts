@@ -13,11 +13,13 @@ import { WIDTH } from "./bodies.js";
 
 const CHUNK = 64 * 1024;
 
-const signature: ModelSignature = {
-  inputs: [{ name: "features", type: "float32", recordShape: [WIDTH], width: WIDTH }],
+/** A model taking `width` float32 features and answering 10 probabilities. */
+const signatureOf = (width: number): ModelSignature => ({
+  inputs: [{ name: "features", type: "float32", recordShape: [width], width }],
   outputs: [{ name: "probabilities", type: "float32", recordShape: [10], width: 10 }],
   maxBatchRows: Number.POSITIVE_INFINITY,
-};
+});
+const signature = signatureOf(WIDTH);
 
 const codecFor = (mediaType: string): Codec => {
   const codec = builtinCodecs.find((c) => c.mediaTypes.includes(mediaType));
@@ -25,8 +27,8 @@ const codecFor = (mediaType: string): Codec => {
   return codec;
 };
 
-const contextFor = (mediaType: string): CodecContext => ({
-  signature,
+const contextFor = (mediaType: string, modelSignature = signature): CodecContext => ({
+  signature: modelSignature,
   mediaType: parseMediaType(mediaType) ?? { essence: mediaType, params: {} },
   singleRecord: false,
   settings: {},
@@ -38,8 +40,15 @@ export interface Throughput {
   readonly recordsPerSecond: number;
 }
 
-/** Decodes `block` repeated to about `totalBytes`, best of `runs`. */
-export function decodeThroughput(mediaType: string, block: Uint8Array, totalBytes: number, runs = 3): Throughput {
+/** Decodes `block` (records of `width` features) repeated to about `totalBytes`, best of `runs`. */
+export function decodeThroughput(
+  mediaType: string,
+  block: Uint8Array,
+  totalBytes: number,
+  runs = 3,
+  width = WIDTH,
+): Throughput {
+  const modelSignature = width === WIDTH ? signature : signatureOf(width);
   const codec = codecFor(mediaType);
   const input = codec.input;
   if (!input) throw new Error(`${mediaType} cannot be read`);
@@ -47,10 +56,10 @@ export function decodeThroughput(mediaType: string, block: Uint8Array, totalByte
   let best = Number.POSITIVE_INFINITY;
   let records = 0;
   for (let run = 0; run < runs; run++) {
-    const context = contextFor(mediaType);
+    const context = contextFor(mediaType, modelSignature);
     const framer = input.createFramer(context);
     const decoder = input.createDecoder(context);
-    const batcher = new Batcher(signature, 512, () => {});
+    const batcher = new Batcher(modelSignature, 512, () => {});
     const onFrame = (frame: Frame) => decoder.decode(frame, batcher);
     const started = performance.now();
     for (let r = 0; r < repeats; r++) {

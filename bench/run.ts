@@ -9,7 +9,7 @@ import path from "node:path";
 import { describeAdapter, probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
 import { removeTemporaryDirectory } from "../src/temporary-directory.js";
 import { turnOffOnStackReplacement } from "../src/threads/on-stack-replacement.js";
-import { blocks, mnistRows } from "./bodies.js";
+import { blocks, CSV_NUMBER_FORMS, csvNumberRows, mnistRows } from "./bodies.js";
 import { concurrencyChart } from "./chart.js";
 import { decodeThroughput, encodeThroughput } from "./codec-throughput.js";
 import { peakRssFor, pingUnderLoad, throughputVersusRuntime } from "./end-to-end.js";
@@ -273,6 +273,17 @@ say(
   "Encoding writes 10 float32 probabilities per record, each in its shortest round-tripping form; the last " +
     "column writes an int64 label before them (a scikit-learn classifier's two outputs).",
 );
+say();
+say("CSV rows of 32 float32 features, by how their numbers are printed (decoding as above):");
+say();
+say("| numbers | example | decode MB/s | rows/s |");
+say("| --- | --- | ---: | ---: |");
+for (const form of CSV_NUMBER_FORMS) {
+  const block = csvNumberRows(20_000, form.print);
+  const decoded = decodeThroughput("text/csv", block, 64 * MB, 3, 32);
+  const example = new TextDecoder().decode(block.subarray(0, block.indexOf(0x2c)));
+  say(`| ${form.name} | \`${example}\` | ${fixed(decoded.mbPerSecond)} | ${fixed(decoded.recordsPerSecond)} |`);
+}
 say();
 
 say("## End to end over HTTP (bundled 784→32→10 MLP, `sluice serve` as a child process, answer in the input's format)");

@@ -41,7 +41,18 @@ const DOT = 0x2e;
 const LINE_FEED = 0x0a;
 /** The bytes `0,` read as one little-endian 16-bit number. */
 const ZERO_THEN_COMMA = ZERO | (COMMA << 8);
-const POWERS_OF_TEN = Float64Array.from({ length: 16 }, (_, k) => 10 ** k);
+/** The powers of ten that are exact doubles. */
+const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
+/**
+ * How far, relatively, a decimal of 16 to 19 significant digits may be from its estimate, and more. That
+ * is how Python, NumPy and pandas print float64 values (`0.16639494895935059`). Read in doubles, the
+ * mantissa is inexact past 2⁵³; with its division by an exact power of ten, at most nine roundings keep
+ * the estimate within 2⁻⁴⁹ of the decimal. So the float32 that `Number()` of the text would round to is
+ * the one both ends of this wider margin round to, when they agree. When they do not (a value within
+ * 2⁻⁴⁶ of halfway between two float32s: about one in four million), past 19 significant or 22 fraction
+ * digits, and for float64 inputs, which need the exact double, the general path reads the field exactly.
+ */
+const FULL_FLOAT64_MARGIN = 2 ** -46;
 
 /** Whether `byte` (a digit or a dot) could continue a number. */
 const continuesNumber = (byte: number) => (byte >= ZERO && byte <= ZERO + 9) || byte === DOT;
@@ -80,6 +91,8 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #describeInputs: string;
   #skipHeader: boolean;
   readonly #oneFloatInput: boolean;
+  /** Whether the one input is float32 (see FULL_FLOAT64_MARGIN). */
+  readonly #float32Input: boolean;
   readonly #scanner = new DecimalScanner();
   /**
    * Whether (1) or not (0) the last row {@link #decodePlainFloats} counted zeros in was mostly bare
@@ -107,6 +120,7 @@ class CsvRecordDecoder implements RecordDecoder {
     this.#describeInputs = inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
     this.#skipHeader = (context.mediaType.params.header ?? context.settings.header) === "present";
     this.#oneFloatInput = inputs.length === 1 && this.#kinds[0] === FieldKind.Float;
+    this.#float32Input = this.#oneFloatInput && inputs[0].type === "float32";
   }
 
   decode(frame: Frame, sink: RecordSink): void {
@@ -256,9 +270,21 @@ class CsvRecordDecoder implements RecordDecoder {
         fractionDigits = pos - fractionStart;
       }
       const digits = integerDigits + fractionDigits;
+      if (digits === 0 || (digit !== COMMA - ZERO && pos !== end)) return false;
       // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds correctly.
-      if (digits === 0 || digits > 15 || (digit !== COMMA - ZERO && pos !== end)) return false;
       const magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
+      if (digits > 15) {
+        // Not exact: kept only where it gives the float32 the exact value would (see FULL_FLOAT64_MARGIN).
+        // No call here: one would make TurboFan reload the arrays after this branch for every field.
+        const margin = magnitude * FULL_FLOAT64_MARGIN;
+        if (
+          !this.#float32Input ||
+          mantissa >= 1e19 ||
+          fractionDigits > 22 ||
+          Math.fround(magnitude - margin) !== Math.fround(magnitude + margin)
+        )
+          return false;
+      }
       // −0 stays −0: 0 × −1.
       target[base + k++] = magnitude * (1 - 2 * negative);
       if (pos === end) {

@@ -100,6 +100,47 @@ describe("CSV record decoding", () => {
     });
   });
 
+  it("reads float64 values printed in full (as pandas writes them) as Number() and a float32 store do", () => {
+    // Past 15 digits the fast path estimates the value and keeps it only when no float32 rounding
+    // boundary is near; values at or beside a boundary (halfway between two float32s) take the exact path.
+    const random = seededRandom(17);
+    const fields: string[] = [];
+    const scratch = new DataView(new ArrayBuffer(8));
+    for (let i = 0; i < 6000; i++) {
+      const pick = i % 4;
+      if (pick === 0) {
+        fields.push(String((random() - 0.5) * 10 ** Math.floor(random() * 8 - 3)));
+      } else if (pick === 1) {
+        fields.push(((random() - 0.5) * 100).toPrecision(16 + Math.floor(random() * 4)));
+      } else {
+        // Halfway between two adjacent float32s, then nudged by a few float64 steps either way.
+        const low = Math.fround((random() + 0.01) * 10 ** Math.floor(random() * 6 - 2));
+        const bits = new Float32Array([low]);
+        const high = new Float32Array(new Uint32Array([new Uint32Array(bits.buffer)[0] + 1]).buffer)[0];
+        scratch.setFloat64(0, (low + high) / 2);
+        scratch.setBigUint64(0, scratch.getBigUint64(0) + BigInt(Math.floor(random() * 7) - 3));
+        const value = scratch.getFloat64(0);
+        fields.push(pick === 2 ? String(value) : value.toPrecision(19));
+      }
+    }
+    const width = 6;
+    const rows: string[][] = [];
+    for (let at = 0; at + width <= fields.length; at += width) rows.push(fields.slice(at, at + width));
+    const text = `${rows.map((row) => row.join(",")).join("\n")}\n`;
+    for (const type of ["float32", "float64"] as const) {
+      const signature = signatureOf({ x: [type, width] });
+      const records = decodeBody(csvCodec, contextFor(signature, "text/csv"), [bytes(text)]);
+      assert.equal(records.length, rows.length);
+      records.forEach(([values], row) => {
+        values.forEach((value, j) => {
+          const exact = Number(rows[row][j]);
+          const expected = type === "float32" ? Math.fround(exact) : exact;
+          assert.ok(Object.is(value, expected), `${type} ${rows[row][j]}: ${value}, expected ${expected}`);
+        });
+      });
+    }
+  });
+
   it("reads a record only up to its end, whatever byte follows it in the buffer", () => {
     // The CSV framer ends a record at a line feed; another framer (or a reused buffer) may leave a digit
     // or a dot right after it, which must not be read as more of the last number.
