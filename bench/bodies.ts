@@ -40,8 +40,8 @@ function shortestFloat32(value: number): string {
   return String(Number(single.toPrecision(9)));
 }
 
-/** How a CSV body's numbers may be printed. */
-export const CSV_NUMBER_FORMS: readonly { name: string; print: (value: number) => string }[] = [
+/** How a text body's numbers may be printed. */
+export const NUMBER_FORMS: readonly { name: string; print: (value: number) => string }[] = [
   { name: "2 decimals", print: (value) => value.toFixed(2) },
   { name: "6 decimals (`%.6f`)", print: (value) => value.toFixed(6) },
   { name: "float32, shortest (NumPy float32)", print: shortestFloat32 },
@@ -49,13 +49,19 @@ export const CSV_NUMBER_FORMS: readonly { name: string; print: (value: number) =
 ];
 
 /**
- * `rows` CSV rows of 32 features printed by `print`. The values have all 53 bits of a double, as computed
- * data has (one 32-bit draw would leave many exactly halfway between two float32s).
+ * `rows` rows of 32 features printed by `print`, as CSV lines or JSON Lines arrays. The values have all 53
+ * bits of a double, as computed data has (one 32-bit draw would leave many exactly halfway between two
+ * float32s).
  */
-export function csvNumberRows(rows: number, print: (value: number) => string, seed = 11): Uint8Array {
+export function numberRows(
+  rows: number,
+  print: (value: number) => string,
+  format: "text/csv" | "application/jsonlines",
+  seed = 11,
+): Uint8Array {
   const random = seededRandom(seed);
   const value = () => (random() + random() * 2 ** -32 - 0.5) * 4;
-  return encoder.encode(
-    Array.from({ length: rows }, () => `${Array.from({ length: 32 }, () => print(value())).join(",")}\n`).join(""),
-  );
+  const line = () => Array.from({ length: 32 }, () => print(value())).join(",");
+  const [open, close] = format === "text/csv" ? ["", ""] : ["[", "]"];
+  return encoder.encode(Array.from({ length: rows }, () => `${open}${line()}${close}\n`).join(""));
 }

@@ -9,7 +9,7 @@ import path from "node:path";
 import { describeAdapter, probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
 import { removeTemporaryDirectory } from "../src/temporary-directory.js";
 import { turnOffOnStackReplacement } from "../src/threads/on-stack-replacement.js";
-import { blocks, CSV_NUMBER_FORMS, csvNumberRows, mnistRows } from "./bodies.js";
+import { blocks, mnistRows, NUMBER_FORMS, numberRows } from "./bodies.js";
 import { concurrencyChart } from "./chart.js";
 import { decodeThroughput, encodeThroughput } from "./codec-throughput.js";
 import { peakRssFor, pingUnderLoad, throughputVersusRuntime } from "./end-to-end.js";
@@ -274,15 +274,25 @@ say(
     "column writes an int64 label before them (a scikit-learn classifier's two outputs).",
 );
 say();
-say("CSV rows of 32 float32 features, by how their numbers are printed (decoding as above):");
+say("Rows of 32 float32 features, by how their numbers are printed (decoding as above):");
 say();
-say("| numbers | example | decode MB/s | rows/s |");
-say("| --- | --- | ---: | ---: |");
-for (const form of CSV_NUMBER_FORMS) {
-  const block = csvNumberRows(20_000, form.print);
-  const decoded = decodeThroughput("text/csv", block, 64 * MB, 3, 32);
-  const example = new TextDecoder().decode(block.subarray(0, block.indexOf(0x2c)));
-  say(`| ${form.name} | \`${example}\` | ${fixed(decoded.mbPerSecond)} | ${fixed(decoded.recordsPerSecond)} |`);
+say("| numbers | example | CSV MB/s | CSV rows/s | JSON Lines MB/s | JSON Lines rows/s |");
+say("| --- | --- | ---: | ---: | ---: | ---: |");
+for (const form of NUMBER_FORMS) {
+  const csv = numberRows(20_000, form.print, "text/csv");
+  const decoded = decodeThroughput("text/csv", csv, 64 * MB, 3, 32);
+  const lines = decodeThroughput(
+    "application/jsonlines",
+    numberRows(20_000, form.print, "application/jsonlines"),
+    64 * MB,
+    3,
+    32,
+  );
+  const example = new TextDecoder().decode(csv.subarray(0, csv.indexOf(0x2c)));
+  say(
+    `| ${form.name} | \`${example}\` | ${fixed(decoded.mbPerSecond)} | ${fixed(decoded.recordsPerSecond)} | ` +
+      `${fixed(lines.mbPerSecond)} | ${fixed(lines.recordsPerSecond)} |`,
+  );
 }
 say();
 

@@ -23,7 +23,7 @@ import {
 } from "../src/index.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
-import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
+import { DecimalScanner, estimateServesFloat32, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
 import type { RowSegment } from "./text/shortest-float32.js";
 import {
   plannedRowWriter,
@@ -43,16 +43,6 @@ const LINE_FEED = 0x0a;
 const ZERO_THEN_COMMA = ZERO | (COMMA << 8);
 /** The powers of ten that are exact doubles. */
 const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
-/**
- * How far, relatively, a decimal of 16 to 19 significant digits may be from its estimate, and more. That
- * is how Python, NumPy and pandas print float64 values (`0.16639494895935059`). Read in doubles, the
- * mantissa is inexact past 2⁵³; with its division by an exact power of ten, at most nine roundings keep
- * the estimate within 2⁻⁴⁹ of the decimal. So the float32 that `Number()` of the text would round to is
- * the one both ends of this wider margin round to, when they agree. When they do not (a value within
- * 2⁻⁴⁶ of halfway between two float32s: about one in four million), past 19 significant or 22 fraction
- * digits, and for float64 inputs, which need the exact double, the general path reads the field exactly.
- */
-const FULL_FLOAT64_MARGIN = 2 ** -46;
 
 /** Whether `byte` (a digit or a dot) could continue a number. */
 const continuesNumber = (byte: number) => (byte >= ZERO && byte <= ZERO + 9) || byte === DOT;
@@ -91,7 +81,7 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #describeInputs: string;
   #skipHeader: boolean;
   readonly #oneFloatInput: boolean;
-  /** Whether the one input is float32 (see FULL_FLOAT64_MARGIN). */
+  /** Whether the one input is float32 (see {@link estimateServesFloat32}). */
   readonly #float32Input: boolean;
   readonly #scanner = new DecimalScanner();
   /**
@@ -270,21 +260,12 @@ class CsvRecordDecoder implements RecordDecoder {
         fractionDigits = pos - fractionStart;
       }
       const digits = integerDigits + fractionDigits;
-      if (digits === 0 || (digit !== COMMA - ZERO && pos !== end)) return false;
+      if (digits === 0 || fractionDigits > 22 || (digit !== COMMA - ZERO && pos !== end)) return false;
       // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds correctly.
       const magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
-      if (digits > 15) {
-        // Not exact: kept only where it gives the float32 the exact value would (see FULL_FLOAT64_MARGIN).
-        // No call here: one would make TurboFan reload the arrays after this branch for every field.
-        const margin = magnitude * FULL_FLOAT64_MARGIN;
-        if (
-          !this.#float32Input ||
-          mantissa >= 1e19 ||
-          fractionDigits > 22 ||
-          Math.fround(magnitude - margin) !== Math.fround(magnitude + margin)
-        )
-          return false;
-      }
+      // Past 15 digits (float64 values printed in full) the estimate serves a float32 input, mostly.
+      if (digits > 15 && !(this.#float32Input && estimateServesFloat32(magnitude, mantissa, fractionDigits)))
+        return false;
       // −0 stays −0: 0 × −1.
       target[base + k++] = magnitude * (1 - 2 * negative);
       if (pos === end) {

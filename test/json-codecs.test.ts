@@ -60,11 +60,23 @@ describe("JSON record decoding", () => {
     assert.deepEqual(decodeJson(text, single), [[JSON.parse(text)]]);
   });
 
-  it("reads flat arrays of any number spelling as JSON.parse does, spaces anywhere", () => {
+  it("reads flat arrays of any number spelling as JSON.parse and a float32 or float64 store do, spaces anywhere", () => {
     const random = seededRandom(17);
     const width = 6;
+    const bits = new DataView(new ArrayBuffer(8));
+    /** A float64 a few steps from halfway between two adjacent float32s, where an estimate must not decide. */
+    const besideFloat32Halfway = (value: number) => {
+      const low = Math.fround(Math.abs(value) + 1e-30);
+      const high = new Float32Array(
+        new Uint32Array([new Uint32Array(new Float32Array([low]).buffer)[0] + 1]).buffer,
+      )[0];
+      bits.setFloat64(0, (low + high) / 2);
+      bits.setBigUint64(0, bits.getBigUint64(0) + BigInt(Math.floor(random() * 7) - 3));
+      return bits.getFloat64(0);
+    };
     const spell = (value: number) => {
-      const form = Math.floor(random() * 6);
+      const form = Math.floor(random() * 7);
+      if (form === 6) return String(besideFloat32Halfway(value));
       if (form === 0) return String(value);
       if (form === 1) return value.toFixed(Math.floor(random() * 8));
       if (form === 2) return value.toExponential(Math.floor(random() * 17));
@@ -77,12 +89,16 @@ describe("JSON record decoding", () => {
       const values = Array.from({ length: width }, () => spell((random() - 0.5) * 10 ** Math.floor(random() * 12 - 4)));
       return `${space()}[${values.map((v) => `${space()}${v}${space()}`).join(",")}]${space()}`;
     });
-    const signature = signatureOf({ x: ["float64", width] });
-    const decoded = decodeJson(lines.join("\n"), signature, jsonLinesCodec);
-    assert.deepEqual(
-      decoded,
-      lines.map((line) => [JSON.parse(line)]),
-    );
+    for (const type of ["float64", "float32"] as const) {
+      const signature = signatureOf({ x: [type, width] });
+      const decoded = decodeJson(lines.join("\n"), signature, jsonLinesCodec);
+      const store = type === "float32" ? Math.fround : (value: number) => value;
+      assert.deepEqual(
+        decoded,
+        lines.map((line) => [(JSON.parse(line) as number[]).map(store)]),
+        type,
+      );
+    }
   });
 
   it("takes integers, and booleans as 0/1, for integer inputs", () => {

@@ -19,7 +19,7 @@ import {
   type TensorSpec,
   totalInputWidth,
 } from "../../src/index.js";
-import { DecimalScanner } from "../text/ascii-number.js";
+import { DecimalScanner, estimateServesFloat32 } from "../text/ascii-number.js";
 import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
 
 const OPEN_ARRAY = 0x5b;
@@ -28,7 +28,8 @@ const COMMA = 0x2c;
 const MINUS = 0x2d;
 const DOT = 0x2e;
 const ZERO = 0x30;
-const POWERS_OF_TEN = Float64Array.from({ length: 16 }, (_, k) => 10 ** k);
+/** The powers of ten that are exact doubles. */
+const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
 /** Strict: invalid UTF-8 is refused, never silently replaced by U+FFFD. */
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 
@@ -68,6 +69,8 @@ export class JsonRecordDecoder implements RecordDecoder {
   /** Scratch for the fast path: one record's values, in model input order. */
   readonly #scratch: Float64Array;
   readonly #anyInteger: boolean;
+  /** Whether every input is float32 (see {@link estimateServesFloat32}). */
+  readonly #allFloat32: boolean;
   readonly #anyText: boolean;
   readonly #scanner = new DecimalScanner();
 
@@ -77,6 +80,7 @@ export class JsonRecordDecoder implements RecordDecoder {
     this.#describeInputs = this.#inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
     this.#scratch = new Float64Array(this.#totalWidth);
     this.#anyInteger = this.#inputs.some((input) => !input.type.startsWith("float"));
+    this.#allFloat32 = this.#inputs.every((input) => input.type === "float32");
     this.#anyText = this.#inputs.some(isTextTensor);
   }
 
@@ -145,15 +149,22 @@ export class JsonRecordDecoder implements RecordDecoder {
         fractionDigits = at - fractionStart;
         digits += fractionDigits;
       }
-      if (digits === 0 || digits > 15 || c === 0x65 || c === 0x45) {
+      // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds correctly.
+      const magnitude =
+        fractionDigits > 22 ? Number.NaN : fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
+      if (
+        digits === 0 ||
+        c === 0x65 ||
+        c === 0x45 ||
+        // Past 15 digits (float64 values printed in full) the estimate serves float32 inputs, mostly.
+        (digits > 15 && !(this.#allFloat32 && estimateServesFloat32(magnitude, mantissa, fractionDigits)))
+      ) {
         const value = scanner.scan(bytes, i, n);
         if (Number.isNaN(value)) return false;
         scratch[count++] = value;
         i = scanner.end;
       } else {
-        // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds
-        // correctly; −0 stays −0 (0 × −1).
-        const magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
+        // −0 stays −0 (0 × −1).
         scratch[count++] = magnitude * (1 - 2 * negative);
         i = at;
       }
