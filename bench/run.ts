@@ -27,7 +27,13 @@ import {
   startSluice,
 } from "./side-by-side.js";
 import { csvDirectory, transformJobComparison } from "./transform-job.js";
-import { computeBoundWorkload, mnistWorkload, singleRecordWorkload, tabularWorkload } from "./workloads.js";
+import {
+  computeBoundWorkload,
+  fullPrecisionWorkload,
+  mnistWorkload,
+  singleRecordWorkload,
+  tabularWorkload,
+} from "./workloads.js";
 
 const MB = 2 ** 20;
 
@@ -85,7 +91,7 @@ say(
 );
 say();
 if (peerProblem) say(`The classic container was not measured: ${peerProblem}.`);
-for (const workload of [tabularWorkload(), mnistWorkload(), singleRecordWorkload()]) {
+for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkload(), singleRecordWorkload()]) {
   const size =
     workload.body.length < MB ? `${workload.body.length} bytes` : `${fixed(workload.body.length / MB, 1)} MB`;
   say(`### ${workload.name} (${size}, ${workload.records} ${workload.records === 1 ? "row" : "rows"} per body)`);
