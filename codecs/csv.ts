@@ -135,10 +135,11 @@ class CsvRecordDecoder implements RecordDecoder {
   }
 
   /**
-   * The hot path, for the commonest model (one float input) and plain fields (`-12.5`, `0.0039`, `7`):
-   * one pass over the row, straight into the batch's array. Returns false (having written values that
-   * the general path then overwrites) when any field needs more: quotes, spaces, exponents, long
-   * mantissas, `NaN`, an empty field, a row of the wrong width.
+   * The hot path, for the commonest model (one float input) and plain fields (`-12.5`, `0.0039`, `7`,
+   * and float64 values printed in full for a float32 input): one pass over the row, straight into the
+   * batch's array. Returns false (having written values that the general path then overwrites) when any
+   * field needs more: quotes, spaces, exponents, more than 15 digits for a float64 input (or beside a
+   * float32 halfway point), `NaN`, an empty field, a row of the wrong width.
    *
    * Mispredicted branches are much of what a field costs here, so the sign is applied without a branch
    * (half of all features are negative), and the test for a bare `0` (most fields of sparse and image
