@@ -8,6 +8,7 @@ import { RecordError } from "../src/errors.js";
 import { contextFor, decodeBody, encodeAll, outputBatch, signatureOf } from "../src/testing/index.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import { splitAt } from "./support/chunks.js";
+import { besideFloat32Halfway } from "./support/float32-halfway.js";
 import { referenceFloat32Text } from "./support/float32-reference.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -105,7 +106,6 @@ describe("CSV record decoding", () => {
     // boundary is near; values at or beside a boundary (halfway between two float32s) take the exact path.
     const random = seededRandom(17);
     const fields: string[] = [];
-    const scratch = new DataView(new ArrayBuffer(8));
     for (let i = 0; i < 6000; i++) {
       const pick = i % 4;
       if (pick === 0) {
@@ -113,13 +113,8 @@ describe("CSV record decoding", () => {
       } else if (pick === 1) {
         fields.push(((random() - 0.5) * 100).toPrecision(16 + Math.floor(random() * 4)));
       } else {
-        // Halfway between two adjacent float32s, then nudged by a few float64 steps either way.
-        const low = Math.fround((random() + 0.01) * 10 ** Math.floor(random() * 6 - 2));
-        const bits = new Float32Array([low]);
-        const high = new Float32Array(new Uint32Array([new Uint32Array(bits.buffer)[0] + 1]).buffer)[0];
-        scratch.setFloat64(0, (low + high) / 2);
-        scratch.setBigUint64(0, scratch.getBigUint64(0) + BigInt(Math.floor(random() * 7) - 3));
-        const value = scratch.getFloat64(0);
+        const magnitude = (random() + 0.01) * 10 ** Math.floor(random() * 6 - 2);
+        const value = besideFloat32Halfway(magnitude, Math.floor(random() * 7) - 3);
         fields.push(pick === 2 ? String(value) : value.toPrecision(19));
       }
     }

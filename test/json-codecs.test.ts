@@ -10,6 +10,7 @@ import type { ModelSignature, TensorSpec } from "../src/model/signature.js";
 import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import { frameAll, splitAt, splitBySizes } from "./support/chunks.js";
+import { besideFloat32Halfway } from "./support/float32-halfway.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const twoInputs = signatureOf({ a: ["float32", 2], b: ["float32", 3] });
@@ -63,20 +64,9 @@ describe("JSON record decoding", () => {
   it("reads flat arrays of any number spelling as JSON.parse and a float32 or float64 store do, spaces anywhere", () => {
     const random = seededRandom(17);
     const width = 6;
-    const bits = new DataView(new ArrayBuffer(8));
-    /** A float64 a few steps from halfway between two adjacent float32s, where an estimate must not decide. */
-    const besideFloat32Halfway = (value: number) => {
-      const low = Math.fround(Math.abs(value) + 1e-30);
-      const high = new Float32Array(
-        new Uint32Array([new Uint32Array(new Float32Array([low]).buffer)[0] + 1]).buffer,
-      )[0];
-      bits.setFloat64(0, (low + high) / 2);
-      bits.setBigUint64(0, bits.getBigUint64(0) + BigInt(Math.floor(random() * 7) - 3));
-      return bits.getFloat64(0);
-    };
     const spell = (value: number) => {
       const form = Math.floor(random() * 7);
-      if (form === 6) return String(besideFloat32Halfway(value));
+      if (form === 6) return String(besideFloat32Halfway(value, Math.floor(random() * 7) - 3));
       if (form === 0) return String(value);
       if (form === 1) return value.toFixed(Math.floor(random() * 8));
       if (form === 2) return value.toExponential(Math.floor(random() * 17));
