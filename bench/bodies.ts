@@ -46,6 +46,10 @@ export const NUMBER_FORMS: readonly { name: string; print: (value: number) => st
   { name: "6 decimals (`%.6f`)", print: (value) => value.toFixed(6) },
   { name: "float32, shortest (NumPy float32)", print: shortestFloat32 },
   { name: "float64 in full (pandas, Python `repr`)", print: (value) => String(value) },
+  {
+    name: "float64 in full, small (Python `repr` of x·10⁻⁵)",
+    print: (value) => (value * 1e-5).toExponential().replace(/e([+-])(\d)$/, "e$10$2"),
+  },
 ];
 
 /**

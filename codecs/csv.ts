@@ -38,6 +38,9 @@ const QUOTE = 0x22;
 const ZERO = 0x30;
 const MINUS = 0x2d;
 const DOT = 0x2e;
+const PLUS = 0x2b;
+/** `e`; `E` | 0x20 is `e` too. */
+const EXPONENT = 0x65;
 const LINE_FEED = 0x0a;
 /** The bytes `0,` read as one little-endian 16-bit number. */
 const ZERO_THEN_COMMA = ZERO | (COMMA << 8);
@@ -94,6 +97,8 @@ class CsvRecordDecoder implements RecordDecoder {
   #rowPhase = 0;
   /** Set by {@link #moreDigits}: the mantissa it read. */
   #longMantissa = 0;
+  /** Set by {@link #readExponent}: the exponent it read. */
+  #exponent = 0;
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
   /** Holds a copy of a row followed by a line feed, for {@link #decodePlainFloats}. */
@@ -138,8 +143,9 @@ class CsvRecordDecoder implements RecordDecoder {
    * The hot path, for the commonest model (one float input) and plain fields (`-12.5`, `0.0039`, `7`,
    * and float64 values printed in full for a float32 input): one pass over the row, straight into the
    * batch's array. Returns false (having written values that the general path then overwrites) when any
-   * field needs more: quotes, spaces, exponents, more than 15 digits for a float64 input (or beside a
-   * float32 halfway point), `NaN`, an empty field, a row of the wrong width.
+   * field needs more: quotes, spaces, scales past 10^±22 for a float64 input (10^22 and 10^-44 for a
+   * float32 one), more than 15 digits for a float64 input (or beside a float32 halfway point), `NaN`, an
+   * empty field, a row of the wrong width.
    *
    * Mispredicted branches are much of what a field costs here, so the sign is applied without a branch
    * (half of all features are negative), and the test for a bare `0` (most fields of sparse and image
@@ -261,12 +267,20 @@ class CsvRecordDecoder implements RecordDecoder {
         fractionDigits = pos - fractionStart;
       }
       const digits = integerDigits + fractionDigits;
-      if (digits === 0 || fractionDigits > 22 || (digit !== COMMA - ZERO && pos !== end)) return false;
-      // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds correctly.
-      const magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
-      // Past 15 digits (float64 values printed in full) the estimate serves a float32 input, mostly.
-      if (digits > 15 && !(this.#float32Input && estimateServesFloat32(magnitude, mantissa, fractionDigits)))
-        return false;
+      let magnitude: number;
+      if (((digit + ZERO) | 0x20) !== EXPONENT) {
+        if (digits === 0 || fractionDigits > 22 || (digit !== COMMA - ZERO && pos !== end)) return false;
+        // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds correctly.
+        magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
+        // Past 15 digits (float64 values printed in full) the estimate serves a float32 input, mostly.
+        if (digits > 15 && !(this.#float32Input && estimateServesFloat32(magnitude, mantissa))) return false;
+      } else {
+        // Apart, so that rows without exponents run the lines above alone.
+        pos = this.#readExponent(buffer, pos);
+        digit = buffer[pos] - ZERO;
+        magnitude = this.#scaled(mantissa, digits, this.#exponent - fractionDigits);
+        if (digits === 0 || Number.isNaN(magnitude) || (digit !== COMMA - ZERO && pos !== end)) return false;
+      }
       // −0 stays −0: 0 × −1.
       target[base + k++] = magnitude * (1 - 2 * negative);
       if (pos === end) {
@@ -275,6 +289,44 @@ class CsvRecordDecoder implements RecordDecoder {
       }
       pos++;
     }
+  }
+
+  /**
+   * `mantissa` × 10^`scale` (`digits` long), or NaN where the general path must decide: a scale past
+   * 10^±22 for a float64 input (10^22 and 10^-44 for a float32 one), or an estimate that does not serve.
+   * Python writes 4.6348195085252013e-07: 16 fraction digits and the exponent, 10^-23.
+   */
+  #scaled(mantissa: number, digits: number, scale: number): number {
+    // (`!(… <= …)`: a missing exponent makes the scale NaN.)
+    if (!(scale >= -44 && scale <= 22)) return Number.NaN;
+    // Up to 15 digits the mantissa is exact, and one operation with an exact power of ten rounds correctly.
+    let exact = digits <= 15;
+    let magnitude: number;
+    if (scale >= 0) magnitude = mantissa * POWERS_OF_TEN[scale];
+    else if (scale >= -22) magnitude = mantissa / POWERS_OF_TEN[-scale];
+    else {
+      magnitude = mantissa / POWERS_OF_TEN[22] / POWERS_OF_TEN[-22 - scale];
+      exact = false;
+    }
+    return exact || (this.#float32Input && estimateServesFloat32(magnitude, mantissa)) ? magnitude : Number.NaN;
+  }
+
+  /**
+   * Reads the exponent whose `e` or `E` is at `pos` (a sign, then up to four digits) into `#exponent`, NaN
+   * when it has no digits, and returns where it ends.
+   */
+  #readExponent(buffer: Uint8Array, pos: number): number {
+    let c = buffer[++pos];
+    const negative = c === MINUS;
+    if (negative || c === PLUS) c = buffer[++pos];
+    const first = pos;
+    let exponent = 0;
+    while (c - ZERO >= 0 && c - ZERO <= 9 && pos - first < 4) {
+      exponent = exponent * 10 + (c - ZERO);
+      c = buffer[++pos];
+    }
+    this.#exponent = pos === first ? Number.NaN : negative ? -exponent : exponent;
+    return pos;
   }
 
   /**

@@ -104,23 +104,25 @@ describe("CSV record decoding", () => {
   it("reads float64 values printed in full (as pandas writes them) as Number() and a float32 store do", () => {
     // Past 15 digits the fast path estimates the value and keeps it only when no float32 rounding
     // boundary is near; values at or beside a boundary (halfway between two float32s) take the exact path.
+    // Exponents too: Python writes 4.6348195085252013e-07, JavaScript 4.6348195085252013e-7.
     const random = seededRandom(17);
-    const fields: string[] = [];
-    for (let i = 0; i < 6000; i++) {
-      const pick = i % 4;
-      if (pick === 0) {
-        fields.push(String((random() - 0.5) * 10 ** Math.floor(random() * 8 - 3)));
-      } else if (pick === 1) {
-        fields.push(((random() - 0.5) * 100).toPrecision(16 + Math.floor(random() * 4)));
-      } else {
-        const magnitude = (random() + 0.01) * 10 ** Math.floor(random() * 6 - 2);
-        const value = besideFloat32Halfway(magnitude, Math.floor(random() * 7) - 3);
-        fields.push(pick === 2 ? String(value) : value.toPrecision(19));
+    const exponent = () => Math.floor(random() * 60 - 35);
+    const spell = (kind: number): string => {
+      if (kind === 0) return String((random() - 0.5) * 10 ** Math.floor(random() * 8 - 3));
+      if (kind === 1) return ((random() - 0.5) * 100).toPrecision(16 + Math.floor(random() * 4));
+      if (kind === 2) return String((random() - 0.5) * 10 ** exponent());
+      if (kind === 3) {
+        const text = ((random() - 0.5) * 10 ** exponent()).toExponential(Math.floor(random() * 19));
+        // Python's spelling: a two-digit exponent; and E as often as e.
+        return text.replace(/e([+-])(\d)$/, "e$10$2").replace("e", random() < 0.5 ? "e" : "E");
       }
-    }
+      const magnitude = (random() + 0.01) * 10 ** Math.floor(random() * 6 - 2);
+      const value = besideFloat32Halfway(magnitude, Math.floor(random() * 7) - 3);
+      return kind === 4 ? String(value) : value.toPrecision(19);
+    };
     const width = 6;
-    const rows: string[][] = [];
-    for (let at = 0; at + width <= fields.length; at += width) rows.push(fields.slice(at, at + width));
+    // Rows of one kind each: one field the fast path leaves sends its whole row to the general path.
+    const rows = Array.from({ length: 1500 }, (_, row) => Array.from({ length: width }, () => spell(row % 6)));
     const text = `${rows.map((row) => row.join(",")).join("\n")}\n`;
     for (const type of ["float32", "float64"] as const) {
       const signature = signatureOf({ x: [type, width] });
@@ -227,6 +229,8 @@ describe("CSV record decoding", () => {
     assert.equal(decodeError('1,"2"x,3\n').code, "CSV_QUOTE_MISPLACED");
     assert.equal(decodeError('1,"a""b",3\n').code, "CSV_FIELD_NOT_NUMERIC");
     assert.equal(decodeError("1,0x10,3\n").code, "CSV_FIELD_NOT_NUMERIC");
+    for (const exponent of ["1e", "1e+", "2e-", "2e5.5", "3e1e1", "4E--2"])
+      assert.equal(decodeError(`1,${exponent},3\n`).code, "CSV_FIELD_NOT_NUMERIC", exponent);
   });
 
   it("refuses fractions for integer inputs", () => {

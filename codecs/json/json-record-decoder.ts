@@ -157,7 +157,7 @@ export class JsonRecordDecoder implements RecordDecoder {
         c === 0x65 ||
         c === 0x45 ||
         // Past 15 digits (float64 values printed in full) the estimate serves float32 inputs, mostly.
-        (digits > 15 && !(this.#allFloat32 && estimateServesFloat32(magnitude, mantissa, fractionDigits)))
+        (digits > 15 && !(this.#allFloat32 && estimateServesFloat32(magnitude, mantissa)))
       ) {
         const value = scanner.scan(bytes, i, n);
         if (Number.isNaN(value)) return false;

@@ -23,17 +23,17 @@ function scaleExactly(mantissa: number, scale: number): number {
 const FULL_PRECISION_MARGIN = 2 ** -46;
 
 /**
- * Whether `estimate`, a decimal's `mantissa` read in doubles (past 2⁵³ inexactly) divided by
- * 10^`fractionDigits`, rounds to the float32 that `Number()` of the text would round to. That is how
- * decimals of 16 to 19 digits are read for float32 inputs: Python, NumPy and pandas print float64 values
- * that way (`0.16639494895935059`), and `Number()` of a string costs ~0.5 µs. Up to 19 significant digits
- * the mantissa and the division take at most nine roundings, which keep the estimate within 2⁻⁴⁹ of the
- * decimal, relatively; so the float32 both ends of a wider margin round to, when they agree, is the one.
- * False (the exact path decides) when they do not (a value within 2⁻⁴⁶ of halfway between two float32s:
- * about one in four million), and past 19 significant or 22 fraction digits.
+ * Whether `estimate`, a decimal's `mantissa` read in doubles (past 2⁵³ inexactly) times or divided by one
+ * or two exact powers of ten, rounds to the float32 that `Number()` of the text would round to. That is
+ * how decimals of 16 to 19 digits are read for float32 inputs: Python, NumPy and pandas print float64
+ * values that way (`0.16639494895935059`, `4.6348195085252013e-07`), and `Number()` of a string costs
+ * ~0.5 µs. Up to 19 significant digits the mantissa and the powers of ten take at most ten roundings,
+ * which keep the estimate within 2⁻⁴⁹ of the decimal, relatively; so the float32 both ends of a wider margin round
+ * to, when they agree, is the one. False (the exact path decides) when they do not (a value within 2⁻⁴⁶
+ * of halfway between two float32s: about one in four million), and past 19 significant digits.
  */
-export function estimateServesFloat32(estimate: number, mantissa: number, fractionDigits: number): boolean {
-  if (mantissa >= 1e19 || fractionDigits > 22) return false;
+export function estimateServesFloat32(estimate: number, mantissa: number): boolean {
+  if (mantissa >= 1e19) return false;
   const margin = estimate * FULL_PRECISION_MARGIN;
   return Math.fround(estimate - margin) === Math.fround(estimate + margin);
 }
