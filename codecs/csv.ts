@@ -23,7 +23,13 @@ import {
 } from "../src/index.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
-import { DecimalScanner, estimateServesFloat32, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
+import {
+  DecimalScanner,
+  estimateServesFloat32,
+  NOT_A_NUMBER,
+  parseAsciiNumber,
+  readExponent,
+} from "./text/ascii-number.js";
 import type { RowSegment } from "./text/shortest-float32.js";
 import {
   plannedRowWriter,
@@ -38,7 +44,6 @@ const QUOTE = 0x22;
 const ZERO = 0x30;
 const MINUS = 0x2d;
 const DOT = 0x2e;
-const PLUS = 0x2b;
 /** `e`; `E` | 0x20 is `e` too. */
 const EXPONENT = 0x65;
 const LINE_FEED = 0x0a;
@@ -97,8 +102,8 @@ class CsvRecordDecoder implements RecordDecoder {
   #rowPhase = 0;
   /** Set by {@link #moreDigits}: the mantissa it read. */
   #longMantissa = 0;
-  /** Set by {@link #readExponent}: the exponent it read. */
-  #exponent = 0;
+  /** Where the last exponent read ended (see {@link readExponent}). */
+  readonly #exponentEnd = { end: 0 };
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
   /** Holds a copy of a row followed by a line feed, for {@link #decodePlainFloats}. */
@@ -276,9 +281,10 @@ class CsvRecordDecoder implements RecordDecoder {
         if (digits > 15 && !(this.#float32Input && estimateServesFloat32(magnitude, mantissa))) return false;
       } else {
         // Apart, so that rows without exponents run the lines above alone.
-        pos = this.#readExponent(buffer, pos);
+        const exponent = readExponent(buffer, pos, buffer.length, this.#exponentEnd);
+        pos = this.#exponentEnd.end;
         digit = buffer[pos] - ZERO;
-        magnitude = this.#scaled(mantissa, digits, this.#exponent - fractionDigits);
+        magnitude = this.#scaled(mantissa, digits, exponent - fractionDigits);
         if (digits === 0 || Number.isNaN(magnitude) || (digit !== COMMA - ZERO && pos !== end)) return false;
       }
       // −0 stays −0: 0 × −1.
@@ -309,24 +315,6 @@ class CsvRecordDecoder implements RecordDecoder {
       exact = false;
     }
     return exact || (this.#float32Input && estimateServesFloat32(magnitude, mantissa)) ? magnitude : Number.NaN;
-  }
-
-  /**
-   * Reads the exponent whose `e` or `E` is at `pos` (a sign, then up to four digits) into `#exponent`, NaN
-   * when it has no digits, and returns where it ends.
-   */
-  #readExponent(buffer: Uint8Array, pos: number): number {
-    let c = buffer[++pos];
-    const negative = c === MINUS;
-    if (negative || c === PLUS) c = buffer[++pos];
-    const first = pos;
-    let exponent = 0;
-    while (c - ZERO >= 0 && c - ZERO <= 9 && pos - first < 4) {
-      exponent = exponent * 10 + (c - ZERO);
-      c = buffer[++pos];
-    }
-    this.#exponent = pos === first ? Number.NaN : negative ? -exponent : exponent;
-    return pos;
   }
 
   /**

@@ -19,6 +19,26 @@ function scaleExactly(mantissa: number, scale: number): number {
   return Number.NaN;
 }
 
+/**
+ * The exponent whose `e` or `E` is at `bytes[at]`: a sign, then up to four digits; NaN when it has no
+ * digits. Where it ends goes in `cursor.end`. Reads no further than `limit`.
+ */
+export function readExponent(bytes: Uint8Array, at: number, limit: number, cursor: { end: number }): number {
+  let i = at + 1;
+  let c = i < limit ? bytes[i] : -1;
+  const negative = c === 0x2d;
+  if (negative || c === 0x2b) c = ++i < limit ? bytes[i] : -1;
+  let exponent = 0;
+  let digits = 0;
+  while (c >= 0x30 && c <= 0x39 && digits < 4) {
+    exponent = exponent * 10 + (c - 0x30);
+    digits++;
+    c = ++i < limit ? bytes[i] : -1;
+  }
+  cursor.end = i;
+  return digits === 0 ? Number.NaN : negative ? -exponent : exponent;
+}
+
 /** How far, relatively, a full-precision decimal may be from its estimate, and more (see below). */
 const FULL_PRECISION_MARGIN = 2 ** -46;
 
@@ -173,22 +193,12 @@ export class DecimalScanner {
     return sign * value;
   }
 
-  /** The rarer tail of {@link scan}: `signedMantissa × 10^(exponent − fractionDigits)`, `bytes[at]` being the `e`. */
+  /**
+   * The rarer tail of {@link scan}: `signedMantissa × 10^(exponent − fractionDigits)`, `bytes[at]` being
+   * the `e` (`end` is set either way; it counts only when a number comes back).
+   */
   #withExponent(bytes: Uint8Array, at: number, limit: number, signedMantissa: number, fractionDigits: number): number {
-    let i = at + 1;
-    let c = i < limit ? bytes[i] : -1;
-    const exponentNegative = c === 0x2d;
-    if (exponentNegative || c === 0x2b) c = ++i < limit ? bytes[i] : -1;
-    let exponent = 0;
-    let exponentDigits = 0;
-    while (c >= 0x30 && c <= 0x39 && exponentDigits < 4) {
-      exponent = exponent * 10 + (c - 0x30);
-      exponentDigits++;
-      c = ++i < limit ? bytes[i] : -1;
-    }
-    if (exponentDigits === 0) return Number.NaN;
-    const value = scaleExactly(signedMantissa, (exponentNegative ? -exponent : exponent) - fractionDigits);
-    if (!Number.isNaN(value)) this.end = i;
-    return value;
+    const exponent = readExponent(bytes, at, limit, this);
+    return Number.isNaN(exponent) ? Number.NaN : scaleExactly(signedMantissa, exponent - fractionDigits);
   }
 }
