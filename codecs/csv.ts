@@ -29,6 +29,7 @@ import {
   NOT_A_NUMBER,
   parseAsciiNumber,
   readExponent,
+  scaleDecimal,
 } from "./text/ascii-number.js";
 import type { RowSegment } from "./text/shortest-float32.js";
 import {
@@ -284,7 +285,7 @@ class CsvRecordDecoder implements RecordDecoder {
         const exponent = readExponent(buffer, pos, buffer.length, this.#exponentEnd);
         pos = this.#exponentEnd.end;
         digit = buffer[pos] - ZERO;
-        magnitude = this.#scaled(mantissa, digits, exponent - fractionDigits);
+        magnitude = scaleDecimal(mantissa, digits, exponent - fractionDigits, this.#float32Input);
         if (digits === 0 || Number.isNaN(magnitude) || (digit !== COMMA - ZERO && pos !== end)) return false;
       }
       // −0 stays −0: 0 × −1.
@@ -295,26 +296,6 @@ class CsvRecordDecoder implements RecordDecoder {
       }
       pos++;
     }
-  }
-
-  /**
-   * `mantissa` × 10^`scale` (`digits` long), or NaN where the general path must decide: a scale past
-   * 10^±22 for a float64 input (10^22 and 10^-44 for a float32 one), or an estimate that does not serve.
-   * Python writes 4.6348195085252013e-07: 16 fraction digits and the exponent, 10^-23.
-   */
-  #scaled(mantissa: number, digits: number, scale: number): number {
-    // (`!(… <= …)`: a missing exponent makes the scale NaN.)
-    if (!(scale >= -44 && scale <= 22)) return Number.NaN;
-    // Up to 15 digits the mantissa is exact, and one operation with an exact power of ten rounds correctly.
-    let exact = digits <= 15;
-    let magnitude: number;
-    if (scale >= 0) magnitude = mantissa * POWERS_OF_TEN[scale];
-    else if (scale >= -22) magnitude = mantissa / POWERS_OF_TEN[-scale];
-    else {
-      magnitude = mantissa / POWERS_OF_TEN[22] / POWERS_OF_TEN[-22 - scale];
-      exact = false;
-    }
-    return exact || (this.#float32Input && estimateServesFloat32(magnitude, mantissa)) ? magnitude : Number.NaN;
   }
 
   /**

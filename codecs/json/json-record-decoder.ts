@@ -19,7 +19,7 @@ import {
   type TensorSpec,
   totalInputWidth,
 } from "../../src/index.js";
-import { DecimalScanner, estimateServesFloat32 } from "../text/ascii-number.js";
+import { DecimalScanner, estimateServesFloat32, readExponent, scaleDecimal } from "../text/ascii-number.js";
 import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
 
 const OPEN_ARRAY = 0x5b;
@@ -73,6 +73,8 @@ export class JsonRecordDecoder implements RecordDecoder {
   readonly #allFloat32: boolean;
   readonly #anyText: boolean;
   readonly #scanner = new DecimalScanner();
+  /** Where the last exponent read ended (see {@link readExponent}). */
+  readonly #exponentEnd = { end: 0 };
 
   constructor(context: CodecContext) {
     this.#inputs = context.signature.inputs;
@@ -159,10 +161,19 @@ export class JsonRecordDecoder implements RecordDecoder {
         // Past 15 digits (float64 values printed in full) the estimate serves float32 inputs, mostly.
         (digits > 15 && !(this.#allFloat32 && estimateServesFloat32(magnitude, mantissa)))
       ) {
-        const value = scanner.scan(bytes, i, n);
-        if (Number.isNaN(value)) return false;
+        let value = Number.NaN;
+        if (digits !== 0 && (c | 0x20) === 0x65) {
+          // An exponent (`1.5e-05`, or Python's full-precision `4.6348195085252013e-07`).
+          const exponent = readExponent(bytes, at, n, this.#exponentEnd);
+          value = scaleDecimal(mantissa, digits, exponent - fractionDigits, this.#allFloat32) * (1 - 2 * negative);
+          i = this.#exponentEnd.end;
+        }
+        if (Number.isNaN(value)) {
+          value = scanner.scan(bytes, i, n);
+          if (Number.isNaN(value)) return false;
+          i = scanner.end;
+        }
         scratch[count++] = value;
-        i = scanner.end;
       } else {
         // −0 stays −0 (0 × −1).
         scratch[count++] = magnitude * (1 - 2 * negative);

@@ -58,6 +58,26 @@ export function estimateServesFloat32(estimate: number, mantissa: number): boole
   return Math.fround(estimate - margin) === Math.fround(estimate + margin);
 }
 
+/**
+ * `mantissa` (of `digits` digits, read in doubles) × 10^`scale`, or NaN where an exact reader must
+ * decide. Up to 15 digits and 10^±22 it is exact (one operation with an exact power of ten). For a float32
+ * input (`forFloat32`) it goes further, through {@link estimateServesFloat32}: past 15 digits, and down to
+ * 10^-44 in two divisions (Python writes 4.6348195085252013e-07: 16 fraction digits and the exponent).
+ */
+export function scaleDecimal(mantissa: number, digits: number, scale: number, forFloat32: boolean): number {
+  // (`!(… <= …)`: a missing exponent makes the scale NaN.)
+  if (!(scale >= -44 && scale <= 22)) return Number.NaN;
+  let exact = digits <= 15;
+  let magnitude: number;
+  if (scale >= 0) magnitude = mantissa * POWERS_OF_TEN[scale];
+  else if (scale >= -22) magnitude = mantissa / POWERS_OF_TEN[-scale];
+  else {
+    magnitude = mantissa / POWERS_OF_TEN[22] / POWERS_OF_TEN[-22 - scale];
+    exact = false;
+  }
+  return exact || (forFloat32 && estimateServesFloat32(magnitude, mantissa)) ? magnitude : Number.NaN;
+}
+
 /** Returned by {@link parseAsciiNumber} for text that is not a number (a number itself, so no allocation). */
 export const NOT_A_NUMBER = Symbol.for("sluice.not-a-number");
 
