@@ -50,7 +50,10 @@ const EXPONENT = 0x65;
 const LINE_FEED = 0x0a;
 /** The bytes `0,` read as one little-endian 16-bit number. */
 const ZERO_THEN_COMMA = ZERO | (COMMA << 8);
-/** The powers of ten that are exact doubles. */
+/**
+ * The powers of ten that are exact doubles. A copy of `ascii-number.ts`'s on purpose: read through the
+ * import, rows of 32 two-decimal features decoded 10% slower.
+ */
 const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 /** Whether `byte` (a digit or a dot) could continue a number. */

@@ -19,7 +19,13 @@ import {
   type TensorSpec,
   totalInputWidth,
 } from "../../src/index.js";
-import { DecimalScanner, estimateServesFloat32, readExponent, scaleDecimal } from "../text/ascii-number.js";
+import {
+  DecimalScanner,
+  estimateServesFloat32,
+  POWERS_OF_TEN,
+  readExponent,
+  scaleDecimal,
+} from "../text/ascii-number.js";
 import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
 
 const OPEN_ARRAY = 0x5b;
@@ -28,8 +34,6 @@ const COMMA = 0x2c;
 const MINUS = 0x2d;
 const DOT = 0x2e;
 const ZERO = 0x30;
-/** The powers of ten that are exact doubles. */
-const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
 /** Strict: invalid UTF-8 is refused, never silently replaced by U+FFFD. */
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 

@@ -4,7 +4,8 @@
  * rounded double); anything else (long mantissas, `Infinity`, `NaN`, hex) goes through `Number()`.
  */
 
-const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+/** The powers of ten that are exact doubles, 10^0 to 10^22. */
+export const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
 const MAX_EXACT_MANTISSA = 2 ** 53;
 const latin1 = new TextDecoder("latin1");
 
