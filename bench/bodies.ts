@@ -15,6 +15,25 @@ export function mnistRows(rows: number, seed = 7): number[][] {
   );
 }
 
+/**
+ * `rows` rows shaped like real digit images: the non-zero pixels (~20%, as in {@link mnistRows}) lie in a
+ * 12 × 17 box at the middle of the 28 × 28 image, so the zeros come in runs, as a scan's background does,
+ * rather than scattered one by one.
+ */
+export function mnistImageRows(rows: number, seed = 7): number[][] {
+  const random = seededRandom(seed);
+  const inDigit = (pixel: number) => {
+    const y = Math.floor(pixel / 28);
+    const x = pixel % 28;
+    return y >= 6 && y < 23 && x >= 8 && x < 20;
+  };
+  return Array.from({ length: rows }, () =>
+    Array.from({ length: WIDTH }, (_, pixel) =>
+      inDigit(pixel) && random() < 0.75 ? (1 + Math.floor(random() * 255)) / 256 : 0,
+    ),
+  );
+}
+
 const encoder = new TextEncoder();
 
 /** One block of each format holding `rows`; a benchmark repeats the block to reach its size. */
