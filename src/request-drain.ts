@@ -35,9 +35,10 @@ export function drainRequest(incoming: IncomingMessage, maxBytes = DRAIN_LIMIT_B
   incoming.on("data", onData);
   incoming.once("end", stop);
   incoming.once("error", stop);
-  // The reader that stopped early (the invocation's async iterator) still listens for 'readable', and
-  // while anything does, resume() does not make the stream flow: the rest of the body went unread, the
-  // client's upload stalled, and the keep-alive timeout reset the connection before it read the answer.
+  // A reader that stopped early through the stream's async iterator would still listen for 'readable',
+  // and while anything does, resume() does not make the stream flow: the rest of the body went unread,
+  // the client's upload stalled, and the keep-alive timeout reset the connection before it read the
+  // answer. (Sluice's own pump listens for 'data' and lets go when the invocation settles.)
   incoming.removeAllListeners("readable");
   incoming.resume();
 }

@@ -1,6 +1,6 @@
 /**
  * One invocation as the main thread sees it while a codec thread runs it: the request body is copied
- * into a ring of shared memory ({@link BodyRingWriter}, reused as the pipeline releases it, and lent
+ * into a ring of shared memory ({@link BodyPump}; the ring is reused as the pipeline releases it, and lent
  * back to the next invocation once the codec thread is done with it); the answer
  * comes back as an async generator that acknowledges each chunk it hands out. A client that stops
  * reading thus stops the codec thread, which stops releasing the ring, which stops the main thread
@@ -8,7 +8,7 @@
  */
 import type { Worker } from "node:worker_threads";
 import { BodyIdleTimeoutError, ClientClosedRequestError, type SluiceError } from "../errors.js";
-import { BodyRingWriter } from "./body-ring.js";
+import { BodyPump } from "./body-pump.js";
 import { fromWire, toWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
 
@@ -42,7 +42,7 @@ export class RemoteInvocation {
   readonly #ring: SharedArrayBuffer;
   /** Called with the ring once the codec thread has said the invocation is over; cleared once called. */
   #returnRing: ((ring: SharedArrayBuffer) => void) | undefined;
-  #wakePump: (() => void) | undefined;
+  readonly #bodyPump: BodyPump;
   /** Removes the listener on the caller's abort signal. */
   #forgetSignal: (() => void) | undefined;
   /** Set once the codec thread has reported the invocation over (done or failed). */
@@ -64,7 +64,7 @@ export class RemoteInvocation {
     job: InvocationJob,
     body: AsyncIterable<Uint8Array>,
     signal: AbortSignal | undefined,
-    private readonly bodyIdleTimeoutMs: number,
+    bodyIdleTimeoutMs: number,
     ring: SharedArrayBuffer,
     returnRing: (ring: SharedArrayBuffer) => void,
     private readonly onUnresponsive: () => void,
@@ -73,6 +73,23 @@ export class RemoteInvocation {
     this.#returnRing = returnRing;
     this.#post({ type: "start", id, job, ring });
     this.output = this.#read();
+    this.#bodyPump = new BodyPump(
+      ring,
+      body,
+      {
+        settled: () => this.settled,
+        wakeReader: () => this.#post({ type: "wake", id }),
+        bodyIdle: () => {
+          const error = new BodyIdleTimeoutError(bodyIdleTimeoutMs / 1000);
+          this.abort(error);
+          // The slot is freed now; the client gets the 408 if it is still listening.
+          this.fail(error);
+        },
+        // The body could not be read (the client went away): the abort signal reports it too.
+        bodyBroken: () => this.abort(new ClientClosedRequestError()),
+      },
+      bodyIdleTimeoutMs,
+    );
     if (signal) {
       const onAbort = () => this.abort(new ClientClosedRequestError());
       if (signal.aborted) onAbort();
@@ -83,7 +100,6 @@ export class RemoteInvocation {
         this.#forgetSignal = () => signal.removeEventListener("abort", onAbort);
       }
     }
-    this.#pump(body);
   }
 
   /** True while the codec thread has been asked to stop the invocation and has not yet reported it over. */
@@ -172,60 +188,9 @@ export class RemoteInvocation {
 
   #wakeUp(): void {
     const reader = this.#wakeReader;
-    const pump = this.#wakePump;
     this.#wakeReader = undefined;
-    this.#wakePump = undefined;
     reader?.();
-    pump?.();
-  }
-
-  /**
-   * Copies the body into the ring. One idle timer per body, re-armed for each read: it fires only while
-   * the body is being read (waiting for ring room is backpressure, not an idle client).
-   */
-  async #pump(source: AsyncIterable<Uint8Array>): Promise<void> {
-    const writer = new BodyRingWriter(this.#ring);
-    const body = source[Symbol.asyncIterator]();
-    let reading = false;
-    const idle = setTimeout(() => {
-      if (!reading || this.settled) return;
-      const error = new BodyIdleTimeoutError(this.bodyIdleTimeoutMs / 1000);
-      this.abort(error);
-      // The slot is freed now; the client gets the 408 if it is still listening.
-      this.fail(error);
-    }, this.bodyIdleTimeoutMs);
-    const next = async () => {
-      reading = true;
-      idle.refresh();
-      try {
-        return await body.next();
-      } finally {
-        reading = false;
-      }
-    };
-    try {
-      for (let read = await next(); !read.done; read = await next()) {
-        const chunk = read.value;
-        if (this.settled) return;
-        for (let offset = 0; offset < chunk.byteLength; ) {
-          while (writer.room === 0 && !this.settled && writer.waitForRoom()) {
-            await new Promise<void>((resolve) => {
-              this.#wakePump = resolve;
-            });
-          }
-          if (this.settled) return;
-          const { taken, wakeReader } = writer.write(chunk, offset);
-          if (wakeReader) this.#post({ type: "wake", id: this.id });
-          offset += taken;
-        }
-      }
-      if (!this.settled && writer.end()) this.#post({ type: "wake", id: this.id });
-    } catch {
-      // The body could not be read (the client went away): the abort signal reports it.
-      this.abort(new ClientClosedRequestError());
-    } finally {
-      clearTimeout(idle);
-    }
+    this.#bodyPump.wake();
   }
 
   async *#read(): AsyncGenerator<Uint8Array> {

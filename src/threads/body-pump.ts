@@ -1,0 +1,157 @@
+/**
+ * Copies a request body into its invocation's ring ({@link BodyRingWriter}) on the main thread. The HTTP
+ * request itself, a Node stream, pushes its chunks through `data` events and is paused while the ring is
+ * full; any other body (a web stream, a transform job's mini-batch) is pulled chunk by chunk. Pushed, a
+ * body costs the main thread 10–15% less than pulled through the stream's async iterator, which takes a
+ * promise and a generator step for every chunk (tabular bodies at c = 2: 0.145 → 0.124–0.136 CPU s per
+ * million rows on the main thread).
+ */
+import { finished, Readable } from "node:stream";
+import { BodyRingWriter } from "./body-ring.js";
+
+/** What the pump tells its invocation, and asks it. */
+export interface BodyPumpOwner {
+  /** Whether the invocation is over: the rest of the body is left unread. */
+  settled(): boolean;
+  /** Bytes (or the body's end) were published while the codec thread waited for them: wake it. */
+  wakeReader(): void;
+  /** No byte came for the idle timeout while the body was being read (waiting for room does not count). */
+  bodyIdle(): void;
+  /** The body could not be read to its end (the client went away). */
+  bodyBroken(): void;
+}
+
+const NOTHING: Uint8Array = new Uint8Array(0);
+
+/** Feeds one body into one ring, from construction until the body ends or the invocation settles. */
+export class BodyPump {
+  readonly #writer: BodyRingWriter;
+  /** The chunk being written, and how much of it is in the ring. */
+  #chunk = NOTHING;
+  #offset = 0;
+  /** Called once the reader has made room (or the invocation settled) while the pump waited for room. */
+  #onRoom: (() => void) | undefined;
+  /** Whether the pump is waiting for the body (the idle timer counts only then). */
+  #reading = true;
+  readonly #idle: NodeJS.Timeout;
+  /** Stops listening to a pushed body and pauses it (the rest is left unread); unset once done. */
+  #letGo: (() => void) | undefined;
+
+  constructor(
+    ring: SharedArrayBuffer,
+    source: AsyncIterable<Uint8Array>,
+    private readonly owner: BodyPumpOwner,
+    idleTimeoutMs: number,
+  ) {
+    this.#writer = new BodyRingWriter(ring);
+    this.#idle = setTimeout(() => {
+      if (this.#reading && !owner.settled()) owner.bodyIdle();
+    }, idleTimeoutMs);
+    if (source instanceof Readable) this.#push(source);
+    else this.#pull(source);
+  }
+
+  /** The reader released room, or the invocation settled: a pump waiting for either goes on. */
+  wake(): void {
+    // Settled: let go of the request at once, before the refusal's drain (request-drain.ts) reads it.
+    if (this.owner.settled()) this.#letGo?.();
+    const onRoom = this.#onRoom;
+    this.#onRoom = undefined;
+    onRoom?.();
+  }
+
+  /** Writes what fits of the current chunk; true once all of it is in the ring or the invocation settled. */
+  #fill(): boolean {
+    const writer = this.#writer;
+    const chunk = this.#chunk;
+    while (this.#offset < chunk.byteLength) {
+      if (this.owner.settled()) return true;
+      if (writer.room === 0) {
+        if (writer.waitForRoom()) return false;
+        continue;
+      }
+      const { taken, wakeReader } = writer.write(chunk, this.#offset);
+      if (wakeReader) this.owner.wakeReader();
+      this.#offset += taken;
+    }
+    return true;
+  }
+
+  /** Calls `then` once the current chunk is all in the ring (or the invocation settled). */
+  #whenWritten(then: () => void): void {
+    if (this.#fill()) then();
+    else this.#onRoom = () => this.#whenWritten(then);
+  }
+
+  #publishEnd(): void {
+    clearTimeout(this.#idle);
+    if (!this.owner.settled() && this.#writer.end()) this.owner.wakeReader();
+  }
+
+  #push(stream: Readable): void {
+    let ended = false;
+    const onData = (chunk: Uint8Array) => {
+      this.#idle.refresh();
+      this.#chunk = chunk;
+      this.#offset = 0;
+      if (this.#fill()) {
+        if (this.owner.settled()) letGo();
+        return;
+      }
+      // The ring is full: no more chunks until the reader makes room (backpressure reaches the socket).
+      stream.pause();
+      this.#reading = false;
+      this.#whenWritten(() => {
+        if (this.owner.settled()) return letGo();
+        if (ended) return this.#publishEnd();
+        this.#reading = true;
+        this.#idle.refresh();
+        stream.resume();
+      });
+    };
+    const letGo = () => {
+      this.#letGo = undefined;
+      stream.off("data", onData);
+      stream.pause();
+      clearTimeout(this.#idle);
+    };
+    this.#letGo = letGo;
+    stream.on("data", onData);
+    finished(stream, { writable: false }, (error) => {
+      if (error) {
+        this.#letGo?.();
+        this.owner.bodyBroken();
+        return;
+      }
+      ended = true;
+      // A chunk still waiting for room publishes the end once it is in.
+      if (this.#offset === this.#chunk.byteLength) this.#publishEnd();
+    });
+  }
+
+  async #pull(source: AsyncIterable<Uint8Array>): Promise<void> {
+    const body = source[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        this.#reading = true;
+        this.#idle.refresh();
+        const read = await body.next();
+        this.#reading = false;
+        if (read.done) break;
+        this.#chunk = read.value;
+        this.#offset = 0;
+        while (!this.#fill()) {
+          await new Promise<void>((resolve) => {
+            this.#onRoom = resolve;
+          });
+        }
+        if (this.owner.settled()) return;
+      }
+      this.#publishEnd();
+    } catch {
+      this.owner.bodyBroken();
+    } finally {
+      clearTimeout(this.#idle);
+    }
+  }
+}
