@@ -2,9 +2,9 @@
  * Copies a request body into its invocation's ring ({@link BodyRingWriter}) on the main thread. The HTTP
  * request itself, a Node stream, pushes its chunks through `data` events and is paused while the ring is
  * full; any other body (a web stream, a transform job's mini-batch) is pulled chunk by chunk. Pushed, a
- * body costs the main thread 10–15% less than pulled through the stream's async iterator, which takes a
- * promise and a generator step for every chunk (tabular bodies at c = 2: 0.145 → 0.124–0.136 CPU s per
- * million rows on the main thread).
+ * body costs the main thread 7–12% less than pulled through the stream's async iterator, which takes a
+ * promise and a generator step for every chunk (tabular bodies at c = 2, alternating builds: 0.145–0.161
+ * → 0.124–0.150 CPU s per million rows on the main thread).
  */
 import { finished, Readable } from "node:stream";
 import { BodyRingWriter } from "./body-ring.js";
