@@ -36,10 +36,15 @@ export function mnistImageRows(rows: number, seed = 7): number[][] {
 
 const encoder = new TextEncoder();
 
+/** `rows` as CSV lines. */
+export function csvBlock(rows: number[][]): Uint8Array {
+  return encoder.encode(rows.map((row) => `${row.join(",")}\n`).join(""));
+}
+
 /** One block of each format holding `rows`; a benchmark repeats the block to reach its size. */
 export function blocks(rows: number[][]): Record<string, Uint8Array> {
   return {
-    "text/csv": encoder.encode(rows.map((row) => `${row.join(",")}\n`).join("")),
+    "text/csv": csvBlock(rows),
     "application/json": encoder.encode(JSON.stringify({ instances: rows })),
     "application/jsonlines": encoder.encode(rows.map((row) => `${JSON.stringify(row)}\n`).join("")),
     "application/x-recordio-protobuf": concat(

@@ -9,7 +9,7 @@ import path from "node:path";
 import { describeAdapter, probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
 import { removeTemporaryDirectory } from "../src/temporary-directory.js";
 import { turnOffOnStackReplacement } from "../src/threads/on-stack-replacement.js";
-import { blocks, mnistImageRows, mnistRows, NUMBER_FORMS, numberRows } from "./bodies.js";
+import { blocks, csvBlock, mnistImageRows, mnistRows, NUMBER_FORMS, numberRows } from "./bodies.js";
 import { concurrencyChart } from "./chart.js";
 import { decodeThroughput, encodeThroughput } from "./codec-throughput.js";
 import { peakRssFor, pingUnderLoad, throughputVersusRuntime } from "./end-to-end.js";
@@ -275,12 +275,7 @@ for (const format of FORMATS) {
   );
 }
 {
-  const images = new TextEncoder().encode(
-    mnistImageRows(1000)
-      .map((row) => `${row.join(",")}\n`)
-      .join(""),
-  );
-  const decoded = decodeThroughput("text/csv", images, 128 * MB);
+  const decoded = decodeThroughput("text/csv", csvBlock(mnistImageRows(1000)), 128 * MB);
   say();
   say(
     `MNIST rows decoded above have their zeros scattered one by one, each field a coin toss for the processor; ` +
