@@ -95,27 +95,27 @@ export class BodyPump {
       this.#chunk = chunk;
       this.#offset = 0;
       if (this.#fill()) {
-        if (this.owner.settled()) letGo();
+        if (this.owner.settled()) this.#letGo?.();
         return;
       }
       // The ring is full: no more chunks until the reader makes room (backpressure reaches the socket).
       stream.pause();
       this.#reading = false;
       this.#whenWritten(() => {
-        if (this.owner.settled()) return letGo();
+        if (this.owner.settled()) return this.#letGo?.();
         if (ended) return this.#publishEnd();
         this.#reading = true;
         this.#idle.refresh();
         stream.resume();
       });
     };
-    const letGo = () => {
+    // Once only, whoever calls it first: a settled invocation, a broken body.
+    this.#letGo = () => {
       this.#letGo = undefined;
       stream.off("data", onData);
       stream.pause();
       clearTimeout(this.#idle);
     };
-    this.#letGo = letGo;
     stream.on("data", onData);
     finished(stream, { writable: false }, (error) => {
       if (error) {
