@@ -69,7 +69,8 @@ say();
 say(
   `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus()[0]?.model ?? "unknown CPU"}, ` +
     `${os.cpus().length} cores, ${fixed(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}. Records are MNIST-sized ` +
-    "(784 values, ~80% zeros, the rest multiples of 1/256). Figures vary by about ±15% from run to run.",
+    "(784 values, ~80% zeros, the rest multiples of 1/256). Absolute figures move by up to 30% from hour to hour " +
+    "(single codec figures by up to 60% between runs on some machines); the side-by-side ratios are what to compare.",
 );
 say();
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
