@@ -199,11 +199,14 @@ export class ModelExecutionError extends SluiceError {
   }
 }
 
-/** The codec thread running an invocation died (500); it is replaced, and the server goes on. */
+/**
+ * A thread running an invocation's work died (500): its codec thread, or the inference thread while one
+ * of its batches ran. The thread is replaced, and the server goes on.
+ */
 export class WorkerCrashedError extends SluiceError {
   readonly status = 500;
-  constructor(reason: string) {
-    super("WORKER_CRASHED", `the codec thread running this invocation stopped: ${reason}`);
+  constructor(reason: string, thread: "codec" | "inference" = "codec") {
+    super("WORKER_CRASHED", `the ${thread} thread running this invocation stopped: ${reason}`);
   }
 }
 

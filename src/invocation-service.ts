@@ -116,6 +116,11 @@ export class InvocationService {
     return { codec: this.#startedCodecs?.threadIds() ?? [], inference: this.#inference?.threadId };
   }
 
+  /** The thread holding the model, once started; a new one after a reload. */
+  get inferenceThread(): InferenceHost | undefined {
+    return this.#inference;
+  }
+
   /** Body rings the codec threads' invocations have been lent so far (reused; see `body-ring-pool.ts`). */
   get bodyRingsCreated(): number {
     return this.#startedCodecs?.ringsCreated ?? 0;

@@ -8,7 +8,7 @@ import { getEventListeners } from "node:events";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { MessageChannel } from "node:worker_threads";
+import { MessageChannel, type MessagePort } from "node:worker_threads";
 import zlib from "node:zlib";
 import ort from "onnxruntime-node";
 import type { Backend } from "../src/backends/backend.js";
@@ -360,5 +360,69 @@ describe("a batch cancelled while the model runs it", () => {
       port1.close();
       port2.close();
     }
+  });
+});
+
+/** Waits until `condition` holds, checking every millisecond; fails after 30 s. */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    assert.ok(Date.now() < deadline, `still waiting after 30 s for ${condition}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+describe("the inference thread, when it dies", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), { SLUICE_CODEC_THREADS: "1" });
+  });
+  after(() => server.close());
+
+  it("fails the batch running on it (500), answers 503 while the model reloads on a new thread, then serves again", async () => {
+    const service = server.running.service;
+    const dying = service.inferenceThread;
+    assert.ok(dying);
+    const signature = service.ready().signature;
+    const backend = new RemoteBackend(dying.connect(), signature, new BatchBufferPool(signature));
+    // An exception escapes the thread's own code (a batch with no inputs array): the thread ends. The batch
+    // sent after it is still waiting for its answer when that happens.
+    const fatal = { type: "run", batch: -1, rows: 1, firstRecordIndex: 0 } as unknown as ToInferenceThread;
+    (backend as unknown as { port: MessagePort }).port.postMessage(fatal);
+    const running = backend.run({
+      rows: 1,
+      firstRecordIndex: 0,
+      inputs: [new Float32Array(4)],
+      recordErrors: new Map(),
+    });
+    await assert.rejects(running, (error: Error & { status?: number; code?: string }) => {
+      assert.equal(error.status, 500);
+      assert.equal(error.code, "WORKER_CRASHED");
+      assert.match(error.message, /the inference thread running this invocation stopped/);
+      return true;
+    });
+    await until(() => server.logs.some((line) => line.includes("the inference thread stopped; reloading the model")));
+    // Loading a model on a new thread takes far longer than a request on loopback.
+    const ping = await fetch(`${server.url}/ping`);
+    assert.equal(ping.status, 503);
+    const early = await invoke(server, "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+    assert.equal(early.status, 503);
+    await early.arrayBuffer();
+    await until(() => service.state.status === "ready");
+    assert.notEqual(service.inferenceThread, dying);
+    assert.equal((await fetch(`${server.url}/ping`)).status, 200);
+    const rows = [
+      [0.1, 0.2, 0.3, 0.4],
+      [5, -1, 2.5, 0],
+    ];
+    const answer = await invoke(server, rows.map((row) => row.join(",")).join("\n"), {
+      "content-type": "text/csv",
+      accept: "text/csv",
+    });
+    assert.equal(answer.status, 200);
+    const reference = await runReference(path.join(modelDir(smallMlp()), "model.onnx"), {
+      features: new ort.Tensor("float32", Float32Array.from(rows.flat()), [rows.length, 4]),
+    });
+    assertClose(parseCsvNumbers(await answer.text()).flat(), reference.probabilities as Float32Array);
   });
 });

@@ -7,7 +7,7 @@ import type { MessagePort } from "node:worker_threads";
 import type { Backend, BackendTuning, BatchAnswer } from "../backends/backend.js";
 import type { BatchBufferPool } from "../batch-buffer-pool.js";
 import type { InputBatch } from "../batcher.js";
-import { ModelUnavailableError } from "../errors.js";
+import { ModelUnavailableError, WorkerCrashedError } from "../errors.js";
 import type { ModelSignature } from "../model/signature.js";
 import { fromWire } from "./error-transport.js";
 import { type FromInferenceThread, type ToInferenceThread, transferList } from "./messages.js";
@@ -91,7 +91,7 @@ export class RemoteBackend implements Backend {
   #failAll(): void {
     this.#closed = true;
     for (const pending of this.#pending.values()) {
-      pending.reject(new ModelUnavailableError("the inference thread stopped while a batch was running"));
+      pending.reject(new WorkerCrashedError("it ended while a batch was running", "inference"));
     }
     this.#pending.clear();
   }
