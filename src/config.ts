@@ -9,6 +9,12 @@ import { ConfigError } from "./errors.js";
 import type { LogFormat, LogLevel } from "./log.js";
 import type { RecordErrorPolicy } from "./pipeline.js";
 
+/**
+ * Bodies up to this long run on the main thread by default: handing one to a codec thread and its answer
+ * back costs more than decoding and encoding it (one 32-feature CSV row: half the CPU per request).
+ */
+export const DEFAULT_SMALL_BODY_BYTES = 16 * 1024;
+
 /** How the platform packs records into requests. */
 export type BatchStrategy = "SINGLE_RECORD" | "MULTI_RECORD";
 
@@ -54,6 +60,11 @@ export interface Config {
   readonly codecThreads: number | undefined;
   /** `SLUICE_INFERENCE_THREADS`: ONNX Runtime's intra-op threads; `undefined` means one per core. */
   readonly inferenceThreads: number | undefined;
+  /**
+   * `SLUICE_SMALL_BODY_BYTES`: an uncompressed body declared at most this long, with built-in codecs, runs on
+   * the main thread rather than a codec thread; 0 sends every body to a codec thread.
+   */
+  readonly smallBodyBytes: number;
   /** Where each setting that was given came from, by variable name (absent: the default applies). */
   readonly origins: Readonly<Record<string, "flag" | "environment">>;
 }
@@ -86,6 +97,7 @@ export function describeConfiguration(
     SLUICE_MAX_DECOMPRESSION_RATIO: config.maxDecompressionRatio,
     SLUICE_CODEC_THREADS: config.codecThreads ?? "one per core",
     SLUICE_INFERENCE_THREADS: config.inferenceThreads ?? "one per core",
+    SLUICE_SMALL_BODY_BYTES: config.smallBodyBytes,
   };
   const described: Record<string, { value: string | number | boolean; from: SettingOrigin }> = {};
   for (const [name, value] of Object.entries(values))
@@ -189,6 +201,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const logFormat = read("SLUICE_LOG_FORMAT");
   const metrics = read("SLUICE_METRICS");
   const inferenceThreads = read("SLUICE_INFERENCE_THREADS");
+  const smallBody = read("SLUICE_SMALL_BODY_BYTES");
   return {
     port: port === undefined ? 8080 : integer(flags.port ? "--port" : "SAGEMAKER_BIND_TO_PORT", port, 0, 65535),
     modelDir: flags.modelDir ?? read("SLUICE_MODEL_DIR"),
@@ -234,6 +247,8 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
     codecThreads: codecThreads === undefined ? undefined : integer("SLUICE_CODEC_THREADS", codecThreads, 1, 1024),
     inferenceThreads:
       inferenceThreads === undefined ? undefined : integer("SLUICE_INFERENCE_THREADS", inferenceThreads, 1, 1024),
+    smallBodyBytes:
+      smallBody === undefined ? DEFAULT_SMALL_BODY_BYTES : integer("SLUICE_SMALL_BODY_BYTES", smallBody, 0, 2 ** 20),
     origins: { ...origins, ...flagOrigins(flags) },
   };
 }

@@ -89,6 +89,7 @@ export class InvocationReport {
       records: stats?.records ?? 0,
       failed_records: stats?.failedRecords || undefined,
       batches: stats?.batches ?? 0,
+      thread: invocation?.thread,
       record_index: failure instanceof SluiceError ? (failure.details().recordIndex as number | undefined) : undefined,
       reason: failure?.message,
       ms,

@@ -5,6 +5,7 @@
  */
 import type { Backend } from "./backends/backend.js";
 import { cpuTuning } from "./backends/cpu-tuning.js";
+import { BatchBufferPool } from "./batch-buffer-pool.js";
 import type { InputFormat, OutputFormat } from "./codec/codec.js";
 import { parseMediaType } from "./codec/media-type.js";
 import { createCodecRegistry, type PluginSources } from "./codec/plugin-loader.js";
@@ -16,12 +17,15 @@ import { ConfigError, ModelUnavailableError, PayloadTooLargeError } from "./erro
 import { type ExecutionParameters, executionParameters } from "./execution-parameters.js";
 import { InvocationGate, type Release } from "./invocation-gate.js";
 import type { Logger } from "./log.js";
+import { runOnMainThread } from "./main-thread-invocation.js";
 import { codecSignature, type ModelConfig } from "./model/model-config.js";
 import { locateModel } from "./model/model-location.js";
-import type { ModelSignature } from "./model/signature.js";
+import type { ModelSignature, TensorSpec } from "./model/signature.js";
+import { PENDING_BATCHES_PER_INVOCATION, type PipelineOptions } from "./pipeline.js";
 import { CodecThreadPool } from "./threads/codec-thread-pool.js";
 import { InferenceHost } from "./threads/inference-host.js";
 import type { LoadedModel } from "./threads/messages.js";
+import { RemoteBackend } from "./threads/remote-backend.js";
 import type { InvocationStats } from "./threads/remote-invocation.js";
 
 /** Where model loading stands. */
@@ -62,6 +66,8 @@ export interface Invocation {
   readonly stats: InvocationStats;
   /** Frees the concurrency slot; call when the response is finished or abandoned. */
   readonly release: Release;
+  /** Where its records are framed, decoded and encoded: the main thread (a small body) or a codec thread. */
+  readonly thread: "main" | "codec";
 }
 
 /** How many threads do record work and run the model. */
@@ -84,6 +90,14 @@ export class InvocationService {
   #inference: InferenceHost | undefined;
   #codecs: Promise<CodecThreadPool> | undefined;
   #startedCodecs: CodecThreadPool | undefined;
+  /** The model as small invocations on the main thread reach it: its own port to the inference thread. */
+  #mainThreadBackend: RemoteBackend | undefined;
+  /**
+   * Output values per input value of a record, at least 1: a body counts as this many times its length
+   * when deciding whether it is small, so that a model answering far more than it reads (an image from a
+   * prompt) never has large answers encoded on the main thread.
+   */
+  #answerSpread = 1;
   #closed = false;
   readonly threads: ThreadBudget;
   /** Called each time the model is (re)loaded. */
@@ -164,6 +178,10 @@ export class InvocationService {
       const codecs = await this.#codecs;
       this.#startedCodecs = codecs;
       codecs.attachModel({ signature, connect: () => host.connect() });
+      await this.#mainThreadBackend?.close();
+      this.#mainThreadBackend = new RemoteBackend(host.connect(), signature, new BatchBufferPool(signature));
+      const widthOf = (specs: readonly TensorSpec[]) => specs.reduce((sum, spec) => sum + spec.width, 0);
+      this.#answerSpread = Math.max(1, widthOf(signature.outputs) / Math.max(1, widthOf(signature.inputs)));
       const maxRunning = this.config.maxConcurrentTransforms ?? model.tuning.suggestedConcurrentTransforms;
       const gate =
         this.#state.status === "ready"
@@ -267,7 +285,7 @@ export class InvocationService {
     return { input, output };
   }
 
-  /** Checks, admits and starts one invocation on a codec thread. */
+  /** Checks, admits and starts one invocation: on a codec thread, or here when its body is small. */
   async invoke(request: InvocationRequest): Promise<Invocation> {
     const { model, gate, modelConfig, signature } = this.ready();
     const { input, output } = this.negotiate(request.contentType, request.accept, signature, modelConfig);
@@ -281,6 +299,44 @@ export class InvocationService {
     const waitStarted = performance.now();
     const release = await gate.acquire(request.signal);
     const admissionMs = performance.now() - waitStarted;
+    const pipeline: Omit<PipelineOptions, "backend" | "maxPendingBatches"> = {
+      signature,
+      input,
+      output,
+      batchRows: this.batchRows(model, modelConfig),
+      maxBodyBytes: limit,
+      recordErrorPolicy: this.config.recordErrorPolicy,
+      singleRecord: this.config.batchStrategy === "SINGLE_RECORD",
+      signal: request.signal,
+    };
+    const described = {
+      inputType: input.mediaType.essence,
+      contentType: output.mediaType.essence,
+      admissionMs,
+      release,
+    };
+    const bodyIdleTimeoutMs = this.config.bodyIdleTimeoutSeconds * 1000;
+    const mainThreadBackend = this.#mainThreadBackend;
+    if (
+      mainThreadBackend &&
+      declared !== undefined &&
+      declared * this.#answerSpread <= this.config.smallBodyBytes &&
+      this.registry.isBuiltIn(input.codec) &&
+      this.registry.isBuiltIn(output.codec)
+    ) {
+      const { output: answer, stats } = runOnMainThread(
+        request.body,
+        {
+          ...pipeline,
+          backend: mainThreadBackend,
+          maxPendingBatches: PENDING_BATCHES_PER_INVOCATION,
+          buffers: mainThreadBackend.buffers,
+        },
+        bodyIdleTimeoutMs,
+        this.log,
+      );
+      return { ...described, output: answer, stats, thread: "main" };
+    }
     let remote: ReturnType<CodecThreadPool["invoke"]>;
     try {
       const codecs = await (this.#codecs as Promise<CodecThreadPool>);
@@ -290,28 +346,26 @@ export class InvocationService {
           maxDecompressionRatio: this.config.maxDecompressionRatio,
           input: input.mediaType,
           output: output.mediaType,
-          batchRows: this.batchRows(model, modelConfig),
+          batchRows: pipeline.batchRows,
           maxBodyBytes: limit,
-          recordErrorPolicy: this.config.recordErrorPolicy,
-          singleRecord: this.config.batchStrategy === "SINGLE_RECORD",
+          recordErrorPolicy: pipeline.recordErrorPolicy,
+          singleRecord: pipeline.singleRecord,
         },
         request.body,
         request.signal,
-        this.config.bodyIdleTimeoutSeconds * 1000,
+        bodyIdleTimeoutMs,
       );
     } catch (error) {
       release();
       throw error;
     }
     return {
-      inputType: input.mediaType.essence,
-      contentType: output.mediaType.essence,
-      admissionMs,
+      ...described,
       output: remote.output,
       get stats() {
         return remote.stats;
       },
-      release,
+      thread: "codec",
     };
   }
 
@@ -320,6 +374,7 @@ export class InvocationService {
     this.#closed = true;
     const codecs = await this.#codecs?.catch(() => undefined);
     await codecs?.close();
+    await this.#mainThreadBackend?.close();
     await this.#inference?.close();
   }
 }

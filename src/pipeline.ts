@@ -62,6 +62,9 @@ export class PipelineStats {
   readonly batchRows: number[] = [];
 }
 
+/** Batches one invocation keeps in flight while it decodes the next, on whichever thread it runs. */
+export const PENDING_BATCHES_PER_INVOCATION = 2;
+
 /** Batches whose sizes an invocation lists (for the batch-size histogram). */
 const MAX_BATCHES_LISTED = 10_000;
 

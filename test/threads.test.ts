@@ -24,6 +24,7 @@ import { signatureOf } from "../src/testing/index.js";
 import type { ToInferenceThread } from "../src/threads/messages.js";
 import { RemoteBackend } from "../src/threads/remote-backend.js";
 import { csvBlock } from "./support/child-server.js";
+import { until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
 import { assertClose, parseCsvNumbers, runReference } from "./support/reference.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
@@ -363,15 +364,6 @@ describe("a batch cancelled while the model runs it", () => {
   });
 });
 
-/** Waits until `condition` holds, checking every millisecond; fails after 30 s. */
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!condition()) {
-    assert.ok(Date.now() < deadline, `still waiting after 30 s for ${condition}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
-
 describe("the inference thread, when it dies", () => {
   let server: TestServer;
   before(async () => {
@@ -401,28 +393,29 @@ describe("the inference thread, when it dies", () => {
       assert.match(error.message, /the inference thread running this invocation stopped/);
       return true;
     });
-    await until(() => server.logs.some((line) => line.includes("the inference thread stopped; reloading the model")));
+    await until(
+      () => server.logs.some((line) => line.includes("the inference thread stopped; reloading the model")),
+      "the reload to begin",
+    );
     // Loading a model on a new thread takes far longer than a request on loopback.
     const ping = await fetch(`${server.url}/ping`);
     assert.equal(ping.status, 503);
     const early = await invoke(server, "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
     assert.equal(early.status, 503);
     await early.arrayBuffer();
-    await until(() => service.state.status === "ready");
+    await until(() => service.state.status === "ready", "the model to load again", 30_000);
     assert.notEqual(service.inferenceThread, dying);
     assert.equal((await fetch(`${server.url}/ping`)).status, 200);
-    const rows = [
-      [0.1, 0.2, 0.3, 0.4],
-      [5, -1, 2.5, 0],
-    ];
-    const answer = await invoke(server, rows.map((row) => row.join(",")).join("\n"), {
-      "content-type": "text/csv",
-      accept: "text/csv",
-    });
-    assert.equal(answer.status, 200);
-    const reference = await runReference(path.join(modelDir(smallMlp()), "model.onnx"), {
-      features: new ort.Tensor("float32", Float32Array.from(rows.flat()), [rows.length, 4]),
-    });
-    assertClose(parseCsvNumbers(await answer.text()).flat(), reference.probabilities as Float32Array);
+    // Both kinds of invocation reach the new thread: a small body (run on the main thread) and a longer one
+    // (on a codec thread).
+    for (const body of [csvBlock(2, 4, 9), csvBlock(2000, 4, 9)]) {
+      const answer = await invoke(server, body, { "content-type": "text/csv", accept: "text/csv" });
+      assert.equal(answer.status, 200);
+      const values = Float32Array.from(parseCsvNumbers(new TextDecoder().decode(body)).flat());
+      const reference = await runReference(path.join(modelDir(smallMlp()), "model.onnx"), {
+        features: new ort.Tensor("float32", values, [values.length / 4, 4]),
+      });
+      assertClose(parseCsvNumbers(await answer.text()).flat(), reference.probabilities as Float32Array);
+    }
   });
 });

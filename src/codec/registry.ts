@@ -75,6 +75,11 @@ export class CodecRegistry {
     return this.#registered;
   }
 
+  /** Whether `codec` ships with Sluice (a plugin's code is not trusted to run on the main thread). */
+  isBuiltIn(codec: Codec): boolean {
+    return this.#builtIn.has(codec);
+  }
+
   #settingsOf(codec: Codec): Readonly<Record<string, string>> {
     return this.#settings.get(codec) ?? {};
   }

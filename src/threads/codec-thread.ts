@@ -10,7 +10,7 @@ import type { CodecRegistry } from "../codec/registry.js";
 import { decodeContent } from "../content-encoding.js";
 import { SluiceError } from "../errors.js";
 import type { ModelSignature } from "../model/signature.js";
-import { PipelineStats, runPipeline } from "../pipeline.js";
+import { PENDING_BATCHES_PER_INVOCATION, PipelineStats, runPipeline } from "../pipeline.js";
 import { ChunkQueue } from "./chunk-queue.js";
 import { fromWire, toWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
@@ -23,8 +23,6 @@ export type CodecThreadData = PluginSources;
 
 /** Answer bytes a codec thread may have sent ahead of what the main thread has passed on. */
 export const OUTPUT_WINDOW_BYTES = 2 * 2 ** 20;
-/** Batches one invocation keeps in flight while it decodes the next. */
-const PENDING_BATCHES_PER_INVOCATION = 2;
 
 if (!parentPort) throw new Error("codec-thread.js runs as a worker thread");
 const main = parentPort;

@@ -10,7 +10,7 @@ import type { MediaType } from "../codec/media-type.js";
 import type { ContentCoding } from "../content-encoding.js";
 import type { LogFields, LogLevel } from "../log.js";
 import type { InputArray, ModelSignature, NumericArray, OutputValues } from "../model/signature.js";
-import type { RecordErrorPolicy } from "../pipeline.js";
+import type { RecordErrorPolicy, StageTimes } from "../pipeline.js";
 
 /** An error on its way to another thread: everything the HTTP answer and the log need. */
 export interface WireError {
@@ -30,7 +30,7 @@ export interface StatsSnapshot {
   readonly failedRecords: number;
   readonly batches: number;
   /** Milliseconds spent in each stage so far. */
-  readonly stageMs: Readonly<Record<string, number>>;
+  readonly stageMs: Readonly<Partial<StageTimes>>;
   /** Records in each batch answered; sent with the final report only. */
   readonly batchRows?: readonly number[];
 }

@@ -29,7 +29,8 @@ export class RemoteBackend implements Backend {
   constructor(
     private readonly port: MessagePort,
     readonly signature: ModelSignature,
-    private readonly buffers: BatchBufferPool,
+    /** Where each batch's input arrays go once the inference thread hands them back. */
+    readonly buffers: BatchBufferPool,
   ) {
     port.on("message", (message: FromInferenceThread) => this.#settle(message));
     // The inference thread went away: nothing pending will be answered.

@@ -1,0 +1,202 @@
+/**
+ * Small bodies run on the main thread (handing them to a codec thread costs more than the work): only an
+ * uncompressed body declared at most `SLUICE_SMALL_BODY_BYTES` long, read and written by built-in codecs.
+ * Their answers are those a codec thread gives; a stalled or broken body, a bad record and a dead
+ * inference thread are handled as on a codec thread, and the server goes on serving.
+ */
+import assert from "node:assert/strict";
+import net from "node:net";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import zlib from "node:zlib";
+import ort from "onnxruntime-node";
+import { DEFAULT_SMALL_BODY_BYTES, loadConfig } from "../src/config.js";
+import { mlpClassifier } from "../src/testing/onnx-model-writer.js";
+import { recordIOFrame } from "./support/binary-writers.js";
+import { csvBlock } from "./support/child-server.js";
+import { until } from "./support/hanging-body.js";
+import { modelDir, smallMlp } from "./support/models.js";
+import { assertClose, parseCsvNumbers, runReference } from "./support/reference.js";
+import { invoke, startTestServer, type TestServer } from "./support/server.js";
+
+const RAW_FLOAT32_PLUGIN = fileURLToPath(new URL("fixtures/raw-float32-plugin.js", import.meta.url));
+const csv = { "content-type": "text/csv", accept: "text/csv" };
+
+/** The `thread` of the `count`-th invocation line, once it is written. */
+async function threadOf(server: TestServer, count: number): Promise<unknown> {
+  const lines = () => server.records.filter((record) => record.msg === "invocation");
+  await until(() => lines().length >= count, `invocation line ${count}`);
+  return lines()[count - 1].thread;
+}
+
+/** The model's probabilities for a CSV body of 4-feature rows, from ONNX Runtime directly. */
+async function expectedFor(body: Uint8Array): Promise<Float32Array> {
+  const values = Float32Array.from(parseCsvNumbers(new TextDecoder().decode(body)).flat());
+  const reference = await runReference(path.join(modelDir(smallMlp()), "model.onnx"), {
+    features: new ort.Tensor("float32", values, [values.length / 4, 4]),
+  });
+  return reference.probabilities as Float32Array;
+}
+
+describe("where an invocation runs", () => {
+  let server: TestServer;
+  let invocations = 0;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), { SLUICE_PLUGINS: RAW_FLOAT32_PLUGIN });
+  });
+  after(() => server.close());
+
+  it("a body up to SLUICE_SMALL_BODY_BYTES on the main thread, a longer one on a codec thread, with the same answers", async () => {
+    assert.equal(server.config.smallBodyBytes, DEFAULT_SMALL_BODY_BYTES);
+    // 4 × "0.xxxx" per row: 28 bytes a row.
+    const small = csvBlock(Math.floor(DEFAULT_SMALL_BODY_BYTES / 28), 4, 3);
+    const large = csvBlock(Math.ceil(DEFAULT_SMALL_BODY_BYTES / 28) + 10, 4, 3);
+    assert.ok(small.byteLength <= DEFAULT_SMALL_BODY_BYTES && large.byteLength > DEFAULT_SMALL_BODY_BYTES);
+    for (const [body, thread] of [
+      [small, "main"],
+      [large, "codec"],
+    ] as const) {
+      const response = await invoke(server, body, csv);
+      const text = await response.text();
+      assert.equal(response.status, 200, text.slice(0, 200));
+      assertClose(parseCsvNumbers(text).flat(), await expectedFor(body));
+      assert.equal(await threadOf(server, ++invocations), thread);
+    }
+  });
+
+  it("a compressed body, one of unknown length, and one a plugin reads on a codec thread, however small", async () => {
+    const body = csvBlock(3, 4, 5);
+    const expected = await expectedFor(body);
+    const gzipped = await invoke(server, zlib.gzipSync(body), { ...csv, "content-encoding": "gzip" });
+    assertClose(parseCsvNumbers(await gzipped.text()).flat(), expected);
+    assert.equal(await threadOf(server, ++invocations), "codec");
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(body);
+        controller.close();
+      },
+    });
+    const unknownLength = await invoke(server, chunked, csv);
+    assertClose(parseCsvNumbers(await unknownLength.text()).flat(), expected);
+    assert.equal(await threadOf(server, ++invocations), "codec");
+    const features = new Float32Array([0.1, 0.2, 0.3, 0.4]);
+    const plugin = await invoke(server, recordIOFrame(new Uint8Array(features.buffer)), {
+      "content-type": "application/x-recordio",
+      accept: "text/csv",
+    });
+    assert.equal(plugin.status, 200);
+    await plugin.arrayBuffer();
+    assert.equal(await threadOf(server, ++invocations), "codec");
+  });
+
+  it("a bad record in a small body is a 400 naming its index, and the next body is served", async () => {
+    const bad = await invoke(server, "0.1,0.2,0.3,0.4\n0.5,oops,0.7,0.8\n", csv);
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { recordIndex: number }).recordIndex, 1);
+    assert.equal(await threadOf(server, ++invocations), "main");
+    const good = await invoke(server, "0.1,0.2,0.3,0.4\n", csv);
+    assert.equal(good.status, 200);
+    await good.arrayBuffer();
+    assert.equal(await threadOf(server, ++invocations), "main");
+  });
+});
+
+describe("a model that answers more values than it reads", () => {
+  it("counts a body as that many times longer: its answers are encoded on a codec thread unless tiny", async () => {
+    // 4 features → 256 probabilities: a body counts 64 times its length.
+    const server = await startTestServer(modelDir(mlpClassifier({ inputWidth: 4, hidden: 8, classes: 256, seed: 11 })));
+    try {
+      for (const [rows, thread] of [
+        [1, "main"],
+        [40, "codec"],
+      ] as const) {
+        const body = csvBlock(rows, 4, 2);
+        assert.equal(body.byteLength * 64 > DEFAULT_SMALL_BODY_BYTES, thread === "codec");
+        const response = await invoke(server, body, csv);
+        assert.equal(response.status, 200);
+        assert.equal(parseCsvNumbers(await response.text()).flat().length, rows * 256);
+        assert.equal(await threadOf(server, rows === 1 ? 1 : 2), thread);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("SLUICE_SMALL_BODY_BYTES", () => {
+  it("is 16 KiB by default, 0 to send every body to a codec thread, and refused past 1 MiB", () => {
+    assert.equal(loadConfig({}).smallBodyBytes, 16 * 1024);
+    assert.equal(loadConfig({ SLUICE_SMALL_BODY_BYTES: "0" }).smallBodyBytes, 0);
+    assert.throws(() => loadConfig({ SLUICE_SMALL_BODY_BYTES: String(2 ** 20 + 1) }), /SLUICE_SMALL_BODY_BYTES/);
+  });
+
+  it("= 0 runs even a one-row body on a codec thread", async () => {
+    const server = await startTestServer(modelDir(smallMlp()), { SLUICE_SMALL_BODY_BYTES: "0" });
+    try {
+      const response = await invoke(server, "0.1,0.2,0.3,0.4\n", csv);
+      assert.equal(response.status, 200);
+      await response.arrayBuffer();
+      assert.equal(await threadOf(server, 1), "codec");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("a small body that stalls or breaks off", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_BODY_IDLE_TIMEOUT_S: "1",
+      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "1",
+    });
+  });
+  after(() => server.close());
+  const running = () => {
+    const state = server.running.service.state;
+    assert.equal(state.status, "ready");
+    return state.gate.running;
+  };
+  /** Sends the headers of a 100-byte CSV body and its first `part` bytes, on a connection of its own. */
+  const partialUpload = (part: string) => {
+    const socket = net.connect(server.running.port, "127.0.0.1");
+    let received = "";
+    socket.on("data", (data) => {
+      received += data.toString("latin1");
+    });
+    socket.on("error", () => {});
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    socket.write(
+      `POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\n${part}`,
+    );
+    return { socket, closed, received: () => received };
+  };
+
+  it("fails with 408 once it has been silent for SLUICE_BODY_IDLE_TIMEOUT_S, and frees its slot", async () => {
+    const upload = partialUpload("0.1,0.2,0.3,0.4\n");
+    try {
+      await until(() => /\r\n\r\n\{.*\}/.test(upload.received()), "the answer", 10_000);
+      assert.match(upload.received(), /^HTTP\/1\.1 408 /);
+      assert.match(upload.received(), /BODY_IDLE_TIMEOUT/);
+      await until(() => running() === 0, "the slot to be released");
+      assert.equal(await threadOf(server, 1), "main");
+    } finally {
+      upload.socket.destroy();
+    }
+  });
+
+  it("frees its slot when the client goes away mid-body, and the next body is served", async () => {
+    const upload = partialUpload("0.1,0.2,");
+    try {
+      await until(() => running() === 1, "the invocation to start");
+    } finally {
+      upload.socket.destroy();
+    }
+    await upload.closed;
+    await until(() => running() === 0, "the slot to be released");
+    const next = await invoke(server, "0.1,0.2,0.3,0.4\n", csv);
+    assert.equal(next.status, 200);
+    assert.equal(parseCsvNumbers(await next.text()).length, 1);
+  });
+});
