@@ -36,6 +36,8 @@ describe("codec threads", () => {
   before(async () => {
     server = await startTestServer(modelDir(smallMlp()), {
       SLUICE_PLUGINS: CRASHING_PLUGIN,
+      // Later CSV bodies must reach the codec threads, not run on the main thread as small bodies do.
+      SLUICE_SMALL_BODY_BYTES: "0",
       SLUICE_CODEC_THREADS: "2",
     });
   });
@@ -80,6 +82,8 @@ describe("a codec thread stuck in an endless loop", () => {
   before(async () => {
     server = await startTestServer(modelDir(smallMlp()), {
       SLUICE_PLUGINS: CRASHING_PLUGIN,
+      // Later CSV bodies must reach the codec threads, not run on the main thread as small bodies do.
+      SLUICE_SMALL_BODY_BYTES: "0",
       SLUICE_CODEC_THREADS: "1",
     });
   });
@@ -107,6 +111,8 @@ describe("a stuck codec thread beside a healthy one", () => {
   before(async () => {
     server = await startTestServer(modelDir(smallMlp()), {
       SLUICE_PLUGINS: CRASHING_PLUGIN,
+      // Later CSV bodies must reach the codec threads, not run on the main thread as small bodies do.
+      SLUICE_SMALL_BODY_BYTES: "0",
       SLUICE_CODEC_THREADS: "2",
       // The stuck invocation keeps its slot until its thread is ended: leave room for the others.
       SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "4",
@@ -157,7 +163,8 @@ describe("a stuck codec thread beside a healthy one", () => {
 describe("one codec thread, several invocations", () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer(modelDir(smallMlp()), { SLUICE_CODEC_THREADS: "1" });
+    // Small bodies would run on the main thread: send every body to the one codec thread.
+    server = await startTestServer(modelDir(smallMlp()), { SLUICE_CODEC_THREADS: "1", SLUICE_SMALL_BODY_BYTES: "0" });
   });
   after(() => server.close());
 
