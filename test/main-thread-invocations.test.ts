@@ -11,7 +11,12 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
 import ort from "onnxruntime-node";
+import { createCpuBackend } from "../src/backends/onnx-cpu.js";
+import { createCodecRegistry } from "../src/codec/plugin-loader.js";
 import { DEFAULT_SMALL_BODY_BYTES, loadConfig } from "../src/config.js";
+import { Logger } from "../src/log.js";
+import { runOnMainThread } from "../src/main-thread-invocation.js";
+import type { PipelineOptions } from "../src/pipeline.js";
 import { mlpClassifier } from "../src/testing/onnx-model-writer.js";
 import { recordIOFrame } from "./support/binary-writers.js";
 import { csvBlock } from "./support/child-server.js";
@@ -99,6 +104,60 @@ describe("where an invocation runs", () => {
     assert.equal(good.status, 200);
     await good.arrayBuffer();
     assert.equal(await threadOf(server, ++invocations), "main");
+  });
+});
+
+describe("a small body that is not a Node stream (a transform job's, a web stream)", () => {
+  const run = async (body: AsyncIterable<Uint8Array>, bodyIdleTimeoutMs: number) => {
+    const registry = await createCodecRegistry({});
+    const backend = await createCpuBackend({
+      modelPath: `${modelDir(smallMlp())}/model.onnx`,
+      cpus: 1,
+      intraOpThreads: 1,
+    });
+    const input = registry.resolveInput("text/csv");
+    const options: PipelineOptions = {
+      backend,
+      input,
+      output: registry.resolveOutput("text/csv", input),
+      batchRows: 16,
+      maxBodyBytes: undefined,
+      recordErrorPolicy: "fail",
+      singleRecord: false,
+      maxPendingBatches: 2,
+    };
+    const log = new Logger({ sink: () => {}, format: "json", level: "error" });
+    try {
+      let text = "";
+      for await (const chunk of runOnMainThread(body, options, bodyIdleTimeoutMs, log).output) {
+        text += new TextDecoder().decode(chunk);
+      }
+      return text;
+    } finally {
+      await backend.close();
+    }
+  };
+  const encoder = new TextEncoder();
+
+  it("is read chunk by chunk and answered", async () => {
+    async function* body() {
+      yield encoder.encode("0.1,0.2,");
+      yield encoder.encode("0.3,0.4\n0.5,0.6,0.7,0.8\n");
+    }
+    assert.equal(parseCsvNumbers(await run(body(), 1000)).length, 2);
+  });
+
+  it("fails with 408 when it stalls, and with 499 when it breaks off", { timeout: 10_000 }, async () => {
+    async function* stalls() {
+      yield encoder.encode("0.1,0.2,");
+      await new Promise(() => {});
+    }
+    await assert.rejects(run(stalls(), 50), (error: Error & { status?: number }) => error.status === 408);
+    async function* breaks() {
+      yield encoder.encode("0.1,0.2,");
+      throw new Error("the connection was reset");
+    }
+    await assert.rejects(run(breaks(), 1000), (error: Error & { status?: number }) => error.status === 499);
   });
 });
 
