@@ -300,6 +300,51 @@ describe("stalled and departing clients", () => {
     stalled.release();
   });
 
+  /** Sends the headers of a 100-byte CSV body and its first `part` bytes, on a connection of its own. */
+  const partialUpload = (part: string) => {
+    const socket = net.connect(server.running.port, "127.0.0.1");
+    let received = "";
+    socket.on("data", (data) => {
+      received += data.toString("latin1");
+    });
+    socket.on("error", () => {});
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    socket.write(
+      `POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\n${part}`,
+    );
+    return { socket, closed, received: () => received };
+  };
+
+  it("fails a small declared body that stalls (run on the main thread) with 408 too, and frees its slot", async () => {
+    const upload = partialUpload(`${GOOD}\n`);
+    try {
+      await until(() => /\r\n\r\n\{.*\}/.test(upload.received()), "the answer", 10_000);
+      assert.match(upload.received(), /^HTTP\/1\.1 408 /);
+      assert.match(upload.received(), /BODY_IDLE_TIMEOUT/);
+      await until(() => gate().running === 0, "the slot to be released");
+      await until(
+        () => server.records.some((line) => line.msg === "invocation" && line.status === 408 && line.thread === "main"),
+        "the invocation's log line",
+      );
+    } finally {
+      upload.socket.destroy();
+    }
+  });
+
+  it("frees the slot of a small declared body whose client goes away mid-body, and serves the next", async () => {
+    const upload = partialUpload("0.1,0.2,");
+    try {
+      await until(() => gate().running === 1, "the invocation to start");
+    } finally {
+      upload.socket.destroy();
+    }
+    await upload.closed;
+    await until(() => gate().running === 0, "the slot to be released");
+    const next = await invoke(server, `${GOOD}\n`, { "content-type": "text/csv" });
+    assert.equal(next.status, 200);
+    assert.equal((await next.text()).trim().split("\n").length, 1);
+  });
+
   it("does not count waiting on a client that stops reading its answer as an idle upload", async () => {
     // The answer backs up, the codec thread stops, the ring fills and the body is not read for longer
     // than the idle timeout: that is backpressure, and the answer must come whole once the client reads.

@@ -1,11 +1,10 @@
 /**
  * Small bodies run on the main thread (handing them to a codec thread costs more than the work): only an
  * uncompressed body declared at most `SLUICE_SMALL_BODY_BYTES` long, read and written by built-in codecs.
- * Their answers are those a codec thread gives; a stalled or broken body, a bad record and a dead
- * inference thread are handled as on a codec thread, and the server goes on serving.
+ * Their answers are those a codec thread gives; a bad record and a stalled or broken body (here and in
+ * `hostile-input.test.ts`) are handled as on a codec thread, and the server goes on serving.
  */
 import assert from "node:assert/strict";
-import net from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -200,62 +199,5 @@ describe("SLUICE_SMALL_BODY_BYTES", () => {
     } finally {
       await server.close();
     }
-  });
-});
-
-describe("a small body that stalls or breaks off", () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startTestServer(modelDir(smallMlp()), {
-      SLUICE_BODY_IDLE_TIMEOUT_S: "1",
-      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "1",
-    });
-  });
-  after(() => server.close());
-  const running = () => {
-    const state = server.running.service.state;
-    assert.equal(state.status, "ready");
-    return state.gate.running;
-  };
-  /** Sends the headers of a 100-byte CSV body and its first `part` bytes, on a connection of its own. */
-  const partialUpload = (part: string) => {
-    const socket = net.connect(server.running.port, "127.0.0.1");
-    let received = "";
-    socket.on("data", (data) => {
-      received += data.toString("latin1");
-    });
-    socket.on("error", () => {});
-    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-    socket.write(
-      `POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\n${part}`,
-    );
-    return { socket, closed, received: () => received };
-  };
-
-  it("fails with 408 once it has been silent for SLUICE_BODY_IDLE_TIMEOUT_S, and frees its slot", async () => {
-    const upload = partialUpload("0.1,0.2,0.3,0.4\n");
-    try {
-      await until(() => /\r\n\r\n\{.*\}/.test(upload.received()), "the answer", 10_000);
-      assert.match(upload.received(), /^HTTP\/1\.1 408 /);
-      assert.match(upload.received(), /BODY_IDLE_TIMEOUT/);
-      await until(() => running() === 0, "the slot to be released");
-      assert.equal(await threadOf(server, 1), "main");
-    } finally {
-      upload.socket.destroy();
-    }
-  });
-
-  it("frees its slot when the client goes away mid-body, and the next body is served", async () => {
-    const upload = partialUpload("0.1,0.2,");
-    try {
-      await until(() => running() === 1, "the invocation to start");
-    } finally {
-      upload.socket.destroy();
-    }
-    await upload.closed;
-    await until(() => running() === 0, "the slot to be released");
-    const next = await invoke(server, "0.1,0.2,0.3,0.4\n", csv);
-    assert.equal(next.status, 200);
-    assert.equal(parseCsvNumbers(await next.text()).length, 1);
   });
 });
