@@ -8,7 +8,7 @@ import { getEventListeners } from "node:events";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { MessageChannel, type MessagePort } from "node:worker_threads";
+import { MessageChannel } from "node:worker_threads";
 import zlib from "node:zlib";
 import ort from "onnxruntime-node";
 import type { Backend } from "../src/backends/backend.js";
@@ -383,11 +383,12 @@ describe("the inference thread, when it dies", () => {
     const dying = service.inferenceThread;
     assert.ok(dying);
     const signature = service.ready().signature;
-    const backend = new RemoteBackend(dying.connect(), signature, new BatchBufferPool(signature));
+    const port = dying.connect();
+    const backend = new RemoteBackend(port, signature, new BatchBufferPool(signature));
     // An exception escapes the thread's own code (a batch with no inputs array): the thread ends. The batch
     // sent after it is still waiting for its answer when that happens.
     const fatal = { type: "run", batch: -1, rows: 1, firstRecordIndex: 0 } as unknown as ToInferenceThread;
-    (backend as unknown as { port: MessagePort }).port.postMessage(fatal);
+    port.postMessage(fatal);
     const running = backend.run({
       rows: 1,
       firstRecordIndex: 0,
