@@ -20,7 +20,7 @@ import type { Logger } from "./log.js";
 import { runOnMainThread } from "./main-thread-invocation.js";
 import { codecSignature, type ModelConfig } from "./model/model-config.js";
 import { locateModel } from "./model/model-location.js";
-import type { ModelSignature, TensorSpec } from "./model/signature.js";
+import { type ModelSignature, totalInputWidth, totalOutputWidth } from "./model/signature.js";
 import { PENDING_BATCHES_PER_INVOCATION, type PipelineOptions } from "./pipeline.js";
 import { CodecThreadPool } from "./threads/codec-thread-pool.js";
 import { InferenceHost } from "./threads/inference-host.js";
@@ -180,8 +180,7 @@ export class InvocationService {
       codecs.attachModel({ signature, connect: () => host.connect() });
       await this.#mainThreadBackend?.close();
       this.#mainThreadBackend = new RemoteBackend(host.connect(), signature, new BatchBufferPool(signature));
-      const widthOf = (specs: readonly TensorSpec[]) => specs.reduce((sum, spec) => sum + spec.width, 0);
-      this.#answerSpread = Math.max(1, widthOf(signature.outputs) / Math.max(1, widthOf(signature.inputs)));
+      this.#answerSpread = Math.max(1, totalOutputWidth(signature) / Math.max(1, totalInputWidth(signature)));
       const maxRunning = this.config.maxConcurrentTransforms ?? model.tuning.suggestedConcurrentTransforms;
       const gate =
         this.#state.status === "ready"

@@ -9,7 +9,6 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
-import ort from "onnxruntime-node";
 import { createCpuBackend } from "../src/backends/onnx-cpu.js";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
 import { DEFAULT_SMALL_BODY_BYTES, loadConfig } from "../src/config.js";
@@ -21,7 +20,7 @@ import { recordIOFrame } from "./support/binary-writers.js";
 import { csvBlock } from "./support/child-server.js";
 import { until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
-import { assertClose, parseCsvNumbers, runReference } from "./support/reference.js";
+import { assertClose, parseCsvNumbers, referenceProbabilities } from "./support/reference.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 const RAW_FLOAT32_PLUGIN = fileURLToPath(new URL("fixtures/raw-float32-plugin.js", import.meta.url));
@@ -34,14 +33,9 @@ async function threadOf(server: TestServer, count: number): Promise<unknown> {
   return lines()[count - 1].thread;
 }
 
+const SMALL_MLP_FILE = path.join(modelDir(smallMlp()), "model.onnx");
 /** The model's probabilities for a CSV body of 4-feature rows, from ONNX Runtime directly. */
-async function expectedFor(body: Uint8Array): Promise<Float32Array> {
-  const values = Float32Array.from(parseCsvNumbers(new TextDecoder().decode(body)).flat());
-  const reference = await runReference(path.join(modelDir(smallMlp()), "model.onnx"), {
-    features: new ort.Tensor("float32", values, [values.length / 4, 4]),
-  });
-  return reference.probabilities as Float32Array;
-}
+const expectedFor = (body: Uint8Array) => referenceProbabilities(SMALL_MLP_FILE, body, 4);
 
 describe("where an invocation runs", () => {
   let server: TestServer;

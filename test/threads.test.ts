@@ -10,7 +10,6 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { MessageChannel } from "node:worker_threads";
 import zlib from "node:zlib";
-import ort from "onnxruntime-node";
 import type { Backend } from "../src/backends/backend.js";
 import { createCpuBackend } from "../src/backends/onnx-cpu.js";
 import { BatchBufferPool } from "../src/batch-buffer-pool.js";
@@ -26,7 +25,7 @@ import { RemoteBackend } from "../src/threads/remote-backend.js";
 import { csvBlock } from "./support/child-server.js";
 import { until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
-import { assertClose, parseCsvNumbers, runReference } from "./support/reference.js";
+import { assertClose, parseCsvNumbers, referenceProbabilities } from "./support/reference.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 const CRASHING_PLUGIN = fileURLToPath(new URL("fixtures/crashing-plugin.js", import.meta.url));
@@ -205,13 +204,7 @@ describe("body rings", () => {
     const rows = 60_000;
     const bodies = [1, 2, 3].map((seed) => csvBlock(rows, 4, seed));
     const expected = await Promise.all(
-      bodies.map(async (body) => {
-        const values = Float32Array.from(parseCsvNumbers(new TextDecoder().decode(body)).flat());
-        const reference = await runReference(path.join(dir, "model.onnx"), {
-          features: new ort.Tensor("float32", values, [rows, 4]),
-        });
-        return reference.probabilities as Float32Array;
-      }),
+      bodies.map((body) => referenceProbabilities(path.join(dir, "model.onnx"), body, 4)),
     );
     const csv = { "content-type": "text/csv" };
     const check = async (response: Response, which: number) => {
@@ -372,9 +365,10 @@ describe("a batch cancelled while the model runs it", () => {
 });
 
 describe("the inference thread, when it dies", () => {
+  const dir = modelDir(smallMlp());
   let server: TestServer;
   before(async () => {
-    server = await startTestServer(modelDir(smallMlp()), { SLUICE_CODEC_THREADS: "1" });
+    server = await startTestServer(dir, { SLUICE_CODEC_THREADS: "1" });
   });
   after(() => server.close());
 
@@ -419,11 +413,8 @@ describe("the inference thread, when it dies", () => {
     for (const body of [csvBlock(2, 4, 9), csvBlock(2000, 4, 9)]) {
       const answer = await invoke(server, body, { "content-type": "text/csv", accept: "text/csv" });
       assert.equal(answer.status, 200);
-      const values = Float32Array.from(parseCsvNumbers(new TextDecoder().decode(body)).flat());
-      const reference = await runReference(path.join(modelDir(smallMlp()), "model.onnx"), {
-        features: new ort.Tensor("float32", values, [values.length / 4, 4]),
-      });
-      assertClose(parseCsvNumbers(await answer.text()).flat(), reference.probabilities as Float32Array);
+      const expected = await referenceProbabilities(path.join(dir, "model.onnx"), body, 4);
+      assertClose(parseCsvNumbers(await answer.text()).flat(), expected);
     }
   });
 });

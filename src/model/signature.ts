@@ -82,7 +82,16 @@ export function isTextTensor(spec: TensorSpec): boolean {
 
 /** Sum of the widths of all inputs: the number of values a flat (CSV-like) record must hold. */
 export function totalInputWidth(signature: ModelSignature): number {
+  return totalWidth(signature.inputs);
+}
+
+/** Sum of the widths of all outputs: the number of values answered per record. */
+export function totalOutputWidth(signature: ModelSignature): number {
+  return totalWidth(signature.outputs);
+}
+
+function totalWidth(specs: readonly TensorSpec[]): number {
   let total = 0;
-  for (const input of signature.inputs) total += input.width;
+  for (const spec of specs) total += spec.width;
   return total;
 }

@@ -1,6 +1,8 @@
 /**
  * Runs ONNX Runtime directly (no Sluice code in between) to get the outputs a transform must match.
  */
+import ort from "onnxruntime-node";
+import { runOnnxRuntime } from "../../src/testing/index.js";
 
 /** Runs the model at `modelPath` on named feeds and returns every output's flat data (the kit's runner). */
 export { runOnnxRuntime as runReference } from "../../src/testing/index.js";
@@ -20,4 +22,20 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
       throw new Error(`value ${i}: ${actual[i]} differs from expected ${expected[i]} by more than ${tolerance}`);
     }
   }
+}
+
+/**
+ * What a classifier from `mlpClassifier` (input `features`, output `probabilities`) answers, run by ONNX
+ * Runtime on a CSV body of `width`-feature rows: the flat probabilities its answer must match.
+ */
+export async function referenceProbabilities(
+  modelFile: string,
+  body: Uint8Array,
+  width: number,
+): Promise<Float32Array> {
+  const values = Float32Array.from(parseCsvNumbers(new TextDecoder().decode(body)).flat());
+  const outputs = await runOnnxRuntime(modelFile, {
+    features: new ort.Tensor("float32", values, [values.length / width, width]),
+  });
+  return outputs.probabilities as Float32Array;
 }
