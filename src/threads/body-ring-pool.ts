@@ -1,5 +1,5 @@
 /**
- * Body rings kept for the next invocations. A ring is a megabyte of shared memory; V8 frees one only when
+ * Body rings kept for the next invocations. A ring is up to 4 MiB of shared memory (as much as its bodies reached); V8 frees one only when
  * both threads that held it have collected its last view, and the main thread collects its old
  * generation seldom (see `worker-heap.ts`). With a fresh ring per invocation, a server under load held
  * rings of finished invocations by the thousand: its resident memory grew by ~25 MB/s, to 1.9–2.5 GB on 2
@@ -7,7 +7,7 @@
  */
 import { createBodyRing, resetBodyRing } from "./body-ring.js";
 
-/** Idle rings kept at most (64 MiB); more idle than that are left to the collector. */
+/** Idle rings kept at most (up to 256 MiB); more idle than that are left to the collector. */
 const MAX_IDLE_RINGS = 64;
 
 /** The main thread's rings: one lent to each running invocation, returned when both threads are done with it. */
