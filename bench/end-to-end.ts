@@ -1,8 +1,9 @@
 /**
  * End-to-end figures over real HTTP against `sluice serve` running as a child process: records/s for the
  * bundled MLP compared with ONNX Runtime alone on the same rows, peak RSS for a 150 MB body, and /ping
- * latency while three 34 MB bodies stream at once.
+ * latency while three 34 MB bodies stream at once (five times over), measured from another process.
  */
+import { spawn } from "node:child_process";
 import http from "node:http";
 import path from "node:path";
 import ort from "onnxruntime-node";
@@ -10,6 +11,7 @@ import { BUNDLED_MODEL_DIR } from "../src/model/model-location.js";
 import { type ChildServer, startChildServer } from "../test/support/child-server.js";
 
 const MB = 2 ** 20;
+const PINGER = new URL("pinger.js", import.meta.url).pathname;
 
 /**
  * Streams `block` repeated to `bytes` through /invocations with node:http (chunked, honouring
@@ -121,29 +123,39 @@ export async function peakRssFor(block: Uint8Array, bytes: number) {
   }
 }
 
-/** /ping latencies (ms) while `bodies` bodies of `bytes` each stream at once. */
-export async function pingUnderLoad(block: Uint8Array, bodies: number, bytes: number) {
+/**
+ * /ping latencies (ms), from a pinger process of its own (`pinger.ts`), while `bodies` bodies of `bytes`
+ * each stream at once, `rounds` times over.
+ */
+export async function pingUnderLoad(block: Uint8Array, bodies: number, bytes: number, rounds: number) {
   const server = await startChildServer(BUNDLED_MODEL_DIR, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0" });
+  const pinger = spawn(process.execPath, [PINGER, server.url], { stdio: ["pipe", "pipe", "inherit"] });
   try {
-    let loading = true;
-    const latencies: number[] = [];
-    const pings = (async () => {
-      while (loading) {
-        const started = performance.now();
-        await (await fetch(`${server.url}/ping`)).arrayBuffer();
-        latencies.push(performance.now() - started);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    })();
+    let output = "";
+    pinger.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => pinger.on("exit", resolve));
     const started = performance.now();
-    await Promise.all(Array.from({ length: bodies }, () => transform(server, block, bytes)));
+    for (let round = 0; round < rounds; round++) {
+      await Promise.all(Array.from({ length: bodies }, () => transform(server, block, bytes)));
+    }
     const seconds = (performance.now() - started) / 1000;
-    loading = false;
-    await pings;
-    latencies.sort((a, b) => a - b);
+    pinger.stdin.end();
+    const code = await exited;
+    if (code !== 0) throw new Error(`the pinger exited with ${code}`);
+    const latencies = (JSON.parse(output) as number[]).sort((a, b) => a - b);
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-    return { pings: latencies.length, p50: at(0.5), p99: at(0.99), max: latencies[latencies.length - 1], seconds };
+    return {
+      pings: latencies.length,
+      p50: at(0.5),
+      p90: at(0.9),
+      p99: at(0.99),
+      max: latencies[latencies.length - 1],
+      seconds,
+    };
   } finally {
+    pinger.kill();
     await server.stop();
   }
 }

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
+import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -22,6 +23,7 @@ import { runPipeline } from "../src/pipeline.js";
 import { signatureOf } from "../src/testing/index.js";
 import type { ToInferenceThread } from "../src/threads/messages.js";
 import { RemoteBackend } from "../src/threads/remote-backend.js";
+import { CODEC_THREAD_NICENESS } from "../src/threads/thread-priority.js";
 import { csvBlock } from "./support/child-server.js";
 import { until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
@@ -268,6 +270,29 @@ describe("thread budget", () => {
     const service = new InvocationService(config, registry, quiet, { cpus: 8, memoryBytes: 2 ** 32 });
     assert.deepEqual(service.threads, { codecThreads: 1, inferenceThreads: 4 });
     assert.throws(() => loadConfig({ SLUICE_CODEC_THREADS: "0" }), /SLUICE_CODEC_THREADS/);
+  });
+});
+
+describe("thread priority", { skip: process.platform !== "linux" && "thread priorities are Linux's" }, () => {
+  const dir = modelDir(smallMlp());
+  let server: TestServer;
+  const processNiceness = os.getPriority(process.pid);
+  before(async () => {
+    server = await startTestServer(dir, { SLUICE_CODEC_THREADS: "2", SLUICE_SMALL_BODY_BYTES: "0" });
+  });
+  after(() => server.close());
+
+  it("runs codec threads below the main and inference threads, which keep the process's priority", async () => {
+    const response = await invoke(server, csvBlock(3, 4, 1), { "content-type": "text/csv" });
+    assert.equal(response.status, 200);
+    await response.arrayBuffer();
+    const ids = server.running.service.threadIds();
+    assert.equal(ids.codec.length, 2);
+    for (const tid of ids.codec) {
+      assert.equal(os.getPriority(tid), Math.min(19, processNiceness + CODEC_THREAD_NICENESS), `codec thread ${tid}`);
+    }
+    assert.equal(os.getPriority(ids.inference as number), processNiceness, "the inference thread");
+    assert.equal(os.getPriority(process.pid), processNiceness, "the main thread");
   });
 });
 

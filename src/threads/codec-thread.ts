@@ -17,6 +17,7 @@ import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } fro
 import { RemoteBackend } from "./remote-backend.js";
 import { kernelThreadId } from "./thread-cpu.js";
 import { ThreadLogger } from "./thread-logger.js";
+import { CODEC_THREAD_NICENESS, lowerThreadPriority } from "./thread-priority.js";
 
 /** What the main thread passes when it starts a codec thread: where its codecs come from. */
 export type CodecThreadData = PluginSources;
@@ -144,6 +145,9 @@ async function run(
 }
 
 async function start(data: CodecThreadData): Promise<void> {
+  if (!lowerThreadPriority(CODEC_THREAD_NICENESS) && process.platform === "linux") {
+    log.warn("could not lower this codec thread's priority: /ping may answer slower while bodies run");
+  }
   let registry: CodecRegistry;
   try {
     registry = await createCodecRegistry(data);
