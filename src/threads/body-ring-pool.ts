@@ -1,9 +1,10 @@
 /**
- * Body rings kept for the next invocations. A ring is up to 4 MiB of shared memory (as much as its bodies reached); V8 frees one only when
- * both threads that held it have collected its last view, and the main thread collects its old
- * generation seldom (see `worker-heap.ts`). With a fresh ring per invocation, a server under load held
- * rings of finished invocations by the thousand: its resident memory grew by ~25 MB/s, to 1.9–2.5 GB on 2
- * cores. Reused, the rings in memory are as many as the invocations that ran at once.
+ * Body rings kept for the next invocations. A ring is up to 4 MiB of shared memory (the pages its bodies
+ * reached); V8 frees one only when both threads that held it have collected its last view, and the main
+ * thread collects its old generation seldom (see `worker-heap.ts`). With a fresh ring per invocation, a
+ * server under load held rings of finished invocations by the thousand: its resident memory grew by
+ * ~25 MB/s, to 1.9–2.5 GB on 2 cores. Reused, the rings in memory are as many as the invocations that ran
+ * at once.
  */
 import { createBodyRing, resetBodyRing } from "./body-ring.js";
 
