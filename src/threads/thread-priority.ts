@@ -3,7 +3,9 @@
  * alone, so a worker can lower its own priority without touching the rest of the process. Codec threads
  * do: on a machine whose cores they keep busy, the main thread (which answers `/ping` and feeds every
  * body) and the inference thread then run as soon as they wake instead of after a codec thread's time
- * slice. Lowering needs no privilege; raising it back would.
+ * slice. Lowering needs no privilege; raising it back would. Threads a codec thread starts afterwards
+ * inherit its priority: only its ESM loader-hooks thread, busy while plugins load (libuv's pool and
+ * V8's helpers are started by the main thread before any codec thread; checked with `strace -f`).
  */
 import os from "node:os";
 import { kernelThreadId } from "./thread-cpu.js";
