@@ -123,7 +123,7 @@ export class BodyRingReader extends RingView {
   }
 
   /**
-   * Gives `bytes` back to the writer; true when the writer is waiting for room and a quarter of the ring
+   * Gives `bytes` back to the writer; true when the writer is waiting for room and {@link WAKE_WRITER_ROOM}
    * is free (it must then be woken): waking it for every small release would cost a message each.
    */
   release(bytes: number): boolean {
