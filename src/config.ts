@@ -58,7 +58,10 @@ export interface Config {
   readonly maxDecompressionRatio: number;
   /** `SLUICE_CODEC_THREADS`: threads that frame, decode and encode; `undefined` means one per core. */
   readonly codecThreads: number | undefined;
-  /** `SLUICE_INFERENCE_THREADS`: ONNX Runtime's intra-op threads; `undefined` means one per core. */
+  /**
+   * `SLUICE_INFERENCE_THREADS`: ONNX Runtime's intra-op threads; `undefined` means one per core, or one
+   * for a model that a timed batch shows no faster on them.
+   */
   readonly inferenceThreads: number | undefined;
   /**
    * `SLUICE_SMALL_BODY_BYTES`: an uncompressed body declared at most this long, with built-in codecs, runs on
@@ -96,7 +99,7 @@ export function describeConfiguration(
     SLUICE_BODY_IDLE_TIMEOUT_S: config.bodyIdleTimeoutSeconds,
     SLUICE_MAX_DECOMPRESSION_RATIO: config.maxDecompressionRatio,
     SLUICE_CODEC_THREADS: config.codecThreads ?? "one per core",
-    SLUICE_INFERENCE_THREADS: config.inferenceThreads ?? "one per core",
+    SLUICE_INFERENCE_THREADS: config.inferenceThreads ?? "one per core, or one for a model no faster on more",
     SLUICE_SMALL_BODY_BYTES: config.smallBodyBytes,
   };
   const described: Record<string, { value: string | number | boolean; from: SettingOrigin }> = {};

@@ -74,7 +74,10 @@ export interface Invocation {
 export interface ThreadBudget {
   /** Codec threads: framing, decoding, batching and encoding, one invocation each at a time. */
   readonly codecThreads: number;
-  /** ONNX Runtime's intra-op threads for one run. */
+  /**
+   * ONNX Runtime's intra-op threads for one run: the most, unless `SLUICE_INFERENCE_THREADS` set them (a
+   * model that a timed batch shows no faster on them gets one; the "model loaded" line says which).
+   */
   readonly inferenceThreads: number;
 }
 
@@ -168,6 +171,7 @@ export class InvocationService {
           modelPath: location.file,
           backend: this.config.backend,
           intraOpThreads: this.threads.inferenceThreads,
+          chooseIntraOpThreads: this.config.inferenceThreads === undefined,
           cpus: this.resources.cpus,
         },
         this.log,
@@ -213,7 +217,7 @@ export class InvocationService {
         max_concurrent: maxRunning,
         max_concurrent_from: this.config.maxConcurrentTransforms !== undefined ? "environment" : "measured",
         codec_threads: codecs.size,
-        inference_threads: this.threads.inferenceThreads,
+        inference_threads: model.intraOpThreads,
         ms: Math.round(performance.now() - started),
       });
       return model;

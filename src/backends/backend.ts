@@ -35,6 +35,8 @@ export interface Backend {
   readonly description: string;
   readonly signature: ModelSignature;
   readonly tuning: BackendTuning;
+  /** Threads one run uses on the CPU (ONNX Runtime's intra-op pool); unset for a device. */
+  readonly intraOpThreads?: number;
   /**
    * Runs one batch. When the model fails on it, rejects with a `ModelExecutionError` naming the first
    * record it fails on alone, or, for a batch with `isolateFailures`, answers the other records (see

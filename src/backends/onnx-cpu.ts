@@ -3,8 +3,10 @@
  * memory once however many invocations run. ONNX Runtime parallelises each run over its intra-op thread
  * pool; batches from concurrent invocations run one after another on it.
  */
+import type ort from "onnxruntime-node";
 import type { Backend } from "./backend.js";
 import { cpuBatchRows, cpuTuning } from "./cpu-tuning.js";
+import { chooseIntraOpThreads } from "./intra-op-threads.js";
 import { OnnxSessionPool } from "./onnx-session-pool.js";
 
 /** Options for {@link createCpuBackend}. */
@@ -12,32 +14,45 @@ export interface CpuBackendOptions {
   readonly modelPath: string;
   /** Threads one run may use (the intra-op pool, the calling thread included). */
   readonly intraOpThreads: number;
+  /**
+   * Whether `intraOpThreads` is only the most the model may use: a model that a timed batch shows no
+   * faster on them gets one (see `intra-op-threads.ts`). False when the operator chose the number.
+   */
+  readonly chooseIntraOpThreads?: boolean;
   /** Cores available to the container (cgroup quota included): the concurrency suggested to the platform. */
   readonly cpus: number;
 }
 
+function sessionOptions(intraOpNumThreads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ["cpu"],
+    graphOptimizationLevel: "all",
+    intraOpNumThreads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    // Idle pool threads sleep instead of spinning, leaving their cores to the codec threads.
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
+  };
+}
+
 /** Loads the model on the CPU execution provider. */
 export async function createCpuBackend(options: CpuBackendOptions): Promise<Backend> {
-  const intraOpNumThreads = Math.max(1, options.intraOpThreads);
-  const pool = await OnnxSessionPool.create({
-    modelPath: options.modelPath,
-    sessions: 1,
-    sessionOptions: {
-      executionProviders: ["cpu"],
-      graphOptimizationLevel: "all",
-      intraOpNumThreads,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      // Idle pool threads sleep instead of spinning, leaving their cores to the codec threads.
-      extra: { session: { intra_op: { allow_spinning: "0" } } },
-    },
-  });
+  const { modelPath } = options;
+  const most = Math.max(1, options.intraOpThreads);
+  const loaded = await OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: sessionOptions(most) });
+  const rows = Math.min(cpuBatchRows(loaded.signature), loaded.signature.maxBatchRows);
+  const { pool, threads, reason } = options.chooseIntraOpThreads
+    ? await chooseIntraOpThreads(modelPath, loaded, most, rows, () =>
+        OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: sessionOptions(1) }),
+      )
+    : { pool: loaded, threads: most, reason: "SLUICE_INFERENCE_THREADS" };
   const tuning = cpuTuning(options.cpus, cpuBatchRows(pool.signature));
   return {
     kind: "cpu",
-    description: `onnxruntime-node CPU provider, 1 session × ${intraOpNumThreads} intra-op thread(s); model: ${pool.format}`,
+    description: `onnxruntime-node CPU provider, 1 session × ${threads} intra-op thread(s) (${reason}); model: ${pool.format}`,
     signature: pool.signature,
     tuning,
+    intraOpThreads: threads,
     run: (batch, signal) => pool.run(batch, signal),
     close: () => pool.release(),
   };

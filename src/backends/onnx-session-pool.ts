@@ -153,12 +153,26 @@ export class OnnxSessionPool {
 
   /** Runs a batch on the next free session. */
   run(batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer> {
+    return this.#onFreeSession((session) => this.#runOn(session, batch, signal), signal);
+  }
+
+  /**
+   * Runs a batch with ONNX Runtime's logging off and no search for the failing record: for a trial run
+   * (see `intra-op-threads.ts`) whose failure is no record's fault.
+   */
+  runQuietly(batch: InputBatch): Promise<void> {
+    return this.#onFreeSession(async (session) => {
+      await this.#runRows(session, batch, 0, batch.rows, QUIET_RUN);
+    });
+  }
+
+  #onFreeSession<T>(use: (session: ort.InferenceSession) => Promise<T>, signal?: AbortSignal): Promise<T> {
     return this.#limit(async () => {
       signal?.throwIfAborted();
       const session = this.#free.pop();
       if (!session) throw new Error("session pool exhausted: more runs than sessions");
       try {
-        return await this.#runOn(session, batch, signal);
+        return await use(session);
       } finally {
         this.#free.push(session);
       }

@@ -17,6 +17,8 @@ export interface BackendRequest {
   readonly modelPath: string;
   /** Threads one CPU run may use. */
   readonly intraOpThreads: number;
+  /** Whether the CPU backend may use fewer where a timed batch shows more no faster. */
+  readonly chooseIntraOpThreads: boolean;
   /** Cores available to the container. */
   readonly cpus: number;
   readonly log: Logger;
@@ -39,5 +41,6 @@ export async function selectBackend(request: BackendRequest): Promise<Backend> {
       request.log.warn("WebGPU unavailable, using the CPU backend", { reason: cause.message });
     }
   }
-  return createCpuBackend({ modelPath: request.modelPath, intraOpThreads: request.intraOpThreads, cpus: request.cpus });
+  const { modelPath, intraOpThreads, chooseIntraOpThreads, cpus } = request;
+  return createCpuBackend({ modelPath, intraOpThreads, chooseIntraOpThreads, cpus });
 }

@@ -73,8 +73,12 @@ host.on("message", (message: ToInferenceHost) => {
       selectBackend({ ...request, choice: request.backend, log }).then(
         (loaded) => {
           backend = loaded;
-          const { kind, description, signature, tuning } = loaded;
-          post({ type: "loaded", model: { kind, description, signature, tuning }, tid: kernelThreadId() });
+          const { kind, description, signature, tuning, intraOpThreads } = loaded;
+          post({
+            type: "loaded",
+            model: { kind, description, signature, tuning, intraOpThreads },
+            tid: kernelThreadId(),
+          });
         },
         (error: unknown) => post({ type: "load-failed", error: toWire(error) }),
       );

@@ -121,6 +121,8 @@ export interface LoadRequest {
   readonly backend: BackendChoice;
   /** Threads ONNX Runtime may use for one run (its intra-op pool). */
   readonly intraOpThreads: number;
+  /** Whether the CPU backend may give a model fewer (see `backends/intra-op-threads.ts`). */
+  readonly chooseIntraOpThreads: boolean;
   /** Cores the container has. */
   readonly cpus: number;
 }
@@ -131,6 +133,7 @@ export interface LoadedModel {
   readonly description: string;
   readonly signature: ModelSignature;
   readonly tuning: BackendTuning;
+  readonly intraOpThreads?: number;
 }
 
 /** Main thread → inference thread. */

@@ -1,0 +1,108 @@
+/**
+ * How many intra-op threads the CPU backend gives a model when `SLUICE_INFERENCE_THREADS` is not set:
+ * one per core, unless a timed batch shows that more than one does not make this model faster.
+ *
+ * Why: ONNX Runtime splits each operator of a run across its pool, and for a small model that costs
+ * more than it saves. On the 2-core development machine the tabular model (32 → 64 → 4) ran a batch only
+ * 1.08–1.20× faster on two threads than on one (MNIST's 784 → 32 → 10: 0.86–0.98×, slower), while the
+ * second thread took cores that the codec threads needed: with one thread, tabular bodies at one per
+ * core served 9% more records/s for 9% less CPU per record (six alternating pairs). A compute-bound model
+ * (8 layers of 2048) ran 1.6–1.9× faster on two threads and keeps every core.
+ */
+import { statSync } from "node:fs";
+import { stagingArray } from "../batch-buffer-pool.js";
+import type { InputBatch } from "../batcher.js";
+import type { OnnxSessionPool } from "./onnx-session-pool.js";
+
+/** Models larger than this keep one thread per core unprobed: the probe holds two sessions for a moment. */
+export const PROBED_MODEL_BYTES = 64 * 2 ** 20;
+/** A batch slower than this on every core is compute-bound: no need to try one thread. */
+const COMPUTE_BOUND_BATCH_MS = 50;
+/** The speed-up every core must bring a batch for the model to keep them. */
+export const WORTHWHILE_SPEEDUP = 1.3;
+/** Timed runs per session (alternating between the two, the fastest of each counts). */
+const TIMED_RUNS = 5;
+
+/** What the probe decided, for the start-up log. */
+export interface IntraOpChoice {
+  /** The session pool to keep (the other is released). */
+  readonly pool: OnnxSessionPool;
+  readonly threads: number;
+  /** Why: the measurement, or why none was made. */
+  readonly reason: string;
+  /** The fastest timed batch on each, when both were timed. */
+  readonly timed?: { readonly oneThreadMs: number; readonly manyThreadsMs: number };
+}
+
+/** Whether a batch that ran in `oneThreadMs` on one thread and `manyThreadsMs` on all is worth all of them. */
+export function keepsEveryThread(oneThreadMs: number, manyThreadsMs: number): boolean {
+  return oneThreadMs >= WORTHWHILE_SPEEDUP * manyThreadsMs;
+}
+
+/** A batch of `rows` zero records for the pool's model, or undefined when an input is not numeric. */
+function zeroBatch(pool: OnnxSessionPool, rows: number): InputBatch | undefined {
+  const inputs = [];
+  for (const input of pool.signature.inputs) {
+    if (input.type === "string") return undefined;
+    inputs.push(stagingArray(input.type, rows * input.width));
+  }
+  return { rows, firstRecordIndex: 0, inputs, recordErrors: new Map() };
+}
+
+async function timeRun(pool: OnnxSessionPool, batch: InputBatch): Promise<number> {
+  const started = performance.now();
+  await pool.runQuietly(batch);
+  return performance.now() - started;
+}
+
+/**
+ * Keeps `manyThreads` (a pool with `threads` intra-op threads) or a pool with one thread, made by
+ * `createOneThread`, whichever the timed batches of `rows` records favour.
+ */
+export async function chooseIntraOpThreads(
+  modelPath: string,
+  manyThreads: OnnxSessionPool,
+  threads: number,
+  rows: number,
+  createOneThread: () => Promise<OnnxSessionPool>,
+): Promise<IntraOpChoice> {
+  const keepMany = (reason: string): IntraOpChoice => ({ pool: manyThreads, threads, reason });
+  if (threads <= 1) return keepMany("one core");
+  if (statSync(modelPath).size > PROBED_MODEL_BYTES) return keepMany("a large model: one per core");
+  const batch = zeroBatch(manyThreads, rows);
+  if (!batch) return keepMany("text inputs: one per core");
+  let firstMs: number;
+  try {
+    firstMs = await timeRun(manyThreads, batch);
+  } catch {
+    // Zeros are no valid record for every model (a lookup, a reshape that needs a multiple of 3).
+    return keepMany("a batch of zeros failed: one per core");
+  }
+  if (firstMs > COMPUTE_BOUND_BATCH_MS)
+    return keepMany(`a batch took ${firstMs.toFixed(0)} ms on ${threads} threads: one per core`);
+  let oneThread: OnnxSessionPool | undefined;
+  let manyMs = Number.POSITIVE_INFINITY;
+  let oneMs = Number.POSITIVE_INFINITY;
+  try {
+    oneThread = await createOneThread();
+    await timeRun(oneThread, batch);
+    for (let run = 0; run < TIMED_RUNS; run++) {
+      manyMs = Math.min(manyMs, await timeRun(manyThreads, batch));
+      oneMs = Math.min(oneMs, await timeRun(oneThread, batch));
+    }
+  } catch (cause) {
+    // The model is loaded and ran a batch: a failed trial must not fail the start-up.
+    await oneThread?.release();
+    return keepMany(
+      `the one-thread trial failed (${cause instanceof Error ? cause.message : String(cause)}): one per core`,
+    );
+  }
+  const reason = `a ${rows}-record batch ran in ${oneMs.toFixed(2)} ms on one thread, ${manyMs.toFixed(2)} ms on ${threads}`;
+  const timed = { oneThreadMs: oneMs, manyThreadsMs: manyMs };
+  if (keepsEveryThread(oneMs, manyMs)) {
+    await oneThread.release();
+    return { pool: manyThreads, threads, reason, timed };
+  }
+  await manyThreads.release();
+  return { pool: oneThread, threads: 1, reason, timed };
+}
