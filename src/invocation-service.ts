@@ -75,8 +75,8 @@ export interface ThreadBudget {
   /** Codec threads: framing, decoding, batching and encoding, one invocation each at a time. */
   readonly codecThreads: number;
   /**
-   * ONNX Runtime's intra-op threads for one run: the most, unless `SLUICE_INFERENCE_THREADS` set them (a
-   * model that a timed batch shows no faster on them gets one; the "model loaded" line says which).
+   * ONNX Runtime's intra-op threads for one run: `SLUICE_INFERENCE_THREADS`, else one per core, of which a
+   * model that a timed batch shows no faster on them gets one (the "model loaded" line says which).
    */
   readonly inferenceThreads: number;
 }
