@@ -85,8 +85,8 @@ say("## Side by side with the classic container");
 say();
 say(
   "The platform sends `MaxConcurrentTransforms` bodies at once; here `c` clients each post whole CSV bodies back to " +
-    `back for ${SECONDS} s (${ROUNDS} turns each, alternating, pooled), answers in CSV, against Sluice (\`sluice serve\`, its defaults: one codec thread and one ` +
-    "intra-op thread per core) and the classic container (`../shared/peers/flask-byoc`: nginx + gunicorn with one " +
+    `back for ${SECONDS} s (${ROUNDS} turns each, alternating, pooled), answers in CSV, against Sluice (\`sluice serve\`, its defaults: one codec thread per core, ` +
+    "and an intra-op thread per core unless timed batches show the model no faster on them) and the classic container (`../shared/peers/flask-byoc`: nginx + gunicorn with one " +
     "worker per core + Flask + pandas + numpy), on the same machine, in the same run. Server CPU is read from `/proc` " +
     "(all of Sluice's threads; all of the peer's processes); the load generator shares the machine.",
 );
@@ -102,6 +102,7 @@ for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkloa
   // Both servers stay up (the idle one costs nothing) and take turns, ROUNDS times at each concurrency, so
   // that a slow spell of the machine falls on both rather than on one server's figures.
   const servers = [await startSluice(workload.modelDir)];
+  const intraOpThreads = servers[0].intraOpThreads ?? cores();
   const results: Measurement[][] = [[]];
   try {
     if (!peerProblem) {
@@ -126,9 +127,11 @@ for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkloa
   const values = csvValues(workload.body);
   const width = values.length / workload.records;
   const tensorRows = Math.min(2048, workload.records);
-  const alone = await runtimeAlone(path.join(workload.modelDir, "model.onnx"), values, width, tensorRows, SECONDS);
+  const modelPath = path.join(workload.modelDir, "model.onnx");
+  const alone = await runtimeAlone(modelPath, values, width, tensorRows, SECONDS, intraOpThreads);
+  const threads = `${intraOpThreads} intra-op thread${intraOpThreads === 1 ? "" : "s"}, as Sluice chose`;
   say(
-    `| ONNX Runtime alone (pre-built ${tensorRows}-row tensors, no I/O) | — | ${fixed(alone.recordsPerSecond)} | — | ${fixed(alone.cpuSecondsPerMillion, 2)} |`,
+    `| ONNX Runtime alone (pre-built ${tensorRows}-row tensors, no I/O, ${threads}) | — | ${fixed(alone.recordsPerSecond)} | — | ${fixed(alone.cpuSecondsPerMillion, 2)} |`,
   );
   say();
   if (results.length === 2) {

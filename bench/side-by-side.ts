@@ -34,6 +34,8 @@ export interface ServerUnderTest {
   cpuSeconds(): number;
   /** CPU seconds so far by thread, for a server that reports them. */
   cpuSecondsByThread?(): Promise<Record<string, number>>;
+  /** ONNX Runtime's intra-op threads the server gave the model, for a server that logs them. */
+  readonly intraOpThreads?: number;
   stop(): Promise<void>;
 }
 
@@ -58,9 +60,14 @@ function groupCpuSeconds(group: number): number {
 export async function startSluice(modelDir: string, env: Record<string, string> = {}): Promise<ServerUnderTest> {
   const server = await startChildServer(modelDir, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0", ...env });
   const pid = server.child.pid as number;
+  const loaded = server
+    .log()
+    .split("\n")
+    .find((line) => line.includes('"msg":"model loaded"'));
   return {
     name: "Sluice",
     url: server.url,
+    intraOpThreads: loaded ? (JSON.parse(loaded) as { inference_threads?: number }).inference_threads : undefined,
     cpuSeconds: () => processCpuSeconds(pid),
     cpuSecondsByThread: () => threadCpuFromMetrics(server.url),
     stop: () => server.stop(),
@@ -302,8 +309,8 @@ export async function rssUnderSustainedLoad(
 }
 
 /**
- * ONNX Runtime alone on the same rows, in this process: one session with an intra-op thread per core
- * (as Sluice's inference thread has), `batchRows`-row tensors run back to back for `seconds`.
+ * ONNX Runtime alone on the same rows, in this process: one session with `intraOpThreads` intra-op
+ * threads (as many as Sluice gave the model), `batchRows`-row tensors run back to back for `seconds`.
  */
 export async function runtimeAlone(
   modelPath: string,
@@ -311,11 +318,12 @@ export async function runtimeAlone(
   width: number,
   batchRows: number,
   seconds: number,
+  intraOpThreads: number,
 ): Promise<{ recordsPerSecond: number; cpuSecondsPerMillion: number }> {
   const ort = (await import("onnxruntime-node")).default;
   const session = await ort.InferenceSession.create(modelPath, {
     executionProviders: ["cpu"],
-    intraOpNumThreads: cores(),
+    intraOpNumThreads: intraOpThreads,
     extra: { session: { intra_op: { allow_spinning: "0" } } },
   });
   const total = rows.length / width;
