@@ -7,7 +7,7 @@
  * 1.08–1.20× faster on two threads than on one (MNIST's 784 → 32 → 10: 0.86–1.29×), while the second
  * thread took cores that the codec threads needed: with one thread, tabular bodies at one per core
  * served 9% more records/s for 9% less CPU per record (six alternating pairs). Models of one and two
- * layers of 2048 ran a batch 1.9–2.0× faster on two threads and keep both; larger ones are not tried.
+ * layers of 2048 ran a batch 1.65–2.0× faster on two threads and keep both; larger ones are not tried.
  */
 import { statSync } from "node:fs";
 import { stagingArray } from "../batch-buffer-pool.js";
