@@ -40,13 +40,15 @@ export async function createCpuBackend(options: CpuBackendOptions): Promise<Back
   const { modelPath } = options;
   const most = Math.max(1, options.intraOpThreads);
   const loaded = await OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: sessionOptions(most) });
-  const rows = Math.min(cpuBatchRows(loaded.signature), loaded.signature.maxBatchRows);
+  const batchRows = cpuBatchRows(loaded.signature);
+  // The trial batch is as long as the model's batches will be (a fixed batch axis included).
+  const trialRows = Math.min(batchRows, loaded.signature.maxBatchRows);
   const { pool, threads, reason } = options.chooseIntraOpThreads
-    ? await chooseIntraOpThreads(modelPath, loaded, most, rows, () =>
+    ? await chooseIntraOpThreads(modelPath, loaded, most, trialRows, () =>
         OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: sessionOptions(1) }),
       )
     : { pool: loaded, threads: most, reason: "SLUICE_INFERENCE_THREADS" };
-  const tuning = cpuTuning(options.cpus, cpuBatchRows(pool.signature));
+  const tuning = cpuTuning(options.cpus, batchRows);
   return {
     kind: "cpu",
     description: `onnxruntime-node CPU provider, 1 session × ${threads} intra-op thread(s) (${reason}); model: ${pool.format}`,
