@@ -309,8 +309,9 @@ export async function rssUnderSustainedLoad(
 }
 
 /**
- * ONNX Runtime alone on the same rows, in this process: one session with `intraOpThreads` intra-op
- * threads (as many as Sluice gave the model), `batchRows`-row tensors run back to back for `seconds`.
+ * ONNX Runtime alone on the same rows, in this process: one session with the CPU backend's options and
+ * `intraOpThreads` intra-op threads (as many as Sluice gave the model), `batchRows`-row tensors run back
+ * to back for `seconds`.
  */
 export async function runtimeAlone(
   modelPath: string,
@@ -321,11 +322,8 @@ export async function runtimeAlone(
   intraOpThreads: number,
 ): Promise<{ recordsPerSecond: number; cpuSecondsPerMillion: number }> {
   const ort = (await import("onnxruntime-node")).default;
-  const session = await ort.InferenceSession.create(modelPath, {
-    executionProviders: ["cpu"],
-    intraOpNumThreads: intraOpThreads,
-    extra: { session: { intra_op: { allow_spinning: "0" } } },
-  });
+  const { cpuSessionOptions } = await import("../src/backends/onnx-cpu.js");
+  const session = await ort.InferenceSession.create(modelPath, cpuSessionOptions(intraOpThreads));
   const total = rows.length / width;
   batchRows = Math.min(batchRows, total);
   const tensors: InstanceType<typeof ort.Tensor>[] = [];

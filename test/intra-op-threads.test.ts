@@ -9,16 +9,15 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { cpuBatchRows } from "../src/backends/cpu-tuning.js";
 import { chooseIntraOpThreads, keepsEveryThread, WORTHWHILE_SPEEDUP } from "../src/backends/intra-op-threads.js";
-import { createCpuBackend } from "../src/backends/onnx-cpu.js";
+import { cpuSessionOptions, createCpuBackend } from "../src/backends/onnx-cpu.js";
 import { OnnxSessionPool } from "../src/backends/onnx-session-pool.js";
 import type { InputBatch } from "../src/batcher.js";
 import { failingModel, modelDir, randomRows, smallMlp } from "./support/models.js";
 import { assertClose } from "./support/reference.js";
 
 const modelPath = path.join(modelDir(smallMlp()), "model.onnx");
-const sessionOptions = (intraOpNumThreads: number) => ({ intraOpNumThreads, interOpNumThreads: 1 });
 const pool = (threads: number) =>
-  OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: sessionOptions(threads) });
+  OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: cpuSessionOptions(threads) });
 const rowsOf = (rows: number): InputBatch => ({
   rows,
   firstRecordIndex: 0,

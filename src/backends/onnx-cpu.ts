@@ -23,7 +23,8 @@ export interface CpuBackendOptions {
   readonly cpus: number;
 }
 
-function sessionOptions(intraOpNumThreads: number): ort.InferenceSession.SessionOptions {
+/** The CPU backend's session options with `intraOpNumThreads` intra-op threads. */
+export function cpuSessionOptions(intraOpNumThreads: number): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: ["cpu"],
     graphOptimizationLevel: "all",
@@ -39,13 +40,13 @@ function sessionOptions(intraOpNumThreads: number): ort.InferenceSession.Session
 export async function createCpuBackend(options: CpuBackendOptions): Promise<Backend> {
   const { modelPath } = options;
   const most = Math.max(1, options.intraOpThreads);
-  const loaded = await OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: sessionOptions(most) });
+  const loaded = await OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: cpuSessionOptions(most) });
   const batchRows = cpuBatchRows(loaded.signature);
   // The trial batch is as long as the model's batches will be (a fixed batch axis included).
   const trialRows = Math.min(batchRows, loaded.signature.maxBatchRows);
   const { pool, threads, reason } = options.chooseIntraOpThreads
     ? await chooseIntraOpThreads(modelPath, loaded, most, trialRows, () =>
-        OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: sessionOptions(1) }),
+        OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: cpuSessionOptions(1) }),
       )
     : { pool: loaded, threads: most, reason: "SLUICE_INFERENCE_THREADS" };
   const tuning = cpuTuning(options.cpus, batchRows);
