@@ -76,6 +76,8 @@ say();
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 /** Turns each server takes at each concurrency in the side-by-side runs. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** Seconds each server serves a workload, unmeasured, before its turns. */
+const WARM_UP_SECONDS = 2;
 const concurrencies = [...new Set([1, cores(), 2 * cores()])];
 const peerProblem = peerUnavailable();
 const row = (m: Measurement) =>
@@ -85,7 +87,7 @@ say("## Side by side with the classic container");
 say();
 say(
   "The platform sends `MaxConcurrentTransforms` bodies at once; here `c` clients each post whole CSV bodies back to " +
-    `back for ${SECONDS} s (${ROUNDS} turns each, alternating, pooled), answers in CSV, against Sluice (\`sluice serve\`, its defaults: one codec thread per core, ` +
+    `back for ${SECONDS} s (${ROUNDS} turns each, alternating, pooled, after ${WARM_UP_SECONDS} s of unmeasured warm-up), answers in CSV, against Sluice (\`sluice serve\`, its defaults: one codec thread per core, ` +
     "and an intra-op thread per core unless timed batches show the model no faster on them) and the classic container (`../shared/peers/flask-byoc`: nginx + gunicorn with one " +
     "worker per core + Flask + pandas + numpy), on the same machine, in the same run. Server CPU is read from `/proc` " +
     "(all of Sluice's threads; all of the peer's processes); the load generator shares the machine.",
@@ -109,6 +111,9 @@ for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkloa
       servers.push(await startPeer(workload.modelDir, 9091));
       results.push([]);
     }
+    // Steady state is what a long job sees: Sluice's JIT compiles its hot paths (and the peer warms its
+    // caches) in the first thousand requests, which a six-second turn of one-record bodies would count.
+    for (const server of servers) await measure(server, workload.body, workload.records, cores(), WARM_UP_SECONDS);
     for (const c of concurrencies) {
       const rounds: Measurement[][] = servers.map(() => []);
       for (let round = 0; round < ROUNDS; round++) {
