@@ -3,6 +3,7 @@
  * into random chunks. The only acceptable outcomes are records or a Sluice error (400/413/415) — never
  * an exception of another kind (a crash in the server), and never a hang. A share of the cases also go
  * over HTTP to a real server, which must answer each with 200 or 4xx and keep serving.
+ * `SLUICE_FUZZ_SEED` and `SLUICE_FUZZ_CASES` (per codec) run another campaign than the fixed one.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -24,8 +25,18 @@ import { splitBySizes } from "./support/chunks.js";
 import { modelDir, twoInputTwoOutput } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
-const SEED = 20261125;
-const CASES_PER_CODEC = 600;
+/** A positive integer from the environment, for a longer campaign than CI's; `fallback` when unset. */
+function campaignSetting(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name}=${text} is not a positive integer`);
+  return value;
+}
+
+const SEED = campaignSetting("SLUICE_FUZZ_SEED", 20261125);
+/** Even: half the cases decode as MultiRecord bodies, half as SingleRecord ones. */
+const CASES_PER_CODEC = 2 * Math.ceil(campaignSetting("SLUICE_FUZZ_CASES", 600) / 2);
 const encoder = new TextEncoder();
 const signature: ModelSignature = signatureOf({ a: ["float32", 2], b: ["float32", 3] });
 
