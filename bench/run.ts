@@ -111,8 +111,8 @@ for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkloa
       servers.push(await startPeer(workload.modelDir, 9091));
       results.push([]);
     }
-    // Steady state is what a long job sees: Sluice's JIT compiles its hot paths (and the peer warms its
-    // caches) in the first thousand requests, which a six-second turn of one-record bodies would count.
+    // Steady state is what a long job sees: V8 compiles Sluice's hot paths on background threads during
+    // its first seconds of load, which a six-second turn of one-record bodies would count. Both get it.
     for (const server of servers) await measure(server, workload.body, workload.records, cores(), WARM_UP_SECONDS);
     for (const c of concurrencies) {
       const rounds: Measurement[][] = servers.map(() => []);
