@@ -10,14 +10,13 @@ import { describe, it } from "node:test";
 import { cpuBatchRows } from "../src/backends/cpu-tuning.js";
 import { chooseIntraOpThreads, keepsEveryThread, WORTHWHILE_SPEEDUP } from "../src/backends/intra-op-threads.js";
 import { cpuSessionOptions, createCpuBackend } from "../src/backends/onnx-cpu.js";
-import { OnnxSessionPool } from "../src/backends/onnx-session-pool.js";
+import { OnnxModelSession } from "../src/backends/onnx-model-session.js";
 import type { InputBatch } from "../src/batcher.js";
 import { failingModel, modelDir, randomRows, smallMlp } from "./support/models.js";
 import { assertClose } from "./support/reference.js";
 
 const modelPath = path.join(modelDir(smallMlp()), "model.onnx");
-const pool = (threads: number) =>
-  OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: cpuSessionOptions(threads) });
+const session = (threads: number) => OnnxModelSession.create({ modelPath, sessionOptions: cpuSessionOptions(threads) });
 const rowsOf = (rows: number): InputBatch => ({
   rows,
   firstRecordIndex: 0,
@@ -35,28 +34,28 @@ describe("intra-op threads", () => {
   });
 
   it("follow the timed batches, and the session kept answers as a one-thread session does", async () => {
-    const many = await pool(2);
-    const choice = await chooseIntraOpThreads(modelPath, many, 2, cpuBatchRows(many.signature), () => pool(1));
-    const reference = await pool(1);
+    const many = await session(2);
+    const choice = await chooseIntraOpThreads(modelPath, many, 2, cpuBatchRows(many.signature), () => session(1));
+    const reference = await session(1);
     try {
       assert.ok(choice.timed, choice.reason);
       const { oneThreadMs, manyThreadsMs } = choice.timed;
       assert.equal(choice.threads, keepsEveryThread(oneThreadMs, manyThreadsMs) ? 2 : 1);
-      assert.equal(choice.pool === many, choice.threads === 2);
+      assert.equal(choice.session === many, choice.threads === 2);
       assert.match(choice.reason, /^a 8192-record batch ran in [\d.]+ ms on one thread, [\d.]+ ms on 2$/);
       const batch = rowsOf(50);
-      const [kept, expected] = [await choice.pool.run(batch), await reference.run(batch)];
+      const [kept, expected] = [await choice.session.run(batch), await reference.run(batch)];
       assertClose(kept.outputs[0].data as Float32Array, expected.outputs[0].data as Float32Array);
     } finally {
-      await Promise.all([choice.pool.release(), reference.release()]);
+      await Promise.all([choice.session.release(), reference.release()]);
     }
   });
 
   it("are not timed on one core", async () => {
-    const one = await pool(1);
+    const one = await session(1);
     try {
       const choice = await chooseIntraOpThreads(modelPath, one, 1, 64, () => assert.fail("no second session"));
-      assert.deepEqual([choice.pool, choice.threads, choice.reason, choice.timed], [one, 1, "one core", undefined]);
+      assert.deepEqual([choice.session, choice.threads, choice.reason, choice.timed], [one, 1, "one core", undefined]);
     } finally {
       await one.release();
     }

@@ -12,7 +12,7 @@
 import { statSync } from "node:fs";
 import { stagingArray } from "../batch-buffer-pool.js";
 import type { InputBatch } from "../batcher.js";
-import type { OnnxSessionPool } from "./onnx-session-pool.js";
+import type { OnnxModelSession } from "./onnx-model-session.js";
 
 /** Models larger than this keep one thread per core unprobed: the probe holds two sessions for a moment. */
 export const PROBED_MODEL_BYTES = 64 * 2 ** 20;
@@ -25,8 +25,8 @@ const TIMED_RUNS = 5;
 
 /** What the probe decided, for the start-up log. */
 export interface IntraOpChoice {
-  /** The session pool to keep (the other is released). */
-  readonly pool: OnnxSessionPool;
+  /** The session to keep (the other is released). */
+  readonly session: OnnxModelSession;
   readonly threads: number;
   /** Why: the measurement, or why none was made. */
   readonly reason: string;
@@ -39,34 +39,34 @@ export function keepsEveryThread(oneThreadMs: number, manyThreadsMs: number): bo
   return oneThreadMs >= WORTHWHILE_SPEEDUP * manyThreadsMs;
 }
 
-/** A batch of `rows` zero records for the pool's model, or undefined when an input is not numeric. */
-function zeroBatch(pool: OnnxSessionPool, rows: number): InputBatch | undefined {
+/** A batch of `rows` zero records for the session's model, or undefined when an input is not numeric. */
+function zeroBatch(session: OnnxModelSession, rows: number): InputBatch | undefined {
   const inputs = [];
-  for (const input of pool.signature.inputs) {
+  for (const input of session.signature.inputs) {
     if (input.type === "string") return undefined;
     inputs.push(stagingArray(input.type, rows * input.width));
   }
   return { rows, firstRecordIndex: 0, inputs, recordErrors: new Map() };
 }
 
-async function timeRun(pool: OnnxSessionPool, batch: InputBatch): Promise<number> {
+async function timeRun(session: OnnxModelSession, batch: InputBatch): Promise<number> {
   const started = performance.now();
-  await pool.runQuietly(batch);
+  await session.runQuietly(batch);
   return performance.now() - started;
 }
 
 /**
- * Keeps `manyThreads` (a pool with `threads` intra-op threads) or a pool with one thread, made by
+ * Keeps `manyThreads` (a session with `threads` intra-op threads) or a session with one thread, made by
  * `createOneThread`, whichever the timed batches of `rows` records favour.
  */
 export async function chooseIntraOpThreads(
   modelPath: string,
-  manyThreads: OnnxSessionPool,
+  manyThreads: OnnxModelSession,
   threads: number,
   rows: number,
-  createOneThread: () => Promise<OnnxSessionPool>,
+  createOneThread: () => Promise<OnnxModelSession>,
 ): Promise<IntraOpChoice> {
-  const keepMany = (reason: string): IntraOpChoice => ({ pool: manyThreads, threads, reason });
+  const keepMany = (reason: string): IntraOpChoice => ({ session: manyThreads, threads, reason });
   if (threads <= 1) return keepMany("one core");
   if (statSync(modelPath).size > PROBED_MODEL_BYTES) return keepMany("a large model: one per core");
   const batch = zeroBatch(manyThreads, rows);
@@ -80,7 +80,7 @@ export async function chooseIntraOpThreads(
   }
   if (firstMs > COMPUTE_BOUND_BATCH_MS)
     return keepMany(`a batch took ${firstMs.toFixed(0)} ms on ${threads} threads: one per core`);
-  let oneThread: OnnxSessionPool | undefined;
+  let oneThread: OnnxModelSession | undefined;
   let manyMs = Number.POSITIVE_INFINITY;
   let oneMs = Number.POSITIVE_INFINITY;
   try {
@@ -101,8 +101,8 @@ export async function chooseIntraOpThreads(
   const timed = { oneThreadMs: oneMs, manyThreadsMs: manyMs };
   if (keepsEveryThread(oneMs, manyMs)) {
     await oneThread.release();
-    return { pool: manyThreads, threads, reason, timed };
+    return { session: manyThreads, threads, reason, timed };
   }
   await manyThreads.release();
-  return { pool: oneThread, threads: 1, reason, timed };
+  return { session: oneThread, threads: 1, reason, timed };
 }

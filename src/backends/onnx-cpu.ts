@@ -7,7 +7,7 @@ import type ort from "onnxruntime-node";
 import type { Backend } from "./backend.js";
 import { cpuBatchRows, cpuTuning } from "./cpu-tuning.js";
 import { chooseIntraOpThreads } from "./intra-op-threads.js";
-import { OnnxSessionPool } from "./onnx-session-pool.js";
+import { OnnxModelSession } from "./onnx-model-session.js";
 
 /** Options for {@link createCpuBackend}. */
 export interface CpuBackendOptions {
@@ -40,23 +40,23 @@ export function cpuSessionOptions(intraOpNumThreads: number): ort.InferenceSessi
 export async function createCpuBackend(options: CpuBackendOptions): Promise<Backend> {
   const { modelPath } = options;
   const most = Math.max(1, options.intraOpThreads);
-  const loaded = await OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: cpuSessionOptions(most) });
+  const loaded = await OnnxModelSession.create({ modelPath, sessionOptions: cpuSessionOptions(most) });
   const batchRows = cpuBatchRows(loaded.signature);
   // The trial batch is as long as the model's batches will be (a fixed batch axis included).
   const trialRows = Math.min(batchRows, loaded.signature.maxBatchRows);
-  const { pool, threads, reason } = options.chooseIntraOpThreads
+  const { session, threads, reason } = options.chooseIntraOpThreads
     ? await chooseIntraOpThreads(modelPath, loaded, most, trialRows, () =>
-        OnnxSessionPool.create({ modelPath, sessions: 1, sessionOptions: cpuSessionOptions(1) }),
+        OnnxModelSession.create({ modelPath, sessionOptions: cpuSessionOptions(1) }),
       )
-    : { pool: loaded, threads: most, reason: "SLUICE_INFERENCE_THREADS" };
+    : { session: loaded, threads: most, reason: "SLUICE_INFERENCE_THREADS" };
   const tuning = cpuTuning(options.cpus, batchRows);
   return {
     kind: "cpu",
-    description: `onnxruntime-node CPU provider, 1 session × ${threads} intra-op thread(s) (${reason}); model: ${pool.format}`,
-    signature: pool.signature,
+    description: `onnxruntime-node CPU provider, 1 session × ${threads} intra-op thread(s) (${reason}); model: ${session.format}`,
+    signature: session.signature,
     tuning,
     intraOpThreads: threads,
-    run: (batch, signal) => pool.run(batch, signal),
-    close: () => pool.release(),
+    run: (batch, signal) => session.run(batch, signal),
+    close: () => session.release(),
   };
 }

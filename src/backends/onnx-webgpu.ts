@@ -3,7 +3,7 @@
  * on one adapter, batches of 4096 records run one at a time on the device.
  */
 import type { Backend, BackendTuning } from "./backend.js";
-import { OnnxSessionPool } from "./onnx-session-pool.js";
+import { OnnxModelSession } from "./onnx-model-session.js";
 import { describeAdapter, probeWebGpuAdapter } from "./webgpu-adapter.js";
 
 /** Options for {@link createWebGpuBackend}. */
@@ -41,11 +41,10 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions): Promis
       `the only adapter is a software one (${describeAdapter(probe.info)}), slower than the CPU backend; SLUICE_BACKEND=webgpu uses it anyway`,
     );
   }
-  let pool: OnnxSessionPool;
+  let session: OnnxModelSession;
   try {
-    pool = await OnnxSessionPool.create({
+    session = await OnnxModelSession.create({
       modelPath: options.modelPath,
-      sessions: 1,
       sessionOptions: {
         // NHWC is what the provider's convolution kernels are fastest in; ORT converts layouts itself.
         executionProviders: [{ name: "webgpu", preferredLayout: "NHWC" }],
@@ -57,10 +56,10 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions): Promis
   }
   return {
     kind: "webgpu",
-    description: `onnxruntime-node WebGPU provider on ${describeAdapter(probe.info)}; model: ${pool.format}`,
-    signature: pool.signature,
+    description: `onnxruntime-node WebGPU provider on ${describeAdapter(probe.info)}; model: ${session.format}`,
+    signature: session.signature,
     tuning: webGpuTuning(options.cpus),
-    run: (batch, signal) => pool.run(batch, signal),
-    close: () => pool.release(),
+    run: (batch, signal) => session.run(batch, signal),
+    close: () => session.release(),
   };
 }

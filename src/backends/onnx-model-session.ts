@@ -1,7 +1,7 @@
 /**
- * ONNX Runtime sessions shared by the CPU and WebGPU backends: reading the model's signature, keeping
- * one session per parallel run (a session is not shared between concurrent runs), and turning staged
- * batches into tensors and back.
+ * The ONNX Runtime session the CPU and WebGPU backends share: reading the model's signature, running
+ * batches on it one at a time, and turning staged batches into tensors and back. One session per model,
+ * so the weights are in memory once.
  */
 import ort from "onnxruntime-node";
 import pLimit, { type LimitFunction } from "p-limit";
@@ -112,48 +112,43 @@ function feedTensor(spec: TensorSpec, staged: InputArray, firstRow: number, rows
 /** Runs that log only fatal errors. */
 const QUIET_RUN: ort.InferenceSession.RunOptions = { logSeverityLevel: 4 };
 
-/** Options for {@link OnnxSessionPool.create}. */
-export interface SessionPoolOptions {
+/** Options for {@link OnnxModelSession.create}. */
+export interface ModelSessionOptions {
   readonly modelPath: string;
-  readonly sessions: number;
   readonly sessionOptions: ort.InferenceSession.SessionOptions;
 }
 
-/** A fixed set of sessions over one model; runs at most one batch per session at a time. */
-export class OnnxSessionPool {
-  readonly #free: ort.InferenceSession[];
-  readonly #limit: LimitFunction;
+/**
+ * One session over one model. Its runs go one at a time, in the order asked for, so that a batch still
+ * waiting when its invocation is cancelled never runs, and the search for a failing record has the session
+ * to itself.
+ */
+export class OnnxModelSession {
+  readonly #session: ort.InferenceSession;
+  readonly #limit: LimitFunction = pLimit(1);
 
   private constructor(
-    readonly sessions: readonly ort.InferenceSession[],
+    session: ort.InferenceSession,
     readonly signature: ModelSignature,
     /** What the model file was and what preparing it did, for the start-up log. */
     readonly format: string,
   ) {
-    this.#free = [...sessions];
-    this.#limit = pLimit(sessions.length);
+    this.#session = session;
   }
 
-  /**
-   * Prepares the model (see `prepare-model.ts`) and loads `sessions` sessions of it (sequentially, so a
-   * load error surfaces once).
-   */
-  static async create(options: SessionPoolOptions): Promise<OnnxSessionPool> {
+  /** Prepares the model (see `prepare-model.ts`) and loads it. */
+  static async create(options: ModelSessionOptions): Promise<OnnxModelSession> {
     const model = prepareModel(options.modelPath);
-    const sessions: ort.InferenceSession[] = [];
-    for (let i = 0; i < options.sessions; i++) {
-      sessions.push(
-        typeof model.source === "string"
-          ? await ort.InferenceSession.create(model.source, options.sessionOptions)
-          : await ort.InferenceSession.create(model.source, options.sessionOptions),
-      );
-    }
-    return new OnnxSessionPool(sessions, signatureOf(sessions[0], model), model.format);
+    const session =
+      typeof model.source === "string"
+        ? await ort.InferenceSession.create(model.source, options.sessionOptions)
+        : await ort.InferenceSession.create(model.source, options.sessionOptions);
+    return new OnnxModelSession(session, signatureOf(session, model), model.format);
   }
 
-  /** Runs a batch on the next free session. */
+  /** Runs a batch once the runs asked for before it have ended. */
   run(batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer> {
-    return this.#onFreeSession((session) => this.#runOn(session, batch, signal), signal);
+    return this.#inTurn(() => this.#runOn(batch, signal), signal);
   }
 
   /**
@@ -161,27 +156,20 @@ export class OnnxSessionPool {
    * (see `intra-op-threads.ts`) whose failure is no record's fault.
    */
   runQuietly(batch: InputBatch): Promise<void> {
-    return this.#onFreeSession(async (session) => {
-      await this.#runRows(session, batch, 0, batch.rows, QUIET_RUN);
+    return this.#inTurn(async () => {
+      await this.#runRows(batch, 0, batch.rows, QUIET_RUN);
     });
   }
 
-  #onFreeSession<T>(use: (session: ort.InferenceSession) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  #inTurn<T>(use: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return this.#limit(async () => {
       signal?.throwIfAborted();
-      const session = this.#free.pop();
-      if (!session) throw new Error("session pool exhausted: more runs than sessions");
-      try {
-        return await use(session);
-      } finally {
-        this.#free.push(session);
-      }
+      return use();
     });
   }
 
   /** Runs rows `[firstRow, firstRow + rows)` of `batch`; a part of a failed batch runs quietly. */
   async #runRows(
-    session: ort.InferenceSession,
     batch: InputBatch,
     firstRow: number,
     rows: number,
@@ -191,7 +179,7 @@ export class OnnxSessionPool {
     this.signature.inputs.forEach((spec, i) => {
       feeds[spec.name] = feedTensor(spec, batch.inputs[i], firstRow, rows);
     });
-    const results = await session.run(feeds, runOptions);
+    const results = await this.#session.run(feeds, runOptions);
     return this.signature.outputs.map((spec) => {
       const tensor = results[spec.name];
       if (tensor.dims.length === 0 || tensor.dims[0] !== rows) {
@@ -206,13 +194,13 @@ export class OnnxSessionPool {
     });
   }
 
-  async #runOn(session: ort.InferenceSession, batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer> {
+  async #runOn(batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer> {
     try {
-      return { outputs: await this.#runRows(session, batch, 0, batch.rows) };
+      return { outputs: await this.#runRows(batch, 0, batch.rows) };
     } catch (batchCause) {
       if (batchCause instanceof ModelExecutionError || batch.rows < 2) throw this.#failure(batch, batchCause);
       // ONNX Runtime has already logged the batch's failure; its parts' would only repeat it.
-      const runPart = (firstRow: number, rows: number) => this.#runRows(session, batch, firstRow, rows, QUIET_RUN);
+      const runPart = (firstRow: number, rows: number) => this.#runRows(batch, firstRow, rows, QUIET_RUN);
       if (batch.isolateFailures) {
         const answered = await answerAroundFailures(batch.rows, runPart, signal);
         if (answered) return answered;
@@ -235,8 +223,8 @@ export class OnnxSessionPool {
     });
   }
 
-  /** Releases every session. */
-  async release(): Promise<void> {
-    await Promise.all(this.sessions.map((session) => session.release()));
+  /** Releases the session. */
+  release(): Promise<void> {
+    return this.#session.release();
   }
 }
