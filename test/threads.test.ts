@@ -27,7 +27,7 @@ import { RemoteBackend } from "../src/threads/remote-backend.js";
 import { CODEC_THREAD_NICENESS } from "../src/threads/thread-priority.js";
 import { csvBlock } from "./support/child-server.js";
 import { until } from "./support/hanging-body.js";
-import { modelDir, smallMlp } from "./support/models.js";
+import { modelDir, randomRows, smallMlp } from "./support/models.js";
 import { assertClose, parseCsvNumbers, referenceProbabilities } from "./support/reference.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
@@ -389,6 +389,41 @@ describe("a batch cancelled while the model runs it", () => {
     } finally {
       port1.close();
       port2.close();
+    }
+  });
+});
+
+describe("the inference thread, after a cancelled batch", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), { SLUICE_CODEC_THREADS: "1" });
+  });
+  after(() => server.close());
+
+  it("runs every later batch and answers it as before (a cancelled batch's signal never serves another)", async () => {
+    const service = server.running.service;
+    const host = service.inferenceThread;
+    assert.ok(host);
+    const signature = service.ready().signature;
+    const backend = new RemoteBackend(host.connect(), signature, new BatchBufferPool(signature));
+    const rows = randomRows(3, 4, 17);
+    const batch = () => ({ rows: 3, firstRecordIndex: 0, inputs: [rows.slice()], recordErrors: new Map() });
+    try {
+      const expected = (await backend.run(batch())).outputs[0].data as Float32Array;
+      for (let round = 0; round < 5; round++) {
+        // The cancel follows the batch at once: the thread reads both before the run ends, or the run
+        // ends first and the cancel finds nothing. Either way the next batches must run.
+        const cancel = new AbortController();
+        const doomed = backend.run(batch(), cancel.signal);
+        cancel.abort(new Error("the client went away"));
+        await assert.rejects(doomed, /the client went away/);
+        for (let i = 0; i < 4; i++) {
+          const answered = await backend.run(batch());
+          assertClose(answered.outputs[0].data as Float32Array, expected);
+        }
+      }
+    } finally {
+      await backend.close();
     }
   });
 });
