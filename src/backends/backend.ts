@@ -43,6 +43,8 @@ export interface Backend {
    * {@link BatchAnswer.failedRows}). A batch still queued when `signal` aborts is never run (the promise
    * rejects with the abort reason); a backend may also reject a running one at once, leaving it to
    * finish unseen (the inference thread's does: a cancelled invocation must not wait for a slow model).
+   * The inference thread passes an unaborted `signal` on to a later batch once this run has settled, so a
+   * listener added to it must be removed by then.
    */
   run(batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer>;
   /** Releases the model. */
