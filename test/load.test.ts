@@ -60,10 +60,16 @@ describe("under load", () => {
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     })();
-    await Promise.all([transform(server, 34 * MB), transform(server, 34 * MB), transform(server, 34 * MB)]);
+    // Rounds of three bodies until enough pings are in: on a fast machine a round streams in ~0.4 s, too
+    // short for the pings this test needs to mean anything.
+    let rounds = 0;
+    do {
+      await Promise.all([transform(server, 34 * MB), transform(server, 34 * MB), transform(server, 34 * MB)]);
+      rounds++;
+    } while (latencies.length <= 20 && rounds < 20);
     loading = false;
     await pings;
-    assert.ok(latencies.length > 10, `only ${latencies.length} pings`);
+    assert.ok(latencies.length > 20, `only ${latencies.length} pings in ${rounds} rounds`);
     const worst = Math.max(...latencies);
     assert.ok(worst < 2000, `slowest /ping took ${Math.round(worst)} ms`);
   });
