@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { MessageChannel } from "node:worker_threads";
+import { MessageChannel, type MessagePort } from "node:worker_threads";
 import zlib from "node:zlib";
 import type { Backend } from "../src/backends/backend.js";
 import { createCpuBackend } from "../src/backends/onnx-cpu.js";
@@ -393,6 +393,16 @@ describe("a batch cancelled while the model runs it", () => {
   });
 });
 
+/** A port to `server`'s inference thread and a backend over it, as a codec thread has. */
+function connectToInferenceThread(server: TestServer): { port: MessagePort; backend: RemoteBackend } {
+  const service = server.running.service;
+  const host = service.inferenceThread;
+  assert.ok(host);
+  const signature = service.ready().signature;
+  const port = host.connect();
+  return { port, backend: new RemoteBackend(port, signature, new BatchBufferPool(signature)) };
+}
+
 describe("the inference thread, after a cancelled batch", () => {
   let server: TestServer;
   before(async () => {
@@ -401,11 +411,7 @@ describe("the inference thread, after a cancelled batch", () => {
   after(() => server.close());
 
   it("runs every later batch and answers it as before (a cancelled batch's signal never serves another)", async () => {
-    const service = server.running.service;
-    const host = service.inferenceThread;
-    assert.ok(host);
-    const signature = service.ready().signature;
-    const backend = new RemoteBackend(host.connect(), signature, new BatchBufferPool(signature));
+    const { backend } = connectToInferenceThread(server);
     const rows = randomRows(3, 4, 17);
     const batch = () => ({ rows: 3, firstRecordIndex: 0, inputs: [rows.slice()], recordErrors: new Map() });
     try {
@@ -439,10 +445,7 @@ describe("the inference thread, when it dies", () => {
   it("fails the batch running on it (500), answers 503 while the model reloads on a new thread, then serves again", async () => {
     const service = server.running.service;
     const dying = service.inferenceThread;
-    assert.ok(dying);
-    const signature = service.ready().signature;
-    const port = dying.connect();
-    const backend = new RemoteBackend(port, signature, new BatchBufferPool(signature));
+    const { port, backend } = connectToInferenceThread(server);
     // An exception escapes the thread's own code (a batch with no inputs array): the thread ends. The batch
     // sent after it is still waiting for its answer when that happens.
     const fatal = { type: "run", batch: -1, rows: 1, firstRecordIndex: 0 } as unknown as ToInferenceThread;
