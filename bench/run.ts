@@ -329,7 +329,7 @@ say("| backend | format | body | Sluice records/s | ONNX Runtime alone records/s
 say("| --- | --- | --- | ---: | ---: | ---: |");
 for (const backend of backends) {
   for (const format of ["text/csv", "application/x-recordio-protobuf"]) {
-    const versus = await throughputVersusRuntime(format, bodies[format], rows, 40, backend);
+    const versus = await throughputVersusRuntime(format, bodies[format], rows, 40, WARM_UP_SECONDS, backend);
     say(
       `| ${backend} | \`${format}\` | ${fixed(versus.bodyMB)} MB, ${versus.records} records | ` +
         `${fixed(versus.sluiceRecordsPerSecond)} | ${fixed(versus.runtimeRecordsPerSecond)} | ` +
@@ -348,7 +348,8 @@ else if (adapter.info?.software) {
 } else say(`WebGPU ran on ${describeAdapter(adapter.info)}.`);
 say();
 say(
-  "ONNX Runtime alone runs pre-built 512-row tensors back to back in one session: this small model needs " +
+  `Each row is one body of 40 000 records (chunked), streamed after ${WARM_UP_SECONDS} s of the same bodies unmeasured. ` +
+    "ONNX Runtime alone runs pre-built 512-row tensors back to back in one session: this small model needs " +
     "about 25 k multiply-adds per record, so the ratio is the cost of everything around inference — reading " +
     "the body off a socket, decoding, batching, encoding, writing the answer.",
 );
