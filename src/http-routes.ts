@@ -3,6 +3,7 @@
  * knows about HTTP; it maps every error to a status and JSON body in one place (`errorResponse`).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
 import {
   ClientClosedRequestError,
@@ -48,6 +49,25 @@ const EMPTY_BODY: AsyncIterable<Uint8Array> = { async *[Symbol.asyncIterator]() 
 
 /** The response header that carries the inference id (the platform's, or one Sluice made up). */
 export const INFERENCE_ID_HEADER = "x-amzn-sagemaker-inference-id";
+
+/**
+ * A whole answer, its length known. Through Node's response it goes as one gathered write of the chunks
+ * the codec thread sent: joining them first cost the main thread a fresh buffer and a copy of the answer
+ * per body, which for 200 000-row tabular bodies (8 MB answers) was up to a third of its CPU.
+ */
+function answerWhole(chunks: readonly Uint8Array[], headers: Record<string, string>, outgoing?: ServerResponse) {
+  if (!outgoing || chunks.length === 1) {
+    return new Response(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), { status: 200, headers });
+  }
+  let length = 0;
+  for (const chunk of chunks) length += chunk.byteLength;
+  outgoing.writeHead(200, { ...headers, "content-length": length });
+  // Corked, the writes leave as one `writev` when `end` uncorks.
+  outgoing.cork();
+  for (const chunk of chunks) outgoing.write(chunk);
+  outgoing.end();
+  return RESPONSE_ALREADY_SENT;
+}
 
 /** Builds the routes over the invocation service; `metrics` adds `GET /metrics`. */
 export function createApp(service: InvocationService, log: Logger, metrics?: Metrics): Hono {
@@ -112,7 +132,7 @@ export function createApp(service: InvocationService, log: Logger, metrics?: Met
       if (!held.committed) {
         invocation.release();
         reportWhenSent(200);
-        return new Response(Buffer.concat(held.chunks), { status: 200, headers });
+        return answerWhole(held.chunks, headers, node?.outgoing);
       }
       const current = invocation;
       const body = streamOutput(held, {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { temporaryDirectory } from "../src/temporary-directory.js";
@@ -207,6 +208,39 @@ describe("a model that fails", () => {
       assert.equal(error.recordIndex, undefined);
       assert.deepEqual([error.firstRecordIndex, error.recordCount], [0, 4]);
       assert.match(String(error.error), /^the model failed: /);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("sends an answer of many chunks whole, with its Content-Length: the answers of its halves, in order", async () => {
+    // 64-row batches: the codec thread sends the answer in many chunks, all within the response hold.
+    const server = await startTestServer(modelDir(smallMlp()), { SLUICE_BATCH_ROWS: "64" });
+    try {
+      const rows = Array.from({ length: 6000 }, (_, i) => `${i % 7},${(i % 13) / 4},-${i % 5},${i / 1000}\n`);
+      const post = (body: string) =>
+        new Promise<{ headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+          const request = http.request(
+            `${server.url}/invocations`,
+            { method: "POST", headers: { "content-type": "text/csv" } },
+            (response) => {
+              const chunks: Buffer[] = [];
+              response.on("data", (chunk: Buffer) => chunks.push(chunk));
+              response.on("end", () => resolve({ headers: response.headers, text: Buffer.concat(chunks).toString() }));
+              response.on("error", reject);
+            },
+          );
+          request.on("error", reject);
+          request.setTimeout(20_000, () => request.destroy(new Error("the answer stopped short")));
+          request.end(body);
+        });
+      const whole = await post(rows.join(""));
+      assert.equal(whole.headers["transfer-encoding"], undefined);
+      assert.equal(whole.headers["content-length"], String(Buffer.byteLength(whole.text)));
+      assert.equal(whole.text.split("\n").length, rows.length + 1);
+      const first = await post(rows.slice(0, 2500).join(""));
+      const second = await post(rows.slice(2500).join(""));
+      assert.equal(whole.text, first.text + second.text);
     } finally {
       await server.close();
     }
