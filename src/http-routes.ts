@@ -53,7 +53,7 @@ export const INFERENCE_ID_HEADER = "x-amzn-sagemaker-inference-id";
 /**
  * A whole answer, its length known. Through Node's response it goes as one gathered write of the chunks
  * the codec thread sent: joining them first cost the main thread a fresh buffer and a copy of the answer
- * per body, which for 200 000-row tabular bodies (8 MB answers) was up to a third of its CPU.
+ * per body, which for 200 000-row tabular bodies (8 MB answers) was about a quarter of its CPU.
  */
 function answerWhole(chunks: readonly Uint8Array[], headers: Record<string, string>, outgoing?: ServerResponse) {
   if (!outgoing || chunks.length === 1) {
