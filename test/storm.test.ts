@@ -1,0 +1,162 @@
+/**
+ * A storm of clients at once, as a busy job and its failures look to one server: valid bodies of every
+ * size (small ones run on the main thread, large ones stream their answers past the hold), the same rows
+ * as JSON Lines, bodies with a bad record, clients that leave mid-body and clients that leave mid-answer.
+ * Every valid answer must equal what the rows answer alone, every bad body must name its record, every
+ * request must be logged once, and nothing may be left held afterwards.
+ */
+import assert from "node:assert/strict";
+import http from "node:http";
+import { after, before, describe, it } from "node:test";
+import { seededRandom } from "../src/testing/seeded-random.js";
+import { until } from "./support/hanging-body.js";
+import { modelDir, smallMlp } from "./support/models.js";
+import { startTestServer, type TestServer } from "./support/server.js";
+
+const CONCURRENCY = 3;
+const CLIENTS = 8;
+const REQUESTS = 160;
+const POOL_ROWS = 500;
+
+type Kind = "csv" | "jsonlines" | "small" | "large" | "bad" | "leave-mid-body" | "leave-mid-answer";
+const KINDS: readonly Kind[] = ["csv", "jsonlines", "small", "large", "bad", "leave-mid-body", "leave-mid-answer"];
+
+interface Answer {
+  readonly status: number;
+  readonly text: string;
+}
+
+/** POSTs `body` and reads the whole answer. */
+function post(url: string, body: string, contentType: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${url}/invocations`,
+      { method: "POST", headers: { "content-type": contentType, accept: "text/csv" } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        response.on("error", reject);
+      },
+    );
+    request.on("error", reject);
+    request.setTimeout(30_000, () => request.destroy(new Error("no answer within 30 s")));
+    request.end(body);
+  });
+}
+
+/** Sends the first part of `body`, then goes away without waiting for an answer. */
+function leaveMidBody(url: string, body: string, waitMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const request = http.request(`${url}/invocations`, { method: "POST", headers: { "content-type": "text/csv" } });
+    request.on("error", () => {});
+    // Once the first part has reached the socket, so that the server sees the request.
+    request.write(body.slice(0, Math.max(1, body.length >> 1)), () =>
+      setTimeout(() => {
+        request.destroy();
+        resolve();
+      }, waitMs),
+    );
+  });
+}
+
+/** Sends all of `body`, then goes away after the first piece of the answer. */
+function leaveMidAnswer(url: string, body: string): Promise<void> {
+  return new Promise((resolve) => {
+    const request = http.request(
+      `${url}/invocations`,
+      { method: "POST", headers: { "content-type": "text/csv" } },
+      (response) => {
+        response.once("data", () => {
+          request.destroy();
+          resolve();
+        });
+        response.on("end", resolve);
+        response.on("error", () => resolve());
+      },
+    );
+    request.on("error", () => resolve());
+    request.end(body);
+  });
+}
+
+describe("a storm of clients", () => {
+  let server: TestServer;
+  const random = seededRandom(2026);
+  const pool = Array.from({ length: POOL_ROWS }, () =>
+    Array.from({ length: 4 }, () => Math.round((random() * 8 - 4) * 1000) / 1000),
+  );
+  /** What each pool row answers alone, one CSV line each. */
+  let alone: string[] = [];
+
+  before(async () => {
+    server = await startTestServer(modelDir(smallMlp()), {
+      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: String(CONCURRENCY),
+      SLUICE_MAX_QUEUED_INVOCATIONS: String(CLIENTS),
+      SLUICE_BATCH_ROWS: "128",
+      SLUICE_RESPONSE_HOLD_MB: "1",
+    });
+    const calm = await post(server.url, pool.map((row) => `${row.join(",")}\n`).join(""), "text/csv");
+    assert.equal(calm.status, 200);
+    alone = calm.text.split("\n").slice(0, POOL_ROWS);
+    assert.equal(alone.length, POOL_ROWS);
+  });
+  after(() => server?.close());
+
+  it("answers every valid body as its rows answer alone, names every bad record, and holds nothing after", async () => {
+    const gate = () => server.running.service.ready().gate;
+    const linesBefore = server.records.filter((record) => record.msg === "invocation").length;
+    const tasks = Array.from({ length: REQUESTS }, () => {
+      const kind = KINDS[Math.floor(random() * KINDS.length)];
+      // Large bodies' answers pass the 1 MB hold and stream: a client leaving mid-answer leaves one of those.
+      const large = kind === "large" || kind === "leave-mid-answer";
+      const rows =
+        kind === "small" ? 1 : large ? 40_000 + Math.floor(random() * 20_000) : 1 + Math.floor(random() * 6000);
+      const picks = Array.from({ length: rows }, () => Math.floor(random() * POOL_ROWS));
+      return { kind, picks, badIndex: Math.floor(random() * rows), waitMs: Math.floor(random() * 30) };
+    });
+    const failures: string[] = [];
+    let next = 0;
+    const client = async () => {
+      for (let index = next++; index < tasks.length; index = next++) {
+        const { kind, picks, badIndex, waitMs } = tasks[index];
+        const csv = picks.map((pick, at) =>
+          kind === "bad" && at === badIndex ? "1,2,x,4\n" : `${pool[pick].join(",")}\n`,
+        );
+        const expected = picks.map((pick) => `${alone[pick]}\n`).join("");
+        if (kind === "leave-mid-body") await leaveMidBody(server.url, csv.join(""), waitMs);
+        else if (kind === "leave-mid-answer") await leaveMidAnswer(server.url, csv.join(""));
+        else if (kind === "bad") {
+          const answer = await post(server.url, csv.join(""), "text/csv");
+          const error = answer.status === 400 ? (JSON.parse(answer.text) as { recordIndex?: number }) : undefined;
+          if (error?.recordIndex !== badIndex)
+            failures.push(`#${index} bad at ${badIndex}: ${answer.status} ${answer.text.slice(0, 200)}`);
+        } else {
+          const jsonLines = kind === "jsonlines";
+          const body = jsonLines ? picks.map((pick) => `${JSON.stringify(pool[pick])}\n`).join("") : csv.join("");
+          const answer = await post(server.url, body, jsonLines ? "application/jsonlines" : "text/csv");
+          if (answer.status !== 200 || answer.text !== expected) {
+            failures.push(
+              `#${index} ${kind} of ${picks.length} rows: ${answer.status}, ${answer.text.length} of ${expected.length} chars`,
+            );
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CLIENTS }, client));
+    assert.deepEqual(failures, []);
+
+    await until(() => gate().running === 0 && gate().queued === 0, "every slot to be released");
+    const logged = () => server.records.filter((record) => record.msg === "invocation").length - linesBefore;
+    await until(() => logged() >= REQUESTS, `one log line per request (${logged()} of ${REQUESTS})`);
+    assert.equal(logged(), REQUESTS);
+    assert.ok(
+      server.running.service.bodyRingsCreated <= 2 * CONCURRENCY,
+      `${server.running.service.bodyRingsCreated} body rings made for ${CONCURRENCY} invocations at a time`,
+    );
+    const ping = await fetch(`${server.url}/ping`);
+    assert.equal(ping.status, 200);
+    const last = await post(server.url, `${pool[7].join(",")}\n`, "text/csv");
+    assert.deepEqual(last, { status: 200, text: `${alone[7]}\n` });
+  });
+});
