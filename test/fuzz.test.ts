@@ -21,18 +21,10 @@ import {
   tfExample,
   tfRecordFrame,
 } from "./support/binary-writers.js";
+import { campaignSetting } from "./support/campaign.js";
 import { splitBySizes } from "./support/chunks.js";
 import { modelDir, twoInputTwoOutput } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
-
-/** A positive integer from the environment, for a longer campaign than CI's; `fallback` when unset. */
-function campaignSetting(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name}=${text} is not a positive integer`);
-  return value;
-}
 
 const SEED = campaignSetting("SLUICE_FUZZ_SEED", 20261125);
 /** Even: half the cases decode as MultiRecord bodies, half as SingleRecord ones. */
