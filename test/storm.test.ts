@@ -1,7 +1,8 @@
 /**
  * A storm of clients at once, as a busy job and its failures look to one server: valid bodies of every
  * size (small ones run on the main thread, large ones stream their answers past the hold), the same rows
- * as JSON Lines, bodies with a bad record, clients that leave mid-body and clients that leave mid-answer.
+ * as JSON Lines, JSON and RecordIO-protobuf, bodies with a bad record, clients that leave mid-body and
+ * clients that leave mid-answer.
  * Every valid answer must equal what the rows answer alone, every bad body must name its record, every
  * request must be logged once, and nothing may be left held afterwards.
  */
@@ -9,6 +10,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, describe, it } from "node:test";
 import { seededRandom } from "../src/testing/seeded-random.js";
+import { amazonRecord, concat, recordIOFrame } from "./support/binary-writers.js";
 import { campaignSetting } from "./support/campaign.js";
 import { until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
@@ -20,8 +22,27 @@ const REQUESTS = campaignSetting("SLUICE_STORM_REQUESTS", 160);
 const SEED = campaignSetting("SLUICE_STORM_SEED", 2026);
 const POOL_ROWS = 500;
 
-type Kind = "csv" | "jsonlines" | "small" | "large" | "bad" | "leave-mid-body" | "leave-mid-answer";
-const KINDS: readonly Kind[] = ["csv", "jsonlines", "small", "large", "bad", "leave-mid-body", "leave-mid-answer"];
+type Kind =
+  | "csv"
+  | "jsonlines"
+  | "json"
+  | "recordio"
+  | "small"
+  | "large"
+  | "bad"
+  | "leave-mid-body"
+  | "leave-mid-answer";
+const KINDS: readonly Kind[] = [
+  "csv",
+  "jsonlines",
+  "json",
+  "recordio",
+  "small",
+  "large",
+  "bad",
+  "leave-mid-body",
+  "leave-mid-answer",
+];
 
 interface Answer {
   readonly status: number;
@@ -29,7 +50,7 @@ interface Answer {
 }
 
 /** POSTs `body` and reads the whole answer. */
-function post(url: string, body: string, contentType: string): Promise<Answer> {
+function post(url: string, body: string | Uint8Array, contentType: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       `${url}/invocations`,
@@ -88,6 +109,8 @@ describe("a storm of clients", () => {
   const pool = Array.from({ length: POOL_ROWS }, () =>
     Array.from({ length: 4 }, () => Math.round((random() * 8 - 4) * 1000) / 1000),
   );
+  /** Each pool row as a RecordIO frame of an Amazon Record. */
+  const frames = pool.map((row) => recordIOFrame(amazonRecord({ values: { type: "float32", values: row } })));
   /** What each pool row answers alone, one CSV line each. */
   let alone: string[] = [];
 
@@ -136,9 +159,15 @@ describe("a storm of clients", () => {
           if (error?.recordIndex !== badIndex)
             failures.push(`#${index} bad at ${badIndex}: ${answer.status} ${answer.text.slice(0, 200)}`);
         } else {
-          const jsonLines = kind === "jsonlines";
-          const body = jsonLines ? picks.map((pick) => `${JSON.stringify(pool[pick])}\n`).join("") : csv.join("");
-          const answer = await post(server.url, body, jsonLines ? "application/jsonlines" : "text/csv");
+          const [body, contentType] =
+            kind === "jsonlines"
+              ? [picks.map((pick) => `${JSON.stringify(pool[pick])}\n`).join(""), "application/jsonlines"]
+              : kind === "json"
+                ? [JSON.stringify({ instances: picks.map((pick) => pool[pick]) }), "application/json"]
+                : kind === "recordio"
+                  ? [concat(picks.map((pick) => frames[pick])), "application/x-recordio-protobuf"]
+                  : [csv.join(""), "text/csv"];
+          const answer = await post(server.url, body, contentType);
           if (answer.status !== 200 || answer.text !== expected) {
             failures.push(
               `#${index} ${kind} of ${picks.length} rows: ${answer.status}, ${answer.text.length} of ${expected.length} chars` +
