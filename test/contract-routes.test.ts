@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import http from "node:http";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { temporaryDirectory } from "../src/temporary-directory.js";
 import { streamOf } from "./support/chunks.js";
 import { failingModel, lookupModel, modelDir, smallMlp } from "./support/models.js";
-import { invoke, startTestServer, type TestServer } from "./support/server.js";
+import { invoke, invokeOverNodeHttp, startTestServer, type TestServer } from "./support/server.js";
 
 const csvRows = (count: number) => "0.1,0.2,0.3,0.4\n".repeat(count);
 
@@ -218,22 +217,7 @@ describe("a model that fails", () => {
     const server = await startTestServer(modelDir(smallMlp()), { SLUICE_BATCH_ROWS: "64" });
     try {
       const rows = Array.from({ length: 6000 }, (_, i) => `${i % 7},${(i % 13) / 4},-${i % 5},${i / 1000}\n`);
-      const post = (body: string) =>
-        new Promise<{ headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
-          const request = http.request(
-            `${server.url}/invocations`,
-            { method: "POST", headers: { "content-type": "text/csv" } },
-            (response) => {
-              const chunks: Buffer[] = [];
-              response.on("data", (chunk: Buffer) => chunks.push(chunk));
-              response.on("end", () => resolve({ headers: response.headers, text: Buffer.concat(chunks).toString() }));
-              response.on("error", reject);
-            },
-          );
-          request.on("error", reject);
-          request.setTimeout(20_000, () => request.destroy(new Error("the answer stopped short")));
-          request.end(body);
-        });
+      const post = (body: string) => invokeOverNodeHttp(server, body, { "content-type": "text/csv" });
       const whole = await post(rows.join(""));
       assert.equal(whole.headers["transfer-encoding"], undefined);
       assert.equal(whole.headers["content-length"], String(Buffer.byteLength(whole.text)));

@@ -14,7 +14,7 @@ import { amazonRecord, concat, recordIOFrame } from "./support/binary-writers.js
 import { campaignSetting } from "./support/campaign.js";
 import { until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
-import { startTestServer, type TestServer } from "./support/server.js";
+import { invokeOverNodeHttp, startTestServer, type TestServer } from "./support/server.js";
 
 const CONCURRENCY = 3;
 const CLIENTS = 8;
@@ -22,17 +22,7 @@ const REQUESTS = campaignSetting("SLUICE_STORM_REQUESTS", 160);
 const SEED = campaignSetting("SLUICE_STORM_SEED", 2026);
 const POOL_ROWS = 500;
 
-type Kind =
-  | "csv"
-  | "jsonlines"
-  | "json"
-  | "recordio"
-  | "small"
-  | "large"
-  | "bad"
-  | "leave-mid-body"
-  | "leave-mid-answer";
-const KINDS: readonly Kind[] = [
+const KINDS = [
   "csv",
   "jsonlines",
   "json",
@@ -42,31 +32,7 @@ const KINDS: readonly Kind[] = [
   "bad",
   "leave-mid-body",
   "leave-mid-answer",
-];
-
-interface Answer {
-  readonly status: number;
-  readonly text: string;
-}
-
-/** POSTs `body` and reads the whole answer. */
-function post(url: string, body: string | Uint8Array, contentType: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      `${url}/invocations`,
-      { method: "POST", headers: { "content-type": contentType, accept: "text/csv" } },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        response.on("error", reject);
-      },
-    );
-    request.on("error", reject);
-    request.setTimeout(30_000, () => request.destroy(new Error("no answer within 30 s")));
-    request.end(body);
-  });
-}
+] as const;
 
 /** Sends the first part of `body`, then goes away without waiting for an answer. */
 function leaveMidBody(url: string, body: string, waitMs: number): Promise<void> {
@@ -105,6 +71,8 @@ function leaveMidAnswer(url: string, body: string): Promise<void> {
 
 describe("a storm of clients", () => {
   let server: TestServer;
+  const post = (body: string | Uint8Array, contentType: string) =>
+    invokeOverNodeHttp(server, body, { "content-type": contentType, accept: "text/csv" });
   const random = seededRandom(SEED);
   const pool = Array.from({ length: POOL_ROWS }, () =>
     Array.from({ length: 4 }, () => Math.round((random() * 8 - 4) * 1000) / 1000),
@@ -123,7 +91,7 @@ describe("a storm of clients", () => {
       SLUICE_BATCH_ROWS: "128",
       SLUICE_RESPONSE_HOLD_MB: "1",
     });
-    const calm = await post(server.url, pool.map((row) => `${row.join(",")}\n`).join(""), "text/csv");
+    const calm = await post(pool.map((row) => `${row.join(",")}\n`).join(""), "text/csv");
     assert.equal(calm.status, 200);
     alone = calm.text.split("\n").slice(0, POOL_ROWS);
     assert.equal(alone.length, POOL_ROWS);
@@ -154,7 +122,7 @@ describe("a storm of clients", () => {
         if (kind === "leave-mid-body") await leaveMidBody(server.url, csv.join(""), waitMs);
         else if (kind === "leave-mid-answer") await leaveMidAnswer(server.url, csv.join(""));
         else if (kind === "bad") {
-          const answer = await post(server.url, csv.join(""), "text/csv");
+          const answer = await post(csv.join(""), "text/csv");
           const error = answer.status === 400 ? (JSON.parse(answer.text) as { recordIndex?: number }) : undefined;
           if (error?.recordIndex !== badIndex)
             failures.push(`#${index} bad at ${badIndex}: ${answer.status} ${answer.text.slice(0, 200)}`);
@@ -167,7 +135,7 @@ describe("a storm of clients", () => {
                 : kind === "recordio"
                   ? [concat(picks.map((pick) => frames[pick])), "application/x-recordio-protobuf"]
                   : [csv.join(""), "text/csv"];
-          const answer = await post(server.url, body, contentType);
+          const answer = await post(body, contentType);
           if (answer.status !== 200 || answer.text !== expected) {
             failures.push(
               `#${index} ${kind} of ${picks.length} rows: ${answer.status}, ${answer.text.length} of ${expected.length} chars` +
@@ -190,7 +158,7 @@ describe("a storm of clients", () => {
     );
     const ping = await fetch(`${server.url}/ping`);
     assert.equal(ping.status, 200);
-    const last = await post(server.url, `${pool[7].join(",")}\n`, "text/csv");
-    assert.deepEqual(last, { status: 200, text: `${alone[7]}\n` });
+    const last = await post(`${pool[7].join(",")}\n`, "text/csv");
+    assert.deepEqual([last.status, last.text], [200, `${alone[7]}\n`]);
   });
 });

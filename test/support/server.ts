@@ -2,6 +2,7 @@
  * Starts a real Sluice server on a free loopback port, with a configuration built from an environment
  * map exactly as the CLI would build it, and captures its log lines.
  */
+import http from "node:http";
 import { type Config, loadConfig } from "../../src/config.js";
 import { Logger, prettyLine } from "../../src/log.js";
 import { type RunningServer, startServer } from "../../src/start-server.js";
@@ -58,4 +59,40 @@ export function invoke(
     ...init,
     ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
   } as RequestInit);
+}
+
+/** An answer read whole through node:http. */
+export interface NodeHttpAnswer {
+  readonly status: number;
+  /** The headers as sent, framing headers (`content-length`, `transfer-encoding`) included. */
+  readonly headers: http.IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/**
+ * POSTs a body to /invocations through node:http, which (unlike fetch) shows how the answer was framed,
+ * and reads the whole answer; rejects when it stops short or nothing arrives for 30 s.
+ */
+export function invokeOverNodeHttp(
+  server: TestServer,
+  body: string | Uint8Array,
+  headers: Record<string, string>,
+): Promise<NodeHttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${server.url}/invocations`, { method: "POST", headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          text: Buffer.concat(chunks).toString(),
+        }),
+      );
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+    request.setTimeout(30_000, () => request.destroy(new Error("no answer within 30 s")));
+    request.end(body);
+  });
 }
