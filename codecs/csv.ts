@@ -21,6 +21,7 @@ import {
   type TensorSpec,
   totalInputWidth,
 } from "../src/index.js";
+import { CsvBoundaryScanner } from "./framing/csv-boundary-scanner.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
 import {
@@ -122,7 +123,7 @@ class CsvRecordDecoder implements RecordDecoder {
     );
     this.#totalWidth = totalInputWidth(context.signature);
     this.#describeInputs = inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
-    this.#skipHeader = (context.mediaType.params.header ?? context.settings.header) === "present";
+    this.#skipHeader = hasHeader(context);
     this.#oneFloatInput = inputs.length === 1 && this.#kinds[0] === FieldKind.Float;
     this.#float32Input = this.#oneFloatInput && inputs[0].type === "float32";
   }
@@ -503,6 +504,11 @@ const CSV_LAYOUT: TextRecordLayout = {
   placeholder: () => "ERROR",
 };
 
+/** Whether bodies start with a header line (`text/csv; header=present`, or the codec's `header` setting). */
+function hasHeader(context: CodecContext): boolean {
+  return (context.mediaType.params.header ?? context.settings.header) === "present";
+}
+
 /** The CSV codec. */
 export const csvCodec: Codec = {
   apiVersion: 1,
@@ -521,9 +527,12 @@ export const csvCodec: Codec = {
     createFramer: () => new CsvFramer(),
     createDecoder: (context) => new CsvRecordDecoder(context),
     textInputs: true,
+    // A body with a header line cannot be cut: its second part would lack one.
+    createBoundaryScanner: (context) => (hasHeader(context) ? undefined : new CsvBoundaryScanner()),
   },
   output: {
     createEncoder: () => new TextRecordEncoder(CSV_LAYOUT),
     textOutputs: true,
+    concatenates: true,
   },
 };

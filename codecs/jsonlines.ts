@@ -4,6 +4,7 @@
  * value per line out.
  */
 import type { Codec } from "../src/index.js";
+import { LineBoundaryScanner } from "./framing/line-boundary-scanner.js";
 import { LineFramer } from "./framing/line-framer.js";
 import { JsonRecordDecoder } from "./json/json-record-decoder.js";
 import { jsonErrorPlaceholder, jsonRecordWriter, writeNumericJsonRecords } from "./json/json-record-writer.js";
@@ -29,9 +30,11 @@ export const jsonLinesCodec: Codec = {
     createFramer: () => new LineFramer(),
     createDecoder: (context) => new JsonRecordDecoder(context),
     textInputs: true,
+    createBoundaryScanner: () => new LineBoundaryScanner(),
   },
   output: {
     createEncoder: () => new TextRecordEncoder(JSON_LINES_LAYOUT),
     textOutputs: true,
+    concatenates: true,
   },
 };

@@ -24,6 +24,7 @@ function recordIOCodecFor(name: string, mediaType: string, opaque: boolean): Cod
     output: {
       createEncoder: () => new AmazonRecordEncoder(),
       textOutputs: true,
+      concatenates: true,
     },
   };
 }

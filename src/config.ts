@@ -15,6 +15,12 @@ import type { RecordErrorPolicy } from "./pipeline.js";
  */
 export const DEFAULT_SMALL_BODY_BYTES = 16 * 1024;
 
+/**
+ * Bytes of a body that one codec thread takes before the rest may go, cut at a record's end, to another
+ * that is idle (`SLUICE_PART_BYTES`).
+ */
+export const DEFAULT_PART_BYTES = 1024 * 1024;
+
 /** How the platform packs records into requests. */
 export type BatchStrategy = "SINGLE_RECORD" | "MULTI_RECORD";
 
@@ -68,6 +74,11 @@ export interface Config {
    * the main thread rather than a codec thread; 0 sends every body to a codec thread.
    */
   readonly smallBodyBytes: number;
+  /**
+   * `SLUICE_PART_BYTES`: while codec threads are idle, a body is cut at record ends into parts of about
+   * this many bytes, each framed, decoded and encoded on a thread of its own; 0 never cuts one.
+   */
+  readonly partBytes: number;
   /** Where each setting that was given came from, by variable name (absent: the default applies). */
   readonly origins: Readonly<Record<string, "flag" | "environment">>;
 }
@@ -101,6 +112,7 @@ export function describeConfiguration(
     SLUICE_CODEC_THREADS: config.codecThreads ?? "one per core",
     SLUICE_INFERENCE_THREADS: config.inferenceThreads ?? "one per core, or one for a model no faster on more",
     SLUICE_SMALL_BODY_BYTES: config.smallBodyBytes,
+    SLUICE_PART_BYTES: config.partBytes,
   };
   const described: Record<string, { value: string | number | boolean; from: SettingOrigin }> = {};
   for (const [name, value] of Object.entries(values))
@@ -205,6 +217,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const metrics = read("SLUICE_METRICS");
   const inferenceThreads = read("SLUICE_INFERENCE_THREADS");
   const smallBody = read("SLUICE_SMALL_BODY_BYTES");
+  const partBytes = read("SLUICE_PART_BYTES");
   return {
     port: port === undefined ? 8080 : integer(flags.port ? "--port" : "SAGEMAKER_BIND_TO_PORT", port, 0, 65535),
     modelDir: flags.modelDir ?? read("SLUICE_MODEL_DIR"),
@@ -252,6 +265,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
       inferenceThreads === undefined ? undefined : integer("SLUICE_INFERENCE_THREADS", inferenceThreads, 1, 1024),
     smallBodyBytes:
       smallBody === undefined ? DEFAULT_SMALL_BODY_BYTES : integer("SLUICE_SMALL_BODY_BYTES", smallBody, 0, 2 ** 20),
+    partBytes: partBytes === undefined ? DEFAULT_PART_BYTES : integer("SLUICE_PART_BYTES", partBytes, 0, 2 ** 40),
     origins: { ...origins, ...flagOrigins(flags) },
   };
 }

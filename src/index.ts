@@ -15,7 +15,7 @@ export {
   type OutputFormat,
 } from "./codec/codec.js";
 export { copyBytes } from "./codec/copy-bytes.js";
-export { Frame, type Framer, type FrameSink } from "./codec/framing.js";
+export { Frame, type Framer, type FrameSink, type RecordBoundaryScanner } from "./codec/framing.js";
 export { type MediaType, negotiateMediaType, parseMediaType } from "./codec/media-type.js";
 export {
   type CodecPluginModule,

@@ -90,6 +90,7 @@ export class InvocationReport {
       failed_records: stats?.failedRecords || undefined,
       batches: stats?.batches ?? 0,
       thread: invocation?.thread,
+      parts: stats?.parts !== undefined && stats.parts > 1 ? stats.parts : undefined,
       record_index: failure instanceof SluiceError ? (failure.details().recordIndex as number | undefined) : undefined,
       reason: failure?.message,
       ms,

@@ -7,6 +7,7 @@ import type { Backend } from "./backends/backend.js";
 import { cpuTuning } from "./backends/cpu-tuning.js";
 import { BatchBufferPool } from "./batch-buffer-pool.js";
 import type { InputFormat, OutputFormat } from "./codec/codec.js";
+import type { RecordBoundaryScanner } from "./codec/framing.js";
 import { parseMediaType } from "./codec/media-type.js";
 import { createCodecRegistry, type PluginSources } from "./codec/plugin-loader.js";
 import type { CodecRegistry, NegotiatedFormat } from "./codec/registry.js";
@@ -24,9 +25,10 @@ import { type ModelSignature, totalInputWidth, totalOutputWidth } from "./model/
 import { PENDING_BATCHES_PER_INVOCATION, type PipelineOptions } from "./pipeline.js";
 import { CodecThreadPool } from "./threads/codec-thread-pool.js";
 import { InferenceHost } from "./threads/inference-host.js";
-import type { LoadedModel } from "./threads/messages.js";
+import type { InvocationJob, LoadedModel } from "./threads/messages.js";
 import { RemoteBackend } from "./threads/remote-backend.js";
-import type { InvocationStats } from "./threads/remote-invocation.js";
+import type { InvocationStats, RemoteInvocation } from "./threads/remote-invocation.js";
+import type { SplitInvocation } from "./threads/split-invocation.js";
 
 /** Where model loading stands. */
 export type ModelState =
@@ -340,24 +342,23 @@ export class InvocationService {
       );
       return { ...described, output: answer, stats, thread: "main" };
     }
-    let remote: ReturnType<CodecThreadPool["invoke"]>;
+    let remote: RemoteInvocation | SplitInvocation;
     try {
       const codecs = await (this.#codecs as Promise<CodecThreadPool>);
-      remote = codecs.invoke(
-        {
-          contentCodings,
-          maxDecompressionRatio: this.config.maxDecompressionRatio,
-          input: input.mediaType,
-          output: output.mediaType,
-          batchRows: pipeline.batchRows,
-          maxBodyBytes: limit,
-          recordErrorPolicy: pipeline.recordErrorPolicy,
-          singleRecord: pipeline.singleRecord,
-        },
-        request.body,
-        request.signal,
-        bodyIdleTimeoutMs,
-      );
+      const job: InvocationJob = {
+        contentCodings,
+        maxDecompressionRatio: this.config.maxDecompressionRatio,
+        input: input.mediaType,
+        output: output.mediaType,
+        batchRows: pipeline.batchRows,
+        maxBodyBytes: limit,
+        recordErrorPolicy: pipeline.recordErrorPolicy,
+        singleRecord: pipeline.singleRecord,
+      };
+      const scanner = this.#partsScanner(codecs, { input, output, signature, contentCodings, declared });
+      remote = scanner
+        ? codecs.invokeInParts(job, request.body, request.signal, bodyIdleTimeoutMs, scanner, this.config.partBytes)
+        : codecs.invoke(job, request.body, request.signal, bodyIdleTimeoutMs);
     } catch (error) {
       release();
       throw error;
@@ -370,6 +371,44 @@ export class InvocationService {
       },
       thread: "codec",
     };
+  }
+
+  /**
+   * The input codec's record-end scanner when this body may be run as parts on several codec threads: a
+   * body not known to be shorter than a part, uncompressed, of many records, read and answered by built-in
+   * codecs (a scanner runs on this thread, where a plugin's code does not) whose bodies can be cut and
+   * answers joined, while a thread other than the one it starts on is idle.
+   */
+  #partsScanner(
+    codecs: CodecThreadPool,
+    body: {
+      input: NegotiatedFormat<InputFormat>;
+      output: NegotiatedFormat<OutputFormat>;
+      signature: ModelSignature;
+      contentCodings: readonly unknown[];
+      declared: number | undefined;
+    },
+  ): RecordBoundaryScanner | undefined {
+    const { input, output } = body;
+    const partBytes = this.config.partBytes;
+    if (
+      partBytes === 0 ||
+      (body.declared !== undefined && body.declared <= partBytes) ||
+      body.contentCodings.length > 0 ||
+      this.config.batchStrategy === "SINGLE_RECORD" ||
+      codecs.idleThreads() < 2 ||
+      !output.format.concatenates ||
+      !this.registry.isBuiltIn(input.codec) ||
+      !this.registry.isBuiltIn(output.codec)
+    ) {
+      return undefined;
+    }
+    return input.format.createBoundaryScanner?.({
+      signature: body.signature,
+      mediaType: input.mediaType,
+      singleRecord: false,
+      settings: input.settings,
+    });
   }
 
   /** Stops the codec threads and releases the model. */

@@ -198,7 +198,12 @@ describe("body rings", () => {
   const dir = modelDir(smallMlp());
   let server: TestServer;
   before(async () => {
-    server = await startTestServer(dir, { SLUICE_CODEC_THREADS: "2", SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "2" });
+    // Whole bodies: a body cut into parts takes a ring per part (body-parts.test.ts counts those).
+    server = await startTestServer(dir, {
+      SLUICE_CODEC_THREADS: "2",
+      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "2",
+      SLUICE_PART_BYTES: "0",
+    });
   });
   after(() => server.close());
 

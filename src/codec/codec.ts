@@ -6,7 +6,7 @@
  * written for (`apiVersion`); Sluice refuses, at start-up and naming the plugin, one it does not serve.
  */
 import type { ModelSignature } from "../model/signature.js";
-import type { Framer } from "./framing.js";
+import type { Framer, RecordBoundaryScanner } from "./framing.js";
 import type { MediaType } from "./media-type.js";
 import type { RecordDecoder, RecordEncoder } from "./record-codec.js";
 
@@ -49,6 +49,13 @@ export interface InputFormat {
    * handed to a codec without it: such a request is refused with 415, naming the input.
    */
   readonly textInputs?: boolean;
+  /**
+   * A scanner for record ends, when a body cut at any record end is two bodies whose records, one after
+   * the other, are the whole body's (no header, no enclosing document); undefined for a body that cannot
+   * be cut (a CSV body with a header line). With it, and an output that {@link OutputFormat.concatenates},
+   * a large body may be run as parts on several codec threads.
+   */
+  createBoundaryScanner?(context: CodecContext): RecordBoundaryScanner | undefined;
 }
 
 /** How a codec writes a response. */
@@ -60,6 +67,12 @@ export interface OutputFormat {
    * outputs is not handed to an encoder without it: such a request is refused with 406, naming the output.
    */
   readonly textOutputs?: boolean;
+  /**
+   * True when the answers to two bodies, written one after the other, are the answer to the two bodies'
+   * records together: the encoder writes nothing before the first record or after the last (CSV lines,
+   * JSON lines, RecordIO frames; not one JSON document).
+   */
+  readonly concatenates?: boolean;
 }
 
 /**

@@ -58,3 +58,19 @@ export interface Framer {
   /** Signals the end of the body; emits a final unterminated frame, or throws if one is truncated. */
   end(emit: FrameSink): void;
 }
+
+/**
+ * Finds where records end in a body, ahead of its framer, so that one large body can be cut at record
+ * ends into parts that codec threads frame, decode and encode at the same time. It is fed the body's
+ * bytes once each, in order, and keeps only what it needs to know across them (inside quotes, say).
+ * Sluice runs it on the thread that receives the body, for the built-in codecs only.
+ */
+export interface RecordBoundaryScanner {
+  /** Reads `bytes` without looking for a record's end. */
+  skip(bytes: Uint8Array): void;
+  /**
+   * Reads `bytes` up to the end of the first record that ends in them, and returns how many bytes that
+   * is (a new record starts there); reads them all and returns -1 when no record ends in them.
+   */
+  findEnd(bytes: Uint8Array): number;
+}

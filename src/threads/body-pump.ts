@@ -21,14 +21,36 @@ export interface BodyPumpOwner {
   bodyBroken(): void;
 }
 
+/**
+ * Cuts a body into parts at record ends, each part in a ring of its own read by its own codec thread
+ * (`split-invocation.ts`). The pump publishes a part's end, then asks for the next part's ring only once
+ * it has a byte for it.
+ */
+export interface BodyParts {
+  /**
+   * Reads `chunk[offset…]` for the current part and returns where in the chunk that part ends (just past
+   * a record's end), or -1 when it goes on past the chunk.
+   */
+  cutIn(chunk: Uint8Array, offset: number): number;
+  /** The ring of the next part, whose invocation has just started. */
+  nextPart(): SharedArrayBuffer;
+  /** The body has ended, and with it the last part (whose end is published). */
+  bodyEnded(): void;
+}
+
 const NOTHING: Uint8Array = new Uint8Array(0);
+/** `#cut` before the current chunk has been shown to the body's parts. */
+const NOT_ASKED = -2;
 
 /** Feeds one body into one ring, from construction until the body ends or the invocation settles. */
 export class BodyPump {
-  readonly #writer: BodyRingWriter;
+  /** The ring being written; undefined between a part's end and the next byte. */
+  #writer: BodyRingWriter | undefined;
   /** The chunk being written, and how much of it is in the ring. */
   #chunk = NOTHING;
   #offset = 0;
+  /** Where the current part ends in the chunk: -1 past it, {@link NOT_ASKED} before `parts` was asked. */
+  #cut = NOT_ASKED;
   /** Called once the reader has made room (or the invocation settled) while the pump waited for room. */
   #onRoom: (() => void) | undefined;
   /** Whether the pump is waiting for the body (the idle timer counts only then). */
@@ -42,6 +64,7 @@ export class BodyPump {
     source: AsyncIterable<Uint8Array>,
     private readonly owner: BodyPumpOwner,
     idleTimeoutMs: number,
+    private readonly parts?: BodyParts,
   ) {
     this.#writer = new BodyRingWriter(ring);
     this.#idle = setTimeout(() => {
@@ -62,19 +85,36 @@ export class BodyPump {
 
   /** Writes what fits of the current chunk; true once all of it is in the ring or the invocation settled. */
   #fill(): boolean {
-    const writer = this.#writer;
     const chunk = this.#chunk;
-    while (this.#offset < chunk.byteLength) {
+    for (;;) {
       if (this.owner.settled()) return true;
+      if (this.#offset === this.#cut) this.#endPart();
+      if (this.#offset >= chunk.byteLength) return true;
+      if (this.parts && this.#cut === NOT_ASKED) this.#cut = this.parts.cutIn(chunk, this.#offset);
+      this.#writer ??= new BodyRingWriter((this.parts as BodyParts).nextPart());
+      const writer = this.#writer;
       if (writer.room === 0) {
         if (writer.waitForRoom()) return false;
         continue;
       }
-      const { taken, wakeReader } = writer.write(chunk, this.#offset);
+      const { taken, wakeReader } = writer.write(this.#cut < 0 ? chunk : chunk.subarray(0, this.#cut), this.#offset);
       if (wakeReader) this.owner.wakeReader();
       this.#offset += taken;
     }
-    return true;
+  }
+
+  /** Publishes the end of the current part; the rest of the chunk goes to the next. */
+  #endPart(): void {
+    if (this.#writer?.end()) this.owner.wakeReader();
+    this.#writer = undefined;
+    this.#cut = NOT_ASKED;
+  }
+
+  /** The next chunk to write. */
+  #take(chunk: Uint8Array): void {
+    this.#chunk = chunk;
+    this.#offset = 0;
+    this.#cut = NOT_ASKED;
   }
 
   /** Calls `then` once the current chunk is all in the ring (or the invocation settled). */
@@ -85,15 +125,16 @@ export class BodyPump {
 
   #publishEnd(): void {
     clearTimeout(this.#idle);
-    if (!this.owner.settled() && this.#writer.end()) this.owner.wakeReader();
+    if (this.owner.settled()) return;
+    if (this.#writer?.end()) this.owner.wakeReader();
+    this.parts?.bodyEnded();
   }
 
   #push(stream: Readable): void {
     let ended = false;
     const onData = (chunk: Uint8Array) => {
       this.#idle.refresh();
-      this.#chunk = chunk;
-      this.#offset = 0;
+      this.#take(chunk);
       if (this.#fill()) {
         if (this.owner.settled()) this.#letGo?.();
         return;
@@ -138,8 +179,7 @@ export class BodyPump {
         const read = await body.next();
         this.#reading = false;
         if (read.done) break;
-        this.#chunk = read.value;
-        this.#offset = 0;
+        this.#take(read.value);
         while (!this.#fill()) {
           await new Promise<void>((resolve) => {
             this.#onRoom = resolve;

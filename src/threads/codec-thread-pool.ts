@@ -5,6 +5,7 @@
  * was asked to stop (a plugin's decoder in an endless loop): it would never run anything again.
  */
 import { type MessagePort, Worker } from "node:worker_threads";
+import type { RecordBoundaryScanner } from "../codec/framing.js";
 import { ConfigError, WorkerCrashedError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ModelSignature } from "../model/signature.js";
@@ -13,7 +14,8 @@ import type { CodecThreadData } from "./codec-thread.js";
 import { fromWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, ToCodecThread } from "./messages.js";
 import { turnOffOnStackReplacement } from "./on-stack-replacement.js";
-import { RemoteInvocation, UNRESPONSIVE_AFTER_MS } from "./remote-invocation.js";
+import { type FedBody, RemoteInvocation, UNRESPONSIVE_AFTER_MS } from "./remote-invocation.js";
+import { SplitInvocation } from "./split-invocation.js";
 import { useDefaultHeapSizingForWorkers } from "./worker-heap.js";
 
 const CODEC_THREAD = new URL("./codec-thread.js", import.meta.url);
@@ -162,7 +164,7 @@ export class CodecThreadPool {
    */
   invoke(
     job: InvocationJob,
-    body: AsyncIterable<Uint8Array>,
+    body: AsyncIterable<Uint8Array> | FedBody,
     signal: AbortSignal | undefined,
     bodyIdleTimeoutMs: number,
   ): RemoteInvocation {
@@ -185,6 +187,49 @@ export class CodecThreadPool {
     );
     thread.active.set(invocation.id, invocation);
     return invocation;
+  }
+
+  /** How many threads run nothing at all. */
+  idleThreads(): number {
+    let idle = 0;
+    for (const thread of this.#threads) if (thread.active.size === 0) idle++;
+    return idle;
+  }
+
+  /**
+   * Whether a body whose `ownParts` unfinished parts run may be cut once more: while at least two threads
+   * are left to it by the other invocations, and it runs fewer than two parts for each. (Every part goes to
+   * the least busy thread; two per thread keep them all busy while the body arrives faster than they
+   * decode it, and bound the body bytes waiting in rings to two parts per thread.)
+   */
+  #mayCut(ownParts: number): boolean {
+    let running = 0;
+    for (const thread of this.#threads) running += thread.active.size;
+    const spare = this.#threads.length - (running - ownParts);
+    return spare >= 2 && ownParts < 2 * spare;
+  }
+
+  /**
+   * Starts an invocation whose body is cut at record ends (found by `scanner`) into parts of about
+   * `partBytes`, each run on the least busy thread, while threads are left to it (see `split-invocation.ts`).
+   */
+  invokeInParts(
+    job: InvocationJob,
+    body: AsyncIterable<Uint8Array>,
+    signal: AbortSignal | undefined,
+    bodyIdleTimeoutMs: number,
+    scanner: RecordBoundaryScanner,
+    partBytes: number,
+  ): SplitInvocation {
+    // The whole body's limit is kept by the split, which sees every byte; a part's would be its own.
+    const partJob: InvocationJob = { ...job, maxBodyBytes: undefined };
+    return new SplitInvocation(body, scanner, {
+      partBytes,
+      maxBodyBytes: job.maxBodyBytes,
+      bodyIdleTimeoutMs,
+      mayCut: (ownParts) => this.#mayCut(ownParts),
+      startPart: (fed) => this.invoke(partJob, fed, signal, bodyIdleTimeoutMs),
+    });
   }
 
   /** Stops every thread. */

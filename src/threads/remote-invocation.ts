@@ -13,9 +13,22 @@ import { fromWire, toWire } from "./error-transport.js";
 import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
 
 /** Counters of an invocation, as last reported by its codec thread. */
-export interface InvocationStats extends StatsSnapshot {}
+export interface InvocationStats extends StatsSnapshot {
+  /** Parts the body was run as, when it was cut into several (`split-invocation.ts`). */
+  readonly parts?: number;
+}
 
 type Settlement = { readonly type: "done" } | { readonly type: "failed"; readonly error: SluiceError };
+
+/**
+ * A body some other pump writes into the invocation's ring (one part of a body cut into parts): it is
+ * woken, as the invocation's own pump would be, when the ring has room and when the invocation settles.
+ */
+export interface FedBody {
+  wake(): void;
+}
+
+const isFed = (body: AsyncIterable<Uint8Array> | FedBody): body is FedBody => !(Symbol.asyncIterator in body);
 
 /**
  * How long a codec thread may take to end an invocation it was asked to stop. Every step of an
@@ -42,7 +55,7 @@ export class RemoteInvocation {
   readonly #ring: SharedArrayBuffer;
   /** Called with the ring once the codec thread has said the invocation is over; cleared once called. */
   #returnRing: ((ring: SharedArrayBuffer) => void) | undefined;
-  readonly #bodyPump: BodyPump;
+  readonly #bodyPump: BodyPump | FedBody;
   /** Removes the listener on the caller's abort signal. */
   #forgetSignal: (() => void) | undefined;
   /** Set once the codec thread has reported the invocation over (done or failed). */
@@ -62,7 +75,7 @@ export class RemoteInvocation {
     private readonly worker: Worker,
     readonly id: number,
     job: InvocationJob,
-    body: AsyncIterable<Uint8Array>,
+    body: AsyncIterable<Uint8Array> | FedBody,
     signal: AbortSignal | undefined,
     bodyIdleTimeoutMs: number,
     ring: SharedArrayBuffer,
@@ -73,23 +86,25 @@ export class RemoteInvocation {
     this.#returnRing = returnRing;
     this.#post({ type: "start", id, job, ring });
     this.output = this.#read();
-    this.#bodyPump = new BodyPump(
-      ring,
-      body,
-      {
-        settled: () => this.settled,
-        wakeReader: () => this.#post({ type: "wake", id }),
-        bodyIdle: () => {
-          const error = new BodyIdleTimeoutError(bodyIdleTimeoutMs / 1000);
-          this.abort(error);
-          // The slot is freed now; the client gets the 408 if it is still listening.
-          this.fail(error);
-        },
-        // The body could not be read (the client went away): the abort signal reports it too.
-        bodyBroken: () => this.abort(new ClientClosedRequestError()),
-      },
-      bodyIdleTimeoutMs,
-    );
+    this.#bodyPump = isFed(body)
+      ? body
+      : new BodyPump(
+          ring,
+          body,
+          {
+            settled: () => this.settled,
+            wakeReader: () => this.wakeReader(),
+            bodyIdle: () => {
+              const error = new BodyIdleTimeoutError(bodyIdleTimeoutMs / 1000);
+              this.abort(error);
+              // The slot is freed now; the client gets the 408 if it is still listening.
+              this.fail(error);
+            },
+            // The body could not be read (the client went away): the abort signal reports it too.
+            bodyBroken: () => this.abort(new ClientClosedRequestError()),
+          },
+          bodyIdleTimeoutMs,
+        );
     if (signal) {
       const onAbort = () => this.abort(new ClientClosedRequestError());
       if (signal.aborted) onAbort();
@@ -110,6 +125,21 @@ export class RemoteInvocation {
   /** True once the codec thread has finished (or failed) the invocation. */
   get settled(): boolean {
     return this.#settlement !== undefined;
+  }
+
+  /** The shared memory the invocation's body arrives in. */
+  get ring(): SharedArrayBuffer {
+    return this.#ring;
+  }
+
+  /** True once the invocation has failed. */
+  get failed(): boolean {
+    return this.#settlement?.type === "failed";
+  }
+
+  /** Body bytes (or the body's end) are in the ring, and the codec thread said it was waiting for them. */
+  wakeReader(): void {
+    this.#post({ type: "wake", id: this.id });
   }
 
   #post(message: ToCodecThread, transfer: ArrayBuffer[] = []): void {

@@ -1,0 +1,243 @@
+/**
+ * One large body run as parts on several codec threads at once. While codec threads are idle, the main
+ * thread cuts the body at a record's end (found by the input codec's {@link RecordBoundaryScanner}) each
+ * time the part being written has reached its size, and writes the rest into a new part: an invocation of
+ * its own, on another thread, with a ring of its own. The answer is the parts' answers in order (the
+ * output codec's `concatenates`), read one part after the other, so a part ahead of the
+ * reader stops once its answer credit is spent and memory stays bounded. A part's error names the record
+ * in the whole body: its record index and byte offset are moved by the parts before it.
+ */
+import type { RecordBoundaryScanner } from "../codec/framing.js";
+import { BodyIdleTimeoutError, ClientClosedRequestError, PayloadTooLargeError, SluiceError } from "../errors.js";
+import { type BodyParts, BodyPump, type BodyPumpOwner } from "./body-pump.js";
+import { fromWire, toWire } from "./error-transport.js";
+import type { FedBody, InvocationStats, RemoteInvocation } from "./remote-invocation.js";
+
+/** How a body is cut, and how a part is started. */
+export interface SplitOptions {
+  /** Bytes a part takes before it may be cut at the next record's end. */
+  readonly partBytes: number;
+  /** The most bytes the whole body may have (413 past it). */
+  readonly maxBodyBytes: number | undefined;
+  readonly bodyIdleTimeoutMs: number;
+  /** Whether the body may be cut once more, while `unfinishedParts` of its parts run. */
+  readonly mayCut: (unfinishedParts: number) => boolean;
+  /** Starts a part on the least busy codec thread; its ring is fed through `body`. */
+  readonly startPart: (body: FedBody) => RemoteInvocation;
+}
+
+interface Part {
+  readonly invocation: RemoteInvocation;
+  /** Offset of the part's first byte in the body. */
+  readonly firstByte: number;
+}
+
+/** A body run as one or more parts. */
+export class SplitInvocation implements BodyPumpOwner, BodyParts {
+  /** The answer, chunk by chunk; throws the first failing part's error, located in the whole body. */
+  readonly output: AsyncGenerator<Uint8Array>;
+  readonly #parts: Part[] = [];
+  #current: RemoteInvocation;
+  /** Unset only while the first part starts. */
+  readonly #pump: BodyPump | undefined;
+  /** Body bytes shown to the scanner so far, and where the current part began. */
+  #bytes = 0;
+  #partStart = 0;
+  #bodyEnded = false;
+  /** Set when the body is not to be read any further: a part failed, or this side failed the invocation. */
+  #stopped = false;
+  /** Why this side failed the invocation (an idle or too large body). */
+  #failure: SluiceError | undefined;
+  /** Wakes the reader waiting for the next part or the body's end. */
+  #wakeReader: (() => void) | undefined;
+
+  constructor(
+    body: AsyncIterable<Uint8Array>,
+    private readonly scanner: RecordBoundaryScanner,
+    private readonly options: SplitOptions,
+  ) {
+    this.#current = this.#startPart();
+    this.output = this.#read();
+    this.#pump = new BodyPump(this.#current.ring, body, this, options.bodyIdleTimeoutMs, this);
+  }
+
+  /** The parts' counters, summed. */
+  get stats(): InvocationStats {
+    const stageMs: Record<string, number> = {};
+    let bytesIn = 0;
+    let bytesOut = 0;
+    let records = 0;
+    let failedRecords = 0;
+    let batches = 0;
+    const batchRows: number[] = [];
+    for (const { invocation } of this.#parts) {
+      const stats = invocation.stats;
+      bytesIn += stats.bytesIn;
+      bytesOut += stats.bytesOut;
+      records += stats.records;
+      failedRecords += stats.failedRecords;
+      batches += stats.batches;
+      if (stats.batchRows) batchRows.push(...stats.batchRows);
+      for (const [stage, ms] of Object.entries(stats.stageMs)) stageMs[stage] = (stageMs[stage] ?? 0) + (ms ?? 0);
+    }
+    return { bytesIn, bytesOut, records, failedRecords, batches, stageMs, batchRows, parts: this.#parts.length };
+  }
+
+  #startPart(): RemoteInvocation {
+    let started: RemoteInvocation | undefined;
+    const invocation = this.options.startPart({ wake: () => this.#partWoke(started) });
+    started = invocation;
+    this.#parts.push({ invocation, firstByte: this.#partStart });
+    this.#notifyReader();
+    return invocation;
+  }
+
+  /** A part's ring has room, or the part settled. */
+  #partWoke(invocation: RemoteInvocation | undefined): void {
+    if (invocation?.failed) this.#stop();
+    this.#pump?.wake();
+  }
+
+  #stop(): void {
+    this.#stopped = true;
+    this.#notifyReader();
+    this.#pump?.wake();
+  }
+
+  /** Fails the invocation from this side: every part not yet over stops with `error`. */
+  #fail(error: SluiceError): void {
+    this.#failure ??= error;
+    for (const { invocation } of this.#parts) {
+      if (invocation.settled) continue;
+      invocation.abort(error);
+      invocation.fail(error);
+    }
+    this.#stop();
+  }
+
+  #notifyReader(): void {
+    const wake = this.#wakeReader;
+    this.#wakeReader = undefined;
+    wake?.();
+  }
+
+  // What the pump asks of its owner.
+
+  settled(): boolean {
+    return this.#stopped;
+  }
+
+  wakeReader(): void {
+    this.#current.wakeReader();
+  }
+
+  bodyIdle(): void {
+    this.#fail(new BodyIdleTimeoutError(this.options.bodyIdleTimeoutMs / 1000));
+  }
+
+  bodyBroken(): void {
+    for (const { invocation } of this.#parts) invocation.abort(new ClientClosedRequestError());
+    this.#stop();
+  }
+
+  // How the pump cuts the body.
+
+  cutIn(chunk: Uint8Array, offset: number): number {
+    const length = chunk.byteLength;
+    const limit = this.options.maxBodyBytes;
+    if (limit !== undefined && this.#bytes + (length - offset) > limit) {
+      this.#fail(new PayloadTooLargeError(limit));
+      return -1;
+    }
+    const from = offset + Math.max(0, this.options.partBytes - (this.#bytes - this.#partStart));
+    if (from >= length || !this.options.mayCut(this.#unfinishedParts())) {
+      this.scanner.skip(offset === 0 ? chunk : chunk.subarray(offset));
+      this.#bytes += length - offset;
+      return -1;
+    }
+    if (from > offset) this.scanner.skip(chunk.subarray(offset, from));
+    const end = this.scanner.findEnd(chunk.subarray(from));
+    if (end === -1) {
+      this.#bytes += length - offset;
+      return -1;
+    }
+    const cut = from + end;
+    this.#bytes += cut - offset;
+    this.#partStart = this.#bytes;
+    return cut;
+  }
+
+  #unfinishedParts(): number {
+    let unfinished = 0;
+    for (let i = this.#parts.length - 1; i >= 0 && !this.#parts[i].invocation.settled; i--) unfinished++;
+    return unfinished;
+  }
+
+  nextPart(): SharedArrayBuffer {
+    this.#current = this.#startPart();
+    return this.#current.ring;
+  }
+
+  bodyEnded(): void {
+    this.#bodyEnded = true;
+    this.#notifyReader();
+  }
+
+  /** The part at `index` once it has started; undefined when the body ended with fewer. */
+  async #part(index: number): Promise<Part | undefined> {
+    for (;;) {
+      if (index < this.#parts.length) return this.#parts[index];
+      if (this.#failure) throw this.#failure;
+      // Stopped by a part that failed: the reader reaches that part (and its error) before this one.
+      if (this.#bodyEnded || this.#stopped) return undefined;
+      await new Promise<void>((resolve) => {
+        this.#wakeReader = resolve;
+      });
+    }
+  }
+
+  async *#read(): AsyncGenerator<Uint8Array> {
+    let index = 0;
+    let recordsBefore = 0;
+    try {
+      for (let part = await this.#part(0); part; part = await this.#part(index)) {
+        try {
+          for await (const chunk of part.invocation.output) {
+            if (this.#failure) throw this.#failure;
+            yield chunk;
+          }
+        } catch (error) {
+          throw relocated(error, recordsBefore, part.firstByte);
+        }
+        recordsBefore += part.invocation.stats.records;
+        index++;
+      }
+      if (this.#failure) throw this.#failure;
+    } finally {
+      // Read to the end, or given up on (a part failed, the client left): stop what still runs.
+      for (const { invocation } of this.#parts.slice(index)) invocation.abort(new ClientClosedRequestError());
+      this.#stop();
+    }
+  }
+}
+
+/**
+ * `error`, raised by a part that starts at record `recordsBefore` and byte `bytesBefore` of the body, as
+ * the whole body's: its record index and byte offset moved. Its line is dropped: the main thread does not
+ * count the lines of the parts before it.
+ */
+function relocated(error: unknown, recordsBefore: number, bytesBefore: number): unknown {
+  if (!(error instanceof SluiceError) || (recordsBefore === 0 && bytesBefore === 0)) return error;
+  const wire = toWire(error);
+  const details: Record<string, unknown> = { ...wire.details };
+  let message = wire.message;
+  for (const key of ["recordIndex", "firstRecordIndex"] as const) {
+    const index = details[key];
+    if (typeof index !== "number") continue;
+    details[key] = index + recordsBefore;
+    if (key === "recordIndex") message = message.replace(`record ${index}`, `record ${index + recordsBefore}`);
+  }
+  if (typeof details.byteOffset === "number") details.byteOffset += bytesBefore;
+  delete details.line;
+  return fromWire({ ...wire, message, details });
+}

@@ -1,0 +1,286 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { CsvBoundaryScanner } from "../codecs/framing/csv-boundary-scanner.js";
+import { LineBoundaryScanner } from "../codecs/framing/line-boundary-scanner.js";
+import type { RecordBoundaryScanner } from "../src/codec/framing.js";
+import { splitBySizes } from "./support/chunks.js";
+import { modelDir, randomRows, smallMlp } from "./support/models.js";
+import { invoke, startTestServer, type TestServer } from "./support/server.js";
+
+const encoder = new TextEncoder();
+
+/** Where records start in CSV text (after a line feed outside quotes), the way `CsvFramer` ends them. */
+function csvRecordStarts(text: Uint8Array): Set<number> {
+  const starts = new Set<number>();
+  let inQuotes = false;
+  text.forEach((byte, i) => {
+    if (byte === 0x22) inQuotes = !inQuotes;
+    else if (byte === 0x0a && !inQuotes) starts.add(i + 1);
+  });
+  return starts;
+}
+
+/** Seeded pseudo-random integers in [0, n). */
+function randomInts(seed: number): (n: number) => number {
+  let state = seed >>> 0;
+  return (n) => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state % n;
+  };
+}
+
+/**
+ * Feeds `body` to `scanner` in chunks of random sizes, skipping random stretches and then looking for a
+ * record end, as a body being cut into parts does; returns the body offsets of the ends found and, for
+ * each, where the search began.
+ */
+function scan(scanner: RecordBoundaryScanner, body: Uint8Array, seed: number): { from: number; end: number }[] {
+  const random = randomInts(seed);
+  const found: { from: number; end: number }[] = [];
+  let offset = 0;
+  let searching = -1;
+  for (const chunk of splitBySizes(body, [1 + random(40), 1 + random(7), 1 + random(300)])) {
+    let at = 0;
+    while (at < chunk.length) {
+      if (searching < 0 && random(3) > 0) {
+        const skipped = Math.min(chunk.length - at, random(60));
+        scanner.skip(chunk.subarray(at, at + skipped));
+        at += skipped;
+        if (skipped > 0) continue;
+      }
+      if (searching < 0) searching = offset + at;
+      const end = scanner.findEnd(chunk.subarray(at));
+      if (end === -1) break;
+      found.push({ from: searching, end: offset + at + end });
+      searching = -1;
+      at += end;
+    }
+    offset += chunk.length;
+  }
+  return found;
+}
+
+function checkScanner(make: () => RecordBoundaryScanner, body: Uint8Array, starts: Set<number>): void {
+  const sorted = [...starts].sort((a, b) => a - b);
+  for (let seed = 1; seed <= 300; seed++) {
+    const found = scan(make(), body, seed);
+    assert.ok(found.length > 0, `seed ${seed}: no record end found`);
+    for (const { from, end } of found) {
+      // The first record end past where the search began, and nothing before it.
+      assert.equal(
+        end,
+        sorted.find((start) => start > from),
+        `seed ${seed}: searching from ${from}`,
+      );
+    }
+  }
+}
+
+describe("record-end scanners", () => {
+  it("CSV: a line feed outside quotes, wherever the chunks and the searches begin", () => {
+    const body = encoder.encode(
+      [
+        '1,"two\nlines",3\r\n',
+        '"a ""quoted"" word","x\n\ny",5\n',
+        "\n",
+        "6,7,8\n",
+        '"",",",""""\n',
+        '9,"multi\r\nline\n""end"""\n',
+        "10,11,12",
+      ]
+        .join("")
+        .repeat(6),
+    );
+    checkScanner(() => new CsvBoundaryScanner(), body, csvRecordStarts(body));
+  });
+
+  it("JSON Lines: every line feed", () => {
+    const body = encoder.encode('{"a": [1, 2]}\n\n[3,4]\r\n{"text": "no raw line feed in JSON"}\n5\n'.repeat(8));
+    const starts = new Set<number>();
+    body.forEach((byte, i) => {
+      if (byte === 0x0a) starts.add(i + 1);
+    });
+    checkScanner(() => new LineBoundaryScanner(), body, starts);
+  });
+});
+
+/** `rows` 4-feature rows as CSV lines, every `quoteEvery`-th field quoted. */
+function csvBody(rows: number, seed: number, quoteEvery = 0): string {
+  const values = randomRows(rows, 4, seed);
+  let text = "";
+  for (let r = 0; r < rows; r++) {
+    const fields: string[] = [];
+    for (let c = 0; c < 4; c++) {
+      const field = String(values[r * 4 + c]);
+      fields.push(quoteEvery > 0 && (r * 4 + c) % quoteEvery === 0 ? `"${field}"` : field);
+    }
+    text += `${fields.join(",")}\n`;
+  }
+  return text;
+}
+
+/** `text` as a request body that arrives in chunks of odd sizes. */
+function chunked(text: string): ReadableStream<Uint8Array> {
+  const chunks = splitBySizes(encoder.encode(text), [1, 4099, 7, 65536, 333]);
+  return new ReadableStream({
+    pull(controller) {
+      const next = chunks.shift();
+      if (next) controller.enqueue(next);
+      else controller.close();
+    },
+  });
+}
+
+interface Answer {
+  readonly status: number;
+  readonly text: string;
+  /** The `parts` field of the invocation's log line (absent: one part). */
+  readonly parts: unknown;
+}
+
+describe("a large body run as parts on several codec threads", () => {
+  let whole: TestServer;
+  let parts: TestServer;
+  before(async () => {
+    const model = modelDir(smallMlp());
+    const env = { SLUICE_CODEC_THREADS: "3", SLUICE_BATCH_ROWS: "64" };
+    whole = await startTestServer(model, { ...env, SLUICE_PART_BYTES: "0" });
+    parts = await startTestServer(model, { ...env, SLUICE_PART_BYTES: "4096" });
+  });
+  after(async () => {
+    await whole.close();
+    await parts.close();
+  });
+
+  async function answer(server: TestServer, text: string, headers: Record<string, string>): Promise<Answer> {
+    const logged = server.records.length;
+    const response = await invoke(server, chunked(text), headers);
+    const body = await response.text();
+    // The log line is written once the answer has gone.
+    for (let wait = 0; wait < 100 && !server.records.slice(logged).some((r) => r.msg === "invocation"); wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const line = server.records.slice(logged).find((record) => record.msg === "invocation");
+    return { status: response.status, text: body, parts: line?.parts };
+  }
+
+  async function both(text: string, headers: Record<string, string>): Promise<[Answer, Answer]> {
+    return [await answer(whole, text, headers), await answer(parts, text, headers)];
+  }
+
+  it("answers a CSV body cut into parts exactly as in one piece, quoted fields and all", async () => {
+    for (const quoteEvery of [0, 3]) {
+      const [one, many] = await both(csvBody(3000, 11 + quoteEvery, quoteEvery), { "content-type": "text/csv" });
+      assert.equal(one.status, 200);
+      assert.equal(one.parts, undefined);
+      assert.equal(many.status, 200);
+      assert.ok(typeof many.parts === "number" && many.parts > 2, `parts: ${String(many.parts)}`);
+      assert.equal(many.text, one.text);
+      assert.equal(many.text.split("\n").length, 3001);
+    }
+  });
+
+  it("answers JSON Lines in parts, in RecordIO-protobuf too", async () => {
+    const lines = csvBody(2000, 5)
+      .trim()
+      .split("\n")
+      .map((row) => `[${row}]`)
+      .join("\n");
+    for (const accept of ["application/jsonlines", "application/x-recordio-protobuf"]) {
+      const [one, many] = await both(lines, { "content-type": "application/jsonlines", accept });
+      assert.equal(many.status, 200);
+      assert.ok(typeof many.parts === "number" && many.parts > 2, `${accept} parts: ${String(many.parts)}`);
+      assert.equal(many.text, one.text, accept);
+    }
+  });
+
+  it("keeps a body whole when it cannot be cut or its answer cannot be joined", async () => {
+    const rows = csvBody(2000, 6);
+    for (const headers of [
+      { "content-type": "text/csv; header=present" } as Record<string, string>,
+      { "content-type": "text/csv", accept: "application/json" },
+    ]) {
+      const text = headers["content-type"].includes("header") ? `a,b,c,d\n${rows}` : rows;
+      const [one, many] = await both(text, headers);
+      assert.equal(many.status, 200);
+      assert.equal(many.parts, undefined, JSON.stringify(headers));
+      assert.equal(many.text, one.text);
+    }
+  });
+
+  it("names a bad record in a later part by its index and byte offset in the whole body", async () => {
+    const rows = csvBody(3000, 8).split("\n");
+    rows[2500] = "0.5,oops,0.5,0.5";
+    const [one, many] = await both(rows.join("\n"), { "content-type": "text/csv" });
+    assert.equal(one.status, 400);
+    assert.equal(many.status, 400);
+    const expected = JSON.parse(one.text) as Record<string, unknown>;
+    const got = JSON.parse(many.text) as Record<string, unknown>;
+    assert.equal(got.recordIndex, 2500);
+    assert.equal(got.byteOffset, expected.byteOffset);
+    assert.equal(got.code, expected.code);
+    assert.equal(got.error, expected.error);
+    // The line is not known past the first part: none rather than a wrong one.
+    assert.equal(got.line, undefined);
+  });
+
+  it("answers bad records in later parts with placeholders, in order, under SLUICE_ON_RECORD_ERROR=placeholder", async () => {
+    const server = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_CODEC_THREADS: "3",
+      SLUICE_BATCH_ROWS: "64",
+      SLUICE_PART_BYTES: "4096",
+      SLUICE_ON_RECORD_ERROR: "placeholder",
+    });
+    try {
+      const rows = csvBody(3000, 9).trim().split("\n");
+      const bad = [5, 1200, 2999];
+      for (const index of bad) rows[index] = "x,y,z,w";
+      const got = await answer(server, `${rows.join("\n")}\n`, { "content-type": "text/csv" });
+      assert.equal(got.status, 200);
+      assert.ok(typeof got.parts === "number" && got.parts > 2);
+      const answered = got.text.trim().split("\n");
+      assert.equal(answered.length, 3000);
+      const good = (
+        await answer(whole, `${rows.filter((_, i) => !bad.includes(i)).join("\n")}\n`, {
+          "content-type": "text/csv",
+        })
+      ).text
+        .trim()
+        .split("\n");
+      assert.deepEqual(
+        answered.filter((_, i) => !bad.includes(i)),
+        good,
+      );
+      for (const index of bad) assert.equal(answered[index], "ERROR");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("refuses a body over the payload limit with 413, counting every part", async () => {
+    const server = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_CODEC_THREADS: "3",
+      SLUICE_PART_BYTES: "4096",
+      SAGEMAKER_MAX_PAYLOAD_IN_MB: "1",
+    });
+    try {
+      const text = csvBody(30_000, 10);
+      assert.ok(text.length > 1024 * 1024);
+      const got = await answer(server, text, { "content-type": "text/csv" });
+      assert.equal(got.status, 413);
+      assert.equal((await fetch(`${server.url}/ping`)).status, 200);
+      // The refused body's parts end within moments (their threads are told to stop); then the next
+      // body is cut again: none of them is left holding a thread.
+      let next: Answer | undefined;
+      for (let attempt = 0; attempt < 50 && !(typeof next?.parts === "number" && next.parts > 2); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        next = await answer(server, csvBody(3000, 3), { "content-type": "text/csv" });
+        assert.equal(next.status, 200);
+      }
+      assert.ok(typeof next?.parts === "number" && next.parts > 2, `parts: ${String(next?.parts)}`);
+      assert.ok(server.running.service.bodyRingsCreated <= 12, `${server.running.service.bodyRingsCreated} rings`);
+    } finally {
+      await server.close();
+    }
+  });
+});
