@@ -19,7 +19,7 @@ export const DEFAULT_SMALL_BODY_BYTES = 16 * 1024;
  * Bytes of a body that one codec thread takes before the rest may go, cut at a record's end, to another
  * that is idle (`SLUICE_PART_BYTES`).
  */
-export const DEFAULT_PART_BYTES = 1024 * 1024;
+export const DEFAULT_PART_BYTES = 2 * 1024 * 1024;
 
 /** How the platform packs records into requests. */
 export type BatchStrategy = "SINGLE_RECORD" | "MULTI_RECORD";

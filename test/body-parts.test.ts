@@ -2,7 +2,17 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CsvBoundaryScanner } from "../codecs/framing/csv-boundary-scanner.js";
 import { LineBoundaryScanner } from "../codecs/framing/line-boundary-scanner.js";
+import { recordIOBoundaryScanner } from "../codecs/framing/recordio-framer.js";
+import { tfRecordBoundaryScanner } from "../codecs/framing/tfrecord-framer.js";
 import type { RecordBoundaryScanner } from "../src/codec/framing.js";
+import {
+  amazonRecord,
+  concat,
+  recordIOFrame,
+  recordIOMultipart,
+  tfExample,
+  tfRecordFrame,
+} from "./support/binary-writers.js";
 import { splitBySizes } from "./support/chunks.js";
 import { modelDir, randomRows, smallMlp } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
@@ -17,6 +27,17 @@ function csvRecordStarts(text: Uint8Array): Set<number> {
     if (byte === 0x22) inQuotes = !inQuotes;
     else if (byte === 0x0a && !inQuotes) starts.add(i + 1);
   });
+  return starts;
+}
+
+/** Where each of `records`, written one after the other, starts (the first excepted). */
+function recordStarts(records: readonly Uint8Array[]): Set<number> {
+  const starts = new Set<number>();
+  let offset = 0;
+  for (const record of records) {
+    offset += record.length;
+    starts.add(offset);
+  }
   return starts;
 }
 
@@ -94,6 +115,31 @@ describe("record-end scanners", () => {
     checkScanner(() => new CsvBoundaryScanner(), body, csvRecordStarts(body));
   });
 
+  it("RecordIO: after a whole record's frame or a record's last part, whatever the payloads' lengths", () => {
+    const records: Uint8Array[] = [];
+    for (let i = 0; i < 60; i++) {
+      const payload = Uint8Array.from({ length: i % 11 }, (_, k) => (k * 37 + i) & 0xff);
+      // Some records span several frames (cflag 1, 2…, 3): no record ends inside them.
+      records.push(i % 4 === 3 && payload.length > 2 ? recordIOMultipart(payload, 3) : recordIOFrame(payload));
+    }
+    checkScanner(recordIOBoundaryScanner, concat(records), recordStarts(records));
+  });
+
+  it("TFRecord: after each frame's data checksum", () => {
+    const records = Array.from({ length: 40 }, (_, i) =>
+      tfRecordFrame(Uint8Array.from({ length: (i * 7) % 23 }, (_, k) => k)),
+    );
+    checkScanner(tfRecordBoundaryScanner, concat(records), recordStarts(records));
+  });
+
+  it("a length-prefixed body that stops being one is cut no more", () => {
+    const good = recordIOFrame(Uint8Array.of(1, 2, 3, 4));
+    const scanner = recordIOBoundaryScanner();
+    assert.equal(scanner.findEnd(good), good.length);
+    scanner.skip(Uint8Array.of(9, 9, 9, 9, 9, 9, 9, 9));
+    assert.equal(scanner.findEnd(concat([good, good])), -1);
+  });
+
   it("JSON Lines: every line feed", () => {
     const body = encoder.encode('{"a": [1, 2]}\n\n[3,4]\r\n{"text": "no raw line feed in JSON"}\n5\n'.repeat(8));
     const starts = new Set<number>();
@@ -119,9 +165,9 @@ function csvBody(rows: number, seed: number, quoteEvery = 0): string {
   return text;
 }
 
-/** `text` as a request body that arrives in chunks of odd sizes. */
-function chunked(text: string): ReadableStream<Uint8Array> {
-  const chunks = splitBySizes(encoder.encode(text), [1, 4099, 7, 65536, 333]);
+/** `body` as a request body that arrives in chunks of odd sizes. */
+function chunked(body: string | Uint8Array): ReadableStream<Uint8Array> {
+  const chunks = splitBySizes(typeof body === "string" ? encoder.encode(body) : body, [1, 4099, 7, 65536, 333]);
   return new ReadableStream({
     pull(controller) {
       const next = chunks.shift();
@@ -152,7 +198,11 @@ describe("a large body run as parts on several codec threads", () => {
     await parts.close();
   });
 
-  async function answer(server: TestServer, text: string, headers: Record<string, string>): Promise<Answer> {
+  async function answer(
+    server: TestServer,
+    text: string | Uint8Array,
+    headers: Record<string, string>,
+  ): Promise<Answer> {
     const logged = server.records.length;
     const response = await invoke(server, chunked(text), headers);
     const body = await response.text();
@@ -164,7 +214,7 @@ describe("a large body run as parts on several codec threads", () => {
     return { status: response.status, text: body, parts: line?.parts };
   }
 
-  async function both(text: string, headers: Record<string, string>): Promise<[Answer, Answer]> {
+  async function both(text: string | Uint8Array, headers: Record<string, string>): Promise<[Answer, Answer]> {
     return [await answer(whole, text, headers), await answer(parts, text, headers)];
   }
 
@@ -194,6 +244,31 @@ describe("a large body run as parts on several codec threads", () => {
     }
   });
 
+  it("answers RecordIO-protobuf and TFRecord bodies in parts, multi-part records and all", async () => {
+    const values = randomRows(2000, 4, 12);
+    const row = (r: number) => Array.from(values.subarray(r * 4, r * 4 + 4));
+    const bodies = {
+      "application/x-recordio-protobuf": concat(
+        Array.from({ length: 2000 }, (_, r) => {
+          const record = amazonRecord({ values: { type: "float32", values: row(r) } });
+          return r % 5 === 0 ? recordIOMultipart(record, 3) : recordIOFrame(record);
+        }),
+      ),
+      "application/x-tfrecord": concat(
+        Array.from({ length: 2000 }, (_, r) => tfRecordFrame(tfExample({ values: { float: row(r) } }))),
+      ),
+    };
+    for (const [contentType, body] of Object.entries(bodies)) {
+      const headers = { "content-type": contentType, accept: "text/csv" };
+      const [one, many] = await both(body, headers);
+      assert.equal(one.status, 200, one.text.slice(0, 200));
+      assert.equal(many.status, 200, many.text.slice(0, 200));
+      assert.ok(typeof many.parts === "number" && many.parts > 2, `${contentType} parts: ${String(many.parts)}`);
+      assert.equal(many.text, one.text, contentType);
+      assert.equal(many.text.trim().split("\n").length, 2000);
+    }
+  });
+
   it("keeps a body whole when it cannot be cut or its answer cannot be joined", async () => {
     const rows = csvBody(2000, 6);
     for (const headers of [
@@ -209,19 +284,21 @@ describe("a large body run as parts on several codec threads", () => {
   });
 
   it("names a bad record in a later part by its index and byte offset in the whole body", async () => {
-    const rows = csvBody(3000, 8).split("\n");
-    rows[2500] = "0.5,oops,0.5,0.5";
-    const [one, many] = await both(rows.join("\n"), { "content-type": "text/csv" });
-    assert.equal(one.status, 400);
-    assert.equal(many.status, 400);
-    const expected = JSON.parse(one.text) as Record<string, unknown>;
-    const got = JSON.parse(many.text) as Record<string, unknown>;
-    assert.equal(got.recordIndex, 2500);
-    assert.equal(got.byteOffset, expected.byteOffset);
-    assert.equal(got.code, expected.code);
-    assert.equal(got.error, expected.error);
-    // The line is not known past the first part: none rather than a wrong one.
-    assert.equal(got.line, undefined);
+    for (const badIndex of [700, 1500, 2500, 2999]) {
+      const rows = csvBody(3000, 8).split("\n");
+      rows[badIndex] = "0.5,oops,0.5,0.5";
+      const [one, many] = await both(rows.join("\n"), { "content-type": "text/csv" });
+      assert.equal(one.status, 400);
+      assert.equal(many.status, 400);
+      const expected = JSON.parse(one.text) as Record<string, unknown>;
+      const got = JSON.parse(many.text) as Record<string, unknown>;
+      assert.equal(got.recordIndex, badIndex);
+      assert.equal(got.byteOffset, expected.byteOffset, `record ${badIndex}`);
+      assert.equal(got.code, expected.code);
+      assert.equal(got.error, expected.error);
+      // The line is not known past the first part: none rather than a wrong one.
+      assert.equal(got.line, undefined);
+    }
   });
 
   it("answers bad records in later parts with placeholders, in order, under SLUICE_ON_RECORD_ERROR=placeholder", async () => {

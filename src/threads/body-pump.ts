@@ -32,8 +32,11 @@ export interface BodyParts {
    * a record's end), or -1 when it goes on past the chunk.
    */
   cutIn(chunk: Uint8Array, offset: number): number;
-  /** The ring of the next part, whose invocation has just started. */
-  nextPart(): SharedArrayBuffer;
+  /**
+   * The ring of the next part, whose invocation has just started; undefined while the body has as many
+   * parts running as it may, until one ends (the owner then wakes the pump).
+   */
+  nextPart(): SharedArrayBuffer | undefined;
   /** The body has ended, and with it the last part (whose end is published). */
   bodyEnded(): void;
 }
@@ -90,8 +93,13 @@ export class BodyPump {
       if (this.owner.settled()) return true;
       if (this.#offset === this.#cut) this.#endPart();
       if (this.#offset >= chunk.byteLength) return true;
+      // The next part starts before its bytes are scanned: what the scan finds is its own end.
+      if (!this.#writer) {
+        const ring = this.parts?.nextPart();
+        if (!ring) return false;
+        this.#writer = new BodyRingWriter(ring);
+      }
       if (this.parts && this.#cut === NOT_ASKED) this.#cut = this.parts.cutIn(chunk, this.#offset);
-      this.#writer ??= new BodyRingWriter((this.parts as BodyParts).nextPart());
       const writer = this.#writer;
       if (writer.room === 0) {
         if (writer.waitForRoom()) return false;

@@ -196,17 +196,11 @@ export class CodecThreadPool {
     return idle;
   }
 
-  /**
-   * Whether a body whose `ownParts` unfinished parts run may be cut once more: while at least two threads
-   * are left to it by the other invocations, and it runs fewer than two parts for each. (Every part goes to
-   * the least busy thread; two per thread keep them all busy while the body arrives faster than they
-   * decode it, and bound the body bytes waiting in rings to two parts per thread.)
-   */
-  #mayCut(ownParts: number): boolean {
+  /** Threads the invocations other than a body's own `ownParts` leave free. */
+  #spareThreads(ownParts: number): number {
     let running = 0;
     for (const thread of this.#threads) running += thread.active.size;
-    const spare = this.#threads.length - (running - ownParts);
-    return spare >= 2 && ownParts < 2 * spare;
+    return this.#threads.length - (running - ownParts);
   }
 
   /**
@@ -227,7 +221,12 @@ export class CodecThreadPool {
       partBytes,
       maxBodyBytes: job.maxBodyBytes,
       bodyIdleTimeoutMs,
-      mayCut: (ownParts) => this.#mayCut(ownParts),
+      // Worth cutting while the other invocations leave at least two threads (the part's and another).
+      mayCut: (ownParts) => this.#spareThreads(ownParts) >= 2,
+      // Two parts for each spare thread keep them all busy while the body arrives faster than they decode
+      // it; the next part waits (and the body with it) until one ends. That also bounds the body bytes
+      // waiting in rings to two parts per thread, and keeps the last part as short as the others.
+      mayStart: (ownParts) => ownParts < Math.max(1, 2 * this.#spareThreads(ownParts)),
       startPart: (fed) => this.invoke(partJob, fed, signal, bodyIdleTimeoutMs),
     });
   }

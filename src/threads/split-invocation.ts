@@ -20,8 +20,10 @@ export interface SplitOptions {
   /** The most bytes the whole body may have (413 past it). */
   readonly maxBodyBytes: number | undefined;
   readonly bodyIdleTimeoutMs: number;
-  /** Whether the body may be cut once more, while `unfinishedParts` of its parts run. */
+  /** Whether cutting the body is worth it, while `unfinishedParts` of its parts run: other invocations leave it threads to spread over. */
   readonly mayCut: (unfinishedParts: number) => boolean;
+  /** Whether another part may start while `unfinishedParts` of the body's parts run. */
+  readonly mayStart: (unfinishedParts: number) => boolean;
   /** Starts a part on the least busy codec thread; its ring is fed through `body`. */
   readonly startPart: (body: FedBody) => RemoteInvocation;
 }
@@ -37,6 +39,8 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
   /** The answer, chunk by chunk; throws the first failing part's error, located in the whole body. */
   readonly output: AsyncGenerator<Uint8Array>;
   readonly #parts: Part[] = [];
+  /** The parts that have not yet settled. */
+  readonly #unfinished = new Set<RemoteInvocation>();
   #current: RemoteInvocation;
   /** Unset only while the first part starts. */
   readonly #pump: BodyPump | undefined;
@@ -88,12 +92,14 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
     const invocation = this.options.startPart({ wake: () => this.#partWoke(started) });
     started = invocation;
     this.#parts.push({ invocation, firstByte: this.#partStart });
+    if (!invocation.settled) this.#unfinished.add(invocation);
     this.#notifyReader();
     return invocation;
   }
 
   /** A part's ring has room, or the part settled. */
   #partWoke(invocation: RemoteInvocation | undefined): void {
+    if (invocation?.settled) this.#unfinished.delete(invocation);
     if (invocation?.failed) this.#stop();
     this.#pump?.wake();
   }
@@ -150,7 +156,7 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
       return -1;
     }
     const from = offset + Math.max(0, this.options.partBytes - (this.#bytes - this.#partStart));
-    if (from >= length || !this.options.mayCut(this.#unfinishedParts())) {
+    if (from >= length || !this.options.mayCut(this.#unfinished.size)) {
       this.scanner.skip(offset === 0 ? chunk : chunk.subarray(offset));
       this.#bytes += length - offset;
       return -1;
@@ -167,13 +173,8 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
     return cut;
   }
 
-  #unfinishedParts(): number {
-    let unfinished = 0;
-    for (let i = this.#parts.length - 1; i >= 0 && !this.#parts[i].invocation.settled; i--) unfinished++;
-    return unfinished;
-  }
-
-  nextPart(): SharedArrayBuffer {
+  nextPart(): SharedArrayBuffer | undefined {
+    if (!this.options.mayStart(this.#unfinished.size)) return undefined;
     this.#current = this.#startPart();
     return this.#current.ring;
   }
@@ -235,7 +236,8 @@ function relocated(error: unknown, recordsBefore: number, bytesBefore: number): 
     const index = details[key];
     if (typeof index !== "number") continue;
     details[key] = index + recordsBefore;
-    if (key === "recordIndex") message = message.replace(`record ${index}`, `record ${index + recordsBefore}`);
+    if (key === "recordIndex")
+      message = message.replace(new RegExp(`\\brecord ${index}\\b`), `record ${index + recordsBefore}`);
   }
   if (typeof details.byteOffset === "number") details.byteOffset += bytesBefore;
   delete details.line;
