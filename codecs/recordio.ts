@@ -8,7 +8,7 @@
  * Both answer one `Record` per input record, its outputs in the `label` map.
  */
 import type { Codec } from "../src/index.js";
-import { RecordIOFramer, recordIOBoundaryScanner } from "./framing/recordio-framer.js";
+import { RecordIOFramer } from "./framing/recordio-framer.js";
 import { AmazonRecordDecoder, AmazonRecordEncoder } from "./protobuf/amazon-record.js";
 
 function recordIOCodecFor(name: string, mediaType: string, opaque: boolean): Codec {
@@ -20,8 +20,6 @@ function recordIOCodecFor(name: string, mediaType: string, opaque: boolean): Cod
       createFramer: (context) => new RecordIOFramer(context.singleRecord),
       createDecoder: (context) => new AmazonRecordDecoder(context, opaque ? { opaqueMediaType: mediaType } : {}),
       textInputs: true,
-      // A SINGLE_RECORD body may come without its frame.
-      createBoundaryScanner: (context) => (context.singleRecord ? undefined : recordIOBoundaryScanner()),
     },
     output: {
       createEncoder: () => new AmazonRecordEncoder(),

@@ -3,7 +3,7 @@
  * messages, the format of `SplitType=TFRecord` jobs. Answers one Example per input record.
  */
 import type { Codec } from "../src/index.js";
-import { TfRecordFramer, tfRecordBoundaryScanner } from "./framing/tfrecord-framer.js";
+import { TfRecordFramer } from "./framing/tfrecord-framer.js";
 import { TfExampleDecoder, TfExampleEncoder } from "./protobuf/tf-example.js";
 
 /** The TFRecord codec. */
@@ -15,8 +15,6 @@ export const tfRecordCodec: Codec = {
     createFramer: (context) => new TfRecordFramer(context.singleRecord),
     createDecoder: (context) => new TfExampleDecoder(context),
     textInputs: true,
-    // A SINGLE_RECORD body may come without its frame.
-    createBoundaryScanner: (context) => (context.singleRecord ? undefined : tfRecordBoundaryScanner()),
   },
   output: {
     createEncoder: () => new TfExampleEncoder(),

@@ -5,7 +5,6 @@
  * padding to a multiple of 4 bytes. Parts are reassembled into one frame per record.
  */
 import { FramingError } from "../../src/index.js";
-import { LengthPrefixedBoundaryScanner } from "./length-prefixed-boundary-scanner.js";
 import { type FrameHeader, type FrameLayout, type FramePart, LengthPrefixedFramer } from "./length-prefixed-framer.js";
 
 /** The magic number that starts every RecordIO frame. */
@@ -100,9 +99,6 @@ export class RecordIOFramer extends LengthPrefixedFramer {
     super(new RecordIOLayout(), acceptUnframed);
   }
 }
-
-/** Finds where RecordIO records end, to cut a body into parts. */
-export const recordIOBoundaryScanner = () => new LengthPrefixedBoundaryScanner(new RecordIOLayout());
 
 /** Frames `payload` as one whole RecordIO record (header, payload, zero padding to 4 bytes). */
 export function encodeRecordIOFrame(payload: Uint8Array): Uint8Array {

@@ -5,7 +5,6 @@
  */
 import { FramingError } from "../../src/index.js";
 import { CRC32C_INITIAL, crc32cFinish, crc32cUpdate, maskCrc, maskedCrc32c } from "./crc32c.js";
-import { LengthPrefixedBoundaryScanner } from "./length-prefixed-boundary-scanner.js";
 import { type FrameHeader, type FrameLayout, type FramePart, LengthPrefixedFramer } from "./length-prefixed-framer.js";
 
 const HEADER_BYTES = 12;
@@ -74,9 +73,6 @@ class TfRecordLayout implements FrameLayout {
     });
   }
 }
-
-/** Finds where TFRecord records end, to cut a body into parts. */
-export const tfRecordBoundaryScanner = () => new LengthPrefixedBoundaryScanner(new TfRecordLayout());
 
 /** Splits TFRecord bytes into one frame per record, verifying both checksums. */
 export class TfRecordFramer extends LengthPrefixedFramer {
