@@ -355,7 +355,7 @@ export class InvocationService {
         recordErrorPolicy: pipeline.recordErrorPolicy,
         singleRecord: pipeline.singleRecord,
       };
-      const scanner = this.#partsScanner(codecs, { input, output, signature, contentCodings, declared });
+      const scanner = this.#partsScanner(codecs, job, { input, output, signature }, declared);
       remote = scanner
         ? codecs.invokeInParts(job, request.body, request.signal, bodyIdleTimeoutMs, scanner, this.config.partBytes)
         : codecs.invoke(job, request.body, request.signal, bodyIdleTimeoutMs);
@@ -381,21 +381,21 @@ export class InvocationService {
    */
   #partsScanner(
     codecs: CodecThreadPool,
-    body: {
+    job: InvocationJob,
+    formats: {
       input: NegotiatedFormat<InputFormat>;
       output: NegotiatedFormat<OutputFormat>;
       signature: ModelSignature;
-      contentCodings: readonly unknown[];
-      declared: number | undefined;
     },
+    declaredBytes: number | undefined,
   ): RecordBoundaryScanner | undefined {
-    const { input, output } = body;
+    const { input, output, signature } = formats;
     const partBytes = this.config.partBytes;
     if (
       partBytes === 0 ||
-      (body.declared !== undefined && body.declared <= partBytes) ||
-      body.contentCodings.length > 0 ||
-      this.config.batchStrategy === "SINGLE_RECORD" ||
+      (declaredBytes !== undefined && declaredBytes <= partBytes) ||
+      job.contentCodings.length > 0 ||
+      job.singleRecord ||
       codecs.idleThreads() < 2 ||
       !output.format.concatenates ||
       !this.registry.isBuiltIn(input.codec) ||
@@ -404,7 +404,7 @@ export class InvocationService {
       return undefined;
     }
     return input.format.createBoundaryScanner?.({
-      signature: body.signature,
+      signature,
       mediaType: input.mediaType,
       singleRecord: false,
       settings: input.settings,

@@ -5,6 +5,7 @@ import { LineBoundaryScanner } from "../codecs/framing/line-boundary-scanner.js"
 import type { RecordBoundaryScanner } from "../src/codec/framing.js";
 import { amazonRecord, concat, recordIOFrame } from "./support/binary-writers.js";
 import { splitBySizes } from "./support/chunks.js";
+import { hangingBody, until } from "./support/hanging-body.js";
 import { modelDir, randomRows, smallMlp } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
@@ -169,6 +170,20 @@ describe("a large body run as parts on several codec threads", () => {
     return { status: response.status, text: body, parts: line?.parts };
   }
 
+  /**
+   * Sends bodies until one is cut into parts again: a failed body's parts end within moments (their
+   * threads are told to stop), and then none of them may be left holding a thread.
+   */
+  async function assertCutAgain(server: TestServer): Promise<void> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const next = await answer(server, csvBody(3000, 3), { "content-type": "text/csv" });
+      assert.equal(next.status, 200);
+      if (typeof next.parts === "number" && next.parts > 2) return;
+    }
+    assert.fail("no body was cut into parts again");
+  }
+
   async function both(text: string | Uint8Array, headers: Record<string, string>): Promise<[Answer, Answer]> {
     return [await answer(whole, text, headers), await answer(parts, text, headers)];
   }
@@ -273,6 +288,39 @@ describe("a large body run as parts on several codec threads", () => {
     }
   });
 
+  it("fails a body that stalls after several parts with 408, and a client that leaves with none left running", async () => {
+    const server = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_CODEC_THREADS: "3",
+      SLUICE_PART_BYTES: "4096",
+      SLUICE_BODY_IDLE_TIMEOUT_S: "1",
+    });
+    try {
+      const rows = csvBody(3000, 4);
+      const stalled = hangingBody([rows, rows.slice(0, 100)]);
+      const response = await invoke(server, stalled.stream, { "content-type": "text/csv" });
+      assert.equal(response.status, 408);
+      assert.equal(((await response.json()) as { code: string }).code, "BODY_IDLE_TIMEOUT");
+      stalled.release();
+
+      const leaving = hangingBody([rows, rows]);
+      const client = new AbortController();
+      const abandoned = invoke(server, leaving.stream, { "content-type": "text/csv" }, { signal: client.signal });
+      const { gate } = server.running.service.ready();
+      await until(() => gate.running === 1, "the upload to be admitted");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      client.abort();
+      await assert.rejects(abandoned);
+      leaving.release();
+
+      await assertCutAgain(server);
+      const statuses = server.records.filter((record) => record.msg === "invocation").map((line) => line.status);
+      assert.ok(statuses.includes(408) && statuses.includes(499), JSON.stringify(statuses));
+      assert.ok(server.running.service.bodyRingsCreated <= 12, `${server.running.service.bodyRingsCreated} rings`);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("refuses a body over the payload limit with 413, counting every part", async () => {
     const server = await startTestServer(modelDir(smallMlp()), {
       SLUICE_CODEC_THREADS: "3",
@@ -285,15 +333,7 @@ describe("a large body run as parts on several codec threads", () => {
       const got = await answer(server, text, { "content-type": "text/csv" });
       assert.equal(got.status, 413);
       assert.equal((await fetch(`${server.url}/ping`)).status, 200);
-      // The refused body's parts end within moments (their threads are told to stop); then the next
-      // body is cut again: none of them is left holding a thread.
-      let next: Answer | undefined;
-      for (let attempt = 0; attempt < 50 && !(typeof next?.parts === "number" && next.parts > 2); attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        next = await answer(server, csvBody(3000, 3), { "content-type": "text/csv" });
-        assert.equal(next.status, 200);
-      }
-      assert.ok(typeof next?.parts === "number" && next.parts > 2, `parts: ${String(next?.parts)}`);
+      await assertCutAgain(server);
       assert.ok(server.running.service.bodyRingsCreated <= 12, `${server.running.service.bodyRingsCreated} rings`);
     } finally {
       await server.close();

@@ -38,7 +38,12 @@ interface Part {
 export class SplitInvocation implements BodyPumpOwner, BodyParts {
   /** The answer, chunk by chunk; throws the first failing part's error, located in the whole body. */
   readonly output: AsyncGenerator<Uint8Array>;
+  /** The parts not yet read to their end, in body order (a read part leaves only its counters behind). */
   readonly #parts: Part[] = [];
+  /** The counters of the parts read to their end, summed, and how many parts there have been. */
+  readonly #read = { bytesIn: 0, bytesOut: 0, records: 0, failedRecords: 0, batches: 0, parts: 0 };
+  readonly #readStageMs: Record<string, number> = {};
+  readonly #readBatchRows: number[] = [];
   /** The parts that have not yet settled. */
   readonly #unfinished = new Set<RemoteInvocation>();
   #current: RemoteInvocation;
@@ -61,30 +66,42 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
     private readonly options: SplitOptions,
   ) {
     this.#current = this.#startPart();
-    this.output = this.#read();
+    this.output = this.#answer();
     this.#pump = new BodyPump(this.#current.ring, body, this, options.bodyIdleTimeoutMs, this);
   }
 
   /** The parts' counters, summed. */
   get stats(): InvocationStats {
-    const stageMs: Record<string, number> = {};
-    let bytesIn = 0;
-    let bytesOut = 0;
-    let records = 0;
-    let failedRecords = 0;
-    let batches = 0;
-    const batchRows: number[] = [];
+    const { parts, ...sums } = this.#read;
+    const stageMs = { ...this.#readStageMs };
+    const batchRows = [...this.#readBatchRows];
     for (const { invocation } of this.#parts) {
       const stats = invocation.stats;
-      bytesIn += stats.bytesIn;
-      bytesOut += stats.bytesOut;
-      records += stats.records;
-      failedRecords += stats.failedRecords;
-      batches += stats.batches;
+      sums.bytesIn += stats.bytesIn;
+      sums.bytesOut += stats.bytesOut;
+      sums.records += stats.records;
+      sums.failedRecords += stats.failedRecords;
+      sums.batches += stats.batches;
       if (stats.batchRows) batchRows.push(...stats.batchRows);
       for (const [stage, ms] of Object.entries(stats.stageMs)) stageMs[stage] = (stageMs[stage] ?? 0) + (ms ?? 0);
     }
-    return { bytesIn, bytesOut, records, failedRecords, batches, stageMs, batchRows, parts: this.#parts.length };
+    return { ...sums, stageMs, batchRows, parts };
+  }
+
+  /** The first part has been read to its end: only its counters are kept. */
+  #partRead(): void {
+    const { invocation } = this.#parts.shift() as Part;
+    const stats = invocation.stats;
+    const read = this.#read;
+    read.bytesIn += stats.bytesIn;
+    read.bytesOut += stats.bytesOut;
+    read.records += stats.records;
+    read.failedRecords += stats.failedRecords;
+    read.batches += stats.batches;
+    if (stats.batchRows) this.#readBatchRows.push(...stats.batchRows);
+    for (const [stage, ms] of Object.entries(stats.stageMs)) {
+      this.#readStageMs[stage] = (this.#readStageMs[stage] ?? 0) + (ms ?? 0);
+    }
   }
 
   #startPart(): RemoteInvocation {
@@ -92,6 +109,7 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
     const invocation = this.options.startPart({ wake: () => this.#partWoke(started) });
     started = invocation;
     this.#parts.push({ invocation, firstByte: this.#partStart });
+    this.#read.parts++;
     if (!invocation.settled) this.#unfinished.add(invocation);
     this.#notifyReader();
     return invocation;
@@ -184,39 +202,38 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
     this.#notifyReader();
   }
 
-  /** The part at `index` once it has started; undefined when the body ended with fewer. */
-  async #part(index: number): Promise<Part | undefined> {
+  /** The first part not yet read, once it has started; undefined when the body ended without more. */
+  async #firstUnread(): Promise<Part | undefined> {
     for (;;) {
-      if (index < this.#parts.length) return this.#parts[index];
+      if (this.#parts.length > 0) return this.#parts[0];
       if (this.#failure) throw this.#failure;
-      // Stopped by a part that failed: the reader reaches that part (and its error) before this one.
-      if (this.#bodyEnded || this.#stopped) return undefined;
+      if (this.#bodyEnded) return undefined;
+      // (A part that failed stays unread until the reader reaches it and its error.) Every part read, the
+      // body stopped short: the client went away.
+      if (this.#stopped) throw new ClientClosedRequestError();
       await new Promise<void>((resolve) => {
         this.#wakeReader = resolve;
       });
     }
   }
 
-  async *#read(): AsyncGenerator<Uint8Array> {
-    let index = 0;
-    let recordsBefore = 0;
+  async *#answer(): AsyncGenerator<Uint8Array> {
     try {
-      for (let part = await this.#part(0); part; part = await this.#part(index)) {
+      for (let part = await this.#firstUnread(); part; part = await this.#firstUnread()) {
         try {
           for await (const chunk of part.invocation.output) {
             if (this.#failure) throw this.#failure;
             yield chunk;
           }
         } catch (error) {
-          throw relocated(error, recordsBefore, part.firstByte);
+          throw relocated(error, this.#read.records, part.firstByte);
         }
-        recordsBefore += part.invocation.stats.records;
-        index++;
+        this.#partRead();
       }
       if (this.#failure) throw this.#failure;
     } finally {
       // Read to the end, or given up on (a part failed, the client left): stop what still runs.
-      for (const { invocation } of this.#parts.slice(index)) invocation.abort(new ClientClosedRequestError());
+      for (const { invocation } of this.#parts) invocation.abort(new ClientClosedRequestError());
       this.#stop();
     }
   }
