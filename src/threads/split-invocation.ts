@@ -3,9 +3,9 @@
  * thread cuts the body at a record's end (found by the input codec's {@link RecordBoundaryScanner}) each
  * time the part being written has reached its size, and writes the rest into a new part: an invocation of
  * its own, on another thread, with a ring of its own. The answer is the parts' answers in order (the
- * output codec's `concatenates`), read one part after the other, so a part ahead of the
- * reader stops once its answer credit is spent and memory stays bounded. A part's error names the record
- * in the whole body: its record index and byte offset are moved by the parts before it.
+ * output codec `concatenates`), read one part after the other, so that a part ahead of the reader stops
+ * once its answer credit is spent. A part's error names the record in the whole body: its record index and
+ * byte offset are moved by the parts before it.
  */
 import type { RecordBoundaryScanner } from "../codec/framing.js";
 import { BodyIdleTimeoutError, ClientClosedRequestError, PayloadTooLargeError, SluiceError } from "../errors.js";
@@ -20,7 +20,10 @@ export interface SplitOptions {
   /** The most bytes the whole body may have (413 past it). */
   readonly maxBodyBytes: number | undefined;
   readonly bodyIdleTimeoutMs: number;
-  /** Whether cutting the body is worth it, while `unfinishedParts` of its parts run: other invocations leave it threads to spread over. */
+  /**
+   * Whether cutting the body is worth it while `unfinishedParts` of its parts run: whether the other
+   * invocations leave it threads to spread over.
+   */
   readonly mayCut: (unfinishedParts: number) => boolean;
   /** Whether another part may start while `unfinishedParts` of the body's parts run. */
   readonly mayStart: (unfinishedParts: number) => boolean;
@@ -40,10 +43,10 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
   readonly output: AsyncGenerator<Uint8Array>;
   /** The parts not yet read to their end, in body order (a read part leaves only its counters behind). */
   readonly #parts: Part[] = [];
-  /** The counters of the parts read to their end, summed, and how many parts there have been. */
-  readonly #read = { bytesIn: 0, bytesOut: 0, records: 0, failedRecords: 0, batches: 0, parts: 0 };
-  readonly #readStageMs: Record<string, number> = {};
-  readonly #readBatchRows: number[] = [];
+  /** The counters of the parts read to their end, summed. */
+  readonly #read = emptyCounters();
+  /** Parts started so far. */
+  #partCount = 0;
   /** The parts that have not yet settled. */
   readonly #unfinished = new Set<RemoteInvocation>();
   #current: RemoteInvocation;
@@ -72,36 +75,15 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
 
   /** The parts' counters, summed. */
   get stats(): InvocationStats {
-    const { parts, ...sums } = this.#read;
-    const stageMs = { ...this.#readStageMs };
-    const batchRows = [...this.#readBatchRows];
-    for (const { invocation } of this.#parts) {
-      const stats = invocation.stats;
-      sums.bytesIn += stats.bytesIn;
-      sums.bytesOut += stats.bytesOut;
-      sums.records += stats.records;
-      sums.failedRecords += stats.failedRecords;
-      sums.batches += stats.batches;
-      if (stats.batchRows) batchRows.push(...stats.batchRows);
-      for (const [stage, ms] of Object.entries(stats.stageMs)) stageMs[stage] = (stageMs[stage] ?? 0) + (ms ?? 0);
-    }
-    return { ...sums, stageMs, batchRows, parts };
+    const sums = emptyCounters();
+    addCounters(sums, this.#read);
+    for (const { invocation } of this.#parts) addCounters(sums, invocation.stats);
+    return { ...sums, parts: this.#partCount };
   }
 
   /** The first part has been read to its end: only its counters are kept. */
   #partRead(): void {
-    const { invocation } = this.#parts.shift() as Part;
-    const stats = invocation.stats;
-    const read = this.#read;
-    read.bytesIn += stats.bytesIn;
-    read.bytesOut += stats.bytesOut;
-    read.records += stats.records;
-    read.failedRecords += stats.failedRecords;
-    read.batches += stats.batches;
-    if (stats.batchRows) this.#readBatchRows.push(...stats.batchRows);
-    for (const [stage, ms] of Object.entries(stats.stageMs)) {
-      this.#readStageMs[stage] = (this.#readStageMs[stage] ?? 0) + (ms ?? 0);
-    }
+    addCounters(this.#read, (this.#parts.shift() as Part).invocation.stats);
   }
 
   #startPart(): RemoteInvocation {
@@ -109,7 +91,7 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
     const invocation = this.options.startPart({ wake: () => this.#partWoke(started) });
     started = invocation;
     this.#parts.push({ invocation, firstByte: this.#partStart });
-    this.#read.parts++;
+    this.#partCount++;
     if (!invocation.settled) this.#unfinished.add(invocation);
     this.#notifyReader();
     return invocation;
@@ -237,6 +219,38 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
       this.#stop();
     }
   }
+}
+
+/** Counters being summed. */
+interface Counters {
+  bytesIn: number;
+  bytesOut: number;
+  records: number;
+  failedRecords: number;
+  batches: number;
+  readonly stageMs: Record<string, number>;
+  readonly batchRows: number[];
+}
+
+const emptyCounters = (): Counters => ({
+  bytesIn: 0,
+  bytesOut: 0,
+  records: 0,
+  failedRecords: 0,
+  batches: 0,
+  stageMs: {},
+  batchRows: [],
+});
+
+function addCounters(sums: Counters, stats: InvocationStats): void {
+  sums.bytesIn += stats.bytesIn;
+  sums.bytesOut += stats.bytesOut;
+  sums.records += stats.records;
+  sums.failedRecords += stats.failedRecords;
+  sums.batches += stats.batches;
+  // (One at a time: a whole body's batches may be more than a call takes arguments.)
+  for (const rows of stats.batchRows ?? []) sums.batchRows.push(rows);
+  for (const [stage, ms] of Object.entries(stats.stageMs)) sums.stageMs[stage] = (sums.stageMs[stage] ?? 0) + (ms ?? 0);
 }
 
 /**
