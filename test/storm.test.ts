@@ -69,96 +69,119 @@ function leaveMidAnswer(url: string, body: string): Promise<void> {
   });
 }
 
-describe("a storm of clients", () => {
-  let server: TestServer;
-  const post = (body: string | Uint8Array, contentType: string) =>
-    invokeOverNodeHttp(server, body, { "content-type": contentType, accept: "text/csv" });
-  const random = seededRandom(SEED);
-  const pool = Array.from({ length: POOL_ROWS }, () =>
-    Array.from({ length: 4 }, () => Math.round((random() * 8 - 4) * 1000) / 1000),
-  );
-  /** Each pool row as a RecordIO frame of an Amazon Record. */
-  const frames = pool.map((row) => recordIOFrame(amazonRecord({ values: { type: "float32", values: row } })));
-  /** What each pool row answers alone, one CSV line each. */
-  let alone: string[] = [];
+/**
+ * A storm against a server started with `env` (besides the storm's own settings), after which at most
+ * `maxRings` body rings may have been made; with `cuts`, some bodies must have been cut into parts.
+ */
+function storm(title: string, env: Record<string, string>, maxRings: number, cuts = false): void {
+  describe(title, () => {
+    let server: TestServer;
+    const post = (body: string | Uint8Array, contentType: string) =>
+      invokeOverNodeHttp(server, body, { "content-type": contentType, accept: "text/csv" });
+    const random = seededRandom(SEED);
+    const pool = Array.from({ length: POOL_ROWS }, () =>
+      Array.from({ length: 4 }, () => Math.round((random() * 8 - 4) * 1000) / 1000),
+    );
+    /** Each pool row as a RecordIO frame of an Amazon Record. */
+    const frames = pool.map((row) => recordIOFrame(amazonRecord({ values: { type: "float32", values: row } })));
+    /** What each pool row answers alone, one CSV line each. */
+    let alone: string[] = [];
 
-  before(async () => {
-    server = await startTestServer(modelDir(smallMlp()), {
-      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: String(CONCURRENCY),
-      // Room for more than the clients: one that leaves holds its place until the server notices (a few
-      // milliseconds), while the client has already sent its next request.
-      SLUICE_MAX_QUEUED_INVOCATIONS: String(4 * CLIENTS),
-      SLUICE_BATCH_ROWS: "128",
-      SLUICE_RESPONSE_HOLD_MB: "1",
+    before(async () => {
+      server = await startTestServer(modelDir(smallMlp()), {
+        SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: String(CONCURRENCY),
+        // Room for more than the clients: one that leaves holds its place until the server notices (a few
+        // milliseconds), while the client has already sent its next request.
+        SLUICE_MAX_QUEUED_INVOCATIONS: String(4 * CLIENTS),
+        SLUICE_BATCH_ROWS: "128",
+        SLUICE_RESPONSE_HOLD_MB: "1",
+        ...env,
+      });
+      const calm = await post(pool.map((row) => `${row.join(",")}\n`).join(""), "text/csv");
+      assert.equal(calm.status, 200);
+      alone = calm.text.split("\n").slice(0, POOL_ROWS);
+      assert.equal(alone.length, POOL_ROWS);
     });
-    const calm = await post(pool.map((row) => `${row.join(",")}\n`).join(""), "text/csv");
-    assert.equal(calm.status, 200);
-    alone = calm.text.split("\n").slice(0, POOL_ROWS);
-    assert.equal(alone.length, POOL_ROWS);
-  });
-  after(() => server?.close());
+    after(() => server?.close());
 
-  it("answers every valid body as its rows answer alone, names every bad record, and holds nothing after", async () => {
-    const gate = () => server.running.service.ready().gate;
-    const linesBefore = server.records.filter((record) => record.msg === "invocation").length;
-    const tasks = Array.from({ length: REQUESTS }, () => {
-      const kind = KINDS[Math.floor(random() * KINDS.length)];
-      // Large bodies' answers pass the 1 MB hold and stream: a client leaving mid-answer leaves one of those.
-      const large = kind === "large" || kind === "leave-mid-answer";
-      const rows =
-        kind === "small" ? 1 : large ? 40_000 + Math.floor(random() * 20_000) : 1 + Math.floor(random() * 6000);
-      const picks = Array.from({ length: rows }, () => Math.floor(random() * POOL_ROWS));
-      return { kind, picks, badIndex: Math.floor(random() * rows), waitMs: Math.floor(random() * 30) };
-    });
-    const failures: string[] = [];
-    let next = 0;
-    const client = async () => {
-      for (let index = next++; index < tasks.length; index = next++) {
-        const { kind, picks, badIndex, waitMs } = tasks[index];
-        const csv = picks.map((pick, at) =>
-          kind === "bad" && at === badIndex ? "1,2,x,4\n" : `${pool[pick].join(",")}\n`,
-        );
-        const expected = picks.map((pick) => `${alone[pick]}\n`).join("");
-        if (kind === "leave-mid-body") await leaveMidBody(server.url, csv.join(""), waitMs);
-        else if (kind === "leave-mid-answer") await leaveMidAnswer(server.url, csv.join(""));
-        else if (kind === "bad") {
-          const answer = await post(csv.join(""), "text/csv");
-          const error = answer.status === 400 ? (JSON.parse(answer.text) as { recordIndex?: number }) : undefined;
-          if (error?.recordIndex !== badIndex)
-            failures.push(`#${index} bad at ${badIndex}: ${answer.status} ${answer.text.slice(0, 200)}`);
-        } else {
-          const [body, contentType] =
-            kind === "jsonlines"
-              ? [picks.map((pick) => `${JSON.stringify(pool[pick])}\n`).join(""), "application/jsonlines"]
-              : kind === "json"
-                ? [JSON.stringify({ instances: picks.map((pick) => pool[pick]) }), "application/json"]
-                : kind === "recordio"
-                  ? [concat(picks.map((pick) => frames[pick])), "application/x-recordio-protobuf"]
-                  : [csv.join(""), "text/csv"];
-          const answer = await post(body, contentType);
-          if (answer.status !== 200 || answer.text !== expected) {
-            failures.push(
-              `#${index} ${kind} of ${picks.length} rows: ${answer.status}, ${answer.text.length} of ${expected.length} chars` +
-                (answer.status === 200 ? "" : `: ${answer.text.slice(0, 200)}`),
-            );
+    it("answers every valid body as its rows answer alone, names every bad record, and holds nothing after", async () => {
+      const gate = () => server.running.service.ready().gate;
+      const linesBefore = server.records.filter((record) => record.msg === "invocation").length;
+      const tasks = Array.from({ length: REQUESTS }, () => {
+        const kind = KINDS[Math.floor(random() * KINDS.length)];
+        // Large bodies' answers pass the 1 MB hold and stream: a client leaving mid-answer leaves one of those.
+        const large = kind === "large" || kind === "leave-mid-answer";
+        const rows =
+          kind === "small" ? 1 : large ? 40_000 + Math.floor(random() * 20_000) : 1 + Math.floor(random() * 6000);
+        const picks = Array.from({ length: rows }, () => Math.floor(random() * POOL_ROWS));
+        return { kind, picks, badIndex: Math.floor(random() * rows), waitMs: Math.floor(random() * 30) };
+      });
+      const failures: string[] = [];
+      let next = 0;
+      const client = async () => {
+        for (let index = next++; index < tasks.length; index = next++) {
+          const { kind, picks, badIndex, waitMs } = tasks[index];
+          const csv = picks.map((pick, at) =>
+            kind === "bad" && at === badIndex ? "1,2,x,4\n" : `${pool[pick].join(",")}\n`,
+          );
+          const expected = picks.map((pick) => `${alone[pick]}\n`).join("");
+          if (kind === "leave-mid-body") await leaveMidBody(server.url, csv.join(""), waitMs);
+          else if (kind === "leave-mid-answer") await leaveMidAnswer(server.url, csv.join(""));
+          else if (kind === "bad") {
+            const answer = await post(csv.join(""), "text/csv");
+            const error = answer.status === 400 ? (JSON.parse(answer.text) as { recordIndex?: number }) : undefined;
+            if (error?.recordIndex !== badIndex)
+              failures.push(`#${index} bad at ${badIndex}: ${answer.status} ${answer.text.slice(0, 200)}`);
+          } else {
+            const [body, contentType] =
+              kind === "jsonlines"
+                ? [picks.map((pick) => `${JSON.stringify(pool[pick])}\n`).join(""), "application/jsonlines"]
+                : kind === "json"
+                  ? [JSON.stringify({ instances: picks.map((pick) => pool[pick]) }), "application/json"]
+                  : kind === "recordio"
+                    ? [concat(picks.map((pick) => frames[pick])), "application/x-recordio-protobuf"]
+                    : [csv.join(""), "text/csv"];
+            const answer = await post(body, contentType);
+            if (answer.status !== 200 || answer.text !== expected) {
+              failures.push(
+                `#${index} ${kind} of ${picks.length} rows: ${answer.status}, ${answer.text.length} of ${expected.length} chars` +
+                  (answer.status === 200 ? "" : `: ${answer.text.slice(0, 200)}`),
+              );
+            }
           }
         }
-      }
-    };
-    await Promise.all(Array.from({ length: CLIENTS }, client));
-    assert.deepEqual(failures, []);
+      };
+      await Promise.all(Array.from({ length: CLIENTS }, client));
+      assert.deepEqual(failures, []);
 
-    await until(() => gate().running === 0 && gate().queued === 0, "every slot to be released");
-    const logged = () => server.records.filter((record) => record.msg === "invocation").length - linesBefore;
-    await until(() => logged() >= REQUESTS, `one log line per request (${logged()} of ${REQUESTS})`);
-    assert.equal(logged(), REQUESTS);
-    assert.ok(
-      server.running.service.bodyRingsCreated <= 2 * CONCURRENCY,
-      `${server.running.service.bodyRingsCreated} body rings made for ${CONCURRENCY} invocations at a time`,
-    );
-    const ping = await fetch(`${server.url}/ping`);
-    assert.equal(ping.status, 200);
-    const last = await post(`${pool[7].join(",")}\n`, "text/csv");
-    assert.deepEqual([last.status, last.text], [200, `${alone[7]}\n`]);
+      await until(() => gate().running === 0 && gate().queued === 0, "every slot to be released");
+      const logged = () => server.records.filter((record) => record.msg === "invocation").length - linesBefore;
+      await until(() => logged() >= REQUESTS, `one log line per request (${logged()} of ${REQUESTS})`);
+      assert.equal(logged(), REQUESTS);
+      if (cuts) {
+        const cut = server.records.filter((record) => record.msg === "invocation" && Number(record.parts) > 1);
+        assert.ok(cut.length > 0, "no body was cut into parts");
+      }
+      assert.ok(
+        server.running.service.bodyRingsCreated <= maxRings,
+        `${server.running.service.bodyRingsCreated} body rings made for ${CONCURRENCY} invocations at a time`,
+      );
+      const ping = await fetch(`${server.url}/ping`);
+      assert.equal(ping.status, 200);
+      const last = await post(`${pool[7].join(",")}\n`, "text/csv");
+      assert.deepEqual([last.status, last.text], [200, `${alone[7]}\n`]);
+    });
   });
-});
+}
+
+storm("a storm of clients", {}, 2 * CONCURRENCY);
+
+// Six codec threads for three invocations, and parts of 16 KiB: a body that arrives while threads are idle
+// is cut (its bad record, its client leaving mid-body or mid-answer, in any part), one beside it is not.
+// Each body runs at most two parts per spare thread.
+storm(
+  "a storm of clients, large bodies cut into parts",
+  { SLUICE_CODEC_THREADS: "6", SLUICE_PART_BYTES: "16384" },
+  2 * 6 + CONCURRENCY,
+  true,
+);
