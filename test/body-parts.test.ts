@@ -156,18 +156,18 @@ describe("a large body run as parts on several codec threads", () => {
 
   async function answer(
     server: TestServer,
-    text: string | Uint8Array,
+    body: string | Uint8Array,
     headers: Record<string, string>,
   ): Promise<Answer> {
     const logged = server.records.length;
-    const response = await invoke(server, chunked(text), headers);
-    const body = await response.text();
+    const response = await invoke(server, chunked(body), headers);
+    const text = await response.text();
     // The log line is written once the answer has gone.
     for (let wait = 0; wait < 100 && !server.records.slice(logged).some((r) => r.msg === "invocation"); wait++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const line = server.records.slice(logged).find((record) => record.msg === "invocation");
-    return { status: response.status, text: body, parts: line?.parts };
+    return { status: response.status, text, parts: line?.parts };
   }
 
   /**
@@ -184,8 +184,8 @@ describe("a large body run as parts on several codec threads", () => {
     assert.fail("no body was cut into parts again");
   }
 
-  async function both(text: string | Uint8Array, headers: Record<string, string>): Promise<[Answer, Answer]> {
-    return [await answer(whole, text, headers), await answer(parts, text, headers)];
+  async function both(body: string | Uint8Array, headers: Record<string, string>): Promise<[Answer, Answer]> {
+    return [await answer(whole, body, headers), await answer(parts, body, headers)];
   }
 
   it("answers a CSV body cut into parts exactly as in one piece, quoted fields and all", async () => {
