@@ -133,6 +133,9 @@ function chunked(body: string | Uint8Array): ReadableStream<Uint8Array> {
   });
 }
 
+/** Three codec threads, 64-record batches and parts of 4 KiB: a body of a few thousand rows makes many. */
+const PARTS = { SLUICE_CODEC_THREADS: "3", SLUICE_BATCH_ROWS: "64", SLUICE_PART_BYTES: "4096" };
+
 interface Answer {
   readonly status: number;
   readonly text: string;
@@ -145,9 +148,8 @@ describe("a large body run as parts on several codec threads", () => {
   let parts: TestServer;
   before(async () => {
     const model = modelDir(smallMlp());
-    const env = { SLUICE_CODEC_THREADS: "3", SLUICE_BATCH_ROWS: "64" };
-    whole = await startTestServer(model, { ...env, SLUICE_PART_BYTES: "0" });
-    parts = await startTestServer(model, { ...env, SLUICE_PART_BYTES: "4096" });
+    whole = await startTestServer(model, { ...PARTS, SLUICE_PART_BYTES: "0" });
+    parts = await startTestServer(model, PARTS);
   });
   after(async () => {
     await whole.close();
@@ -182,6 +184,16 @@ describe("a large body run as parts on several codec threads", () => {
       if (typeof next.parts === "number" && next.parts > 2) return;
     }
     assert.fail("no body was cut into parts again");
+  }
+
+  /** Runs `use` against a server of its own that cuts bodies as `parts` does, with `env` besides. */
+  async function withPartsServer(env: Record<string, string>, use: (server: TestServer) => Promise<void>) {
+    const server = await startTestServer(modelDir(smallMlp()), { ...PARTS, ...env });
+    try {
+      await use(server);
+    } finally {
+      await server.close();
+    }
   }
 
   async function both(body: string | Uint8Array, headers: Record<string, string>): Promise<[Answer, Answer]> {
@@ -256,13 +268,7 @@ describe("a large body run as parts on several codec threads", () => {
   });
 
   it("answers bad records in later parts with placeholders, in order, under SLUICE_ON_RECORD_ERROR=placeholder", async () => {
-    const server = await startTestServer(modelDir(smallMlp()), {
-      SLUICE_CODEC_THREADS: "3",
-      SLUICE_BATCH_ROWS: "64",
-      SLUICE_PART_BYTES: "4096",
-      SLUICE_ON_RECORD_ERROR: "placeholder",
-    });
-    try {
+    await withPartsServer({ SLUICE_ON_RECORD_ERROR: "placeholder" }, async (server) => {
       const rows = csvBody(3000, 9).trim().split("\n");
       const bad = [5, 1200, 2999];
       for (const index of bad) rows[index] = "x,y,z,w";
@@ -283,18 +289,11 @@ describe("a large body run as parts on several codec threads", () => {
         good,
       );
       for (const index of bad) assert.equal(answered[index], "ERROR");
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it("fails a body that stalls after several parts with 408, and a client that leaves with none left running", async () => {
-    const server = await startTestServer(modelDir(smallMlp()), {
-      SLUICE_CODEC_THREADS: "3",
-      SLUICE_PART_BYTES: "4096",
-      SLUICE_BODY_IDLE_TIMEOUT_S: "1",
-    });
-    try {
+    await withPartsServer({ SLUICE_BODY_IDLE_TIMEOUT_S: "1" }, async (server) => {
       const rows = csvBody(3000, 4);
       const stalled = hangingBody([rows, rows.slice(0, 100)]);
       const response = await invoke(server, stalled.stream, { "content-type": "text/csv" });
@@ -316,18 +315,54 @@ describe("a large body run as parts on several codec threads", () => {
       const statuses = server.records.filter((record) => record.msg === "invocation").map((line) => line.status);
       assert.ok(statuses.includes(408) && statuses.includes(499), JSON.stringify(statuses));
       assert.ok(server.running.service.bodyRingsCreated <= 12, `${server.running.service.bodyRingsCreated} rings`);
-    } finally {
-      await server.close();
-    }
+    });
+  });
+
+  it("stops reading the body when the client stops reading the answer, though each part's answer is small", async () => {
+    // Rows of long numbers answered with three short ones: a part's answer is far less than the answer
+    // credit, so its part can end unread; the parts still unread must hold the body back.
+    await withPartsServer({ SLUICE_RESPONSE_HOLD_MB: "0" }, async (server) => {
+      const row = encoder.encode(
+        "0.123456789012345,-0.98765432109876,0.55555555555555,-0.1010101010101\n".repeat(4096),
+      );
+      const blocks = 400;
+      const total = blocks * row.length; // 28 MiB in, about 5 MiB out
+      let pulled = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (pulled >= total) controller.close();
+          else {
+            controller.enqueue(row);
+            pulled += row.length;
+          }
+        },
+      });
+      const response = await invoke(server, body, { "content-type": "text/csv" });
+      assert.equal(response.status, 200);
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      let lines = 0;
+      const count = (chunk: Uint8Array) => {
+        for (const byte of chunk) if (byte === 0x0a) lines++;
+      };
+      const first = await reader.read();
+      if (first.value) count(first.value);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const pulledWhilePaused = pulled;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.equal(pulled, pulledWhilePaused, "reading the body stalls while the answer is not read");
+        assert.ok(pulledWhilePaused < total / 2, `read ${pulledWhilePaused} of ${total} bytes while the client paused`);
+        for (let next = await reader.read(); !next.done; next = await reader.read()) count(next.value);
+      } finally {
+        await reader.cancel().catch(() => {});
+      }
+      assert.equal(pulled, total);
+      assert.equal(lines, blocks * 4096, "every record answered, once");
+    });
   });
 
   it("refuses a body over the payload limit with 413, counting every part", async () => {
-    const server = await startTestServer(modelDir(smallMlp()), {
-      SLUICE_CODEC_THREADS: "3",
-      SLUICE_PART_BYTES: "4096",
-      SAGEMAKER_MAX_PAYLOAD_IN_MB: "1",
-    });
-    try {
+    await withPartsServer({ SAGEMAKER_MAX_PAYLOAD_IN_MB: "1" }, async (server) => {
       const text = csvBody(30_000, 10);
       assert.ok(text.length > 1024 * 1024);
       const got = await answer(server, text, { "content-type": "text/csv" });
@@ -335,8 +370,6 @@ describe("a large body run as parts on several codec threads", () => {
       assert.equal((await fetch(`${server.url}/ping`)).status, 200);
       await assertCutAgain(server);
       assert.ok(server.running.service.bodyRingsCreated <= 12, `${server.running.service.bodyRingsCreated} rings`);
-    } finally {
-      await server.close();
-    }
+    });
   });
 });

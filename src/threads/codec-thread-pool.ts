@@ -196,7 +196,7 @@ export class CodecThreadPool {
     return idle;
   }
 
-  /** Threads the invocations other than a body's own `ownParts` leave free. */
+  /** Threads the invocations other than a body's own `ownParts` (running) leave free. */
   #spareThreads(ownParts: number): number {
     let running = 0;
     for (const thread of this.#threads) running += thread.active.size;
@@ -222,11 +222,12 @@ export class CodecThreadPool {
       maxBodyBytes: job.maxBodyBytes,
       bodyIdleTimeoutMs,
       // Worth cutting while the other invocations leave at least two threads (the part's and another).
-      mayCut: (ownParts) => this.#spareThreads(ownParts) >= 2,
+      mayCut: (running) => this.#spareThreads(running) >= 2,
       // Two parts for each spare thread keep them all busy while the body arrives faster than they decode
-      // it; the next part waits (and the body with it) until one ends. That also bounds the body bytes
-      // waiting in rings to two parts per thread, and keeps the last part as short as the others.
-      mayStart: (ownParts) => ownParts < Math.max(1, 2 * this.#spareThreads(ownParts)),
+      // it; the next part waits (and the body with it) until one is read to its end. That bounds the body
+      // bytes waiting in rings, and the answers waiting for a reader, to two parts per thread (a client
+      // that stops reading stops the body), and keeps the last part as short as the others.
+      mayStart: (running, unread) => unread < Math.max(1, 2 * this.#spareThreads(running)),
       startPart: (fed) => this.invoke(partJob, fed, signal, bodyIdleTimeoutMs),
     });
   }

@@ -21,12 +21,15 @@ export interface SplitOptions {
   readonly maxBodyBytes: number | undefined;
   readonly bodyIdleTimeoutMs: number;
   /**
-   * Whether cutting the body is worth it while `unfinishedParts` of its parts run: whether the other
-   * invocations leave it threads to spread over.
+   * Whether cutting the body is worth it while `runningParts` of its parts run on codec threads: whether
+   * the other invocations leave it threads to spread over.
    */
-  readonly mayCut: (unfinishedParts: number) => boolean;
-  /** Whether another part may start while `unfinishedParts` of the body's parts run. */
-  readonly mayStart: (unfinishedParts: number) => boolean;
+  readonly mayCut: (runningParts: number) => boolean;
+  /**
+   * Whether another part may start while `runningParts` of the body's parts run and `unreadParts` (those
+   * and the ones that ended with their answers not yet read) wait for the reader.
+   */
+  readonly mayStart: (runningParts: number, unreadParts: number) => boolean;
   /** Starts a part on the least busy codec thread; its ring is fed through `body`. */
   readonly startPart: (body: FedBody) => RemoteInvocation;
 }
@@ -47,8 +50,6 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
   readonly #read = emptyCounters();
   /** Parts started so far. */
   #partCount = 0;
-  /** The parts that have not yet settled. */
-  readonly #unfinished = new Set<RemoteInvocation>();
   #current: RemoteInvocation;
   /** Unset only while the first part starts. */
   readonly #pump: BodyPump | undefined;
@@ -81,9 +82,10 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
     return { ...sums, parts: this.#partCount };
   }
 
-  /** The first part has been read to its end: only its counters are kept. */
+  /** The first part has been read to its end: only its counters are kept, and another part may start. */
   #partRead(): void {
     addCounters(this.#read, (this.#parts.shift() as Part).invocation.stats);
+    this.#pump?.wake();
   }
 
   #startPart(): RemoteInvocation {
@@ -92,14 +94,12 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
     started = invocation;
     this.#parts.push({ invocation, firstByte: this.#partStart });
     this.#partCount++;
-    if (!invocation.settled) this.#unfinished.add(invocation);
     this.#notifyReader();
     return invocation;
   }
 
   /** A part's ring has room, or the part settled. */
   #partWoke(invocation: RemoteInvocation | undefined): void {
-    if (invocation?.settled) this.#unfinished.delete(invocation);
     if (invocation?.failed) this.#stop();
     this.#pump?.wake();
   }
@@ -156,7 +156,7 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
       return -1;
     }
     const from = offset + Math.max(0, this.options.partBytes - (this.#bytes - this.#partStart));
-    if (from >= length || !this.options.mayCut(this.#unfinished.size)) {
+    if (from >= length || !this.options.mayCut(this.#runningParts())) {
       this.scanner.skip(offset === 0 ? chunk : chunk.subarray(offset));
       this.#bytes += length - offset;
       return -1;
@@ -173,8 +173,15 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
     return cut;
   }
 
+  /** The body's parts still running on codec threads (all unread: a part is read to its end only once over). */
+  #runningParts(): number {
+    let running = 0;
+    for (const { invocation } of this.#parts) if (!invocation.settled) running++;
+    return running;
+  }
+
   nextPart(): SharedArrayBuffer | undefined {
-    if (!this.options.mayStart(this.#unfinished.size)) return undefined;
+    if (!this.options.mayStart(this.#runningParts(), this.#parts.length)) return undefined;
     this.#current = this.#startPart();
     return this.#current.ring;
   }
