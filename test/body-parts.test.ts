@@ -5,7 +5,7 @@ import { LineBoundaryScanner } from "../codecs/framing/line-boundary-scanner.js"
 import type { RecordBoundaryScanner } from "../src/codec/framing.js";
 import { amazonRecord, concat, recordIOFrame } from "./support/binary-writers.js";
 import { splitBySizes } from "./support/chunks.js";
-import { hangingBody, until } from "./support/hanging-body.js";
+import { hangingBody, lineFeeds, repeatedBody, until } from "./support/hanging-body.js";
 import { modelDir, randomRows, smallMlp } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
@@ -326,42 +326,29 @@ describe("a large body run as parts on several codec threads", () => {
         "0.123456789012345,-0.98765432109876,0.55555555555555,-0.1010101010101\n".repeat(4096),
       );
       const blocks = 400;
-      const total = blocks * row.length; // 28 MiB in, about 5 MiB out
-      let pulled = 0;
-      const body = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          if (pulled >= total) controller.close();
-          else {
-            controller.enqueue(row);
-            pulled += row.length;
-          }
-        },
-      });
-      const response = await invoke(server, body, { "content-type": "text/csv" });
+      const body = repeatedBody(row, blocks); // 28 MiB in, about 5 MiB out
+      const response = await invoke(server, body.stream, { "content-type": "text/csv" });
       assert.equal(response.status, 200);
       const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-      let lines = 0;
-      const count = (chunk: Uint8Array) => {
-        for (const byte of chunk) if (byte === 0x0a) lines++;
-      };
       const first = await reader.read();
-      if (first.value) count(first.value);
+      let lines = first.value ? lineFeeds(first.value) : 0;
       try {
         // The client stops reading; wait until the server has stopped too (nothing more read for 0.5 s).
         let before = -1;
-        for (let waited = 0; pulled !== before && waited < 20; waited++) {
-          before = pulled;
+        for (let waited = 0; body.pulled() !== before && waited < 20; waited++) {
+          before = body.pulled();
           await new Promise((resolve) => setTimeout(resolve, 500));
         }
+        const pulled = body.pulled();
         assert.equal(pulled, before, "reading the body stalls while the answer is not read");
         // Socket and stream buffers take up to ~17 MB of answers: about 16 MB of this body (read unbounded,
         // all 29 MB of it).
-        assert.ok(pulled < 0.75 * total, `read ${pulled} of ${total} bytes while the client paused`);
-        for (let next = await reader.read(); !next.done; next = await reader.read()) count(next.value);
+        assert.ok(pulled < 0.75 * body.total, `read ${pulled} of ${body.total} bytes while the client paused`);
+        for (let next = await reader.read(); !next.done; next = await reader.read()) lines += lineFeeds(next.value);
       } finally {
         await reader.cancel().catch(() => {});
       }
-      assert.equal(pulled, total);
+      assert.equal(body.pulled(), body.total);
       assert.equal(lines, blocks * 4096, "every record answered, once");
     });
   });
