@@ -60,6 +60,8 @@ export class PipelineStats {
   readonly stageMs: StageTimes = { decode: 0, modelWait: 0, model: 0, encode: 0 };
   /** Records in each batch answered (the first {@link MAX_BATCHES_LISTED}). */
   readonly batchRows: number[] = [];
+  /** The body's line feeds, once framed to its end, when its framer counts them. */
+  lineFeeds: number | undefined = undefined;
 }
 
 /** Batches one invocation keeps in flight while it decodes the next, on whichever thread it runs. */
@@ -243,6 +245,7 @@ export async function* runPipeline(
       }
     }
     frameAll(() => framer.end(onFrame));
+    stats.lineFeeds = framer.lineFeedCount?.();
     if (decoding.length > 0) await Promise.all(decoding.splice(0));
     batcher.flush();
     startRuns();

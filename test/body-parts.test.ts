@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CsvBoundaryScanner } from "../codecs/framing/csv-boundary-scanner.js";
+import { CsvFramer } from "../codecs/framing/csv-framer.js";
 import { LineBoundaryScanner } from "../codecs/framing/line-boundary-scanner.js";
-import type { RecordBoundaryScanner } from "../src/codec/framing.js";
+import { LineFramer } from "../codecs/framing/line-framer.js";
+import type { Framer, RecordBoundaryScanner } from "../src/codec/framing.js";
 import { amazonRecord, concat, recordIOFrame } from "./support/binary-writers.js";
 import { splitBySizes } from "./support/chunks.js";
 import { hangingBody, lineFeeds, repeatedBody, until } from "./support/hanging-body.js";
@@ -78,31 +80,53 @@ function checkScanner(make: () => RecordBoundaryScanner, body: Uint8Array, start
   }
 }
 
+/** CSV with quoted line feeds, doubled quotes, CRLF and a blank line; no line feed after the last record. */
+const trickyCsv = encoder.encode(
+  [
+    '1,"two\nlines",3\r\n',
+    '"a ""quoted"" word","x\n\ny",5\n',
+    "\n",
+    "6,7,8\n",
+    '"",",",""""\n',
+    '9,"multi\r\nline\n""end"""\n',
+    "10,11,12",
+  ]
+    .join("")
+    .repeat(6),
+);
+const jsonLines = encoder.encode('{"a": [1, 2]}\n\n[3,4]\r\n{"text": "no raw line feed in JSON"}\n5\n'.repeat(8));
+
 describe("record-end scanners", () => {
   it("CSV: a line feed outside quotes, wherever the chunks and the searches begin", () => {
-    const body = encoder.encode(
-      [
-        '1,"two\nlines",3\r\n',
-        '"a ""quoted"" word","x\n\ny",5\n',
-        "\n",
-        "6,7,8\n",
-        '"",",",""""\n',
-        '9,"multi\r\nline\n""end"""\n',
-        "10,11,12",
-      ]
-        .join("")
-        .repeat(6),
-    );
-    checkScanner(() => new CsvBoundaryScanner(), body, csvRecordStarts(body));
+    checkScanner(() => new CsvBoundaryScanner(), trickyCsv, csvRecordStarts(trickyCsv));
   });
 
   it("JSON Lines: every line feed", () => {
-    const body = encoder.encode('{"a": [1, 2]}\n\n[3,4]\r\n{"text": "no raw line feed in JSON"}\n5\n'.repeat(8));
+    const body = jsonLines;
     const starts = new Set<number>();
     body.forEach((byte, i) => {
       if (byte === 0x0a) starts.add(i + 1);
     });
     checkScanner(() => new LineBoundaryScanner(), body, starts);
+  });
+
+  it("the CSV and line framers count a body's line feeds (a later part's lines are numbered on by them)", () => {
+    const cases: [() => Framer, Uint8Array][] = [
+      [() => new CsvFramer(), trickyCsv],
+      [() => new CsvFramer(), concat([trickyCsv, encoder.encode("\n")])],
+      [() => new LineFramer(), jsonLines],
+      [() => new LineFramer(), jsonLines.subarray(0, -1)],
+    ];
+    for (const [make, body] of cases) {
+      const expected = lineFeeds(body);
+      for (let seed = 1; seed <= 50; seed++) {
+        const random = randomInts(seed);
+        const framer = make();
+        for (const chunk of splitBySizes(body, [1 + random(40), 1 + random(7)])) framer.push(chunk, () => {});
+        framer.end(() => {});
+        assert.equal(framer.lineFeedCount?.(), expected, `seed ${seed}`);
+      }
+    }
   });
 });
 
@@ -118,6 +142,14 @@ function csvBody(rows: number, seed: number, quoteEvery = 0): string {
     }
     text += `${fields.join(",")}\n`;
   }
+  return text;
+}
+
+/** `rows` 4-feature rows as JSON Lines. */
+function jsonLinesBody(rows: number, seed: number): string {
+  const values = randomRows(rows, 4, seed);
+  let text = "";
+  for (let r = 0; r < rows; r++) text += `${JSON.stringify(Array.from(values.subarray(r * 4, r * 4 + 4)))}\n`;
   return text;
 }
 
@@ -249,21 +281,29 @@ describe("a large body run as parts on several codec threads", () => {
     }
   });
 
-  it("names a bad record in a later part by its index and byte offset in the whole body", async () => {
-    for (const badIndex of [700, 1500, 2500, 2999]) {
-      const rows = csvBody(3000, 8).split("\n");
-      rows[badIndex] = "0.5,oops,0.5,0.5";
-      const [one, many] = await both(rows.join("\n"), { "content-type": "text/csv" });
-      assert.equal(one.status, 400);
-      assert.equal(many.status, 400);
-      const expected = JSON.parse(one.text) as Record<string, unknown>;
-      const got = JSON.parse(many.text) as Record<string, unknown>;
-      assert.equal(got.recordIndex, badIndex);
-      assert.equal(got.byteOffset, expected.byteOffset, `record ${badIndex}`);
-      assert.equal(got.code, expected.code);
-      assert.equal(got.error, expected.error);
-      // The line is not known past the first part: none rather than a wrong one.
-      assert.equal(got.line, undefined);
+  it("names a bad record in a later part by its index, byte offset and line in the whole body", async () => {
+    // Blank lines (skipped) and CRLF endings here and there, so that a record's line is not its index + 1.
+    const withBlankLines = (rows: string[]) =>
+      rows.map((row, r) => (r % 97 === 5 ? `${row}\n\n` : r % 31 === 3 ? `${row}\r` : row)).join("\n");
+    const cases = [
+      { type: "text/csv", rows: csvBody(3000, 8).split("\n"), bad: "0.5,oops,0.5,0.5" },
+      { type: "application/jsonlines", rows: jsonLinesBody(3000, 8).split("\n"), bad: "[0.5, 0.5, oops, 0.5]" },
+    ];
+    for (const { type, rows, bad } of cases) {
+      for (const badIndex of [700, 1500, 2500, 2999]) {
+        const body = withBlankLines(rows.map((row, r) => (r === badIndex ? bad : row)));
+        const [one, many] = await both(body, { "content-type": type });
+        assert.equal(one.status, 400);
+        assert.equal(many.status, 400);
+        const expected = JSON.parse(one.text) as Record<string, unknown>;
+        const got = JSON.parse(many.text) as Record<string, unknown>;
+        const where = `${type} record ${badIndex}`;
+        assert.ok(Number(many.parts) > 2, where);
+        assert.equal(got.recordIndex, badIndex, where);
+        assert.ok(typeof expected.line === "number" && expected.line > badIndex + 1, where);
+        for (const key of ["byteOffset", "line", "code", "error"])
+          assert.equal(got[key], expected[key], `${where}: ${key}`);
+      }
     }
   });
 

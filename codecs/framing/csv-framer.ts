@@ -88,6 +88,10 @@ export class CsvFramer implements Framer {
     if (this.#pending.length > 0) this.#emit(this.#pending.view(), 0, this.#pending.length, false, emit);
   }
 
+  lineFeedCount(): number {
+    return this.#line - 1;
+  }
+
   /** Emits one record, `buffer[start, end)` (unless blank), and moves the position past it and its line feed. */
   #emit(buffer: Uint8Array, start: number, end: number, terminated: boolean, emit: FrameSink): void {
     const contentEnd = end > start && buffer[end - 1] === CR ? end - 1 : end;

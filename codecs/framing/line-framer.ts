@@ -59,6 +59,10 @@ export class LineFramer implements Framer {
     if (this.#pending.length > 0) this.#emit(this.#pending.view(), 0, this.#pending.length, false, emit);
   }
 
+  lineFeedCount(): number {
+    return this.#line - 1;
+  }
+
   #hold(chunk: Uint8Array, start: number, end: number): void {
     try {
       this.#pending.append(chunk, start, end);
@@ -74,7 +78,7 @@ export class LineFramer implements Framer {
     const contentEnd = end > start && buffer[end - 1] === CR ? end - 1 : end;
     if (!isBlank(buffer, start, contentEnd)) emit(this.#frame.set(buffer, start, contentEnd, this.#offset, this.#line));
     this.#offset += end - start + (terminated ? 1 : 0);
-    this.#line++;
+    if (terminated) this.#line++;
     this.#pending.clear();
   }
 }

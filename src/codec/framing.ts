@@ -57,6 +57,12 @@ export interface Framer {
   push(chunk: Uint8Array, emit: FrameSink): void;
   /** Signals the end of the body; emits a final unterminated frame, or throws if one is truncated. */
   end(emit: FrameSink): void;
+  /**
+   * Line-based formats only: the line feeds in the body, once `end` has returned. A body cut into parts
+   * (see {@link RecordBoundaryScanner}) numbers the lines of a later part's errors on from the parts
+   * before it by these.
+   */
+  lineFeedCount?(): number;
 }
 
 /**

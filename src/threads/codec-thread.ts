@@ -72,6 +72,7 @@ const snapshot = (stats: PipelineStats, final = false): StatsSnapshot => ({
   batches: stats.batches,
   stageMs: { ...stats.stageMs },
   batchRows: final ? stats.batchRows : undefined,
+  lineFeeds: final ? stats.lineFeeds : undefined,
 });
 
 /** Bytes that can be transferred (moved) rather than copied to the main thread. */

@@ -33,6 +33,8 @@ export interface StatsSnapshot {
   readonly stageMs: Readonly<Partial<StageTimes>>;
   /** Records in each batch answered; sent with the final report only. */
   readonly batchRows?: readonly number[];
+  /** The body's line feeds, when its framer counts them; sent with the final report only. */
+  readonly lineFeeds?: number;
 }
 
 /** A log line written by another thread, for the main thread's logger. */

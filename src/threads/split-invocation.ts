@@ -4,8 +4,8 @@
  * time the part being written has reached its size, and writes the rest into a new part: an invocation of
  * its own, on another thread, with a ring of its own. The answer is the parts' answers in order (the
  * output codec `concatenates`), read one part after the other, so that a part ahead of the reader stops
- * once its answer credit is spent. A part's error names the record in the whole body: its record index and
- * byte offset are moved by the parts before it.
+ * once its answer credit is spent. A part's error names the record in the whole body: its record index,
+ * byte offset and line are moved by the parts before it.
  */
 import type { RecordBoundaryScanner } from "../codec/framing.js";
 import { BodyIdleTimeoutError, ClientClosedRequestError, PayloadTooLargeError, SluiceError } from "../errors.js";
@@ -215,7 +215,7 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
             yield chunk;
           }
         } catch (error) {
-          throw relocated(error, this.#read.records, part.firstByte);
+          throw relocated(error, this.#read, part.firstByte);
         }
         this.#partRead();
       }
@@ -235,6 +235,8 @@ interface Counters {
   records: number;
   failedRecords: number;
   batches: number;
+  /** NaN once a part's framer did not count them. */
+  lineFeeds: number;
   readonly stageMs: Record<string, number>;
   readonly batchRows: number[];
 }
@@ -245,6 +247,7 @@ const emptyCounters = (): Counters => ({
   records: 0,
   failedRecords: 0,
   batches: 0,
+  lineFeeds: 0,
   stageMs: {},
   batchRows: [],
 });
@@ -255,17 +258,19 @@ function addCounters(sums: Counters, stats: InvocationStats): void {
   sums.records += stats.records;
   sums.failedRecords += stats.failedRecords;
   sums.batches += stats.batches;
+  sums.lineFeeds += stats.lineFeeds ?? Number.NaN;
   // (One at a time: a whole body's batches may be more than a call takes arguments.)
   for (const rows of stats.batchRows ?? []) sums.batchRows.push(rows);
   for (const [stage, ms] of Object.entries(stats.stageMs)) sums.stageMs[stage] = (sums.stageMs[stage] ?? 0) + (ms ?? 0);
 }
 
 /**
- * `error`, raised by a part that starts at record `recordsBefore` and byte `bytesBefore` of the body, as
- * the whole body's: its record index and byte offset moved. Its line is dropped: the main thread does not
- * count the lines of the parts before it.
+ * `error`, raised by a part that starts at byte `bytesBefore` of the body after the parts counted in
+ * `before`, as the whole body's: its record index, byte offset and line moved. (Its line is dropped where
+ * the parts before did not count theirs.)
  */
-function relocated(error: unknown, recordsBefore: number, bytesBefore: number): unknown {
+function relocated(error: unknown, before: Counters, bytesBefore: number): unknown {
+  const recordsBefore = before.records;
   if (!(error instanceof SluiceError) || (recordsBefore === 0 && bytesBefore === 0)) return error;
   const wire = toWire(error);
   const details: Record<string, unknown> = { ...wire.details };
@@ -278,6 +283,9 @@ function relocated(error: unknown, recordsBefore: number, bytesBefore: number): 
       message = message.replace(new RegExp(`\\brecord ${index}\\b`), `record ${index + recordsBefore}`);
   }
   if (typeof details.byteOffset === "number") details.byteOffset += bytesBefore;
-  delete details.line;
+  if (typeof details.line === "number") {
+    if (Number.isFinite(before.lineFeeds)) details.line += before.lineFeeds;
+    else delete details.line;
+  }
   return fromWire({ ...wire, message, details });
 }
