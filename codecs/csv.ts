@@ -24,14 +24,8 @@ import {
 import { CsvBoundaryScanner } from "./framing/csv-boundary-scanner.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
-import {
-  DecimalScanner,
-  estimateServesFloat32,
-  NOT_A_NUMBER,
-  parseAsciiNumber,
-  readExponent,
-  scaleDecimal,
-} from "./text/ascii-number.js";
+import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
+import { PlainFloatRowReader } from "./text/plain-float-row.js";
 import type { RowSegment } from "./text/shortest-float32.js";
 import {
   plannedRowWriter,
@@ -44,18 +38,8 @@ import {
 const COMMA = 0x2c;
 const QUOTE = 0x22;
 const ZERO = 0x30;
-const MINUS = 0x2d;
 const DOT = 0x2e;
-/** `e`; `E` | 0x20 is `e` too. */
-const EXPONENT = 0x65;
 const LINE_FEED = 0x0a;
-/** The bytes `0,` read as one little-endian 16-bit number. */
-const ZERO_THEN_COMMA = ZERO | (COMMA << 8);
-/**
- * The powers of ten that are exact doubles. A copy of `ascii-number.ts`'s on purpose: read through the
- * import, rows of 32 two-decimal features decoded 10% slower.
- */
-const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 /** Whether `byte` (a digit or a dot) could continue a number. */
 const continuesNumber = (byte: number) => (byte >= ZERO && byte <= ZERO + 9) || byte === DOT;
@@ -94,24 +78,11 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #describeInputs: string;
   #skipHeader: boolean;
   readonly #oneFloatInput: boolean;
-  /** Whether the one input is float32 (see {@link estimateServesFloat32}). */
-  readonly #float32Input: boolean;
+  readonly #plainRows: PlainFloatRowReader;
   readonly #scanner = new DecimalScanner();
-  /**
-   * Whether (1) or not (0) the last row {@link #decodePlainFloats} counted zeros in was mostly bare
-   * zeros. It starts at 1 so that the optimiser sees both paths on the first row: starting at 0 made V8
-   * compile the zero test out, then deoptimise when sparse rows came, and sparse bodies ran 20% slower.
-   */
-  #zeroHeavy = 1;
-  /** Rows read by {@link #decodePlainFloats}, modulo 64 (every 64th counts zeros whatever the flag). */
-  #rowPhase = 0;
-  /** Set by {@link #moreDigits}: the mantissa it read. */
-  #longMantissa = 0;
-  /** Where the last exponent read ended (see {@link readExponent}). */
-  readonly #exponentEnd = { end: 0 };
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
-  /** Holds a copy of a row followed by a line feed, for {@link #decodePlainFloats}. */
+  /** Holds a copy of a row followed by a line feed, for {@link PlainFloatRowReader.read}. */
   #terminated = new Uint8Array(4096);
 
   constructor(context: CodecContext) {
@@ -125,7 +96,7 @@ class CsvRecordDecoder implements RecordDecoder {
     this.#describeInputs = inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
     this.#skipHeader = hasHeader(context);
     this.#oneFloatInput = inputs.length === 1 && this.#kinds[0] === FieldKind.Float;
-    this.#float32Input = this.#oneFloatInput && inputs[0].type === "float32";
+    this.#plainRows = new PlainFloatRowReader(this.#totalWidth, this.#oneFloatInput && inputs[0].type === "float32");
   }
 
   decode(frame: Frame, sink: RecordSink): void {
@@ -140,181 +111,13 @@ class CsvRecordDecoder implements RecordDecoder {
       const base = slots.offset(0);
       if (
         end < buffer.length && !continuesNumber(buffer[end])
-          ? this.#decodePlainFloats(buffer, start, end, target, base)
-          : this.#decodePlainFloats(this.#terminatedCopy(buffer, start, end), 0, end - start, target, base)
+          ? this.#plainRows.read(buffer, start, end, target, base)
+          : this.#plainRows.read(this.#terminatedCopy(buffer, start, end), 0, end - start, target, base)
       ) {
         return;
       }
     }
     this.#decodeFields(frame.bytes, slots);
-  }
-
-  /**
-   * The hot path, for the commonest model (one float input) and plain fields (`-12.5`, `0.0039`, `7`,
-   * and float64 values printed in full for a float32 input): one pass over the row, straight into the
-   * batch's array. Returns false (having written values that the general path then overwrites) when any
-   * field needs more: quotes, spaces, scales past 10^±22 for a float64 input (10^22 and 10^-44 for a
-   * float32 one), more than 15 digits for a float64 input (or beside a float32 halfway point), `NaN`, an
-   * empty field, a row of the wrong width.
-   *
-   * Mispredicted branches are much of what a field costs here, so the sign is applied without a branch
-   * (half of all features are negative), and the test for a bare `0` (most fields of sparse and image
-   * rows, almost none of dense ones) is made only while recent rows were mostly zeros; it then reads up
-   * to four bare zeros a pass (MNIST rows decode 23% faster than one a pass).
-   *
-   * A field's first four integer digits and first eight fraction digits are read by straight-line code,
-   * not a loop, and longer runs by {@link #moreDigits}. TurboFan (Node 20) has no loop-invariant code
-   * motion: in a digit loop it checked the array's map and loaded its length and data pointer again for
-   * every byte, behind the loop's stack check. Unrolled, rows of 32 two-decimal features decode 17%
-   * faster, six-decimal ones 27%, MNIST rows 18%.
-   *
-   * Reading stops at the first byte that cannot continue a number, without comparing each position
-   * with `end` (20% faster): the byte after the row must be such a byte, as the line feed after a framed
-   * CSV row is. {@link decode} hands a row without one (the body's last, one that straddled chunks, or
-   * from another framer) over as a copy that has one. That choice is made by the caller, not here: with
-   * it here, V8 sometimes compiled this function before it had seen such a row, dropped the code on the
-   * first one, and compiled only its loop again (on-stack replacement); about one process in ten then
-   * parsed CSV at half speed for its lifetime.
-   */
-  #decodePlainFloats(buffer: Uint8Array, start: number, end: number, target: NumericArray, base: number): boolean {
-    const width = this.#totalWidth;
-    // Every 64th row looks for zeros anyway, to notice when the data changes.
-    this.#rowPhase = (this.#rowPhase + 1) & 63;
-    // A number, not a boolean: TurboFan tested `a || b` on every field as a value of unknown type.
-    const zeroHeavy = this.#zeroHeavy | (this.#rowPhase === 0 ? 1 : 0);
-    let zeros = 0;
-    let pos = start;
-    let k = 0;
-    for (;;) {
-      if (pos >= end || k === width) return false;
-      if (zeroHeavy !== 0 && pos + 1 < end && (buffer[pos] | (buffer[pos + 1] << 8)) === ZERO_THEN_COMMA) {
-        target[base + k++] = 0;
-        zeros++;
-        pos += 2;
-        // Up to three more in straight-line steps, for the same reason as the digits below.
-        // biome-ignore lint/suspicious/noConfusingLabels: straight-line steps, left at the first other field.
-        zeroRun: {
-          if (pos + 1 >= end || k === width || (buffer[pos] | (buffer[pos + 1] << 8)) !== ZERO_THEN_COMMA)
-            break zeroRun;
-          target[base + k++] = 0;
-          zeros++;
-          pos += 2;
-          if (pos + 1 >= end || k === width || (buffer[pos] | (buffer[pos + 1] << 8)) !== ZERO_THEN_COMMA)
-            break zeroRun;
-          target[base + k++] = 0;
-          zeros++;
-          pos += 2;
-          if (pos + 1 >= end || k === width || (buffer[pos] | (buffer[pos + 1] << 8)) !== ZERO_THEN_COMMA)
-            break zeroRun;
-          target[base + k++] = 0;
-          zeros++;
-          pos += 2;
-        }
-        continue;
-      }
-      // 1 for a minus sign, else 0.
-      const negative = ((buffer[pos] ^ MINUS) - 1) >>> 31;
-      pos += negative;
-      const integerStart = pos;
-      let mantissa = 0;
-      // The byte at `pos` less ZERO: a digit is 0–9, unsigned.
-      let digit = buffer[pos] - ZERO;
-      // biome-ignore lint/suspicious/noConfusingLabels: straight-line steps, left at the first non-digit.
-      integerPart: {
-        if (digit >>> 0 > 9) break integerPart;
-        mantissa = digit;
-        digit = buffer[++pos] - ZERO;
-        if (digit >>> 0 > 9) break integerPart;
-        mantissa = mantissa * 10 + digit;
-        digit = buffer[++pos] - ZERO;
-        if (digit >>> 0 > 9) break integerPart;
-        mantissa = mantissa * 10 + digit;
-        digit = buffer[++pos] - ZERO;
-        if (digit >>> 0 > 9) break integerPart;
-        mantissa = mantissa * 10 + digit;
-        digit = buffer[++pos] - ZERO;
-        if (digit >>> 0 > 9) break integerPart;
-        pos = this.#moreDigits(buffer, pos, mantissa);
-        mantissa = this.#longMantissa;
-        digit = buffer[pos] - ZERO;
-      }
-      const integerDigits = pos - integerStart;
-      let fractionDigits = 0;
-      if (digit === DOT - ZERO) {
-        const fractionStart = ++pos;
-        digit = buffer[pos] - ZERO;
-        // biome-ignore lint/suspicious/noConfusingLabels: straight-line steps, left at the first non-digit.
-        fractionPart: {
-          if (digit >>> 0 > 9) break fractionPart;
-          mantissa = mantissa * 10 + digit;
-          digit = buffer[++pos] - ZERO;
-          if (digit >>> 0 > 9) break fractionPart;
-          mantissa = mantissa * 10 + digit;
-          digit = buffer[++pos] - ZERO;
-          if (digit >>> 0 > 9) break fractionPart;
-          mantissa = mantissa * 10 + digit;
-          digit = buffer[++pos] - ZERO;
-          if (digit >>> 0 > 9) break fractionPart;
-          mantissa = mantissa * 10 + digit;
-          digit = buffer[++pos] - ZERO;
-          if (digit >>> 0 > 9) break fractionPart;
-          mantissa = mantissa * 10 + digit;
-          digit = buffer[++pos] - ZERO;
-          if (digit >>> 0 > 9) break fractionPart;
-          mantissa = mantissa * 10 + digit;
-          digit = buffer[++pos] - ZERO;
-          if (digit >>> 0 > 9) break fractionPart;
-          mantissa = mantissa * 10 + digit;
-          digit = buffer[++pos] - ZERO;
-          if (digit >>> 0 > 9) break fractionPart;
-          mantissa = mantissa * 10 + digit;
-          digit = buffer[++pos] - ZERO;
-          if (digit >>> 0 > 9) break fractionPart;
-          pos = this.#moreDigits(buffer, pos, mantissa);
-          mantissa = this.#longMantissa;
-          digit = buffer[pos] - ZERO;
-        }
-        fractionDigits = pos - fractionStart;
-      }
-      const digits = integerDigits + fractionDigits;
-      let magnitude: number;
-      if (((digit + ZERO) | 0x20) !== EXPONENT) {
-        if (digits === 0 || fractionDigits > 22 || (digit !== COMMA - ZERO && pos !== end)) return false;
-        // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds correctly.
-        magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
-        // Past 15 digits (float64 values printed in full) the estimate serves a float32 input, mostly.
-        if (digits > 15 && !(this.#float32Input && estimateServesFloat32(magnitude, mantissa))) return false;
-      } else {
-        // Apart, so that rows without exponents run the lines above alone.
-        const exponent = readExponent(buffer, pos, buffer.length, this.#exponentEnd);
-        pos = this.#exponentEnd.end;
-        digit = buffer[pos] - ZERO;
-        magnitude = scaleDecimal(mantissa, digits, exponent - fractionDigits, this.#float32Input);
-        if (digits === 0 || Number.isNaN(magnitude) || (digit !== COMMA - ZERO && pos !== end)) return false;
-      }
-      // −0 stays −0: 0 × −1.
-      target[base + k++] = magnitude * (1 - 2 * negative);
-      if (pos === end) {
-        if (zeroHeavy !== 0) this.#zeroHeavy = 2 * zeros > width ? 1 : 0;
-        return k === width;
-      }
-      pos++;
-    }
-  }
-
-  /**
-   * Reads the digits from `pos` on into `mantissa` (in `#longMantissa`, past 2⁵³ inexactly: such a field
-   * is refused by the caller) and returns where they end: the rest of a field too long for the unrolled
-   * steps of {@link #decodePlainFloats}.
-   */
-  #moreDigits(buffer: Uint8Array, pos: number, mantissa: number): number {
-    let digit = buffer[pos] - ZERO;
-    while (digit >>> 0 < 10) {
-      mantissa = mantissa * 10 + digit;
-      digit = buffer[++pos] - ZERO;
-    }
-    this.#longMantissa = mantissa;
-    return pos;
   }
 
   /** `buffer[start, end)` copied, a line feed after it. */

@@ -61,7 +61,12 @@ describe("JSON record decoding", () => {
     assert.deepEqual(decodeJson(text, single), [[JSON.parse(text)]]);
   });
 
-  it("reads flat arrays of any number spelling as JSON.parse and a float32 or float64 store do, spaces anywhere", () => {
+  it("reads flat arrays of any number spelling as JSON.parse and a float32 or float64 store do, with or without spaces", () => {
+    for (const spaces of [true, false]) checkNumberSpellings(spaces);
+  });
+
+  /** Width-6 arrays of random spellings, with a space or none around each value (or no space at all). */
+  function checkNumberSpellings(spaces: boolean): void {
     const random = seededRandom(17);
     const width = 6;
     const spell = (value: number) => {
@@ -74,7 +79,7 @@ describe("JSON record decoding", () => {
       if (form === 4) return value.toPrecision(17);
       return random() < 0.5 ? "-0" : "0.000";
     };
-    const space = () => " ".repeat(Math.floor(random() * 2));
+    const space = () => (spaces ? " ".repeat(Math.floor(random() * 2)) : "");
     const lines = Array.from({ length: 400 }, () => {
       const values = Array.from({ length: width }, () => spell((random() - 0.5) * 10 ** Math.floor(random() * 12 - 4)));
       return `${space()}[${values.map((v) => `${space()}${v}${space()}`).join(",")}]${space()}`;
@@ -86,8 +91,32 @@ describe("JSON record decoding", () => {
       assert.deepEqual(
         decoded,
         lines.map((line) => [(JSON.parse(line) as number[]).map(store)]),
-        type,
+        `${type}, spaces: ${spaces}`,
       );
+    }
+  }
+
+  it("reads rows the quick path leaves (spaces, nesting, nulls, exponents) into the record it began", () => {
+    const signature = signatureOf({ x: ["float32", 4] });
+    const rows = [
+      "[1,2,3,4]",
+      "[1, 2, 3, 4]",
+      "[[1,2],[3,4]]",
+      '{"features":[1,2,3,4]}',
+      "[1e0,2E0,0.3e1,4]",
+      "[1,2,3,40000000000000000000000]",
+      "[-0,0,0,0]",
+      "[1,2,3,4]",
+    ];
+    const decoded = decodeJson(rows.join("\n"), signature, jsonLinesCodec);
+    assert.deepEqual(
+      decoded,
+      rows.map((row) => [(JSON.parse(row.startsWith("{") ? "[1,2,3,4]" : row) as number[]).flat().map(Math.fround)]),
+    );
+    assert.ok(Object.is(decoded[6][0][0], -0));
+    // The quick path reads rows that are not JSON numbers as the general path does: refused either way.
+    for (const bad of ["[1,2,3,4,]", "[1,2,3]", "[1,2,3,4,5]", "[1,2,+3,4]", "[1,2,3e,4]", "[1,,3,4]", '[1,2,"3",4]']) {
+      assert.ok(decodeError(bad, signature, jsonLinesCodec) instanceof RecordError, bad);
     }
   });
 

@@ -64,6 +64,22 @@ describe("the per-record error policy SLUICE_ON_RECORD_ERROR=placeholder", () =>
     );
   });
 
+  it("answers one record per JSON line, bad ones in place, whichever path read each", async () => {
+    // Rows without spaces are read as CSV rows are; with spaces, nested or bad, by the general path.
+    const rows = ["[0.1,0.2,0.3,0.4]", "[0.1, 0.2, 0.3, 0.4]", '[1,2,"x",4]', "[[0.1,0.2],[0.3,0.4]]", "[1,2,3]"];
+    const body = [...rows, "[1,2,3,4,]", ...rows].join("\n");
+    const response = await invoke(server, body, { "content-type": "application/jsonlines", accept: "text/csv" });
+    assert.equal(response.status, 200);
+    const answers = (await response.text()).trim().split("\n");
+    const expected = ["ok", "ok", "ERROR", "ok", "ERROR", "ERROR", "ok", "ok", "ERROR", "ok", "ERROR"];
+    assert.deepEqual(
+      answers.map((line) => (line === "ERROR" ? line : "ok")),
+      expected,
+    );
+    // The same four features, however written, get the same answer.
+    assert.equal(new Set(answers.filter((line) => line !== "ERROR")).size, 1);
+  });
+
   it("still fails the request on framing errors, which leave nothing to resynchronise on", async () => {
     const response = await invoke(server, `${GOOD}\n"1,2`, { "content-type": "text/csv" });
     assert.equal(response.status, 400);

@@ -7,7 +7,8 @@
  * - `{"features": [...]}`, the array form under a key;
  * - `{"inputs": ...}`, columnar (TensorFlow Serving style): one array of rows per input name, or an array
  *   of records; it holds several records.
- * A flat array of numbers, the common case, is read straight from the bytes without `JSON.parse`.
+ * A flat array of numbers, the common case, is read straight from the bytes without `JSON.parse`: for a
+ * model of one float input, one without spaces by CSV's row reader ({@link PlainFloatRowReader}).
  */
 import {
   type CodecContext,
@@ -26,6 +27,8 @@ import {
   readExponent,
   scaleDecimal,
 } from "../text/ascii-number.js";
+import { PlainFloatRowReader } from "../text/plain-float-row.js";
+import { BegunRecord } from "./begun-record.js";
 import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
 
 const OPEN_ARRAY = 0x5b;
@@ -79,6 +82,16 @@ export class JsonRecordDecoder implements RecordDecoder {
   readonly #scanner = new DecimalScanner();
   /** Where the last exponent read ended (see {@link readExponent}). */
   readonly #exponentEnd = { end: 0 };
+  /** For a model of one float input: reads an array without spaces (`[0.5,-1,7]`) as CSV reads a row. */
+  readonly #plainRows: PlainFloatRowReader | undefined;
+  /**
+   * Whether (1) or not (0) the last array tried was read by {@link #plainRows}. Python's `json.dumps`
+   * writes a space after each comma: while rows fail that way, only every 64th is tried.
+   */
+  #plainArrays = 1;
+  /** Arrays decoded, modulo 64. */
+  #arrayPhase = 0;
+  readonly #begun = new BegunRecord();
 
   constructor(context: CodecContext) {
     this.#inputs = context.signature.inputs;
@@ -88,10 +101,34 @@ export class JsonRecordDecoder implements RecordDecoder {
     this.#anyInteger = this.#inputs.some((input) => !input.type.startsWith("float"));
     this.#allFloat32 = this.#inputs.every((input) => input.type === "float32");
     this.#anyText = this.#inputs.some(isTextTensor);
+    const [first] = this.#inputs;
+    if (this.#inputs.length === 1 && first.type.startsWith("float")) {
+      this.#plainRows = new PlainFloatRowReader(first.width, first.type === "float32");
+    }
   }
 
-  decode(frame: Frame, sink: RecordSink): void {
-    if (!this.#anyText && this.#decodeFlatArray(frame.buffer, frame.start, frame.end, sink)) return;
+  decode(frame: Frame, received: RecordSink): void {
+    let sink = received;
+    const { buffer, start, end } = frame;
+    this.#arrayPhase = (this.#arrayPhase + 1) & 63;
+    if (
+      this.#plainRows !== undefined &&
+      (this.#plainArrays | (this.#arrayPhase === 0 ? 1 : 0)) !== 0 &&
+      end - start > 2 &&
+      buffer[start] === OPEN_ARRAY &&
+      buffer[end - 1] === CLOSE_ARRAY
+    ) {
+      const slots = sink.beginRecord();
+      // The `]` ends the last number, as a line feed ends a CSV row's.
+      if (this.#plainRows.read(buffer, start + 1, end - 1, slots.arrays[0], slots.offset(0))) {
+        this.#plainArrays = 1;
+        return;
+      }
+      this.#plainArrays = 0;
+      // The general paths write the record begun here (over what the quick one left).
+      sink = this.#begun.hold(sink, slots);
+    }
+    if (!this.#anyText && this.#decodeFlatArray(buffer, start, end, sink)) return;
     const bytes = frame.bytes;
     let text: string;
     try {
