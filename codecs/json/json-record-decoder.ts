@@ -89,7 +89,7 @@ export class JsonRecordDecoder implements RecordDecoder {
    * writes a space after each comma: while rows fail that way, only every 64th is tried.
    */
   #plainArrays = 1;
-  /** Arrays decoded, modulo 64. */
+  /** Frames decoded, modulo 64 (every 64th array is offered whatever {@link #plainArrays} says). */
   #arrayPhase = 0;
   readonly #begun = new BegunRecord();
 
