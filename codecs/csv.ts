@@ -78,7 +78,8 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #describeInputs: string;
   #skipHeader: boolean;
   readonly #oneFloatInput: boolean;
-  readonly #plainRows: PlainFloatRowReader;
+  /** For a model of float inputs only. */
+  readonly #plainRows: PlainFloatRowReader | undefined;
   readonly #scanner = new DecimalScanner();
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
@@ -96,7 +97,7 @@ class CsvRecordDecoder implements RecordDecoder {
     this.#describeInputs = inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
     this.#skipHeader = hasHeader(context);
     this.#oneFloatInput = inputs.length === 1 && this.#kinds[0] === FieldKind.Float;
-    this.#plainRows = new PlainFloatRowReader(this.#totalWidth, this.#oneFloatInput && inputs[0].type === "float32");
+    this.#plainRows = PlainFloatRowReader.of(inputs);
   }
 
   decode(frame: Frame, sink: RecordSink): void {
@@ -105,14 +106,13 @@ class CsvRecordDecoder implements RecordDecoder {
       return;
     }
     const slots = sink.beginRecord();
-    if (this.#oneFloatInput) {
+    const plainRows = this.#plainRows;
+    if (plainRows !== undefined) {
       const { buffer, start, end } = frame;
-      const target = slots.arrays[0];
-      const base = slots.offset(0);
       if (
         end < buffer.length && !continuesNumber(buffer[end])
-          ? this.#plainRows.read(buffer, start, end, target, base)
-          : this.#plainRows.read(this.#terminatedCopy(buffer, start, end), 0, end - start, target, base)
+          ? plainRows.readRecord(buffer, start, end, slots)
+          : plainRows.readRecord(this.#terminatedCopy(buffer, start, end), 0, end - start, slots)
       ) {
         return;
       }

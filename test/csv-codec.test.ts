@@ -101,7 +101,7 @@ describe("CSV record decoding", () => {
     });
   });
 
-  it("reads float64 values printed in full (as pandas writes them) as Number() and a float32 store do", () => {
+  it("reads float64 values printed in full (as pandas writes them) as Number() and a float32 store do, for one input or several", () => {
     // Past 15 digits the fast path estimates the value and keeps it only when no float32 rounding
     // boundary is near; values at or beside a boundary (halfway between two float32s) take the exact path.
     // Exponents too: Python writes 4.6348195085252013e-07, JavaScript 4.6348195085252013e-7.
@@ -124,15 +124,22 @@ describe("CSV record decoding", () => {
     // Rows of one kind each: one field the fast path leaves sends its whole row to the general path.
     const rows = Array.from({ length: 1500 }, (_, row) => Array.from({ length: width }, () => spell(row % 6)));
     const text = `${rows.map((row) => row.join(",")).join("\n")}\n`;
-    for (const type of ["float32", "float64"] as const) {
-      const signature = signatureOf({ x: [type, width] });
+    // Several float inputs are read in the same pass and then split: of one type, or float32 beside float64.
+    const signatures = [
+      signatureOf({ x: ["float32", width] }),
+      signatureOf({ x: ["float64", width] }),
+      signatureOf({ a: ["float32", 2], b: ["float32", 4] }),
+      signatureOf({ a: ["float32", 1], b: ["float64", 3], c: ["float32", 2] }),
+    ];
+    for (const signature of signatures) {
+      const types = signature.inputs.flatMap((input) => Array<string>(input.width).fill(input.type));
       const records = decodeBody(csvCodec, contextFor(signature, "text/csv"), [bytes(text)]);
       assert.equal(records.length, rows.length);
-      records.forEach(([values], row) => {
-        values.forEach((value, j) => {
+      records.forEach((inputs, row) => {
+        (inputs.flat() as number[]).forEach((value, j) => {
           const exact = Number(rows[row][j]);
-          const expected = type === "float32" ? Math.fround(exact) : exact;
-          assert.ok(Object.is(value, expected), `${type} ${rows[row][j]}: ${value}, expected ${expected}`);
+          const expected = types[j] === "float32" ? Math.fround(exact) : exact;
+          assert.ok(Object.is(value, expected), `${types.join()} ${rows[row][j]}: ${value}, expected ${expected}`);
         });
       });
     }

@@ -84,15 +84,24 @@ describe("JSON record decoding", () => {
       const values = Array.from({ length: width }, () => spell((random() - 0.5) * 10 ** Math.floor(random() * 12 - 4)));
       return `${space()}[${values.map((v) => `${space()}${v}${space()}`).join(",")}]${space()}`;
     });
-    for (const type of ["float64", "float32"] as const) {
-      const signature = signatureOf({ x: [type, width] });
+    const signatures = [
+      signatureOf({ x: ["float64", width] }),
+      signatureOf({ x: ["float32", width] }),
+      signatureOf({ a: ["float32", 1], b: ["float64", 3], c: ["float32", 2] }),
+    ];
+    for (const signature of signatures) {
       const decoded = decodeJson(lines.join("\n"), signature, jsonLinesCodec);
-      const store = type === "float32" ? Math.fround : (value: number) => value;
-      assert.deepEqual(
-        decoded,
-        lines.map((line) => [(JSON.parse(line) as number[]).map(store)]),
-        `${type}, spaces: ${spaces}`,
-      );
+      const expected = lines.map((line) => {
+        const values = JSON.parse(line) as number[];
+        let offset = 0;
+        return signature.inputs.map((input) => {
+          const own = values.slice(offset, offset + input.width);
+          offset += input.width;
+          return own.map(input.type === "float32" ? Math.fround : (value) => value);
+        });
+      });
+      const types = signature.inputs.map((input) => input.type).join();
+      assert.deepEqual(decoded, expected, `${types}, spaces: ${spaces}`);
     }
   }
 

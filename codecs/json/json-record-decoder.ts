@@ -8,7 +8,7 @@
  * - `{"inputs": ...}`, columnar (TensorFlow Serving style): one array of rows per input name, or an array
  *   of records; it holds several records.
  * A flat array of numbers, the common case, is read straight from the bytes without `JSON.parse`: for a
- * model of one float input, one without spaces by CSV's row reader ({@link PlainFloatRowReader}).
+ * model of float inputs only, one without spaces by CSV's row reader ({@link PlainFloatRowReader}).
  */
 import {
   type CodecContext,
@@ -82,7 +82,7 @@ export class JsonRecordDecoder implements RecordDecoder {
   readonly #scanner = new DecimalScanner();
   /** Where the last exponent read ended (see {@link readExponent}). */
   readonly #exponentEnd = { end: 0 };
-  /** For a model of one float input: reads an array without spaces (`[0.5,-1,7]`) as CSV reads a row. */
+  /** For a model of float inputs only: reads an array without spaces (`[0.5,-1,7]`) as CSV reads a row. */
   readonly #plainRows: PlainFloatRowReader | undefined;
   /**
    * Whether (1) or not (0) the last array tried was read by {@link #plainRows}. Python's `json.dumps`
@@ -101,10 +101,7 @@ export class JsonRecordDecoder implements RecordDecoder {
     this.#anyInteger = this.#inputs.some((input) => !input.type.startsWith("float"));
     this.#allFloat32 = this.#inputs.every((input) => input.type === "float32");
     this.#anyText = this.#inputs.some(isTextTensor);
-    const [first] = this.#inputs;
-    if (this.#inputs.length === 1 && first.type.startsWith("float")) {
-      this.#plainRows = new PlainFloatRowReader(first.width, first.type === "float32");
-    }
+    this.#plainRows = PlainFloatRowReader.of(this.#inputs);
   }
 
   decode(frame: Frame, received: RecordSink): void {
@@ -120,7 +117,7 @@ export class JsonRecordDecoder implements RecordDecoder {
     ) {
       const slots = sink.beginRecord();
       // The `]` ends the last number, as a line feed ends a CSV row's.
-      if (this.#plainRows.read(buffer, start + 1, end - 1, slots.arrays[0], slots.offset(0))) {
+      if (this.#plainRows.readRecord(buffer, start + 1, end - 1, slots)) {
         this.#plainArrays = 1;
         return;
       }

@@ -1,10 +1,10 @@
 /**
- * The decoders' hot path, for the commonest model (one float input) and plain fields (`-12.5`, `0.0039`,
- * `7`, and float64 values printed in full for a float32 input): one pass over a row of comma-separated
- * numbers, straight into the batch's array. A CSV row is one; so is a JSON array without spaces, between
- * its brackets.
+ * The decoders' hot path, for models whose inputs are all float tensors (most often one) and plain fields
+ * (`-12.5`, `0.0039`, `7`, and float64 values printed in full for float32 inputs): one pass over a row of
+ * comma-separated numbers, straight into the batch's array. A CSV row is one; so is a JSON array without
+ * spaces, between its brackets.
  */
-import type { NumericArray } from "../../src/index.js";
+import { isTextTensor, type NumericArray, type RecordSlots, type TensorSpec } from "../../src/index.js";
 import { estimateServesFloat32, readExponent, scaleDecimal } from "./ascii-number.js";
 
 const COMMA = 0x2c;
@@ -21,11 +21,15 @@ const ZERO_THEN_COMMA = ZERO | (COMMA << 8);
  */
 const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
 
-/** Reads rows of plain numbers for one float input of `width` values. */
+/** Reads rows of plain numbers into a model's float inputs. */
 export class PlainFloatRowReader {
   readonly #width: number;
-  /** Whether the input is float32 (see {@link estimateServesFloat32}). */
+  /** The inputs' widths, in order. */
+  readonly #widths: readonly number[];
+  /** Whether every input is float32 (see {@link estimateServesFloat32}). */
   readonly #float32Input: boolean;
+  /** For several inputs: the row's values, read in one pass, then copied to each input. */
+  readonly #row: Float32Array | Float64Array | undefined;
   /**
    * Whether (1) or not (0) the last row {@link read} counted zeros in was mostly bare zeros. It starts
    * at 1 so that the optimiser sees both paths on the first row: starting at 0 made V8 compile the zero
@@ -39,9 +43,40 @@ export class PlainFloatRowReader {
   /** Where the last exponent read ended (see {@link readExponent}). */
   readonly #exponentEnd = { end: 0 };
 
-  constructor(width: number, float32Input: boolean) {
-    this.#width = width;
-    this.#float32Input = float32Input;
+  private constructor(inputs: readonly TensorSpec[]) {
+    this.#widths = inputs.map((input) => input.width);
+    this.#width = this.#widths.reduce((sum, width) => sum + width, 0);
+    this.#float32Input = inputs.every((input) => input.type === "float32");
+    if (inputs.length > 1) {
+      this.#row = this.#float32Input ? new Float32Array(this.#width) : new Float64Array(this.#width);
+    }
+  }
+
+  /** A reader for a model's `inputs`, when they are all float tensors; else undefined. */
+  static of(inputs: readonly TensorSpec[]): PlainFloatRowReader | undefined {
+    const allFloat = inputs.every((input) => !isTextTensor(input) && input.type.startsWith("float"));
+    return allFloat && inputs.length > 0 ? new PlainFloatRowReader(inputs) : undefined;
+  }
+
+  /**
+   * Reads the row `buffer[start, end)` into the record's slots (see {@link read} for what it takes, and
+   * for the byte at `end`): one input's values straight into its array, several inputs' through one row,
+   * copied to each after the pass. Returns false, having written values the caller's general path then
+   * overwrites, for a row that needs more.
+   */
+  readRecord(buffer: Uint8Array, start: number, end: number, slots: RecordSlots): boolean {
+    const row = this.#row;
+    if (!row) return this.read(buffer, start, end, slots.arrays[0], slots.offset(0));
+    if (!this.read(buffer, start, end, row, 0)) return false;
+    const widths = this.#widths;
+    let k = 0;
+    for (let inputIndex = 0; inputIndex < widths.length; inputIndex++) {
+      const target = slots.arrays[inputIndex];
+      const base = slots.offset(inputIndex);
+      const width = widths[inputIndex];
+      for (let j = 0; j < width; j++) target[base + j] = row[k++];
+    }
+    return true;
   }
 
   /**
