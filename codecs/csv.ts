@@ -83,7 +83,7 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #scanner = new DecimalScanner();
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
-  /** Holds a copy of a row followed by a line feed, for {@link PlainFloatRowReader.read}. */
+  /** Holds a copy of a row followed by a line feed, for {@link PlainFloatRowReader.readRecord}. */
   #terminated = new Uint8Array(4096);
 
   constructor(context: CodecContext) {

@@ -31,12 +31,12 @@ export class PlainFloatRowReader {
   /** For several inputs: the row's values, read in one pass, then copied to each input. */
   readonly #row: Float32Array | Float64Array | undefined;
   /**
-   * Whether (1) or not (0) the last row {@link read} counted zeros in was mostly bare zeros. It starts
+   * Whether (1) or not (0) the last row {@link #read} counted zeros in was mostly bare zeros. It starts
    * at 1 so that the optimiser sees both paths on the first row: starting at 0 made V8 compile the zero
    * test out, then deoptimise when sparse rows came, and sparse bodies ran 20% slower.
    */
   #zeroHeavy = 1;
-  /** Rows read by {@link read}, modulo 64 (every 64th counts zeros whatever the flag). */
+  /** Rows read by {@link #read}, modulo 64 (every 64th counts zeros whatever the flag). */
   #rowPhase = 0;
   /** Set by {@link #moreDigits}: the mantissa it read. */
   #longMantissa = 0;
@@ -59,15 +59,15 @@ export class PlainFloatRowReader {
   }
 
   /**
-   * Reads the row `buffer[start, end)` into the record's slots (see {@link read} for what it takes, and
+   * Reads the row `buffer[start, end)` into the record's slots (see {@link #read} for what it takes, and
    * for the byte at `end`): one input's values straight into its array, several inputs' through one row,
    * copied to each after the pass. Returns false, having written values the caller's general path then
    * overwrites, for a row that needs more.
    */
   readRecord(buffer: Uint8Array, start: number, end: number, slots: RecordSlots): boolean {
     const row = this.#row;
-    if (!row) return this.read(buffer, start, end, slots.arrays[0], slots.offset(0));
-    if (!this.read(buffer, start, end, row, 0)) return false;
+    if (!row) return this.#read(buffer, start, end, slots.arrays[0], slots.offset(0));
+    if (!this.#read(buffer, start, end, row, 0)) return false;
     const widths = this.#widths;
     let k = 0;
     for (let inputIndex = 0; inputIndex < widths.length; inputIndex++) {
@@ -104,7 +104,7 @@ export class PlainFloatRowReader {
    * row, dropped the code on the first one, and compiled only its loop again (on-stack replacement); about
    * one process in ten then parsed CSV at half speed for its lifetime.
    */
-  read(buffer: Uint8Array, start: number, end: number, target: NumericArray, base: number): boolean {
+  #read(buffer: Uint8Array, start: number, end: number, target: NumericArray, base: number): boolean {
     const width = this.#width;
     // Every 64th row looks for zeros anyway, to notice when the data changes.
     this.#rowPhase = (this.#rowPhase + 1) & 63;
@@ -233,7 +233,7 @@ export class PlainFloatRowReader {
   /**
    * Reads the digits from `pos` on into `mantissa` (in `#longMantissa`, past 2⁵³ inexactly: such a field
    * is refused by the caller) and returns where they end: the rest of a field too long for the unrolled
-   * steps of {@link read}.
+   * steps of {@link #read}.
    */
   #moreDigits(buffer: Uint8Array, pos: number, mantissa: number): number {
     let digit = buffer[pos] - ZERO;
