@@ -78,7 +78,7 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #describeInputs: string;
   #skipHeader: boolean;
   readonly #oneFloatInput: boolean;
-  /** For a model of float inputs only. */
+  /** For a model of numeric inputs only. */
   readonly #plainRows: PlainFloatRowReader | undefined;
   readonly #scanner = new DecimalScanner();
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */

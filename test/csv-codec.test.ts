@@ -245,6 +245,21 @@ describe("CSV record decoding", () => {
     assert.deepEqual(decodeBody(csvCodec, contextFor(ints, "text/csv"), [bytes("3,4\n")]), [[[3, 4]]]);
     assert.equal(decodeError("3,4.5\n", contextFor(ints, "text/csv")).code, "CSV_FIELD_NOT_NUMERIC");
   });
+
+  it("reads rows for float, integer and bool inputs together as each input's store does, whole numbers only where integers go", () => {
+    const mixed = signatureOf({ x: ["float32", 2], ids: ["int64", 2], flag: ["bool", 1], small: ["int8", 1] });
+    const context = contextFor(mixed, "text/csv");
+    const rows = ["0.1,-2.5,3,-4,1,7", "1e-3,2.000000001,1e3,4.0,0,-8", '"0.5",2,3,4,1,9', "0,0,-0,0,0,300"];
+    const records = decodeBody(csvCodec, context, [bytes(`${rows.join("\n")}\n`)]);
+    const stores = [Math.fround, Math.fround, Number, Number, Number, (value: number) => new Int8Array([value])[0]];
+    assert.deepEqual(
+      records.map((inputs) => inputs.flat()),
+      rows.map((row) => row.split(",").map((field, j) => stores[j](Number(field.replaceAll('"', ""))))),
+    );
+    for (const bad of ["0.1,0.2,3.5,4,1,7", "0.1,0.2,3,4,0.5,7", "0.1,0.2,3,4,1,1e-1"]) {
+      assert.equal(decodeError(`${bad}\n`, context).code, "CSV_FIELD_NOT_NUMERIC", bad);
+    }
+  });
 });
 
 describe("CSV text", () => {

@@ -8,7 +8,7 @@
  * - `{"inputs": ...}`, columnar (TensorFlow Serving style): one array of rows per input name, or an array
  *   of records; it holds several records.
  * A flat array of numbers, the common case, is read straight from the bytes without `JSON.parse`: for a
- * model of float inputs only, one without spaces by CSV's row reader ({@link PlainFloatRowReader}).
+ * model of numeric inputs only, one without spaces by CSV's row reader ({@link PlainFloatRowReader}).
  */
 import {
   type CodecContext,
@@ -82,7 +82,7 @@ export class JsonRecordDecoder implements RecordDecoder {
   readonly #scanner = new DecimalScanner();
   /** Where the last exponent read ended (see {@link readExponent}). */
   readonly #exponentEnd = { end: 0 };
-  /** For a model of float inputs only: reads an array without spaces (`[0.5,-1,7]`) as CSV reads a row. */
+  /** For a model of numeric inputs only: reads an array without spaces (`[0.5,-1,7]`) as CSV reads a row. */
   readonly #plainRows: PlainFloatRowReader | undefined;
   /**
    * Whether (1) or not (0) the last array tried was read by {@link #plainRows}. Python's `json.dumps`

@@ -1,8 +1,8 @@
 /**
- * The decoders' hot path, for models whose inputs are all float tensors (most often one) and plain fields
- * (`-12.5`, `0.0039`, `7`, and float64 values printed in full for float32 inputs): one pass over a row of
- * comma-separated numbers, straight into the batch's array. A CSV row is one; so is a JSON array without
- * spaces, between its brackets.
+ * The decoders' hot path, for models whose inputs are all numeric (most often one float input) and plain
+ * fields (`-12.5`, `0.0039`, `7`, and float64 values printed in full for float32 inputs): one pass over a
+ * row of comma-separated numbers, straight into the batch's array. A CSV row is one; so is a JSON array
+ * without spaces, between its brackets.
  */
 import { isTextTensor, type NumericArray, type RecordSlots, type TensorSpec } from "../../src/index.js";
 import { estimateServesFloat32, readExponent, scaleDecimal } from "./ascii-number.js";
@@ -21,14 +21,19 @@ const ZERO_THEN_COMMA = ZERO | (COMMA << 8);
  */
 const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
 
-/** Reads rows of plain numbers into a model's float inputs. */
+/** Reads rows of plain numbers into a model's numeric inputs. */
 export class PlainFloatRowReader {
   readonly #width: number;
   /** The inputs' widths, in order. */
   readonly #widths: readonly number[];
+  /** Per input, whether it takes integers only (an integer type or bool): 1, else 0. */
+  readonly #integers: Uint8Array;
   /** Whether every input is float32 (see {@link estimateServesFloat32}). */
   readonly #float32Input: boolean;
-  /** For several inputs: the row's values, read in one pass, then copied to each input. */
+  /**
+   * For several inputs, or integer ones: the row's values, read in one pass, then checked (integers must
+   * be whole) and copied to each input.
+   */
   readonly #row: Float32Array | Float64Array | undefined;
   /**
    * Whether (1) or not (0) the last row {@link #read} counted zeros in was mostly bare zeros. It starts
@@ -46,23 +51,24 @@ export class PlainFloatRowReader {
   private constructor(inputs: readonly TensorSpec[]) {
     this.#widths = inputs.map((input) => input.width);
     this.#width = this.#widths.reduce((sum, width) => sum + width, 0);
+    this.#integers = Uint8Array.from(inputs, (input) => (input.type.startsWith("float") ? 0 : 1));
     this.#float32Input = inputs.every((input) => input.type === "float32");
-    if (inputs.length > 1) {
+    if (inputs.length > 1 || this.#integers[0] === 1) {
       this.#row = this.#float32Input ? new Float32Array(this.#width) : new Float64Array(this.#width);
     }
   }
 
-  /** A reader for a model's `inputs`, when they are all float tensors; else undefined. */
+  /** A reader for a model's `inputs`, when they are all numeric (no string input); else undefined. */
   static of(inputs: readonly TensorSpec[]): PlainFloatRowReader | undefined {
-    const allFloat = inputs.every((input) => !isTextTensor(input) && input.type.startsWith("float"));
-    return allFloat && inputs.length > 0 ? new PlainFloatRowReader(inputs) : undefined;
+    return inputs.length > 0 && !inputs.some(isTextTensor) ? new PlainFloatRowReader(inputs) : undefined;
   }
 
   /**
    * Reads the row `buffer[start, end)` into the record's slots (see {@link #read} for what it takes, and
-   * for the byte at `end`): one input's values straight into its array, several inputs' through one row,
-   * copied to each after the pass. Returns false, having written values the caller's general path then
-   * overwrites, for a row that needs more.
+   * for the byte at `end`): one float input's values straight into its array, several inputs' (or integer
+   * ones') through one row, copied to each after the pass. Returns false, having written values the
+   * caller's general path then overwrites (and refuses, for a fraction where an integer belongs), for a
+   * row that needs more.
    */
   readRecord(buffer: Uint8Array, start: number, end: number, slots: RecordSlots): boolean {
     const row = this.#row;
@@ -74,6 +80,9 @@ export class PlainFloatRowReader {
       const target = slots.arrays[inputIndex];
       const base = slots.offset(inputIndex);
       const width = widths[inputIndex];
+      if (this.#integers[inputIndex] === 1) {
+        for (let j = 0; j < width; j++) if (!Number.isInteger(row[k + j])) return false;
+      }
       for (let j = 0; j < width; j++) target[base + j] = row[k++];
     }
     return true;
