@@ -25,7 +25,7 @@ import { CsvBoundaryScanner } from "./framing/csv-boundary-scanner.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
-import { PlainFloatRowReader } from "./text/plain-float-row.js";
+import { PlainNumberRowReader } from "./text/plain-number-row.js";
 import type { RowSegment } from "./text/shortest-float32.js";
 import {
   plannedRowWriter,
@@ -79,11 +79,11 @@ class CsvRecordDecoder implements RecordDecoder {
   #skipHeader: boolean;
   readonly #oneFloatInput: boolean;
   /** For a model of numeric inputs only. */
-  readonly #plainRows: PlainFloatRowReader | undefined;
+  readonly #plainRows: PlainNumberRowReader | undefined;
   readonly #scanner = new DecimalScanner();
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
-  /** Holds a copy of a row followed by a line feed, for {@link PlainFloatRowReader.readRecord}. */
+  /** Holds a copy of a row followed by a line feed, for {@link PlainNumberRowReader.readRecord}. */
   #terminated = new Uint8Array(4096);
 
   constructor(context: CodecContext) {
@@ -97,7 +97,7 @@ class CsvRecordDecoder implements RecordDecoder {
     this.#describeInputs = inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
     this.#skipHeader = hasHeader(context);
     this.#oneFloatInput = inputs.length === 1 && this.#kinds[0] === FieldKind.Float;
-    this.#plainRows = PlainFloatRowReader.of(inputs);
+    this.#plainRows = PlainNumberRowReader.of(inputs);
   }
 
   decode(frame: Frame, sink: RecordSink): void {

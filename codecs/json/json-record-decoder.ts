@@ -8,7 +8,7 @@
  * - `{"inputs": ...}`, columnar (TensorFlow Serving style): one array of rows per input name, or an array
  *   of records; it holds several records.
  * A flat array of numbers, the common case, is read straight from the bytes without `JSON.parse`: for a
- * model of numeric inputs only, one without spaces by CSV's row reader ({@link PlainFloatRowReader}).
+ * model of numeric inputs only, one without spaces by CSV's row reader ({@link PlainNumberRowReader}).
  */
 import {
   type CodecContext,
@@ -27,7 +27,7 @@ import {
   readExponent,
   scaleDecimal,
 } from "../text/ascii-number.js";
-import { PlainFloatRowReader } from "../text/plain-float-row.js";
+import { PlainNumberRowReader } from "../text/plain-number-row.js";
 import { BegunRecord } from "./begun-record.js";
 import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
 
@@ -83,7 +83,7 @@ export class JsonRecordDecoder implements RecordDecoder {
   /** Where the last exponent read ended (see {@link readExponent}). */
   readonly #exponentEnd = { end: 0 };
   /** For a model of numeric inputs only: reads an array without spaces (`[0.5,-1,7]`) as CSV reads a row. */
-  readonly #plainRows: PlainFloatRowReader | undefined;
+  readonly #plainRows: PlainNumberRowReader | undefined;
   /**
    * Whether (1) or not (0) the last array tried was read by {@link #plainRows}. Python's `json.dumps`
    * writes a space after each comma: while rows fail that way, only every 64th is tried.
@@ -101,7 +101,7 @@ export class JsonRecordDecoder implements RecordDecoder {
     this.#anyInteger = this.#inputs.some((input) => !input.type.startsWith("float"));
     this.#allFloat32 = this.#inputs.every((input) => input.type === "float32");
     this.#anyText = this.#inputs.some(isTextTensor);
-    this.#plainRows = PlainFloatRowReader.of(this.#inputs);
+    this.#plainRows = PlainNumberRowReader.of(this.#inputs);
   }
 
   decode(frame: Frame, received: RecordSink): void {

@@ -22,7 +22,7 @@ const ZERO_THEN_COMMA = ZERO | (COMMA << 8);
 const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 /** Reads rows of plain numbers into a model's numeric inputs. */
-export class PlainFloatRowReader {
+export class PlainNumberRowReader {
   readonly #width: number;
   /** The inputs' widths, in order. */
   readonly #widths: readonly number[];
@@ -59,8 +59,8 @@ export class PlainFloatRowReader {
   }
 
   /** A reader for a model's `inputs`, when they are all numeric (no string input); else undefined. */
-  static of(inputs: readonly TensorSpec[]): PlainFloatRowReader | undefined {
-    return inputs.length > 0 && !inputs.some(isTextTensor) ? new PlainFloatRowReader(inputs) : undefined;
+  static of(inputs: readonly TensorSpec[]): PlainNumberRowReader | undefined {
+    return inputs.length > 0 && !inputs.some(isTextTensor) ? new PlainNumberRowReader(inputs) : undefined;
   }
 
   /**
