@@ -14,9 +14,17 @@ import { WIDTH } from "./bodies.js";
 
 const CHUNK = 64 * 1024;
 
-/** A model taking `width` float32 features and answering 10 probabilities. */
-const signatureOf = (width: number): ModelSignature => ({
-  inputs: [{ name: "features", type: "float32", recordShape: [width], width }],
+/**
+ * A model taking `width` float32 features, as one input or split evenly over `inputs` (as skl2onnx
+ * converts a pipeline over a DataFrame: an input per column), and answering 10 probabilities.
+ */
+const signatureOf = (width: number, inputs = 1): ModelSignature => ({
+  inputs: Array.from({ length: inputs }, (_, i) => ({
+    name: inputs === 1 ? "features" : `feature_${i}`,
+    type: "float32",
+    recordShape: [width / inputs],
+    width: width / inputs,
+  })),
   outputs: [{ name: "probabilities", type: "float32", recordShape: [10], width: 10 }],
   maxBatchRows: Number.POSITIVE_INFINITY,
 });
@@ -59,15 +67,19 @@ export interface Throughput {
   readonly recordsPerSecond: number;
 }
 
-/** Decodes `block` (records of `width` features) repeated to about `totalBytes`, best of `runs`. */
+/**
+ * Decodes `block` (records of `width` features, for a model of `inputs` inputs) repeated to about
+ * `totalBytes`, best of `runs`.
+ */
 export function decodeThroughput(
   mediaType: string,
   block: Uint8Array,
   totalBytes: number,
   runs = 3,
   width = WIDTH,
+  inputs = 1,
 ): Throughput {
-  const modelSignature = width === WIDTH ? signature : signatureOf(width);
+  const modelSignature = width === WIDTH && inputs === 1 ? signature : signatureOf(width, inputs);
   const codec = codecFor(mediaType);
   const input = codec.input;
   if (!input) throw new Error(`${mediaType} cannot be read`);
