@@ -2,9 +2,11 @@
  * The log: one JSON object per line on standard output (pino), which CloudWatch Logs Insights parses
  * without configuration; or, on a terminal, one readable `time level message key=value …` line. Every
  * thread's lines reach this one logger (worker threads forward theirs). Field values are cut at
- * {@link MAX_FIELD_CHARS} so a client's megabyte never becomes a log event CloudWatch truncates.
+ * {@link MAX_FIELD_CHARS} so a client's megabyte never becomes a log event CloudWatch truncates. Lines
+ * leave through a {@link LogOutput}, which never blocks the event loop.
  */
 import pino from "pino";
+import { LogOutput } from "./log-output.js";
 
 /** Severity of a log line. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -65,17 +67,30 @@ export function prettyLine(json: string): string {
 /** The logger every part of Sluice writes through. */
 export class Logger {
   readonly #pino: pino.Logger;
+  readonly #output: LogOutput | undefined;
 
   constructor(options: LoggerOptions = {}) {
     const fd = options.fd ?? 1;
     const stream = fd === 1 ? process.stdout : process.stderr;
     const format = options.format ?? (stream.isTTY ? "pretty" : "json");
     const sink = options.sink;
-    const destination: pino.DestinationStream = sink
-      ? { write: (line: string) => sink(format === "pretty" ? prettyLine(line) : line.trimEnd()) }
-      : format === "pretty"
-        ? { write: (line: string) => stream.write(`${prettyLine(line)}\n`) }
-        : pino.destination({ dest: fd, sync: true });
+    let destination: pino.DestinationStream;
+    if (sink) {
+      destination = { write: (line: string) => sink(format === "pretty" ? prettyLine(line) : line.trimEnd()) };
+    } else {
+      const droppedLine = (count: number) => {
+        const line = JSON.stringify({
+          level: "warn",
+          time: new Date().toISOString(),
+          msg: "log lines dropped: the log's reader fell behind",
+          dropped: count,
+        });
+        return format === "pretty" ? prettyLine(line) : line;
+      };
+      const output = new LogOutput(stream, { droppedLine });
+      this.#output = output;
+      destination = format === "pretty" ? { write: (line: string) => output.write(`${prettyLine(line)}\n`) } : output;
+    }
     this.#pino = pino(
       {
         level: options.level ?? "info",
@@ -99,6 +114,13 @@ export class Logger {
     const capped: Record<string, LogValue> = {};
     for (const [key, value] of Object.entries(fields)) if (value !== undefined) capped[key] = cut(value);
     this.#pino[level](capped, message);
+    // An error may be the last thing the process says: it does not wait for the next write.
+    if (level === "error") this.#output?.flush();
+  }
+
+  /** Writes the lines still waiting now, before something else writes to the same stream. */
+  flush(): void {
+    this.#output?.flush();
   }
 
   debug(message: string, fields?: LogFields): void {

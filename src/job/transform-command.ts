@@ -132,6 +132,8 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
       log,
       progress: options.output !== "-",
     });
+    // The log writes to standard error too, in batches: what it holds goes first.
+    log.flush();
     for (const line of summaryLines(summary)) io.stderr.write(`${line}\n`);
     log.info("transform job done", {
       inputs: summary.files,
@@ -147,7 +149,8 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
     });
     const [first] = summary.failures;
     if (options.output === "-" && first) {
-      // As the HTTP answer would have said it: one JSON line.
+      // As the HTTP answer would have said it: one JSON line, the last.
+      log.flush();
       const { file: _file, status: _status, reason, code, ...where } = first;
       io.stderr.write(`${JSON.stringify({ error: reason, code, ...where })}\n`);
     }
