@@ -5,6 +5,7 @@
  */
 import type { Backend } from "./backends/backend.js";
 import { cpuTuning } from "./backends/cpu-tuning.js";
+import { openMainThreadSession } from "./backends/main-thread-session.js";
 import { BatchBufferPool } from "./batch-buffer-pool.js";
 import type { InputFormat, OutputFormat } from "./codec/codec.js";
 import type { RecordBoundaryScanner } from "./codec/framing.js";
@@ -89,14 +90,24 @@ export interface ThreadIds {
   readonly inference: number | undefined;
 }
 
+/** The model as the main thread's small invocations run it, and the pool their batches are staged in. */
+interface MainThreadModel {
+  readonly backend: Backend;
+  readonly buffers: BatchBufferPool;
+  close(): Promise<void>;
+}
+
 /** Loads the model and serves invocations. */
 export class InvocationService {
   #state: ModelState = { status: "loading" };
   #inference: InferenceHost | undefined;
   #codecs: Promise<CodecThreadPool> | undefined;
   #startedCodecs: CodecThreadPool | undefined;
-  /** The model as small invocations on the main thread reach it: its own port to the inference thread. */
-  #mainThreadBackend: RemoteBackend | undefined;
+  /**
+   * The model as small invocations on the main thread reach it: a session of its own for a small, fast
+   * model (see `main-thread-session.ts`), else its own port to the inference thread.
+   */
+  #mainThreadModel: MainThreadModel | undefined;
   /**
    * Output values per input value of a record, at least 1: a body counts as this many times its length
    * when deciding whether it is small, so that a model answering far more than it reads (an image from a
@@ -184,8 +195,31 @@ export class InvocationService {
       const codecs = await this.#codecs;
       this.#startedCodecs = codecs;
       codecs.attachModel({ signature, connect: () => host.connect() });
-      await this.#mainThreadBackend?.close();
-      this.#mainThreadBackend = new RemoteBackend(host.connect(), signature, new BatchBufferPool(signature));
+      await this.#mainThreadModel?.close();
+      const buffers = new BatchBufferPool(signature);
+      const remote = new RemoteBackend(host.connect(), signature, buffers);
+      const batchRows = this.batchRows(model, modelConfig);
+      const local =
+        model.kind !== "cpu"
+          ? { backend: undefined, reason: `the ${model.kind} backend` }
+          : this.config.smallBodyBytes === 0
+            ? { backend: undefined, reason: "SLUICE_SMALL_BODY_BYTES=0" }
+            : await openMainThreadSession(
+                location.file,
+                Math.max(
+                  1,
+                  Math.min(batchRows, Math.floor(this.config.smallBodyBytes / (2 * totalInputWidth(signature)))),
+                ),
+                buffers,
+              );
+      this.#mainThreadModel = {
+        backend: local.backend ?? remote,
+        buffers,
+        close: async () => {
+          await local.backend?.close();
+          await remote.close();
+        },
+      };
       this.#answerSpread = Math.max(1, totalOutputWidth(signature) / Math.max(1, totalInputWidth(signature)));
       const maxRunning = this.config.maxConcurrentTransforms ?? model.tuning.suggestedConcurrentTransforms;
       const gate =
@@ -208,7 +242,7 @@ export class InvocationService {
             .filter((t) => t.acceptsMissing)
             .map((t) => t.name)
             .join(" ") || "refused",
-        batch_rows: this.batchRows(model, modelConfig),
+        batch_rows: batchRows,
         batch_rows_from:
           this.config.batchRows !== undefined
             ? "environment"
@@ -220,6 +254,7 @@ export class InvocationService {
         max_concurrent_from: this.config.maxConcurrentTransforms !== undefined ? "environment" : "measured",
         codec_threads: codecs.size,
         inference_threads: model.intraOpThreads,
+        main_thread_session: `${local.backend ? "yes" : "no"}: ${local.reason}`,
         ms: Math.round(performance.now() - started),
       });
       return model;
@@ -321,9 +356,9 @@ export class InvocationService {
       release,
     };
     const bodyIdleTimeoutMs = this.config.bodyIdleTimeoutSeconds * 1000;
-    const mainThreadBackend = this.#mainThreadBackend;
+    const mainThreadModel = this.#mainThreadModel;
     if (
-      mainThreadBackend &&
+      mainThreadModel &&
       declared !== undefined &&
       declared * this.#answerSpread <= this.config.smallBodyBytes &&
       this.registry.isBuiltIn(input.codec) &&
@@ -333,9 +368,9 @@ export class InvocationService {
         request.body,
         {
           ...pipeline,
-          backend: mainThreadBackend,
+          backend: mainThreadModel.backend,
           maxPendingBatches: PENDING_BATCHES_PER_INVOCATION,
-          buffers: mainThreadBackend.buffers,
+          buffers: mainThreadModel.buffers,
         },
         bodyIdleTimeoutMs,
         this.log,
@@ -416,7 +451,7 @@ export class InvocationService {
     this.#closed = true;
     const codecs = await this.#codecs?.catch(() => undefined);
     await codecs?.close();
-    await this.#mainThreadBackend?.close();
+    await this.#mainThreadModel?.close();
     await this.#inference?.close();
   }
 }

@@ -5,8 +5,10 @@
  * the main thread's own share lower too (0.30–0.34 ms against 0.38–0.46). So the service runs here a body
  * that is declared small, is not compressed (a small compressed body may expand to anything), and is read
  * and written by built-in codecs (a plugin's code stays on codec threads, where a crash or an endless loop
- * is contained). The body is read whole, then run through the same pipeline; its batches still go to the
- * inference thread, so the event loop never waits for the model.
+ * is contained). The body is read whole, then run through the same pipeline. Its batches run on the
+ * backend the service gives: a small, fast model's own session on this thread (a run of at most about a
+ * millisecond; see `backends/main-thread-session.ts`), else the inference thread, so that the event loop
+ * never waits long for the model.
  */
 import { finished, Readable } from "node:stream";
 import { BodyIdleTimeoutError, ClientClosedRequestError, SluiceError } from "./errors.js";

@@ -40,7 +40,7 @@ export function keepsEveryThread(oneThreadMs: number, manyThreadsMs: number): bo
 }
 
 /** A batch of `rows` zero records for the session's model, or undefined when an input is not numeric. */
-function zeroBatch(session: OnnxModelSession, rows: number): InputBatch | undefined {
+export function zeroBatch(session: OnnxModelSession, rows: number): InputBatch | undefined {
   const inputs = [];
   for (const input of session.signature.inputs) {
     if (input.type === "string") return undefined;
