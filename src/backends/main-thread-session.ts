@@ -4,9 +4,9 @@
  *
  * Why: a one-record body's batch went to the inference thread and its answer came back, two wake-ups
  * of a sleeping thread per request. On the 2-core development machine that hop cost more than the run
- * itself (a one-row run of the tabular model is ~16 µs): with the batch run on the main thread, one-row
- * bodies one at a time served 35–50% more records/s for 29% less CPU per record, and at two at a time
- * took 15–17% less CPU per record (three alternating pairs each).
+ * itself (a one-row run of the tabular model is ~16 µs). With the batch run on the main thread, in nine
+ * alternating pairs of runs, one-row bodies one at a time served 23% more records/s for 21% less CPU per
+ * record, and two at a time took 24% less CPU per record (medians; the README gives the ranges).
  *
  * The weights are then in memory twice, and a run blocks the event loop. So only a model whose file is
  * at most {@link MAIN_THREAD_MODEL_BYTES} and whose largest small-body batch runs within
