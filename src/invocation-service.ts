@@ -196,30 +196,9 @@ export class InvocationService {
       this.#startedCodecs = codecs;
       codecs.attachModel({ signature, connect: () => host.connect() });
       await this.#mainThreadModel?.close();
-      const buffers = new BatchBufferPool(signature);
-      const remote = new RemoteBackend(host.connect(), signature, buffers);
       const batchRows = this.batchRows(model, modelConfig);
-      const local =
-        model.kind !== "cpu"
-          ? { backend: undefined, reason: `the ${model.kind} backend` }
-          : this.config.smallBodyBytes === 0
-            ? { backend: undefined, reason: "SLUICE_SMALL_BODY_BYTES=0" }
-            : await openMainThreadSession(
-                location.file,
-                Math.max(
-                  1,
-                  Math.min(batchRows, Math.floor(this.config.smallBodyBytes / (2 * totalInputWidth(signature)))),
-                ),
-                buffers,
-              );
-      this.#mainThreadModel = {
-        backend: local.backend ?? remote,
-        buffers,
-        close: async () => {
-          await local.backend?.close();
-          await remote.close();
-        },
-      };
+      const mainThread = await this.#openMainThreadModel(host, model, signature, location.file, batchRows);
+      this.#mainThreadModel = mainThread.model;
       this.#answerSpread = Math.max(1, totalOutputWidth(signature) / Math.max(1, totalInputWidth(signature)));
       const maxRunning = this.config.maxConcurrentTransforms ?? model.tuning.suggestedConcurrentTransforms;
       const gate =
@@ -254,7 +233,7 @@ export class InvocationService {
         max_concurrent_from: this.config.maxConcurrentTransforms !== undefined ? "environment" : "measured",
         codec_threads: codecs.size,
         inference_threads: model.intraOpThreads,
-        main_thread_session: `${local.backend ? "yes" : "no"}: ${local.reason}`,
+        main_thread_session: mainThread.choice,
         ms: Math.round(performance.now() - started),
       });
       return model;
@@ -264,6 +243,41 @@ export class InvocationService {
       this.log.error("model failed to load", { reason: error.message });
       throw error;
     }
+  }
+
+  /**
+   * The model as small invocations on the main thread will run it: a session of its own when the model is
+   * small and fast (see `main-thread-session.ts`), else a port of their own to the inference thread; and
+   * which it is, and why, for the start-up log.
+   */
+  async #openMainThreadModel(
+    host: InferenceHost,
+    model: LoadedModel,
+    signature: ModelSignature,
+    modelFile: string,
+    batchRows: number,
+  ): Promise<{ model: MainThreadModel; choice: string }> {
+    const buffers = new BatchBufferPool(signature);
+    const remote = new RemoteBackend(host.connect(), signature, buffers);
+    // The most records a small body can hold: the shortest value a record's field takes is two bytes, `0,`.
+    const smallBodyRows = Math.floor(this.config.smallBodyBytes / (2 * totalInputWidth(signature)));
+    const local =
+      model.kind !== "cpu"
+        ? { backend: undefined, reason: `the ${model.kind} backend` }
+        : smallBodyRows === 0
+          ? {
+              backend: undefined,
+              reason: `no small body holds a record (SLUICE_SMALL_BODY_BYTES=${this.config.smallBodyBytes})`,
+            }
+          : await openMainThreadSession(modelFile, Math.min(batchRows, smallBodyRows), buffers);
+    const close = async () => {
+      await local.backend?.close();
+      await remote.close();
+    };
+    return {
+      model: { backend: local.backend ?? remote, buffers, close },
+      choice: `${local.backend ? "yes" : "no"}: ${local.reason}`,
+    };
   }
 
   /** The inference thread died: what ran on it has failed; load the model again on a new one. */
