@@ -55,12 +55,12 @@ export async function openMainThreadSession(
   buffers: BatchBufferPool,
   limits: MainThreadLimits = DEFAULT_LIMITS,
 ): Promise<MainThreadSession> {
-  const bytes = statSync(modelPath).size;
-  if (bytes > limits.maxModelBytes) {
-    return { backend: undefined, reason: `the model file is ${(bytes / 2 ** 20).toFixed(1)} MiB` };
-  }
   let session: OnnxModelSession | undefined;
   try {
+    const bytes = statSync(modelPath).size;
+    if (bytes > limits.maxModelBytes) {
+      return { backend: undefined, reason: `the model file is ${(bytes / 2 ** 20).toFixed(1)} MiB` };
+    }
     session = await OnnxModelSession.create({ modelPath, sessionOptions: cpuSessionOptions(1) });
     const batch = zeroBatch(session, rows);
     if (!batch) {
