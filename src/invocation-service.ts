@@ -5,7 +5,7 @@
  */
 import type { Backend } from "./backends/backend.js";
 import { cpuTuning } from "./backends/cpu-tuning.js";
-import { openMainThreadSession } from "./backends/main-thread-session.js";
+import { MAIN_THREAD_STALL_MS, openMainThreadSession } from "./backends/main-thread-session.js";
 import { BatchBufferPool } from "./batch-buffer-pool.js";
 import type { InputFormat, OutputFormat } from "./codec/codec.js";
 import type { RecordBoundaryScanner } from "./codec/framing.js";
@@ -269,7 +269,17 @@ export class InvocationService {
               backend: undefined,
               reason: `no small body holds a record (SLUICE_SMALL_BODY_BYTES=${this.config.smallBodyBytes})`,
             }
-          : await openMainThreadSession(modelFile, Math.min(batchRows, smallBodyRows), buffers);
+          : await openMainThreadSession(modelFile, Math.min(batchRows, smallBodyRows), buffers, {
+              backend: remote,
+              onRetired: (runMs) =>
+                this.log.warn(
+                  "a batch held the main thread too long; small bodies' batches go to the inference thread",
+                  {
+                    run_ms: Math.round(runMs),
+                    limit_ms: MAIN_THREAD_STALL_MS,
+                  },
+                ),
+            });
     const close = async () => {
       await local.backend?.close();
       await remote.close();

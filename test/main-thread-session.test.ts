@@ -4,21 +4,38 @@
  * Runtime gives, and the start-up log says which way and why.
  */
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import type { Backend } from "../src/backends/backend.js";
 import {
   MAIN_THREAD_BATCH_MS,
   MAIN_THREAD_MODEL_BYTES,
+  MAIN_THREAD_STALL_MS,
+  type MainThreadFallback,
   openMainThreadSession,
 } from "../src/backends/main-thread-session.js";
 import { BatchBufferPool, stagingArray } from "../src/batch-buffer-pool.js";
 import { mlpClassifier } from "../src/testing/onnx-model-writer.js";
 import { csvBlock } from "./support/child-server.js";
-import { failingModel, modelDir, smallMlp } from "./support/models.js";
+import { dataDependentModel, failingModel, modelDir, smallMlp } from "./support/models.js";
 import { assertClose, parseCsvNumbers, referenceProbabilities } from "./support/reference.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 const csv = { "content-type": "text/csv", accept: "text/csv" };
+
+/** A fallback for a session that must not retire: its runs fail the test. */
+const noFallback: MainThreadFallback = {
+  backend: {
+    kind: "none",
+    description: "a fallback that must not be used",
+    signature: { inputs: [], outputs: [], maxBatchRows: Number.POSITIVE_INFINITY },
+    tuning: { batchRows: 0, suggestedConcurrentTransforms: 1, preferredPayloadMB: 0 },
+    run: () => Promise.reject(new Error("the session retired")),
+    close: async () => {},
+  },
+  onRetired: (runMs) => assert.fail(`the session retired after a run of ${runMs} ms`),
+};
 
 /** The `main_thread_session` field of the server's "model loaded" line. */
 const sessionChoice = (server: TestServer) =>
@@ -74,9 +91,10 @@ describe("the main thread's own session", () => {
     const pool = () => new BatchBufferPool({ inputs: [], outputs: [], maxBatchRows: Number.POSITIVE_INFINITY });
 
     it(`needs the largest small-body batch to run within ${MAIN_THREAD_BATCH_MS} ms`, async () => {
-      const refused = await openMainThreadSession(smallFile, 64, pool(), {
+      const refused = await openMainThreadSession(smallFile, 64, pool(), noFallback, {
         maxModelBytes: MAIN_THREAD_MODEL_BYTES,
         maxBatchMs: 0,
+        maxStallMs: MAIN_THREAD_STALL_MS,
       });
       assert.equal(refused.backend, undefined);
       assert.match(refused.reason, /^a 64-record batch ran in [\d.]+ ms$/);
@@ -85,7 +103,7 @@ describe("the main thread's own session", () => {
     it("needs a batch of zeros to run", async () => {
       // Its reshape takes a multiple of 3 records only.
       const failing = path.join(modelDir(failingModel()), "model.onnx");
-      const refused = await openMainThreadSession(failing, 64, pool());
+      const refused = await openMainThreadSession(failing, 64, pool(), noFallback);
       assert.equal(refused.backend, undefined);
       assert.match(refused.reason, /^the trial batch failed/);
     });
@@ -96,7 +114,7 @@ describe("the main thread's own session", () => {
         outputs: [],
         maxBatchRows: Number.POSITIVE_INFINITY,
       });
-      const opened = await openMainThreadSession(smallFile, 64, buffers);
+      const opened = await openMainThreadSession(smallFile, 64, buffers, noFallback);
       assert.ok(opened.backend);
       try {
         const staged = stagingArray("float32", 8);
@@ -112,6 +130,110 @@ describe("the main thread's own session", () => {
       } finally {
         await opened.backend.close();
       }
+    });
+
+    it("retires to its fallback after a run past the stall limit", async () => {
+      const buffers = new BatchBufferPool({
+        inputs: [{ name: "features", type: "float32", recordShape: [4], width: 4 }],
+        outputs: [],
+        maxBatchRows: Number.POSITIVE_INFINITY,
+      });
+      // The fallback is another real session, counted: every run after the first must reach it.
+      const second = await openMainThreadSession(smallFile, 64, buffers, noFallback);
+      assert.ok(second.backend);
+      const secondBackend: Backend = second.backend;
+      let fallbackRuns = 0;
+      const retirements: number[] = [];
+      const fallback: MainThreadFallback = {
+        backend: {
+          kind: secondBackend.kind,
+          description: secondBackend.description,
+          signature: secondBackend.signature,
+          tuning: secondBackend.tuning,
+          run: (batch, signal) => {
+            fallbackRuns++;
+            return secondBackend.run(batch, signal);
+          },
+          close: () => secondBackend.close(),
+        },
+        onRetired: (runMs) => retirements.push(runMs),
+      };
+      // Every run takes longer than 0 ms: the first retires the session.
+      const opened = await openMainThreadSession(smallFile, 64, buffers, fallback, {
+        maxModelBytes: MAIN_THREAD_MODEL_BYTES,
+        maxBatchMs: MAIN_THREAD_BATCH_MS * 1000,
+        maxStallMs: 0,
+      });
+      assert.ok(opened.backend);
+      const batch = () => {
+        const staged = stagingArray("float32", 4);
+        staged.set([0.1, 0.2, 0.3, 0.4]);
+        return { rows: 1, firstRecordIndex: 0, inputs: [staged], recordErrors: new Map() };
+      };
+      try {
+        const first = await opened.backend.run(batch());
+        assert.equal(fallbackRuns, 0, "the first run is the session's own");
+        assert.equal(retirements.length, 1);
+        assert.ok(retirements[0] > 0);
+        const later = await Promise.all([opened.backend.run(batch()), opened.backend.run(batch())]);
+        assert.equal(fallbackRuns, 2, "later runs go to the fallback");
+        assert.equal(retirements.length, 1, "it retires once");
+        for (const answer of later) assert.deepEqual(answer.outputs[0].data, first.outputs[0].data);
+      } finally {
+        await opened.backend.close();
+        await secondBackend.close();
+      }
+    });
+  });
+
+  describe("for a model whose run time depends on its data", { skip: !existsSync("/proc/thread-self") }, () => {
+    let server: TestServer;
+    before(async () => {
+      // One intra-op thread: the inference thread's runs are then counted as its own CPU time.
+      server = await startTestServer(modelDir(dataDependentModel()), { SLUICE_INFERENCE_THREADS: "1" });
+    });
+    after(() => server.close());
+
+    const retirements = () => server.records.filter((record) => String(record.msg).startsWith("a batch held"));
+    const threadCpu = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const seconds = (thread: string) => {
+        const series = `sluice_thread_cpu_seconds_total{thread="${thread}"} `;
+        return Number(
+          text
+            .split("\n")
+            .find((line) => line.startsWith(series))
+            ?.slice(series.length),
+        );
+      };
+      return { main: seconds("main"), inference: seconds("inference") };
+    };
+    /** A one-record body whose run multiplies two 4000 × 4000 matrices (64 G multiply-adds). */
+    const slowBody = "4000\n";
+
+    it("retires the main-thread session after a run that held the event loop, and answers on", async () => {
+      assert.match(sessionChoice(server), /^yes: /, "zeros run fast, so the trial lets it on the main thread");
+      const quick = await invoke(server, "0\n2.5\n", csv);
+      assert.equal(await quick.text(), "0\n2.5\n");
+      assert.equal(retirements().length, 0);
+
+      const slow = await invoke(server, slowBody, csv);
+      assert.equal(await slow.text(), slowBody);
+      assert.equal(retirements().length, 1, "the slow run on the main thread retires the session");
+      assert.ok(Number(retirements()[0].run_ms) > MAIN_THREAD_STALL_MS);
+      assert.equal(retirements()[0].level, "warn");
+
+      // The same record again runs on the inference thread: its CPU time grows, the main thread's hardly.
+      const before = await threadCpu();
+      const again = await invoke(server, slowBody, csv);
+      assert.equal(await again.text(), slowBody);
+      const after = await threadCpu();
+      const inference = after.inference - before.inference;
+      const main = after.main - before.main;
+      assert.ok(inference > main, `inference thread ${inference} s, main thread ${main} s`);
+      assert.equal(retirements().length, 1, "it retires once");
+      const lines = server.records.filter((record) => record.msg === "invocation");
+      assert.ok(lines.slice(-3).every((line) => line.thread === "main" && line.status === 200));
     });
   });
 });

@@ -12,10 +12,18 @@
  * at most {@link MAIN_THREAD_MODEL_BYTES} and whose largest small-body batch runs within
  * {@link MAIN_THREAD_BATCH_MS} gets one; every other model, and every larger body, runs on the inference
  * thread's one session as before. The session runs on the calling thread alone (one intra-op thread).
+ *
+ * The trial runs zeros, and a model's run time may depend on its data (a `Loop` or a shape taken from
+ * an input). So a run that keeps the main thread past {@link MAIN_THREAD_STALL_MS}, from the call to its
+ * answer, retires the session: later batches go to the inference thread, and the session is released
+ * once its last run has ended. The limit is far above what a run timed within 1 ms takes, and above the
+ * event loop's own delays under load (tens of milliseconds), which the measurement includes.
  */
 import { statSync } from "node:fs";
 import type { BatchBufferPool } from "../batch-buffer-pool.js";
-import type { Backend } from "./backend.js";
+import type { InputBatch } from "../batcher.js";
+import type { ModelSignature } from "../model/signature.js";
+import type { Backend, BackendTuning, BatchAnswer } from "./backend.js";
 import { timeRun, zeroBatch } from "./intra-op-threads.js";
 import { cpuSessionOptions } from "./onnx-cpu.js";
 import { OnnxModelSession } from "./onnx-model-session.js";
@@ -26,6 +34,12 @@ export const MAIN_THREAD_MODEL_BYTES = 4 * 2 ** 20;
 /** A small body's largest batch must run within this (the fastest of the timed runs), in milliseconds. */
 export const MAIN_THREAD_BATCH_MS = 1;
 
+/**
+ * A run that takes longer than this, in milliseconds, from the call to its answer (queued runs ahead of it
+ * and the event loop's own delays included), retires the main-thread session.
+ */
+export const MAIN_THREAD_STALL_MS = 250;
+
 /** Timed runs of the trial batch, after one untimed. */
 const TIMED_RUNS = 3;
 
@@ -33,9 +47,22 @@ const TIMED_RUNS = 3;
 export interface MainThreadLimits {
   readonly maxModelBytes: number;
   readonly maxBatchMs: number;
+  readonly maxStallMs: number;
 }
 
-const DEFAULT_LIMITS: MainThreadLimits = { maxModelBytes: MAIN_THREAD_MODEL_BYTES, maxBatchMs: MAIN_THREAD_BATCH_MS };
+const DEFAULT_LIMITS: MainThreadLimits = {
+  maxModelBytes: MAIN_THREAD_MODEL_BYTES,
+  maxBatchMs: MAIN_THREAD_BATCH_MS,
+  maxStallMs: MAIN_THREAD_STALL_MS,
+};
+
+/** Where a retired main-thread session's batches go, and who hears of its retirement. */
+export interface MainThreadFallback {
+  /** The backend later batches run on (the inference thread's). */
+  readonly backend: Backend;
+  /** Called once, with the run's duration in milliseconds, when a run retires the session. */
+  onRetired(runMs: number): void;
+}
 
 /** The main thread's session when the model qualifies, and why it does or does not (for the start-up log). */
 export interface MainThreadSession {
@@ -46,13 +73,15 @@ export interface MainThreadSession {
 /**
  * Opens the main thread's session for the CPU model at `modelPath` when it is within `limits` (by
  * default {@link MAIN_THREAD_MODEL_BYTES} and {@link MAIN_THREAD_BATCH_MS}), timing a batch of `rows`
- * records (the most a small body can hold). Each batch's input arrays go back to
- * `buffers` once it has run. Never throws: a model that cannot be trialled stays on the inference thread.
+ * records (the most a small body can hold). Each batch's input arrays go back to `buffers` once it has
+ * run. A run past `limits.maxStallMs` ({@link MAIN_THREAD_STALL_MS}) retires the session to `fallback`.
+ * Never throws: a model that cannot be trialled stays on the inference thread.
  */
 export async function openMainThreadSession(
   modelPath: string,
   rows: number,
   buffers: BatchBufferPool,
+  fallback: MainThreadFallback,
   limits: MainThreadLimits = DEFAULT_LIMITS,
 ): Promise<MainThreadSession> {
   let session: OnnxModelSession | undefined;
@@ -75,23 +104,7 @@ export async function openMainThreadSession(
       await session.release();
       return { backend: undefined, reason: timing };
     }
-    const opened = session;
-    const backend: Backend = {
-      kind: "cpu",
-      description: "onnxruntime-node CPU provider, a second session on the main thread",
-      signature: opened.signature,
-      tuning: { batchRows: rows, suggestedConcurrentTransforms: 1, preferredPayloadMB: 0 },
-      intraOpThreads: 1,
-      async run(batch, signal) {
-        try {
-          return await opened.run(batch, signal);
-        } finally {
-          buffers.give(batch.inputs);
-        }
-      },
-      close: () => opened.release(),
-    };
-    return { backend, reason: timing };
+    return { backend: new MainThreadBackend(session, rows, buffers, fallback, limits.maxStallMs), reason: timing };
   } catch (cause) {
     // Zeros are no valid record for every model (a lookup, a reshape that needs a multiple of 3).
     await session?.release();
@@ -99,5 +112,53 @@ export async function openMainThreadSession(
       backend: undefined,
       reason: `the trial batch failed (${cause instanceof Error ? cause.message : String(cause)})`,
     };
+  }
+}
+
+/** The main thread's session as a {@link Backend}, until a run stalls the event loop; then its fallback. */
+class MainThreadBackend implements Backend {
+  readonly kind = "cpu";
+  readonly description = "onnxruntime-node CPU provider, a second session on the main thread";
+  readonly signature: ModelSignature;
+  readonly tuning: BackendTuning;
+  readonly intraOpThreads = 1;
+  /** Runs asked of the session and not yet answered. */
+  #running = 0;
+  #retired = false;
+  #released: Promise<void> | undefined;
+
+  constructor(
+    private readonly session: OnnxModelSession,
+    rows: number,
+    private readonly buffers: BatchBufferPool,
+    private readonly fallback: MainThreadFallback,
+    private readonly maxStallMs: number,
+  ) {
+    this.signature = session.signature;
+    this.tuning = { batchRows: rows, suggestedConcurrentTransforms: 1, preferredPayloadMB: 0 };
+  }
+
+  async run(batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer> {
+    if (this.#retired) return this.fallback.backend.run(batch, signal);
+    this.#running++;
+    const started = performance.now();
+    try {
+      return await this.session.run(batch, signal);
+    } finally {
+      this.#running--;
+      this.buffers.give(batch.inputs);
+      const runMs = performance.now() - started;
+      if (!this.#retired && runMs > this.maxStallMs) {
+        this.#retired = true;
+        this.fallback.onRetired(runMs);
+      }
+      if (this.#retired && this.#running === 0) this.close().catch(() => {});
+    }
+  }
+
+  /** Releases the session (once, however often asked). */
+  close(): Promise<void> {
+    this.#released ??= this.session.release();
+    return this.#released;
   }
 }

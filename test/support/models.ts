@@ -96,3 +96,32 @@ export function lookupModel(): Uint8Array {
 export function randomRows(rows: number, width: number, seed: number): Float32Array {
   return randomWeights(seededRandom(seed), rows * width, 1);
 }
+
+/**
+ * A model whose run time depends on its data, as a trial on zeros cannot see: `x` [N,1] (float32) is
+ * answered unchanged as `y`, after multiplying two k × k matrices of ones, k being the batch's largest
+ * value (k³ multiply-adds: nothing for zeros, ~64 G for a record of 4000).
+ */
+export function dataDependentModel(): Uint8Array {
+  return writeModel({
+    name: "data_dependent",
+    inputs: [{ name: "x", type: "float32", shape: ["N", 1] }],
+    outputs: [{ name: "y", type: "float32", shape: ["N", 1] }],
+    initializers: [
+      { name: "ones", dims: [1, 1], data: new Float32Array([1]) },
+      { name: "first_axis", dims: [1], data: new BigInt64Array([0n]) },
+      { name: "zero", dims: [], data: new Float32Array([0]) },
+    ],
+    nodes: [
+      { op: "ReduceMax", inputs: ["x"], outputs: ["largest"], attributes: { keepdims: 0 } },
+      { op: "Cast", inputs: ["largest"], outputs: ["k"], attributes: { to: 7 } },
+      { op: "Unsqueeze", inputs: ["k", "first_axis"], outputs: ["k_1d"] },
+      { op: "Concat", inputs: ["k_1d", "k_1d"], outputs: ["repeats"], attributes: { axis: 0 } },
+      { op: "Tile", inputs: ["ones", "repeats"], outputs: ["square"] },
+      { op: "MatMul", inputs: ["square", "square"], outputs: ["product"] },
+      { op: "ReduceSum", inputs: ["product"], outputs: ["total"], attributes: { keepdims: 0 } },
+      { op: "Mul", inputs: ["total", "zero"], outputs: ["nothing"] },
+      { op: "Add", inputs: ["x", "nothing"], outputs: ["y"] },
+    ],
+  });
+}
