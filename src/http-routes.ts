@@ -96,7 +96,8 @@ export function createApp(service: InvocationService, log: Logger, metrics?: Met
     const request = c.req.raw;
     const report = new InvocationReport(
       {
-        inferenceId: c.req.header("x-amzn-sagemaker-inference-id"),
+        inferenceId: c.req.header(INFERENCE_ID_HEADER),
+        customAttributes: c.req.header("x-amzn-sagemaker-custom-attributes"),
         contentType: c.req.header("content-type"),
         accept: c.req.header("accept"),
       },

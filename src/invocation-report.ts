@@ -13,6 +13,8 @@ import type { InvocationStats } from "./threads/remote-invocation.js";
 /** The request headers a report names. */
 export interface RequestHeaders {
   readonly inferenceId: string | undefined;
+  /** The platform's `X-Amzn-SageMaker-Custom-Attributes`: the client's own words about the request. */
+  readonly customAttributes: string | undefined;
   readonly contentType: string | undefined;
   readonly accept: string | undefined;
 }
@@ -82,6 +84,7 @@ export class InvocationReport {
       aborted: status === 200 && error !== undefined ? true : undefined,
       delivered: delivered === false ? false : undefined,
       inference_id: this.inferenceId,
+      custom_attributes: this.headers.customAttributes,
       content_type: this.headers.contentType,
       accept: this.headers.accept,
       bytes_in: stats?.bytesIn ?? 0,

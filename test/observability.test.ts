@@ -52,7 +52,22 @@ describe("the log", () => {
     const id = response.headers.get("x-amzn-sagemaker-inference-id");
     assert.match(id ?? "", /^[0-9a-f-]{36}$/);
     await response.text();
-    assert.ok(invocationLines().some((record) => record.inference_id === id));
+    const line = invocationLines().find((record) => record.inference_id === id);
+    assert.ok(line);
+    assert.equal("custom_attributes" in line, false, "no custom attributes were sent");
+  });
+
+  it("logs the platform's custom attributes with the request", async () => {
+    const attributes = "trace_id=7f3c,run=nightly";
+    const response = await invoke(server, ROWS, {
+      "content-type": "text/csv",
+      "x-amzn-sagemaker-inference-id": "job-attributes",
+      "x-amzn-sagemaker-custom-attributes": attributes,
+    });
+    assert.equal(response.status, 200);
+    await response.text();
+    const line = invocationLines().find((record) => record.inference_id === "job-attributes");
+    assert.equal(line?.custom_attributes, attributes);
   });
 
   it("names the error code, the record and the reason of a refusal, as a warning", async () => {
