@@ -89,6 +89,13 @@ describe("the main thread's own session", () => {
   describe("the choice", () => {
     const smallFile = path.join(modelDir(smallMlp()), "model.onnx");
     const pool = () => new BatchBufferPool({ inputs: [], outputs: [], maxBatchRows: Number.POSITIVE_INFINITY });
+    /** A pool for the small model's one input, 4 features a record. */
+    const smallMlpPool = () =>
+      new BatchBufferPool({
+        inputs: [{ name: "features", type: "float32", recordShape: [4], width: 4 }],
+        outputs: [],
+        maxBatchRows: Number.POSITIVE_INFINITY,
+      });
 
     it(`needs the largest small-body batch to run within ${MAIN_THREAD_BATCH_MS} ms`, async () => {
       const refused = await openMainThreadSession(smallFile, 64, pool(), noFallback, {
@@ -109,11 +116,7 @@ describe("the main thread's own session", () => {
     });
 
     it("gives each batch's input arrays back to the pool once it has run", async () => {
-      const buffers = new BatchBufferPool({
-        inputs: [{ name: "features", type: "float32", recordShape: [4], width: 4 }],
-        outputs: [],
-        maxBatchRows: Number.POSITIVE_INFINITY,
-      });
+      const buffers = smallMlpPool();
       const opened = await openMainThreadSession(smallFile, 64, buffers, noFallback);
       assert.ok(opened.backend);
       try {
@@ -133,11 +136,7 @@ describe("the main thread's own session", () => {
     });
 
     it("retires to its fallback after a run past the stall limit", async () => {
-      const buffers = new BatchBufferPool({
-        inputs: [{ name: "features", type: "float32", recordShape: [4], width: 4 }],
-        outputs: [],
-        maxBatchRows: Number.POSITIVE_INFINITY,
-      });
+      const buffers = smallMlpPool();
       // The fallback is another real session, counted: every run after the first must reach it.
       const second = await openMainThreadSession(smallFile, 64, buffers, noFallback);
       assert.ok(second.backend);
