@@ -20,7 +20,7 @@ import { mlpClassifier } from "../src/testing/onnx-model-writer.js";
 import { csvBlock } from "./support/child-server.js";
 import { dataDependentModel, failingModel, modelDir, smallMlp } from "./support/models.js";
 import { assertClose, parseCsvNumbers, referenceProbabilities } from "./support/reference.js";
-import { invoke, startTestServer, type TestServer } from "./support/server.js";
+import { invoke, metricValue, startTestServer, type TestServer } from "./support/server.js";
 
 const csv = { "content-type": "text/csv", accept: "text/csv" };
 
@@ -196,15 +196,8 @@ describe("the main thread's own session", () => {
     const retirements = () => server.records.filter((record) => String(record.msg).startsWith("a batch held"));
     const threadCpu = async () => {
       const text = await (await fetch(`${server.url}/metrics`)).text();
-      const seconds = (thread: string) => {
-        const series = `sluice_thread_cpu_seconds_total{thread="${thread}"} `;
-        return Number(
-          text
-            .split("\n")
-            .find((line) => line.startsWith(series))
-            ?.slice(series.length),
-        );
-      };
+      const seconds = (thread: string) =>
+        metricValue(text, `sluice_thread_cpu_seconds_total{thread="${thread}"}`) ?? Number.NaN;
       return { main: seconds("main"), inference: seconds("inference") };
     };
     /** A one-record body whose run multiplies two 4000 × 4000 matrices (64 G multiply-adds). */

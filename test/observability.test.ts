@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { Logger } from "../src/log.js";
 import { processCpuSeconds } from "../src/threads/thread-cpu.js";
 import { modelDir, smallMlp } from "./support/models.js";
-import { invoke, startTestServer, type TestServer } from "./support/server.js";
+import { invoke, metricValue, startTestServer, type TestServer } from "./support/server.js";
 
 const ROWS = "0.1,0.2,0.3,0.4\n".repeat(5);
 /** CPU time by thread is read from Linux's `/proc`. */
@@ -124,38 +124,37 @@ describe("GET /metrics", () => {
     assert.match(response.headers.get("content-type") ?? "", /^text\/plain/);
     return response.text();
   };
-  const value = (text: string, series: string) => {
-    const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-    return line === undefined ? undefined : Number(line.slice(series.length + 1));
-  };
 
   it("counts invocations, records and bytes, and reports histograms, the model and the process", async () => {
     await (await invoke(server, ROWS, { "content-type": "text/csv", accept: "application/jsonlines" })).text();
     await (await invoke(server, "1,2\n", { "content-type": "text/csv" })).text();
     const text = await scrape();
     assert.equal(
-      value(text, 'sluice_invocations_total{status="200",code="",input="text/csv",output="application/jsonlines"}'),
+      metricValue(
+        text,
+        'sluice_invocations_total{status="200",code="",input="text/csv",output="application/jsonlines"}',
+      ),
       1,
     );
     assert.equal(
-      value(
+      metricValue(
         text,
         'sluice_invocations_total{status="400",code="CSV_WIDTH_MISMATCH",input="text/csv",output="text/csv"}',
       ),
       1,
     );
-    assert.equal(value(text, 'sluice_records_total{outcome="answered"}'), 5);
-    assert.ok((value(text, 'sluice_bytes_total{direction="in"}') ?? 0) >= ROWS.length);
-    assert.equal(value(text, 'sluice_invocation_duration_seconds_count{status="200"}'), 1);
-    assert.equal(value(text, 'sluice_stage_seconds_count{stage="decode"}'), 2);
-    assert.equal(value(text, 'sluice_batch_rows_bucket{le="16"}'), 1);
-    assert.equal(value(text, "sluice_invocations_in_flight"), 0);
-    assert.equal(value(text, "sluice_invocations_queued"), 0);
+    assert.equal(metricValue(text, 'sluice_records_total{outcome="answered"}'), 5);
+    assert.ok((metricValue(text, 'sluice_bytes_total{direction="in"}') ?? 0) >= ROWS.length);
+    assert.equal(metricValue(text, 'sluice_invocation_duration_seconds_count{status="200"}'), 1);
+    assert.equal(metricValue(text, 'sluice_stage_seconds_count{stage="decode"}'), 2);
+    assert.equal(metricValue(text, 'sluice_batch_rows_bucket{le="16"}'), 1);
+    assert.equal(metricValue(text, "sluice_invocations_in_flight"), 0);
+    assert.equal(metricValue(text, "sluice_invocations_queued"), 0);
     assert.match(
       text,
       /^sluice_model_info\{backend="cpu",model="[^"]+model\.onnx",inputs="features:float32",outputs="probabilities:float32"\} 1$/m,
     );
-    const busy = value(text, "sluice_main_thread_busy_ratio") ?? Number.NaN;
+    const busy = metricValue(text, "sluice_main_thread_busy_ratio") ?? Number.NaN;
     assert.ok(busy > 0 && busy <= 1, `main thread busy ratio ${busy}`);
     assert.match(text, /^process_cpu_seconds_total \d/m);
     assert.match(text, /^nodejs_eventloop_lag_p99_seconds \d/m);
@@ -167,7 +166,7 @@ describe("GET /metrics", () => {
     const roles = ["main", "codec", "inference", "other"];
     const cpu = (text: string) =>
       Object.fromEntries(
-        roles.map((thread) => [thread, value(text, `sluice_thread_cpu_seconds_total{thread="${thread}"}`)]),
+        roles.map((thread) => [thread, metricValue(text, `sluice_thread_cpu_seconds_total{thread="${thread}"}`)]),
       );
     const before = cpu(await scrape());
     // 8 MB of CSV: a tenth of a second or more of decoding and encoding, almost no model time.

@@ -96,3 +96,9 @@ export function invokeOverNodeHttp(
     request.end(body);
   });
 }
+
+/** The value of one series (`name{labels}`) in Prometheus text from /metrics, or undefined when absent. */
+export function metricValue(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
