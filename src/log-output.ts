@@ -72,7 +72,9 @@ export class LogOutput {
     }
     this.#pending.push(line);
     this.#pendingChars += line.length;
-    if (this.#pendingChars >= WRITE_NOW_BYTES) this.flush();
+    // While the descriptor refuses the backlog, only the timer retries it: a retry per line would cost
+    // each line a failed system call and a thrown error, for as long as the reader stays behind.
+    if (this.#pendingChars >= WRITE_NOW_BYTES && !this.#backlog) this.flush();
     else this.#schedule(Math.max(0, this.#lastWrite + WRITE_INTERVAL_MS - performance.now()));
   }
 

@@ -107,6 +107,33 @@ describe("the log's output", () => {
     );
   });
 
+  it("retries a full pipe on its timer, not once per line", async () => {
+    // 20 000 lines of ~100 bytes while nobody reads: the pipe fills after a few hundred. The child counts
+    // its own write system calls (`syscw` in /proc/self/io counts refused ones too) over those lines; a
+    // retry per line would make about 19 000 of them, each failing with EAGAIN.
+    const script = `
+      const { readFileSync } = await import("node:fs");
+      const { LogOutput } = await import(${JSON.stringify(OUTPUT_MODULE)});
+      const writes = () => Number(/syscw: (\\d+)/.exec(readFileSync("/proc/self/io", "utf8"))[1]);
+      const output = new LogOutput(process.stdout, { droppedLine: (count) => "dropped " + count });
+      const before = writes();
+      for (let i = 0; i < 20000; i++) {
+        output.write("line " + i + " " + "x".repeat(90) + "\\n");
+        if (i % 500 === 499) await new Promise((done) => setTimeout(done, 1));
+      }
+      const during = writes() - before;
+      process.stderr.write(JSON.stringify({ during }));
+    `;
+    const run = await runWithStalledReader(script, 1500);
+    assert.equal(run.code, 0);
+    assert.ok(run.report.during < 1000, `${run.report.during} write system calls for 20 000 lines`);
+    const written = lines(run.stdout).map((line) => Number(line.split(" ")[1]));
+    assert.deepEqual(
+      written,
+      Array.from({ length: 20000 }, (_, i) => i),
+    );
+  });
+
   it("writes what is left when the process exits, after the reader catches up", async () => {
     const script = `
       const { Logger } = await import(${JSON.stringify(LOG_MODULE)});
