@@ -8,6 +8,7 @@ import { ClientClosedRequestError, SluiceError } from "./errors.js";
 import type { Invocation } from "./invocation-service.js";
 import type { Logger, LogLevel } from "./log.js";
 import type { Metrics } from "./metrics.js";
+import type { RecordFailure } from "./pipeline.js";
 import type { InvocationStats } from "./threads/remote-invocation.js";
 
 /** The request headers a report names. */
@@ -20,6 +21,16 @@ export interface RequestHeaders {
 }
 
 const round = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms));
+
+/** A record answered with a placeholder, in the log's words. */
+const reported = (failure: RecordFailure | undefined) =>
+  failure && {
+    record_index: failure.recordIndex,
+    line: failure.line,
+    byte_offset: failure.byteOffset,
+    code: failure.code,
+    reason: failure.message,
+  };
 
 /** Reports one invocation. */
 export class InvocationReport {
@@ -91,6 +102,8 @@ export class InvocationReport {
       bytes_out: stats?.bytesOut ?? 0,
       records: stats?.records ?? 0,
       failed_records: stats?.failedRecords || undefined,
+      // (A failed invocation's answer is not kept, and the parts of its body may not all have ended.)
+      first_failed_record: failure ? undefined : reported(stats?.firstFailure),
       batches: stats?.batches ?? 0,
       thread: invocation?.thread,
       parts: stats?.parts !== undefined && stats.parts > 1 ? stats.parts : undefined,

@@ -12,7 +12,7 @@ import type { CodecContext, InputFormat, OutputFormat } from "./codec/codec.js";
 import type { Frame } from "./codec/framing.js";
 import type { OutputBatch } from "./codec/record-codec.js";
 import type { NegotiatedFormat } from "./codec/registry.js";
-import { FramingError, PayloadTooLargeError, RecordError } from "./errors.js";
+import { FramingError, PayloadTooLargeError, RecordError, type RecordLocation } from "./errors.js";
 import type { ModelSignature } from "./model/signature.js";
 
 /** What to do with a record that cannot be decoded. */
@@ -50,18 +50,38 @@ export interface StageTimes {
   encode: number;
 }
 
+/**
+ * The first record of an invocation answered with a placeholder, and why: with CSV's bare `ERROR`
+ * marker, the request log is the only place the reason shows.
+ */
+export interface RecordFailure extends RecordLocation {
+  readonly recordIndex: number;
+  readonly code: string;
+  readonly message: string;
+}
+
 /** Counters of one invocation, updated as it runs (read them for the request log). */
 export class PipelineStats {
   bytesIn = 0;
   bytesOut = 0;
   records = 0;
   failedRecords = 0;
+  /** The failed record with the lowest index (decoding and the model fail records out of order). */
+  firstFailure: RecordFailure | undefined = undefined;
   batches = 0;
   readonly stageMs: StageTimes = { decode: 0, modelWait: 0, model: 0, encode: 0 };
   /** Records in each batch answered (the first {@link MAX_BATCHES_LISTED}). */
   readonly batchRows: number[] = [];
   /** The body's line feeds, once framed to its end, when its framer counts them. */
   lineFeeds: number | undefined = undefined;
+
+  /** Counts a record answered with a placeholder for `error` (located at its record). */
+  recordFailed(error: RecordError): void {
+    this.failedRecords++;
+    const recordIndex = error.location.recordIndex ?? 0;
+    if (this.firstFailure !== undefined && this.firstFailure.recordIndex <= recordIndex) return;
+    this.firstFailure = { ...error.location, recordIndex, code: error.code, message: error.message };
+  }
 }
 
 /** Batches one invocation keeps in flight while it decodes the next, on whichever thread it runs. */
@@ -134,11 +154,11 @@ export async function* runPipeline(
         // A row already answered with a placeholder held no record: the model ran on filler.
         if (merged.has(row)) continue;
         const recordIndex = batch.firstRecordIndex + row;
-        merged.set(
-          row,
-          new RecordError("MODEL_EXECUTION_FAILED", `the model failed on this record: ${reason}`, { recordIndex }),
-        );
-        stats.failedRecords++;
+        const error = new RecordError("MODEL_EXECUTION_FAILED", `the model failed on this record: ${reason}`, {
+          recordIndex,
+        });
+        merged.set(row, error);
+        stats.recordFailed(error);
       }
       recordErrors = merged;
     }
@@ -189,7 +209,7 @@ export async function* runPipeline(
       if (batcher.nextRecordIndex === first) batcher.beginRecord();
       const error = locate(cause, batcher.nextRecordIndex - 1, frame);
       batcher.markLastRecordFailed(error);
-      stats.failedRecords++;
+      stats.recordFailed(error);
     }
   };
   const frameAll = (push: () => void) => {

@@ -173,6 +173,8 @@ interface Answer {
   readonly text: string;
   /** The `parts` field of the invocation's log line (absent: one part). */
   readonly parts: unknown;
+  /** The log line's `first_failed_record`. */
+  readonly firstFailed: unknown;
 }
 
 describe("a large body run as parts on several codec threads", () => {
@@ -201,7 +203,7 @@ describe("a large body run as parts on several codec threads", () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const line = server.records.slice(logged).find((record) => record.msg === "invocation");
-    return { status: response.status, text, parts: line?.parts };
+    return { status: response.status, text, parts: line?.parts, firstFailed: line?.first_failed_record };
   }
 
   /**
@@ -329,6 +331,21 @@ describe("a large body run as parts on several codec threads", () => {
         good,
       );
       for (const index of bad) assert.equal(answered[index], "ERROR");
+
+      // The log names the first of them, located in the whole body, when it is in a later part too.
+      for (const first of [5, 1200]) {
+        const later = rows.map((row, i) => (i < first && bad.includes(i) ? csvBody(1, 9).trim() : row));
+        const logged = await answer(server, `${later.join("\n")}\n`, { "content-type": "text/csv" });
+        assert.ok(typeof logged.parts === "number" && logged.parts > 2);
+        const byteOffset = later.slice(0, first).reduce((bytes, row) => bytes + row.length + 1, 0);
+        assert.deepEqual(logged.firstFailed, {
+          record_index: first,
+          line: first + 1,
+          byte_offset: byteOffset,
+          code: "CSV_FIELD_NOT_NUMERIC",
+          reason: 'field 0 "x" is not a number',
+        });
+      }
     });
   });
 

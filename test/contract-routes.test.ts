@@ -193,6 +193,12 @@ describe("a model that fails", () => {
         /^\{"error":"the model failed on this record: .*idx=-9.*","code":"MODEL_EXECUTION_FAILED"\}$/,
       );
       assert.ok(server.logs.some((line) => line.includes("records=3000 failed_records=5")));
+      const logged = server.records.find((record) => record.records === 3000)?.first_failed_record as
+        | Record<string, unknown>
+        | undefined;
+      assert.equal(logged?.record_index, 7);
+      assert.equal(logged?.code, "MODEL_EXECUTION_FAILED");
+      assert.match(String(logged?.reason), /^the model failed on this record: .*idx=-9/);
     } finally {
       await server.close();
     }

@@ -86,8 +86,23 @@ describe("the per-record error policy SLUICE_ON_RECORD_ERROR=placeholder", () =>
     assert.equal(((await response.json()) as { code: string }).code, "CSV_QUOTE_NOT_CLOSED");
   });
 
-  it("logs how many records failed", () => {
+  it("logs how many records failed, and the first of them", () => {
     assert.ok(server.logs.some((line) => /status=200 .*failed_records=2/.test(line)));
+    const answeredAsCsv = server.records.filter(
+      (record) => record.msg === "invocation" && record.accept === "text/csv",
+    );
+    assert.ok(answeredAsCsv.length > 0);
+    for (const record of answeredAsCsv.filter((r) => r.content_type === "text/csv"))
+      assert.deepEqual(record.first_failed_record, {
+        record_index: 1,
+        line: 2,
+        byte_offset: GOOD.length + 1,
+        code: "CSV_FIELD_NOT_NUMERIC",
+        reason: 'field 2 "x" is not a number',
+      });
+    // The JSON Lines body: its first bad record is its third line.
+    const jsonLines = answeredAsCsv.find((record) => record.content_type === "application/jsonlines");
+    assert.equal((jsonLines?.first_failed_record as { record_index?: number } | undefined)?.record_index, 2);
   });
 });
 

@@ -69,6 +69,7 @@ const snapshot = (stats: PipelineStats, final = false): StatsSnapshot => ({
   bytesOut: stats.bytesOut,
   records: stats.records,
   failedRecords: stats.failedRecords,
+  firstFailure: final ? stats.firstFailure : undefined,
   batches: stats.batches,
   stageMs: { ...stats.stageMs },
   batchRows: final ? stats.batchRows : undefined,

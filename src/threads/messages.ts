@@ -10,7 +10,7 @@ import type { MediaType } from "../codec/media-type.js";
 import type { ContentCoding } from "../content-encoding.js";
 import type { LogFields, LogLevel } from "../log.js";
 import type { InputArray, ModelSignature, NumericArray, OutputValues } from "../model/signature.js";
-import type { RecordErrorPolicy, StageTimes } from "../pipeline.js";
+import type { RecordErrorPolicy, RecordFailure, StageTimes } from "../pipeline.js";
 
 /** An error on its way to another thread: everything the HTTP answer and the log need. */
 export interface WireError {
@@ -28,6 +28,8 @@ export interface StatsSnapshot {
   readonly bytesOut: number;
   readonly records: number;
   readonly failedRecords: number;
+  /** The first record answered with a placeholder, if any; sent with the final report only. */
+  readonly firstFailure?: RecordFailure;
   readonly batches: number;
   /** Milliseconds spent in each stage so far. */
   readonly stageMs: Readonly<Partial<StageTimes>>;

@@ -9,6 +9,7 @@
  */
 import type { RecordBoundaryScanner } from "../codec/framing.js";
 import { BodyIdleTimeoutError, ClientClosedRequestError, PayloadTooLargeError, SluiceError } from "../errors.js";
+import type { RecordFailure } from "../pipeline.js";
 import { type BodyParts, BodyPump, type BodyPumpOwner } from "./body-pump.js";
 import { fromWire, toWire } from "./error-transport.js";
 import type { FedBody, InvocationStats, RemoteInvocation } from "./remote-invocation.js";
@@ -234,6 +235,8 @@ interface Counters {
   bytesOut: number;
   records: number;
   failedRecords: number;
+  /** The first part's first failed record (with one), located in the whole body. */
+  firstFailure: RecordFailure | undefined;
   batches: number;
   /** NaN once a part's framer did not count them. */
   lineFeeds: number;
@@ -246,13 +249,27 @@ const emptyCounters = (): Counters => ({
   bytesOut: 0,
   records: 0,
   failedRecords: 0,
+  firstFailure: undefined,
   batches: 0,
   lineFeeds: 0,
   stageMs: {},
   batchRows: [],
 });
 
+/**
+ * Adds a part's counters to those of the parts before it. (Its first failure is located exactly when
+ * those parts have ended, as they all have once the answer has been read.)
+ */
 function addCounters(sums: Counters, stats: InvocationStats): void {
+  if (sums.firstFailure === undefined && stats.firstFailure !== undefined) {
+    const { recordIndex, byteOffset, line } = stats.firstFailure;
+    sums.firstFailure = {
+      ...stats.firstFailure,
+      recordIndex: recordIndex + sums.records,
+      byteOffset: byteOffset === undefined ? undefined : byteOffset + sums.bytesIn,
+      line: line === undefined || !Number.isFinite(sums.lineFeeds) ? undefined : line + sums.lineFeeds,
+    };
+  }
   sums.bytesIn += stats.bytesIn;
   sums.bytesOut += stats.bytesOut;
   sums.records += stats.records;
