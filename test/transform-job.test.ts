@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -426,6 +427,34 @@ describe("sluice transform as a command", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   };
+
+  it("SLUICE_ON_RECORD_ERROR=placeholder: the summary names each input's first placeholder, where and why", async () => {
+    const small = csvRows(3).split("\n");
+    small[1] = small[1].replace(/^[^,]*/, "abc");
+    // 110 000 rows are two bodies of at most 1 MB: the bad row is in the second.
+    const large = csvRows(110_000).split("\n");
+    large[100_000] = large[100_000].replace(/^[^,]*/, "x1");
+    const offset = (rows: string[], index: number) => rows.slice(0, index).join("\n").length + 1;
+    const { work, inputs } = jobInputs("sluice-placeholders", { "a.csv": small.join("\n"), "b.csv": large.join("\n") });
+    const run = startCli(
+      ["--input", inputs, "--output", path.join(work, "out"), "--split-type", "Line", "--max-payload-mb", "1"],
+      {
+        SLUICE_ON_RECORD_ERROR: "placeholder",
+      },
+    );
+    const [code] = (await once(run.child, "close")) as [number | null];
+    assert.equal(code, 0, run.stderr());
+    const summary = run.stderr().split("\n");
+    assert.ok(
+      summary.some((line) => line.includes("110003 records (2 answered with a placeholder)")),
+      run.stderr(),
+    );
+    assert.deepEqual(summary.filter((line) => line.startsWith("  first placeholder: ")).sort(), [
+      `  first placeholder: a.csv (record 1, byte ${offset(small, 1)}): CSV_FIELD_NOT_NUMERIC: field 0 "abc" is not a number`,
+      `  first placeholder: b.csv (record 100000, byte ${offset(large, 100_000)}): CSV_FIELD_NOT_NUMERIC: field 0 "x1" is not a number`,
+    ]);
+    assert.equal(readFileSync(path.join(work, "out", "b.csv.out"), "utf8").split("\n")[100_000], "ERROR");
+  });
 
   it("--endpoint drives a running `sluice serve` over HTTP and writes what the in-process service writes", async () => {
     const work = temporaryDirectory("sluice-endpoint");

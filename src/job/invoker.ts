@@ -6,6 +6,7 @@
 import http from "node:http";
 import type { ExecutionParameters } from "../execution-parameters.js";
 import type { InvocationService } from "../invocation-service.js";
+import type { RecordFailure } from "../pipeline.js";
 
 /** The media types of one invocation. */
 export interface BodyTypes {
@@ -26,6 +27,8 @@ export interface Answer {
 export interface AnswerStats {
   readonly records: number;
   readonly failedRecords: number;
+  /** The first record answered with a placeholder, if any (its index counted in the body). */
+  readonly firstFailure?: RecordFailure;
   readonly stageMs: Readonly<Record<string, number>>;
 }
 

@@ -15,9 +15,12 @@ import { DataProcessing } from "./data-processing.js";
 import { listInputs } from "./input-files.js";
 import { HttpInvoker, InProcessInvoker, InvocationFailure, type Invoker } from "./invoker.js";
 import { parseJobOptions, TRANSFORM_USAGE } from "./job-options.js";
-import { type JobSummary, resolveParameters, runTransformJob } from "./transform-job.js";
+import { type InputFailure, type JobSummary, resolveParameters, runTransformJob } from "./transform-job.js";
 
 const MB = 2 ** 20;
+
+/** Inputs whose first placeholder the summary shows. */
+const MAX_PLACEHOLDER_LINES = 20;
 
 /** Standard streams and the environment of one run. */
 export interface CommandIo {
@@ -48,16 +51,20 @@ function summaryLines(summary: JobSummary): string[] {
     const untouched = summary.files - summary.filesDone - failed;
     lines.push(`  stopped: ${summary.stopped}; ${untouched} input(s) not transformed`);
   }
-  for (const failure of summary.failures) {
+  const described = (failure: InputFailure) => {
     const where = [
       failure.recordIndex === undefined ? undefined : `record ${failure.recordIndex}`,
       failure.byteOffset === undefined ? undefined : `byte ${failure.byteOffset}`,
     ].filter(Boolean);
     const status = failure.status === undefined ? "" : ` (HTTP ${failure.status})`;
-    lines.push(
-      `  failed: ${failure.file}${where.length ? ` (${where.join(", ")})` : ""}: ${failure.code}${status}: ${failure.reason}`,
-    );
-  }
+    return `${failure.file}${where.length ? ` (${where.join(", ")})` : ""}: ${failure.code}${status}: ${failure.reason}`;
+  };
+  for (const failure of summary.failures) lines.push(`  failed: ${described(failure)}`);
+  const placeholders = summary.firstFailedRecords;
+  for (const first of placeholders.slice(0, MAX_PLACEHOLDER_LINES))
+    lines.push(`  first placeholder: ${described(first)}`);
+  if (placeholders.length > MAX_PLACEHOLDER_LINES)
+    lines.push(`  (placeholders in ${placeholders.length - MAX_PLACEHOLDER_LINES} more inputs)`);
   return lines;
 }
 

@@ -49,6 +49,8 @@ export interface JobSummary {
   readonly failures: readonly InputFailure[];
   readonly records: number;
   readonly failedRecords: number;
+  /** For each input with records answered with a placeholder, the first of them (in-process runs only). */
+  readonly firstFailedRecords: readonly InputFailure[];
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly seconds: number;
@@ -115,6 +117,7 @@ export async function runTransformJob(
   const failures: InputFailure[] = [];
   const stageMs: Record<string, number> = {};
   let failedRecords = 0;
+  const firstFailedRecords = new Map<string, InputFailure>();
   let bytesOut = 0;
   const slots = new Slots(parameters.maxConcurrent);
   const maxBodyBytes = parameters.maxPayloadMB * 2 ** 20;
@@ -185,16 +188,29 @@ export async function runTransformJob(
       }
     }
   };
-  const account = (answer: Answer) => {
+  /** Adds an answer's counters (read to its end) to the job's; `batch` is the body's place in `file`. */
+  const account = (answer: Answer, file: InputFile, batch?: MiniBatch) => {
     const stats = answer.stats();
     if (!stats) return;
     failedRecords += stats.failedRecords;
     for (const [stage, ms] of Object.entries(stats.stageMs)) stageMs[stage] = (stageMs[stage] ?? 0) + ms;
+    const first = stats.firstFailure;
+    if (!first) return;
+    const name = nameOf(file);
+    const recordIndex = (batch?.firstRecordIndex ?? 0) + first.recordIndex;
+    const known = firstFailedRecords.get(name);
+    if (known && (known.recordIndex ?? 0) <= recordIndex) return;
+    firstFailedRecords.set(name, {
+      file: name,
+      code: first.code,
+      reason: first.message,
+      recordIndex,
+      byteOffset: batch ? batch.locate(first.recordIndex) : first.byteOffset,
+    });
   };
   const read = async (answer: Answer): Promise<Uint8Array> => {
     const chunks: Uint8Array[] = [];
     for await (const chunk of answer.chunks) chunks.push(chunk);
-    account(answer);
     return Buffer.concat(chunks);
   };
 
@@ -250,6 +266,7 @@ export async function runTransformJob(
             try {
               if (signal.aborted) return;
               const { answer, bytes } = await exchange(batch.body, types, signal);
+              account(answer, file, batch);
               await out.deliver(batch.sequence, answerParts(bytes, answer.contentType, batch, processing));
               counters.records += batch.count;
               counters.bytesIn += batch.body.byteLength;
@@ -298,6 +315,7 @@ export async function runTransformJob(
           const original = Buffer.concat(chunks);
           const body = processing.modelInput(original);
           const { answer, bytes } = await exchange(body, types, signal);
+          account(answer, input);
           const batch: MiniBatch = {
             sequence: 0,
             firstRecordIndex: 0,
@@ -333,7 +351,7 @@ export async function runTransformJob(
           // The server saw only a body that broke off; why it did is the input's error.
           throw readError ?? error;
         });
-        account(answer);
+        account(answer, input);
         const stats = answer.stats();
         counters.records += stats?.records ?? 1;
         if (options.assembleWith === "Line") await output.write(NEWLINE);
@@ -371,6 +389,7 @@ export async function runTransformJob(
     failures,
     records: counters.records,
     failedRecords,
+    firstFailedRecords: [...firstFailedRecords.values()],
     bytesIn: counters.bytesIn,
     bytesOut,
     seconds: (performance.now() - started) / 1000,
@@ -388,8 +407,11 @@ function stopsTheJob(error: unknown): error is Error {
   return error instanceof OutputError || error instanceof EndpointUnreachable;
 }
 
+/** How the summary names an input. */
+const nameOf = (file: InputFile): string => (file.path === "-" ? "-" : file.relative);
+
 function describeFailure(file: InputFile, error: unknown, batch: MiniBatch | undefined): InputFailure {
-  const where = { file: file.path === "-" ? "-" : file.relative };
+  const where = { file: nameOf(file) };
   if (error instanceof RecordTooLargeError) {
     return {
       ...where,
