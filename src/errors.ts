@@ -52,8 +52,18 @@ export abstract class SluiceError extends Error {
   /** The names of this error's Sluice classes, most derived first. */
   readonly [CLASSES]: readonly string[];
 
+  /**
+   * Whether an instance records the stack it was made on. An error about the client's data (a bad record)
+   * does not: it is an expected answer, never logged with a stack, and it can come once per record, where
+   * capturing a stack was most of what a body of bad records cost under the placeholder policy.
+   */
+  static readonly capturesStack: boolean = true;
+
   constructor(code: string, message: string, options?: ErrorOptions) {
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (!(new.target as typeof SluiceError).capturesStack) Error.stackTraceLimit = 0;
     super(capped(message), options);
+    Error.stackTraceLimit = stackTraceLimit;
     this.code = code;
     this.name = new.target.name;
     const classes: string[] = [];
@@ -84,6 +94,7 @@ export abstract class SluiceError extends Error {
  * after it can still be read, so a placeholder policy may answer this record and go on.
  */
 export class RecordError extends SluiceError {
+  static override readonly capturesStack = false;
   readonly status = 400;
   /** Where the record is; the pipeline fills in `recordIndex` when a codec leaves it out. */
   location: RecordLocation;
