@@ -10,10 +10,8 @@ import { createCodecRegistry } from "./codec/plugin-loader.js";
 import { loadConfig, parseServeFlags } from "./config.js";
 import { ConfigError } from "./errors.js";
 import { TRANSFORM_USAGE } from "./job/job-options.js";
-import { transformCommand } from "./job/transform-command.js";
 import { Logger } from "./log.js";
 import { scaffoldCodec } from "./new-codec.js";
-import { startServer } from "./start-server.js";
 
 const USAGE =
   "usage: sluice serve [--port N] [--model-dir DIR] [--backend cpu|webgpu|auto] | " +
@@ -54,15 +52,27 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const file of scaffoldCodec(name, dir ?? `sluice-codec-${name}`)) process.stdout.write(`wrote ${file}\n`);
     return 0;
   }
-  if (command === "transform")
+  if (command === "transform") {
+    const { transformCommand } = await import("./job/transform-command.js");
     return transformCommand(rest, { env: process.env, stdout: process.stdout, stderr: process.stderr });
+  }
   if (command !== "serve") {
     const reason = command === undefined ? "no command given" : `unknown command ${JSON.stringify(command)}`;
     process.stderr.write(`sluice: ${reason}; ${USAGE}\n`);
     return 2;
   }
+  // Listening for SIGTERM before the server's modules load and it starts (about half a second), so that a
+  // stop in that time also ends the process with 0, once it has started, rather than with the signal's
+  // default (status 143).
+  let stopRequested: string | undefined;
+  let stop = (signal: string) => {
+    stopRequested ??= signal;
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
   const config = loadConfig(process.env, parseServeFlags(rest));
   const log = new Logger({ level: config.logLevel, format: config.logFormat });
+  const { startServer } = await import("./start-server.js");
   const running = await startServer(config, log);
   running.modelLoaded.catch(() => {
     // Inside a batch job nobody can fix the model at run time: fail fast so the job reports the reason.
@@ -72,7 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   });
   let stopping = false;
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info("stopping: finishing in-flight requests", { signal });
@@ -87,8 +97,7 @@ async function main(argv: readonly string[]): Promise<number> {
       },
     );
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  if (stopRequested) stop(stopRequested);
   return -1;
 }
 

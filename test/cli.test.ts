@@ -10,6 +10,7 @@ import { exitOf, waitForLog } from "./support/child-server.js";
 import { modelDir, smallMlp } from "./support/models.js";
 
 const CLI = new URL("../src/cli.js", import.meta.url).pathname;
+const SLOW_PLUGIN = new URL("fixtures/slow-loading-plugin.js", import.meta.url).pathname;
 
 describe("the sluice command", () => {
   it("exits non-zero with a one-line reason for a missing or unknown command", () => {
@@ -126,6 +127,27 @@ describe("the sluice command", () => {
       assert.ok(seconds < 3, `exited ${seconds.toFixed(1)} s after the last answer`);
     } finally {
       agent.destroy();
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("on SIGTERM while still starting (its plugins loading), starts, stops and exits 0", async () => {
+    const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--model-dir", modelDir(smallMlp())], {
+      env: { ...process.env, SLUICE_PLUGINS: SLOW_PLUGIN },
+    });
+    try {
+      let stderr = "";
+      await new Promise<void>((resolve) =>
+        child.stderr.on("data", (data: Buffer) => {
+          stderr += data.toString();
+          if (stderr.includes("slow plugin: loading")) resolve();
+        }),
+      );
+      const stopped = waitForLog(child, /info stopped/);
+      child.kill("SIGTERM");
+      const [, code] = await Promise.all([stopped, exitOf(child)]);
+      assert.equal(code, 0);
+    } finally {
       child.kill("SIGKILL");
     }
   });
