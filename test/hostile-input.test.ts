@@ -156,6 +156,27 @@ describe("hostile input over HTTP", () => {
     assert.equal((JSON.parse(text) as { code: string }).code, "RECORD_TOO_LARGE");
   });
 
+  it("refuses arrays nested 200 000 deep as the record's error (400), wherever a record sits", async () => {
+    const deep = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
+    const bodies: [string, string][] = [
+      ["application/json", deep],
+      ["application/json", `{"instances": [${deep}]}`],
+      ["application/json", `{"features": ${deep}}`],
+      ["application/json", `{"inputs": {"features": ${deep}}}`],
+      ["application/jsonlines", `[0.1,0.2,0.3,0.4]\n${deep}\n`],
+    ];
+    for (const [type, body] of bodies) {
+      const response = await invoke(server, body, { "content-type": type });
+      const answer = (await response.json()) as { code: string; recordIndex: number };
+      assert.equal(response.status, 400, `${type} ${body.slice(0, 30)}`);
+      assert.equal(answer.code, "JSON_NESTED_TOO_DEEP");
+      assert.equal(answer.recordIndex, type === "application/jsonlines" ? 1 : 0);
+    }
+    // Four levels, for a model whose record is one: still read.
+    const nested = await invoke(server, "[[[[0.1,0.2],[0.3,0.4]]]]", { "content-type": "application/json" });
+    assert.equal(nested.status, 200);
+  });
+
   it("never echoes a megabyte of client data, in any codec, in the answer or the log", async () => {
     const huge = "x".repeat(MB);
     const cases: [string, string | Uint8Array, Record<string, string>][] = [

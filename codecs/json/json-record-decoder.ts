@@ -41,6 +41,12 @@ const ZERO = 0x30;
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/**
+ * The deepest a record's arrays may nest. A tensor's record has a level per dimension, a handful in
+ * practice; a body of thousands of `[` is garbage, and following it would exhaust the stack.
+ */
+export const MAX_ARRAY_NESTING = 64;
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
@@ -335,7 +341,7 @@ export class JsonRecordDecoder implements RecordDecoder {
   #single(inputIndex: number, value: Json): InputValues {
     const input = this.#inputs[inputIndex];
     const values = new InputValues(input);
-    const count = this.#collect(value, [values], [input], 0);
+    const count = this.#collect(value, [values], [input], 0, 0);
     if (count !== input.width) {
       throw new RecordError(
         "JSON_WIDTH_MISMATCH",
@@ -348,7 +354,7 @@ export class JsonRecordDecoder implements RecordDecoder {
   /** All inputs' values from one flat record (a number or nested arrays of numbers), in model order. */
   #flat(value: Json): InputValues[] {
     const values = this.#inputs.map((input) => new InputValues(input));
-    const count = this.#collect(value, values, this.#inputs, 0);
+    const count = this.#collect(value, values, this.#inputs, 0, 0);
     if (count !== this.#totalWidth) {
       throw new RecordError(
         "JSON_WIDTH_MISMATCH",
@@ -362,10 +368,16 @@ export class JsonRecordDecoder implements RecordDecoder {
    * Appends the numbers of `value` (depth first) to `targets`, moving to the next target when one is full,
    * and returns the running count (which may exceed the total width: the caller reports the mismatch).
    */
-  #collect(value: Json, targets: InputValues[], specs: readonly TensorSpec[], count: number): number {
+  #collect(value: Json, targets: InputValues[], specs: readonly TensorSpec[], count: number, depth: number): number {
     if (Array.isArray(value)) {
+      if (depth === MAX_ARRAY_NESTING) {
+        throw new RecordError(
+          "JSON_NESTED_TOO_DEEP",
+          `arrays nested more than ${MAX_ARRAY_NESTING} deep; a record's arrays follow its input's shape`,
+        );
+      }
       let total = count;
-      for (const element of value) total = this.#collect(element, targets, specs, total);
+      for (const element of value) total = this.#collect(element, targets, specs, total, depth + 1);
       return total;
     }
     let t = 0;
