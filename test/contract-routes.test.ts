@@ -63,6 +63,17 @@ describe("the serving contract over HTTP", () => {
     }
   });
 
+  it("415 for a Content-Type parameter a codec's setting does not allow (`header=yes`), naming it", async () => {
+    const refused = await invoke(server, "a,b,c,d\n1,2,3,4\n", { "content-type": "text/csv; header=yes" });
+    assert.equal(refused.status, 415);
+    const body = (await refused.json()) as { code: string; error: string };
+    assert.equal(body.code, "MEDIA_TYPE_PARAMETER_NOT_ALLOWED");
+    assert.match(body.error, /header="yes" is not one of absent, present/);
+    const allowed = await invoke(server, "a,b,c,d\n1,2,3,4\n", { "content-type": "text/csv; header=present" });
+    assert.equal(allowed.status, 200);
+    assert.equal((await allowed.text()).trim().split("\n").length, 1);
+  });
+
   it("406 when Accept names no format that can carry the output", async () => {
     const response = await invoke(server, csvRows(1), { "content-type": "text/csv", accept: "image/png, text/*;q=0" });
     assert.equal(response.status, 406);

@@ -34,7 +34,11 @@ export interface CodecSetting {
   readonly description: string;
   /** The value when none is given. */
   readonly default?: string;
-  /** The values allowed; any when absent. */
+  /**
+   * The values allowed; any when absent. A Content-Type parameter of the same name (`text/csv;
+   * header=present`), which the codec may read from `context.mediaType.params` to override the setting for
+   * one body, is checked against them too: any other value is a `415`.
+   */
   readonly allowed?: readonly string[];
 }
 

@@ -163,6 +163,18 @@ export class CodecRegistry {
     if (!mediaType || !codec?.input) {
       throw new UnsupportedMediaTypeError(`no installed codec reads ${excerpt(contentType)}`, this.inputMediaTypes());
     }
+    // A parameter named after a setting overrides it for this body: it gets the same check, so that a
+    // typo (`header=yes`) is refused rather than read as the default.
+    for (const [name, value] of Object.entries(mediaType.params)) {
+      const allowed = codec.settings?.[name]?.allowed;
+      if (allowed && !allowed.includes(value)) {
+        throw new UnsupportedMediaTypeError(
+          `Content-Type parameter ${name}=${excerpt(value)} is not one of ${allowed.join(", ")} (codec ${codec.name})`,
+          this.inputMediaTypes(),
+          "MEDIA_TYPE_PARAMETER_NOT_ALLOWED",
+        );
+      }
+    }
     return remember(this.#inputsByHeader, contentType, {
       codec,
       format: codec.input,
