@@ -123,6 +123,9 @@ describe("RecordIO-protobuf decoding (Amazon Record)", () => {
     }
     const width = decodeError([amazonRecord({ values: { type: "float32", values: [1, 2, 3] } })]);
     assert.match(width.message, /feature "values" has 3 value\(s\); the model takes 4 \(x\[4\]\)/);
+    // A uint64 key past 2^63 is named as written, not as the signed number its bits also spell.
+    const farKey = decodeError([amazonRecord({ values: { type: "float32", values: [1], keys: [2n ** 64n - 1n] } })]);
+    assert.match(farKey.message, /has key 18446744073709551615;/);
     const integers = decodeError(
       [amazonRecord({ values: { type: "float32", values: [1, 2.5, 3] } })],
       signatureOf({ ids: ["int64", 3] }),

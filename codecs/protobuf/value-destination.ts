@@ -153,9 +153,11 @@ export class ValueDestination {
   /** Writes `value` at flat position `index` (sparse order); other positions stay zero. */
   putAt(index: number, value: number): void {
     if (!(index >= 0 && index < this.width)) {
+      // Keys are uint64, read as signed 64-bit: one past 2^63 comes negative.
+      const key = index < 0 ? BigInt.asUintN(64, BigInt(index)) : index;
       throw new RecordError(
         "SPARSE_KEY_OUT_OF_RANGE",
-        `feature ${excerpt(this.feature)} has key ${index}; the model takes ${this.width} value(s) (${this.#describe()})`,
+        `feature ${excerpt(this.feature)} has key ${key}; the model takes ${this.width} value(s) (${this.#describe()})`,
       );
     }
     let part = 0;

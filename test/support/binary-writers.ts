@@ -42,7 +42,7 @@ function littleEndian(values: readonly number[], size: 4 | 8): Bytes {
 export interface TestTensor {
   readonly type: "float32" | "float64" | "int32";
   readonly values: readonly number[];
-  readonly keys?: readonly number[];
+  readonly keys?: readonly (number | bigint)[];
   readonly shape?: readonly number[];
   /** Write each value as its own field instead of one packed run. */
   readonly unpacked?: boolean;
