@@ -4,10 +4,14 @@
  */
 import type { ElementType, InputArray, ModelSignature, NumericArray } from "./model/signature.js";
 
-/** The typed array a batch stages numbers of an element type in (64-bit integers are staged as doubles). */
+/**
+ * The typed array a batch stages numbers of an element type in (64-bit integers are staged as doubles,
+ * halves as float32: both are converted as they are fed).
+ */
 export function stagingArray(type: Exclude<ElementType, "string">, length: number): NumericArray {
   switch (type) {
     case "float32":
+    case "float16":
       return new Float32Array(length);
     case "int32":
       return new Int32Array(length);

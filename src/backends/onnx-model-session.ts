@@ -19,9 +19,11 @@ import type {
 } from "../model/signature.js";
 import type { BatchAnswer } from "./backend.js";
 import { answerAroundFailures, firstFailingRow } from "./failing-records.js";
+import { fromFloat16Bits, toFloat16Bits } from "./float16.js";
 
 const SUPPORTED_TYPES = new Set<string>([
   "float32",
+  "float16",
   "float64",
   "int32",
   "int64",
@@ -106,7 +108,16 @@ function feedTensor(spec: TensorSpec, staged: InputArray, firstRow: number, rows
     for (let i = 0; i < values.length; i++) wide[i] = BigInt(values[i]);
     return new ort.Tensor("int64", wide, dims);
   }
+  if (spec.type === "float16") return new ort.Tensor("float16", toFloat16Bits(values as Float32Array), dims);
   return new ort.Tensor(spec.type, values as Exclude<NumericArray, Uint16Array>, dims);
+}
+
+/** An output tensor's values as codecs read them: halves widened to float32, the rest as they are. */
+function outputValues(spec: TensorSpec, tensor: ort.Tensor): OutputValues {
+  if (spec.type !== "float16") return tensor.data as OutputValues;
+  const data: unknown = tensor.data;
+  // Bits where there is no Float16Array (Node 20), values where there is.
+  return data instanceof Uint16Array ? fromFloat16Bits(data) : Float32Array.from(data as ArrayLike<number>);
 }
 
 /** Runs that log only fatal errors. */
@@ -190,7 +201,7 @@ export class OnnxModelSession {
         );
       }
       const width = rows === 0 ? 0 : tensor.size / rows;
-      return { spec, width, data: tensor.data as OutputValues };
+      return { spec, width, data: outputValues(spec, tensor) };
     });
   }
 

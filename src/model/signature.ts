@@ -6,6 +6,7 @@
 /** Element types Sluice can feed to and read from a model. */
 export type ElementType =
   | "float32"
+  | "float16"
   | "float64"
   | "int32"
   | "int64"

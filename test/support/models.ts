@@ -125,3 +125,37 @@ export function dataDependentModel(): Uint8Array {
     ],
   });
 }
+
+/**
+ * Half precision in and out: `x` float16 [N,4] → `doubled` float16 [N,4] (2x, computed in float32 and cast
+ * back) and `read` float32 [N,4] (x as the model received it).
+ */
+export function halfPrecisionModel(): Uint8Array {
+  return writeModel({
+    name: "half_precision",
+    inputs: [{ name: "x", type: "float16", shape: ["N", 4] }],
+    outputs: [
+      { name: "doubled", type: "float16", shape: ["N", 4] },
+      { name: "read", type: "float32", shape: ["N", 4] },
+    ],
+    initializers: [{ name: "two", dims: [], data: new Float32Array([2]) }],
+    nodes: [
+      { op: "Cast", inputs: ["x"], outputs: ["read"], attributes: { to: 1 } },
+      { op: "Mul", inputs: ["read", "two"], outputs: ["doubled32"] },
+      { op: "Cast", inputs: ["doubled32"], outputs: ["doubled"], attributes: { to: 10 } },
+    ],
+    opset: 13,
+  });
+}
+
+/** ONNX Runtime's own conversion between float32 and float16: `Cast` of `x` [N] to the other type. */
+export function castModel(from: "float32" | "float16"): Uint8Array {
+  const to = from === "float32" ? "float16" : "float32";
+  return writeModel({
+    name: `cast_${from}_to_${to}`,
+    inputs: [{ name: "x", type: from, shape: ["N"] }],
+    outputs: [{ name: "y", type: to, shape: ["N"] }],
+    nodes: [{ op: "Cast", inputs: ["x"], outputs: ["y"], attributes: { to: to === "float16" ? 10 : 1 } }],
+    opset: 13,
+  });
+}
