@@ -46,7 +46,7 @@ const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0
  * The deepest a record's arrays may nest. A tensor's record has a level per dimension, a handful in
  * practice; a body of thousands of `[` is garbage, and following it would exhaust the stack.
  */
-export const MAX_ARRAY_NESTING = 64;
+const MAX_ARRAY_NESTING = 64;
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
