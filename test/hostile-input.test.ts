@@ -156,7 +156,7 @@ describe("hostile input over HTTP", () => {
     assert.equal((JSON.parse(text) as { code: string }).code, "RECORD_TOO_LARGE");
   });
 
-  it("refuses arrays nested 200 000 deep as the record's error (400), wherever a record sits", async () => {
+  it("refuses values nested 100 000 deep and more as the record's error (400), wherever a record sits", async () => {
     const deep = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
     const bodies: [string, string][] = [
       ["application/json", deep],
@@ -175,6 +175,13 @@ describe("hostile input over HTTP", () => {
     // Four levels, for a model whose record is one: still read.
     const nested = await invoke(server, "[[[[0.1,0.2],[0.3,0.4]]]]", { "content-type": "application/json" });
     assert.equal(nested.status, 200);
+    // Deep nesting where a number should be is named in the message without following it to the end.
+    const deepObject = `${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}`;
+    for (const body of [`[[0.1,0.2,{"a":${deep}}]]`, `{"features": ${deepObject}}`]) {
+      const response = await invoke(server, body, { "content-type": "application/json" });
+      assert.equal(response.status, 400, body.slice(0, 30));
+      assert.equal(((await response.json()) as { code: string }).code, "JSON_VALUE_NOT_NUMERIC");
+    }
   });
 
   it("never echoes a megabyte of client data, in any codec, in the answer or the log", async () => {

@@ -53,8 +53,15 @@ type JsonObject = { [key: string]: Json };
 const isObject = (value: Json): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
+/** `value` in a message: its JSON, cut to 40 characters. */
 function describe(value: Json): string {
-  const text = JSON.stringify(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // Nested too deep for JSON.stringify's recursion (JSON.parse has none): say what it is.
+    text = Array.isArray(value) ? "[[[…" : '{"…';
+  }
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
