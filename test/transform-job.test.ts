@@ -456,6 +456,31 @@ describe("sluice transform as a command", () => {
     assert.equal(readFileSync(path.join(work, "out", "b.csv.out"), "utf8").split("\n")[100_000], "ERROR");
   });
 
+  it("JoinSource=Input with placeholders: a record that is not JSON fails its input as a DataProcessing error", async () => {
+    const { work, inputs } = jobInputs("sluice-join-invalid", { "rows.jsonl": "[0.1,0.2,0.3,0.4]\n[1,2,\n" });
+    const args = [
+      "--input",
+      inputs,
+      "--output",
+      path.join(work, "out"),
+      "--split-type",
+      "Line",
+      "--join-source",
+      "Input",
+    ];
+    const run = startCli(args, { SLUICE_ON_RECORD_ERROR: "placeholder" });
+    const [code] = (await once(run.child, "close")) as [number | null];
+    assert.equal(code, 1);
+    const failed = run
+      .stderr()
+      .split("\n")
+      .filter((line) => line.startsWith("  failed: "));
+    assert.deepEqual(failed, [
+      "  failed: rows.jsonl (record 0): DATA_PROCESSING_FAILED: a record to filter or join is not valid JSON: " +
+        "Unexpected end of JSON input",
+    ]);
+  });
+
   it("--endpoint drives a running `sluice serve` over HTTP and writes what the in-process service writes", async () => {
     const work = temporaryDirectory("sluice-endpoint");
     writeFileSync(path.join(work, "rows.csv"), csvRows(500));

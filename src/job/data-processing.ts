@@ -101,12 +101,24 @@ export class DataProcessing {
   #read(bytes: Uint8Array, format: TextFormat): Json {
     const text = utf8.decode(bytes);
     if (format === "csv") return csvFields(text);
-    return JSON.parse(text) as Json;
+    try {
+      return JSON.parse(text) as Json;
+    } catch (error) {
+      // A record the model server answered with a placeholder may be one that is not JSON at all.
+      throw new DataProcessingError(`a record to filter or join is not valid JSON: ${(error as Error).message}`);
+    }
   }
 
   #write(value: Json, format: TextFormat): Uint8Array {
     if (format === "csv") return encoder.encode(csvLine(Array.isArray(value) ? value : [value]));
-    return encoder.encode(JSON.stringify(value));
+    try {
+      return encoder.encode(JSON.stringify(value));
+    } catch (error) {
+      // JSON.stringify recurses, and a record JSON.parse read may be nested deeper than it can follow.
+      throw new DataProcessingError(
+        `a filtered or joined record cannot be written as JSON: ${(error as Error).message}`,
+      );
+    }
   }
 
   #select(filter: JsonPath | undefined, value: Json, which: string): Json {
