@@ -1,12 +1,14 @@
 /**
  * Models with float16 inputs and outputs. The conversions are checked bit for bit against ONNX Runtime's
  * own `Cast` (every half widened; halves' values, the midpoints between them and a million random
- * float32s narrowed), then a float16 model is served end to end.
+ * float32s narrowed), then a float16 model is served end to end, on the CPU and (where Dawn finds an
+ * adapter, Mesa's software one included) the WebGPU backend.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import ort from "onnxruntime-node";
 import { fromFloat16Bits, toFloat16Bits } from "../src/backends/float16.js";
+import { probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import { readAmazonRecord, readRecordIOFrames } from "./support/binary-writers.js";
 import { castModel, halfPrecisionModel, modelDir } from "./support/models.js";
@@ -21,6 +23,9 @@ async function cast(from: "float32" | "float16", input: Float32Array | Uint16Arr
     await session.release();
   }
 }
+
+const probe = await probeWebGpuAdapter();
+const noAdapter = probe.available ? false : `no WebGPU adapter here: ${probe.reason}`;
 
 /** Float32s given by their bits. */
 const singles = (bits: readonly number[]) => new Float32Array(Uint32Array.from(bits).buffer);
@@ -78,57 +83,59 @@ describe("float16", () => {
     }
   });
 
-  describe("a float16 model, served", () => {
-    let server: TestServer;
-    before(async () => {
-      server = await startTestServer(modelDir(halfPrecisionModel()));
-    });
-    after(() => server.close());
-
-    const rows = [
-      [0.1, -2.5, 65519, 1e-7],
-      [3.3, 0, -0.333, 70000],
-    ];
-    const half = (values: number[]) => Array.from(fromFloat16Bits(toFloat16Bits(new Float32Array(values))));
-    /**
-     * What the model reads (each value rounded to a half; 70 000 is past the largest, 65 504) and answers
-     * (twice that, rounded to a half), as JSON writes them (infinities as null).
-     */
-    const expected = rows.map((row) => {
-      const read = half(row);
-      const inJson = (values: number[]) => values.map((v) => (Number.isFinite(v) ? v : null));
-      return { read: inJson(read), doubled: inJson(half(read.map((v) => v * 2))) };
-    });
-
-    it("feeds halves and answers with them, in JSON", async () => {
-      const response = await invoke(server, rows.map((row) => row.join(",")).join("\n"), {
-        "content-type": "text/csv",
-        accept: "application/json",
+  for (const backend of ["cpu", "webgpu"]) {
+    describe(`a float16 model, served on the ${backend} backend`, { skip: backend === "webgpu" && noAdapter }, () => {
+      let server: TestServer;
+      before(async () => {
+        server = await startTestServer(modelDir(halfPrecisionModel()), { SLUICE_BACKEND: backend });
       });
-      assert.equal(response.status, 200);
-      const { predictions } = (await response.json()) as { predictions: { doubled: number[]; read: number[] }[] };
-      assert.equal(predictions.length, 2);
-      // Answers are printed as the shortest text that reads back as the same float32.
-      const single = (value: number | null) => (value === null ? null : Math.fround(value));
-      predictions.forEach((answer, r) => {
-        assert.deepEqual(answer.read.map(single), expected[r].read, `record ${r}`);
-        assert.deepEqual(answer.doubled.map(single), expected[r].doubled, `record ${r}`);
-      });
-      // 0.1 is read as the half nearest to it; 65519 doubled is past the largest half.
-      assert.equal(predictions[0].read[0], 0.099975586);
-      assert.equal(predictions[0].doubled[2], null);
-    });
+      after(() => server.close());
 
-    it("answers halves as float32 tensors in RecordIO-protobuf", async () => {
-      const response = await invoke(server, rows[0].join(","), {
-        "content-type": "text/csv",
-        accept: "application/x-recordio-protobuf",
+      const rows = [
+        [0.1, -2.5, 65519, 1e-7],
+        [3.3, 0, -0.333, 70000],
+      ];
+      const half = (values: number[]) => Array.from(fromFloat16Bits(toFloat16Bits(new Float32Array(values))));
+      /**
+       * What the model reads (each value rounded to a half; 70 000 is past the largest, 65 504) and answers
+       * (twice that, rounded to a half), as JSON writes them (infinities as null).
+       */
+      const expected = rows.map((row) => {
+        const read = half(row);
+        const inJson = (values: number[]) => values.map((v) => (Number.isFinite(v) ? v : null));
+        return { read: inJson(read), doubled: inJson(half(read.map((v) => v * 2))) };
       });
-      assert.equal(response.status, 200);
-      const [record] = readRecordIOFrames(new Uint8Array(await response.arrayBuffer())).map((payload) =>
-        readAmazonRecord(payload),
-      );
-      assert.deepEqual(record.tensors.read, half(rows[0]));
+
+      it("feeds halves and answers with them, in JSON", async () => {
+        const response = await invoke(server, rows.map((row) => row.join(",")).join("\n"), {
+          "content-type": "text/csv",
+          accept: "application/json",
+        });
+        assert.equal(response.status, 200);
+        const { predictions } = (await response.json()) as { predictions: { doubled: number[]; read: number[] }[] };
+        assert.equal(predictions.length, 2);
+        // Answers are printed as the shortest text that reads back as the same float32.
+        const single = (value: number | null) => (value === null ? null : Math.fround(value));
+        predictions.forEach((answer, r) => {
+          assert.deepEqual(answer.read.map(single), expected[r].read, `record ${r}`);
+          assert.deepEqual(answer.doubled.map(single), expected[r].doubled, `record ${r}`);
+        });
+        // 0.1 is read as the half nearest to it; 65519 doubled is past the largest half.
+        assert.equal(predictions[0].read[0], 0.099975586);
+        assert.equal(predictions[0].doubled[2], null);
+      });
+
+      it("answers halves as float32 tensors in RecordIO-protobuf", async () => {
+        const response = await invoke(server, rows[0].join(","), {
+          "content-type": "text/csv",
+          accept: "application/x-recordio-protobuf",
+        });
+        assert.equal(response.status, 200);
+        const [record] = readRecordIOFrames(new Uint8Array(await response.arrayBuffer())).map((payload) =>
+          readAmazonRecord(payload),
+        );
+        assert.deepEqual(record.tensors.read, half(rows[0]));
+      });
     });
-  });
+  }
 });
