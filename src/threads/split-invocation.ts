@@ -262,13 +262,9 @@ const emptyCounters = (): Counters => ({
  */
 function addCounters(sums: Counters, stats: InvocationStats): void {
   if (sums.firstFailure === undefined && stats.firstFailure !== undefined) {
-    const { recordIndex, byteOffset, line } = stats.firstFailure;
-    sums.firstFailure = {
-      ...stats.firstFailure,
-      recordIndex: recordIndex + sums.records,
-      byteOffset: byteOffset === undefined ? undefined : byteOffset + sums.bytesIn,
-      line: line === undefined || !Number.isFinite(sums.lineFeeds) ? undefined : line + sums.lineFeeds,
-    };
+    const moved = { ...stats.firstFailure };
+    moveLocation(moved, sums, sums.bytesIn);
+    sums.firstFailure = moved;
   }
   sums.bytesIn += stats.bytesIn;
   sums.bytesOut += stats.bytesOut;
@@ -282,9 +278,26 @@ function addCounters(sums: Counters, stats: InvocationStats): void {
 }
 
 /**
+ * Moves a record's place in a part (its `recordIndex`, `byteOffset` and `line`, where they are numbers)
+ * to its place in the whole body, past the parts counted in `before`, which took `bytesBefore` bytes. Its
+ * line is dropped where those parts did not count theirs.
+ */
+function moveLocation(
+  location: { recordIndex?: unknown; byteOffset?: unknown; line?: unknown },
+  before: Counters,
+  bytesBefore: number,
+): void {
+  if (typeof location.recordIndex === "number") location.recordIndex += before.records;
+  if (typeof location.byteOffset === "number") location.byteOffset += bytesBefore;
+  if (typeof location.line === "number") {
+    if (Number.isFinite(before.lineFeeds)) location.line += before.lineFeeds;
+    else delete location.line;
+  }
+}
+
+/**
  * `error`, raised by a part that starts at byte `bytesBefore` of the body after the parts counted in
- * `before`, as the whole body's: its record index, byte offset and line moved. (Its line is dropped where
- * the parts before did not count theirs.)
+ * `before`, as the whole body's: its record index (in its message too), byte offset and line moved.
  */
 function relocated(error: unknown, before: Counters, bytesBefore: number): unknown {
   const recordsBefore = before.records;
@@ -292,17 +305,10 @@ function relocated(error: unknown, before: Counters, bytesBefore: number): unkno
   const wire = toWire(error);
   const details: Record<string, unknown> = { ...wire.details };
   let message = wire.message;
-  for (const key of ["recordIndex", "firstRecordIndex"] as const) {
-    const index = details[key];
-    if (typeof index !== "number") continue;
-    details[key] = index + recordsBefore;
-    if (key === "recordIndex")
-      message = message.replace(new RegExp(`\\brecord ${index}\\b`), `record ${index + recordsBefore}`);
-  }
-  if (typeof details.byteOffset === "number") details.byteOffset += bytesBefore;
-  if (typeof details.line === "number") {
-    if (Number.isFinite(before.lineFeeds)) details.line += before.lineFeeds;
-    else delete details.line;
-  }
+  const index = details.recordIndex;
+  if (typeof index === "number")
+    message = message.replace(new RegExp(`\\brecord ${index}\\b`), `record ${index + recordsBefore}`);
+  if (typeof details.firstRecordIndex === "number") details.firstRecordIndex += recordsBefore;
+  moveLocation(details, before, bytesBefore);
   return fromWire({ ...wire, message, details });
 }
