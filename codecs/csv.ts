@@ -10,7 +10,11 @@ import {
   type Codec,
   type CodecContext,
   copyBytes,
+  describeIntegerType,
   type Frame,
+  type IntegerRange,
+  integerRange,
+  isIntegerIn,
   isTextTensor,
   type NumericArray,
   type OutputBatch,
@@ -182,8 +186,11 @@ class CsvRecordDecoder implements RecordDecoder {
         value = this.#generalField(bytes, pos, field, inputIndex);
         pos = this.#fieldEnd;
       }
-      if (kind === FieldKind.Integer && !Number.isInteger(value))
-        this.#notNumeric(bytes, field, fieldStart, pos, "an integer");
+      if (kind === FieldKind.Integer) {
+        const { type } = this.#inputs[inputIndex];
+        if (!isIntegerIn(value, integerRange(type) as IntegerRange))
+          this.#notNumeric(bytes, field, fieldStart, pos, describeIntegerType(type));
+      }
       target[base + k++] = value;
       field++;
       if (pos >= n) break;

@@ -51,10 +51,14 @@ export {
   UnsupportedMediaTypeError,
 } from "./errors.js";
 export {
+  describeIntegerType,
   type ElementType,
   type InputArray,
   type Int32RangeArray,
+  type IntegerRange,
+  integerRange,
   isInt32RangeArray,
+  isIntegerIn,
   isTextTensor,
   type ModelSignature,
   type NumericArray,

@@ -246,17 +246,26 @@ describe("CSV record decoding", () => {
     assert.equal(decodeError("3,4.5\n", contextFor(ints, "text/csv")).code, "CSV_FIELD_NOT_NUMERIC");
   });
 
-  it("reads rows for float, integer and bool inputs together as each input's store does, whole numbers only where integers go", () => {
+  it("reads rows for float, integer and bool inputs together as each input's store does, whole numbers in range only where integers go", () => {
     const mixed = signatureOf({ x: ["float32", 2], ids: ["int64", 2], flag: ["bool", 1], small: ["int8", 1] });
     const context = contextFor(mixed, "text/csv");
-    const rows = ["0.1,-2.5,3,-4,1,7", "1e-3,2.000000001,1e3,4.0,0,-8", '"0.5",2,3,4,1,9', "0,0,-0,0,0,300"];
+    const rows = ["0.1,-2.5,3,-4,1,7", "1e-3,2.000000001,1e3,4.0,0,-128", '"0.5",2,3,4,1,9', "0,0,-0,0,0,127"];
     const records = decodeBody(csvCodec, context, [bytes(`${rows.join("\n")}\n`)]);
-    const stores = [Math.fround, Math.fround, Number, Number, Number, (value: number) => new Int8Array([value])[0]];
+    const stores = [Math.fround, Math.fround, Number, Number, Number, Number];
     assert.deepEqual(
       records.map((inputs) => inputs.flat()),
       rows.map((row) => row.split(",").map((field, j) => stores[j](Number(field.replaceAll('"', ""))))),
     );
-    for (const bad of ["0.1,0.2,3.5,4,1,7", "0.1,0.2,3,4,0.5,7", "0.1,0.2,3,4,1,1e-1"]) {
+    // Fractions, and whole numbers the input's type cannot hold (an Int8Array would keep 300 as 44).
+    for (const bad of [
+      "0.1,0.2,3.5,4,1,7",
+      "0.1,0.2,3,4,0.5,7",
+      "0.1,0.2,3,4,1,1e-1",
+      "0.1,0.2,3,4,1,300",
+      "0.1,0.2,3,4,1,-129",
+      "0.1,0.2,3,4,2,7",
+      "0.1,0.2,3,1e19,1,7",
+    ]) {
       assert.equal(decodeError(`${bad}\n`, context).code, "CSV_FIELD_NOT_NUMERIC", bad);
     }
   });

@@ -12,7 +12,10 @@
  */
 import {
   type CodecContext,
+  describeIntegerType,
   type Frame,
+  integerRange,
+  isIntegerIn,
   isTextTensor,
   type RecordDecoder,
   RecordError,
@@ -260,7 +263,10 @@ export class JsonRecordDecoder implements RecordDecoder {
   #fits(k: number, value: number): boolean {
     let offset = 0;
     for (const input of this.#inputs) {
-      if (k < offset + input.width) return input.type.startsWith("float") || Number.isInteger(value);
+      if (k < offset + input.width) {
+        const range = integerRange(input.type);
+        return range === undefined || isIntegerIn(value, range);
+      }
       offset += input.width;
     }
     return false;
@@ -413,10 +419,11 @@ export class JsonRecordDecoder implements RecordDecoder {
           "(only models that read NaN as missing, such as tree ensembles, do)",
       );
     } else throw new RecordError("JSON_VALUE_NOT_NUMERIC", `value ${count} is ${describe(value)}, not a number`);
-    if (!spec.type.startsWith("float") && !Number.isInteger(number)) {
+    const range = integerRange(spec.type);
+    if (range !== undefined && !isIntegerIn(number, range)) {
       throw new RecordError(
-        "JSON_VALUE_NOT_INTEGER",
-        `value ${count} (${number}) is not an integer; ${JSON.stringify(spec.name)} is ${spec.type}`,
+        Number.isInteger(number) ? "JSON_VALUE_OUT_OF_RANGE" : "JSON_VALUE_NOT_INTEGER",
+        `value ${count} (${number}) is not ${describeIntegerType(spec.type)}, as ${JSON.stringify(spec.name)} takes`,
       );
     }
     target.values[target.length++] = number;

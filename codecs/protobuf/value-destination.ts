@@ -3,7 +3,10 @@
  * input's array in model order. Values are written in place into the batch's typed arrays.
  */
 import {
+  describeIntegerType,
   excerpt,
+  integerRange,
+  isIntegerIn,
   isTextTensor,
   type NumericArray,
   RecordError,
@@ -196,10 +199,12 @@ export class ValueDestination {
   }
 
   #checkInteger(value: number, part: number): void {
-    if (!Number.isInteger(value) && !this.#specs[part].type.startsWith("float")) {
+    const { name, type } = this.#specs[part];
+    const range = integerRange(type);
+    if (range !== undefined && !isIntegerIn(value, range)) {
       throw new RecordError(
-        "FEATURE_VALUE_NOT_INTEGER",
-        `feature ${excerpt(this.feature)} holds ${value}; ${JSON.stringify(this.#specs[part].name)} is ${this.#specs[part].type}`,
+        Number.isInteger(value) ? "FEATURE_VALUE_OUT_OF_RANGE" : "FEATURE_VALUE_NOT_INTEGER",
+        `feature ${excerpt(this.feature)} holds ${value}, not ${describeIntegerType(type)}, as ${JSON.stringify(name)} takes`,
       );
     }
   }

@@ -4,7 +4,15 @@
  * row of comma-separated numbers, straight into the batch's array. A CSV row is one; so is a JSON array
  * without spaces, between its brackets.
  */
-import { isTextTensor, type NumericArray, type RecordSlots, type TensorSpec } from "../../src/index.js";
+import {
+  type IntegerRange,
+  integerRange,
+  isIntegerIn,
+  isTextTensor,
+  type NumericArray,
+  type RecordSlots,
+  type TensorSpec,
+} from "../../src/index.js";
 import { estimateServesFloat32, readExponent, scaleDecimal } from "./ascii-number.js";
 
 const COMMA = 0x2c;
@@ -26,8 +34,8 @@ export class PlainNumberRowReader {
   readonly #width: number;
   /** The inputs' widths, in order. */
   readonly #widths: readonly number[];
-  /** Per input, whether it takes integers only (an integer type or bool): 1, else 0. */
-  readonly #integers: Uint8Array;
+  /** Per input, the integers it takes (an integer type or bool), or undefined for a float input. */
+  readonly #integers: readonly (IntegerRange | undefined)[];
   /** Whether every input is float32 (see {@link estimateServesFloat32}). */
   readonly #float32Input: boolean;
   /**
@@ -51,9 +59,9 @@ export class PlainNumberRowReader {
   private constructor(inputs: readonly TensorSpec[]) {
     this.#widths = inputs.map((input) => input.width);
     this.#width = this.#widths.reduce((sum, width) => sum + width, 0);
-    this.#integers = Uint8Array.from(inputs, (input) => (input.type.startsWith("float") ? 0 : 1));
+    this.#integers = inputs.map((input) => integerRange(input.type));
     this.#float32Input = inputs.every((input) => input.type === "float32");
-    if (inputs.length > 1 || this.#integers[0] === 1) {
+    if (inputs.length > 1 || this.#integers[0] !== undefined) {
       this.#row = this.#float32Input ? new Float32Array(this.#width) : new Float64Array(this.#width);
     }
   }
@@ -80,8 +88,9 @@ export class PlainNumberRowReader {
       const target = slots.arrays[inputIndex];
       const base = slots.offset(inputIndex);
       const width = widths[inputIndex];
-      if (this.#integers[inputIndex] === 1) {
-        for (let j = 0; j < width; j++) if (!Number.isInteger(row[k + j])) return false;
+      const range = this.#integers[inputIndex];
+      if (range !== undefined) {
+        for (let j = 0; j < width; j++) if (!isIntegerIn(row[k + j], range)) return false;
       }
       for (let j = 0; j < width; j++) target[base + j] = row[k++];
     }

@@ -40,7 +40,19 @@ const NodeProto = onnx.lookupType("onnx.NodeProto");
 const ValueInfoProto = onnx.lookupType("onnx.ValueInfoProto");
 
 /** ONNX element types this writer can declare, with their `TensorProto.DataType` numbers. */
-export const ElementType = { float32: 1, int32: 6, string: 8, int64: 7, float16: 10, float64: 11 } as const;
+export const ElementType = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  uint16: 4,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  string: 8,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+} as const;
 /** An element type name understood by {@link ElementType}. */
 export type ElementTypeName = keyof typeof ElementType;
 

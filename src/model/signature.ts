@@ -81,6 +81,45 @@ export function isTextTensor(spec: TensorSpec): boolean {
   return spec.type === "string";
 }
 
+/** The values an integer element type holds, both bounds included. */
+export interface IntegerRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+const INTEGER_RANGES: Partial<Record<ElementType, IntegerRange>> = {
+  bool: { min: 0, max: 1 },
+  int8: { min: -128, max: 127 },
+  uint8: { min: 0, max: 255 },
+  int16: { min: -32768, max: 32767 },
+  uint16: { min: 0, max: 65535 },
+  int32: { min: -(2 ** 31), max: 2 ** 31 - 1 },
+  // The largest double below 2^63: the next one up would wrap around in a BigInt64Array.
+  int64: { min: -(2 ** 63), max: 2 ** 63 - 1024 },
+};
+
+/**
+ * The range of an integer element type, or undefined for a float or string one. A typed array stores a
+ * value outside it wrapped around (300 in an `Int8Array` is 44), so a codec refuses such a value, as it
+ * refuses a fraction, rather than let the model answer for another number.
+ */
+export function integerRange(type: ElementType): IntegerRange | undefined {
+  return INTEGER_RANGES[type];
+}
+
+/** Whether `value` is an integer within `range`. */
+export function isIntegerIn(value: number, range: IntegerRange): boolean {
+  return Number.isInteger(value) && value >= range.min && value <= range.max;
+}
+
+/** What an integer element type takes, for messages: `an int8 (-128 to 127)`. */
+export function describeIntegerType(type: ElementType): string {
+  if (type === "bool") return "a bool (0 or 1)";
+  if (type === "int64") return "an int64";
+  const range = INTEGER_RANGES[type];
+  return range ? `${type.startsWith("u") ? "a" : "an"} ${type} (${range.min} to ${range.max})` : type;
+}
+
 /** Sum of the widths of all inputs: the number of values a flat (CSV-like) record must hold. */
 export function totalInputWidth(signature: ModelSignature): number {
   return totalWidth(signature.inputs);

@@ -159,3 +159,26 @@ export function castModel(from: "float32" | "float16"): Uint8Array {
     opset: 13,
   });
 }
+
+/**
+ * Narrow integer inputs: `small` int8 [N,2], `wide` uint16 [N,1] and `flag` bool [N,1], cast to float32
+ * and answered as `values` [N,4] (what the model read).
+ */
+export function narrowIntegerModel(): Uint8Array {
+  return writeModel({
+    name: "narrow_integers",
+    inputs: [
+      { name: "small", type: "int8", shape: ["N", 2] },
+      { name: "wide", type: "uint16", shape: ["N", 1] },
+      { name: "flag", type: "bool", shape: ["N", 1] },
+    ],
+    outputs: [{ name: "values", type: "float32", shape: ["N", 4] }],
+    nodes: [
+      { op: "Cast", inputs: ["small"], outputs: ["small_f"], attributes: { to: 1 } },
+      { op: "Cast", inputs: ["wide"], outputs: ["wide_f"], attributes: { to: 1 } },
+      { op: "Cast", inputs: ["flag"], outputs: ["flag_f"], attributes: { to: 1 } },
+      { op: "Concat", inputs: ["small_f", "wide_f", "flag_f"], outputs: ["values"], attributes: { axis: 1 } },
+    ],
+    opset: 13,
+  });
+}
