@@ -7,12 +7,17 @@
 import {
   type Codec,
   type CodecContext,
+  describeIntegerType,
   excerpt,
   type Frame,
+  type IntegerRange,
+  integerRange,
+  isIntegerIn,
   LineFramer,
   type RecordDecoder,
   RecordError,
   type RecordSink,
+  type TensorSpec,
   totalInputWidth,
 } from "sluice/codec-kit";
 
@@ -21,11 +26,16 @@ const latin1 = new TextDecoder("latin1");
 class LibSvmDecoder implements RecordDecoder {
   readonly #width: number;
   readonly #widths: number[];
+  readonly #inputs: readonly TensorSpec[];
+  /** Per input, the integers it takes, or undefined for a float input. */
+  readonly #integers: (IntegerRange | undefined)[];
   readonly #fill: number;
 
   constructor(context: CodecContext) {
     this.#width = totalInputWidth(context.signature);
-    this.#widths = context.signature.inputs.map((input) => input.width);
+    this.#inputs = context.signature.inputs;
+    this.#widths = this.#inputs.map((input) => input.width);
+    this.#integers = this.#inputs.map((input) => integerRange(input.type));
     this.#fill = context.settings.missing === "nan" ? Number.NaN : 0;
   }
 
@@ -65,6 +75,14 @@ class LibSvmDecoder implements RecordDecoder {
       let k = index - 1;
       let input = 0;
       while (k >= this.#widths[input]) k -= this.#widths[input++];
+      const integers = this.#integers[input];
+      if (integers !== undefined && !isIntegerIn(value, integers)) {
+        const { name, type } = this.#inputs[input];
+        throw new RecordError(
+          "LIBSVM_VALUE",
+          `value ${value} of index ${index} is not ${describeIntegerType(type)}, as ${excerpt(name)} takes`,
+        );
+      }
       slots.arrays[input][slots.offset(input) + k] = value;
     }
   }

@@ -43,6 +43,16 @@ describe("the libsvm codec", () => {
     assert.deepEqual(decodeBody(libsvm, nan, [text("1:1 4:4\n")]), [[[1, Number.NaN, Number.NaN, 4]]]);
   });
 
+  it("refuses a value an integer input cannot hold, rather than store it wrapped around", () => {
+    const integers = contextFor(signatureOf({ ids: ["int8", 4] }), "text/libsvm", { settings: { missing: "zero" } });
+    assert.deepEqual(decodeBody(libsvm, integers, [text("1:127 4:-128\n")]), [[[127, 0, 0, -128]]]);
+    assert.throws(
+      () => decodeBody(libsvm, integers, [text("1:300\n")]),
+      (error: Error & { code?: string }) =>
+        error.code === "LIBSVM_VALUE" && /value 300 of index 1 is not an int8 \(-128 to 127\)/.test(error.message),
+    );
+  });
+
   it("passes Sluice's conformance suite", () => {
     checkDecoderConformance(libsvm, {
       context,

@@ -10,11 +10,16 @@
 import {
   type Codec,
   type CodecContext,
+  describeIntegerType,
+  type ElementType,
   Frame,
   FrameBuffer,
   type Framer,
   type FrameSink,
   FramingError,
+  type IntegerRange,
+  integerRange,
+  isIntegerIn,
   type OutputBatch,
   type RecordDecoder,
   type RecordEncoder,
@@ -190,10 +195,15 @@ class NpyDecoder implements RecordDecoder {
   #header: NpyHeader | undefined;
   readonly #widths: number[];
   readonly #width: number;
+  readonly #types: ElementType[];
+  /** Per input, the integers it takes, or undefined for a float input. */
+  readonly #integers: (IntegerRange | undefined)[];
 
   constructor(context: CodecContext) {
     this.#widths = context.signature.inputs.map((input) => input.width);
     this.#width = totalInputWidth(context.signature);
+    this.#types = context.signature.inputs.map((input) => input.type);
+    this.#integers = this.#types.map(integerRange);
   }
 
   decode(frame: Frame, sink: RecordSink): void {
@@ -225,10 +235,15 @@ class NpyDecoder implements RecordDecoder {
     this.#widths.forEach((width, input) => {
       const target = slots.arrays[input];
       const base = slots.offset(input);
+      const integers = this.#integers[input];
       for (let j = 0; j < width; j++) {
         const v = value(k++);
-        if (Number.isNaN(v) && !(target instanceof Float32Array || target instanceof Float64Array)) {
-          throw new RecordError("NPY_VALUE_NOT_A_NUMBER", `value ${k - 1} is NaN; input ${input} takes integers`);
+        if (integers !== undefined && !isIntegerIn(v, integers)) {
+          const type = describeIntegerType(this.#types[input]);
+          throw new RecordError(
+            Number.isNaN(v) ? "NPY_VALUE_NOT_A_NUMBER" : "NPY_VALUE_OUT_OF_RANGE",
+            `value ${k - 1} (${v}) is not ${type}, as input ${input} takes`,
+          );
         }
         target[base + j] = v;
       }

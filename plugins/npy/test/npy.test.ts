@@ -96,6 +96,17 @@ describe("the npy codec", () => {
     }
   });
 
+  it("refuses a value an integer input cannot hold, rather than store it wrapped around", () => {
+    const integers = contextFor(signatureOf({ features: ["int8", 4] }), "application/x-npy");
+    const i4 = DTYPES.find((dtype) => dtype.code === "i4") as Dtype;
+    assert.deepEqual(decodeBody(npy, integers, [npyFile([[1, -128, 127, 0]], i4)]), [[[1, -128, 127, 0]]]);
+    assert.throws(
+      () => decodeBody(npy, integers, [npyFile([[1, 300, 0, 0]], i4)]),
+      (error: Error & { code?: string }) =>
+        error.code === "NPY_VALUE_OUT_OF_RANGE" && /value 1 \(300\) is not an int8 \(-128 to 127\)/.test(error.message),
+    );
+  });
+
   it("passes Sluice's conformance suite (every cut, one byte at a time, refusals, mutations)", () => {
     checkDecoderConformance(npy, {
       context,

@@ -9,11 +9,14 @@ import { parquetMetadata, parquetReadObjects, parquetSchema } from "hyparquet";
 import {
   type Codec,
   type CodecContext,
+  describeIntegerType,
   excerpt,
   Frame,
   type Framer,
   type FrameSink,
   FramingError,
+  integerRange,
+  isIntegerIn,
   type RecordDecoder,
   RecordError,
   type RecordSink,
@@ -56,6 +59,18 @@ function numeric(cell: unknown, column: string, row: number): number {
   throw new RecordError(
     "PARQUET_VALUE_NOT_NUMERIC",
     `row ${row}, column ${excerpt(column)}: ${excerpt(String(cell))} is not a number`,
+  );
+}
+
+/** `value`, unless `input` is an integer input it does not fit (a typed array would wrap it around). */
+function fitting(value: number, input: TensorSpec, column: string, row: number): number {
+  const range = integerRange(input.type);
+  if (range === undefined || isIntegerIn(value, range)) return value;
+  const missing = Number.isNaN(value);
+  throw new RecordError(
+    missing ? "PARQUET_VALUE_MISSING" : "PARQUET_VALUE_OUT_OF_RANGE",
+    `row ${row}, column ${excerpt(column)}: ${missing ? "a null" : value} is not ${describeIntegerType(input.type)}, ` +
+      `as ${excerpt(input.name)} takes`,
   );
 }
 
@@ -103,7 +118,7 @@ class ParquetDecoder implements RecordDecoder {
             );
           }
           values.forEach((value, k) => {
-            slots.arrays[i][slots.offset(i) + k] = numeric(value, input.name, index);
+            slots.arrays[i][slots.offset(i) + k] = fitting(numeric(value, input.name, index), input, input.name, index);
           });
         });
         return;
@@ -116,7 +131,7 @@ class ParquetDecoder implements RecordDecoder {
         );
       }
       columns.forEach((column, k) => {
-        slots.arrays[0][slots.offset(0) + k] = numeric(row[column], column, index);
+        slots.arrays[0][slots.offset(0) + k] = fitting(numeric(row[column], column, index), input, column, index);
       });
     });
   }

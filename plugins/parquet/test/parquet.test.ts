@@ -14,6 +14,7 @@ import {
   modelDirectory,
   runOnnxRuntime,
   startCodecTestServer,
+  writeModel,
 } from "sluice/testing";
 
 const PLUGIN = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -74,6 +75,37 @@ describe("the parquet codec", () => {
     });
     assert.equal(response.status, 200);
     assert.deepEqual(JSON.parse((await response.text()).trim()), [null, null, null]);
+  });
+
+  it("refuses a value an integer input cannot hold (or a null there), rather than store it wrapped around", async () => {
+    const castToFloat = writeModel({
+      name: "int8_in",
+      inputs: [{ name: "ids", type: "int8", shape: ["N", 2] }],
+      outputs: [{ name: "read", type: "float32", shape: ["N", 2] }],
+      nodes: [{ op: "Cast", inputs: ["ids"], outputs: ["read"], attributes: { to: 1 } }],
+      opset: 13,
+    });
+    const integers = await startCodecTestServer(modelDirectory(castToFloat), { plugins: [PLUGIN] });
+    try {
+      const read = await integers.invoke(parquetFile({ a: [-128], b: [127] }), {
+        "content-type": "application/x-parquet",
+        accept: "text/csv",
+      });
+      assert.equal(await read.text(), "-128,127\n");
+      const cases: [Record<string, (number | null)[]>, string][] = [
+        [{ a: [300], b: [0] }, "PARQUET_VALUE_OUT_OF_RANGE"],
+        [{ a: [null], b: [0] }, "PARQUET_VALUE_MISSING"],
+      ];
+      for (const [columns, code] of cases) {
+        const refused = await integers.invoke(parquetFile(columns), { "content-type": "application/x-parquet" });
+        assert.equal(refused.status, 400);
+        const answer = (await refused.json()) as { code: string; error: string };
+        assert.equal(answer.code, code);
+        assert.match(answer.error, /is not an int8 \(-128 to 127\), as "ids" takes/);
+      }
+    } finally {
+      await integers.close();
+    }
   });
 
   it("refuses a body that is not Parquet, and a file of the wrong width, with a 400", async () => {
