@@ -15,7 +15,15 @@ const codecSource = (name: string) => `/**
  * ${name}: one record per line, the model's input values separated by spaces or tabs
  * (media type application/x-${name}). Replace the decoder with your format's.
  */
-import { LineFramer, RecordError, excerpt, totalInputWidth } from "sluice/codec-kit";
+import {
+  LineFramer,
+  RecordError,
+  describeIntegerType,
+  excerpt,
+  integerRange,
+  isIntegerIn,
+  totalInputWidth,
+} from "sluice/codec-kit";
 
 const latin1 = new TextDecoder("latin1");
 
@@ -24,7 +32,10 @@ class Decoder {
   /** @param {import("sluice").CodecContext} context */
   constructor(context) {
     this.width = totalInputWidth(context.signature);
-    this.widths = context.signature.inputs.map((input) => input.width);
+    this.inputs = context.signature.inputs;
+    this.widths = this.inputs.map((input) => input.width);
+    // An integer input's bounds: a typed array would store a value past them wrapped around.
+    this.ranges = this.inputs.map((input) => integerRange(input.type));
   }
 
   /**
@@ -42,6 +53,10 @@ class Decoder {
       for (let j = 0; j < width; j++, k++) {
         const value = Number(fields[k]);
         if (Number.isNaN(value)) throw new RecordError("${name.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_VALUE", \`value \${k} \${excerpt(fields[k])} is not a number\`);
+        const range = this.ranges[input];
+        if (range && !isIntegerIn(value, range)) {
+          throw new RecordError("${name.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_VALUE", \`value \${k} (\${value}) is not \${describeIntegerType(this.inputs[input].type)}\`);
+        }
         slots.arrays[input][slots.offset(input) + j] = value;
       }
     });
