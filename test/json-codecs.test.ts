@@ -159,6 +159,16 @@ describe("JSON record decoding", () => {
     assert.match(missing.message, /no "b"/);
     assert.equal(decodeError("[1, 2, 3, 4, 5,]").code, "JSON_INVALID");
     assert.equal(decodeError('{"instances": 5}').code, "JSON_INSTANCES_NOT_ARRAY");
+    // Several records where one belongs: a JSON Lines line, or an element of a batch.
+    const several = '{"instances": [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]}';
+    for (const [text, codec] of [
+      [several, jsonLinesCodec],
+      [`[[1, 2, 3, 4, 5], ${several}]`, jsonCodec],
+    ] as const) {
+      const error = decodeError(text, twoInputs, codec);
+      assert.equal(error.code, "JSON_INSTANCES_IN_RECORD", text);
+      assert.match(error.message, /a record holds "instances" \(several records\)/);
+    }
   });
 
   it("checks columnar input whole and names the bad row", () => {

@@ -336,7 +336,16 @@ export class JsonRecordDecoder implements RecordDecoder {
     if (this.#namesEveryInput(value)) return this.#named(value);
     if (FEATURES_KEY in value) return this.#flat(value[FEATURES_KEY]);
     if (INSTANCES_KEY in value) {
-      throw new RecordError("JSON_INSTANCES_NOT_ARRAY", '"instances" must be an array of records');
+      if (!Array.isArray(value[INSTANCES_KEY])) {
+        throw new RecordError("JSON_INSTANCES_NOT_ARRAY", '"instances" must be an array of records');
+      }
+      // Where one record belongs (a JSON Lines line, an element of a batch): several would break the one
+      // answer per record that lines outputs up with inputs.
+      throw new RecordError(
+        "JSON_INSTANCES_IN_RECORD",
+        'a record holds "instances" (several records): send them as one application/json body, or one ' +
+          "record per line",
+      );
     }
     const missing = this.#inputs.filter((input) => !(input.name in value)).map((input) => JSON.stringify(input.name));
     throw new RecordError(
