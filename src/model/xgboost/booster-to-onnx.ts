@@ -3,8 +3,9 @@
  * `TreeEnsembleRegressor` (ai.onnx.ml) whose splits are XGBoost's (`feature < threshold` goes left, a
  * missing value (NaN) goes the way XGBoost learned), summed onto the base score and transformed as the
  * objective says. The graph takes `features [N, num_feature]` (float32) and answers `predictions`, as
- * XGBoost's `predict` does: one value per record (a probability for logistic objectives, the class for
- * `multi:softmax`) or, for `multi:softprob`, one probability per class.
+ * XGBoost's `predict` does: one value per record (a probability for logistic objectives, `exp` of the
+ * margin for log-link ones, the class for `multi:softmax`) or, for `multi:softprob`, one probability per
+ * class.
  */
 import { ConfigError } from "../../errors.js";
 import { type NodeSpec, writeModel } from "../onnx-writer.js";
@@ -14,15 +15,39 @@ import type { XgbBooster } from "./booster.js";
 export const XGBOOST_INPUT = "features";
 export const XGBOOST_OUTPUT = "predictions";
 
-/** How each supported objective turns the sum of leaves (the margin) into a prediction. */
+/**
+ * How each supported objective turns the sum of leaves (the margin) into a prediction, and how its saved
+ * base score becomes a margin (XGBoost's `PredTransform` and `ProbToMargin`; checked against XGBoost's
+ * own `predict` for every objective here, see `scripts/make-tabular-fixtures.py`).
+ */
 const OBJECTIVES: Readonly<
-  Record<string, { margin: "identity" | "logit"; transform: "NONE" | "LOGISTIC" | "SOFTMAX" | "ARGMAX" }>
+  Record<
+    string,
+    { margin: "identity" | "logit" | "log"; transform: "NONE" | "LOGISTIC" | "SOFTMAX" | "ARGMAX" | "EXP" | "STEP" }
+  >
 > = {
   "reg:squarederror": { margin: "identity", transform: "NONE" },
   // The name of reg:squarederror before XGBoost 1.0.
   "reg:linear": { margin: "identity", transform: "NONE" },
+  "reg:squaredlogerror": { margin: "identity", transform: "NONE" },
+  "reg:pseudohubererror": { margin: "identity", transform: "NONE" },
+  "reg:absoluteerror": { margin: "identity", transform: "NONE" },
   "reg:logistic": { margin: "logit", transform: "LOGISTIC" },
   "binary:logistic": { margin: "logit", transform: "LOGISTIC" },
+  // The margin itself; its base score is a margin too (XGBoost does not take the logit of it).
+  "binary:logitraw": { margin: "identity", transform: "NONE" },
+  // 1 where the margin is positive, else 0.
+  "binary:hinge": { margin: "identity", transform: "STEP" },
+  "count:poisson": { margin: "log", transform: "EXP" },
+  "reg:gamma": { margin: "log", transform: "EXP" },
+  "reg:tweedie": { margin: "log", transform: "EXP" },
+  // The hazard ratio, and the predicted survival time.
+  "survival:cox": { margin: "log", transform: "EXP" },
+  "survival:aft": { margin: "log", transform: "EXP" },
+  // Ranking scores are margins.
+  "rank:pairwise": { margin: "identity", transform: "NONE" },
+  "rank:ndcg": { margin: "identity", transform: "NONE" },
+  "rank:map": { margin: "identity", transform: "NONE" },
   "multi:softprob": { margin: "identity", transform: "SOFTMAX" },
   "multi:softmax": { margin: "identity", transform: "ARGMAX" },
 };
@@ -43,7 +68,13 @@ export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
   if (multiClass && !(booster.numClass >= 2))
     throw new ConfigError(`${file}: ${booster.objective} needs num_class ≥ 2`);
   const targets = multiClass ? booster.numClass : 1;
-  const base = objective.margin === "logit" ? Math.log(booster.baseScore / (1 - booster.baseScore)) : booster.baseScore;
+  const scores = booster.baseScore;
+  if (scores.length !== 1 && scores.length !== targets) {
+    throw new ConfigError(`${file}: base_score has ${scores.length} values for ${targets} output(s)`);
+  }
+  const baseValues = Array.from({ length: targets }, (_, k) =>
+    baseMargin(objective.margin, scores[scores.length === 1 ? 0 : k], file),
+  );
 
   const treeIds: number[] = [];
   const nodeIds: number[] = [];
@@ -101,7 +132,7 @@ export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
         n_targets: targets,
         aggregate_function: "SUM",
         post_transform: "NONE",
-        base_values: { floats: new Array(targets).fill(base) },
+        base_values: { floats: baseValues },
         nodes_treeids: treeIds,
         nodes_nodeids: nodeIds,
         nodes_featureids: featureIds,
@@ -121,6 +152,14 @@ export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
   if (transform === "LOGISTIC") nodes.push({ op: "Sigmoid", inputs: ["margins"], outputs: [XGBOOST_OUTPUT] });
   if (transform === "SOFTMAX")
     nodes.push({ op: "Softmax", inputs: ["margins"], outputs: [XGBOOST_OUTPUT], attributes: { axis: 1 } });
+  if (transform === "EXP") nodes.push({ op: "Exp", inputs: ["margins"], outputs: [XGBOOST_OUTPUT] });
+  // Relu(Sign(m)): 1 for a positive margin, 0 for zero or a negative one, as XGBoost's hinge answers.
+  if (transform === "STEP") {
+    nodes.push(
+      { op: "Sign", inputs: ["margins"], outputs: ["sign"] },
+      { op: "Relu", inputs: ["sign"], outputs: [XGBOOST_OUTPUT] },
+    );
+  }
   if (transform === "ARGMAX") {
     nodes.push(
       { op: "ArgMax", inputs: ["margins"], outputs: ["class"], attributes: { axis: 1, keepdims: 1 } },
@@ -135,4 +174,18 @@ export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
     opset: 13,
     domainOpsets: { "ai.onnx.ml": 3 },
   });
+}
+
+/**
+ * The margin a saved base score stands for. XGBoost saves it as a prediction (a probability for the
+ * logistic objectives, a mean for the log-link ones) and converts it when it loads the model.
+ */
+function baseMargin(margin: "identity" | "logit" | "log", score: number, file: string): number {
+  if (margin === "identity") return score;
+  if (margin === "logit") {
+    if (!(score > 0 && score < 1)) throw new ConfigError(`${file}: base_score ${score} is not a probability in (0, 1)`);
+    return Math.log(score / (1 - score));
+  }
+  if (!(score > 0)) throw new ConfigError(`${file}: base_score ${score} is not positive, as a log link needs`);
+  return Math.log(score);
 }

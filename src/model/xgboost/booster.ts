@@ -24,8 +24,11 @@ export interface XgbTree {
 /** A booster's trees and the parameters that turn their sum into predictions. */
 export interface XgbBooster {
   readonly objective: string;
-  /** The base score as saved: a probability for logistic objectives, a margin otherwise. */
-  readonly baseScore: number;
+  /**
+   * The base score as saved (a probability for logistic objectives, a mean for log-link ones, a margin
+   * otherwise): one value, or one per class where XGBoost ≥ 3.1 estimated a multi-class model's.
+   */
+  readonly baseScore: readonly number[];
   /** Classes for multi-class objectives, 0 otherwise. */
   readonly numClass: number;
   readonly numFeature: number;
@@ -83,10 +86,16 @@ export function readXgbBooster(bytes: Uint8Array, file: string): XgbBooster {
   };
   const table = (value: UbjValue | undefined, path: string): Table => (isTable(value) ? value : fail(`has no ${path}`));
   const numberOf = (value: UbjValue | undefined, path: string): number => {
-    // XGBoost writes parameters as strings ("5E-1"); XGBoost ≥ 2 writes base_score as "[5E-1]".
-    const text = typeof value === "string" ? value.replace(/^\[(.*)\]$/, "$1") : value;
-    const number = typeof text === "string" ? Number(text) : typeof text === "bigint" ? Number(text) : text;
+    // XGBoost writes parameters as strings ("5E-1"); Number("") would be 0.
+    let number = value;
+    if (typeof value === "string") number = value.trim() === "" ? Number.NaN : Number(value);
+    else if (typeof value === "bigint") number = Number(value);
     return typeof number === "number" && !Number.isNaN(number) ? number : fail(`${path} is not a number`);
+  };
+  // XGBoost ≥ 2 writes base_score as a list in a string: "[5E-1]", one value per class from 3.1 on.
+  const baseScoreOf = (value: UbjValue | undefined, path: string): number[] => {
+    const list = typeof value === "string" ? /^\[(.*)\]$/.exec(value)?.[1] : undefined;
+    return list === undefined ? [numberOf(value, path)] : list.split(",").map((item) => numberOf(item, path));
   };
   const numbers = (value: UbjValue | undefined, path: string): ArrayLike<number> => {
     if (Array.isArray(value)) return value.map((item, k) => numberOf(item, `${path}[${k}]`));
@@ -132,7 +141,7 @@ export function readXgbBooster(bytes: Uint8Array, file: string): XgbBooster {
   const version = Array.isArray(root.version) ? root.version.join(".") : "unknown";
   return {
     objective: objective as string,
-    baseScore: numberOf(params.base_score, "learner.learner_model_param.base_score"),
+    baseScore: baseScoreOf(params.base_score, "learner.learner_model_param.base_score"),
     numClass: numberOf(params.num_class ?? "0", "learner.learner_model_param.num_class"),
     numFeature: numberOf(params.num_feature, "learner.learner_model_param.num_feature"),
     trees,
