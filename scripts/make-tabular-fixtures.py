@@ -15,6 +15,7 @@ The fixtures are committed, so the tests run without Python.
 import json
 import math
 import os
+import pickle
 import shutil
 import sys
 import warnings
@@ -199,7 +200,24 @@ XGBOOST_CASES = [
     ("rank:pairwise", {}, "xgboost-model", "json"),
     ("rank:ndcg", {}, "xgboost-model", "json"),
     ("rank:map", {"base_score": 0.2}, "xgboost-model", "json"),
+    # XGBoost's binary format, which save_model wrote before 2.0 for a name without .json or .ubj, as
+    # SageMaker's XGBoost containers name the file; and DART, whose trees carry weights.
+    ("binary:logistic", {}, "xgboost-model", "deprecated"),
+    ("multi:softprob", {"num_class": 3}, "xgboost-model", "deprecated"),
+    ("count:poisson", {}, "xgboost-model", "deprecated"),
+    ("reg:squarederror", {"booster": "dart", "rate_drop": 0.3}, "xgboost-model", "json"),
+    ("reg:squarederror", {"booster": "dart", "rate_drop": 0.3}, "xgboost-model", "deprecated"),
+    # gamma prunes: the trees keep the nodes it deleted, unreachable, marked in the binary format.
+    ("reg:squarederror", {"gamma": 5, "max_depth": 5}, "xgboost-model", "deprecated"),
 ]
+
+
+def fixture_name(objective, extra, fmt):
+    """xgb-<objective>, with -dart for a DART booster, -pruned for gamma and -binary for the binary format."""
+    return "-".join(["xgb", objective.replace(":", "-")]
+                    + (["dart"] if extra.get("booster") == "dart" else [])
+                    + (["pruned"] if "gamma" in extra else [])
+                    + (["binary"] if fmt == "deprecated" else []))
 
 
 def training_matrix(objective, x, clean):
@@ -250,8 +268,10 @@ def xgboost_models(rng):
     for objective, extra, file_name, fmt in XGBOOST_CASES:
         params = {"objective": objective, "max_depth": 3, "eta": 0.3, "seed": 0, **extra}
         booster = xgb.train(params, training_matrix(objective, x, clean), num_boost_round=12)
-        path = fixture_dir("xgb-" + objective.replace(":", "-"))
-        raw = booster.save_raw(raw_format=fmt)
+        path = fixture_dir(fixture_name(objective, extra, fmt))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the binary format's deprecation
+            raw = booster.save_raw(raw_format=fmt)
         with open(os.path.join(path, file_name), "wb") as f:
             f.write(raw)
         predictions = booster.predict(xgb.DMatrix(test))
@@ -262,19 +282,17 @@ def xgboost_models(rng):
             "predictions": predictions.reshape(len(test), -1).tolist(),
         })
     # An objective Sluice does not convert (XGBoost 2's quantile regression, named in a 1.7 booster, since
-    # Debian's XGBoost 1.7 has none it cannot), and the pre-1.0 binary format, which Sluice refuses with a way out.
+    # Debian's XGBoost 1.7 has none it cannot), and a pickled booster (as SageMaker's XGBoost 0.90 saved
+    # models), which Sluice refuses with a way out.
     booster = xgb.train({"objective": "count:poisson", "max_depth": 2}, xgb.DMatrix(x, label=np.abs(clean[:, 0])), 3)
     model = json.loads(booster.save_raw(raw_format="json"))
     model["learner"]["objective"] = {"name": "reg:quantileerror", "quantile_loss_param": {"quantile_alpha": "[0.5]"}}
     path = fixture_dir("xgb-unsupported-objective")
     with open(os.path.join(path, "xgboost-model"), "w") as f:
         json.dump(model, f, separators=(",", ":"))
-    path = fixture_dir("xgb-legacy-binary")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        raw = booster.save_raw(raw_format="deprecated")
+    path = fixture_dir("xgb-pickle")
     with open(os.path.join(path, "xgboost-model"), "wb") as f:
-        f.write(raw)
+        pickle.dump(booster, f, protocol=2)
 
 
 def main():

@@ -296,7 +296,7 @@ describe("XGBoost artifacts", () => {
     }
   });
 
-  it("take a base score per class (XGBoost ≥ 3.1's multi-class intercept) and refuse one that does not fit", async () => {
+  it("take a base score per class (XGBoost ≥ 3.1's multi-class intercept); refuse one that does not fit, and a loop", async () => {
     // Three classes, each one leaf, so that the margins are the base scores plus the leaves.
     const leaf = (value: number) => ({
       left_children: [-1],
@@ -305,24 +305,24 @@ describe("XGBoost artifacts", () => {
       split_conditions: [value],
       default_left: [0],
     });
-    const booster = (objective: string, baseScore: string) => ({
+    const booster = (objective: string, baseScore: string, firstTree = leaf(0.5)) => ({
       learner: {
         learner_model_param: { base_score: baseScore, num_class: "3", num_feature: "2" },
         objective: { name: objective },
         gradient_booster: {
           name: "gbtree",
           model: {
-            trees: [leaf(0.5), leaf(-0.25), leaf(0)],
+            trees: [firstTree, leaf(-0.25), leaf(0)],
             tree_info: objective.startsWith("multi:") ? [0, 1, 2] : [0, 0, 0],
           },
         },
       },
       version: [3, 1, 0],
     });
-    const serve = (objective: string, baseScore: string) => {
+    const serve = (objective: string, baseScore: string, firstTree = leaf(0.5)) => {
       const dir = temporaryDirectory("sluice-xgb-intercept");
       mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, "xgboost-model"), JSON.stringify(booster(objective, baseScore)));
+      writeFileSync(path.join(dir, "xgboost-model"), JSON.stringify(booster(objective, baseScore, firstTree)));
       return startTestServer(dir, {}, { waitForModel: false });
     };
     const server = await serve("multi:softprob", "[1E-1,-2E-1,3E-1]");
@@ -340,13 +340,16 @@ describe("XGBoost artifacts", () => {
     } finally {
       await server.close();
     }
-    for (const [objective, baseScore, reason] of [
+    // A first tree whose root's children are both node 1: a damaged file.
+    const loop = { ...leaf(0), left_children: [1, -1], right_children: [1, -1], split_conditions: [0.5, 1] };
+    for (const [objective, baseScore, reason, firstTree] of [
       ["multi:softprob", "[1E-1,2E-1]", /base_score has 2 values for 3 output\(s\)/],
       ["multi:softprob", "[]", /base_score is not a number/],
       ["count:poisson", "0E0", /base_score 0 is not positive, as a log link needs/],
       ["binary:logistic", "1E0", /base_score 1 is not a probability in \(0, 1\)/],
+      ["multi:softprob", "[0E0]", /tree 0 is not a tree \(node 1 is missing or reached twice\)/, loop],
     ] as const) {
-      const refused = await serve(objective, baseScore);
+      const refused = await serve(objective, baseScore, firstTree);
       try {
         await assert.rejects(refused.running.modelLoaded, reason);
       } finally {
@@ -355,15 +358,27 @@ describe("XGBoost artifacts", () => {
     }
   });
 
-  it("refuse the old binary format, saying how to re-save the model", async () => {
-    const server = await startTestServer(path.join(FIXTURES, "xgb-legacy-binary"), {}, { waitForModel: false });
-    try {
-      await assert.rejects(
-        server.running.modelLoaded,
-        /old binary format.*re-save it as JSON.*save_model\('xgboost-model\.json'\)/s,
-      );
-    } finally {
-      await server.close();
+  it("refuse a pickle, a truncated binary model and a file that is no model, saying what they are", async () => {
+    const binary = readFileSync(path.join(FIXTURES, "xgb-binary-logistic-binary", "xgboost-model"));
+    const refusals: [string, Uint8Array | undefined, RegExp][] = [
+      ["xgb-pickle", undefined, /is a Python pickle.*pickle\.load\(open\('xgboost-model', 'rb'\)\).*save_model/s],
+      ["truncated", binary.subarray(0, binary.length / 2), /as the binary format, it ends inside tree \d+'s \d+ nodes/],
+      ["cut in its header", binary.subarray(0, 60), /as the binary format, it ends inside the learner's parameters/],
+      ["not a model", new TextEncoder().encode("features,label\n1,2\n"), /is not an XGBoost model Sluice reads/],
+    ];
+    for (const [what, bytes, reason] of refusals) {
+      let dir = path.join(FIXTURES, what);
+      if (bytes !== undefined) {
+        dir = temporaryDirectory("sluice-xgb-refused");
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path.join(dir, "xgboost-model"), bytes);
+      }
+      const server = await startTestServer(dir, {}, { waitForModel: false });
+      try {
+        await assert.rejects(server.running.modelLoaded, reason, what);
+      } finally {
+        await server.close();
+      }
     }
   });
 });

@@ -9,7 +9,7 @@
  */
 import { ConfigError } from "../../errors.js";
 import { type NodeSpec, writeModel } from "../onnx-writer.js";
-import type { XgbBooster } from "./booster.js";
+import type { XgbBooster, XgbTree } from "./booster.js";
 
 /** Input and output names of converted models. */
 export const XGBOOST_INPUT = "features";
@@ -90,6 +90,7 @@ export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
   const targetWeights: number[] = [];
   booster.trees.forEach((tree, t) => {
     if (tree.group >= targets) throw new ConfigError(`${file}: tree ${t} adds to class ${tree.group} of ${targets}`);
+    checkIsTree(tree, t, file);
     for (let node = 0; node < tree.left.length; node++) {
       const leaf = tree.left[node] === -1;
       treeIds.push(t);
@@ -188,4 +189,22 @@ function baseMargin(margin: "identity" | "logit" | "log", score: number, file: s
   }
   if (!(score > 0)) throw new ConfigError(`${file}: base_score ${score} is not positive, as a log link needs`);
   return Math.log(score);
+}
+
+/**
+ * Throws unless every node of `tree` is reached from the root once at most, through children that exist:
+ * a damaged file could otherwise send ONNX Runtime round a loop.
+ */
+function checkIsTree(tree: XgbTree, t: number, file: string): void {
+  const nodes = tree.left.length;
+  const reached = new Uint8Array(nodes);
+  const pending = [0];
+  while (pending.length > 0) {
+    const node = pending.pop() as number;
+    if (!(node >= 0 && node < nodes) || reached[node] === 1) {
+      throw new ConfigError(`${file}: tree ${t} is not a tree (node ${node} is missing or reached twice)`);
+    }
+    reached[node] = 1;
+    if (tree.left[node] !== -1) pending.push(tree.left[node], tree.right[node]);
+  }
 }

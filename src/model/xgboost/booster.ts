@@ -1,10 +1,12 @@
 /**
- * Reads an XGBoost model (a `Booster` saved by `save_model`, as JSON or UBJSON) into the trees and
- * parameters Sluice converts: objective, base score, classes, features, and per tree its nodes' splits,
- * children, default directions and leaf values. The file is recognised by its content, not its name:
- * SageMaker's XGBoost writes `xgboost-model` without an extension.
+ * Reads an XGBoost model (a `Booster` saved by `save_model`, as JSON, UBJSON or, before XGBoost 2.0, its
+ * binary format: see `legacy-binary.ts`) into the trees and parameters Sluice converts: objective, base
+ * score, classes, features, and per tree its nodes' splits, children, default directions and leaf values.
+ * The file is recognised by its content, not its name: SageMaker's XGBoost writes `xgboost-model` without
+ * an extension.
  */
 import { ConfigError } from "../../errors.js";
+import { LegacyBinaryFormatError, readLegacyBinaryBooster } from "./legacy-binary.js";
 import { decodeUbjson, type UbjValue } from "./ubjson.js";
 
 /** One regression tree, as parallel per-node arrays (node 0 is the root). */
@@ -43,44 +45,71 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 const RESAVE =
   "re-save it as JSON with XGBoost ≥ 1.0: `import xgboost; b = xgboost.Booster(); b.load_model('xgboost-model'); " +
   "b.save_model('xgboost-model.json')` and ship that file instead";
+/** The same for a pickled booster, which only Python (with the XGBoost that pickled it) can load. */
+const RESAVE_PICKLE =
+  "re-save it as JSON with the XGBoost that pickled it: `import pickle; b = pickle.load(open('xgboost-model', 'rb')); " +
+  "b.save_model('xgboost-model.json')` and ship that file instead";
 
-/** Decodes the model file's bytes as JSON or UBJSON, by content. */
-function decodeDocument(bytes: Uint8Array, file: string): UbjValue {
+/** Whether `bytes` begin as Python's pickles (protocol 2 and later) do. */
+const isPickle = (bytes: Uint8Array) => bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
+
+/** The booster in XGBoost's binary format, or a `ConfigError` saying what the file is instead. */
+function readBinaryBooster(bytes: Uint8Array, file: string): XgbBooster {
+  try {
+    return readLegacyBinaryBooster(bytes, file);
+  } catch (cause) {
+    if (!(cause instanceof LegacyBinaryFormatError)) throw cause;
+    if (isPickle(bytes)) {
+      throw new ConfigError(
+        `${file} is a Python pickle (as SageMaker's XGBoost 0.90 saved models), which Sluice does not unpickle: ${RESAVE_PICKLE}`,
+      );
+    }
+    throw new ConfigError(
+      `${file} is not an XGBoost model Sluice reads (JSON, UBJSON or XGBoost's binary format): as the binary format, ${cause.message}; ${RESAVE}`,
+    );
+  }
+}
+
+/**
+ * The booster in `bytes`, read by content: JSON or UBJSON (a document: `{` first), else XGBoost's binary
+ * format. A binary model can begin with `{` too (the low byte of its base score), so a document that is
+ * not valid UBJSON is tried as the binary format before it is refused.
+ */
+export function readXgbBooster(bytes: Uint8Array, file: string): XgbBooster {
   let start = 0;
   while (
     start < bytes.length &&
     (bytes[start] === 0x20 || bytes[start] === 0x0a || bytes[start] === 0x0d || bytes[start] === 0x09)
   )
     start++;
-  if (bytes[start] === 0x80) {
-    throw new ConfigError(
-      `${file} is a Python pickle (as SageMaker's XGBoost 0.90 saved models), which Sluice does not unpickle: ${RESAVE}`,
-    );
-  }
-  if (bytes[start] !== 0x7b) {
-    throw new ConfigError(
-      `${file} is neither JSON nor UBJSON: it looks like XGBoost's old binary format, which Sluice does not read; ${RESAVE}`,
-    );
-  }
+  if (bytes[start] !== 0x7b) return readBinaryBooster(bytes, file);
   const second = bytes[start + 1];
   const isJson =
     second === 0x22 || second === 0x7d || second === 0x20 || second === 0x0a || second === 0x0d || second === 0x09;
+  let document: UbjValue;
   try {
-    return isJson ? (JSON.parse(utf8.decode(bytes)) as UbjValue) : decodeUbjson(bytes);
+    document = isJson ? (JSON.parse(utf8.decode(bytes)) as UbjValue) : decodeUbjson(bytes);
   } catch (cause) {
+    if (!isJson) {
+      try {
+        return readLegacyBinaryBooster(bytes, file);
+      } catch (binaryCause) {
+        if (!(binaryCause instanceof LegacyBinaryFormatError)) throw binaryCause;
+      }
+    }
     throw new ConfigError(
       `${file} is not a valid XGBoost ${isJson ? "JSON" : "UBJSON"} model: ${(cause as Error).message}`,
     );
   }
+  return boosterOfDocument(document, file);
 }
 
 type Table = { [key: string]: UbjValue };
 const isTable = (value: UbjValue | undefined): value is Table =>
   typeof value === "object" && value !== null && !Array.isArray(value) && !ArrayBuffer.isView(value);
 
-/** The XGBoost model in `bytes` (read from `file`, named in errors). */
-export function readXgbBooster(bytes: Uint8Array, file: string): XgbBooster {
-  const document = decodeDocument(bytes, file);
+/** The booster saved as the JSON or UBJSON `document` (read from `file`, named in errors). */
+function boosterOfDocument(document: UbjValue, file: string): XgbBooster {
   const fail = (what: string): never => {
     throw new ConfigError(`${file}: ${what}`);
   };
