@@ -209,19 +209,26 @@ XGBOOST_CASES = [
     ("reg:squarederror", {"booster": "dart", "rate_drop": 0.3}, "xgboost-model", "deprecated"),
     # gamma prunes: the trees keep the nodes it deleted, unreachable, marked in the binary format.
     ("reg:squarederror", {"gamma": 5, "max_depth": 5}, "xgboost-model", "deprecated"),
+    # Several targets, a tree for each per round ("targets" is the fixture's, not a parameter of XGBoost).
+    ("reg:squarederror", {"targets": 3, "tree_method": "hist"}, "xgboost-model", "json"),
+    ("binary:logistic", {"targets": 3, "tree_method": "hist"}, "xgboost-model", "deprecated"),
 ]
 
 
 def fixture_name(objective, extra, fmt):
-    """xgb-<objective>, with -dart for a DART booster, -pruned for gamma and -binary for the binary format."""
+    """xgb-<objective>, with -dart for DART, -pruned for gamma, -N-targets and -binary for the binary format."""
     return "-".join(["xgb", objective.replace(":", "-")]
                     + (["dart"] if extra.get("booster") == "dart" else [])
                     + (["pruned"] if "gamma" in extra else [])
+                    + ([f"{extra['targets']}-targets"] if "targets" in extra else [])
                     + (["binary"] if fmt == "deprecated" else []))
 
 
-def training_matrix(objective, x, clean):
+def training_matrix(objective, targets, x, clean):
     """What each objective trains on: its own kind of label (counts, positive amounts, survival times, ranks)."""
+    if targets > 1:
+        values = np.stack([clean[:, 0] * 2, clean[:, 1] - clean[:, 2], clean[:, 3] + clean[:, 4]], 1)[:, :targets]
+        return xgb.DMatrix(x, label=(values > 0).astype(float) if objective == "binary:logistic" else values)
     binary = (clean[:, 0] + clean[:, 1] * 0.5 > 0).astype(float)
     classes = (clean[:, 0] > 0.3).astype(int) + (clean[:, 4] > 0).astype(int)
     amount = np.exp(clean[:, 1] * 0.4 + clean[:, 0] * 0.2)
@@ -267,7 +274,8 @@ def xgboost_models(rng):
     test[0, :] = np.nan  # a row of nothing but missing values
     for objective, extra, file_name, fmt in XGBOOST_CASES:
         params = {"objective": objective, "max_depth": 3, "eta": 0.3, "seed": 0, **extra}
-        booster = xgb.train(params, training_matrix(objective, x, clean), num_boost_round=12)
+        targets = params.pop("targets", 1)
+        booster = xgb.train(params, training_matrix(objective, targets, x, clean), num_boost_round=12)
         path = fixture_dir(fixture_name(objective, extra, fmt))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the binary format's deprecation

@@ -305,7 +305,7 @@ describe("XGBoost artifacts", () => {
       split_conditions: [value],
       default_left: [0],
     });
-    const booster = (objective: string, baseScore: string, firstTree = leaf(0.5)) => ({
+    const booster = (objective: string, baseScore: string, firstTree: object = leaf(0.5)) => ({
       learner: {
         learner_model_param: { base_score: baseScore, num_class: "3", num_feature: "2" },
         objective: { name: objective },
@@ -319,7 +319,7 @@ describe("XGBoost artifacts", () => {
       },
       version: [3, 1, 0],
     });
-    const serve = (objective: string, baseScore: string, firstTree = leaf(0.5)) => {
+    const serve = (objective: string, baseScore: string, firstTree: object = leaf(0.5)) => {
       const dir = temporaryDirectory("sluice-xgb-intercept");
       mkdirSync(dir, { recursive: true });
       writeFileSync(path.join(dir, "xgboost-model"), JSON.stringify(booster(objective, baseScore, firstTree)));
@@ -348,6 +348,12 @@ describe("XGBoost artifacts", () => {
       ["count:poisson", "0E0", /base_score 0 is not positive, as a log link needs/],
       ["binary:logistic", "1E0", /base_score 1 is not a probability in \(0, 1\)/],
       ["multi:softprob", "[0E0]", /tree 0 is not a tree \(node 1 is missing or reached twice\)/, loop],
+      [
+        "reg:squarederror",
+        "5E-1",
+        /tree 0 has vector leaves \(multi_strategy=multi_output_tree\)/,
+        { ...leaf(1), tree_param: { size_leaf_vector: "3" } },
+      ],
     ] as const) {
       const refused = await serve(objective, baseScore, firstTree);
       try {

@@ -3,9 +3,9 @@
  * `TreeEnsembleRegressor` (ai.onnx.ml) whose splits are XGBoost's (`feature < threshold` goes left, a
  * missing value (NaN) goes the way XGBoost learned), summed onto the base score and transformed as the
  * objective says. The graph takes `features [N, num_feature]` (float32) and answers `predictions`, as
- * XGBoost's `predict` does: one value per record (a probability for logistic objectives, `exp` of the
- * margin for log-link ones, the class for `multi:softmax`) or, for `multi:softprob`, one probability per
- * class.
+ * XGBoost's `predict` does: one value per record and target (a probability for logistic objectives,
+ * `exp` of the margin for log-link ones, the class for `multi:softmax`) or, for `multi:softprob`, one
+ * probability per class.
  */
 import { ConfigError } from "../../errors.js";
 import { type NodeSpec, writeModel } from "../onnx-writer.js";
@@ -67,7 +67,10 @@ export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
   const multiClass = booster.objective.startsWith("multi:");
   if (multiClass && !(booster.numClass >= 2))
     throw new ConfigError(`${file}: ${booster.objective} needs num_class ≥ 2`);
-  const targets = multiClass ? booster.numClass : 1;
+  if (multiClass && booster.numTarget > 1)
+    throw new ConfigError(`${file}: ${booster.objective} with ${booster.numTarget} targets (XGBoost trains neither)`);
+  // A multi-target booster's outputs are transformed one by one, as a single target's is.
+  const targets = multiClass ? booster.numClass : booster.numTarget;
   const scores = booster.baseScore;
   if (scores.length !== 1 && scores.length !== targets) {
     throw new ConfigError(`${file}: base_score has ${scores.length} values for ${targets} output(s)`);
@@ -170,7 +173,7 @@ export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
   return writeModel({
     name: `xgboost_${booster.objective.replace(":", "_")}`,
     inputs: [{ name: XGBOOST_INPUT, type: "float32", shape: ["N", booster.numFeature] }],
-    outputs: [{ name: XGBOOST_OUTPUT, type: "float32", shape: ["N", transform === "SOFTMAX" ? targets : 1] }],
+    outputs: [{ name: XGBOOST_OUTPUT, type: "float32", shape: ["N", transform === "ARGMAX" ? 1 : targets] }],
     nodes,
     opset: 13,
     domainOpsets: { "ai.onnx.ml": 3 },

@@ -33,6 +33,8 @@ export interface XgbBooster {
   readonly baseScore: readonly number[];
   /** Classes for multi-class objectives, 0 otherwise. */
   readonly numClass: number;
+  /** Outputs of a multi-target booster (one tree per target and round), 1 otherwise. */
+  readonly numTarget: number;
   readonly numFeature: number;
   readonly trees: readonly XgbTree[];
   /** The XGBoost version that saved the model, for logs. */
@@ -152,6 +154,10 @@ function boosterOfDocument(document: UbjValue, file: string): XgbBooster {
     const tree = table(raw, `tree ${t}`);
     const path = (key: string) => `learner.gradient_booster.model.trees[${t}].${key}`;
     const splitType = tree.split_type === undefined ? undefined : numbers(tree.split_type, path("split_type"));
+    const leafVector = isTable(tree.tree_param) ? tree.tree_param.size_leaf_vector : undefined;
+    if (leafVector !== undefined && numberOf(leafVector, path("tree_param.size_leaf_vector")) > 1) {
+      fail(`tree ${t} has vector leaves (multi_strategy=multi_output_tree), which Sluice does not convert`);
+    }
     if (splitType !== undefined && Array.prototype.some.call(splitType, (type: number) => type !== 0)) {
       fail(`tree ${t} has categorical splits, which Sluice does not convert; one-hot encode the category instead`);
     }
@@ -166,12 +172,12 @@ function boosterOfDocument(document: UbjValue, file: string): XgbBooster {
     };
   });
   const numTarget = params.num_target === undefined ? 1 : numberOf(params.num_target, "num_target");
-  if (numTarget > 1) fail(`has ${numTarget} targets; Sluice converts single-target boosters`);
   const version = Array.isArray(root.version) ? root.version.join(".") : "unknown";
   return {
     objective: objective as string,
     baseScore: baseScoreOf(params.base_score, "learner.learner_model_param.base_score"),
     numClass: numberOf(params.num_class ?? "0", "learner.learner_model_param.num_class"),
+    numTarget: Math.max(1, numTarget),
     numFeature: numberOf(params.num_feature, "learner.learner_model_param.num_feature"),
     trees,
     version,

@@ -73,7 +73,6 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
   if (boosterName !== "gbtree" && boosterName !== "dart") {
     throw new LegacyBinaryFormatError(`its booster is "${boosterName}", not gbtree or dart`);
   }
-  if (numTarget > 1) throw new ConfigError(`${file} has ${numTarget} targets; Sluice converts single-target boosters`);
 
   need(TREE_BOOSTER_PARAMETERS_BYTES, "the tree booster's parameters");
   const numTrees = view.getInt32(offset, true);
@@ -87,7 +86,7 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
     const leafVector = view.getInt32(offset + 20, true);
     offset += TREE_PARAMETERS_BYTES;
     if (numNodes < 1) throw new LegacyBinaryFormatError(`tree ${t} says it has ${numNodes} nodes`);
-    if (leafVector !== 0) throw new ConfigError(`${file}: tree ${t} has vector leaves, which Sluice does not convert`);
+    if (leafVector > 1) throw new ConfigError(`${file}: tree ${t} has vector leaves, which Sluice does not convert`);
     need(numNodes * (NODE_BYTES + NODE_STATISTICS_BYTES), `tree ${t}'s ${numNodes} nodes`);
     const left = new Int32Array(numNodes);
     const right = new Int32Array(numNodes);
@@ -127,6 +126,7 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
     objective,
     baseScore: [baseScore],
     numClass,
+    numTarget: Math.max(1, numTarget),
     numFeature,
     trees: trees.map((tree, t) => ({ ...tree, group: groups[t], weight: weights?.[t] ?? 1 })),
     version: major === 0 ? "before 1.0 (binary)" : `${major}.${minor} (binary)`,
