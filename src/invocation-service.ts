@@ -167,6 +167,12 @@ export class InvocationService {
     try {
       const location = locateModel(this.config.modelDir, this.config.batchJob);
       if (location.fallbackReason) this.log.warn(location.fallbackReason, { model: location.file });
+      if (location.archive) {
+        this.log.info("model archive unpacked, as the platform unpacks it into /opt/ml/model", {
+          archive: location.archive,
+          dir: location.dir,
+        });
+      }
       const modelConfig = location.config;
       const sources: PluginSources = {
         plugins: this.config.plugins,

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ConfigError } from "../src/errors.js";
 import { codecSignature, readModelConfig } from "../src/model/model-config.js";
-import { findModelFile } from "../src/model/model-location.js";
+import { findModelFile, locateModel } from "../src/model/model-location.js";
 import { temporaryDirectory } from "../src/temporary-directory.js";
 import { modelDir, smallMlp, twoInputTwoOutput } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
@@ -111,6 +112,39 @@ describe("a model directory with sluice.json, served", () => {
     const explicit = await invoke(server, body, { "content-type": "application/jsonlines", accept: "text/csv" });
     assert.equal(explicit.headers.get("content-type"), "text/csv");
     assert.ok(server.logs.some((line) => /model loaded .*two\.onnx.*batch_rows=2/.test(line)));
+  });
+});
+
+describe("a model.tar.gz given as the model directory", () => {
+  it("is unpacked as the platform unpacks it, served, and named in the log", async () => {
+    const source = dirWith({ "sluice.json": JSON.stringify({ inputs: { pixels: "features" } }) });
+    writeFileSync(path.join(source, "model.onnx"), smallMlp());
+    const archive = path.join(temporaryDirectory("sluice-archive"), "model.tar.gz");
+    execFileSync("tar", ["-czf", archive, "-C", source, "model.onnx", "sluice.json"]);
+    const server = await startTestServer(archive);
+    try {
+      const response = await invoke(server, '{"pixels": [1, 2, 3, 4]}', {
+        "content-type": "application/json",
+        accept: "application/json",
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      assert.equal(((await response.json()) as { predictions: number[][] }).predictions[0].length, 3);
+      const unpacked = server.records.find((record) => record.msg?.toString().startsWith("model archive unpacked"));
+      assert.equal(unpacked?.archive, archive);
+      assert.match(String(unpacked?.dir), /sluice-unpacked-model-/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a file that is no archive, or a damaged archive, stops start-up with the reason", () => {
+    const dir = temporaryDirectory("sluice-archive");
+    const onnx = path.join(dir, "model.onnx");
+    writeFileSync(onnx, smallMlp());
+    assert.throws(() => locateModel(onnx, false), /model directory .*model\.onnx is a file: give the directory/);
+    const damaged = path.join(dir, "model.tar.gz");
+    writeFileSync(damaged, new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]));
+    assert.throws(() => locateModel(damaged, false), /could not unpack the model archive .*model\.tar\.gz: .+/);
   });
 });
 

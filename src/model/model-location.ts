@@ -1,11 +1,14 @@
 /**
  * Where the model comes from: the directory the platform unpacks `model.tar.gz` into (with its optional
- * `sluice.json`), or the bundled default model when Sluice runs outside a batch job without one.
+ * `sluice.json`), a `model.tar.gz` given locally (unpacked here as the platform would), or the bundled
+ * default model when Sluice runs outside a batch job without one.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../errors.js";
+import { temporaryDirectory } from "../temporary-directory.js";
 import { MODEL_CONFIG_FILE, type ModelConfig, readModelConfig } from "./model-config.js";
 
 /** The directory SageMaker puts model artifacts in. */
@@ -22,6 +25,8 @@ export interface ModelLocation {
   readonly config?: ModelConfig;
   /** Set when the bundled model is used because no model directory exists; logged at start-up. */
   readonly fallbackReason?: string;
+  /** The archive {@link dir} was unpacked from, when the model was given as one; logged at start-up. */
+  readonly archive?: string;
 }
 
 /** The file SageMaker's XGBoost algorithm saves its model as. */
@@ -80,17 +85,51 @@ export function findModelFile(dir: string, config?: ModelConfig): string {
   );
 }
 
+/** Archives this process has unpacked, by path, to their directories: a model reloaded after a crash is not unpacked again. */
+const unpackedArchives = new Map<string, string>();
+
+/** Whether `file` is named as a model archive is: `model.tar.gz`, `*.tgz`, `*.tar`. */
+const isArchiveName = (file: string) => /\.(tar\.gz|tgz|tar)$/i.test(file);
+
 /**
- * Resolves the model: an explicit directory must exist; otherwise `/opt/ml/model`, and when that is
- * missing outside a batch job, the bundled default model. `sluice.json` is read from the directory.
+ * Unpacks the archive at `file` (the `model.tar.gz` a training job wrote) into a directory of its own,
+ * removed when the process exits, with the system's `tar`, as the platform unpacks it into `/opt/ml/model`.
+ */
+function unpackArchive(file: string): string {
+  const known = unpackedArchives.get(file);
+  if (known !== undefined) return known;
+  const dir = temporaryDirectory("sluice-unpacked-model");
+  const result = spawnSync("tar", ["-xf", file, "-C", dir, "--no-same-owner"], { encoding: "utf8" });
+  if (result.error !== undefined || result.status !== 0) {
+    const reason = result.error?.message ?? (result.stderr.trim() || `tar exited with ${result.status}`);
+    throw new ConfigError(`could not unpack the model archive ${file}: ${reason}`);
+  }
+  unpackedArchives.set(file, dir);
+  return dir;
+}
+
+/**
+ * Resolves the model: an explicit directory (or model archive, unpacked first) must exist; otherwise
+ * `/opt/ml/model`, and when that is missing outside a batch job, the bundled default model.
+ * `sluice.json` is read from the directory.
  */
 export function locateModel(explicitDir: string | undefined, batchJob: boolean): ModelLocation {
   let dir = explicitDir ?? PLATFORM_MODEL_DIR;
   let fallbackReason: string | undefined;
+  let archive: string | undefined;
   if (explicitDir === undefined && !existsSync(PLATFORM_MODEL_DIR) && !batchJob) {
     dir = BUNDLED_MODEL_DIR;
     fallbackReason = `${PLATFORM_MODEL_DIR} does not exist and SAGEMAKER_BATCH is not true: serving the bundled default model`;
   }
+  if (existsSync(dir) && statSync(dir).isFile()) {
+    if (!isArchiveName(dir)) {
+      throw new ConfigError(
+        `model directory ${dir} is a file: give the directory that holds the model, or its model.tar.gz`,
+      );
+    }
+    archive = dir;
+    dir = unpackArchive(archive);
+  }
   const config = existsSync(dir) ? readModelConfig(dir) : undefined;
-  return { dir, file: findModelFile(dir, config), config, fallbackReason };
+  return { dir, file: findModelFile(dir, config), config, fallbackReason, archive };
 }
