@@ -10,6 +10,9 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "nod
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { ConfigError } from "../src/errors.js";
+import { readXgbBooster } from "../src/model/xgboost/booster.js";
+import { boosterToOnnx } from "../src/model/xgboost/booster-to-onnx.js";
 import { temporaryDirectory } from "../src/temporary-directory.js";
 import { flattenJson } from "./support/answers.js";
 import {
@@ -54,6 +57,10 @@ function expectedOf(fixture: string): Expected {
   }
   return { rows: raw.rows, answers: raw.predictions, outputs: ["predictions"] };
 }
+
+/** The model file an XGBoost fixture was saved as. */
+const expectedFile = (fixture: string): string =>
+  JSON.parse(readFileSync(path.join(FIXTURES, `${fixture}.expected.json`), "utf8")).file;
 
 const csvField = (cell: Cell) =>
   cell === null ? "" : typeof cell === "string" ? `"${cell.replaceAll('"', '""')}"` : String(cell);
@@ -364,6 +371,38 @@ describe("XGBoost artifacts", () => {
     }
   });
 
+  it("damaged at random bytes, are converted or refused with the reason, never a crash", () => {
+    const models = [
+      "xgb-binary-logistic-binary",
+      "xgb-reg-squarederror-dart-binary",
+      "xgb-multi-softprob-binary",
+      "xgb-binary-logistic",
+      "xgb-multi-softprob",
+    ].map((name) => readFileSync(path.join(FIXTURES, name, expectedFile(name))));
+    let seed = 20261130;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    let refused = 0;
+    for (let trial = 0; trial < 2000; trial++) {
+      const bytes = Uint8Array.from(models[trial % models.length]);
+      // A third of the trials damage the header, where the counts and sizes are.
+      const span = trial % 3 === 0 ? 400 : bytes.length;
+      for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) {
+        bytes[Math.floor(random() * span)] = Math.floor(random() * 256);
+      }
+      const damaged = random() < 0.1 ? bytes.subarray(0, Math.floor(random() * bytes.length)) : bytes;
+      try {
+        boosterToOnnx(readXgbBooster(damaged, "xgboost-model"), "xgboost-model");
+      } catch (error) {
+        assert.ok(error instanceof ConfigError, `trial ${trial}: ${(error as Error).stack}`);
+        refused++;
+      }
+    }
+    assert.ok(refused > 500, `${refused} of 2000 damaged models refused`);
+  });
+
   it("refuse a pickle, a truncated binary model and a file that is no model, saying what they are", async () => {
     const binary = readFileSync(path.join(FIXTURES, "xgb-binary-logistic-binary", "xgboost-model"));
     const refusals: [string, Uint8Array | undefined, RegExp][] = [
@@ -423,10 +462,7 @@ for name, file in json.loads(sys.argv[1]).items():
 print(json.dumps(out))
 `;
     const files = Object.fromEntries(
-      SERVED.filter((name) => name.startsWith("xgb-")).map((name) => [
-        name,
-        JSON.parse(readFileSync(path.join(FIXTURES, `${name}.expected.json`), "utf8")).file,
-      ]),
+      SERVED.filter((name) => name.startsWith("xgb-")).map((name) => [name, expectedFile(name)]),
     );
     const result = spawnSync(python, ["-c", script, JSON.stringify(files), FIXTURES], { encoding: "utf8" });
     assert.equal(result.status, 0, result.stderr);

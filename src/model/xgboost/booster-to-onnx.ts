@@ -15,6 +15,9 @@ import type { XgbBooster, XgbTree } from "./booster.js";
 export const XGBOOST_INPUT = "features";
 export const XGBOOST_OUTPUT = "predictions";
 
+/** The widest input served: a float32 row of 2^28 features is already 1 GiB. */
+const MAX_FEATURES = 2 ** 28;
+
 /**
  * How each supported objective turns the sum of leaves (the margin) into a prediction, and how its saved
  * base score becomes a margin (XGBoost's `PredTransform` and `ProbToMargin`; checked against XGBoost's
@@ -71,6 +74,13 @@ export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
     throw new ConfigError(`${file}: ${booster.objective} with ${booster.numTarget} targets (XGBoost trains neither)`);
   // A multi-target booster's outputs are transformed one by one, as a single target's is.
   const targets = multiClass ? booster.numClass : booster.numTarget;
+  // Each boosting round adds a tree per output: more outputs than trees is a damaged file.
+  if (targets > Math.max(booster.trees.length, 1)) {
+    throw new ConfigError(`${file} says it has ${targets} outputs but has ${booster.trees.length} trees`);
+  }
+  if (!(booster.numFeature >= 1 && booster.numFeature <= MAX_FEATURES)) {
+    throw new ConfigError(`${file} says it takes ${booster.numFeature} features (1 to ${MAX_FEATURES} can be served)`);
+  }
   const scores = booster.baseScore;
   if (scores.length !== 1 && scores.length !== targets) {
     throw new ConfigError(`${file}: base_score has ${scores.length} values for ${targets} output(s)`);
