@@ -145,6 +145,9 @@ describe("a model.tar.gz given as the model directory", () => {
     const damaged = path.join(dir, "model.tar.gz");
     writeFileSync(damaged, new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]));
     assert.throws(() => locateModel(damaged, false), /could not unpack the model archive .*model\.tar\.gz: .+/);
+    // The directory the archive was downloaded to.
+    const downloads = dirWith({ "model.tar.gz": new Uint8Array([0x1f, 0x8b]) });
+    assert.throws(() => locateModel(downloads, false), /to serve the archive model\.tar\.gz, give it as the model/);
   });
 });
 

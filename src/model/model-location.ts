@@ -40,6 +40,9 @@ function xgboostCandidates(names: readonly string[]): string[] {
   return names.filter((name) => name.toLowerCase().endsWith(".json") && name !== MODEL_CONFIG_FILE);
 }
 
+/** Whether `file` is named as a model archive is: `model.tar.gz`, `*.tgz`, `*.tar`. */
+const isArchiveName = (file: string) => /\.(tar\.gz|tgz|tar)$/i.test(file);
+
 /** What a directory holds, for an error: its entries (folders marked `/`), and where a folder holds a model. */
 function describeEntries(dir: string, names: readonly string[]): string {
   if (names.length === 0) return "nothing";
@@ -49,9 +52,10 @@ function describeEntries(dir: string, names: readonly string[]): string {
   const nested = [...folders].find((name) =>
     readdirSync(path.join(dir, name)).some((inner) => inner.toLowerCase().endsWith(".onnx")),
   );
-  const hint = nested
-    ? ` (the model is in ${nested}/: a model.tar.gz must hold its files at its root, not in a folder)`
-    : "";
+  const archive = names.find(isArchiveName);
+  let hint = "";
+  if (nested) hint = ` (the model is in ${nested}/: a model.tar.gz must hold its files at its root, not in a folder)`;
+  else if (archive) hint = ` (to serve the archive ${archive}, give it as the model directory: it is unpacked first)`;
   return `${shown.join(", ")}${more}${hint}`;
 }
 
@@ -87,9 +91,6 @@ export function findModelFile(dir: string, config?: ModelConfig): string {
 
 /** Archives this process has unpacked, by path, to their directories: a model reloaded after a crash is not unpacked again. */
 const unpackedArchives = new Map<string, string>();
-
-/** Whether `file` is named as a model archive is: `model.tar.gz`, `*.tgz`, `*.tar`. */
-const isArchiveName = (file: string) => /\.(tar\.gz|tgz|tar)$/i.test(file);
 
 /**
  * Unpacks the archive at `file` (the `model.tar.gz` a training job wrote) into a directory of its own,
