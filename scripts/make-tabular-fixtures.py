@@ -212,6 +212,10 @@ XGBOOST_CASES = [
     # Several targets, a tree for each per round ("targets" is the fixture's, not a parameter of XGBoost).
     ("reg:squarederror", {"targets": 3, "tree_method": "hist"}, "xgboost-model", "json"),
     ("binary:logistic", {"targets": 3, "tree_method": "hist"}, "xgboost-model", "deprecated"),
+    # Early stopping: the model keeps trees past the best round, and its best_iteration attribute says
+    # which to predict with ("early_stopping" is the fixture's: rounds without improvement on held-out rows).
+    ("binary:logistic", {"early_stopping": 5}, "xgboost-model", "deprecated"),
+    ("multi:softprob", {"num_class": 3, "num_parallel_tree": 2, "early_stopping": 5}, "xgboost-model", "json"),
 ]
 
 
@@ -221,6 +225,7 @@ def fixture_name(objective, extra, fmt):
                     + (["dart"] if extra.get("booster") == "dart" else [])
                     + (["pruned"] if "gamma" in extra else [])
                     + ([f"{extra['targets']}-targets"] if "targets" in extra else [])
+                    + (["early-stopped"] if "early_stopping" in extra else [])
                     + (["binary"] if fmt == "deprecated" else []))
 
 
@@ -263,6 +268,14 @@ def training_matrix(objective, targets, x, clean):
     return matrix
 
 
+def predict_as_sagemaker(booster, rows):
+    """Booster.predict over the rounds up to best_iteration, as SageMaker's XGBoost container predicts
+    (ntree_limit=best_ntree_limit); xgb.train records it, with or without early stopping."""
+    best = booster.attr("best_iteration")
+    rounds = (0, int(best) + 1) if best is not None else (0, 0)
+    return booster.predict(xgb.DMatrix(rows), iteration_range=rounds)
+
+
 def xgboost_models(rng):
     """Boosters trained on rows with missing values, saved as SageMaker's XGBoost does and as .json/.ubj."""
     n = 400
@@ -275,16 +288,24 @@ def xgboost_models(rng):
     for objective, extra, file_name, fmt in XGBOOST_CASES:
         params = {"objective": objective, "max_depth": 3, "eta": 0.3, "seed": 0, **extra}
         targets = params.pop("targets", 1)
-        booster = xgb.train(params, training_matrix(objective, targets, x, clean), num_boost_round=12)
+        early_stopping = params.pop("early_stopping", None)
+        if early_stopping is None:
+            booster = xgb.train(params, training_matrix(objective, targets, x, clean), num_boost_round=12)
+        else:
+            train, held_out = training_matrix(objective, targets, x[:300], clean[:300]), \
+                training_matrix(objective, targets, x[300:], clean[300:])
+            booster = xgb.train(params, train, num_boost_round=200, evals=[(held_out, "validation")],
+                                early_stopping_rounds=early_stopping, verbose_eval=False)
+            assert int(booster.attr("best_iteration")) < booster.num_boosted_rounds() - 1
         path = fixture_dir(fixture_name(objective, extra, fmt))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the binary format's deprecation
             raw = booster.save_raw(raw_format=fmt)
         with open(os.path.join(path, file_name), "wb") as f:
             f.write(raw)
-        predictions = booster.predict(xgb.DMatrix(test))
+        predictions = predict_as_sagemaker(booster, test)
         save_expected(path, {
-            "source": f"xgboost {xgb.__version__} Booster.predict ({objective})",
+            "source": f"xgboost {xgb.__version__} Booster.predict ({objective}), up to best_iteration",
             "file": file_name,
             "rows": rows_json(test.tolist()),
             "predictions": predictions.reshape(len(test), -1).tolist(),

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { readGraphLayout, summarizeModelFile } from "./onnx-wire.js";
 import { readXgbBooster } from "./xgboost/booster.js";
-import { boosterToOnnx } from "./xgboost/booster-to-onnx.js";
+import { boosterToOnnx, treesPredictingWith } from "./xgboost/booster-to-onnx.js";
 import { unwrapZipMapOutputs } from "./zipmap-outputs.js";
 
 /** A model ready for ONNX Runtime. */
@@ -48,9 +48,14 @@ export function prepareModel(file: string): PreparedModel {
   if (isXgboostFile(file)) {
     const booster = readXgbBooster(readFileSync(file), file);
     const onnx = boosterToOnnx(booster, file);
+    const used = treesPredictingWith(booster, file).length;
+    const trees =
+      used < booster.trees.length
+        ? `the ${used} trees of rounds 0–${booster.bestIteration} of ${booster.trees.length} (best_iteration, from early stopping)`
+        : `${booster.trees.length} trees`;
     return {
       source: onnx,
-      format: `xgboost ${booster.version} ${booster.objective}, ${booster.trees.length} trees, converted to onnx`,
+      format: `xgboost ${booster.version} ${booster.objective}, ${trees}, converted to onnx`,
       mapKeys: new Map(),
       readsMissingValues: true,
       outputKinds: new Map(),

@@ -101,7 +101,7 @@ export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
   const targetNodeIds: number[] = [];
   const targetIds: number[] = [];
   const targetWeights: number[] = [];
-  booster.trees.forEach((tree, t) => {
+  treesPredictingWith(booster, file).forEach((tree, t) => {
     if (tree.group >= targets) throw new ConfigError(`${file}: tree ${t} adds to class ${tree.group} of ${targets}`);
     checkIsTree(tree, t, file);
     for (let node = 0; node < tree.left.length; node++) {
@@ -220,4 +220,15 @@ function checkIsTree(tree: XgbTree, t: number, file: string): void {
     reached[node] = 1;
     if (tree.left[node] !== -1) pending.push(tree.left[node], tree.right[node]);
   }
+}
+
+/**
+ * The trees predictions use: those of the rounds up to early stopping's best (`best_iteration`, as
+ * SageMaker's XGBoost container predicts with `ntree_limit=best_ntree_limit`), else all of them.
+ */
+export function treesPredictingWith(booster: XgbBooster, file: string): readonly XgbTree[] {
+  const best = booster.bestIteration;
+  if (best === undefined) return booster.trees;
+  if (!(Number.isInteger(best) && best >= 0)) throw new ConfigError(`${file}: best_iteration ${best} is not a round`);
+  return booster.trees.slice(0, (best + 1) * booster.treesPerRound);
 }

@@ -37,6 +37,13 @@ export interface XgbBooster {
   readonly numTarget: number;
   readonly numFeature: number;
   readonly trees: readonly XgbTree[];
+  /** Trees each boosting round adds: one per class or target, times `num_parallel_tree` (a forest per round). */
+  readonly treesPerRound: number;
+  /**
+   * The round early stopping found best (the `best_iteration` attribute `xgb.train` saves), when the
+   * model records one; the trees after it are left out, as SageMaker's XGBoost container predicts.
+   */
+  readonly bestIteration?: number;
   /** The XGBoost version that saved the model, for logs. */
   readonly version: string;
 }
@@ -171,15 +178,22 @@ function boosterOfDocument(document: UbjValue, file: string): XgbBooster {
       weight: weights?.[t] ?? 1,
     };
   });
-  const numTarget = params.num_target === undefined ? 1 : numberOf(params.num_target, "num_target");
+  const numTarget = Math.max(1, params.num_target === undefined ? 1 : numberOf(params.num_target, "num_target"));
+  const numClass = numberOf(params.num_class ?? "0", "learner.learner_model_param.num_class");
+  const treeParams = isTable(model.gbtree_model_param) ? model.gbtree_model_param : {};
+  const parallelTrees = numberOf(treeParams.num_parallel_tree ?? "1", "gbtree_model_param.num_parallel_tree");
+  const attributes = isTable(learner.attributes) ? learner.attributes : {};
   const version = Array.isArray(root.version) ? root.version.join(".") : "unknown";
   return {
     objective: objective as string,
     baseScore: baseScoreOf(params.base_score, "learner.learner_model_param.base_score"),
-    numClass: numberOf(params.num_class ?? "0", "learner.learner_model_param.num_class"),
-    numTarget: Math.max(1, numTarget),
+    numClass,
+    numTarget,
     numFeature: numberOf(params.num_feature, "learner.learner_model_param.num_feature"),
     trees,
+    treesPerRound: Math.max(1, parallelTrees) * (numClass >= 2 ? numClass : numTarget),
+    bestIteration:
+      attributes.best_iteration === undefined ? undefined : numberOf(attributes.best_iteration, "best_iteration"),
     version,
   };
 }

@@ -13,7 +13,10 @@
  * - one int32 per tree: the class it adds to;
  * - for DART, the trees' weights: a uint64 count and as many float32s.
  *
- * What follows (attributes, objective parameters, metrics) does not change predictions and is not read.
+ * - the learner's attributes, when its header says it has some: a uint64 count of pairs of strings.
+ *   Early stopping's `best_iteration` is one.
+ *
+ * What follows (objective parameters, metrics) does not change predictions and is not read.
  */
 import { ConfigError } from "../../errors.js";
 import type { XgbBooster, XgbTree } from "./booster.js";
@@ -25,8 +28,10 @@ const NODE_BYTES = 20;
 const NODE_STATISTICS_BYTES = 16;
 /** A node XGBoost's pruner deleted: unreachable from the root, its split index all ones. */
 const DELETED_NODE = 0xffffffff;
-/** Names longer than this are not names: the file is something else. */
-const MAX_NAME_BYTES = 256;
+/** Strings longer than this (names, attribute values such as a saved configuration) mean a damaged file. */
+const MAX_STRING_BYTES = 1 << 20;
+
+const utf8 = new TextDecoder("utf-8");
 
 /** Why bytes could not be read as the binary format at all (they may be something else); the caller names the file. */
 export class LegacyBinaryFormatError extends Error {}
@@ -44,22 +49,29 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
       throw new LegacyBinaryFormatError(`it ends inside ${what} (byte ${offset} of ${bytes.length}, ${length} needed)`);
     }
   };
-  const name = (what: string): string => {
+  /** A string as dmlc writes one: a uint64 length, then the bytes. */
+  const text = (what: string): string => {
     need(8, what);
     const length = view.getBigUint64(offset, true);
     offset += 8;
-    if (length > BigInt(MAX_NAME_BYTES)) throw new LegacyBinaryFormatError(`its ${what} would be ${length} bytes long`);
+    if (length > BigInt(MAX_STRING_BYTES))
+      throw new LegacyBinaryFormatError(`its ${what} would be ${length} bytes long`);
     need(Number(length), what);
-    const text = String.fromCharCode(...bytes.subarray(offset, offset + Number(length)));
+    const value = utf8.decode(bytes.subarray(offset, offset + Number(length)));
     offset += Number(length);
-    if (!/^[\x21-\x7e]+$/.test(text)) throw new LegacyBinaryFormatError(`its ${what} is not a name`);
-    return text;
+    return value;
+  };
+  const name = (what: string): string => {
+    const value = text(what);
+    if (!/^[\x21-\x7e]{1,256}$/.test(value)) throw new LegacyBinaryFormatError(`its ${what} is not a name`);
+    return value;
   };
 
   need(LEARNER_PARAMETERS_BYTES, "the learner's parameters");
   const baseScore = view.getFloat32(offset, true);
   const numFeature = view.getUint32(offset + 4, true);
   const numClass = view.getInt32(offset + 8, true);
+  const hasAttributes = view.getInt32(offset + 12, true) !== 0;
   const major = view.getUint32(offset + 20, true);
   const minor = view.getUint32(offset + 24, true);
   // Zero before 1.7, which had no such field.
@@ -76,6 +88,7 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
 
   need(TREE_BOOSTER_PARAMETERS_BYTES, "the tree booster's parameters");
   const numTrees = view.getInt32(offset, true);
+  const parallelTrees = view.getInt32(offset + 4, true);
   offset += TREE_BOOSTER_PARAMETERS_BYTES;
   if (numTrees < 0) throw new LegacyBinaryFormatError(`it says it has ${numTrees} trees`);
 
@@ -121,6 +134,23 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
     need(4 * count, "the DART trees' weights");
     weights = new Float32Array(count);
     for (let t = 0; t < count; t++) weights[t] = view.getFloat32(offset + 4 * t, true);
+    offset += 4 * count;
+  }
+  // The learner's attributes (pairs of strings), where early stopping's best round is kept.
+  let bestIteration: number | undefined;
+  if (hasAttributes) {
+    need(8, "the attributes");
+    const count = view.getBigUint64(offset, true);
+    offset += 8;
+    if (count > 10_000n) throw new LegacyBinaryFormatError(`it says it has ${count} attributes`);
+    for (let k = 0; k < Number(count); k++) {
+      const key = name("attribute name");
+      const value = text("attribute value");
+      if (key === "best_iteration") bestIteration = Number(value);
+    }
+  }
+  if (bestIteration !== undefined && !(Number.isInteger(bestIteration) && bestIteration >= 0)) {
+    throw new LegacyBinaryFormatError("its best_iteration attribute is not a round");
   }
   return {
     objective,
@@ -128,6 +158,8 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
     numClass,
     numTarget: Math.max(1, numTarget),
     numFeature,
+    treesPerRound: Math.max(1, parallelTrees) * (numClass >= 2 ? numClass : Math.max(1, numTarget)),
+    bestIteration,
     trees: trees.map((tree, t) => ({ ...tree, group: groups[t], weight: weights?.[t] ?? 1 })),
     version: major === 0 ? "before 1.0 (binary)" : `${major}.${minor} (binary)`,
   };
