@@ -212,7 +212,7 @@ XGBOOST_CASES = [
     # Several targets, a tree for each per round ("targets" is the fixture's, not a parameter of XGBoost).
     ("reg:squarederror", {"targets": 3, "tree_method": "hist"}, "xgboost-model", "json"),
     ("binary:logistic", {"targets": 3, "tree_method": "hist"}, "xgboost-model", "deprecated"),
-    # Early stopping: the model keeps trees past the best round, and its best_iteration attribute says
+    # Early stopping: the model keeps trees past the best round, and its best_ntree_limit attribute says
     # which to predict with ("early_stopping" is the fixture's: rounds without improvement on held-out rows).
     ("binary:logistic", {"early_stopping": 5}, "xgboost-model", "deprecated"),
     ("multi:softprob", {"num_class": 3, "num_parallel_tree": 2, "early_stopping": 5}, "xgboost-model", "json"),
@@ -269,11 +269,9 @@ def training_matrix(objective, targets, x, clean):
 
 
 def predict_as_sagemaker(booster, rows):
-    """Booster.predict over the rounds up to best_iteration, as SageMaker's XGBoost container predicts
-    (ntree_limit=best_ntree_limit); xgb.train records it, with or without early stopping."""
-    best = booster.attr("best_iteration")
-    rounds = (0, int(best) + 1) if best is not None else (0, 0)
-    return booster.predict(xgb.DMatrix(rows), iteration_range=rounds)
+    """Booster.predict as SageMaker's XGBoost container calls it (serve_utils.predict): with
+    ntree_limit=best_ntree_limit, which XGBoost 1.x's xgb.train records (the best round when it stopped early)."""
+    return booster.predict(xgb.DMatrix(rows), ntree_limit=getattr(booster, "best_ntree_limit", 0))
 
 
 def xgboost_models(rng):
@@ -296,7 +294,7 @@ def xgboost_models(rng):
                 training_matrix(objective, targets, x[300:], clean[300:])
             booster = xgb.train(params, train, num_boost_round=200, evals=[(held_out, "validation")],
                                 early_stopping_rounds=early_stopping, verbose_eval=False)
-            assert int(booster.attr("best_iteration")) < booster.num_boosted_rounds() - 1
+            assert booster.best_ntree_limit < booster.num_boosted_rounds() * params.get("num_parallel_tree", 1)
         path = fixture_dir(fixture_name(objective, extra, fmt))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the binary format's deprecation
@@ -305,7 +303,7 @@ def xgboost_models(rng):
             f.write(raw)
         predictions = predict_as_sagemaker(booster, test)
         save_expected(path, {
-            "source": f"xgboost {xgb.__version__} Booster.predict ({objective}), up to best_iteration",
+            "source": f"xgboost {xgb.__version__} Booster.predict ({objective}, ntree_limit=best_ntree_limit)",
             "file": file_name,
             "rows": rows_json(test.tolist()),
             "predictions": predictions.reshape(len(test), -1).tolist(),

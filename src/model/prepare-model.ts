@@ -51,7 +51,7 @@ export function prepareModel(file: string): PreparedModel {
     const used = treesPredictingWith(booster, file).length;
     const trees =
       used < booster.trees.length
-        ? `the ${used} trees of rounds 0–${booster.bestIteration} of ${booster.trees.length} (best_iteration, from early stopping)`
+        ? `the first ${used} of ${booster.trees.length} trees (best_ntree_limit ${booster.bestNtreeLimit}, from early stopping)`
         : `${booster.trees.length} trees`;
     return {
       source: onnx,

@@ -223,12 +223,15 @@ function checkIsTree(tree: XgbTree, t: number, file: string): void {
 }
 
 /**
- * The trees predictions use: those of the rounds up to early stopping's best (`best_iteration`, as
- * SageMaker's XGBoost container predicts with `ntree_limit=best_ntree_limit`), else all of them.
+ * The trees predictions use: with a `best_ntree_limit` (XGBoost 1.x records early stopping's best round
+ * so), those of the rounds up to the best, as SageMaker's XGBoost container predicts
+ * (`ntree_limit=best_ntree_limit`, which XGBoost reads as that many rounds of `num_parallel_tree`
+ * trees); else all of them.
  */
 export function treesPredictingWith(booster: XgbBooster, file: string): readonly XgbTree[] {
-  const best = booster.bestIteration;
-  if (best === undefined) return booster.trees;
-  if (!(Number.isInteger(best) && best >= 0)) throw new ConfigError(`${file}: best_iteration ${best} is not a round`);
-  return booster.trees.slice(0, (best + 1) * booster.treesPerRound);
+  const limit = booster.bestNtreeLimit;
+  if (limit === undefined || limit === 0) return booster.trees;
+  if (!(Number.isInteger(limit) && limit > 0))
+    throw new ConfigError(`${file}: best_ntree_limit ${limit} is not a count`);
+  return booster.trees.slice(0, Math.floor(limit / booster.parallelTrees) * booster.treesPerRound);
 }

@@ -37,13 +37,16 @@ export interface XgbBooster {
   readonly numTarget: number;
   readonly numFeature: number;
   readonly trees: readonly XgbTree[];
-  /** Trees each boosting round adds: one per class or target, times `num_parallel_tree` (a forest per round). */
+  /** Trees each boosting round adds: one per class or target, times {@link parallelTrees}. */
   readonly treesPerRound: number;
+  /** `num_parallel_tree`: the trees of a forest each round grows per output (1 for plain boosting). */
+  readonly parallelTrees: number;
   /**
-   * The round early stopping found best (the `best_iteration` attribute `xgb.train` saves), when the
-   * model records one; the trees after it are left out, as SageMaker's XGBoost container predicts.
+   * The `best_ntree_limit` attribute XGBoost 1.x's `xgb.train` saves (early stopping's best round, plus
+   * one, times {@link parallelTrees}), which SageMaker's XGBoost container predicts with; XGBoost ≥ 2
+   * saves none, and the container then predicts with every tree.
    */
-  readonly bestIteration?: number;
+  readonly bestNtreeLimit?: number;
   /** The XGBoost version that saved the model, for logs. */
   readonly version: string;
 }
@@ -192,8 +195,9 @@ function boosterOfDocument(document: UbjValue, file: string): XgbBooster {
     numFeature: numberOf(params.num_feature, "learner.learner_model_param.num_feature"),
     trees,
     treesPerRound: Math.max(1, parallelTrees) * (numClass >= 2 ? numClass : numTarget),
-    bestIteration:
-      attributes.best_iteration === undefined ? undefined : numberOf(attributes.best_iteration, "best_iteration"),
+    parallelTrees: Math.max(1, parallelTrees),
+    bestNtreeLimit:
+      attributes.best_ntree_limit === undefined ? undefined : numberOf(attributes.best_ntree_limit, "best_ntree_limit"),
     version,
   };
 }

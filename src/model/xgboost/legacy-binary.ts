@@ -14,7 +14,7 @@
  * - for DART, the trees' weights: a uint64 count and as many float32s.
  *
  * - the learner's attributes, when its header says it has some: a uint64 count of pairs of strings.
- *   Early stopping's `best_iteration` is one.
+ *   Early stopping's `best_ntree_limit` is one.
  *
  * What follows (objective parameters, metrics) does not change predictions and is not read.
  */
@@ -137,7 +137,7 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
     offset += 4 * count;
   }
   // The learner's attributes (pairs of strings), where early stopping's best round is kept.
-  let bestIteration: number | undefined;
+  let bestNtreeLimit: number | undefined;
   if (hasAttributes) {
     need(8, "the attributes");
     const count = view.getBigUint64(offset, true);
@@ -146,11 +146,11 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
     for (let k = 0; k < Number(count); k++) {
       const key = name("attribute name");
       const value = text("attribute value");
-      if (key === "best_iteration") bestIteration = Number(value);
+      if (key === "best_ntree_limit") bestNtreeLimit = Number(value);
     }
   }
-  if (bestIteration !== undefined && !(Number.isInteger(bestIteration) && bestIteration >= 0)) {
-    throw new LegacyBinaryFormatError("its best_iteration attribute is not a round");
+  if (bestNtreeLimit !== undefined && !(Number.isInteger(bestNtreeLimit) && bestNtreeLimit >= 0)) {
+    throw new LegacyBinaryFormatError("its best_ntree_limit attribute is not a count of trees");
   }
   return {
     objective,
@@ -159,7 +159,8 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
     numTarget: Math.max(1, numTarget),
     numFeature,
     treesPerRound: Math.max(1, parallelTrees) * (numClass >= 2 ? numClass : Math.max(1, numTarget)),
-    bestIteration,
+    parallelTrees: Math.max(1, parallelTrees),
+    bestNtreeLimit,
     trees: trees.map((tree, t) => ({ ...tree, group: groups[t], weight: weights?.[t] ?? 1 })),
     version: major === 0 ? "before 1.0 (binary)" : `${major}.${minor} (binary)`,
   };
