@@ -274,6 +274,40 @@ def predict_as_sagemaker(booster, rows):
     return booster.predict(xgb.DMatrix(rows), ntree_limit=getattr(booster, "best_ntree_limit", 0))
 
 
+def kfold_models(x, clean, test):
+    """What SageMaker's XGBoost saves for `_kfold`: a booster per fold, xgboost-model-0 … -2 (binary format),
+    which its container serves together: the mean of their predictions, or for multi:softmax and
+    binary:hinge the most common answer (scipy.stats.mode: the smallest on a tie)."""
+    for objective, extra in [("binary:logistic", {}), ("multi:softmax", {"num_class": 3}), ("binary:hinge", {})]:
+        path = fixture_dir("xgb-" + objective.replace(":", "-") + "-3-folds")
+        folds = []
+        for fold in range(3):
+            rows = np.arange(len(x)) % 3 != fold
+            # Weak, subsampled learners, so that the folds disagree (and multi:softmax's sometimes three ways).
+            params = {"objective": objective, "max_depth": 1, "eta": 0.3, "subsample": 0.5, "seed": fold, **extra}
+            booster = xgb.train(params, training_matrix(objective, 1, x[rows], clean[rows]), num_boost_round=3)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                raw = booster.save_raw(raw_format="deprecated")
+            with open(os.path.join(path, f"xgboost-model-{fold}"), "wb") as f:
+                f.write(raw)
+            folds.append(predict_as_sagemaker(booster, test).reshape(len(test), -1))
+        if objective in ("multi:softmax", "binary:hinge"):
+            answers = np.stack(folds).astype(int)[:, :, 0]
+            depth = extra.get("num_class", 2)
+            votes = np.stack([np.bincount(answers[:, row], minlength=depth) for row in range(len(test))])
+            predictions = votes.argmax(axis=1).astype(float).reshape(-1, 1)
+        else:
+            predictions = np.mean(folds, axis=0)
+        save_expected(path, {
+            "source": f"xgboost {xgb.__version__} Booster.predict of 3 folds, combined as SageMaker's container does",
+            "file": "xgboost-model-0",
+            "folds": [f"xgboost-model-{fold}" for fold in range(3)],
+            "rows": rows_json(test.tolist()),
+            "predictions": predictions.tolist(),
+        })
+
+
 def xgboost_models(rng):
     """Boosters trained on rows with missing values, saved as SageMaker's XGBoost does and as .json/.ubj."""
     n = 400
@@ -308,6 +342,7 @@ def xgboost_models(rng):
             "rows": rows_json(test.tolist()),
             "predictions": predictions.reshape(len(test), -1).tolist(),
         })
+    kfold_models(x, clean, test)
     # An objective Sluice does not convert (XGBoost 2's quantile regression, named in a 1.7 booster, since
     # Debian's XGBoost 1.7 has none it cannot), and a pickled booster (as SageMaker's XGBoost 0.90 saved
     # models), which Sluice refuses with a way out.

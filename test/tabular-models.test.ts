@@ -371,6 +371,62 @@ describe("XGBoost artifacts", () => {
     }
   });
 
+  it("of a k-fold training vote as SageMaker's container does: the most common class, the smallest on a tie", async () => {
+    // Three multi:softmax folds of one round: each class one leaf, so a fold answers the class it favours.
+    const fold = (favoured: number) => ({
+      learner: {
+        learner_model_param: { base_score: "5E-1", num_class: "3", num_feature: "2" },
+        objective: { name: "multi:softmax" },
+        gradient_booster: {
+          name: "gbtree",
+          model: {
+            trees: [0, 1, 2].map((k) => ({
+              left_children: [-1],
+              right_children: [-1],
+              split_indices: [0],
+              split_conditions: [k === favoured ? 1 : 0],
+              default_left: [0],
+            })),
+            tree_info: [0, 1, 2],
+          },
+        },
+      },
+    });
+    for (const [favoured, winner] of [
+      [[2, 1, 2], 2],
+      [[1, 2, 0], 0],
+    ] as const) {
+      const dir = temporaryDirectory("sluice-xgb-folds");
+      for (const [k, klass] of favoured.entries()) {
+        writeFileSync(path.join(dir, `xgboost-model-${k}`), JSON.stringify(fold(klass)));
+      }
+      const server = await startTestServer(dir);
+      try {
+        const response = await invoke(server, "1,2\n", { "content-type": "text/csv" });
+        assert.equal((await response.text()).trim(), String(winner), `folds favouring ${favoured}`);
+        assert.ok(
+          server.logs.some((line) =>
+            line.includes("3 folds (xgboost-model-0, xgboost-model-1, xgboost-model-2) voting"),
+          ),
+        );
+      } finally {
+        await server.close();
+      }
+    }
+    // Folds that are not of one training.
+    const dir = temporaryDirectory("sluice-xgb-folds");
+    const wider = fold(0);
+    wider.learner.learner_model_param.num_feature = "3";
+    writeFileSync(path.join(dir, "xgboost-model-0"), JSON.stringify(fold(0)));
+    writeFileSync(path.join(dir, "xgboost-model-1"), JSON.stringify(wider));
+    const refused = await startTestServer(dir, {}, { waitForModel: false });
+    try {
+      await assert.rejects(refused.running.modelLoaded, /xgboost-model-1 \(multi:softmax, 3 features.*does not match/);
+    } finally {
+      await refused.close();
+    }
+  });
+
   it("damaged at random bytes, are converted or refused with the reason, never a crash", () => {
     const models = [
       "xgb-binary-logistic-binary",
@@ -457,11 +513,21 @@ import json, sys, numpy as np, xgboost as xgb
 out = {}
 for name, file in json.loads(sys.argv[1]).items():
     expected = json.load(open(f"{sys.argv[2]}/{name}.expected.json"))
-    booster = xgb.Booster()
-    booster.load_model(f"{sys.argv[2]}/{name}/{file}")
     rows = np.array([[np.nan if v is None else v for v in row] for row in expected["rows"]], dtype=np.float32)
-    limit = getattr(booster, "best_ntree_limit", 0)
-    out[name] = booster.predict(xgb.DMatrix(rows), ntree_limit=limit).reshape(len(rows), -1).tolist()
+    answers = []
+    for fold in expected.get("folds", [file]):
+        booster = xgb.Booster()
+        booster.load_model(f"{sys.argv[2]}/{name}/{fold}")
+        limit = getattr(booster, "best_ntree_limit", 0)
+        answers.append(booster.predict(xgb.DMatrix(rows), ntree_limit=limit).reshape(len(rows), -1))
+    if len(answers) == 1:
+        out[name] = answers[0].tolist()
+    elif "softmax" in name or "hinge" in name:
+        votes = np.stack(answers).astype(int)[:, :, 0]
+        depth = max(2, int(votes.max()) + 1)
+        out[name] = [[float(np.bincount(votes[:, r], minlength=depth).argmax())] for r in range(len(rows))]
+    else:
+        out[name] = np.mean(answers, axis=0).tolist()
 print(json.dumps(out))
 `;
     const files = Object.fromEntries(

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { ConfigError } from "../errors.js";
 import { temporaryDirectory } from "../temporary-directory.js";
 import { MODEL_CONFIG_FILE, type ModelConfig, readModelConfig } from "./model-config.js";
+import { foldFileNames } from "./xgboost/fold-files.js";
 
 /** The directory SageMaker puts model artifacts in. */
 export const PLATFORM_MODEL_DIR = "/opt/ml/model";
@@ -32,9 +33,14 @@ export interface ModelLocation {
 /** The file SageMaker's XGBoost algorithm saves its model as. */
 export const SAGEMAKER_XGBOOST_FILE = "xgboost-model";
 
-/** XGBoost model files, when the directory holds no ONNX file: SageMaker's, then `*.ubj`, then `*.json`. */
+/**
+ * XGBoost model files, when the directory holds no ONNX file: SageMaker's, then a k-fold training's
+ * (its first fold stands for the set, which `prepare-model.ts` loads whole), then `*.ubj`, then `*.json`.
+ */
 function xgboostCandidates(names: readonly string[]): string[] {
   if (names.includes(SAGEMAKER_XGBOOST_FILE)) return [SAGEMAKER_XGBOOST_FILE];
+  const folds = foldFileNames(names);
+  if (folds.length > 0) return [folds[0]];
   const ubj = names.filter((name) => name.toLowerCase().endsWith(".ubj"));
   if (ubj.length > 0) return ubj;
   return names.filter((name) => name.toLowerCase().endsWith(".json") && name !== MODEL_CONFIG_FILE);

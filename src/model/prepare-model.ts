@@ -2,14 +2,16 @@
  * Turns the model file into what ONNX Runtime loads, and notes what the signature alone does not say:
  * - an ONNX file loads as it is, unless outputs come through ZipMap (then unwrapped, see
  *   `zipmap-outputs.ts`);
- * - an XGBoost model (`xgboost-model`, `*.json`, `*.ubj`) is converted to an ONNX tree ensemble;
+ * - an XGBoost model (`xgboost-model`, `*.json`, `*.ubj`; or a k-fold training's `xgboost-model-<k>` files,
+ *   together) is converted to an ONNX tree ensemble;
  * - a model holding tree ensembles reads missing values (NaN) by design.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { readGraphLayout, summarizeModelFile } from "./onnx-wire.js";
-import { readXgbBooster } from "./xgboost/booster.js";
-import { boosterToOnnx, treesPredictingWith } from "./xgboost/booster-to-onnx.js";
+import { readXgbBooster, type XgbBooster } from "./xgboost/booster.js";
+import { boostersToOnnx, treesPredictingWith, VOTED } from "./xgboost/booster-to-onnx.js";
+import { foldSetOf } from "./xgboost/fold-files.js";
 import { unwrapZipMapOutputs } from "./zipmap-outputs.js";
 
 /** A model ready for ONNX Runtime. */
@@ -43,19 +45,32 @@ function summarize(file: string): ReturnType<typeof summarizeModelFile> {
   }
 }
 
+/** What was converted, for the start-up log: version, objective, folds and how they combine, trees used. */
+function describeBoosters(boosters: readonly XgbBooster[], files: readonly string[]): string {
+  const used = boosters.map((booster, k) => treesPredictingWith(booster, files[k]).length);
+  const total = boosters.map((booster) => booster.trees.length);
+  const limits = boosters.map((booster) => booster.bestNtreeLimit).join("/");
+  const trees = used.some((count, k) => count < total[k])
+    ? `the first ${used.join("/")} of ${total.join("/")} trees (best_ntree_limit ${limits}, from early stopping)`
+    : `${used.join("/")} trees`;
+  const [first] = boosters;
+  const combined = VOTED.has(first.objective) ? "voting" : "averaged";
+  const folds =
+    files.length > 1
+      ? `${files.length} folds (${files.map((fold) => path.basename(fold)).join(", ")}) ${combined}, `
+      : "";
+  return `xgboost ${first.version} ${first.objective}, ${folds}${trees}, converted to onnx`;
+}
+
 /** Reads and prepares the model at `file` (see the module comment). */
 export function prepareModel(file: string): PreparedModel {
   if (isXgboostFile(file)) {
-    const booster = readXgbBooster(readFileSync(file), file);
-    const onnx = boosterToOnnx(booster, file);
-    const used = treesPredictingWith(booster, file).length;
-    const trees =
-      used < booster.trees.length
-        ? `the first ${used} of ${booster.trees.length} trees (best_ntree_limit ${booster.bestNtreeLimit}, from early stopping)`
-        : `${booster.trees.length} trees`;
+    const files = foldSetOf(file) ?? [file];
+    const boosters = files.map((fold) => readXgbBooster(readFileSync(fold), fold));
+    const onnx = boostersToOnnx(boosters, files);
     return {
       source: onnx,
-      format: `xgboost ${booster.version} ${booster.objective}, ${trees}, converted to onnx`,
+      format: describeBoosters(boosters, files),
       mapKeys: new Map(),
       readsMissingValues: true,
       outputKinds: new Map(),

@@ -8,7 +8,7 @@
  * probability per class.
  */
 import { ConfigError } from "../../errors.js";
-import { type NodeSpec, writeModel } from "../onnx-writer.js";
+import { type Initializer, type NodeSpec, writeModel } from "../onnx-writer.js";
 import type { XgbBooster, XgbTree } from "./booster.js";
 
 /** Input and output names of converted models. */
@@ -58,8 +58,90 @@ const OBJECTIVES: Readonly<
 /** The objectives {@link boosterToOnnx} converts. */
 export const SUPPORTED_OBJECTIVES = Object.keys(OBJECTIVES);
 
+type Transform = (typeof OBJECTIVES)[string]["transform"];
+
+/** Objectives whose folds vote (their answers are classes) rather than average. */
+export const VOTED: ReadonlySet<string> = new Set(["multi:softmax", "binary:hinge"]);
+
+/** One booster's part of the graph: the nodes that compute its predictions, and their shape. */
+interface BoosterNodes {
+  readonly nodes: NodeSpec[];
+  readonly targets: number;
+  readonly transform: Transform;
+}
+
 /** Converts `booster` to ONNX model bytes; throws a `ConfigError` naming an objective it cannot convert. */
 export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
+  return boostersToOnnx([booster], [file]);
+}
+
+/**
+ * Converts the boosters of a k-fold training (SageMaker's `_kfold` leaves `xgboost-model-0` … `-k-1`) to
+ * one ONNX model that combines them as SageMaker's XGBoost container does: the mean of their predictions,
+ * or for `multi:softmax` and `binary:hinge` the most common answer (the smallest on a tie, as
+ * `scipy.stats.mode`). One booster converts alone.
+ */
+export function boostersToOnnx(boosters: readonly XgbBooster[], files: readonly string[]): Uint8Array {
+  const parts = boosters.map((booster, k) =>
+    boosters.length === 1
+      ? predictionNodes(booster, files[k], "", XGBOOST_OUTPUT)
+      : predictionNodes(booster, files[k], `fold${k}_`, `fold${k}_predictions`),
+  );
+  const { targets, transform } = parts[0];
+  boosters.forEach((booster, k) => {
+    const first = boosters[0];
+    if (
+      booster.objective !== first.objective ||
+      booster.numFeature !== first.numFeature ||
+      parts[k].targets !== targets
+    ) {
+      throw new ConfigError(
+        `${files[k]} (${booster.objective}, ${booster.numFeature} features, ${parts[k].targets} outputs) does not match ` +
+          `${files[0]} (${first.objective}, ${first.numFeature} features, ${targets} outputs): the folds of one training are alike`,
+      );
+    }
+  });
+  const nodes = parts.flatMap((part) => part.nodes);
+  const initializers: Initializer[] = [];
+  const folds = parts.map((_, k) => `fold${k}_predictions`);
+  if (boosters.length > 1 && VOTED.has(boosters[0].objective)) {
+    // A vote: each fold's answer (a class, or hinge's 0 or 1) one-hot, summed, the first of the most votes.
+    const depth = transform === "ARGMAX" ? targets : 2;
+    initializers.push(
+      { name: "vote_depth", dims: [], data: BigInt64Array.of(BigInt(depth)) },
+      { name: "vote_values", dims: [2], data: Float32Array.of(0, 1) },
+    );
+    for (const [k, fold] of folds.entries()) {
+      nodes.push(
+        { op: "Cast", inputs: [fold], outputs: [`fold${k}_answer`], attributes: { to: 7 } },
+        { op: "OneHot", inputs: [`fold${k}_answer`, "vote_depth", "vote_values"], outputs: [`fold${k}_vote`] },
+      );
+    }
+    nodes.push(
+      { op: "Sum", inputs: folds.map((_, k) => `fold${k}_vote`), outputs: ["votes"] },
+      { op: "ArgMax", inputs: ["votes"], outputs: ["winner"], attributes: { axis: -1, keepdims: 0 } },
+      { op: "Cast", inputs: ["winner"], outputs: [XGBOOST_OUTPUT], attributes: { to: 1 } },
+    );
+  } else if (boosters.length > 1) {
+    nodes.push({ op: "Mean", inputs: folds, outputs: [XGBOOST_OUTPUT] });
+  }
+  const name = boosters.length === 1 ? boosters[0].objective : `${boosters[0].objective}_${boosters.length}_folds`;
+  return writeModel({
+    name: `xgboost_${name.replace(":", "_")}`,
+    inputs: [{ name: XGBOOST_INPUT, type: "float32", shape: ["N", boosters[0].numFeature] }],
+    outputs: [{ name: XGBOOST_OUTPUT, type: "float32", shape: ["N", transform === "ARGMAX" ? 1 : targets] }],
+    initializers,
+    nodes,
+    opset: 13,
+    domainOpsets: { "ai.onnx.ml": 3 },
+  });
+}
+
+/**
+ * The nodes that compute `booster`'s predictions from the features into `output`, their intermediate
+ * values named with `prefix`.
+ */
+function predictionNodes(booster: XgbBooster, file: string, prefix: string, output: string): BoosterNodes {
   const objective = OBJECTIVES[booster.objective];
   if (objective === undefined) {
     throw new ConfigError(
@@ -135,7 +217,8 @@ export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
   });
 
   const transform = objective.transform;
-  const ensembleOutput = transform === "NONE" ? XGBOOST_OUTPUT : "margins";
+  const margins = `${prefix}margins`;
+  const ensembleOutput = transform === "NONE" ? output : margins;
   const nodes: NodeSpec[] = [
     {
       op: "TreeEnsembleRegressor",
@@ -163,31 +246,24 @@ export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
     },
   ];
   // The transform runs as standard operators: ONNX Runtime's regressor ignores a LOGISTIC post_transform.
-  if (transform === "LOGISTIC") nodes.push({ op: "Sigmoid", inputs: ["margins"], outputs: [XGBOOST_OUTPUT] });
+  if (transform === "LOGISTIC") nodes.push({ op: "Sigmoid", inputs: [margins], outputs: [output] });
   if (transform === "SOFTMAX")
-    nodes.push({ op: "Softmax", inputs: ["margins"], outputs: [XGBOOST_OUTPUT], attributes: { axis: 1 } });
-  if (transform === "EXP") nodes.push({ op: "Exp", inputs: ["margins"], outputs: [XGBOOST_OUTPUT] });
+    nodes.push({ op: "Softmax", inputs: [margins], outputs: [output], attributes: { axis: 1 } });
+  if (transform === "EXP") nodes.push({ op: "Exp", inputs: [margins], outputs: [output] });
   // Relu(Sign(m)): 1 for a positive margin, 0 for zero or a negative one, as XGBoost's hinge answers.
   if (transform === "STEP") {
     nodes.push(
-      { op: "Sign", inputs: ["margins"], outputs: ["sign"] },
-      { op: "Relu", inputs: ["sign"], outputs: [XGBOOST_OUTPUT] },
+      { op: "Sign", inputs: [margins], outputs: [`${prefix}sign`] },
+      { op: "Relu", inputs: [`${prefix}sign`], outputs: [output] },
     );
   }
   if (transform === "ARGMAX") {
     nodes.push(
-      { op: "ArgMax", inputs: ["margins"], outputs: ["class"], attributes: { axis: 1, keepdims: 1 } },
-      { op: "Cast", inputs: ["class"], outputs: [XGBOOST_OUTPUT], attributes: { to: 1 } },
+      { op: "ArgMax", inputs: [margins], outputs: [`${prefix}class`], attributes: { axis: 1, keepdims: 1 } },
+      { op: "Cast", inputs: [`${prefix}class`], outputs: [output], attributes: { to: 1 } },
     );
   }
-  return writeModel({
-    name: `xgboost_${booster.objective.replace(":", "_")}`,
-    inputs: [{ name: XGBOOST_INPUT, type: "float32", shape: ["N", booster.numFeature] }],
-    outputs: [{ name: XGBOOST_OUTPUT, type: "float32", shape: ["N", transform === "ARGMAX" ? 1 : targets] }],
-    nodes,
-    opset: 13,
-    domainOpsets: { "ai.onnx.ml": 3 },
-  });
+  return { nodes, targets, transform };
 }
 
 /**
