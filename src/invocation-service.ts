@@ -227,6 +227,9 @@ export class InvocationService {
             .filter((t) => t.acceptsMissing)
             .map((t) => t.name)
             .join(" ") || "refused",
+        ...(signature.inputs.some((t) => t.absentIsMissing) && {
+          sparse_absent_values: "missing, as XGBoost reads them",
+        }),
         batch_rows: batchRows,
         batch_rows_from:
           this.config.batchRows !== undefined

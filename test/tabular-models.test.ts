@@ -290,6 +290,56 @@ describe("missing values", () => {
   });
 });
 
+describe("sparse records", () => {
+  it("leave out a feature as missing for an XGBoost booster (as XGBoost reads them), as 0 for another model", async () => {
+    const fixture = "xgb-binary-logistic";
+    const expected = expectedOf(fixture);
+    // Each row's present features only, by key: the missing ones (null) are simply not listed.
+    const sparse = concat(
+      expected.rows.map((row) => {
+        const present = row.flatMap((cell, k) => (cell === null ? [] : [k]));
+        return recordIOFrame(
+          amazonRecord({
+            values: {
+              type: "float32",
+              values: present.map((k) => row[k] as number),
+              keys: present,
+              shape: [row.length],
+            },
+          }),
+        );
+      }),
+    );
+    const server = await startTestServer(path.join(FIXTURES, fixture));
+    try {
+      const response = await invoke(server, sparse, {
+        "content-type": "application/x-recordio-protobuf",
+        accept: "text/csv",
+      });
+      assert.equal(response.status, 200);
+      assertAnswers(
+        answerRows("text/csv", new Uint8Array(await response.arrayBuffer()), expected.outputs),
+        expected,
+        fixture,
+      );
+      const loaded = server.records.find((record) => record.msg === "model loaded");
+      assert.equal(loaded?.sparse_absent_values, "missing, as XGBoost reads them");
+    } finally {
+      await server.close();
+    }
+    const mlp = await startTestServer(modelDir(smallMlp()));
+    try {
+      const answer = async (body: Uint8Array) =>
+        (await invoke(mlp, body, { "content-type": "application/x-recordio-protobuf", accept: "text/csv" })).text();
+      const keyed = amazonRecord({ values: { type: "float32", values: [1.5, -2], keys: [0, 2], shape: [4] } });
+      const dense = amazonRecord({ values: { type: "float32", values: [1.5, 0, -2, 0] } });
+      assert.equal(await answer(recordIOFrame(keyed)), await answer(recordIOFrame(dense)));
+    } finally {
+      await mlp.close();
+    }
+  });
+});
+
 describe("XGBoost artifacts", () => {
   it("refuse to load an objective Sluice does not convert, naming it", async () => {
     const server = await startTestServer(path.join(FIXTURES, "xgb-unsupported-objective"), {}, { waitForModel: false });

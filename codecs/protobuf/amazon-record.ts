@@ -158,6 +158,7 @@ export class AmazonRecordDecoder extends FeatureRecordDecoder {
     }
     const packedValues = this.#packedValues;
     packedValues.encoding = encoding;
+    destination.markAbsentMissing();
     if (wire.findLengthDelimited(bytes, tensor.start, tensor.end, VALUES_FIELD, packedValues)) {
       wire.writeSparse(bytes, packedValues, this.#keys, destination);
     } else if (this.#keys.end > this.#keys.start) {

@@ -153,7 +153,19 @@ export class ValueDestination {
     this.#arrays[this.#part][this.#offsets[this.#part] + this.#position++] = value;
   }
 
-  /** Writes `value` at flat position `index` (sparse order); other positions stay zero. */
+  /**
+   * Before a sparse tensor's values: the positions it may leave out become NaN in inputs that read them
+   * as missing (XGBoost boosters, see `TensorSpec.absentIsMissing`); elsewhere they stay 0.
+   */
+  markAbsentMissing(): void {
+    for (let part = 0; part < this.#parts; part++) {
+      if (this.#specs[part].absentIsMissing !== true) continue;
+      const start = this.#offsets[part];
+      this.#arrays[part].fill(Number.NaN, start, start + this.#specs[part].width);
+    }
+  }
+
+  /** Writes `value` at flat position `index` (sparse order); other positions stay as they are (see {@link markAbsentMissing}). */
   putAt(index: number, value: number): void {
     if (!(index >= 0 && index < this.width)) {
       // Keys are uint64, read as signed 64-bit: one past 2^63 comes negative.

@@ -71,6 +71,7 @@ function tensorSpec(
   const type = meta.type as ElementType;
   const mapKeys = role === "output" ? model.mapKeys.get(meta.name) : undefined;
   const acceptsMissing = role === "input" && model.readsMissingValues && type.startsWith("float") ? true : undefined;
+  const absentIsMissing = acceptsMissing && model.sparseAbsentIsMissing ? true : undefined;
   return {
     spec: {
       name: meta.name,
@@ -79,6 +80,7 @@ function tensorSpec(
       width,
       ...(mapKeys && { mapKeys }),
       ...(acceptsMissing && { acceptsMissing }),
+      ...(absentIsMissing && { absentIsMissing }),
     },
     batchAxis: typeof batchDim === "number" && batchDim > 0 ? batchDim : undefined,
   };

@@ -123,13 +123,18 @@ function renameInputs(signature: ModelSignature, mapping: ModelConfig["inputs"])
   };
 }
 
-/** The signature with `sluice.json`'s `missingValues` applied to its float inputs. */
+/**
+ * The signature with `sluice.json`'s `missingValues` applied to its float inputs (`refuse` also makes a
+ * value a sparse record leaves out 0 again).
+ */
 function withMissingValues(signature: ModelSignature, policy: ModelConfig["missingValues"]): ModelSignature {
   if (policy === undefined) return signature;
   return {
     ...signature,
     inputs: signature.inputs.map((input) =>
-      input.type.startsWith("float") ? { ...input, acceptsMissing: policy === "nan" } : input,
+      input.type.startsWith("float")
+        ? { ...input, acceptsMissing: policy === "nan", absentIsMissing: policy === "nan" && input.absentIsMissing }
+        : input,
     ),
   };
 }

@@ -24,6 +24,8 @@ export interface PreparedModel {
   readonly mapKeys: ReadonlyMap<string, readonly string[]>;
   /** True when the model holds tree ensembles, which take NaN as "missing" and route it as they learned. */
   readonly readsMissingValues: boolean;
+  /** True for an XGBoost booster, which reads what a sparse record leaves out as missing, not 0. */
+  readonly sparseAbsentIsMissing?: boolean;
   /** What each graph output is (`tensor`, `sequence of map`, …), by name: the reason a non-tensor is refused. */
   readonly outputKinds: ReadonlyMap<string, string>;
 }
@@ -73,6 +75,7 @@ export function prepareModel(file: string): PreparedModel {
       format: describeBoosters(boosters, files),
       mapKeys: new Map(),
       readsMissingValues: true,
+      sparseAbsentIsMissing: true,
       outputKinds: new Map(),
     };
   }

@@ -60,6 +60,12 @@ export interface TensorSpec {
    */
   readonly acceptsMissing?: boolean;
   /**
+   * Inputs only: true when a value a sparse record does not list (a LibSVM index left out, a key missing
+   * from a RecordIO-protobuf record) means missing (NaN) rather than 0, as XGBoost reads sparse data: set
+   * for the boosters Sluice converts, so that they answer as SageMaker's XGBoost container does.
+   */
+  readonly absentIsMissing?: boolean;
+  /**
    * Outputs only: set when the model answers a map per record (scikit-learn's ZipMap, a sequence of
    * maps from class to probability). Sluice runs the model for the map's values, a tensor of
    * `keys.length` values per record in this order; encoders that can write a map pair them with these

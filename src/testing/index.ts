@@ -26,7 +26,7 @@ import { seededRandom } from "./seeded-random.js";
 /** A tensor for {@link signatureOf}: element type, width, and optionally what else the spec says. */
 export type TensorSketch =
   | [ElementType, number]
-  | [ElementType, number, Pick<TensorSpec, "acceptsMissing" | "mapKeys">];
+  | [ElementType, number, Pick<TensorSpec, "acceptsMissing" | "absentIsMissing" | "mapKeys">];
 
 /**
  * A signature with the given inputs (name → [type, width, extras?]) and outputs (default: one float32

@@ -1,8 +1,9 @@
 /**
  * LibSVM (`text/libsvm`, also `text/x-libsvm`): one sparse row per line, `label index:value …` with
  * 1-based, increasing indices, as SageMaker's XGBoost reads them. The label is optional and ignored
- * (inference has none to use); features not listed are 0 — or NaN with the codec's `missing` setting
- * `nan`, for tree models that treat absent as missing. Input only: answers come in CSV, JSON or JSON Lines.
+ * (inference has none to use). A feature not listed is missing (NaN) for an XGBoost booster, as XGBoost
+ * and SageMaker's XGBoost container read LibSVM, and 0 for any other model; the codec's `missing` setting
+ * (`zero`, `nan`) overrides that. Input only: answers come in CSV, JSON or JSON Lines.
  */
 import {
   type Codec,
@@ -29,24 +30,27 @@ class LibSvmDecoder implements RecordDecoder {
   readonly #inputs: readonly TensorSpec[];
   /** Per input, the integers it takes, or undefined for a float input. */
   readonly #integers: (IntegerRange | undefined)[];
-  readonly #fill: number;
+  /** Per input, what a feature not listed is. */
+  readonly #fills: number[];
 
   constructor(context: CodecContext) {
     this.#width = totalInputWidth(context.signature);
     this.#inputs = context.signature.inputs;
     this.#widths = this.#inputs.map((input) => input.width);
     this.#integers = this.#inputs.map((input) => integerRange(input.type));
-    this.#fill = context.settings.missing === "nan" ? Number.NaN : 0;
+    const missing = context.settings.missing;
+    this.#fills = this.#inputs.map((input) =>
+      missing === "nan" || (missing === "auto" && input.absentIsMissing === true) ? Number.NaN : 0,
+    );
   }
 
   decode(frame: Frame, sink: RecordSink): void {
     const tokens = latin1.decode(frame.bytes).trim().split(/\s+/);
     const slots = sink.beginRecord();
-    if (this.#fill !== 0) {
-      this.#widths.forEach((width, input) => {
-        slots.arrays[input].fill(this.#fill, slots.offset(input), slots.offset(input) + width);
-      });
-    }
+    this.#widths.forEach((width, input) => {
+      const fill = this.#fills[input];
+      if (fill !== 0) slots.arrays[input].fill(fill, slots.offset(input), slots.offset(input) + width);
+    });
     let previous = 0;
     for (const [position, token] of tokens.entries()) {
       const colon = token.indexOf(":");
@@ -96,9 +100,10 @@ const libsvm: Codec = {
   extensions: [".libsvm", ".svm"],
   settings: {
     missing: {
-      description: "what a feature not listed on a row is: 0 (LibSVM's meaning) or nan (missing, for tree models)",
-      default: "zero",
-      allowed: ["zero", "nan"],
+      description:
+        "what a feature not listed on a row is: auto (missing for an XGBoost booster, as XGBoost reads LibSVM; else 0), zero or nan",
+      default: "auto",
+      allowed: ["auto", "zero", "nan"],
     },
   },
   input: { createFramer: () => new LineFramer(), createDecoder: (context) => new LibSvmDecoder(context) },

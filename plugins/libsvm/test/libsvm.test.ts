@@ -1,5 +1,6 @@
 /** The LibSVM codec through Sluice's conformance kit and a real server, compared with ONNX Runtime. */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -36,6 +37,25 @@ describe("the libsvm codec", () => {
       decodeBody(libsvm, context, [text(BODY)]),
       ROWS.map((row) => [row]),
     );
+  });
+
+  it("reads absent features as missing, by default, for an input that reads them so (an XGBoost booster's)", () => {
+    const booster = contextFor(
+      signatureOf({ features: ["float32", 4, { acceptsMissing: true, absentIsMissing: true }] }),
+      "text/libsvm",
+      {
+        settings: { missing: "auto" },
+      },
+    );
+    assert.deepEqual(decodeBody(libsvm, booster, [text("1:1 4:4\n")]), [[[1, Number.NaN, Number.NaN, 4]]]);
+    const network = contextFor(signatureOf({ features: ["float32", 4] }), "text/libsvm", {
+      settings: { missing: "auto" },
+    });
+    assert.deepEqual(decodeBody(libsvm, network, [text("1:1 4:4\n")]), [[[1, 0, 0, 4]]]);
+    const forcedZero = contextFor(signatureOf({ features: ["float32", 4, { absentIsMissing: true }] }), "text/libsvm", {
+      settings: { missing: "zero" },
+    });
+    assert.deepEqual(decodeBody(libsvm, forcedZero, [text("1:1 4:4\n")]), [[[1, 0, 0, 4]]]);
   });
 
   it("reads absent features as NaN with the missing=nan setting", () => {
@@ -81,6 +101,32 @@ describe("the libsvm codec", () => {
         features: new ort.Tensor("float32", Float32Array.from(ROWS.flat()), [3, 4]),
       });
       assert.deepEqual(answer, Array.from(expected.probabilities as Float32Array));
+    });
+
+    it("answers an XGBoost booster as XGBoost does: a feature left out is missing", async () => {
+      const fixture = path.resolve(PLUGIN, "../../test/fixtures/tabular/xgb-binary-logistic");
+      const expected = JSON.parse(readFileSync(`${fixture}.expected.json`, "utf8")) as {
+        rows: (number | null)[][];
+        predictions: number[][];
+      };
+      const body = expected.rows
+        .map((row) => `0 ${row.flatMap((value, k) => (value === null ? [] : [`${k + 1}:${value}`])).join(" ")}\n`)
+        .join("");
+      const booster = await startCodecTestServer(fixture, { plugins: [PLUGIN] });
+      try {
+        const response = await booster.invoke(body, { "content-type": "text/libsvm", accept: "text/csv" });
+        assert.equal(response.status, 200);
+        const answers = (await response.text()).trim().split("\n").map(Number);
+        assert.equal(answers.length, expected.predictions.length);
+        answers.forEach((answer, r) => {
+          assert.ok(
+            Math.abs(answer - expected.predictions[r][0]) < 1e-5,
+            `row ${r}: ${answer}, XGBoost ${expected.predictions[r][0]}`,
+          );
+        });
+      } finally {
+        await booster.close();
+      }
     });
 
     it("refuses an index beyond the model's features, naming the record", async () => {
