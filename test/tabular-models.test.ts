@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../src/errors.js";
 import { readXgbBooster } from "../src/model/xgboost/booster.js";
-import { boosterToOnnx } from "../src/model/xgboost/booster-to-onnx.js";
+import { boostersToOnnx } from "../src/model/xgboost/booster-to-onnx.js";
 import { temporaryDirectory } from "../src/temporary-directory.js";
 import { flattenJson } from "./support/answers.js";
 import {
@@ -500,7 +500,7 @@ describe("XGBoost artifacts", () => {
       }
       const damaged = random() < 0.1 ? bytes.subarray(0, Math.floor(random() * bytes.length)) : bytes;
       try {
-        boosterToOnnx(readXgbBooster(damaged, "xgboost-model"), "xgboost-model");
+        boostersToOnnx([readXgbBooster(damaged, "xgboost-model")], ["xgboost-model"]);
       } catch (error) {
         assert.ok(error instanceof ConfigError, `trial ${trial}: ${(error as Error).stack}`);
         refused++;

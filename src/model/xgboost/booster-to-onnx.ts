@@ -1,11 +1,11 @@
 /**
- * Converts an XGBoost booster to an ONNX graph that ONNX Runtime runs: its trees become one
- * `TreeEnsembleRegressor` (ai.onnx.ml) whose splits are XGBoost's (`feature < threshold` goes left, a
- * missing value (NaN) goes the way XGBoost learned), summed onto the base score and transformed as the
- * objective says. The graph takes `features [N, num_feature]` (float32) and answers `predictions`, as
- * XGBoost's `predict` does: one value per record and target (a probability for logistic objectives,
- * `exp` of the margin for log-link ones, the class for `multi:softmax`) or, for `multi:softprob`, one
- * probability per class.
+ * Converts an XGBoost booster (or a k-fold training's boosters) to an ONNX graph that ONNX Runtime runs:
+ * its trees become one `TreeEnsembleRegressor` (ai.onnx.ml) whose splits are XGBoost's (`feature <
+ * threshold` goes left, a missing value (NaN) goes the way XGBoost learned), summed onto the base score
+ * and transformed as the objective says. The graph takes `features [N, num_feature]` (float32) and
+ * answers `predictions` as SageMaker's XGBoost container does with XGBoost's `predict`: one value per
+ * record and target (a probability for logistic objectives, `exp` of the margin for log-link ones, the
+ * class for `multi:softmax`) or, for `multi:softprob`, one probability per class.
  */
 import { ConfigError } from "../../errors.js";
 import { type Initializer, type NodeSpec, writeModel } from "../onnx-writer.js";
@@ -55,8 +55,8 @@ const OBJECTIVES: Readonly<
   "multi:softmax": { margin: "identity", transform: "ARGMAX" },
 };
 
-/** The objectives {@link boosterToOnnx} converts. */
-export const SUPPORTED_OBJECTIVES = Object.keys(OBJECTIVES);
+/** The objectives {@link boostersToOnnx} converts. */
+const SUPPORTED_OBJECTIVES = Object.keys(OBJECTIVES);
 
 type Transform = (typeof OBJECTIVES)[string]["transform"];
 
@@ -70,16 +70,12 @@ interface BoosterNodes {
   readonly transform: Transform;
 }
 
-/** Converts `booster` to ONNX model bytes; throws a `ConfigError` naming an objective it cannot convert. */
-export function boosterToOnnx(booster: XgbBooster, file: string): Uint8Array {
-  return boostersToOnnx([booster], [file]);
-}
-
 /**
- * Converts the boosters of a k-fold training (SageMaker's `_kfold` leaves `xgboost-model-0` … `-k-1`) to
- * one ONNX model that combines them as SageMaker's XGBoost container does: the mean of their predictions,
- * or for `multi:softmax` and `binary:hinge` the most common answer (the smallest on a tie, as
- * `scipy.stats.mode`). One booster converts alone.
+ * Converts a booster, read from `files[0]`, to ONNX model bytes; or the boosters of a k-fold training
+ * (SageMaker's `_kfold` leaves `xgboost-model-0` … `-k-1`) to one model that combines them as SageMaker's
+ * XGBoost container does: the mean of their predictions, or for `multi:softmax` and `binary:hinge` the
+ * most common answer (the smallest on a tie, as `scipy.stats.mode`). Throws a `ConfigError` naming what
+ * it cannot convert.
  */
 export function boostersToOnnx(boosters: readonly XgbBooster[], files: readonly string[]): Uint8Array {
   const parts = boosters.map((booster, k) =>
@@ -88,8 +84,8 @@ export function boostersToOnnx(boosters: readonly XgbBooster[], files: readonly 
       : predictionNodes(booster, files[k], `fold${k}_`, `fold${k}_predictions`),
   );
   const { targets, transform } = parts[0];
+  const first = boosters[0];
   boosters.forEach((booster, k) => {
-    const first = boosters[0];
     if (
       booster.objective !== first.objective ||
       booster.numFeature !== first.numFeature ||
@@ -104,7 +100,7 @@ export function boostersToOnnx(boosters: readonly XgbBooster[], files: readonly 
   const nodes = parts.flatMap((part) => part.nodes);
   const initializers: Initializer[] = [];
   const folds = parts.map((_, k) => `fold${k}_predictions`);
-  if (boosters.length > 1 && VOTED.has(boosters[0].objective)) {
+  if (boosters.length > 1 && VOTED.has(first.objective)) {
     // A vote: each fold's answer (a class, or hinge's 0 or 1) one-hot, summed, the first of the most votes.
     const depth = transform === "ARGMAX" ? targets : 2;
     initializers.push(
@@ -125,10 +121,10 @@ export function boostersToOnnx(boosters: readonly XgbBooster[], files: readonly 
   } else if (boosters.length > 1) {
     nodes.push({ op: "Mean", inputs: folds, outputs: [XGBOOST_OUTPUT] });
   }
-  const name = boosters.length === 1 ? boosters[0].objective : `${boosters[0].objective}_${boosters.length}_folds`;
+  const name = boosters.length === 1 ? first.objective : `${first.objective}_${boosters.length}_folds`;
   return writeModel({
     name: `xgboost_${name.replace(":", "_")}`,
-    inputs: [{ name: XGBOOST_INPUT, type: "float32", shape: ["N", boosters[0].numFeature] }],
+    inputs: [{ name: XGBOOST_INPUT, type: "float32", shape: ["N", first.numFeature] }],
     outputs: [{ name: XGBOOST_OUTPUT, type: "float32", shape: ["N", transform === "ARGMAX" ? 1 : targets] }],
     initializers,
     nodes,

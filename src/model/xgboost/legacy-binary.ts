@@ -144,7 +144,8 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
     offset += 8;
     if (count > 10_000n) throw new LegacyBinaryFormatError(`it says it has ${count} attributes`);
     for (let k = 0; k < Number(count); k++) {
-      const key = name("attribute name");
+      // Any text: users set attributes of their own with set_attr.
+      const key = text("attribute name");
       const value = text("attribute value");
       if (key === "best_ntree_limit") bestNtreeLimit = Number(value);
     }
