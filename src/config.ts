@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import type { BackendChoice } from "./backends/select-backend.js";
+import { parseMediaType } from "./codec/media-type.js";
 import { ConfigError } from "./errors.js";
 import type { LogFormat, LogLevel } from "./log.js";
 import type { RecordErrorPolicy } from "./pipeline.js";
@@ -79,6 +80,11 @@ export interface Config {
    * this many bytes, each framed, decoded and encoded on a thread of its own; 0 never cuts one.
    */
   readonly partBytes: number;
+  /**
+   * `SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`: the answers' media type for a request without `Accept` (or
+   * `*∕*`), as SageMaker's built-in algorithm containers read it; before `sluice.json`'s `accept`.
+   */
+  readonly defaultAccept: string | undefined;
   /** Where each setting that was given came from, by variable name (absent: the default applies). */
   readonly origins: Readonly<Record<string, "flag" | "environment">>;
 }
@@ -113,6 +119,7 @@ export function describeConfiguration(
     SLUICE_INFERENCE_THREADS: config.inferenceThreads ?? "one per core, or one for a model no faster on more",
     SLUICE_SMALL_BODY_BYTES: config.smallBodyBytes,
     SLUICE_PART_BYTES: config.partBytes,
+    SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: config.defaultAccept ?? "sluice.json's accept, else the request's format",
   };
   const described: Record<string, { value: string | number | boolean; from: SettingOrigin }> = {};
   for (const [name, value] of Object.entries(values))
@@ -218,6 +225,10 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const inferenceThreads = read("SLUICE_INFERENCE_THREADS");
   const smallBody = read("SLUICE_SMALL_BODY_BYTES");
   const partBytes = read("SLUICE_PART_BYTES");
+  const defaultAccept = read("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT");
+  if (defaultAccept !== undefined && parseMediaType(defaultAccept) === undefined) {
+    throw new ConfigError(`SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT=${JSON.stringify(defaultAccept)} is not a media type`);
+  }
   return {
     port: port === undefined ? 8080 : integer(flags.port ? "--port" : "SAGEMAKER_BIND_TO_PORT", port, 0, 65535),
     modelDir: flags.modelDir ?? read("SLUICE_MODEL_DIR"),
@@ -266,6 +277,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
     smallBodyBytes:
       smallBody === undefined ? DEFAULT_SMALL_BODY_BYTES : integer("SLUICE_SMALL_BODY_BYTES", smallBody, 0, 2 ** 20),
     partBytes: partBytes === undefined ? DEFAULT_PART_BYTES : integer("SLUICE_PART_BYTES", partBytes, 0, 2 ** 40),
+    defaultAccept: defaultAccept?.trim(),
     origins: { ...origins, ...flagOrigins(flags) },
   };
 }

@@ -307,14 +307,17 @@ export class InvocationService {
     this.load().catch(() => {});
   }
 
+  /** Refuses a default answer format (the environment's, `sluice.json`'s) that no installed codec writes. */
   #checkDefaultAccept(modelConfig: ModelConfig | undefined): void {
-    const accept = modelConfig?.accept;
-    if (accept === undefined) return;
     const writable = this.registry.outputMediaTypes();
-    if (!writable.includes(parseMediaType(accept)?.essence ?? "")) {
-      throw new ConfigError(
-        `sluice.json: "accept" is ${accept}, which no installed codec writes (${writable.join(", ")})`,
-      );
+    const defaults = [
+      ["SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT is", this.config.defaultAccept],
+      ['sluice.json: "accept" is', modelConfig?.accept],
+    ] as const;
+    for (const [where, accept] of defaults) {
+      if (accept !== undefined && !writable.includes(parseMediaType(accept)?.essence ?? "")) {
+        throw new ConfigError(`${where} ${accept}, which no installed codec writes (${writable.join(", ")})`);
+      }
     }
   }
 
@@ -343,8 +346,8 @@ export class InvocationService {
   }
 
   /**
-   * Negotiates the codecs. A missing or `*∕*` Accept takes `sluice.json`'s `accept` when it has one.
-   * Throws 415 / 406 errors before any byte of the body is read.
+   * Negotiates the codecs. A missing or `*∕*` Accept takes `SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`, else
+   * `sluice.json`'s `accept`, when one is set. Throws 415 / 406 errors before any byte of the body is read.
    */
   negotiate(
     contentType: string | undefined,
@@ -353,7 +356,11 @@ export class InvocationService {
     modelConfig?: ModelConfig,
   ) {
     const input: NegotiatedFormat<InputFormat> = this.registry.resolveInput(contentType);
-    const output: NegotiatedFormat<OutputFormat> = this.registry.resolveOutput(accept, input, modelConfig?.accept);
+    const output: NegotiatedFormat<OutputFormat> = this.registry.resolveOutput(
+      accept,
+      input,
+      this.config.defaultAccept ?? modelConfig?.accept,
+    );
     this.registry.checkTextSupport(signature, input, output);
     return { input, output };
   }

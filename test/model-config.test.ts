@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { loadConfig } from "../src/config.js";
 import { ConfigError } from "../src/errors.js";
 import { codecSignature, readModelConfig } from "../src/model/model-config.js";
 import { findModelFile, locateModel } from "../src/model/model-location.js";
@@ -112,6 +113,43 @@ describe("a model directory with sluice.json, served", () => {
     const explicit = await invoke(server, body, { "content-type": "application/jsonlines", accept: "text/csv" });
     assert.equal(explicit.headers.get("content-type"), "text/csv");
     assert.ok(server.logs.some((line) => /model loaded .*two\.onnx.*batch_rows=2/.test(line)));
+  });
+});
+
+describe("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", () => {
+  it("answers a request without Accept (or with */*) in that format, before sluice.json's; one no codec writes stops start-up", async () => {
+    const dir = modelDir(smallMlp());
+    writeFileSync(path.join(dir, "sluice.json"), JSON.stringify({ accept: "application/jsonlines" }));
+    const server = await startTestServer(dir, { SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: "application/json" });
+    try {
+      for (const accept of [undefined, "*/*"]) {
+        const headers: Record<string, string> = { "content-type": "text/csv", ...(accept && { accept }) };
+        const response = await invoke(server, "1,2,3,4\n", headers);
+        assert.equal(response.headers.get("content-type"), "application/json", `Accept ${accept}`);
+        assert.equal(((await response.json()) as { predictions: number[][] }).predictions[0].length, 3);
+      }
+      const explicit = await invoke(server, "1,2,3,4\n", { "content-type": "text/csv", accept: "text/csv" });
+      assert.equal(explicit.headers.get("content-type"), "text/csv");
+    } finally {
+      await server.close();
+    }
+    const unwritable = await startTestServer(
+      modelDir(smallMlp()),
+      { SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: "application/x-parquet" },
+      { waitForModel: false },
+    );
+    try {
+      await assert.rejects(
+        unwritable.running.modelLoaded,
+        /SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT is application\/x-parquet, which no installed codec writes/,
+      );
+    } finally {
+      await unwritable.close();
+    }
+    assert.throws(
+      () => loadConfig({ SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: "csv" }),
+      /SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT="csv" is not a media type/,
+    );
   });
 });
 
