@@ -165,7 +165,7 @@ export class InvocationService {
   async load(): Promise<LoadedModel> {
     const started = performance.now();
     try {
-      const location = locateModel(this.config.modelDir, this.config.batchJob);
+      const location = await locateModel(this.config.modelDir, this.config.batchJob);
       if (location.fallbackReason) this.log.warn(location.fallbackReason, { model: location.file });
       if (location.archive) {
         this.log.info("model archive unpacked, as the platform unpacks it into /opt/ml/model", {

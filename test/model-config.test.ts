@@ -175,17 +175,17 @@ describe("a model.tar.gz given as the model directory", () => {
     }
   });
 
-  it("a file that is no archive, or a damaged archive, stops start-up with the reason", () => {
+  it("a file that is no archive, or a damaged archive, stops start-up with the reason", async () => {
     const dir = temporaryDirectory("sluice-archive");
     const onnx = path.join(dir, "model.onnx");
     writeFileSync(onnx, smallMlp());
-    assert.throws(() => locateModel(onnx, false), /model directory .*model\.onnx is a file: give the directory/);
+    await assert.rejects(locateModel(onnx, false), /model directory .*model\.onnx is a file: give the directory/);
     const damaged = path.join(dir, "model.tar.gz");
     writeFileSync(damaged, new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3]));
-    assert.throws(() => locateModel(damaged, false), /could not unpack the model archive .*model\.tar\.gz: .+/);
+    await assert.rejects(locateModel(damaged, false), /could not unpack the model archive .*model\.tar\.gz: .+/);
     // The directory the archive was downloaded to.
     const downloads = dirWith({ "model.tar.gz": new Uint8Array([0x1f, 0x8b]) });
-    assert.throws(() => locateModel(downloads, false), /to serve the archive model\.tar\.gz, give it as the model/);
+    await assert.rejects(locateModel(downloads, false), /to serve the archive model\.tar\.gz, give it as the model/);
   });
 });
 

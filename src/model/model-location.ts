@@ -3,10 +3,11 @@
  * `sluice.json`), a `model.tar.gz` given locally (unpacked here as the platform would), or the bundled
  * default model when Sluice runs outside a batch job without one.
  */
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { ConfigError } from "../errors.js";
 import { temporaryDirectory } from "../temporary-directory.js";
 import { MODEL_CONFIG_FILE, type ModelConfig, readModelConfig } from "./model-config.js";
@@ -101,15 +102,17 @@ const unpackedArchives = new Map<string, string>();
 /**
  * Unpacks the archive at `file` (the `model.tar.gz` a training job wrote) into a directory of its own,
  * removed when the process exits, with the system's `tar`, as the platform unpacks it into `/opt/ml/model`.
+ * `tar` runs as a child process, so that `/ping` answers while a large archive unpacks.
  */
-function unpackArchive(file: string): string {
+async function unpackArchive(file: string): Promise<string> {
   const known = unpackedArchives.get(file);
   if (known !== undefined) return known;
   const dir = temporaryDirectory("sluice-unpacked-model");
-  const result = spawnSync("tar", ["-xf", file, "-C", dir, "--no-same-owner"], { encoding: "utf8" });
-  if (result.error !== undefined || result.status !== 0) {
-    const reason = result.error?.message ?? (result.stderr.trim() || `tar exited with ${result.status}`);
-    throw new ConfigError(`could not unpack the model archive ${file}: ${reason}`);
+  try {
+    await promisify(execFile)("tar", ["-xf", file, "-C", dir, "--no-same-owner"]);
+  } catch (cause) {
+    const { stderr, message } = cause as { stderr?: string; message: string };
+    throw new ConfigError(`could not unpack the model archive ${file}: ${stderr?.trim() || message}`);
   }
   unpackedArchives.set(file, dir);
   return dir;
@@ -120,7 +123,7 @@ function unpackArchive(file: string): string {
  * `/opt/ml/model`, and when that is missing outside a batch job, the bundled default model.
  * `sluice.json` is read from the directory.
  */
-export function locateModel(explicitDir: string | undefined, batchJob: boolean): ModelLocation {
+export async function locateModel(explicitDir: string | undefined, batchJob: boolean): Promise<ModelLocation> {
   let dir = explicitDir ?? PLATFORM_MODEL_DIR;
   let fallbackReason: string | undefined;
   let archive: string | undefined;
@@ -135,7 +138,7 @@ export function locateModel(explicitDir: string | undefined, batchJob: boolean):
       );
     }
     archive = dir;
-    dir = unpackArchive(archive);
+    dir = await unpackArchive(archive);
   }
   const config = existsSync(dir) ? readModelConfig(dir) : undefined;
   return { dir, file: findModelFile(dir, config), config, fallbackReason, archive };
