@@ -23,6 +23,7 @@ import { statSync } from "node:fs";
 import type { BatchBufferPool } from "../batch-buffer-pool.js";
 import type { InputBatch } from "../batcher.js";
 import type { ModelSignature } from "../model/signature.js";
+import { foldSetOf } from "../model/xgboost/fold-files.js";
 import type { Backend, BackendTuning, BatchAnswer } from "./backend.js";
 import { timeRun, zeroBatch } from "./intra-op-threads.js";
 import { cpuSessionOptions } from "./onnx-cpu.js";
@@ -86,9 +87,12 @@ export async function openMainThreadSession(
 ): Promise<MainThreadSession> {
   let session: OnnxModelSession | undefined;
   try {
-    const bytes = statSync(modelPath).size;
+    // A k-fold training's boosters load together: their sizes add up.
+    const files = foldSetOf(modelPath) ?? [modelPath];
+    const bytes = files.reduce((total, file) => total + statSync(file).size, 0);
     if (bytes > limits.maxModelBytes) {
-      return { backend: undefined, reason: `the model file is ${(bytes / 2 ** 20).toFixed(1)} MiB` };
+      const what = files.length > 1 ? `the ${files.length} fold files are` : "the model file is";
+      return { backend: undefined, reason: `${what} ${(bytes / 2 ** 20).toFixed(1)} MiB` };
     }
     session = await OnnxModelSession.create({ modelPath, sessionOptions: cpuSessionOptions(1) });
     const batch = zeroBatch(session, rows);
