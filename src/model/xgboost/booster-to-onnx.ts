@@ -305,5 +305,7 @@ export function treesPredictingWith(booster: XgbBooster, file: string): readonly
   if (limit === undefined || limit === 0) return booster.trees;
   if (!(Number.isInteger(limit) && limit > 0))
     throw new ConfigError(`${file}: best_ntree_limit ${limit} is not a count`);
-  return booster.trees.slice(0, Math.floor(limit / booster.parallelTrees) * booster.treesPerRound);
+  // Each round adds a forest of `parallelTrees` trees per class (or target).
+  const treesPerRound = booster.parallelTrees * (booster.numClass >= 2 ? booster.numClass : booster.numTarget);
+  return booster.trees.slice(0, Math.floor(limit / booster.parallelTrees) * treesPerRound);
 }

@@ -37,8 +37,6 @@ export interface XgbBooster {
   readonly numTarget: number;
   readonly numFeature: number;
   readonly trees: readonly XgbTree[];
-  /** Trees each boosting round adds: one per class or target, times {@link parallelTrees}. */
-  readonly treesPerRound: number;
   /** `num_parallel_tree`: the trees of a forest each round grows per output (1 for plain boosting). */
   readonly parallelTrees: number;
   /**
@@ -65,21 +63,28 @@ const RESAVE_PICKLE =
 /** Whether `bytes` begin as Python's pickles (protocol 2 and later) do. */
 const isPickle = (bytes: Uint8Array) => bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5;
 
-/** The booster in XGBoost's binary format, or a `ConfigError` saying what the file is instead. */
-function readBinaryBooster(bytes: Uint8Array, file: string): XgbBooster {
+/** The booster in XGBoost's binary format, or why the bytes are not that format. */
+function binaryBoosterOrReason(bytes: Uint8Array, file: string): XgbBooster | LegacyBinaryFormatError {
   try {
     return readLegacyBinaryBooster(bytes, file);
   } catch (cause) {
-    if (!(cause instanceof LegacyBinaryFormatError)) throw cause;
-    if (isPickle(bytes)) {
-      throw new ConfigError(
-        `${file} is a Python pickle (as SageMaker's XGBoost 0.90 saved models), which Sluice does not unpickle: ${RESAVE_PICKLE}`,
-      );
-    }
+    if (cause instanceof LegacyBinaryFormatError) return cause;
+    throw cause;
+  }
+}
+
+/** The booster in XGBoost's binary format, or a `ConfigError` saying what the file is instead. */
+function readBinaryBooster(bytes: Uint8Array, file: string): XgbBooster {
+  const booster = binaryBoosterOrReason(bytes, file);
+  if (!(booster instanceof LegacyBinaryFormatError)) return booster;
+  if (isPickle(bytes)) {
     throw new ConfigError(
-      `${file} is not an XGBoost model Sluice reads (JSON, UBJSON or XGBoost's binary format): as the binary format, ${cause.message}; ${RESAVE}`,
+      `${file} is a Python pickle (as SageMaker's XGBoost 0.90 saved models), which Sluice does not unpickle: ${RESAVE_PICKLE}`,
     );
   }
+  throw new ConfigError(
+    `${file} is not an XGBoost model Sluice reads (JSON, UBJSON or XGBoost's binary format): as the binary format, ${booster.message}; ${RESAVE}`,
+  );
 }
 
 /**
@@ -102,13 +107,8 @@ export function readXgbBooster(bytes: Uint8Array, file: string): XgbBooster {
   try {
     document = isJson ? (JSON.parse(utf8.decode(bytes)) as UbjValue) : decodeUbjson(bytes);
   } catch (cause) {
-    if (!isJson) {
-      try {
-        return readLegacyBinaryBooster(bytes, file);
-      } catch (binaryCause) {
-        if (!(binaryCause instanceof LegacyBinaryFormatError)) throw binaryCause;
-      }
-    }
+    const binary = isJson ? undefined : binaryBoosterOrReason(bytes, file);
+    if (binary !== undefined && !(binary instanceof LegacyBinaryFormatError)) return binary;
     throw new ConfigError(
       `${file} is not a valid XGBoost ${isJson ? "JSON" : "UBJSON"} model: ${(cause as Error).message}`,
     );
@@ -194,7 +194,6 @@ function boosterOfDocument(document: UbjValue, file: string): XgbBooster {
     numTarget,
     numFeature: numberOf(params.num_feature, "learner.learner_model_param.num_feature"),
     trees,
-    treesPerRound: Math.max(1, parallelTrees) * (numClass >= 2 ? numClass : numTarget),
     parallelTrees: Math.max(1, parallelTrees),
     bestNtreeLimit:
       attributes.best_ntree_limit === undefined ? undefined : numberOf(attributes.best_ntree_limit, "best_ntree_limit"),

@@ -159,7 +159,6 @@ export function readLegacyBinaryBooster(bytes: Uint8Array, file: string): XgbBoo
     numClass,
     numTarget: Math.max(1, numTarget),
     numFeature,
-    treesPerRound: Math.max(1, parallelTrees) * (numClass >= 2 ? numClass : Math.max(1, numTarget)),
     parallelTrees: Math.max(1, parallelTrees),
     bestNtreeLimit,
     trees: trees.map((tree, t) => ({ ...tree, group: groups[t], weight: weights?.[t] ?? 1 })),
