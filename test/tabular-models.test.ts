@@ -340,6 +340,31 @@ describe("sparse records", () => {
   });
 });
 
+/** A tree of one node: a leaf worth `value`. */
+const leafTree = (value: number) => ({
+  left_children: [-1],
+  right_children: [-1],
+  split_indices: [0],
+  split_conditions: [value],
+  default_left: [0],
+});
+
+/**
+ * A booster document as `save_model` writes JSON, over two features, of three trees: one round of three
+ * classes for a `multi:` objective, else three rounds of one output.
+ */
+const threeTreeBooster = (objective: string, baseScore: string, trees: readonly object[]) => ({
+  learner: {
+    learner_model_param: { base_score: baseScore, num_class: "3", num_feature: "2" },
+    objective: { name: objective },
+    gradient_booster: {
+      name: "gbtree",
+      model: { trees, tree_info: objective.startsWith("multi:") ? [0, 1, 2] : [0, 0, 0] },
+    },
+  },
+  version: [3, 1, 0],
+});
+
 describe("XGBoost artifacts", () => {
   it("refuse to load an objective Sluice does not convert, naming it", async () => {
     const server = await startTestServer(path.join(FIXTURES, "xgb-unsupported-objective"), {}, { waitForModel: false });
@@ -355,31 +380,11 @@ describe("XGBoost artifacts", () => {
 
   it("take a base score per class (XGBoost ≥ 3.1's multi-class intercept); refuse one that does not fit, and a loop", async () => {
     // Three classes, each one leaf, so that the margins are the base scores plus the leaves.
-    const leaf = (value: number) => ({
-      left_children: [-1],
-      right_children: [-1],
-      split_indices: [0],
-      split_conditions: [value],
-      default_left: [0],
-    });
-    const booster = (objective: string, baseScore: string, firstTree: object = leaf(0.5)) => ({
-      learner: {
-        learner_model_param: { base_score: baseScore, num_class: "3", num_feature: "2" },
-        objective: { name: objective },
-        gradient_booster: {
-          name: "gbtree",
-          model: {
-            trees: [firstTree, leaf(-0.25), leaf(0)],
-            tree_info: objective.startsWith("multi:") ? [0, 1, 2] : [0, 0, 0],
-          },
-        },
-      },
-      version: [3, 1, 0],
-    });
-    const serve = (objective: string, baseScore: string, firstTree: object = leaf(0.5)) => {
+    const serve = (objective: string, baseScore: string, firstTree: object = leafTree(0.5)) => {
       const dir = temporaryDirectory("sluice-xgb-intercept");
       mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, "xgboost-model"), JSON.stringify(booster(objective, baseScore, firstTree)));
+      const trees = [firstTree, leafTree(-0.25), leafTree(0)];
+      writeFileSync(path.join(dir, "xgboost-model"), JSON.stringify(threeTreeBooster(objective, baseScore, trees)));
       return startTestServer(dir, {}, { waitForModel: false });
     };
     const server = await serve("multi:softprob", "[1E-1,-2E-1,3E-1]");
@@ -398,7 +403,7 @@ describe("XGBoost artifacts", () => {
       await server.close();
     }
     // A first tree whose root's children are both node 1: a damaged file.
-    const loop = { ...leaf(0), left_children: [1, -1], right_children: [1, -1], split_conditions: [0.5, 1] };
+    const loop = { ...leafTree(0), left_children: [1, -1], right_children: [1, -1], split_conditions: [0.5, 1] };
     for (const [objective, baseScore, reason, firstTree] of [
       ["multi:softprob", "[1E-1,2E-1]", /base_score has 2 values for 3 output\(s\)/],
       ["multi:softprob", "[]", /base_score is not a number/],
@@ -409,7 +414,7 @@ describe("XGBoost artifacts", () => {
         "reg:squarederror",
         "5E-1",
         /tree 0 has vector leaves \(multi_strategy=multi_output_tree\)/,
-        { ...leaf(1), tree_param: { size_leaf_vector: "3" } },
+        { ...leafTree(1), tree_param: { size_leaf_vector: "3" } },
       ],
     ] as const) {
       const refused = await serve(objective, baseScore, firstTree);
@@ -423,25 +428,12 @@ describe("XGBoost artifacts", () => {
 
   it("of a k-fold training vote as SageMaker's container does: the most common class, the smallest on a tie", async () => {
     // Three multi:softmax folds of one round: each class one leaf, so a fold answers the class it favours.
-    const fold = (favoured: number) => ({
-      learner: {
-        learner_model_param: { base_score: "5E-1", num_class: "3", num_feature: "2" },
-        objective: { name: "multi:softmax" },
-        gradient_booster: {
-          name: "gbtree",
-          model: {
-            trees: [0, 1, 2].map((k) => ({
-              left_children: [-1],
-              right_children: [-1],
-              split_indices: [0],
-              split_conditions: [k === favoured ? 1 : 0],
-              default_left: [0],
-            })),
-            tree_info: [0, 1, 2],
-          },
-        },
-      },
-    });
+    const fold = (favoured: number) =>
+      threeTreeBooster(
+        "multi:softmax",
+        "5E-1",
+        [0, 1, 2].map((k) => leafTree(k === favoured ? 1 : 0)),
+      );
     for (const [favoured, winner] of [
       [[2, 1, 2], 2],
       [[1, 2, 0], 0],
