@@ -381,11 +381,23 @@ say();
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
 const tabular = tabularWorkload();
 const soak = await rssUnderSustainedLoad(tabular.modelDir, tabular.body, cores(), SOAK_SECONDS);
+const lastSample = soak.samples[soak.samples.length - 1];
 say(
   `The tabular workload at c = ${cores()} for ${SOAK_SECONDS} s (${soak.invocations} invocations): RSS ` +
-    `${fixed(soak.loadedMB)} MB after loading, ${fixed(soak.earlyMB)} MB after ${fixed(SOAK_SECONDS / 10)} s, ` +
-    `${fixed(soak.endMB)} MB at the end (peak ${fixed(soak.peakMB)} MB).`,
+    `${fixed(soak.loadedMB)} MB after loading, ${fixed(soak.samples[0]?.rssMB ?? 0)} MB after the first tenth, ` +
+    `${fixed(lastSample?.rssMB ?? 0)} MB at the last sample (peak ${fixed(soak.peakMB)} MB). By tenth of the run:`,
 );
+say();
+say("| seconds | RSS MB | records/s | slowest body ms |");
+say("| ---: | ---: | ---: | ---: |");
+let sampledUntil = 0;
+for (const sample of soak.samples) {
+  const recordsPerSecond = (sample.invocations * tabular.records) / (sample.seconds - sampledUntil);
+  sampledUntil = sample.seconds;
+  say(
+    `| ${fixed(sample.seconds)} | ${fixed(sample.rssMB)} | ${fixed(recordsPerSecond)} | ${fixed(sample.slowestMs)} |`,
+  );
+}
 say();
 
 const PING_ROUNDS = 5;

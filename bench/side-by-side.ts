@@ -271,38 +271,60 @@ export async function peakRssAtConcurrency(
   }
 }
 
+/** One tenth of a sustained run: where memory stood at its end, and how fast bodies went during it. */
+export interface SustainedLoadSample {
+  readonly seconds: number;
+  readonly rssMB: number;
+  readonly invocations: number;
+  /** The slowest body's time, request to last answer byte. */
+  readonly slowestMs: number;
+}
+
 /**
  * Resident memory of a fresh Sluice while `concurrency` clients post `body` back to back for `seconds`:
- * after loading, a tenth of the way in, at the end, and its peak. Memory that grows with the invocations
- * served rather than with those running at once shows here, not in a few seconds' run.
+ * after loading, at the end of each tenth of the run (with the bodies answered in it and the slowest of
+ * them), and its peak. Memory that grows with the invocations served rather than with those running at
+ * once shows here, not in a few seconds' run; so does a server that slows down as it ages.
  */
 export async function rssUnderSustainedLoad(
   modelDir: string,
   body: Uint8Array,
   concurrency: number,
   seconds: number,
-): Promise<{ loadedMB: number; earlyMB: number; endMB: number; peakMB: number; invocations: number }> {
+): Promise<{ loadedMB: number; samples: SustainedLoadSample[]; peakMB: number; invocations: number }> {
   const server = await startChildServer(modelDir, {
     SAGEMAKER_MAX_PAYLOAD_IN_MB: "0",
     SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: String(concurrency),
   });
   try {
     const loadedMB = server.rss() / 2 ** 20;
-    let earlyMB = loadedMB;
-    const early = setTimeout(() => {
-      earlyMB = server.rss() / 2 ** 20;
-    }, seconds * 100);
+    const samples: SustainedLoadSample[] = [];
     const started = performance.now();
     let invocations = 0;
+    let tenthInvocations = 0;
+    let tenthSlowestMs = 0;
+    const sampler = setInterval(() => {
+      samples.push({
+        seconds: (performance.now() - started) / 1000,
+        rssMB: server.rss() / 2 ** 20,
+        invocations: tenthInvocations,
+        slowestMs: tenthSlowestMs,
+      });
+      tenthInvocations = 0;
+      tenthSlowestMs = 0;
+    }, seconds * 100);
     const client = async () => {
       while (performance.now() - started < seconds * 1000) {
+        const posted = performance.now();
         await post(server.url, body, "text/csv", "text/csv");
+        tenthSlowestMs = Math.max(tenthSlowestMs, performance.now() - posted);
+        tenthInvocations++;
         invocations++;
       }
     };
     await Promise.all(Array.from({ length: concurrency }, client));
-    clearTimeout(early);
-    return { loadedMB, earlyMB, endMB: server.rss() / 2 ** 20, peakMB: server.peakRss() / 2 ** 20, invocations };
+    clearInterval(sampler);
+    return { loadedMB, samples, peakMB: server.peakRss() / 2 ** 20, invocations };
   } finally {
     await server.stop();
   }
