@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { amazonRecord, recordIOFrame, tfExample, tfRecordFrame } from "./support/binary-writers.js";
-import { int64Model, modelDir, narrowIntegerModel } from "./support/models.js";
+import { int64Model, modelDir, narrowIntegerModel, unsignedModel } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 interface Refusal {
@@ -18,13 +18,16 @@ interface Refusal {
 describe("integer inputs", () => {
   let narrow: TestServer;
   let wide: TestServer;
+  let unsigned: TestServer;
   before(async () => {
     narrow = await startTestServer(modelDir(narrowIntegerModel()));
     wide = await startTestServer(modelDir(int64Model()));
+    unsigned = await startTestServer(modelDir(unsignedModel()));
   });
   after(async () => {
     await narrow.close();
     await wide.close();
+    await unsigned.close();
   });
 
   const refusal = async (server: TestServer, body: string | Uint8Array, contentType: string) => {
@@ -92,5 +95,71 @@ describe("integer inputs", () => {
     assert.match(await response.text(), new RegExp(`,${2n ** 53n + 1n},-4,${2n ** 62n + 1n}\\n$`));
     const answer = await refusal(wide, "1,2,1e19\n", "text/csv");
     assert.equal(answer.error, 'field 2 "1e19" is not an int64');
+  });
+
+  describe("unsigned 32- and 64-bit inputs and outputs", () => {
+    // The largest uint32; 2^63, past every int64; the largest double below 2^64.
+    const bounds = `${2 ** 32 - 1},0,${2n ** 63n},${2n ** 64n - 2048n}`;
+    // `small_plus_big` is small + big in uint64 on the model's side.
+    const sums = `${2n ** 63n + 2n ** 32n - 1n},${2n ** 64n - 2048n}`;
+
+    it("reads every value up to the bounds in each input format and answers them exactly", async () => {
+      const bodies: [string, string][] = [
+        ["text/csv", `1,2,3,4\n${bounds}\n`],
+        ["application/jsonlines", `[1,2,3,4]\n[${bounds}]\n`],
+        ["application/json", `{"instances": [{"small": [1, 2], "big": [3, 4]}, [${bounds}]]}`],
+      ];
+      for (const [contentType, body] of bodies) {
+        const response = await invoke(unsigned, body, { "content-type": contentType, accept: "text/csv" });
+        assert.equal(response.status, 200, contentType);
+        assert.equal(await response.text(), `1,2,3,4,4,6\n${bounds},${sums}\n`, contentType);
+      }
+      const record = amazonRecord({ values: { type: "float64", values: [7, 2 ** 32 - 1, 2 ** 53, 2 ** 63] } });
+      const response = await invoke(unsigned, recordIOFrame(record), {
+        "content-type": "application/x-recordio-protobuf",
+        accept: "text/csv",
+      });
+      assert.equal(response.status, 200);
+      assert.equal(
+        await response.text(),
+        `7,${2 ** 32 - 1},${2 ** 53},${2n ** 63n},${2n ** 53n + 7n},${2n ** 63n + 2n ** 32n - 1n}\n`,
+      );
+    });
+
+    it("answers them as JSON numbers, never wrapped around or as float32s", async () => {
+      const response = await invoke(unsigned, `${bounds}\n`, {
+        "content-type": "text/csv",
+        accept: "application/jsonlines",
+      });
+      assert.equal(response.status, 200);
+      assert.equal(
+        await response.text(),
+        `{"small_out":[${2 ** 32 - 1},0],"big_out":[${2n ** 63n},${2n ** 64n - 2048n}],"small_plus_big":[${sums}]}\n`,
+      );
+    });
+
+    it("refuses a value past either type, naming the record and the type", async () => {
+      const cases: [string, string][] = [
+        ["-1,0,0,0", 'field 0 "-1" is not a uint32 (0 to 4294967295)'],
+        [`${2 ** 32},0,0,0`, `field 0 "${2 ** 32}" is not a uint32 (0 to 4294967295)`],
+        ["0.5,0,0,0", 'field 0 "0.5" is not a uint32 (0 to 4294967295)'],
+        ["0,0,-1,0", 'field 2 "-1" is not a uint64'],
+        ["0,0,1.5,0", 'field 2 "1.5" is not a uint64'],
+        [`0,0,${2n ** 64n - 1n},0`, `field 2 "${2n ** 64n - 1n}" is not a uint64`],
+      ];
+      for (const [row, message] of cases) {
+        const answer = await refusal(unsigned, `1,2,3,4\n${row}\n`, "text/csv");
+        assert.equal(answer.error, message);
+        assert.equal(answer.recordIndex, 1);
+      }
+      const json = await refusal(unsigned, '[1,2,3,4]\n{"small": [1, 2], "big": [-3, 4]}\n', "application/jsonlines");
+      assert.equal(json.code, "JSON_VALUE_OUT_OF_RANGE");
+      assert.match(json.error, /\(-3\) is not a uint64, as "big" takes/);
+      assert.equal(json.recordIndex, 1);
+      const example = tfExample({ small: { int64: [1, 2] }, big: { int64: [-1n, 0] } });
+      const fromExample = await refusal(unsigned, tfRecordFrame(example), "application/x-tfrecord");
+      assert.equal(fromExample.code, "FEATURE_VALUE_OUT_OF_RANGE");
+      assert.match(fromExample.error, /holds -1, not a uint64/);
+    });
   });
 });

@@ -16,7 +16,8 @@ const BATCH_BYTES = 4 * 2 ** 20;
 export function cpuBatchRows(signature: ModelSignature): number {
   let recordBytes = 0;
   for (const input of signature.inputs)
-    recordBytes += input.width * (input.type === "float64" || input.type === "int64" ? 8 : 4);
+    recordBytes +=
+      input.width * (input.type === "float64" || input.type === "int64" || input.type === "uint64" ? 8 : 4);
   return Math.max(16, Math.min(8192, Math.floor(BATCH_BYTES / Math.max(1, recordBytes))));
 }
 

@@ -31,6 +31,8 @@ const SUPPORTED_TYPES = new Set<string>([
   "uint8",
   "int16",
   "uint16",
+  "uint32",
+  "uint64",
   "bool",
   "string",
 ]);
@@ -86,6 +88,34 @@ function tensorSpec(
   };
 }
 
+/** ONNX's numbers of the element types ONNX Runtime for Node cannot hand to JavaScript. */
+const UNREADABLE_TYPES: Readonly<Record<string, string>> = {
+  "14": "complex64",
+  "15": "complex128",
+  "16": "bfloat16",
+  "17": "float8e4m3fn",
+  "18": "float8e4m3fnuz",
+  "19": "float8e5m2",
+  "20": "float8e5m2fnuz",
+  "21": "uint4",
+  "22": "int4",
+  "23": "float4e2m1",
+};
+
+/**
+ * Why a model did not load, as a `ConfigError`: a type ONNX Runtime for Node cannot hand over named (it
+ * says only `Unsupported data type: 16`), else in ONNX Runtime's words.
+ */
+function loadError(cause: unknown): ConfigError {
+  if (cause instanceof ConfigError) return cause;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const number = /^Unsupported data type: (\d+)$/.exec(message)?.[1];
+  if (number === undefined) return new ConfigError(`ONNX Runtime cannot load the model: ${message}`);
+  return new ConfigError(
+    `a model input or output has element type ${UNREADABLE_TYPES[number] ?? `number ${number}`}, which ONNX Runtime for Node cannot hand to JavaScript; Sluice supports ${[...SUPPORTED_TYPES].join(", ")}`,
+  );
+}
+
 /** Reads a session's inputs and outputs as a {@link ModelSignature}, with what `model`'s preparation found. */
 export function signatureOf(session: ort.InferenceSession, model: PreparedModel): ModelSignature {
   let maxBatchRows = Number.POSITIVE_INFINITY;
@@ -105,21 +135,41 @@ function feedTensor(spec: TensorSpec, staged: InputArray, firstRow: number, rows
   const end = start + rows * spec.width;
   if (Array.isArray(staged)) return new ort.Tensor("string", staged.slice(start, end), dims);
   const values = staged.subarray(start, end);
+  // 64-bit integers and uint32 are staged as doubles, every value checked to be an integer of the type.
   if (spec.type === "int64") {
     const wide = new BigInt64Array(values.length);
     for (let i = 0; i < values.length; i++) wide[i] = BigInt(values[i]);
     return new ort.Tensor("int64", wide, dims);
   }
+  if (spec.type === "uint64") {
+    const wide = new BigUint64Array(values.length);
+    for (let i = 0; i < values.length; i++) wide[i] = BigInt(values[i]);
+    return new ort.Tensor("uint64", wide, dims);
+  }
+  if (spec.type === "uint32") return new ort.Tensor("uint32", Uint32Array.from(values), dims);
   if (spec.type === "float16") return new ort.Tensor("float16", toFloat16Bits(values as Float32Array), dims);
   return new ort.Tensor(spec.type, values as Exclude<NumericArray, Uint16Array>, dims);
 }
 
-/** An output tensor's values as codecs read them: halves widened to float32, the rest as they are. */
+/**
+ * An output tensor's values as codecs read them: halves widened to float32, uint32 widened to int64 (no
+ * encoder takes a `Uint32Array` for integers: the float32 printer reads one as IEEE bits), the rest as
+ * they are.
+ */
 function outputValues(spec: TensorSpec, tensor: ort.Tensor): OutputValues {
+  if (spec.type === "uint32") return widenedToInt64(tensor.data as Uint32Array);
   if (spec.type !== "float16") return tensor.data as OutputValues;
   const data: unknown = tensor.data;
   // Bits where there is no Float16Array (Node 20), values where there is.
   return data instanceof Uint16Array ? fromFloat16Bits(data) : Float32Array.from(data as ArrayLike<number>);
+}
+
+/** Unsigned 32-bit integers as int64s, written as little-endian halves: no `bigint` per value. */
+function widenedToInt64(values: Uint32Array): BigInt64Array {
+  const wide = new BigInt64Array(values.length);
+  const halves = new Uint32Array(wide.buffer);
+  for (let i = 0; i < values.length; i++) halves[2 * i] = values[i];
+  return wide;
 }
 
 /** Runs that log only fatal errors. */
@@ -149,14 +199,27 @@ export class OnnxModelSession {
     this.#session = session;
   }
 
-  /** Prepares the model (see `prepare-model.ts`) and loads it. */
+  /**
+   * Prepares the model (see `prepare-model.ts`) and loads it. A model ONNX Runtime refuses, or one with a
+   * tensor type Sluice cannot stage, is a `ConfigError` in ONNX Runtime's words, not an internal error.
+   */
   static async create(options: ModelSessionOptions): Promise<OnnxModelSession> {
     const model = prepareModel(options.modelPath);
-    const session =
-      typeof model.source === "string"
-        ? await ort.InferenceSession.create(model.source, options.sessionOptions)
-        : await ort.InferenceSession.create(model.source, options.sessionOptions);
-    return new OnnxModelSession(session, signatureOf(session, model), model.format);
+    let session: ort.InferenceSession;
+    try {
+      session =
+        typeof model.source === "string"
+          ? await ort.InferenceSession.create(model.source, options.sessionOptions)
+          : await ort.InferenceSession.create(model.source, options.sessionOptions);
+    } catch (cause) {
+      throw loadError(cause);
+    }
+    try {
+      return new OnnxModelSession(session, signatureOf(session, model), model.format);
+    } catch (cause) {
+      await session.release();
+      throw loadError(cause);
+    }
   }
 
   /** Runs a batch once the runs asked for before it have ended. */

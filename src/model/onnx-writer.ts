@@ -52,6 +52,10 @@ export const ElementType = {
   bool: 9,
   float16: 10,
   float64: 11,
+  uint32: 12,
+  uint64: 13,
+  complex64: 14,
+  bfloat16: 16,
 } as const;
 /** An element type name understood by {@link ElementType}. */
 export type ElementTypeName = keyof typeof ElementType;

@@ -14,6 +14,8 @@ export type ElementType =
   | "uint8"
   | "int16"
   | "uint16"
+  | "uint32"
+  | "uint64"
   | "bool"
   | "string";
 
@@ -100,8 +102,11 @@ const INTEGER_RANGES: Partial<Record<ElementType, IntegerRange>> = {
   int16: { min: -32768, max: 32767 },
   uint16: { min: 0, max: 65535 },
   int32: { min: -(2 ** 31), max: 2 ** 31 - 1 },
+  uint32: { min: 0, max: 2 ** 32 - 1 },
   // The largest double below 2^63: the next one up would wrap around in a BigInt64Array.
   int64: { min: -(2 ** 63), max: 2 ** 63 - 1024 },
+  // The largest double below 2^64, likewise for a BigUint64Array.
+  uint64: { min: 0, max: 2 ** 64 - 2048 },
 };
 
 /**
@@ -122,6 +127,7 @@ export function isIntegerIn(value: number, range: IntegerRange): boolean {
 export function describeIntegerType(type: ElementType): string {
   if (type === "bool") return "a bool (0 or 1)";
   if (type === "int64") return "an int64";
+  if (type === "uint64") return "a uint64";
   const range = INTEGER_RANGES[type];
   return range ? `${type.startsWith("u") ? "a" : "an"} ${type} (${range.min} to ${range.max})` : type;
 }

@@ -62,6 +62,32 @@ export function int64Model(): Uint8Array {
 }
 
 /**
+ * Unsigned integers: `small` (uint32 [N,2]) and `big` (uint64 [N,2]) come back as `small_out` and
+ * `big_out` (Identity, same types), and `small_plus_big` is their sum in uint64 (Cast, then Add), so the
+ * model reads each value as the type it is.
+ */
+export function unsignedModel(): Uint8Array {
+  return writeModel({
+    name: "unsigned_model",
+    inputs: [
+      { name: "small", type: "uint32", shape: ["N", 2] },
+      { name: "big", type: "uint64", shape: ["N", 2] },
+    ],
+    outputs: [
+      { name: "small_out", type: "uint32", shape: ["N", 2] },
+      { name: "big_out", type: "uint64", shape: ["N", 2] },
+      { name: "small_plus_big", type: "uint64", shape: ["N", 2] },
+    ],
+    nodes: [
+      { op: "Identity", inputs: ["small"], outputs: ["small_out"] },
+      { op: "Identity", inputs: ["big"], outputs: ["big_out"] },
+      { op: "Cast", inputs: ["small"], outputs: ["small_wide"], attributes: { to: 13 } },
+      { op: "Add", inputs: ["small_wide", "big"], outputs: ["small_plus_big"] },
+    ],
+  });
+}
+
+/**
  * Fails at run time on valid input: `x` [N,2] is reshaped to [N,3], which ONNX Runtime refuses
  * (6 values cannot fill that shape for N=… unless N is a multiple of 3: use batches of 1 or 2 records).
  */
