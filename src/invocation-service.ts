@@ -188,6 +188,7 @@ export class InvocationService {
       const { host, model } = await InferenceHost.load(
         {
           modelPath: location.file,
+          dimensions: modelConfig?.dimensions,
           backend: this.config.backend,
           intraOpThreads: this.threads.inferenceThreads,
           chooseIntraOpThreads: this.config.inferenceThreads === undefined,
@@ -203,7 +204,7 @@ export class InvocationService {
       codecs.attachModel({ signature, connect: () => host.connect() });
       await this.#mainThreadModel?.close();
       const batchRows = this.batchRows(model, modelConfig);
-      const mainThread = await this.#openMainThreadModel(host, model, signature, location.file, batchRows);
+      const mainThread = await this.#openMainThreadModel(host, model, signature, location.file, modelConfig, batchRows);
       this.#mainThreadModel = mainThread.model;
       this.#answerSpread = Math.max(1, totalOutputWidth(signature) / Math.max(1, totalInputWidth(signature)));
       const maxRunning = this.config.maxConcurrentTransforms ?? model.tuning.suggestedConcurrentTransforms;
@@ -264,6 +265,7 @@ export class InvocationService {
     model: LoadedModel,
     signature: ModelSignature,
     modelFile: string,
+    modelConfig: ModelConfig | undefined,
     batchRows: number,
   ): Promise<{ model: MainThreadModel; choice: string }> {
     const buffers = new BatchBufferPool(signature);
@@ -278,17 +280,22 @@ export class InvocationService {
               backend: undefined,
               reason: `no small body holds a record (SLUICE_SMALL_BODY_BYTES=${this.config.smallBodyBytes})`,
             }
-          : await openMainThreadSession(modelFile, Math.min(batchRows, smallBodyRows), buffers, {
-              backend: remote,
-              onRetired: (runMs) =>
-                this.log.warn(
-                  "a batch held the main thread too long; small bodies' batches go to the inference thread",
-                  {
-                    run_ms: Math.round(runMs),
-                    limit_ms: MAIN_THREAD_STALL_MS,
-                  },
-                ),
-            });
+          : await openMainThreadSession(
+              { modelPath: modelFile, dimensions: modelConfig?.dimensions },
+              Math.min(batchRows, smallBodyRows),
+              buffers,
+              {
+                backend: remote,
+                onRetired: (runMs) =>
+                  this.log.warn(
+                    "a batch held the main thread too long; small bodies' batches go to the inference thread",
+                    {
+                      run_ms: Math.round(runMs),
+                      limit_ms: MAIN_THREAD_STALL_MS,
+                    },
+                  ),
+              },
+            );
     const close = async () => {
       await local.backend?.close();
       await remote.close();

@@ -98,7 +98,7 @@ describe("the main thread's own session", () => {
       });
 
     it(`needs the largest small-body batch to run within ${MAIN_THREAD_BATCH_MS} ms`, async () => {
-      const refused = await openMainThreadSession(smallFile, 64, pool(), noFallback, {
+      const refused = await openMainThreadSession({ modelPath: smallFile }, 64, pool(), noFallback, {
         maxModelBytes: MAIN_THREAD_MODEL_BYTES,
         maxBatchMs: 0,
         maxStallMs: MAIN_THREAD_STALL_MS,
@@ -110,14 +110,14 @@ describe("the main thread's own session", () => {
     it("needs a batch of zeros to run", async () => {
       // Its reshape takes a multiple of 3 records only.
       const failing = path.join(modelDir(failingModel()), "model.onnx");
-      const refused = await openMainThreadSession(failing, 64, pool(), noFallback);
+      const refused = await openMainThreadSession({ modelPath: failing }, 64, pool(), noFallback);
       assert.equal(refused.backend, undefined);
       assert.match(refused.reason, /^the trial batch failed/);
     });
 
     it("gives each batch's input arrays back to the pool once it has run", async () => {
       const buffers = smallMlpPool();
-      const opened = await openMainThreadSession(smallFile, 64, buffers, noFallback);
+      const opened = await openMainThreadSession({ modelPath: smallFile }, 64, buffers, noFallback);
       assert.ok(opened.backend);
       try {
         const staged = stagingArray("float32", 8);
@@ -138,7 +138,7 @@ describe("the main thread's own session", () => {
     it("retires to its fallback after a run past the stall limit", async () => {
       const buffers = smallMlpPool();
       // The fallback is another real session, counted: every run after the first must reach it.
-      const second = await openMainThreadSession(smallFile, 64, buffers, noFallback);
+      const second = await openMainThreadSession({ modelPath: smallFile }, 64, buffers, noFallback);
       assert.ok(second.backend);
       const secondBackend: Backend = second.backend;
       let fallbackRuns = 0;
@@ -158,7 +158,7 @@ describe("the main thread's own session", () => {
         onRetired: (runMs) => retirements.push(runMs),
       };
       // Every run takes longer than 0 ms: the first retires the session.
-      const opened = await openMainThreadSession(smallFile, 64, buffers, fallback, {
+      const opened = await openMainThreadSession({ modelPath: smallFile }, 64, buffers, fallback, {
         maxModelBytes: MAIN_THREAD_MODEL_BYTES,
         maxBatchMs: MAIN_THREAD_BATCH_MS * 1000,
         maxStallMs: 0,

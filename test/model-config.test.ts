@@ -8,7 +8,7 @@ import { ConfigError } from "../src/errors.js";
 import { codecSignature, readModelConfig } from "../src/model/model-config.js";
 import { findModelFile, locateModel } from "../src/model/model-location.js";
 import { temporaryDirectory } from "../src/temporary-directory.js";
-import { modelDir, smallMlp, twoInputTwoOutput } from "./support/models.js";
+import { modelDir, sequenceModel, smallMlp, twoInputTwoOutput } from "./support/models.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 function dirWith(files: Record<string, string | Uint8Array>): string {
@@ -28,6 +28,9 @@ describe("sluice.json", () => {
       ['{"inputs": {"a": 1}}', /"inputs"/],
       ['{"batchRows": 0}', /"batchRows"/],
       ['{"accept": "json"}', /"accept"/],
+      ['{"dimensions": {"sequence": 0}}', /"dimensions"/],
+      ['{"dimensions": {"sequence": "128"}}', /"dimensions"/],
+      ['{"dimensions": [128]}', /"dimensions"/],
     ];
     for (const [text, message] of cases) {
       assert.throws(
@@ -186,6 +189,55 @@ describe("a model.tar.gz given as the model directory", () => {
     // The directory the archive was downloaded to.
     const downloads = dirWith({ "model.tar.gz": new Uint8Array([0x1f, 0x8b]) });
     await assert.rejects(locateModel(downloads, false), /to serve the archive model\.tar\.gz, give it as the model/);
+  });
+});
+
+describe("sizes for a model's dynamic dimensions (dimensions in sluice.json)", () => {
+  const sequenceDir = (config?: object) => {
+    const dir = modelDir(sequenceModel());
+    if (config) writeFileSync(path.join(dir, "sluice.json"), JSON.stringify(config));
+    return dir;
+  };
+  const loadFailure = async (dir: string) => {
+    const server = await startTestServer(dir, {}, { waitForModel: false });
+    try {
+      await server.running.modelLoaded.catch(() => {});
+      const ping = await fetch(`${server.url}/ping`);
+      assert.equal(ping.status, 503);
+      return ((await ping.json()) as { error: string }).error;
+    } finally {
+      await server.close();
+    }
+  };
+
+  it("serve a [batch, sequence] model with records of that many values, its outputs sized too", async () => {
+    const server = await startTestServer(sequenceDir({ dimensions: { sequence: 4 } }));
+    try {
+      const csv = await invoke(server, "1,2,3,4,1,1,0,0\n5,6,7,8,1,1,1,1\n", { "content-type": "text/csv" });
+      assert.equal(csv.status, 200);
+      assert.equal(await csv.text(), "3,1,2,3,4\n26,5,6,7,8\n");
+      const json = await invoke(server, '{"input_ids": [9, 1, 1, 1], "attention_mask": [1, 0, 0, 1]}\n', {
+        "content-type": "application/jsonlines",
+        accept: "application/jsonlines",
+      });
+      assert.equal(await json.text(), '{"masked_sum":10,"ids_out":[9,1,1,1]}\n');
+      const short = await invoke(server, "1,2,3,4,1,1,0\n", { "content-type": "text/csv" });
+      assert.equal(short.status, 400);
+      assert.ok(server.logs.some((line) => /inputs="?input_ids:int64\[N,4\] attention_mask:int64\[N,4\]/.test(line)));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("without them, the model is refused naming the dimension and the fix; a name the model lacks is refused", async () => {
+    assert.match(
+      await loadFailure(sequenceDir()),
+      /model input "input_ids" has a dynamic dimension at axis 1 \("sequence"\); .*\{"dimensions": \{"sequence": 128\}\}/,
+    );
+    assert.match(
+      await loadFailure(sequenceDir({ dimensions: { sequense: 4 } })),
+      /gives sizes to dimension\(s\) sequense, which the model's inputs and outputs do not have \(their named dimensions: batch, sequence\)/,
+    );
   });
 });
 

@@ -27,7 +27,7 @@ import { foldSetOf } from "../model/xgboost/fold-files.js";
 import type { Backend, BackendTuning, BatchAnswer } from "./backend.js";
 import { timeRun, zeroBatch } from "./intra-op-threads.js";
 import { cpuSessionOptions } from "./onnx-cpu.js";
-import { OnnxModelSession } from "./onnx-model-session.js";
+import { type ModelFile, OnnxModelSession } from "./onnx-model-session.js";
 
 /** Model files larger than this keep their weights in memory once, on the inference thread. */
 export const MAIN_THREAD_MODEL_BYTES = 4 * 2 ** 20;
@@ -72,14 +72,14 @@ export interface MainThreadSession {
 }
 
 /**
- * Opens the main thread's session for the CPU model at `modelPath` when it is within `limits` (by
+ * Opens the main thread's session for the CPU model `model` when it is within `limits` (by
  * default {@link MAIN_THREAD_MODEL_BYTES} and {@link MAIN_THREAD_BATCH_MS}), timing a batch of `rows`
  * records (the most a small body can hold). Each batch's input arrays go back to `buffers` once it has
  * run. A run past `limits.maxStallMs` ({@link MAIN_THREAD_STALL_MS}) retires the session to `fallback`.
  * Never throws: a model that cannot be trialled stays on the inference thread.
  */
 export async function openMainThreadSession(
-  modelPath: string,
+  model: ModelFile,
   rows: number,
   buffers: BatchBufferPool,
   fallback: MainThreadFallback,
@@ -88,13 +88,13 @@ export async function openMainThreadSession(
   let session: OnnxModelSession | undefined;
   try {
     // A k-fold training's boosters load together: their sizes add up.
-    const files = foldSetOf(modelPath) ?? [modelPath];
+    const files = foldSetOf(model.modelPath) ?? [model.modelPath];
     const bytes = files.reduce((total, file) => total + statSync(file).size, 0);
     if (bytes > limits.maxModelBytes) {
       const what = files.length > 1 ? `the ${files.length} fold files are` : "the model file is";
       return { backend: undefined, reason: `${what} ${(bytes / 2 ** 20).toFixed(1)} MiB` };
     }
-    session = await OnnxModelSession.create({ modelPath, sessionOptions: cpuSessionOptions(1) });
+    session = await OnnxModelSession.create({ ...model, sessionOptions: cpuSessionOptions(1) });
     const batch = zeroBatch(session, rows);
     if (!batch) {
       await session.release();

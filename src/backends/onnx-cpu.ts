@@ -7,11 +7,10 @@ import type ort from "onnxruntime-node";
 import type { Backend } from "./backend.js";
 import { cpuBatchRows, cpuTuning } from "./cpu-tuning.js";
 import { chooseIntraOpThreads } from "./intra-op-threads.js";
-import { OnnxModelSession } from "./onnx-model-session.js";
+import { type ModelFile, OnnxModelSession } from "./onnx-model-session.js";
 
 /** Options for {@link createCpuBackend}. */
-export interface CpuBackendOptions {
-  readonly modelPath: string;
+export interface CpuBackendOptions extends ModelFile {
   /** Threads one run may use (the intra-op pool, the calling thread included). */
   readonly intraOpThreads: number;
   /**
@@ -38,15 +37,15 @@ export function cpuSessionOptions(intraOpNumThreads: number): ort.InferenceSessi
 
 /** Loads the model on the CPU execution provider. */
 export async function createCpuBackend(options: CpuBackendOptions): Promise<Backend> {
-  const { modelPath } = options;
+  const { modelPath, dimensions } = options;
   const most = Math.max(1, options.intraOpThreads);
-  const loaded = await OnnxModelSession.create({ modelPath, sessionOptions: cpuSessionOptions(most) });
+  const loaded = await OnnxModelSession.create({ modelPath, dimensions, sessionOptions: cpuSessionOptions(most) });
   const batchRows = cpuBatchRows(loaded.signature);
   // The trial batch is as long as the model's batches will be (a fixed batch axis included).
   const trialRows = Math.min(batchRows, loaded.signature.maxBatchRows);
   const { session, threads, reason } = options.chooseIntraOpThreads
     ? await chooseIntraOpThreads(modelPath, loaded, most, trialRows, () =>
-        OnnxModelSession.create({ modelPath, sessionOptions: cpuSessionOptions(1) }),
+        OnnxModelSession.create({ modelPath, dimensions, sessionOptions: cpuSessionOptions(1) }),
       )
     : { session: loaded, threads: most, reason: "SLUICE_INFERENCE_THREADS" };
   const tuning = cpuTuning(options.cpus, batchRows);

@@ -8,6 +8,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import type { InputBatch } from "../batcher.js";
 import type { OutputTensor } from "../codec/record-codec.js";
 import { ConfigError, ModelExecutionError } from "../errors.js";
+import { type DimensionSizes, MODEL_CONFIG_FILE } from "../model/model-config.js";
 import { type PreparedModel, prepareModel } from "../model/prepare-model.js";
 import type {
   ElementType,
@@ -37,10 +38,17 @@ const SUPPORTED_TYPES = new Set<string>([
   "string",
 ]);
 
+/** A dimension's size: its own, else the size `dimensions` gives its name; undefined when dynamic. */
+function sizeOf(dim: number | string | undefined, dimensions: DimensionSizes | undefined): number | undefined {
+  if (typeof dim === "number") return dim >= 0 ? dim : undefined;
+  return dim === undefined ? undefined : dimensions?.[dim];
+}
+
 function tensorSpec(
   meta: ort.InferenceSession.ValueMetadata,
   role: "input" | "output",
   model: PreparedModel,
+  dimensions: DimensionSizes | undefined,
 ): { spec: TensorSpec; batchAxis: number | undefined } {
   if (!meta.isTensor) {
     const kind = model.outputKinds.get(meta.name) ?? "not a tensor";
@@ -56,20 +64,26 @@ function tensorSpec(
     throw new ConfigError(`model ${role} "${meta.name}" is a scalar; it needs a leading batch axis`);
   const recordShape: number[] = [];
   for (let axis = 1; axis < shape.length; axis++) {
-    const dim = shape[axis];
-    if (typeof dim !== "number" || dim < 0) {
+    const size = sizeOf(shape[axis], dimensions);
+    if (size === undefined) {
+      // An output's values per record are counted from each batch's answer.
       if (role === "output") {
         recordShape.length = 0;
         break;
       }
+      const name = typeof shape[axis] === "string" ? (shape[axis] as string) : undefined;
       throw new ConfigError(
-        `model input "${meta.name}" has a dynamic dimension at axis ${axis} (${String(dim)}); only the batch axis may be dynamic`,
+        `model input "${meta.name}" has a dynamic dimension at axis ${axis}${name ? ` ("${name}")` : ""}; only the batch axis may be dynamic: ${
+          name
+            ? `give it a size in ${MODEL_CONFIG_FILE}, e.g. {"dimensions": {${JSON.stringify(name)}: 128}}`
+            : "export the model with a fixed size there"
+        }`,
       );
     }
-    recordShape.push(dim);
+    recordShape.push(size);
   }
   const width = recordShape.reduce((a, b) => a * b, 1);
-  const batchDim = shape[0];
+  const batchDim = sizeOf(shape[0], dimensions);
   const type = meta.type as ElementType;
   const mapKeys = role === "output" ? model.mapKeys.get(meta.name) : undefined;
   const acceptsMissing = role === "input" && model.readsMissingValues && type.startsWith("float") ? true : undefined;
@@ -84,7 +98,7 @@ function tensorSpec(
       ...(acceptsMissing && { acceptsMissing }),
       ...(absentIsMissing && { absentIsMissing }),
     },
-    batchAxis: typeof batchDim === "number" && batchDim > 0 ? batchDim : undefined,
+    batchAxis: batchDim !== undefined && batchDim > 0 ? batchDim : undefined,
   };
 }
 
@@ -116,15 +130,33 @@ function loadError(cause: unknown): ConfigError {
   );
 }
 
-/** Reads a session's inputs and outputs as a {@link ModelSignature}, with what `model`'s preparation found. */
-export function signatureOf(session: ort.InferenceSession, model: PreparedModel): ModelSignature {
+/**
+ * Reads a session's inputs and outputs as a {@link ModelSignature}, with what `model`'s preparation found
+ * and the sizes `dimensions` gives named dimensions. A name there that no input or output has is a
+ * `ConfigError`: a misspelt name would otherwise leave the dimension dynamic without a word.
+ */
+export function signatureOf(
+  session: ort.InferenceSession,
+  model: PreparedModel,
+  dimensions?: DimensionSizes,
+): ModelSignature {
+  const metadata = [...session.inputMetadata, ...session.outputMetadata];
+  const named = new Set(
+    metadata.flatMap((meta) => (meta.isTensor ? meta.shape : [])).filter((dim) => typeof dim === "string"),
+  );
+  const unknown = Object.keys(dimensions ?? {}).filter((name) => !named.has(name));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `${MODEL_CONFIG_FILE} gives sizes to dimension(s) ${unknown.join(", ")}, which the model's inputs and outputs do not have (their named dimensions: ${[...named].join(", ") || "none"})`,
+    );
+  }
   let maxBatchRows = Number.POSITIVE_INFINITY;
   const inputs = session.inputMetadata.map((meta) => {
-    const { spec, batchAxis } = tensorSpec(meta, "input", model);
+    const { spec, batchAxis } = tensorSpec(meta, "input", model, dimensions);
     if (batchAxis !== undefined) maxBatchRows = Math.min(maxBatchRows, batchAxis);
     return spec;
   });
-  const outputs = session.outputMetadata.map((meta) => tensorSpec(meta, "output", model).spec);
+  const outputs = session.outputMetadata.map((meta) => tensorSpec(meta, "output", model, dimensions).spec);
   if (inputs.length === 0) throw new ConfigError("the model has no inputs");
   return { inputs, outputs, maxBatchRows };
 }
@@ -175,9 +207,14 @@ function widenedToInt64(values: Uint32Array): BigInt64Array {
 /** Runs that log only fatal errors. */
 const QUIET_RUN: ort.InferenceSession.RunOptions = { logSeverityLevel: 4 };
 
-/** Options for {@link OnnxModelSession.create}. */
-export interface ModelSessionOptions {
+/** A model to load: its file, and sizes for its named dynamic dimensions (`dimensions` in `sluice.json`). */
+export interface ModelFile {
   readonly modelPath: string;
+  readonly dimensions?: DimensionSizes;
+}
+
+/** Options for {@link OnnxModelSession.create}. */
+export interface ModelSessionOptions extends ModelFile {
   readonly sessionOptions: ort.InferenceSession.SessionOptions;
 }
 
@@ -215,7 +252,7 @@ export class OnnxModelSession {
       throw loadError(cause);
     }
     try {
-      return new OnnxModelSession(session, signatureOf(session, model), model.format);
+      return new OnnxModelSession(session, signatureOf(session, model, options.dimensions), model.format);
     } catch (cause) {
       await session.release();
       throw loadError(cause);

@@ -3,12 +3,11 @@
  * on one adapter, batches of 4096 records run one at a time on the device.
  */
 import type { Backend, BackendTuning } from "./backend.js";
-import { OnnxModelSession } from "./onnx-model-session.js";
+import { type ModelFile, OnnxModelSession } from "./onnx-model-session.js";
 import { describeAdapter, probeWebGpuAdapter } from "./webgpu-adapter.js";
 
 /** Options for {@link createWebGpuBackend}. */
-export interface WebGpuBackendOptions {
-  readonly modelPath: string;
+export interface WebGpuBackendOptions extends ModelFile {
   /** Cores available to the container (cgroup quota included): the concurrency suggested to the platform. */
   readonly cpus: number;
   /**
@@ -45,6 +44,7 @@ export async function createWebGpuBackend(options: WebGpuBackendOptions): Promis
   try {
     session = await OnnxModelSession.create({
       modelPath: options.modelPath,
+      dimensions: options.dimensions,
       sessionOptions: {
         // NHWC is what the provider's convolution kernels are fastest in; ORT converts layouts itself.
         executionProviders: [{ name: "webgpu", preferredLayout: "NHWC" }],

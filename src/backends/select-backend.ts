@@ -6,15 +6,15 @@ import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Backend } from "./backend.js";
 import { createCpuBackend } from "./onnx-cpu.js";
+import type { ModelFile } from "./onnx-model-session.js";
 import { createWebGpuBackend, WebGpuUnavailableError } from "./onnx-webgpu.js";
 
 /** Which backend runs the model. */
 export type BackendChoice = "cpu" | "webgpu" | "auto";
 
 /** What backend selection needs. */
-export interface BackendRequest {
+export interface BackendRequest extends ModelFile {
   readonly choice: BackendChoice;
-  readonly modelPath: string;
   /** Threads one CPU run may use. */
   readonly intraOpThreads: number;
   /** Whether the CPU backend may use fewer where a timed batch shows more no faster. */
@@ -30,6 +30,7 @@ export async function selectBackend(request: BackendRequest): Promise<Backend> {
     try {
       return await createWebGpuBackend({
         modelPath: request.modelPath,
+        dimensions: request.dimensions,
         cpus: request.cpus,
         acceptSoftwareAdapter: request.choice === "webgpu",
       });
@@ -41,6 +42,6 @@ export async function selectBackend(request: BackendRequest): Promise<Backend> {
       request.log.warn("WebGPU unavailable, using the CPU backend", { reason: cause.message });
     }
   }
-  const { modelPath, intraOpThreads, chooseIntraOpThreads, cpus } = request;
-  return createCpuBackend({ modelPath, intraOpThreads, chooseIntraOpThreads, cpus });
+  const { modelPath, dimensions, intraOpThreads, chooseIntraOpThreads, cpus } = request;
+  return createCpuBackend({ modelPath, dimensions, intraOpThreads, chooseIntraOpThreads, cpus });
 }

@@ -15,7 +15,9 @@
  * - `codecSettings`: settings per codec, `{"csv": {"header": "present"}}`;
  * - `missingValues`: `"nan"` when the model reads NaN as "missing" though Sluice does not see it (its
  *   own `IsNaN` handling, an imputer); `"refuse"` to refuse missing values even for tree ensembles.
- *   By default float inputs of models with tree ensembles take them.
+ *   By default float inputs of models with tree ensembles take them;
+ * - `dimensions`: sizes for the model's named dynamic dimensions other than the batch axis
+ *   (`{"sequence": 128}` for an input `[batch, sequence]`), so that each record has a fixed size.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -34,9 +36,13 @@ export interface ModelConfig {
   readonly codecs?: readonly string[];
   readonly codecSettings?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly missingValues?: "nan" | "refuse";
+  readonly dimensions?: DimensionSizes;
 }
 
-const KEYS = ["model", "inputs", "batchRows", "accept", "codecs", "codecSettings", "missingValues"];
+/** Sizes for a model's named (dynamic) dimensions, by name. */
+export type DimensionSizes = Readonly<Record<string, number>>;
+
+const KEYS = ["model", "inputs", "batchRows", "accept", "codecs", "codecSettings", "missingValues", "dimensions"];
 
 /** Reads and validates `<dir>/sluice.json`; `undefined` when there is none. */
 export function readModelConfig(dir: string): ModelConfig | undefined {
@@ -55,7 +61,7 @@ export function readModelConfig(dir: string): ModelConfig | undefined {
   const config = raw as Record<string, unknown>;
   const unknown = Object.keys(config).filter((key) => !KEYS.includes(key));
   if (unknown.length > 0) fail(`unknown key(s) ${unknown.join(", ")} (known: ${KEYS.join(", ")})`);
-  const { model, inputs, batchRows, accept, codecs, codecSettings, missingValues } = config;
+  const { model, inputs, batchRows, accept, codecs, codecSettings, missingValues, dimensions } = config;
   if (model !== undefined && (typeof model !== "string" || model.includes("/") || model === "")) {
     fail('"model" must be the name of a model file in the model directory');
   }
@@ -92,6 +98,15 @@ export function readModelConfig(dir: string): ModelConfig | undefined {
     )
   ) {
     fail('"codecSettings" must map codec names to settings, e.g. {"csv": {"header": "present"}}');
+  }
+  if (
+    dimensions !== undefined &&
+    !(
+      isTable(dimensions) &&
+      Object.values(dimensions).every((size) => Number.isSafeInteger(size) && (size as number) >= 1)
+    )
+  ) {
+    fail('"dimensions" must give named dimensions positive integer sizes, e.g. {"sequence": 128}');
   }
   return config as ModelConfig;
 }

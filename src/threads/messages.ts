@@ -5,6 +5,7 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { BackendTuning } from "../backends/backend.js";
+import type { ModelFile } from "../backends/onnx-model-session.js";
 import type { BackendChoice } from "../backends/select-backend.js";
 import type { MediaType } from "../codec/media-type.js";
 import type { ContentCoding } from "../content-encoding.js";
@@ -120,8 +121,7 @@ export type FromInferenceThread =
     };
 
 /** How to load the model, sent by the main thread to the inference thread. */
-export interface LoadRequest {
-  readonly modelPath: string;
+export interface LoadRequest extends ModelFile {
   readonly backend: BackendChoice;
   /** Threads ONNX Runtime may use for one run (its intra-op pool). */
   readonly intraOpThreads: number;

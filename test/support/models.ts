@@ -62,6 +62,32 @@ export function int64Model(): Uint8Array {
 }
 
 /**
+ * A model with a dynamic dimension besides the batch axis, as sequence models are exported:
+ * `input_ids` and `attention_mask` (int64 [batch, sequence]) give `masked_sum` (float32 [batch], the sum
+ * of the ids the mask keeps) and `ids_out` (int64 [batch, sequence], the ids).
+ */
+export function sequenceModel(): Uint8Array {
+  return writeModel({
+    name: "sequence_model",
+    inputs: [
+      { name: "input_ids", type: "int64", shape: ["batch", "sequence"] },
+      { name: "attention_mask", type: "int64", shape: ["batch", "sequence"] },
+    ],
+    outputs: [
+      { name: "masked_sum", type: "float32", shape: ["batch"] },
+      { name: "ids_out", type: "int64", shape: ["batch", "sequence"] },
+    ],
+    initializers: [{ name: "axes", dims: [1], data: new BigInt64Array([1n]) }],
+    nodes: [
+      { op: "Mul", inputs: ["input_ids", "attention_mask"], outputs: ["masked"] },
+      { op: "Cast", inputs: ["masked"], outputs: ["masked_float"], attributes: { to: 1 } },
+      { op: "ReduceSum", inputs: ["masked_float", "axes"], outputs: ["masked_sum"], attributes: { keepdims: 0 } },
+      { op: "Identity", inputs: ["input_ids"], outputs: ["ids_out"] },
+    ],
+  });
+}
+
+/**
  * Unsigned integers: `small` (uint32 [N,2]) and `big` (uint64 [N,2]) come back as `small_out` and
  * `big_out` (Identity, same types), and `small_plus_big` is their sum in uint64 (Cast, then Add), so the
  * model reads each value as the type it is.
