@@ -21,6 +21,7 @@ import type {
 import type { BatchAnswer } from "./backend.js";
 import { answerAroundFailures, firstFailingRow } from "./failing-records.js";
 import { fromFloat16Bits, toFloat16Bits } from "./float16.js";
+import { toInt64s, toUint64s } from "./int64.js";
 
 const SUPPORTED_TYPES = new Set<string>([
   "float32",
@@ -168,16 +169,8 @@ function feedTensor(spec: TensorSpec, staged: InputArray, firstRow: number, rows
   if (Array.isArray(staged)) return new ort.Tensor("string", staged.slice(start, end), dims);
   const values = staged.subarray(start, end);
   // 64-bit integers and uint32 are staged as doubles, every value checked to be an integer of the type.
-  if (spec.type === "int64") {
-    const wide = new BigInt64Array(values.length);
-    for (let i = 0; i < values.length; i++) wide[i] = BigInt(values[i]);
-    return new ort.Tensor("int64", wide, dims);
-  }
-  if (spec.type === "uint64") {
-    const wide = new BigUint64Array(values.length);
-    for (let i = 0; i < values.length; i++) wide[i] = BigInt(values[i]);
-    return new ort.Tensor("uint64", wide, dims);
-  }
+  if (spec.type === "int64") return new ort.Tensor("int64", toInt64s(values), dims);
+  if (spec.type === "uint64") return new ort.Tensor("uint64", toUint64s(values), dims);
   if (spec.type === "uint32") return new ort.Tensor("uint32", Uint32Array.from(values), dims);
   if (spec.type === "float16") return new ort.Tensor("float16", toFloat16Bits(values as Float32Array), dims);
   return new ort.Tensor(spec.type, values as Exclude<NumericArray, Uint16Array>, dims);
