@@ -129,6 +129,65 @@ describe("JSON record decoding", () => {
     }
   });
 
+  it("reads {name: array} records of any spelling as JSON.parse does, in any key order, whatever path reads them", () => {
+    const random = seededRandom(29);
+    const signature = signatureOf({ a: ["float32", 2], ids: ["int64", 3] });
+    const space = () => [" ", "", "\n", "\t", ""][Math.floor(random() * 5)];
+    const number = () =>
+      [String((random() - 0.5) * 100), (random() * 1e-3).toExponential(3), "-0", String(Math.round(random() * 50))][
+        Math.floor(random() * 4)
+      ];
+    const lines = Array.from({ length: 300 }, () => {
+      const a = `${space()}"a"${space()}:${space()}[${space()}${number()}${space()},${space()}${number()}${space()}]`;
+      const ids = `${space()}"ids":[${[1, 2, 3].map(() => String(Math.floor(random() * 2 ** 40) - 2 ** 39)).join(`,${space()}`)}]`;
+      return `${space()}{${random() < 0.5 ? `${a},${ids}` : `${ids},${a}`}${space()}}${space()}`.replaceAll("\n", " ");
+    });
+    const expected = lines.map((line) => {
+      const record = JSON.parse(line) as { a: number[]; ids: number[] };
+      return [record.a.map(Math.fround), record.ids];
+    });
+    const decoded = decodeJson(lines.join("\n"), signature, jsonLinesCodec);
+    assert.deepEqual(decoded, expected);
+    assert.ok(decoded.some((record) => Object.is(record[0][0], -0) || Object.is(record[0][1], -0)));
+    // Forms the quick path leaves to JSON.parse, read the same way: an extra key, a key twice (the last
+    // wins), an escaped key, nested arrays, a boolean.
+    const same = [
+      '{"a":[1,2],"ids":[3,4,5],"id":"x"}',
+      '{"a":[9,9],"a":[1,2],"ids":[3,4,5]}',
+      '{"\\u0061":[1,2],"ids":[3,4,5]}',
+      '{"a":[[1],[2]],"ids":[3,4,5]}',
+      '{"a":[1,true],"ids":[3,4,5]}',
+    ];
+    assert.deepEqual(
+      decodeJson(same.join("\n"), signature, jsonLinesCodec),
+      same.map((line) =>
+        line.includes("true")
+          ? [
+              [1, 1],
+              [3, 4, 5],
+            ]
+          : [
+              [1, 2],
+              [3, 4, 5],
+            ],
+      ),
+    );
+    // And what is not a record of the model is refused, by either path.
+    const refused: [string, string][] = [
+      ['{"a":[1,2],"ids":[3,4,5],}', "JSON_INVALID"],
+      ['{"a":[1,2],,"ids":[3,4,5]}', "JSON_INVALID"],
+      ['{"a":[1,2] "ids":[3,4,5]}', "JSON_INVALID"],
+      ['{"a":[1,2],"ids":[3,4,5]}}', "JSON_INVALID"],
+      ['{"a":[1,2]}', "JSON_INPUT_MISSING"],
+      ['{"a":[1,2,3],"ids":[3,4,5]}', "JSON_WIDTH_MISMATCH"],
+      ['{"a":[1,2],"ids":[3,4]}', "JSON_WIDTH_MISMATCH"],
+      ['{"a":[1,2],"ids":[3,4,5.5]}', "JSON_VALUE_NOT_INTEGER"],
+      ['{"a":[1,2],"ids":[3,4,1e19]}', "JSON_VALUE_OUT_OF_RANGE"],
+      ['{"a":[1,2],"ids":[3,4,+5]}', "JSON_INVALID"],
+    ];
+    for (const [line, code] of refused) assert.equal(decodeError(line, signature, jsonLinesCodec).code, code, line);
+  });
+
   it("takes integers, and booleans as 0/1, for integer inputs", () => {
     const ids = signatureOf({ ids: ["int64", 3] });
     assert.deepEqual(decodeJson("[1, -2, 9007199254740991]", ids), [[[1, -2, 9007199254740991]]]);

