@@ -43,6 +43,11 @@ export interface Config {
   readonly maxQueuedInvocations: number | undefined;
   /** `SLUICE_BATCH_ROWS`: records per batch; `undefined` lets the backend choose. */
   readonly batchRows: number | undefined;
+  /**
+   * `SLUICE_DIMENSIONS` (`sequence=128,height=224`): sizes for the model's named dynamic dimensions,
+   * before `sluice.json`'s `dimensions`.
+   */
+  readonly dimensions: Readonly<Record<string, number>> | undefined;
   /** `SLUICE_RESPONSE_HOLD_MB` in bytes: output kept back before the status is committed. */
   readonly responseHoldBytes: number;
   readonly backend: BackendChoice;
@@ -105,6 +110,11 @@ export function describeConfiguration(
     SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: config.maxConcurrentTransforms ?? "the backend's (one per core on the CPU)",
     SLUICE_MAX_QUEUED_INVOCATIONS: config.maxQueuedInvocations ?? "= concurrency",
     SLUICE_BATCH_ROWS: config.batchRows ?? "sluice.json's, else the backend's",
+    SLUICE_DIMENSIONS: config.dimensions
+      ? Object.entries(config.dimensions)
+          .map(([name, size]) => `${name}=${size}`)
+          .join(",")
+      : "sluice.json's, else none",
     SLUICE_RESPONSE_HOLD_MB: config.responseHoldBytes / 2 ** 20,
     SLUICE_BACKEND: config.backend,
     SLUICE_ON_RECORD_ERROR: config.recordErrorPolicy,
@@ -194,6 +204,22 @@ function flagOrigins(flags: ServeFlags): Record<string, "flag"> {
   return origins;
 }
 
+/** `name=size` pairs separated by commas (`sequence=128,height=224`), each size a positive integer. */
+function dimensionSizes(name: string, raw: string): Record<string, number> {
+  const sizes: Record<string, number> = {};
+  for (const pair of raw.split(",")) {
+    const match = /^\s*([^=\s][^=]*?)\s*=\s*(\d+)\s*$/.exec(pair);
+    const size = Number(match?.[2]);
+    if (!match || !Number.isSafeInteger(size) || size < 1) {
+      throw new ConfigError(
+        `${name}=${JSON.stringify(raw)} must list dimension sizes as name=size pairs, e.g. sequence=128,height=224`,
+      );
+    }
+    sizes[match[1]] = size;
+  }
+  return sizes;
+}
+
 /** Builds the configuration from the environment and flags. */
 export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const origins: Record<string, "flag" | "environment"> = {};
@@ -210,6 +236,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const concurrency = read("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS");
   const queued = read("SLUICE_MAX_QUEUED_INVOCATIONS");
   const batchRows = read("SLUICE_BATCH_ROWS");
+  const dimensions = read("SLUICE_DIMENSIONS");
   const hold = read("SLUICE_RESPONSE_HOLD_MB");
   const strategy = read("SAGEMAKER_BATCH_STRATEGY");
   const backend = flags.backend ?? read("SLUICE_BACKEND");
@@ -241,6 +268,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
     maxQueuedInvocations:
       queued === undefined ? undefined : integer("SLUICE_MAX_QUEUED_INVOCATIONS", queued, 0, 10_000),
     batchRows: batchRows === undefined ? undefined : integer("SLUICE_BATCH_ROWS", batchRows, 1, 1_000_000),
+    dimensions: dimensions === undefined ? undefined : dimensionSizes("SLUICE_DIMENSIONS", dimensions),
     responseHoldBytes: (hold === undefined ? 16 : integer("SLUICE_RESPONSE_HOLD_MB", hold, 0, 4096)) * 1024 * 1024,
     backend:
       backend === undefined

@@ -20,7 +20,7 @@ import { type ExecutionParameters, executionParameters } from "./execution-param
 import { InvocationGate, type Release } from "./invocation-gate.js";
 import type { Logger } from "./log.js";
 import { runOnMainThread } from "./main-thread-invocation.js";
-import { codecSignature, type ModelConfig } from "./model/model-config.js";
+import { codecSignature, type DimensionSizes, type ModelConfig } from "./model/model-config.js";
 import { locateModel } from "./model/model-location.js";
 import { type ModelSignature, totalInputWidth, totalOutputWidth } from "./model/signature.js";
 import { PENDING_BATCHES_PER_INVOCATION, type PipelineOptions } from "./pipeline.js";
@@ -188,7 +188,7 @@ export class InvocationService {
       const { host, model } = await InferenceHost.load(
         {
           modelPath: location.file,
-          dimensions: modelConfig?.dimensions,
+          dimensions: this.#dimensions(modelConfig),
           backend: this.config.backend,
           intraOpThreads: this.threads.inferenceThreads,
           chooseIntraOpThreads: this.config.inferenceThreads === undefined,
@@ -255,6 +255,12 @@ export class InvocationService {
     }
   }
 
+  /** Sizes for the model's named dynamic dimensions: `SLUICE_DIMENSIONS`'s, then `sluice.json`'s. */
+  #dimensions(modelConfig: ModelConfig | undefined): DimensionSizes | undefined {
+    if (!this.config.dimensions && !modelConfig?.dimensions) return undefined;
+    return { ...modelConfig?.dimensions, ...this.config.dimensions };
+  }
+
   /**
    * The model as small invocations on the main thread will run it: a session of its own when the model is
    * small and fast (see `main-thread-session.ts`), else a port of their own to the inference thread; and
@@ -281,7 +287,7 @@ export class InvocationService {
               reason: `no small body holds a record (SLUICE_SMALL_BODY_BYTES=${this.config.smallBodyBytes})`,
             }
           : await openMainThreadSession(
-              { modelPath: modelFile, dimensions: modelConfig?.dimensions },
+              { modelPath: modelFile, dimensions: this.#dimensions(modelConfig) },
               Math.min(batchRows, smallBodyRows),
               buffers,
               {

@@ -57,6 +57,18 @@ describe("configuration", () => {
     refuses({ SLUICE_BACKEND: "tpu" }, "SLUICE_BACKEND");
     refuses({ SLUICE_ON_RECORD_ERROR: "skip" }, "SLUICE_ON_RECORD_ERROR");
     refuses({ SLUICE_LOG_LEVEL: "loud" }, "SLUICE_LOG_LEVEL");
+    for (const dimensions of ["sequence", "sequence=0", "sequence=12.5", "=128", "sequence=128,", "a=1;b=2"]) {
+      refuses({ SLUICE_DIMENSIONS: dimensions }, "SLUICE_DIMENSIONS");
+    }
+  });
+
+  it("reads dimension sizes as name=size pairs", () => {
+    assert.equal(loadConfig({}).dimensions, undefined);
+    assert.deepEqual(loadConfig({ SLUICE_DIMENSIONS: "sequence=128, height = 224,width=224" }).dimensions, {
+      sequence: 128,
+      height: 224,
+      width: 224,
+    });
   });
 
   it("refuses a codec setting a codec does not allow, and one no codec declares", async () => {

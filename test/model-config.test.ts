@@ -229,6 +229,18 @@ describe("sizes for a model's dynamic dimensions (dimensions in sluice.json)", (
     }
   });
 
+  it("take SLUICE_DIMENSIONS before sluice.json's", async () => {
+    const server = await startTestServer(sequenceDir({ dimensions: { sequence: 4 } }), {
+      SLUICE_DIMENSIONS: "sequence=2",
+    });
+    try {
+      const csv = await invoke(server, "1,2,1,0\n", { "content-type": "text/csv" });
+      assert.equal(await csv.text(), "1,1,2\n");
+    } finally {
+      await server.close();
+    }
+  });
+
   it("without them, the model is refused naming the dimension and the fix; a name the model lacks is refused", async () => {
     assert.match(
       await loadFailure(sequenceDir()),
@@ -236,7 +248,7 @@ describe("sizes for a model's dynamic dimensions (dimensions in sluice.json)", (
     );
     assert.match(
       await loadFailure(sequenceDir({ dimensions: { sequense: 4 } })),
-      /gives sizes to dimension\(s\) sequense, which the model's inputs and outputs do not have \(their named dimensions: batch, sequence\)/,
+      /for dimension\(s\) sequense, which the model's inputs and outputs do not have \(their named dimensions: batch, sequence\)/,
     );
   });
 });

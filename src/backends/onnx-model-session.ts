@@ -76,7 +76,7 @@ function tensorSpec(
       throw new ConfigError(
         `model input "${meta.name}" has a dynamic dimension at axis ${axis}${name ? ` ("${name}")` : ""}; only the batch axis may be dynamic: ${
           name
-            ? `give it a size in ${MODEL_CONFIG_FILE}, e.g. {"dimensions": {${JSON.stringify(name)}: 128}}`
+            ? `give it a size in ${MODEL_CONFIG_FILE}, e.g. {"dimensions": {${JSON.stringify(name)}: 128}}, or SLUICE_DIMENSIONS=${name}=128`
             : "export the model with a fixed size there"
         }`,
       );
@@ -148,7 +148,7 @@ export function signatureOf(
   const unknown = Object.keys(dimensions ?? {}).filter((name) => !named.has(name));
   if (unknown.length > 0) {
     throw new ConfigError(
-      `${MODEL_CONFIG_FILE} gives sizes to dimension(s) ${unknown.join(", ")}, which the model's inputs and outputs do not have (their named dimensions: ${[...named].join(", ") || "none"})`,
+      `sizes are given (SLUICE_DIMENSIONS or ${MODEL_CONFIG_FILE}'s "dimensions") for dimension(s) ${unknown.join(", ")}, which the model's inputs and outputs do not have (their named dimensions: ${[...named].join(", ") || "none"})`,
     );
   }
   let maxBatchRows = Number.POSITIVE_INFINITY;
