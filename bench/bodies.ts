@@ -81,6 +81,24 @@ export const NUMBER_FORMS: readonly { name: string; print: (value: number) => st
  * bits of a double, as computed data has (one 32-bit draw would leave many exactly halfway between two
  * float32s).
  */
+/**
+ * `rows` records of a sequence model: 128 token ids (up to 30 522, BERT's vocabulary, the tail padded
+ * with 0) and their 128-value attention mask. JSON Lines as Python's `json.dumps` writes
+ * `{"input_ids": [...], "attention_mask": [...]}`; CSV as the ids, then the mask.
+ */
+export function tokenIdRows(rows: number, format: "text/csv" | "application/jsonlines", seed = 13): Uint8Array {
+  const random = seededRandom(seed);
+  const lines = Array.from({ length: rows }, () => {
+    const length = 16 + Math.floor(random() * 112);
+    const ids = Array.from({ length: 128 }, (_, k) => (k < length ? 1 + Math.floor(random() * 30_521) : 0));
+    const mask = ids.map((id) => (id === 0 ? 0 : 1));
+    return format === "text/csv"
+      ? `${[...ids, ...mask].join(",")}\n`
+      : `{"input_ids": [${ids.join(", ")}], "attention_mask": [${mask.join(", ")}]}\n`;
+  });
+  return encoder.encode(lines.join(""));
+}
+
 export function numberRows(
   rows: number,
   print: (value: number) => string,

@@ -80,6 +80,24 @@ export function decodeThroughput(
   inputs = 1,
 ): Throughput {
   const modelSignature = width === WIDTH && inputs === 1 ? signature : signatureOf(width, inputs);
+  return decodeThroughputFor(modelSignature, mediaType, block, totalBytes, runs);
+}
+
+/** A sequence model's inputs: `input_ids` and `attention_mask`, int64 [N, 128] each. */
+export const TOKEN_ID_SIGNATURE: ModelSignature = {
+  inputs: ["input_ids", "attention_mask"].map((name) => ({ name, type: "int64", recordShape: [128], width: 128 })),
+  outputs: [{ name: "logits", type: "float32", recordShape: [2], width: 2 }],
+  maxBatchRows: Number.POSITIVE_INFINITY,
+};
+
+/** {@link decodeThroughput} for a model of `modelSignature`. */
+export function decodeThroughputFor(
+  modelSignature: ModelSignature,
+  mediaType: string,
+  block: Uint8Array,
+  totalBytes: number,
+  runs = 3,
+): Throughput {
   const codec = codecFor(mediaType);
   const input = codec.input;
   if (!input) throw new Error(`${mediaType} cannot be read`);

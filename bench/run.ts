@@ -9,9 +9,9 @@ import path from "node:path";
 import { describeAdapter, probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
 import { removeTemporaryDirectory } from "../src/temporary-directory.js";
 import { turnOffOnStackReplacement } from "../src/threads/on-stack-replacement.js";
-import { blocks, csvBlock, mnistImageRows, mnistRows, NUMBER_FORMS, numberRows } from "./bodies.js";
+import { blocks, csvBlock, mnistImageRows, mnistRows, NUMBER_FORMS, numberRows, tokenIdRows } from "./bodies.js";
 import { concurrencyChart } from "./chart.js";
-import { decodeThroughput, encodeThroughput } from "./codec-throughput.js";
+import { decodeThroughput, decodeThroughputFor, encodeThroughput, TOKEN_ID_SIGNATURE } from "./codec-throughput.js";
 import { peakRssFor, pingUnderLoad, throughputVersusRuntime } from "./end-to-end.js";
 import {
   cores,
@@ -331,6 +331,19 @@ for (const form of NUMBER_FORMS) {
       `converts a pipeline over a DataFrame's columns): CSV ${fixed(csv.mbPerSecond)} MB/s ` +
       `(${fixed(csv.recordsPerSecond)} rows/s), JSON Lines ${fixed(lines.mbPerSecond)} MB/s ` +
       `(${fixed(lines.recordsPerSecond)} rows/s).`,
+  );
+}
+{
+  const perFormat = (format: "text/csv" | "application/jsonlines") =>
+    decodeThroughputFor(TOKEN_ID_SIGNATURE, format, tokenIdRows(5_000, format), 64 * MB);
+  const csv = perFormat("text/csv");
+  const lines = perFormat("application/jsonlines");
+  say();
+  say(
+    `A sequence model's records (\`input_ids\` and \`attention_mask\`, int64 [N, 128] each; JSON Lines as ` +
+      `\`json.dumps\` writes \`{"input_ids": [...], "attention_mask": [...]}\`): JSON Lines ` +
+      `${fixed(lines.mbPerSecond)} MB/s (${fixed(lines.recordsPerSecond)} records/s); the same records as CSV ` +
+      `rows, ${fixed(csv.mbPerSecond)} MB/s (${fixed(csv.recordsPerSecond)} records/s).`,
   );
 }
 say();

@@ -8,6 +8,7 @@ import type { BackendChoice } from "./backends/select-backend.js";
 import { parseMediaType } from "./codec/media-type.js";
 import { ConfigError } from "./errors.js";
 import type { LogFormat, LogLevel } from "./log.js";
+import type { DimensionSizes } from "./model/model-config.js";
 import type { RecordErrorPolicy } from "./pipeline.js";
 
 /**
@@ -47,7 +48,7 @@ export interface Config {
    * `SLUICE_DIMENSIONS` (`sequence=128,height=224`): sizes for the model's named dynamic dimensions,
    * before `sluice.json`'s `dimensions`.
    */
-  readonly dimensions: Readonly<Record<string, number>> | undefined;
+  readonly dimensions: DimensionSizes | undefined;
   /** `SLUICE_RESPONSE_HOLD_MB` in bytes: output kept back before the status is committed. */
   readonly responseHoldBytes: number;
   readonly backend: BackendChoice;

@@ -6,6 +6,7 @@
 import type { Backend } from "./backends/backend.js";
 import { cpuTuning } from "./backends/cpu-tuning.js";
 import { MAIN_THREAD_STALL_MS, openMainThreadSession } from "./backends/main-thread-session.js";
+import type { ModelFile } from "./backends/onnx-model-session.js";
 import { BatchBufferPool } from "./batch-buffer-pool.js";
 import type { InputFormat, OutputFormat } from "./codec/codec.js";
 import type { RecordBoundaryScanner } from "./codec/framing.js";
@@ -185,10 +186,10 @@ export class InvocationService {
         this.#registry = await createCodecRegistry(sources);
       this.#codecs ??= CodecThreadPool.start(this.threads.codecThreads, sources, this.log);
       this.#checkDefaultAccept(modelConfig);
+      const modelFile: ModelFile = { modelPath: location.file, dimensions: this.#dimensions(modelConfig) };
       const { host, model } = await InferenceHost.load(
         {
-          modelPath: location.file,
-          dimensions: this.#dimensions(modelConfig),
+          ...modelFile,
           backend: this.config.backend,
           intraOpThreads: this.threads.inferenceThreads,
           chooseIntraOpThreads: this.config.inferenceThreads === undefined,
@@ -204,7 +205,7 @@ export class InvocationService {
       codecs.attachModel({ signature, connect: () => host.connect() });
       await this.#mainThreadModel?.close();
       const batchRows = this.batchRows(model, modelConfig);
-      const mainThread = await this.#openMainThreadModel(host, model, signature, location.file, modelConfig, batchRows);
+      const mainThread = await this.#openMainThreadModel(host, model, signature, modelFile, batchRows);
       this.#mainThreadModel = mainThread.model;
       this.#answerSpread = Math.max(1, totalOutputWidth(signature) / Math.max(1, totalInputWidth(signature)));
       const maxRunning = this.config.maxConcurrentTransforms ?? model.tuning.suggestedConcurrentTransforms;
@@ -270,8 +271,7 @@ export class InvocationService {
     host: InferenceHost,
     model: LoadedModel,
     signature: ModelSignature,
-    modelFile: string,
-    modelConfig: ModelConfig | undefined,
+    modelFile: ModelFile,
     batchRows: number,
   ): Promise<{ model: MainThreadModel; choice: string }> {
     const buffers = new BatchBufferPool(signature);
@@ -286,22 +286,17 @@ export class InvocationService {
               backend: undefined,
               reason: `no small body holds a record (SLUICE_SMALL_BODY_BYTES=${this.config.smallBodyBytes})`,
             }
-          : await openMainThreadSession(
-              { modelPath: modelFile, dimensions: this.#dimensions(modelConfig) },
-              Math.min(batchRows, smallBodyRows),
-              buffers,
-              {
-                backend: remote,
-                onRetired: (runMs) =>
-                  this.log.warn(
-                    "a batch held the main thread too long; small bodies' batches go to the inference thread",
-                    {
-                      run_ms: Math.round(runMs),
-                      limit_ms: MAIN_THREAD_STALL_MS,
-                    },
-                  ),
-              },
-            );
+          : await openMainThreadSession(modelFile, Math.min(batchRows, smallBodyRows), buffers, {
+              backend: remote,
+              onRetired: (runMs) =>
+                this.log.warn(
+                  "a batch held the main thread too long; small bodies' batches go to the inference thread",
+                  {
+                    run_ms: Math.round(runMs),
+                    limit_ms: MAIN_THREAD_STALL_MS,
+                  },
+                ),
+            });
     const close = async () => {
       await local.backend?.close();
       await remote.close();

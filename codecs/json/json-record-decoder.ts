@@ -202,7 +202,7 @@ export class JsonRecordDecoder implements RecordDecoder {
   /**
    * Reads `{"name": [n, n, …], …}` with one flat array of numbers under each model input's name, no other
    * key, no key twice and none escaped, `buffer[start, end)`, without building JS values: the form
-   * sequence models' clients send (`{"input_ids": [...], "attention_mask": [...]}`), read 4–5 times faster
+   * sequence models' clients send (`{"input_ids": [...], "attention_mask": [...]}`), read 2.7 times faster
    * than through `JSON.parse`. Returns false, having written nothing, for anything else, which the
    * general path then decodes or explains.
    */
