@@ -41,10 +41,12 @@ describe("64-bit integer inputs", () => {
     assertSameAsBigInt(unsigned, toUint64s(unsigned));
   });
 
-  it("take any staging array, a view into a batch's included", () => {
+  it("take any array of integers, a view into a batch's included", () => {
     const batch = Float64Array.from([7, -8, 9, 2 ** 40, -(2 ** 40)]);
     assert.deepEqual([...toInt64s(batch.subarray(1, 4))], [-8n, 9n, 2n ** 40n]);
     assert.deepEqual([...toInt64s(Int32Array.from([-3, 5]))], [-3n, 5n]);
+    // A uint32 output's values, widened for the encoders.
+    assert.deepEqual([...toInt64s(Uint32Array.from([0, 2 ** 31, 2 ** 32 - 1]))], [0n, 2n ** 31n, 2n ** 32n - 1n]);
   });
 
   it("reach ONNX Runtime as the same integers", async () => {

@@ -182,19 +182,11 @@ function feedTensor(spec: TensorSpec, staged: InputArray, firstRow: number, rows
  * they are.
  */
 function outputValues(spec: TensorSpec, tensor: ort.Tensor): OutputValues {
-  if (spec.type === "uint32") return widenedToInt64(tensor.data as Uint32Array);
+  if (spec.type === "uint32") return toInt64s(tensor.data as Uint32Array);
   if (spec.type !== "float16") return tensor.data as OutputValues;
   const data: unknown = tensor.data;
   // Bits where there is no Float16Array (Node 20), values where there is.
   return data instanceof Uint16Array ? fromFloat16Bits(data) : Float32Array.from(data as ArrayLike<number>);
-}
-
-/** Unsigned 32-bit integers as int64s, written as little-endian halves: no `bigint` per value. */
-function widenedToInt64(values: Uint32Array): BigInt64Array {
-  const wide = new BigInt64Array(values.length);
-  const halves = new Uint32Array(wide.buffer);
-  for (let i = 0; i < values.length; i++) halves[2 * i] = values[i];
-  return wide;
 }
 
 /** Runs that log only fatal errors. */
