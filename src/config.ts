@@ -27,6 +27,9 @@ export const DEFAULT_PART_BYTES = 2 * 1024 * 1024;
 export type BatchStrategy = "SINGLE_RECORD" | "MULTI_RECORD";
 
 /** The validated configuration of a `serve` process. */
+/** Which threads accept connections (`SLUICE_ACCEPT`). */
+export type AcceptingThreads = "main" | "every-thread";
+
 export interface Config {
   readonly port: number;
   /** Directory given by flag or `SLUICE_MODEL_DIR`; `undefined` means the platform default (`/opt/ml/model`). */
@@ -87,6 +90,12 @@ export interface Config {
    */
   readonly partBytes: number;
   /**
+   * `SLUICE_ACCEPT`: which threads accept connections. `main`: the main thread takes every request and
+   * hands each body to a codec thread; `every-thread`: the codec threads accept connections too and serve
+   * them end to end, so no one thread receives every body.
+   */
+  readonly accept: AcceptingThreads;
+  /**
    * `SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`: the answers' media type for a request without `Accept` (or
    * `*∕*`), as SageMaker's built-in algorithm containers read it; before `sluice.json`'s `accept`.
    */
@@ -130,6 +139,7 @@ export function describeConfiguration(
     SLUICE_INFERENCE_THREADS: config.inferenceThreads ?? "one per core, or one for a model no faster on more",
     SLUICE_SMALL_BODY_BYTES: config.smallBodyBytes,
     SLUICE_PART_BYTES: config.partBytes,
+    SLUICE_ACCEPT: config.accept,
     SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: config.defaultAccept ?? "sluice.json's accept, else the request's format",
   };
   const described: Record<string, { value: string | number | boolean; from: SettingOrigin }> = {};
@@ -253,6 +263,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const inferenceThreads = read("SLUICE_INFERENCE_THREADS");
   const smallBody = read("SLUICE_SMALL_BODY_BYTES");
   const partBytes = read("SLUICE_PART_BYTES");
+  const accept = read("SLUICE_ACCEPT");
   const defaultAccept = read("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT");
   if (defaultAccept !== undefined && parseMediaType(defaultAccept) === undefined) {
     throw new ConfigError(`SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT=${JSON.stringify(defaultAccept)} is not a media type`);
@@ -306,6 +317,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
     smallBodyBytes:
       smallBody === undefined ? DEFAULT_SMALL_BODY_BYTES : integer("SLUICE_SMALL_BODY_BYTES", smallBody, 0, 2 ** 20),
     partBytes: partBytes === undefined ? DEFAULT_PART_BYTES : integer("SLUICE_PART_BYTES", partBytes, 0, 2 ** 40),
+    accept: accept === undefined ? "main" : oneOf<AcceptingThreads>("SLUICE_ACCEPT", accept, ["main", "every-thread"]),
     defaultAccept: defaultAccept?.trim(),
     origins: { ...origins, ...flagOrigins(flags) },
   };

@@ -12,12 +12,27 @@ import {
   RouteNotFoundError,
   SluiceError,
 } from "./errors.js";
+import type { ExecutionParameters } from "./execution-parameters.js";
 import { InvocationReport } from "./invocation-report.js";
-import type { Invocation, InvocationService } from "./invocation-service.js";
+import type { Invocation, InvocationRequest } from "./invocation-service.js";
 import type { Logger } from "./log.js";
-import type { Metrics } from "./metrics.js";
+import type { MetricsEndpoint } from "./metrics.js";
 import { drainRequest } from "./request-drain.js";
 import { holdOutput, streamOutput } from "./response-hold.js";
+
+/**
+ * What the routes serve from: the main thread's `InvocationService`, or a codec thread's `ThreadFront`
+ * when codec threads accept connections too.
+ */
+export interface InvocationFront {
+  /** Answer bytes held back before the status is committed (`SLUICE_RESPONSE_HOLD_MB`). */
+  readonly responseHoldBytes: number;
+  /** Throws `ModelUnavailableError` (503) unless the model is loaded. */
+  ready(): unknown;
+  executionParameters(): ExecutionParameters;
+  /** Checks, admits and starts one invocation. */
+  invoke(request: InvocationRequest): Promise<Invocation>;
+}
 
 /** The JSON body of every non-2xx answer. */
 export interface ErrorBody {
@@ -70,7 +85,7 @@ function answerWhole(chunks: readonly Uint8Array[], headers: Record<string, stri
 }
 
 /** Builds the routes over the invocation service; `metrics` adds `GET /metrics`. */
-export function createApp(service: InvocationService, log: Logger, metrics?: Metrics): Hono {
+export function createApp(service: InvocationFront, log: Logger, metrics?: MetricsEndpoint): Hono {
   const app = new Hono();
 
   app.get("/ping", () => {
@@ -85,11 +100,10 @@ export function createApp(service: InvocationService, log: Logger, metrics?: Met
   app.get("/execution-parameters", (c) => c.json(service.executionParameters()));
 
   if (metrics) {
-    app.get(
-      "/metrics",
-      async () =>
-        new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } }),
-    );
+    app.get("/metrics", async () => {
+      const { text, contentType } = await metrics.exposition();
+      return new Response(text, { headers: { "content-type": contentType } });
+    });
   }
 
   app.post("/invocations", async (c) => {
@@ -127,7 +141,7 @@ export function createApp(service: InvocationService, log: Logger, metrics?: Met
         signal: request.signal,
       });
       report.admitted(invocation);
-      const held = await holdOutput(invocation.output, service.config.responseHoldBytes);
+      const held = await holdOutput(invocation.output, service.responseHoldBytes);
       const headers = { "content-type": invocation.contentType, [INFERENCE_ID_HEADER]: report.inferenceId };
       report.answering();
       if (!held.committed) {

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { ClientClosedRequestError, SluiceError } from "./errors.js";
 import type { Invocation } from "./invocation-service.js";
 import type { Logger, LogLevel } from "./log.js";
-import type { Metrics } from "./metrics.js";
+import type { MetricsEndpoint } from "./metrics.js";
 import type { RecordFailure } from "./pipeline.js";
 import type { InvocationStats } from "./threads/remote-invocation.js";
 
@@ -44,7 +44,7 @@ export class InvocationReport {
   constructor(
     private readonly headers: RequestHeaders,
     private readonly log: Logger,
-    private readonly metrics: Metrics | undefined,
+    private readonly metrics: MetricsEndpoint | undefined,
   ) {
     this.inferenceId = headers.inferenceId ?? randomUUID();
   }

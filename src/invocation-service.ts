@@ -3,6 +3,7 @@
  * threads, knows whether it is ready, negotiates codecs and admits invocations. It knows nothing of
  * HTTP; `http-routes.ts` does.
  */
+import type { Server } from "node:net";
 import type { Backend } from "./backends/backend.js";
 import { cpuTuning } from "./backends/cpu-tuning.js";
 import { MAIN_THREAD_STALL_MS, openMainThreadSession } from "./backends/main-thread-session.js";
@@ -18,16 +19,18 @@ import { type ContainerResources, containerResources } from "./container-resourc
 import { parseContentEncoding } from "./content-encoding.js";
 import { ConfigError, ModelUnavailableError, PayloadTooLargeError } from "./errors.js";
 import { type ExecutionParameters, executionParameters } from "./execution-parameters.js";
+import type { InvocationFront } from "./http-routes.js";
 import { InvocationGate, type Release } from "./invocation-gate.js";
 import type { Logger } from "./log.js";
 import { runOnMainThread } from "./main-thread-invocation.js";
+import type { MetricsEndpoint } from "./metrics.js";
 import { codecSignature, type DimensionSizes, type ModelConfig } from "./model/model-config.js";
 import { locateModel } from "./model/model-location.js";
 import { type ModelSignature, totalInputWidth, totalOutputWidth } from "./model/signature.js";
 import { PENDING_BATCHES_PER_INVOCATION, type PipelineOptions } from "./pipeline.js";
-import { CodecThreadPool } from "./threads/codec-thread-pool.js";
+import { type AcceptLink, CodecThreadPool } from "./threads/codec-thread-pool.js";
 import { InferenceHost } from "./threads/inference-host.js";
-import type { InvocationJob, LoadedModel } from "./threads/messages.js";
+import type { FrontState, InvocationJob, LoadedModel } from "./threads/messages.js";
 import { RemoteBackend } from "./threads/remote-backend.js";
 import type { InvocationStats, RemoteInvocation } from "./threads/remote-invocation.js";
 import type { SplitInvocation } from "./threads/split-invocation.js";
@@ -70,8 +73,11 @@ export interface Invocation {
   readonly stats: InvocationStats;
   /** Frees the concurrency slot; call when the response is finished or abandoned. */
   readonly release: Release;
-  /** Where its records are framed, decoded and encoded: the main thread (a small body) or a codec thread. */
-  readonly thread: "main" | "codec";
+  /**
+   * Where its records are framed, decoded and encoded: the main thread (a small body), a codec thread the
+   * main thread handed the body to, or a codec thread that accepted the connection itself.
+   */
+  readonly thread: "main" | "codec" | "codec-accepted";
 }
 
 /** How many threads do record work and run the model. */
@@ -95,14 +101,43 @@ export interface ThreadIds {
 interface MainThreadModel {
   readonly backend: Backend;
   readonly buffers: BatchBufferPool;
+  /** When the model runs in a session of this thread's own: its file, and the records of the largest small body. */
+  readonly ownSession: { readonly modelFile: ModelFile; readonly rows: number } | undefined;
   close(): Promise<void>;
 }
 
+/**
+ * Negotiates the codecs. A missing or `*∕*` Accept takes `defaultAccept`
+ * (`SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`, else `sluice.json`'s `accept`) when one is set. Throws 415 / 406
+ * errors before any byte of the body is read.
+ */
+export function negotiateFormats(
+  registry: CodecRegistry,
+  contentType: string | undefined,
+  accept: string | undefined,
+  signature: ModelSignature,
+  defaultAccept: string | undefined,
+): { input: NegotiatedFormat<InputFormat>; output: NegotiatedFormat<OutputFormat> } {
+  const input = registry.resolveInput(contentType);
+  const output = registry.resolveOutput(accept, input, defaultAccept);
+  registry.checkTextSupport(signature, input, output);
+  return { input, output };
+}
+
+/** The 503 for a model still loading, or (given the reason) one that failed to load. */
+export function modelUnavailable(failure: string | undefined): ModelUnavailableError {
+  return failure === undefined
+    ? new ModelUnavailableError("the model is still loading")
+    : new ModelUnavailableError(`the model failed to load: ${failure}`, "MODEL_LOAD_FAILED");
+}
+
 /** Loads the model and serves invocations. */
-export class InvocationService {
+export class InvocationService implements InvocationFront {
   #state: ModelState = { status: "loading" };
   #inference: InferenceHost | undefined;
   #codecs: Promise<CodecThreadPool> | undefined;
+  /** Set when codec threads are to accept connections too. */
+  #acceptLink: AcceptLink | undefined;
   #startedCodecs: CodecThreadPool | undefined;
   /**
    * The model as small invocations on the main thread reach it: a session of its own for a small, fast
@@ -184,7 +219,15 @@ export class InvocationService {
       };
       if (modelConfig?.codecs?.length || modelConfig?.codecSettings)
         this.#registry = await createCodecRegistry(sources);
-      this.#codecs ??= CodecThreadPool.start(this.threads.codecThreads, sources, this.log);
+      if (!this.#codecs) {
+        this.#codecs = CodecThreadPool.start(
+          this.threads.codecThreads,
+          { ...sources, acceptsConnections: this.#acceptLink !== undefined },
+          this.log,
+        );
+        const link = this.#acceptLink;
+        if (link) this.#codecs.then((pool) => pool.acceptConnections(link)).catch(() => {});
+      }
       this.#checkDefaultAccept(modelConfig);
       const modelFile: ModelFile = { modelPath: location.file, dimensions: this.#dimensions(modelConfig) };
       const { host, model } = await InferenceHost.load(
@@ -212,9 +255,15 @@ export class InvocationService {
       const gate =
         this.#state.status === "ready"
           ? this.#state.gate
-          : new InvocationGate(maxRunning, this.config.maxQueuedInvocations ?? maxRunning);
-      this.#state = { status: "ready", model, gate, signature, modelConfig };
-      this.onModelLoaded?.(this.#state, location.file);
+          : new InvocationGate(
+              maxRunning,
+              this.config.maxQueuedInvocations ?? maxRunning,
+              undefined,
+              this.threads.codecThreads,
+            );
+      const ready = { status: "ready", model, gate, signature, modelConfig } as const;
+      this.#setState(ready);
+      this.onModelLoaded?.(ready, location.file);
       const { inputs, outputs } = model.signature;
       this.log.info("model loaded", {
         model: location.file,
@@ -250,7 +299,7 @@ export class InvocationService {
       return model;
     } catch (cause) {
       const error = cause instanceof Error ? cause : new Error(String(cause));
-      this.#state = { status: "failed", error };
+      this.#setState({ status: "failed", error });
       this.log.error("model failed to load", { reason: error.message });
       throw error;
     }
@@ -278,6 +327,7 @@ export class InvocationService {
     const remote = new RemoteBackend(host.connect(), signature, buffers);
     // The most records a small body can hold: the shortest value a record's field takes is two bytes, `0,`.
     const smallBodyRows = Math.floor(this.config.smallBodyBytes / (2 * totalInputWidth(signature)));
+    const rows = Math.min(batchRows, smallBodyRows);
     const local =
       model.kind !== "cpu"
         ? { backend: undefined, reason: `the ${model.kind} backend` }
@@ -286,7 +336,7 @@ export class InvocationService {
               backend: undefined,
               reason: `no small body holds a record (SLUICE_SMALL_BODY_BYTES=${this.config.smallBodyBytes})`,
             }
-          : await openMainThreadSession(modelFile, Math.min(batchRows, smallBodyRows), buffers, {
+          : await openMainThreadSession(modelFile, rows, buffers, {
               backend: remote,
               onRetired: (runMs) =>
                 this.log.warn(
@@ -302,7 +352,7 @@ export class InvocationService {
       await remote.close();
     };
     return {
-      model: { backend: local.backend ?? remote, buffers, close },
+      model: { backend: local.backend ?? remote, buffers, close, ownSession: local.backend && { modelFile, rows } },
       choice: `${local.backend ? "yes" : "no"}: ${local.reason}`,
     };
   }
@@ -311,7 +361,7 @@ export class InvocationService {
   #restart(reason: string): void {
     if (this.#closed) return;
     this.log.error("the inference thread stopped; reloading the model", { reason });
-    this.#state = { status: "loading" };
+    this.#setState({ status: "loading" });
     this.load().catch(() => {});
   }
 
@@ -342,8 +392,70 @@ export class InvocationService {
   ready(): Extract<ModelState, { status: "ready" }> {
     const state = this.#state;
     if (state.status === "ready") return state;
-    if (state.status === "loading") throw new ModelUnavailableError("the model is still loading");
-    throw new ModelUnavailableError(`the model failed to load: ${state.error.message}`, "MODEL_LOAD_FAILED");
+    throw modelUnavailable(state.status === "failed" ? state.error.message : undefined);
+  }
+
+  get responseHoldBytes(): number {
+    return this.config.responseHoldBytes;
+  }
+
+  /**
+   * Has the codec threads accept connections on `listening`'s socket (`SLUICE_ACCEPT=every-thread`), each
+   * serving its own end to end; `metrics` counts what they serve; `onAccepting` is called when the first
+   * thread accepts (the main thread then stops).
+   */
+  acceptOnCodecThreads(listening: Server, metrics: MetricsEndpoint | undefined, onAccepting: () => void): void {
+    this.#acceptLink = {
+      listening,
+      onAccepting,
+      responseHoldBytes: this.config.responseHoldBytes,
+      metrics,
+      gate: () => (this.#state.status === "ready" ? this.#state.gate : undefined),
+      state: () => this.#frontState(),
+    };
+  }
+
+  /** The state codec threads that accept connections serve from. */
+  #frontState(): FrontState {
+    const state = this.#state;
+    const executionParameters = this.executionParameters();
+    if (state.status === "loading") return { executionParameters, model: { status: "loading" } };
+    if (state.status === "failed")
+      return { executionParameters, model: { status: "failed", reason: state.error.message } };
+    const { model, gate, signature, modelConfig } = state;
+    return {
+      executionParameters,
+      model: {
+        status: "ready",
+        settings: {
+          signature,
+          defaultAccept: this.config.defaultAccept ?? modelConfig?.accept,
+          maxPayloadBytes: this.config.maxPayloadBytes,
+          batchRows: this.batchRows(model, modelConfig),
+          recordErrorPolicy: this.config.recordErrorPolicy,
+          singleRecord: this.config.batchStrategy === "SINGLE_RECORD",
+          bodyIdleTimeoutMs: this.config.bodyIdleTimeoutSeconds * 1000,
+          maxDecompressionRatio: this.config.maxDecompressionRatio,
+          gate: { counts: gate.counts, maxRunning: gate.maxRunning },
+          smallBodies: this.#mainThreadModel?.ownSession && {
+            ...this.#mainThreadModel.ownSession,
+            maxBytes: this.config.smallBodyBytes / this.#answerSpread,
+          },
+        },
+      },
+    };
+  }
+
+  /** Stops the codec threads accepting connections; resolves when their answers have finished. */
+  async stopAccepting(): Promise<void> {
+    const codecs = await this.#codecs?.catch(() => undefined);
+    await codecs?.stopAccepting();
+  }
+
+  /** Sets the state, and tells codec threads that accept connections (they are sent the latest). */
+  #setState(state: ModelState): void {
+    this.#state = state;
+    this.#codecs?.then((pool) => pool.frontStateChanged()).catch(() => {});
   }
 
   /** Values for `/execution-parameters`, tuned to the backend once it is known. */
@@ -353,30 +465,16 @@ export class InvocationService {
     return executionParameters(this.resources, tuning, this.config.batchStrategySpelling, this.config);
   }
 
-  /**
-   * Negotiates the codecs. A missing or `*∕*` Accept takes `SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`, else
-   * `sluice.json`'s `accept`, when one is set. Throws 415 / 406 errors before any byte of the body is read.
-   */
-  negotiate(
-    contentType: string | undefined,
-    accept: string | undefined,
-    signature: ModelSignature,
-    modelConfig?: ModelConfig,
-  ) {
-    const input: NegotiatedFormat<InputFormat> = this.registry.resolveInput(contentType);
-    const output: NegotiatedFormat<OutputFormat> = this.registry.resolveOutput(
-      accept,
-      input,
-      this.config.defaultAccept ?? modelConfig?.accept,
-    );
-    this.registry.checkTextSupport(signature, input, output);
-    return { input, output };
-  }
-
   /** Checks, admits and starts one invocation: on a codec thread, or here when its body is small. */
   async invoke(request: InvocationRequest): Promise<Invocation> {
     const { model, gate, modelConfig, signature } = this.ready();
-    const { input, output } = this.negotiate(request.contentType, request.accept, signature, modelConfig);
+    const { input, output } = negotiateFormats(
+      this.registry,
+      request.contentType,
+      request.accept,
+      signature,
+      this.config.defaultAccept ?? modelConfig?.accept,
+    );
     const contentCodings = parseContentEncoding(request.contentEncoding);
     const limit = this.config.maxPayloadBytes;
     // The limit is on the decoded body; a declared length says nothing of that when the body is compressed.

@@ -27,6 +27,14 @@ export interface InvocationOutcome {
 }
 
 /** The loaded model, for `sluice_model_info`. */
+/** What `GET /metrics` serves and counts: the main thread's {@link Metrics}, or a codec thread's way to them. */
+export interface MetricsEndpoint {
+  /** Counts one finished invocation. */
+  invocation(outcome: InvocationOutcome): void;
+  /** The metrics in Prometheus' text format. */
+  exposition(): Promise<{ readonly text: string; readonly contentType: string }>;
+}
+
 export interface ModelLabels {
   readonly backend: string;
   readonly model: string;
@@ -35,7 +43,7 @@ export interface ModelLabels {
 }
 
 /** The metrics of one server. */
-export class Metrics {
+export class Metrics implements MetricsEndpoint {
   readonly registry = new Registry();
   readonly #invocations: Counter<"status" | "code" | "input" | "output">;
   readonly #records: Counter<"outcome">;
@@ -197,7 +205,10 @@ export class Metrics {
     this.#gate = gate;
   }
 
-  /** Counts one finished invocation. */
+  async exposition(): Promise<{ text: string; contentType: string }> {
+    return { text: await this.registry.metrics(), contentType: this.registry.contentType };
+  }
+
   invocation(outcome: InvocationOutcome): void {
     const status = String(outcome.status);
     this.#invocations.inc({ status, code: outcome.code ?? "", input: outcome.input, output: outcome.output });

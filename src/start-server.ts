@@ -2,17 +2,16 @@
  * Starts the server: loads the codecs, starts listening at once (so /ping answers while the model
  * loads in the background) and stops gracefully.
  */
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createAdaptorServer, type ServerType } from "@hono/node-server";
+import type { ServerType } from "@hono/node-server";
 import { createCodecRegistry } from "./codec/plugin-loader.js";
 import { type Config, describeConfiguration } from "./config.js";
 import { ConfigError } from "./errors.js";
 import { createApp } from "./http-routes.js";
+import { createHttpServer } from "./http-server.js";
 import { InvocationService } from "./invocation-service.js";
 import type { Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
-import { answerProtocolErrorsInJson, trackResponses } from "./protocol-errors.js";
 
 /** A listening server. */
 export interface RunningServer {
@@ -45,25 +44,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     );
   };
   const app = createApp(service, log, metrics);
-  const server = createAdaptorServer({
-    fetch: app.fetch,
-    // HTTP/1.0 clients may leave Host out; the routes do not depend on it.
-    hostname: "localhost",
-    // Node cuts a request whose body has not fully arrived 300 s after it began (`requestTimeout`). A body
-    // streams at the pace the model answers it, so a large or slow one legitimately takes longer (the
-    // platform waits up to InvocationsTimeoutInSeconds, 3600 s at most); stalled uploads are cut by
-    // SLUICE_BODY_IDLE_TIMEOUT_S instead, which measures silence, not length.
-    serverOptions: { requireHostHeader: false, requestTimeout: 0 },
-    // Sluice drains refused bodies itself, with a larger bound (see request-drain.ts).
-    autoCleanupIncoming: false,
-  }) as Server;
-  const inFlight = trackResponses(server);
-  answerProtocolErrorsInJson(server, inFlight, log);
-  let stopping = false;
-  server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
-    // While stopping, every answer closes its connection, so no idle keep-alive socket delays the exit.
-    if (stopping) response.setHeader("connection", "close");
-  });
+  const { server, stop, stopAccepting } = createHttpServer(app, log);
   await new Promise<void>((resolve, reject) => {
     const fail = (error: NodeJS.ErrnoException) => {
       const reason = error.code === "EADDRINUSE" ? "is already in use" : `cannot be bound (${error.message})`;
@@ -90,6 +71,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       inference_threads: service.threads.inferenceThreads,
     },
   });
+  // The codec threads then take the connections; the main thread keeps those it accepted before.
+  if (config.accept === "every-thread") service.acceptOnCodecThreads(server, metrics, stopAccepting);
   const modelLoaded = service.load().then(() => undefined);
   // Failures are reported through `modelLoaded` and the 503 answers; keep Node from calling them unhandled.
   modelLoaded.catch(() => {});
@@ -99,14 +82,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     port,
     modelLoaded,
     async close() {
-      stopping = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Idle keep-alive connections would otherwise wait out their timeout; close them now and as
-      // in-flight answers finish.
-      server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      await closed;
-      clearInterval(sweep);
+      await Promise.all([stop(), service.stopAccepting()]);
       await modelLoaded.catch(() => {});
       await service.close();
     },

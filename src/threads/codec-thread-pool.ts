@@ -4,15 +4,19 @@
  * its own invocations (500) and is replaced at once. So is a thread that does not end an invocation it
  * was asked to stop (a plugin's decoder in an endless loop): it would never run anything again.
  */
+import type { Server } from "node:net";
 import { type MessagePort, Worker } from "node:worker_threads";
 import type { RecordBoundaryScanner } from "../codec/framing.js";
 import { ConfigError, WorkerCrashedError } from "../errors.js";
+import type { InvocationGate } from "../invocation-gate.js";
 import type { Logger } from "../log.js";
+import type { MetricsEndpoint } from "../metrics.js";
 import type { ModelSignature } from "../model/signature.js";
 import { BodyRingPool } from "./body-ring-pool.js";
 import type { CodecThreadData } from "./codec-thread.js";
-import { fromWire } from "./error-transport.js";
-import type { FromCodecThread, InvocationJob, ToCodecThread } from "./messages.js";
+import { fromWire, toWire } from "./error-transport.js";
+import { listeningSocketCopies, type SocketHandle } from "./listening-socket-copies.js";
+import type { FromCodecThread, FrontState, InvocationJob, ToCodecThread } from "./messages.js";
 import { turnOffOnStackReplacement } from "./on-stack-replacement.js";
 import { type FedBody, RemoteInvocation, UNRESPONSIVE_AFTER_MS } from "./remote-invocation.js";
 import { SplitInvocation } from "./split-invocation.js";
@@ -26,18 +30,53 @@ export interface ModelLink {
   connect(): MessagePort;
 }
 
+/**
+ * What codec threads need to accept connections of their own (`SLUICE_ACCEPT=every-thread`): the main
+ * thread's listening socket, its gate, its metrics, and the service's state as it changes.
+ */
+export interface AcceptLink {
+  readonly listening: Server;
+  readonly responseHoldBytes: number;
+  readonly metrics: MetricsEndpoint | undefined;
+  /** The gate, once the model has loaded (queued admissions wait for it). */
+  gate(): InvocationGate | undefined;
+  state(): FrontState;
+  /** A codec thread has begun accepting: the main thread may stop. */
+  onAccepting(): void;
+}
+
+/** Messages about the connections a codec thread accepts, for the pool. */
+type FrontMessage = Extract<
+  FromCodecThread,
+  {
+    type: "accepting" | "admit" | "admit-cancelled" | "slot-freed" | "served" | "metrics-wanted" | "stopped-accepting";
+  }
+>;
+
 /** One codec thread and the invocations it runs. */
 class CodecThread {
   readonly worker: Worker;
   readonly active = new Map<number, RemoteInvocation>();
   readonly ready: Promise<void>;
+  /** Admissions the thread asked the main thread's gate for and may still cancel, by request. */
+  readonly queuedAdmissions = new Map<number, AbortController>();
+  /** Whether the thread accepts connections (its heartbeat is then watched). */
+  accepting = false;
+  /** Resolves when the thread has stopped accepting (or has died), once it was asked to. */
+  stoppedAccepting: (() => void) | undefined;
   /** The thread's kernel id, once it has started (undefined without `/proc`). */
   tid: number | undefined;
   stopping = false;
   /** Why the thread is ending, when Sluice ends it or it reported an error before exiting. */
   failure = "";
 
-  constructor(data: CodecThreadData, log: Logger, onExit: (thread: CodecThread, reason: string) => void) {
+  constructor(
+    readonly slot: number,
+    data: CodecThreadData,
+    log: Logger,
+    onExit: (thread: CodecThread, reason: string) => void,
+    onFrontMessage: (thread: CodecThread, message: FrontMessage) => void,
+  ) {
     useDefaultHeapSizingForWorkers();
     turnOffOnStackReplacement();
     this.worker = new Worker(CODEC_THREAD, { workerData: data, env: process.env });
@@ -53,6 +92,15 @@ class CodecThread {
             return;
           case "log":
             log.write(message.level, message.message, message.fields);
+            return;
+          case "accepting":
+          case "admit":
+          case "admit-cancelled":
+          case "slot-freed":
+          case "served":
+          case "metrics-wanted":
+          case "stopped-accepting":
+            onFrontMessage(this, message);
             return;
           default: {
             const invocation = this.active.get(message.id);
@@ -73,6 +121,9 @@ class CodecThread {
       const reason = this.failure || `it exited with code ${code}`;
       for (const invocation of this.active.values()) invocation.threadGone(new WorkerCrashedError(reason));
       this.active.clear();
+      for (const admission of this.queuedAdmissions.values()) admission.abort();
+      this.queuedAdmissions.clear();
+      this.stoppedAccepting?.();
       onExit(this, reason);
     });
   }
@@ -89,6 +140,21 @@ export class CodecThreadPool {
   readonly #data: CodecThreadData;
   readonly #log: Logger;
   #model: ModelLink | undefined;
+  /** Set once codec threads accept connections; kept while they finish after they stop. */
+  #acceptLink: AcceptLink | undefined;
+  /** Whether new and replaced threads are to accept connections. */
+  #accepting = false;
+  /** Whether a thread has begun accepting (the main thread then stops). */
+  #someAccepted = false;
+  #acceptingStarted: Promise<void> | undefined;
+  /** A descriptor of the listening socket that no thread listens on, to make new threads' from. */
+  #socketReserve: SocketHandle | undefined;
+  /** Each thread's open connections (-1 while it does not accept), shared with the threads. */
+  #connections: Int32Array | undefined;
+  /** Each accepting thread's heartbeat count, and the counts seen at the last check. */
+  #heartbeats: Int32Array | undefined;
+  #heartbeatsSeen: number[] = [];
+  #watchdog: NodeJS.Timeout | undefined;
   #nextId = 0;
 
   private constructor(data: CodecThreadData, log: Logger) {
@@ -99,7 +165,7 @@ export class CodecThreadPool {
   /** Starts `size` threads and waits until each has loaded the codecs (a plugin that fails is a ConfigError). */
   static async start(size: number, data: CodecThreadData, log: Logger): Promise<CodecThreadPool> {
     const pool = new CodecThreadPool(data, log);
-    for (let i = 0; i < size; i++) pool.#threads.push(pool.#spawn());
+    for (let i = 0; i < size; i++) pool.#threads.push(pool.#spawn(i));
     try {
       await Promise.all(pool.#threads.map((thread) => thread.ready));
     } catch (error) {
@@ -128,22 +194,203 @@ export class CodecThreadPool {
     const index = this.#threads.indexOf(dead);
     if (index < 0) return;
     this.#log.warn("replacing a codec thread", { reason });
-    this.#threads[index] = this.#spawn();
+    // The invocations it admitted itself died with it; so did the connections it accepted.
+    this.#acceptLink?.gate()?.reclaim(dead.slot);
+    if (this.#connections) Atomics.store(this.#connections, dead.slot, -1);
+    const thread = this.#spawn(dead.slot);
+    this.#threads[index] = thread;
+    if (this.#accepting && this.#acceptLink) void this.#acceptOn(thread, this.#acceptLink);
   }
 
   /** Ends a stuck thread; its exit fails what it was running and replaces it. */
-  #endUnresponsive(thread: CodecThread): void {
+  #endUnresponsive(
+    thread: CodecThread,
+    failure = `it did not stop an invocation within ${UNRESPONSIVE_AFTER_MS / 1000} s of being asked (a decoder or encoder in an endless loop?)`,
+  ): void {
     if (thread.failure || thread.stopping) return;
-    thread.failure = `it did not stop an invocation within ${UNRESPONSIVE_AFTER_MS / 1000} s of being asked (a decoder or encoder in an endless loop?)`;
+    thread.failure = failure;
     this.#log.error("a codec thread is stuck; ending it", { reason: thread.failure, invocations: thread.active.size });
     void thread.worker.terminate();
   }
 
   /** A new thread, linked to the model when one is attached. */
-  #spawn(): CodecThread {
-    const thread = new CodecThread(this.#data, this.#log, (dead, reason) => this.#replace(dead, reason));
+  #spawn(slot: number): CodecThread {
+    const thread = new CodecThread(
+      slot,
+      this.#data,
+      this.#log,
+      (dead, reason) => this.#replace(dead, reason),
+      (from, message) => this.#frontMessage(from, message),
+    );
     this.#link(thread);
     return thread;
+  }
+
+  /**
+   * Has every thread (and every later replacement) accept connections on a descriptor of its own for
+   * `link.listening`'s socket, and serve them as the main thread would.
+   */
+  acceptConnections(link: AcceptLink): Promise<void> {
+    this.#acceptLink = link;
+    this.#accepting = true;
+    this.#connections = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4)).fill(-1);
+    this.#heartbeats = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4));
+    this.#watchdog = setInterval(() => this.#checkHeartbeats(), UNRESPONSIVE_AFTER_MS);
+    this.#watchdog.unref();
+    this.#acceptingStarted = (async () => {
+      // One helper process makes the descriptors for every thread, and one kept here to make later
+      // threads' from (the main thread's own closes when it stops accepting).
+      const threads = [...this.#threads];
+      const copies = await this.#socketCopies(link.listening, threads.length + 1);
+      if (!copies) return;
+      this.#socketReserve = copies[0];
+      await Promise.all(threads.map((thread, i) => this.#acceptOn(thread, link, copies[i + 1])));
+    })();
+    return this.#acceptingStarted;
+  }
+
+  async #socketCopies(source: Server | SocketHandle, count: number): Promise<SocketHandle[] | undefined> {
+    try {
+      return await listeningSocketCopies(source, count);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#log.warn("a codec thread cannot accept connections; the main thread takes them", { reason });
+      return undefined;
+    }
+  }
+
+  async #acceptOn(thread: CodecThread, link: AcceptLink, given?: SocketHandle): Promise<void> {
+    const reserve = this.#socketReserve;
+    const copy = given ?? (reserve && (await this.#socketCopies(reserve, 1))?.[0]);
+    if (!copy) return;
+    const started = await thread.ready.then(
+      () => true,
+      () => false,
+    );
+    // Stopped meanwhile, or the thread could not start: nobody will listen on the copy.
+    if (!this.#accepting || !started || thread.worker.threadId < 0) {
+      copy.close();
+      return;
+    }
+    thread.post({
+      type: "accept",
+      fd: copy.fd,
+      slot: thread.slot,
+      connections: (this.#connections as Int32Array).buffer as SharedArrayBuffer,
+      heartbeats: (this.#heartbeats as Int32Array).buffer as SharedArrayBuffer,
+      responseHoldBytes: link.responseHoldBytes,
+      metrics: link.metrics !== undefined,
+      state: link.state(),
+    });
+  }
+
+  /**
+   * Ends an accepting thread whose event loop has not turned since the last check: no one else watches the
+   * invocations it admitted itself, and a thread stuck for good (a plugin's decoder in an endless loop)
+   * would hold its connections, and the `/ping`s on them, forever. Its replacement accepts in its place.
+   */
+  #checkHeartbeats(): void {
+    const beats = this.#heartbeats;
+    if (!beats) return;
+    for (const thread of this.#threads) {
+      const beat = Atomics.load(beats, thread.slot);
+      if (thread.accepting && beat === this.#heartbeatsSeen[thread.slot]) {
+        this.#endUnresponsive(
+          thread,
+          `its event loop did not turn for ${UNRESPONSIVE_AFTER_MS / 1000} s while it served connections (a decoder or encoder in an endless loop?)`,
+        );
+      }
+      this.#heartbeatsSeen[thread.slot] = beat;
+    }
+  }
+
+  /** Tells every accepting thread that the service's state changed (the model loaded, failed, reloads). */
+  frontStateChanged(): void {
+    if (!this.#acceptLink) return;
+    const state = this.#acceptLink.state();
+    for (const thread of this.#threads) thread.post({ type: "front-state", state });
+  }
+
+  /** Stops the threads accepting; resolves when each has finished its connections' answers. */
+  async stopAccepting(): Promise<void> {
+    if (!this.#accepting) return;
+    await this.#acceptingStarted;
+    this.#accepting = false;
+    clearInterval(this.#watchdog);
+    // Once the threads have closed theirs, no descriptor of the socket is left: it refuses connections.
+    this.#socketReserve?.close();
+    this.#socketReserve = undefined;
+    await Promise.all(
+      this.#threads.map(
+        (thread) =>
+          new Promise<void>((resolve) => {
+            thread.stoppedAccepting = resolve;
+            thread.post({ type: "stop-accepting" });
+          }),
+      ),
+    );
+  }
+
+  #frontMessage(thread: CodecThread, message: FrontMessage): void {
+    switch (message.type) {
+      case "accepting":
+        if (message.error) {
+          this.#log.warn("a codec thread could not accept connections", { reason: fromWire(message.error).message });
+          return;
+        }
+        thread.accepting = true;
+        this.#heartbeatsSeen[thread.slot] = Number.NaN;
+        if (!this.#someAccepted) {
+          this.#someAccepted = true;
+          this.#log.info("codec threads accept connections; the main thread stops", { threads: this.#threads.length });
+          this.#acceptLink?.onAccepting();
+        }
+        return;
+      case "admit": {
+        const gate = this.#acceptLink?.gate();
+        const cancel = new AbortController();
+        thread.queuedAdmissions.set(message.request, cancel);
+        const request = message.request;
+        const admitted = gate
+          ? gate.acquire(cancel.signal, thread.slot)
+          : Promise.reject(new Error("the model is not loaded"));
+        admitted.then(
+          () => {
+            thread.queuedAdmissions.delete(request);
+            thread.post({ type: "admitted", request });
+          },
+          (error: unknown) => {
+            thread.queuedAdmissions.delete(request);
+            if (!cancel.signal.aborted) thread.post({ type: "admission-refused", request, error: toWire(error) });
+          },
+        );
+        return;
+      }
+      case "admit-cancelled":
+        thread.queuedAdmissions.get(message.request)?.abort();
+        return;
+      case "slot-freed":
+        this.#acceptLink?.gate()?.admitWaiting();
+        return;
+      case "served":
+        for (const line of message.lines) this.#log.write(line.level, line.message, line.fields);
+        for (const outcome of message.outcomes) this.#acceptLink?.metrics?.invocation(outcome);
+        return;
+      case "metrics-wanted": {
+        const metrics = this.#acceptLink?.metrics;
+        const request = message.request;
+        metrics?.exposition().then(
+          ({ text, contentType }) => thread.post({ type: "metrics-text", request, text, contentType }),
+          (error: unknown) =>
+            thread.post({ type: "metrics-text", request, text: `# ${String(error)}\n`, contentType: "text/plain" }),
+        );
+        return;
+      }
+      case "stopped-accepting":
+        thread.accepting = false;
+        thread.stoppedAccepting?.();
+        return;
+    }
   }
 
   #link(thread: CodecThread): void {
@@ -234,6 +481,7 @@ export class CodecThreadPool {
 
   /** Stops every thread. */
   async close(): Promise<void> {
+    clearInterval(this.#watchdog);
     await Promise.all(
       this.#threads.map((thread) => {
         thread.stopping = true;

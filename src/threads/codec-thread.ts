@@ -7,20 +7,29 @@ import { parentPort, workerData } from "node:worker_threads";
 import { BatchBufferPool } from "../batch-buffer-pool.js";
 import { createCodecRegistry, type PluginSources } from "../codec/plugin-loader.js";
 import type { CodecRegistry } from "../codec/registry.js";
-import { decodeContent } from "../content-encoding.js";
 import { SluiceError } from "../errors.js";
-import type { ModelSignature } from "../model/signature.js";
-import { PENDING_BATCHES_PER_INVOCATION, PipelineStats, runPipeline } from "../pipeline.js";
+import type { HttpServer } from "../http-server.js";
+import { PipelineStats } from "../pipeline.js";
 import { ChunkQueue } from "./chunk-queue.js";
 import { fromWire, toWire } from "./error-transport.js";
+import { runJob, type ThreadModel } from "./job-pipeline.js";
 import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
 import { RemoteBackend } from "./remote-backend.js";
 import { kernelThreadId } from "./thread-cpu.js";
+import { serveOnThread, ThreadFront } from "./thread-front.js";
 import { ThreadLogger } from "./thread-logger.js";
 import { CODEC_THREAD_NICENESS, lowerThreadPriority } from "./thread-priority.js";
 
-/** What the main thread passes when it starts a codec thread: where its codecs come from. */
-export type CodecThreadData = PluginSources;
+/**
+ * What the main thread passes when it starts a codec thread: where its codecs come from, and whether it
+ * will accept connections (`SLUICE_ACCEPT=every-thread`).
+ */
+export interface CodecThreadData extends PluginSources {
+  readonly acceptsConnections: boolean;
+}
+
+/** How often a thread that accepts connections shows the main thread's watchdog that its event loop turns. */
+const HEARTBEAT_MS = 1000;
 
 /** Answer bytes a codec thread may have sent ahead of what the main thread has passed on. */
 export const OUTPUT_WINDOW_BYTES = 2 * 2 ** 20;
@@ -58,12 +67,6 @@ interface ActiveInvocation {
   readonly credit: OutputCredit;
 }
 
-interface LoadedModel {
-  readonly signature: ModelSignature;
-  readonly backend: RemoteBackend;
-  readonly buffers: BatchBufferPool;
-}
-
 const snapshot = (stats: PipelineStats, final = false): StatsSnapshot => ({
   bytesIn: stats.bytesIn,
   bytesOut: stats.bytesOut,
@@ -90,32 +93,11 @@ async function run(
   job: InvocationJob,
   invocation: ActiveInvocation,
   registry: CodecRegistry,
-  model: LoadedModel,
+  model: ThreadModel,
 ): Promise<void> {
   const stats = new PipelineStats();
   try {
-    const { input, output } = registry.resolveNegotiated(job.input, job.output);
-    const body =
-      job.contentCodings.length > 0
-        ? decodeContent(invocation.body, job.contentCodings, job.maxDecompressionRatio)
-        : invocation.body;
-    const answer = runPipeline(
-      body,
-      {
-        backend: model.backend,
-        signature: model.signature,
-        input,
-        output,
-        batchRows: job.batchRows,
-        maxBodyBytes: job.maxBodyBytes,
-        recordErrorPolicy: job.recordErrorPolicy,
-        singleRecord: job.singleRecord,
-        maxPendingBatches: PENDING_BATCHES_PER_INVOCATION,
-        signal: invocation.abort.signal,
-        buffers: model.buffers,
-      },
-      stats,
-    );
+    const answer = runJob(job, invocation.body, registry, model, invocation.abort.signal, stats);
     const send = async (chunk: Uint8Array) => {
       await invocation.credit.spend(chunk.byteLength);
       const bytes = ownedBytes(chunk);
@@ -147,7 +129,9 @@ async function run(
 }
 
 async function start(data: CodecThreadData): Promise<void> {
-  if (!lowerThreadPriority(CODEC_THREAD_NICENESS) && process.platform === "linux") {
+  // A thread that accepts connections answers `/ping` on them: it keeps the process's priority, beside
+  // the model's threads (below them, a compute-bound model would hold its pings back).
+  if (!data.acceptsConnections && !lowerThreadPriority(CODEC_THREAD_NICENESS) && process.platform === "linux") {
     log.warn("could not lower this codec thread's priority: /ping may answer slower while bodies run");
   }
   let registry: CodecRegistry;
@@ -157,10 +141,48 @@ async function start(data: CodecThreadData): Promise<void> {
     post({ type: "startup-failed", error: toWire(error) });
     return;
   }
-  let model: LoadedModel | undefined;
+  let model: ThreadModel | undefined;
   const invocations = new Map<number, ActiveInvocation>();
+  let front: ThreadFront | undefined;
+  let server: HttpServer | undefined;
   main.on("message", (message: ToCodecThread) => {
     switch (message.type) {
+      case "accept": {
+        front = new ThreadFront(
+          message.state,
+          message.responseHoldBytes,
+          message.slot,
+          registry,
+          () => model,
+          post,
+          log,
+        );
+        serveOnThread(message.fd, front, message.metrics, message.connections, message.slot).then(
+          (listening) => {
+            server = listening;
+            const heartbeats = new Int32Array(message.heartbeats);
+            setInterval(() => Atomics.add(heartbeats, message.slot, 1), HEARTBEAT_MS).unref();
+            post({ type: "accepting" });
+          },
+          (error: unknown) => post({ type: "accepting", error: toWire(error) }),
+        );
+        return;
+      }
+      case "stop-accepting": {
+        const stopping = server;
+        server = undefined;
+        (stopping?.stop() ?? Promise.resolve()).finally(() => {
+          front?.flush();
+          post({ type: "stopped-accepting" });
+        });
+        return;
+      }
+      case "front-state":
+      case "admitted":
+      case "admission-refused":
+      case "metrics-text":
+        front?.receive(message);
+        return;
       case "model": {
         model?.backend.close();
         const buffers = new BatchBufferPool(message.signature);

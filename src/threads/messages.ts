@@ -9,7 +9,9 @@ import type { ModelFile } from "../backends/onnx-model-session.js";
 import type { BackendChoice } from "../backends/select-backend.js";
 import type { MediaType } from "../codec/media-type.js";
 import type { ContentCoding } from "../content-encoding.js";
+import type { ExecutionParameters } from "../execution-parameters.js";
 import type { LogFields, LogLevel } from "../log.js";
+import type { InvocationOutcome } from "../metrics.js";
 import type { InputArray, ModelSignature, NumericArray, OutputValues } from "../model/signature.js";
 import type { RecordErrorPolicy, RecordFailure, StageTimes } from "../pipeline.js";
 
@@ -61,9 +63,67 @@ export interface InvocationJob {
   readonly singleRecord: boolean;
 }
 
+/**
+ * What a codec thread that accepts connections needs to serve them as the main thread would: the
+ * service's state, and (once the model is loaded) the settings every invocation takes.
+ */
+export interface FrontState {
+  readonly executionParameters: ExecutionParameters;
+  readonly model:
+    | { readonly status: "loading" }
+    | { readonly status: "failed"; readonly reason: string }
+    | { readonly status: "ready"; readonly settings: FrontSettings };
+}
+
+/** The settings of every invocation, as the main thread's service applies them. */
+export interface FrontSettings {
+  /** The model's signature as codecs see it (inputs renamed by `sluice.json`). */
+  readonly signature: ModelSignature;
+  /** The answers' media type when a request does not say (the environment's, else `sluice.json`'s). */
+  readonly defaultAccept: string | undefined;
+  readonly maxPayloadBytes: number | undefined;
+  readonly batchRows: number;
+  readonly recordErrorPolicy: RecordErrorPolicy;
+  readonly singleRecord: boolean;
+  readonly bodyIdleTimeoutMs: number;
+  readonly maxDecompressionRatio: number;
+  /** The admission gate's shared counts and bound (see `invocation-gate.ts`). */
+  readonly gate: { readonly counts: SharedArrayBuffer; readonly maxRunning: number };
+  /**
+   * When the main thread runs small bodies' batches in a session of its own (a small, fast model; see
+   * `backends/main-thread-session.ts`), the thread does likewise: the model's file, the records of the
+   * largest small body, and the most bytes a body may declare to count as small.
+   */
+  readonly smallBodies: { readonly modelFile: ModelFile; readonly rows: number; readonly maxBytes: number } | undefined;
+}
+
 /** Main thread → codec thread. */
 export type ToCodecThread =
   | { readonly type: "model"; readonly signature: ModelSignature; readonly inference: MessagePort }
+  /**
+   * Accept connections on `fd` (a descriptor of the listening socket of this thread's own); `slot`: this
+   * thread's place in the gate's counts, in `connections` (each accepting thread's open connections, -1
+   * for one not accepting) and in `heartbeats` (counted up every second by each thread's event loop, for
+   * the main thread's watchdog); `responseHoldBytes` and `metrics` as the main thread's routes.
+   */
+  | {
+      readonly type: "accept";
+      readonly fd: number;
+      readonly slot: number;
+      readonly connections: SharedArrayBuffer;
+      readonly heartbeats: SharedArrayBuffer;
+      readonly responseHoldBytes: number;
+      readonly metrics: boolean;
+      readonly state: FrontState;
+    }
+  | { readonly type: "front-state"; readonly state: FrontState }
+  /** Stop accepting, finish what the thread's connections are serving, then say "stopped-accepting". */
+  | { readonly type: "stop-accepting" }
+  /** The main thread's gate admitted the invocation that asked with `request` (its slot counted for this thread). */
+  | { readonly type: "admitted"; readonly request: number }
+  | { readonly type: "admission-refused"; readonly request: number; readonly error: WireError }
+  /** `/metrics`' answer, for the thread's scrape `request`. */
+  | { readonly type: "metrics-text"; readonly request: number; readonly text: string; readonly contentType: string }
   /** `ring` is the shared memory the body arrives in. */
   | { readonly type: "start"; readonly id: number; readonly job: InvocationJob; readonly ring: SharedArrayBuffer }
   /** More body bytes (or its end) are in the invocation's ring, and the codec thread said it was waiting for them. */
@@ -83,6 +143,19 @@ export type FromCodecThread =
   /** `bytes`: the answer's last chunk, when it was held back to travel with the end. */
   | { readonly type: "done"; readonly id: number; readonly bytes?: Uint8Array; readonly stats: StatsSnapshot }
   | { readonly type: "failed"; readonly id: number; readonly error: WireError; readonly stats: StatsSnapshot }
+  /** The thread listens (or could not: `error`). */
+  | { readonly type: "accepting"; readonly error?: WireError }
+  /** No slot is free: queue an invocation for this thread in the main thread's gate. */
+  | { readonly type: "admit"; readonly request: number }
+  /** The client of a queued invocation left. */
+  | { readonly type: "admit-cancelled"; readonly request: number }
+  /** The thread gave back a slot while invocations were queued. */
+  | { readonly type: "slot-freed" }
+  /** The log lines and metrics of invocations the thread served (posted together, a few at a time). */
+  | { readonly type: "served"; readonly lines: readonly LogMessage[]; readonly outcomes: readonly InvocationOutcome[] }
+  /** A `/metrics` scrape reached the thread. */
+  | { readonly type: "metrics-wanted"; readonly request: number }
+  | { readonly type: "stopped-accepting" }
   | LogMessage;
 
 /** Codec thread → inference thread, over the port the main thread handed out. */

@@ -1,0 +1,291 @@
+/**
+ * `SLUICE_ACCEPT=every-thread`: codec threads accept connections on descriptors of their own and serve
+ * them end to end, the main thread stops accepting, and every guarantee holds as it does on the main
+ * thread: answers in order, refusals in JSON, one global gate, metrics, a stuck or dying thread replaced,
+ * a graceful stop.
+ */
+import assert from "node:assert/strict";
+import http from "node:http";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { InvocationGate, SharedAdmission } from "../src/invocation-gate.js";
+import { csvBlock } from "./support/child-server.js";
+import { hangingBody, until } from "./support/hanging-body.js";
+import { modelDir, smallMlp } from "./support/models.js";
+import { assertClose, parseCsvNumbers, referenceProbabilities } from "./support/reference.js";
+import { invoke, startTestServer, type TestServer } from "./support/server.js";
+
+const CRASHING_PLUGIN = fileURLToPath(new URL("fixtures/crashing-plugin.js", import.meta.url));
+
+const EVERY_THREAD = { SLUICE_ACCEPT: "every-thread", SLUICE_CODEC_THREADS: "2" };
+
+/** Starts a server whose codec threads accept connections, once they do. */
+async function startAccepting(env: Record<string, string> = {}): Promise<TestServer> {
+  const server = await startTestServer(modelDir(smallMlp()), { ...EVERY_THREAD, ...env });
+  await until(() => server.logs.some((line) => line.includes("codec threads accept connections")), "accepting");
+  return server;
+}
+
+/** One request over a connection of its own (no keep-alive), read whole. */
+function request(server: TestServer, method: string, route: string, body?: string, headers = {}) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const outgoing = http.request(
+      `${server.url}${route}`,
+      { method, headers: { connection: "close", ...headers }, agent: false },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+        response.on("error", reject);
+      },
+    );
+    outgoing.on("error", reject);
+    outgoing.end(body);
+  });
+}
+
+const invocationLines = (server: TestServer) =>
+  server.records.filter((record) => record.msg === "invocation") as { thread?: string; status?: number }[];
+
+describe("codec threads that accept connections", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startAccepting({ SAGEMAKER_MAX_PAYLOAD_IN_MB: "1" });
+  });
+  after(() => server.close());
+
+  it("serve /ping, /execution-parameters and /invocations, the main thread no longer", async () => {
+    const served = invocationLines(server).length;
+    assert.equal((await request(server, "GET", "/ping")).status, 200);
+    const parameters = await request(server, "GET", "/execution-parameters");
+    assert.equal(parameters.status, 200);
+    assert.equal(typeof JSON.parse(parameters.text).MaxConcurrentTransforms, "number");
+    const body = csvBlock(3, 4);
+    for (let i = 0; i < 6; i++) {
+      const answer = await request(server, "POST", "/invocations", new TextDecoder().decode(body), {
+        "content-type": "text/csv",
+      });
+      assert.equal(answer.status, 200);
+      const file = path.join(server.config.modelDir as string, "model.onnx");
+      assertClose(parseCsvNumbers(answer.text).flat(), await referenceProbabilities(file, body, 4));
+    }
+    await until(() => invocationLines(server).length >= served + 6, "the invocations' log lines");
+    const threads = invocationLines(server)
+      .slice(served)
+      .map((line) => line.thread);
+    assert.deepEqual(new Set(threads), new Set(["codec-accepted"]));
+  });
+
+  it("stream a large body through, every record answered in order", async () => {
+    const rows = 30_000;
+    const body = csvBlock(rows, 4, 5);
+    let offset = 0;
+    const chunked = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (offset >= body.length) controller.close();
+        else {
+          // Chunks that cut records anywhere.
+          const end = Math.min(body.length, offset + 7919);
+          controller.enqueue(body.subarray(offset, end));
+          offset = end;
+        }
+      },
+    });
+    const response = await invoke(server, chunked, { "content-type": "text/csv" });
+    assert.equal(response.status, 200);
+    const answered = parseCsvNumbers(await response.text());
+    assert.equal(answered.length, rows);
+    const file = path.join(server.config.modelDir as string, "model.onnx");
+    assertClose(answered.flat(), await referenceProbabilities(file, body, 4), 1e-6);
+  });
+
+  it("refuse what they cannot serve in JSON, and serve on", async () => {
+    const unsupported = await request(server, "POST", "/invocations", "x", { "content-type": "image/gif" });
+    assert.equal(unsupported.status, 415);
+    assert.equal(JSON.parse(unsupported.text).code, "UNSUPPORTED_MEDIA_TYPE");
+    // 2 MB streamed past a 1 MB limit: refused as the body crosses it.
+    const block = new TextEncoder().encode("0.1,0.2,0.3,0.4\n".repeat(4096));
+    let sent = 0;
+    const tooLarge = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 2 * 2 ** 20) controller.close();
+        else {
+          controller.enqueue(block);
+          sent += block.length;
+        }
+      },
+    });
+    const refused = await invoke(server, tooLarge, { "content-type": "text/csv" });
+    assert.equal(refused.status, 413);
+    assert.equal(((await refused.json()) as { code: string }).code, "PAYLOAD_TOO_LARGE");
+    assert.equal((await request(server, "GET", "/ping")).status, 200);
+  });
+
+  it("count what they serve in the main thread's /metrics", async () => {
+    const count = async () => {
+      const text = (await request(server, "GET", "/metrics")).text;
+      const line = text.split("\n").find((l) => l.startsWith('sluice_invocations_total{status="200"'));
+      return line ? Number(line.split(" ").pop()) : 0;
+    };
+    const before = await count();
+    for (let i = 0; i < 3; i++) {
+      const answer = await request(server, "POST", "/invocations", "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+      assert.equal(answer.status, 200);
+    }
+    // Each thread posts its counts a few at a time.
+    const deadline = Date.now() + 5000;
+    while ((await count()) < before + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await count(), before + 3);
+  });
+});
+
+describe("the gate, with codec threads that accept connections", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startAccepting({
+      SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "1",
+      SLUICE_MAX_QUEUED_INVOCATIONS: "1",
+      SLUICE_BODY_IDLE_TIMEOUT_S: "2",
+    });
+  });
+  after(() => server.close());
+
+  it("admits one at a time across threads, queues the next, refuses the one after (503)", async () => {
+    const first = hangingBody(["0.1,0.2,0.3,0.4\n"]);
+    const running = invoke(server, first.stream, { "content-type": "text/csv" });
+    await until(() => server.running.service.ready().gate.running === 1, "the first invocation to be admitted");
+    const queuedBody = hangingBody(["0.5,0.6,0.7,0.8\n"]);
+    queuedBody.release();
+    const queued = invoke(server, queuedBody.stream, { "content-type": "text/csv" });
+    await until(() => server.running.service.ready().gate.queued === 1, "the second invocation to queue");
+    const refused = await request(server, "POST", "/invocations", "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+    assert.equal(refused.status, 503);
+    assert.equal(JSON.parse(refused.text).code, "OVERLOADED");
+    first.release();
+    assert.equal((await running).status, 200);
+    const second = await queued;
+    assert.equal(second.status, 200);
+    assert.equal(parseCsvNumbers(await second.text()).length, 1);
+    await until(() => server.running.service.ready().gate.running === 0, "every slot to be given back");
+  });
+
+  it("fails a stalled body with 408 and gives its slot back", async () => {
+    const stalled = hangingBody(["0.1,0.2,"]);
+    const response = await invoke(server, stalled.stream, { "content-type": "text/csv" });
+    assert.equal(response.status, 408);
+    assert.equal(((await response.json()) as { code: string }).code, "BODY_IDLE_TIMEOUT");
+    stalled.release();
+    await until(() => server.running.service.ready().gate.running === 0, "the slot to be given back");
+    const next = await request(server, "POST", "/invocations", "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+    assert.equal(next.status, 200);
+  });
+});
+
+describe("a codec thread that accepts connections and dies", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startAccepting({ SLUICE_PLUGINS: CRASHING_PLUGIN });
+  });
+  after(() => server.close());
+
+  it("drops only its own connections; its replacement accepts, and serving goes on", async () => {
+    await assert.rejects(
+      request(server, "POST", "/invocations", "1\ncrash\n", { "content-type": "application/x-crash-test" }),
+    );
+    await until(() => server.logs.some((line) => line.includes("replacing a codec thread")), "the replacement");
+    for (let i = 0; i < 8; i++) {
+      const answer = await request(server, "POST", "/invocations", "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+      assert.equal(answer.status, 200);
+    }
+    await until(() => server.running.service.ready().gate.running === 0, "the dead thread's slot to come back");
+  });
+});
+
+describe("a codec thread that accepts connections and gets stuck", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startAccepting({ SLUICE_PLUGINS: CRASHING_PLUGIN });
+  });
+  after(() => server.close());
+
+  it("is ended by the watchdog once its event loop stops turning; its replacement accepts", async () => {
+    // A decoder in an endless loop: nothing on that thread answers again, not even /ping.
+    const stuck = request(server, "POST", "/invocations", "1\nhang\n", { "content-type": "application/x-crash-test" });
+    await assert.rejects(stuck);
+    assert.ok(server.logs.some((line) => line.includes("its event loop did not turn")));
+    await until(() => server.logs.some((line) => line.includes("replacing a codec thread")), "the replacement");
+    for (let i = 0; i < 8; i++) {
+      const answer = await request(server, "POST", "/invocations", "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+      assert.equal(answer.status, 200);
+    }
+  });
+});
+
+describe("stopping, with codec threads that accept connections", () => {
+  it("finishes what the threads are serving, then stops taking connections", async () => {
+    const server = await startAccepting();
+    const held = hangingBody(["0.1,0.2,0.3,0.4\n"]);
+    const running = invoke(server, held.stream, { "content-type": "text/csv" });
+    await until(() => server.running.service.ready().gate.running === 1, "the invocation to be admitted");
+    let closed = false;
+    const closing = server.close().then(() => {
+      closed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(closed, false, "close waits for the invocation a thread is serving");
+    held.release();
+    const response = await running;
+    assert.equal(response.status, 200);
+    assert.equal(parseCsvNumbers(await response.text()).length, 1);
+    await closing;
+    await assert.rejects(request(server, "GET", "/ping"));
+  });
+});
+
+describe("the gate's shared counts", () => {
+  it("hold the bound across a thread's admissions and the main thread's, in arrival order, and take back a dead thread's", async () => {
+    const gate = new InvocationGate(2, 2, 1, 1);
+    const freed: string[] = [];
+    const thread = new SharedAdmission(
+      gate.counts,
+      2,
+      0,
+      async (signal) => {
+        await gate.acquire(signal, 0);
+      },
+      () => {
+        freed.push("freed");
+        gate.admitWaiting();
+      },
+    );
+    const releaseThread = await thread.acquire();
+    const releaseMain = await gate.acquire();
+    assert.equal(gate.running, 2);
+    const order: string[] = [];
+    const queuedMain = gate.acquire().then((release) => {
+      order.push("main");
+      return release;
+    });
+    const queuedThread = thread.acquire().then((release) => {
+      order.push("thread");
+      return release;
+    });
+    await assert.rejects(gate.acquire(), /too many concurrent invocations/);
+    assert.equal(gate.queued, 2);
+    releaseThread();
+    assert.deepEqual(freed, ["freed"]);
+    (await queuedMain)();
+    releaseMain();
+    const lastThread = await queuedThread;
+    assert.deepEqual(order, ["main", "thread"]);
+    assert.equal(gate.running, 1);
+    // The thread dies holding its slot: the gate takes it back.
+    gate.reclaim(0);
+    assert.equal(gate.running, 0);
+    void lastThread;
+  });
+});
