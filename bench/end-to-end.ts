@@ -131,8 +131,14 @@ export async function peakRssFor(block: Uint8Array, bytes: number) {
  * /ping latencies (ms), from a pinger process of its own (`pinger.ts`), while `bodies` bodies of `bytes`
  * each stream at once, `rounds` times over.
  */
-export async function pingUnderLoad(block: Uint8Array, bodies: number, bytes: number, rounds: number) {
-  const server = await startChildServer(BUNDLED_MODEL_DIR, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0" });
+export async function pingUnderLoad(
+  block: Uint8Array,
+  bodies: number,
+  bytes: number,
+  rounds: number,
+  env: Record<string, string> = {},
+) {
+  const server = await startChildServer(BUNDLED_MODEL_DIR, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0", ...env });
   const pinger = spawn(process.execPath, [PINGER, server.url], { stdio: ["pipe", "pipe", "inherit"] });
   try {
     let output = "";

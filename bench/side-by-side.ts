@@ -56,8 +56,12 @@ function groupCpuSeconds(group: number): number {
   return total;
 }
 
-/** Sluice as a child process serving `modelDir`. */
-export async function startSluice(modelDir: string, env: Record<string, string> = {}): Promise<ServerUnderTest> {
+/** Sluice as a child process serving `modelDir`, under `name` in the tables. */
+export async function startSluice(
+  modelDir: string,
+  env: Record<string, string> = {},
+  name = "Sluice",
+): Promise<ServerUnderTest> {
   const server = await startChildServer(modelDir, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0", ...env });
   const pid = server.child.pid as number;
   const loaded = server
@@ -65,7 +69,7 @@ export async function startSluice(modelDir: string, env: Record<string, string> 
     .split("\n")
     .find((line) => line.includes('"msg":"model loaded"'));
   return {
-    name: "Sluice",
+    name,
     url: server.url,
     intraOpThreads: loaded ? (JSON.parse(loaded) as { inference_threads?: number }).inference_threads : undefined,
     cpuSeconds: () => processCpuSeconds(pid),

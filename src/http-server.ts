@@ -41,7 +41,8 @@ export function createHttpServer(app: Hono, log: Logger): HttpServer {
   const inFlight = trackResponses(server);
   answerProtocolErrorsInJson(server, inFlight, log);
   let stopping = false;
-  server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+  // Before the routes' listener, which may answer (a `/ping`) before a later listener runs.
+  server.prependListener("request", (_request: IncomingMessage, response: ServerResponse) => {
     // While stopping, every answer closes its connection, so no idle keep-alive socket delays the exit.
     if (stopping) response.setHeader("connection", "close");
   });

@@ -6,10 +6,14 @@
  */
 import assert from "node:assert/strict";
 import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { Hono } from "hono";
+import { createHttpServer } from "../src/http-server.js";
 import { InvocationGate, SharedAdmission } from "../src/invocation-gate.js";
+import { Logger } from "../src/log.js";
 import { csvBlock } from "./support/child-server.js";
 import { hangingBody, until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
@@ -243,6 +247,37 @@ describe("stopping, with codec threads that accept connections", () => {
     assert.equal(parseCsvNumbers(await response.text()).length, 1);
     await closing;
     await assert.rejects(request(server, "GET", "/ping"));
+  });
+});
+
+describe("a server that has stopped accepting", () => {
+  it("answers a request on a connection it kept, at once, with Connection: close", async () => {
+    // The routes answer /ping synchronously: the header must be set before they do.
+    const app = new Hono();
+    app.get("/ping", () => new Response(null, { status: 200 }));
+    const http1 = createHttpServer(app, new Logger({ sink: () => {} }));
+    await new Promise<void>((resolve) => http1.server.listen(0, "127.0.0.1", resolve));
+    const { port } = http1.server.address() as AddressInfo;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const ping = () =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        http
+          .get(`http://127.0.0.1:${port}/ping`, { agent }, (response) => {
+            response.resume();
+            response.on("end", () =>
+              resolve({ status: response.statusCode ?? 0, connection: response.headers.connection }),
+            );
+          })
+          .on("error", reject);
+      });
+    try {
+      assert.deepEqual(await ping(), { status: 200, connection: "keep-alive" });
+      http1.stopAccepting();
+      assert.deepEqual(await ping(), { status: 200, connection: "close" });
+      await http1.stop();
+    } finally {
+      agent.destroy();
+    }
   });
 });
 

@@ -365,7 +365,8 @@ export async function serveOnThread(
     Atomics.add(connections, slot, 1);
     socket.once("close", () => Atomics.sub(connections, slot, 1));
   });
-  http.server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+  // Before the routes' listener, which may answer (a `/ping`) before a later listener runs.
+  http.server.prependListener("request", (_request: IncomingMessage, response: ServerResponse) => {
     if (crowded(connections, slot)) response.setHeader("connection", "close");
   });
   await new Promise<void>((resolve, reject) => {
