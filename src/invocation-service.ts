@@ -16,7 +16,7 @@ import { createCodecRegistry, type PluginSources } from "./codec/plugin-loader.j
 import type { CodecRegistry, NegotiatedFormat } from "./codec/registry.js";
 import type { Config } from "./config.js";
 import { type ContainerResources, containerResources } from "./container-resources.js";
-import { parseContentEncoding } from "./content-encoding.js";
+import { type ContentCoding, parseContentEncoding } from "./content-encoding.js";
 import { ConfigError, ModelUnavailableError, PayloadTooLargeError } from "./errors.js";
 import { type ExecutionParameters, executionParameters } from "./execution-parameters.js";
 import type { InvocationFront } from "./http-routes.js";
@@ -106,22 +106,38 @@ interface MainThreadModel {
   close(): Promise<void>;
 }
 
+/** A request's formats and body, as checked before a byte of its body is read. */
+export interface CheckedRequest {
+  readonly input: NegotiatedFormat<InputFormat>;
+  readonly output: NegotiatedFormat<OutputFormat>;
+  /** Content codings to undo, in order. */
+  readonly contentCodings: ContentCoding[];
+  /** The declared length of an uncompressed body (a compressed one's says nothing of what it decodes to). */
+  readonly declared: number | undefined;
+}
+
 /**
- * Negotiates the codecs. A missing or `*∕*` Accept takes `defaultAccept`
- * (`SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`, else `sluice.json`'s `accept`) when one is set. Throws 415 / 406
- * errors before any byte of the body is read.
+ * Checks a request before any byte of its body is read, on whichever thread took it: negotiates the codecs
+ * (415 / 406; a missing or `*∕*` Accept takes `defaultAccept`, `SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT` else
+ * `sluice.json`'s `accept`, when one is set), parses the content codings, and refuses a declared length
+ * over `maxPayloadBytes` (413).
  */
-export function negotiateFormats(
+export function checkRequest(
   registry: CodecRegistry,
-  contentType: string | undefined,
-  accept: string | undefined,
+  request: InvocationRequest,
   signature: ModelSignature,
   defaultAccept: string | undefined,
-): { input: NegotiatedFormat<InputFormat>; output: NegotiatedFormat<OutputFormat> } {
-  const input = registry.resolveInput(contentType);
-  const output = registry.resolveOutput(accept, input, defaultAccept);
+  maxPayloadBytes: number | undefined,
+): CheckedRequest {
+  const input = registry.resolveInput(request.contentType);
+  const output = registry.resolveOutput(request.accept, input, defaultAccept);
   registry.checkTextSupport(signature, input, output);
-  return { input, output };
+  const contentCodings = parseContentEncoding(request.contentEncoding);
+  const declared = contentCodings.length === 0 ? request.contentLength : undefined;
+  if (maxPayloadBytes !== undefined && declared !== undefined && declared > maxPayloadBytes) {
+    throw new PayloadTooLargeError(maxPayloadBytes);
+  }
+  return { input, output, contentCodings, declared };
 }
 
 /** The 503 for a model still loading, or (given the reason) one that failed to load. */
@@ -468,20 +484,14 @@ export class InvocationService implements InvocationFront {
   /** Checks, admits and starts one invocation: on a codec thread, or here when its body is small. */
   async invoke(request: InvocationRequest): Promise<Invocation> {
     const { model, gate, modelConfig, signature } = this.ready();
-    const { input, output } = negotiateFormats(
+    const limit = this.config.maxPayloadBytes;
+    const { input, output, contentCodings, declared } = checkRequest(
       this.registry,
-      request.contentType,
-      request.accept,
+      request,
       signature,
       this.config.defaultAccept ?? modelConfig?.accept,
+      limit,
     );
-    const contentCodings = parseContentEncoding(request.contentEncoding);
-    const limit = this.config.maxPayloadBytes;
-    // The limit is on the decoded body; a declared length says nothing of that when the body is compressed.
-    const declared = contentCodings.length === 0 ? request.contentLength : undefined;
-    if (limit !== undefined && declared !== undefined && declared > limit) {
-      throw new PayloadTooLargeError(limit);
-    }
     const waitStarted = performance.now();
     const release = await gate.acquire(request.signal);
     const admissionMs = performance.now() - waitStarted;

@@ -16,13 +16,12 @@ import { Readable } from "node:stream";
 import type { Backend } from "../backends/backend.js";
 import { MAIN_THREAD_STALL_MS, openMainThreadSession } from "../backends/main-thread-session.js";
 import type { CodecRegistry } from "../codec/registry.js";
-import { parseContentEncoding } from "../content-encoding.js";
-import { PayloadTooLargeError, SluiceError } from "../errors.js";
+import { SluiceError } from "../errors.js";
 import type { ExecutionParameters } from "../execution-parameters.js";
 import { createApp, type InvocationFront } from "../http-routes.js";
 import { createHttpServer, type HttpServer } from "../http-server.js";
 import { SharedAdmission } from "../invocation-gate.js";
-import { type Invocation, type InvocationRequest, modelUnavailable, negotiateFormats } from "../invocation-service.js";
+import { checkRequest, type Invocation, type InvocationRequest, modelUnavailable } from "../invocation-service.js";
 import { type LogFields, Logger, type LogLevel } from "../log.js";
 import { runOnMainThread } from "../main-thread-invocation.js";
 import type { InvocationOutcome, MetricsEndpoint } from "../metrics.js";
@@ -248,17 +247,14 @@ export class ThreadFront implements InvocationFront {
   async invoke(request: InvocationRequest): Promise<Invocation> {
     const settings = this.ready();
     const model = this.model() as ThreadModel;
-    const { input, output } = negotiateFormats(
+    const limit = settings.maxPayloadBytes;
+    const { input, output, contentCodings, declared } = checkRequest(
       this.registry,
-      request.contentType,
-      request.accept,
+      request,
       settings.signature,
       settings.defaultAccept,
+      limit,
     );
-    const contentCodings = parseContentEncoding(request.contentEncoding);
-    const limit = settings.maxPayloadBytes;
-    const declared = contentCodings.length === 0 ? request.contentLength : undefined;
-    if (limit !== undefined && declared !== undefined && declared > limit) throw new PayloadTooLargeError(limit);
     const waitStarted = performance.now();
     const release = await (this.#admission as SharedAdmission).acquire(request.signal);
     const admissionMs = performance.now() - waitStarted;
