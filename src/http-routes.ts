@@ -1,6 +1,6 @@
 /**
  * The HTTP surface (hono): `/ping`, `/execution-parameters`, `/invocations`. This is the only file that
- * knows about HTTP; it maps every error to a status and JSON body in one place (`errorResponse`).
+ * knows about HTTP; it maps every error to a status and JSON body in one place (`errorAnswer`).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
@@ -32,6 +32,11 @@ export interface InvocationFront {
   executionParameters(): ExecutionParameters;
   /** Checks, admits and starts one invocation. */
   invoke(request: InvocationRequest): Promise<Invocation>;
+  /**
+   * Told of each `/invocations` exchange as it begins: a codec thread's front keeps the ones in flight, to
+   * answer them itself if its thread dies (`ThreadFront.answerAsThreadEnds`).
+   */
+  opened?(report: InvocationReport, outgoing: ServerResponse): void;
 }
 
 /** The JSON body of every non-2xx answer. */
@@ -41,18 +46,31 @@ export interface ErrorBody {
   [detail: string]: unknown;
 }
 
-/** Maps any error to its status and JSON body. */
-export function errorResponse(error: unknown): Response {
+/** The status, headers and JSON text of the answer to an error. */
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly text: string;
+}
+
+/** Maps any error to its status, headers and JSON body. */
+export function errorAnswer(error: unknown): ErrorAnswer {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (error instanceof SluiceError) {
     if (error instanceof OverloadedError) headers["retry-after"] = String(error.retryAfterSeconds);
     if (error instanceof MethodNotAllowedError) headers.allow = error.allowed.join(", ");
     const body: ErrorBody = { error: error.message, code: error.code, ...error.details() };
-    return new Response(JSON.stringify(body), { status: error.status, headers });
+    return { status: error.status, headers, text: JSON.stringify(body) };
   }
   const message = error instanceof Error ? error.message : String(error);
   const body: ErrorBody = { error: `internal error: ${message}`, code: "INTERNAL" };
-  return new Response(JSON.stringify(body), { status: 500, headers });
+  return { status: 500, headers, text: JSON.stringify(body) };
+}
+
+/** {@link errorAnswer} as a web response. */
+export function errorResponse(error: unknown): Response {
+  const { status, headers, text } = errorAnswer(error);
+  return new Response(text, { status, headers });
 }
 
 function contentLengthOf(header: string | undefined): number | undefined {
@@ -122,6 +140,7 @@ export function createApp(service: InvocationFront, log: Logger, metrics?: Metri
     // Read the body straight from Node's request (not through a web stream): fewer copies and promises.
     const node = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
     const incoming = node?.incoming;
+    if (node?.outgoing) service.opened?.(report, node.outgoing);
     /** Reports the invocation once its answer has gone, or failed to. */
     const reportWhenSent = (status: number, error?: unknown) => {
       const outgoing = node?.outgoing;

@@ -192,20 +192,70 @@ describe("the gate, with codec threads that accept connections", () => {
 describe("a codec thread that accepts connections and dies", () => {
   let server: TestServer;
   before(async () => {
-    server = await startAccepting({ SLUICE_PLUGINS: CRASHING_PLUGIN });
+    server = await startAccepting({ SLUICE_PLUGINS: CRASHING_PLUGIN, SLUICE_RESPONSE_HOLD_MB: "0" });
   });
   after(() => server.close());
 
-  it("drops only its own connections; its replacement accepts, and serving goes on", async () => {
-    await assert.rejects(
-      request(server, "POST", "/invocations", "1\ncrash\n", { "content-type": "application/x-crash-test" }),
-    );
-    await until(() => server.logs.some((line) => line.includes("replacing a codec thread")), "the replacement");
+  const crashTest = { "content-type": "application/x-crash-test" };
+  const replacements = () => server.logs.filter((line) => line.includes("replacing a codec thread")).length;
+
+  /** Waits for the dead thread's replacement, then checks that serving goes on and the slot came back. */
+  async function servingGoesOn(replaced: number) {
+    await until(() => replacements() > replaced, "the replacement");
     for (let i = 0; i < 8; i++) {
       const answer = await request(server, "POST", "/invocations", "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
       assert.equal(answer.status, 200);
     }
     await until(() => server.running.service.ready().gate.running === 0, "the dead thread's slot to come back");
+  }
+
+  for (const [line, reason] of [
+    ["crash", "it exited with code 7"],
+    ["throw-later", "a bug outside the decoder's call"],
+  ] as const) {
+    it(`answers its request with a 500 when a plugin's \`${line}\` ends it; its replacement accepts`, async () => {
+      const replaced = replacements();
+      const logged = invocationLines(server).length;
+      // (A CSV answer has nothing to send before its first record; a JSON one would begin at once.)
+      const answer = await request(server, "POST", "/invocations", `1\n${line}\n`, {
+        ...crashTest,
+        accept: "text/csv",
+      });
+      assert.equal(answer.status, 500);
+      const body = JSON.parse(answer.text) as { code: string; error: string };
+      assert.equal(body.code, "WORKER_CRASHED");
+      assert.match(body.error, new RegExp(reason));
+      await until(() => invocationLines(server).length > logged, "the failed invocation's log line");
+      const failed = invocationLines(server).at(-1) as { status?: number; code?: string };
+      assert.equal(failed.status, 500);
+      assert.equal(failed.code, "WORKER_CRASHED");
+      await servingGoesOn(replaced);
+    });
+  }
+
+  it("cuts an answer it had begun, and logs it as not delivered", async () => {
+    const replaced = replacements();
+    const logged = invocationLines(server).length;
+    const cut = await new Promise<{ status: number; error?: Error }>((resolve) => {
+      const outgoing = http.request(`${server.url}/invocations`, { method: "POST", headers: crashTest, agent: false });
+      outgoing.on("response", (response) => {
+        // The answer has begun (a JSON answer's opening, with nothing held back): now the line that ends the thread.
+        outgoing.end("crash\n");
+        response.resume();
+        response.on("error", (error) => resolve({ status: response.statusCode ?? 0, error }));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0 }));
+      });
+      outgoing.on("error", (error) => resolve({ status: 0, error }));
+      outgoing.write("1\n".repeat(5000));
+    });
+    assert.equal(cut.status, 200);
+    assert.ok(cut.error, "the cut answer must not end as if complete");
+    await until(() => invocationLines(server).length > logged, "the cut invocation's log line");
+    const line = invocationLines(server).at(-1) as { status?: number; code?: string; delivered?: boolean };
+    assert.equal(line.status, 200);
+    assert.equal(line.code, "WORKER_CRASHED");
+    assert.equal(line.delivered, false);
+    await servingGoesOn(replaced);
   });
 });
 

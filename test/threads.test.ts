@@ -76,6 +76,12 @@ describe("codec threads", () => {
       await response.arrayBuffer();
     }
     assert.ok(server.logs.some((line) => line.includes("replacing a codec thread")));
+    // A bug that throws where nothing catches it ends the thread the same way, its reason in the answer.
+    const thrown = await invoke(server, "1\nthrow-later\n", { "content-type": "application/x-crash-test" });
+    assert.equal(thrown.status, 500);
+    assert.match(((await thrown.json()) as { error: string }).error, /a bug outside the decoder's call/);
+    const served = await invoke(server, "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+    assert.equal(served.status, 200);
   });
 });
 

@@ -148,6 +148,11 @@ async function start(data: CodecThreadData): Promise<void> {
   main.on("message", (message: ToCodecThread) => {
     switch (message.type) {
       case "accept": {
+        let fatal: string | undefined;
+        process.on("uncaughtExceptionMonitor", (error) => {
+          fatal = error.message;
+        });
+        process.once("exit", (code) => front?.answerAsThreadEnds(fatal ?? `it exited with code ${code}`));
         front = new ThreadFront(
           message.state,
           message.responseHoldBytes,

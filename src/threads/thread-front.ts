@@ -10,17 +10,18 @@
  * counts are posted there, and a `/metrics` scrape is answered from there), the log (posted, as every
  * thread's lines are) and the service's state (`/ping` answers from the state the main thread last sent).
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import { Readable } from "node:stream";
 import type { Backend } from "../backends/backend.js";
 import { MAIN_THREAD_STALL_MS, openMainThreadSession } from "../backends/main-thread-session.js";
 import type { CodecRegistry } from "../codec/registry.js";
-import { SluiceError } from "../errors.js";
+import { SluiceError, WorkerCrashedError } from "../errors.js";
 import type { ExecutionParameters } from "../execution-parameters.js";
-import { createApp, type InvocationFront } from "../http-routes.js";
+import { createApp, errorAnswer, INFERENCE_ID_HEADER, type InvocationFront } from "../http-routes.js";
 import { createHttpServer, type HttpServer } from "../http-server.js";
 import { SharedAdmission } from "../invocation-gate.js";
+import type { InvocationReport } from "../invocation-report.js";
 import { checkRequest, type Invocation, type InvocationRequest, modelUnavailable } from "../invocation-service.js";
 import { type LogFields, Logger, type LogLevel } from "../log.js";
 import { runOnMainThread } from "../main-thread-invocation.js";
@@ -108,6 +109,8 @@ export class ThreadFront implements InvocationFront {
   readonly routesLog: Logger;
   readonly #admissions = new Map<number, Pending<void>>();
   readonly #scrapes = new Map<number, Pending<{ text: string; contentType: string }>>();
+  /** The `/invocations` exchanges in flight on this thread's connections, by their responses. */
+  readonly #open = new Map<ServerResponse, InvocationReport>();
 
   constructor(
     state: FrontState,
@@ -122,6 +125,36 @@ export class ThreadFront implements InvocationFront {
     this.#outbox = new ServedOutbox(post);
     this.routesLog = new OutboxLogger(this.#outbox);
     this.update(state);
+  }
+
+  opened(report: InvocationReport, outgoing: ServerResponse): void {
+    this.#open.set(outgoing, report);
+    outgoing.once("close", () => this.#open.delete(outgoing));
+  }
+
+  /**
+   * The thread is ending: a plugin called `process.exit`, or threw where nothing caught it. This runs in
+   * the thread's `exit` event, after which nothing asynchronous runs again, and the thread's sockets close
+   * with it. So each request not yet answered gets its `500` written straight to its socket (Node tries a
+   * socket write at once; the kernel sends those bytes before the close), and each answer already begun
+   * is cut short, as on the main thread. Their log lines and metrics are posted before the thread goes.
+   */
+  answerAsThreadEnds(reason: string): void {
+    const error = new WorkerCrashedError(reason);
+    const { status, headers, text } = errorAnswer(error);
+    for (const [outgoing, report] of this.#open) {
+      const begun = outgoing.headersSent;
+      if (!begun) {
+        const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`];
+        for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+        lines.push(`${INFERENCE_ID_HEADER}: ${report.inferenceId}`, `content-length: ${Buffer.byteLength(text)}`);
+        lines.push("connection: close", "", text);
+        outgoing.socket?.write(lines.join("\r\n"));
+      }
+      report.finish(begun ? 200 : status, error, begun ? false : undefined);
+    }
+    this.#open.clear();
+    this.#outbox.flush();
   }
 
   /** Posts what the outbox holds now (before the thread stops accepting). */
