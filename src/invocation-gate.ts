@@ -1,15 +1,17 @@
 /**
  * Admission control for /invocations: at most `maxRunning` run at once (the platform's
- * MaxConcurrentTransforms); up to `maxQueued` more wait in arrival order; beyond that an invocation is
- * refused at once with 503 and Retry-After, so the platform backs off instead of timing out. A waiter
- * whose client leaves is dropped from the queue at once, so it never holds a place (p-limit, used here
- * before, cannot remove one waiter from its queue).
+ * MaxConcurrentTransforms); up to `maxQueued` more wait, in arrival order (but see below); beyond that an
+ * invocation is refused at once with 503 and Retry-After, so the platform backs off instead of timing
+ * out. A waiter whose client leaves is dropped from the queue at once, so it never holds a place (p-limit,
+ * used here before, cannot remove one waiter from its queue).
  *
  * The counts live in shared memory, so that codec threads accepting connections of their own
  * (`SLUICE_ACCEPT=every-thread`) take a free slot themselves, with one atomic step and no message
- * ({@link SharedAdmission}); the queue stays here, on the main thread, and admits in arrival order across
- * all threads. Each such thread's slots are also counted apart, so that a thread that dies gives its
- * slots back.
+ * ({@link SharedAdmission}); the queue stays here, on the main thread. Each such thread's slots are also
+ * counted apart, so that a thread that dies gives its slots back, and so that a freed slot goes to a
+ * waiter on the thread running the fewest invocations (in arrival order among those): an invocation runs
+ * on the thread that accepted its connection, and two admitted on one thread while another has only
+ * queued ones would leave a core idle.
  */
 import { OverloadedError } from "./errors.js";
 
@@ -17,6 +19,8 @@ import { OverloadedError } from "./errors.js";
 export type Release = () => void;
 
 interface Waiter {
+  /** The codec thread that asked, if one did. */
+  readonly threadSlot: number | undefined;
   grant(): void;
 }
 
@@ -84,6 +88,7 @@ export class InvocationGate {
         reject(signal?.reason);
       };
       const waiter: Waiter = {
+        threadSlot,
         grant: () => {
           signal?.removeEventListener("abort", onAbort);
           resolve(this.#granted(threadSlot));
@@ -104,10 +109,28 @@ export class InvocationGate {
       const running = Atomics.load(this.#counts, RUNNING);
       if (running >= this.maxRunning) return;
       if (Atomics.compareExchange(this.#counts, RUNNING, running, running + 1) !== running) continue;
-      const waiter = this.#waiting.shift() as Waiter;
+      const [waiter] = this.#waiting.splice(this.#nextWaiter(), 1);
       Atomics.store(this.#counts, QUEUED, this.#waiting.length);
       waiter.grant();
     }
+  }
+
+  /**
+   * The first waiter among those whose thread runs the fewest invocations. The main thread's waiters
+   * count as running none: with the main thread accepting, the queue is in plain arrival order.
+   */
+  #nextWaiter(): number {
+    let chosen = 0;
+    let fewest = Number.POSITIVE_INFINITY;
+    for (let index = 0; index < this.#waiting.length && fewest > 0; index++) {
+      const slot = this.#waiting[index].threadSlot;
+      const running = slot === undefined ? 0 : Atomics.load(this.#counts, THREADS + slot);
+      if (running < fewest) {
+        fewest = running;
+        chosen = index;
+      }
+    }
+    return chosen;
   }
 
   /** Gives back the slots a codec thread held when it died. */
@@ -137,7 +160,7 @@ export class InvocationGate {
 
 /**
  * A codec thread's side of the gate: a free slot is taken here, atomically; otherwise `queue` asks the
- * main thread's gate, which queues the invocation in arrival order with everyone else's.
+ * main thread's gate, which queues the invocation with everyone else's.
  */
 export class SharedAdmission {
   readonly #counts: Int32Array;

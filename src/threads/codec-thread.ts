@@ -176,10 +176,12 @@ async function start(data: CodecThreadData): Promise<void> {
       case "stop-accepting": {
         const stopping = server;
         server = undefined;
-        (stopping?.stop() ?? Promise.resolve()).finally(() => {
-          front?.flush();
-          post({ type: "stopped-accepting" });
-        });
+        (stopping?.stop() ?? Promise.resolve())
+          .then(() => front?.closeSessions())
+          .finally(() => {
+            front?.flush();
+            post({ type: "stopped-accepting" });
+          });
         return;
       }
       case "front-state":

@@ -109,6 +109,9 @@ export class ThreadFront implements InvocationFront {
   readonly routesLog: Logger;
   readonly #admissions = new Map<number, Pending<void>>();
   readonly #scrapes = new Map<number, Pending<{ text: string; contentType: string }>>();
+  /** Sessions being opened or closed (see {@link closeSessions}). */
+  readonly #sessionWork = new Set<Promise<unknown>>();
+  #sessionsClosed = false;
   /** The `/invocations` exchanges in flight on this thread's connections, by their responses. */
   readonly #open = new Map<ServerResponse, InvocationReport>();
 
@@ -162,12 +165,32 @@ export class ThreadFront implements InvocationFront {
     this.#outbox.flush();
   }
 
+  /**
+   * Closes this thread's own session, once any being opened is open, before the thread is ended: ONNX
+   * Runtime aborts the whole process when a worker ends while one of its sessions is being created.
+   */
+  async closeSessions(): Promise<void> {
+    this.#sessionsClosed = true;
+    this.#closeOwnSession();
+    while (this.#sessionWork.size > 0) await Promise.all(this.#sessionWork);
+  }
+
+  /** Keeps count of a session being opened or closed, until it is. */
+  #track(work: Promise<unknown>): void {
+    const tracked: Promise<unknown> = work.catch(() => {}).finally(() => this.#sessionWork.delete(tracked));
+    this.#sessionWork.add(tracked);
+  }
+
+  #closeOwnSession(): void {
+    const closing = this.#ownSession;
+    this.#ownSession = undefined;
+    if (closing) this.#track(closing.backend.close());
+  }
+
   /** The service's state, as the main thread last sent it. */
   update(state: FrontState): void {
     this.#state = state;
-    const closing = this.#ownSession;
-    this.#ownSession = undefined;
-    closing?.backend.close().catch(() => {});
+    this.#closeOwnSession();
     if (state.model.status !== "ready") return;
     this.#openOwnSession(state.model.settings);
     const { counts, maxRunning } = state.model.settings.gate;
@@ -183,8 +206,8 @@ export class ThreadFront implements InvocationFront {
   #openOwnSession(settings: FrontSettings): void {
     const model = this.model();
     const small = settings.smallBodies;
-    if (!model || !small) return;
-    openMainThreadSession(small.modelFile, small.rows, model.buffers, {
+    if (!model || !small || this.#sessionsClosed) return;
+    const opening = openMainThreadSession(small.modelFile, small.rows, model.buffers, {
       backend: model.backend,
       onRetired: (runMs) =>
         this.log.warn("a batch held a codec thread too long; small bodies' batches go to the inference thread", {
@@ -194,10 +217,11 @@ export class ThreadFront implements InvocationFront {
     }).then(({ backend, reason }) => {
       this.log.debug("small bodies' batches", { own_session: backend ? "yes" : "no", reason });
       if (!backend) return;
-      if (this.#state.model.status === "ready" && this.#state.model.settings === settings) {
-        this.#ownSession = { backend, maxBytes: small.maxBytes };
-      } else backend.close().catch(() => {});
+      const current = this.#state.model.status === "ready" && this.#state.model.settings === settings;
+      if (current && !this.#sessionsClosed) this.#ownSession = { backend, maxBytes: small.maxBytes };
+      else return backend.close();
     });
+    this.#track(opening);
   }
 
   ready(): FrontSettings {
