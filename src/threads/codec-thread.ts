@@ -7,13 +7,11 @@ import { parentPort, workerData } from "node:worker_threads";
 import { BatchBufferPool } from "../batch-buffer-pool.js";
 import { createCodecRegistry, type PluginSources } from "../codec/plugin-loader.js";
 import type { CodecRegistry } from "../codec/registry.js";
-import { SluiceError } from "../errors.js";
 import type { HttpServer } from "../http-server.js";
-import { PipelineStats } from "../pipeline.js";
-import { ChunkQueue } from "./chunk-queue.js";
-import { fromWire, toWire } from "./error-transport.js";
-import { runJob, type ThreadModel } from "./job-pipeline.js";
-import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
+import { toWire } from "./error-transport.js";
+import { InvocationRunner } from "./invocation-runner.js";
+import type { ThreadModel } from "./job-pipeline.js";
+import type { FromCodecThread, ToCodecThread } from "./messages.js";
 import { RemoteBackend } from "./remote-backend.js";
 import { kernelThreadId } from "./thread-cpu.js";
 import { serveOnThread, ThreadFront } from "./thread-front.js";
@@ -31,102 +29,10 @@ export interface CodecThreadData extends PluginSources {
 /** How often a thread that accepts connections shows the main thread's watchdog that its event loop turns. */
 const HEARTBEAT_MS = 1000;
 
-/** Answer bytes a codec thread may have sent ahead of what the main thread has passed on. */
-export const OUTPUT_WINDOW_BYTES = 2 * 2 ** 20;
-
 if (!parentPort) throw new Error("codec-thread.js runs as a worker thread");
 const main = parentPort;
 const log = new ThreadLogger(main);
 const post = (message: FromCodecThread, transfer: ArrayBuffer[] = []) => main.postMessage(message, transfer);
-
-/** Waits while more than the window of answer bytes is unacknowledged. */
-class OutputCredit {
-  #unacknowledged = 0;
-  #wake: (() => void) | undefined;
-
-  async spend(bytes: number): Promise<void> {
-    while (this.#unacknowledged > OUTPUT_WINDOW_BYTES) {
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
-    this.#unacknowledged += bytes;
-  }
-
-  refund(bytes: number): void {
-    this.#unacknowledged -= bytes;
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-}
-
-interface ActiveInvocation {
-  readonly body: ChunkQueue;
-  readonly abort: AbortController;
-  readonly credit: OutputCredit;
-}
-
-const snapshot = (stats: PipelineStats, final = false): StatsSnapshot => ({
-  bytesIn: stats.bytesIn,
-  bytesOut: stats.bytesOut,
-  records: stats.records,
-  failedRecords: stats.failedRecords,
-  firstFailure: final ? stats.firstFailure : undefined,
-  batches: stats.batches,
-  stageMs: { ...stats.stageMs },
-  batchRows: final ? stats.batchRows : undefined,
-  lineFeeds: final ? stats.lineFeeds : undefined,
-});
-
-/** Bytes that can be transferred (moved) rather than copied to the main thread. */
-function ownedBytes(chunk: Uint8Array): Uint8Array {
-  return chunk.byteOffset === 0 &&
-    chunk.byteLength === chunk.buffer.byteLength &&
-    !(chunk.buffer instanceof SharedArrayBuffer)
-    ? chunk
-    : chunk.slice();
-}
-
-async function run(
-  id: number,
-  job: InvocationJob,
-  invocation: ActiveInvocation,
-  registry: CodecRegistry,
-  model: ThreadModel,
-): Promise<void> {
-  const stats = new PipelineStats();
-  try {
-    const answer = runJob(job, invocation.body, registry, model, invocation.abort.signal, stats);
-    const send = async (chunk: Uint8Array) => {
-      await invocation.credit.spend(chunk.byteLength);
-      const bytes = ownedBytes(chunk);
-      post({ type: "output", id, bytes, stats: snapshot(stats) }, [bytes.buffer as ArrayBuffer]);
-    };
-    // Once the whole body is in, the answer's chunks come without waiting on the client: each is held
-    // until the next, so the last travels with "done" (one message fewer for the main thread to wake
-    // for, and no acknowledgement back: for a one-record body, a fifth of the messages it cost).
-    let held: Uint8Array | undefined;
-    for await (const chunk of answer) {
-      if (chunk.byteLength === 0) continue;
-      if (held) await send(held);
-      held = undefined;
-      if (invocation.body.drained) held = chunk;
-      else await send(chunk);
-    }
-    invocation.body.close();
-    const last = held && ownedBytes(held);
-    post({ type: "done", id, bytes: last, stats: snapshot(stats, true) }, last ? [last.buffer as ArrayBuffer] : []);
-  } catch (cause) {
-    invocation.body.close();
-    const error = invocation.abort.signal.aborted ? invocation.abort.signal.reason : cause;
-    const wire = toWire(error);
-    if (!(error instanceof SluiceError)) {
-      log.error("invocation failed unexpectedly", { reason: wire.message, stack: wire.stack });
-    }
-    post({ type: "failed", id, error: wire, stats: snapshot(stats, true) });
-  }
-}
 
 async function start(data: CodecThreadData): Promise<void> {
   // A thread that accepts connections answers `/ping` on them: it keeps the process's priority, beside
@@ -142,7 +48,7 @@ async function start(data: CodecThreadData): Promise<void> {
     return;
   }
   let model: ThreadModel | undefined;
-  const invocations = new Map<number, ActiveInvocation>();
+  const fromMain = new InvocationRunner(post, registry, () => model, log);
   let front: ThreadFront | undefined;
   let server: HttpServer | undefined;
   main.on("message", (message: ToCodecThread) => {
@@ -197,40 +103,11 @@ async function start(data: CodecThreadData): Promise<void> {
         model = { signature: message.signature, backend: new RemoteBackend(port, message.signature, buffers), buffers };
         return;
       }
-      case "start": {
-        const invocation: ActiveInvocation = {
-          body: new ChunkQueue(message.ring, () => post({ type: "room", id: message.id })),
-          abort: new AbortController(),
-          credit: new OutputCredit(),
-        };
-        invocations.set(message.id, invocation);
-        if (!model) {
-          post({
-            type: "failed",
-            id: message.id,
-            error: toWire(new Error("no model attached to this codec thread")),
-            stats: snapshot(new PipelineStats()),
-          });
-          invocations.delete(message.id);
-          return;
-        }
-        run(message.id, message.job, invocation, registry, model).finally(() => invocations.delete(message.id));
-        return;
-      }
+      case "start":
       case "wake":
-        invocations.get(message.id)?.body.wake();
-        return;
-      case "abort": {
-        const invocation = invocations.get(message.id);
-        if (!invocation) return;
-        const error = fromWire(message.error);
-        invocation.abort.abort(error);
-        invocation.body.fail(error);
-        invocation.credit.refund(Number.POSITIVE_INFINITY);
-        return;
-      }
+      case "abort":
       case "ack":
-        invocations.get(message.id)?.credit.refund(message.bytes);
+        fromMain.receive(message);
         return;
     }
   });
