@@ -33,7 +33,7 @@ import { InferenceHost } from "./threads/inference-host.js";
 import type { FrontState, InvocationJob, LoadedModel } from "./threads/messages.js";
 import { RemoteBackend } from "./threads/remote-backend.js";
 import type { InvocationStats, RemoteInvocation } from "./threads/remote-invocation.js";
-import type { SplitInvocation } from "./threads/split-invocation.js";
+import { invokeInParts, type SplitInvocation } from "./threads/split-invocation.js";
 
 /** Where model loading stands. */
 export type ModelState =
@@ -138,6 +138,41 @@ export function checkRequest(
     throw new PayloadTooLargeError(maxPayloadBytes);
   }
   return { input, output, contentCodings, declared };
+}
+
+/**
+ * The input codec's record-end scanner when a body may be run as parts on several codec threads: a body
+ * not known to be shorter than a part (`partBytes`, 0 for never), uncompressed, of many records, read and
+ * answered by built-in codecs (a scanner runs on the thread that cuts, where a plugin's code does not)
+ * whose bodies can be cut and answers joined, while at least two codec threads are idle.
+ */
+export function bodyPartsScanner(
+  registry: CodecRegistry,
+  job: InvocationJob,
+  checked: Pick<CheckedRequest, "input" | "output" | "declared">,
+  signature: ModelSignature,
+  partBytes: number,
+  idleThreads: number,
+): RecordBoundaryScanner | undefined {
+  const { input, output, declared } = checked;
+  if (
+    partBytes === 0 ||
+    (declared !== undefined && declared <= partBytes) ||
+    job.contentCodings.length > 0 ||
+    job.singleRecord ||
+    idleThreads < 2 ||
+    !output.format.concatenates ||
+    !registry.isBuiltIn(input.codec) ||
+    !registry.isBuiltIn(output.codec)
+  ) {
+    return undefined;
+  }
+  return input.format.createBoundaryScanner?.({
+    signature,
+    mediaType: input.mediaType,
+    singleRecord: false,
+    settings: input.settings,
+  });
 }
 
 /** The 503 for a model still loading, or (given the reason) one that failed to load. */
@@ -452,6 +487,7 @@ export class InvocationService implements InvocationFront {
           singleRecord: this.config.batchStrategy === "SINGLE_RECORD",
           bodyIdleTimeoutMs: this.config.bodyIdleTimeoutSeconds * 1000,
           maxDecompressionRatio: this.config.maxDecompressionRatio,
+          partBytes: this.config.partBytes,
           gate: { counts: gate.counts, maxRunning: gate.maxRunning },
           smallBodies: this.#mainThreadModel?.ownSession && {
             ...this.#mainThreadModel.ownSession,
@@ -546,9 +582,17 @@ export class InvocationService implements InvocationFront {
         recordErrorPolicy: pipeline.recordErrorPolicy,
         singleRecord: pipeline.singleRecord,
       };
-      const scanner = this.#partsScanner(codecs, job, { input, output, signature }, declared);
+      const checked = { input, output, declared };
+      const scanner = bodyPartsScanner(
+        this.registry,
+        job,
+        checked,
+        signature,
+        this.config.partBytes,
+        codecs.idleThreads(),
+      );
       remote = scanner
-        ? codecs.invokeInParts(job, request.body, request.signal, bodyIdleTimeoutMs, scanner, this.config.partBytes)
+        ? invokeInParts(codecs, job, request.body, request.signal, bodyIdleTimeoutMs, scanner, this.config.partBytes)
         : codecs.invoke(job, request.body, request.signal, bodyIdleTimeoutMs);
     } catch (error) {
       release();
@@ -562,44 +606,6 @@ export class InvocationService implements InvocationFront {
       },
       thread: "codec",
     };
-  }
-
-  /**
-   * The input codec's record-end scanner when this body may be run as parts on several codec threads: a
-   * body not known to be shorter than a part, uncompressed, of many records, read and answered by built-in
-   * codecs (a scanner runs on this thread, where a plugin's code does not) whose bodies can be cut and
-   * answers joined, while a thread other than the one it starts on is idle.
-   */
-  #partsScanner(
-    codecs: CodecThreadPool,
-    job: InvocationJob,
-    formats: {
-      input: NegotiatedFormat<InputFormat>;
-      output: NegotiatedFormat<OutputFormat>;
-      signature: ModelSignature;
-    },
-    declaredBytes: number | undefined,
-  ): RecordBoundaryScanner | undefined {
-    const { input, output, signature } = formats;
-    const partBytes = this.config.partBytes;
-    if (
-      partBytes === 0 ||
-      (declaredBytes !== undefined && declaredBytes <= partBytes) ||
-      job.contentCodings.length > 0 ||
-      job.singleRecord ||
-      codecs.idleThreads() < 2 ||
-      !output.format.concatenates ||
-      !this.registry.isBuiltIn(input.codec) ||
-      !this.registry.isBuiltIn(output.codec)
-    ) {
-      return undefined;
-    }
-    return input.format.createBoundaryScanner?.({
-      signature,
-      mediaType: input.mediaType,
-      singleRecord: false,
-      settings: input.settings,
-    });
   }
 
   /** Stops the codec threads and releases the model. */

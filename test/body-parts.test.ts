@@ -177,248 +177,262 @@ interface Answer {
   readonly firstFailed: unknown;
 }
 
-describe("a large body run as parts on several codec threads", () => {
-  let whole: TestServer;
-  let parts: TestServer;
-  before(async () => {
-    const model = modelDir(smallMlp());
-    whole = await startTestServer(model, { ...PARTS, SLUICE_PART_BYTES: "0" });
-    parts = await startTestServer(model, PARTS);
-  });
-  after(async () => {
-    await whole.close();
-    await parts.close();
-  });
+for (const accepting of ["main", "every-thread"]) {
+  describe(`a large body run as parts on several codec threads (SLUICE_ACCEPT=${accepting})`, () => {
+    let whole: TestServer;
+    let parts: TestServer;
 
-  async function answer(
-    server: TestServer,
-    body: string | Uint8Array,
-    headers: Record<string, string>,
-  ): Promise<Answer> {
-    const logged = server.records.length;
-    const response = await invoke(server, chunked(body), headers);
-    const text = await response.text();
-    // The log line is written once the answer has gone.
-    for (let wait = 0; wait < 100 && !server.records.slice(logged).some((r) => r.msg === "invocation"); wait++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    const line = server.records.slice(logged).find((record) => record.msg === "invocation");
-    return { status: response.status, text, parts: line?.parts, firstFailed: line?.first_failed_record };
-  }
-
-  /**
-   * Sends bodies until one is cut into parts again: a failed body's parts end within moments (their
-   * threads are told to stop), and then none of them may be left holding a thread.
-   */
-  async function assertCutAgain(server: TestServer): Promise<void> {
-    for (let attempt = 0; attempt < 50; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      const next = await answer(server, csvBody(3000, 3), { "content-type": "text/csv" });
-      assert.equal(next.status, 200);
-      if (typeof next.parts === "number" && next.parts > 2) return;
-    }
-    assert.fail("no body was cut into parts again");
-  }
-
-  /** Runs `use` against a server of its own that cuts bodies as `parts` does, with `env` besides. */
-  async function withPartsServer(env: Record<string, string>, use: (server: TestServer) => Promise<void>) {
-    const server = await startTestServer(modelDir(smallMlp()), { ...PARTS, ...env });
-    try {
-      await use(server);
-    } finally {
-      await server.close();
-    }
-  }
-
-  async function both(body: string | Uint8Array, headers: Record<string, string>): Promise<[Answer, Answer]> {
-    return [await answer(whole, body, headers), await answer(parts, body, headers)];
-  }
-
-  it("answers a CSV body cut into parts exactly as in one piece, quoted fields and all", async () => {
-    for (const quoteEvery of [0, 3]) {
-      const [one, many] = await both(csvBody(3000, 11 + quoteEvery, quoteEvery), { "content-type": "text/csv" });
-      assert.equal(one.status, 200);
-      assert.equal(one.parts, undefined);
-      assert.equal(many.status, 200);
-      assert.ok(typeof many.parts === "number" && many.parts > 2, `parts: ${String(many.parts)}`);
-      assert.equal(many.text, one.text);
-      assert.equal(many.text.split("\n").length, 3001);
-    }
-  });
-
-  it("answers JSON Lines in parts, in RecordIO-protobuf too", async () => {
-    const lines = csvBody(2000, 5)
-      .trim()
-      .split("\n")
-      .map((row) => `[${row}]`)
-      .join("\n");
-    for (const accept of ["application/jsonlines", "application/x-recordio-protobuf"]) {
-      const [one, many] = await both(lines, { "content-type": "application/jsonlines", accept });
-      assert.equal(many.status, 200);
-      assert.ok(typeof many.parts === "number" && many.parts > 2, `${accept} parts: ${String(many.parts)}`);
-      assert.equal(many.text, one.text, accept);
-    }
-  });
-
-  it("keeps a body whole when it cannot be cut, its answer cannot be joined, or it is binary", async () => {
-    const rows = csvBody(2000, 6);
-    const values = randomRows(2000, 4, 12);
-    const recordIO = concat(
-      Array.from({ length: 2000 }, (_, r) =>
-        recordIOFrame(
-          amazonRecord({ values: { type: "float32", values: Array.from(values.subarray(r * 4, r * 4 + 4)) } }),
-        ),
-      ),
-    );
-    const cases: [string | Uint8Array, Record<string, string>][] = [
-      [`a,b,c,d\n${rows}`, { "content-type": "text/csv; header=present" }],
-      [rows, { "content-type": "text/csv", accept: "application/json" }],
-      [recordIO, { "content-type": "application/x-recordio-protobuf", accept: "text/csv" }],
-    ];
-    for (const [body, headers] of cases) {
-      const [one, many] = await both(body, headers);
-      assert.equal(many.status, 200);
-      assert.equal(many.parts, undefined, JSON.stringify(headers));
-      assert.equal(many.text, one.text);
-    }
-  });
-
-  it("names a bad record in a later part by its index, byte offset and line in the whole body", async () => {
-    // Blank lines (skipped) and CRLF endings here and there, so that a record's line is not its index + 1.
-    const withBlankLines = (rows: string[]) =>
-      rows.map((row, r) => (r % 97 === 5 ? `${row}\n\n` : r % 31 === 3 ? `${row}\r` : row)).join("\n");
-    const cases = [
-      { type: "text/csv", rows: csvBody(3000, 8).split("\n"), bad: "0.5,oops,0.5,0.5" },
-      { type: "application/jsonlines", rows: jsonLinesBody(3000, 8).split("\n"), bad: "[0.5, 0.5, oops, 0.5]" },
-    ];
-    for (const { type, rows, bad } of cases) {
-      for (const badIndex of [700, 1500, 2500, 2999]) {
-        const body = withBlankLines(rows.map((row, r) => (r === badIndex ? bad : row)));
-        const [one, many] = await both(body, { "content-type": type });
-        assert.equal(one.status, 400);
-        assert.equal(many.status, 400);
-        const expected = JSON.parse(one.text) as Record<string, unknown>;
-        const got = JSON.parse(many.text) as Record<string, unknown>;
-        const where = `${type} record ${badIndex}`;
-        assert.ok(Number(many.parts) > 2, where);
-        assert.equal(got.recordIndex, badIndex, where);
-        assert.ok(typeof expected.line === "number" && expected.line > badIndex + 1, where);
-        for (const key of ["byteOffset", "line", "code", "error"])
-          assert.equal(got[key], expected[key], `${where}: ${key}`);
+    /**
+     * A server that cuts bodies as {@link PARTS} says, with `env` besides. With every thread accepting,
+     * the thread that accepts a body cuts it, and its parts run on the threads that are idle.
+     */
+    async function startPartsServer(model: string, env: Record<string, string>): Promise<TestServer> {
+      const server = await startTestServer(model, { ...PARTS, SLUICE_ACCEPT: accepting, ...env });
+      if (accepting === "every-thread") {
+        await until(() => server.logs.some((line) => line.includes("codec threads accept connections")), "accepting");
       }
+      return server;
     }
-  });
+    before(async () => {
+      const model = modelDir(smallMlp());
+      whole = await startTestServer(model, { ...PARTS, SLUICE_PART_BYTES: "0" });
+      parts = await startPartsServer(model, {});
+    });
+    after(async () => {
+      await whole.close();
+      await parts.close();
+    });
 
-  it("answers bad records in later parts with placeholders, in order, under SLUICE_ON_RECORD_ERROR=placeholder", async () => {
-    await withPartsServer({ SLUICE_ON_RECORD_ERROR: "placeholder" }, async (server) => {
-      const rows = csvBody(3000, 9).trim().split("\n");
-      const bad = [5, 1200, 2999];
-      for (const index of bad) rows[index] = "x,y,z,w";
-      const got = await answer(server, `${rows.join("\n")}\n`, { "content-type": "text/csv" });
-      assert.equal(got.status, 200);
-      assert.ok(typeof got.parts === "number" && got.parts > 2);
-      const answered = got.text.trim().split("\n");
-      assert.equal(answered.length, 3000);
-      const good = (
-        await answer(whole, `${rows.filter((_, i) => !bad.includes(i)).join("\n")}\n`, {
-          "content-type": "text/csv",
-        })
-      ).text
-        .trim()
-        .split("\n");
-      assert.deepEqual(
-        answered.filter((_, i) => !bad.includes(i)),
-        good,
-      );
-      for (const index of bad) assert.equal(answered[index], "ERROR");
-
-      // The log names the first of them, located in the whole body, when it is in a later part too.
-      for (const first of [5, 1200]) {
-        const later = rows.map((row, i) => (i < first && bad.includes(i) ? csvBody(1, 9).trim() : row));
-        const logged = await answer(server, `${later.join("\n")}\n`, { "content-type": "text/csv" });
-        assert.ok(typeof logged.parts === "number" && logged.parts > 2);
-        const byteOffset = later.slice(0, first).reduce((bytes, row) => bytes + row.length + 1, 0);
-        assert.deepEqual(logged.firstFailed, {
-          record_index: first,
-          line: first + 1,
-          byte_offset: byteOffset,
-          code: "CSV_FIELD_NOT_NUMERIC",
-          reason: 'field 0 "x" is not a number',
-        });
+    async function answer(
+      server: TestServer,
+      body: string | Uint8Array,
+      headers: Record<string, string>,
+    ): Promise<Answer> {
+      const logged = server.records.length;
+      const response = await invoke(server, chunked(body), headers);
+      const text = await response.text();
+      // The log line is written once the answer has gone.
+      for (let wait = 0; wait < 100 && !server.records.slice(logged).some((r) => r.msg === "invocation"); wait++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
       }
-    });
-  });
+      const line = server.records.slice(logged).find((record) => record.msg === "invocation");
+      return { status: response.status, text, parts: line?.parts, firstFailed: line?.first_failed_record };
+    }
 
-  it("fails a body that stalls after several parts with 408, and a client that leaves with none left running", async () => {
-    await withPartsServer({ SLUICE_BODY_IDLE_TIMEOUT_S: "1" }, async (server) => {
-      const rows = csvBody(3000, 4);
-      const stalled = hangingBody([rows, rows.slice(0, 100)]);
-      const response = await invoke(server, stalled.stream, { "content-type": "text/csv" });
-      assert.equal(response.status, 408);
-      assert.equal(((await response.json()) as { code: string }).code, "BODY_IDLE_TIMEOUT");
-      stalled.release();
+    /**
+     * Sends bodies until one is cut into parts again: a failed body's parts end within moments (their
+     * threads are told to stop), and then none of them may be left holding a thread.
+     */
+    async function assertCutAgain(server: TestServer): Promise<void> {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const next = await answer(server, csvBody(3000, 3), { "content-type": "text/csv" });
+        assert.equal(next.status, 200);
+        if (typeof next.parts === "number" && next.parts > 2) return;
+      }
+      assert.fail("no body was cut into parts again");
+    }
 
-      const leaving = hangingBody([rows, rows]);
-      const client = new AbortController();
-      const abandoned = invoke(server, leaving.stream, { "content-type": "text/csv" }, { signal: client.signal });
-      const { gate } = server.running.service.ready();
-      await until(() => gate.running === 1, "the upload to be admitted");
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      client.abort();
-      await assert.rejects(abandoned);
-      leaving.release();
-
-      await assertCutAgain(server);
-      const statuses = server.records.filter((record) => record.msg === "invocation").map((line) => line.status);
-      assert.ok(statuses.includes(408) && statuses.includes(499), JSON.stringify(statuses));
-      assert.ok(server.running.service.bodyRingsCreated <= 12, `${server.running.service.bodyRingsCreated} rings`);
-    });
-  });
-
-  it("stops reading the body when the client stops reading the answer, though each part could end unread", async () => {
-    // Rows of long numbers answered with three short ones: a part's answer is far below the 2 MiB answer
-    // credit, so a part can end before its answer is read. The unread parts must hold the body back.
-    await withPartsServer({ SLUICE_RESPONSE_HOLD_MB: "0" }, async (server) => {
-      const row = encoder.encode(
-        "0.123456789012345,-0.98765432109876,0.55555555555555,-0.1010101010101\n".repeat(4096),
-      );
-      const blocks = 400;
-      const body = repeatedBody(row, blocks); // 28 MiB in, about 5 MiB out
-      const response = await invoke(server, body.stream, { "content-type": "text/csv" });
-      assert.equal(response.status, 200);
-      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-      const first = await reader.read();
-      let lines = first.value ? lineFeeds(first.value) : 0;
+    /** Runs `use` against a server of its own that cuts bodies as `parts` does, with `env` besides. */
+    async function withPartsServer(env: Record<string, string>, use: (server: TestServer) => Promise<void>) {
+      const server = await startPartsServer(modelDir(smallMlp()), env);
       try {
-        // The client stops reading; wait until the server has stopped too (nothing more read for 0.5 s).
-        let before = -1;
-        for (let waited = 0; body.pulled() !== before && waited < 20; waited++) {
-          before = body.pulled();
-          await new Promise((resolve) => setTimeout(resolve, 500));
-        }
-        const pulled = body.pulled();
-        assert.equal(pulled, before, "reading the body stalls while the answer is not read");
-        // Socket and stream buffers take up to ~17 MB of answers: about 16 MB of this body (read unbounded,
-        // all 29 MB of it).
-        assert.ok(pulled < 0.75 * body.total, `read ${pulled} of ${body.total} bytes while the client paused`);
-        for (let next = await reader.read(); !next.done; next = await reader.read()) lines += lineFeeds(next.value);
+        await use(server);
       } finally {
-        await reader.cancel().catch(() => {});
+        await server.close();
       }
-      assert.equal(body.pulled(), body.total);
-      assert.equal(lines, blocks * 4096, "every record answered, once");
-    });
-  });
+    }
 
-  it("refuses a body over the payload limit with 413, counting every part", async () => {
-    await withPartsServer({ SAGEMAKER_MAX_PAYLOAD_IN_MB: "1" }, async (server) => {
-      const text = csvBody(30_000, 10);
-      assert.ok(text.length > 1024 * 1024);
-      const got = await answer(server, text, { "content-type": "text/csv" });
-      assert.equal(got.status, 413);
-      assert.equal((await fetch(`${server.url}/ping`)).status, 200);
-      await assertCutAgain(server);
-      assert.ok(server.running.service.bodyRingsCreated <= 12, `${server.running.service.bodyRingsCreated} rings`);
+    async function both(body: string | Uint8Array, headers: Record<string, string>): Promise<[Answer, Answer]> {
+      return [await answer(whole, body, headers), await answer(parts, body, headers)];
+    }
+
+    it("answers a CSV body cut into parts exactly as in one piece, quoted fields and all", async () => {
+      for (const quoteEvery of [0, 3]) {
+        const [one, many] = await both(csvBody(3000, 11 + quoteEvery, quoteEvery), { "content-type": "text/csv" });
+        assert.equal(one.status, 200);
+        assert.equal(one.parts, undefined);
+        assert.equal(many.status, 200);
+        assert.ok(typeof many.parts === "number" && many.parts > 2, `parts: ${String(many.parts)}`);
+        assert.equal(many.text, one.text);
+        assert.equal(many.text.split("\n").length, 3001);
+      }
+    });
+
+    it("answers JSON Lines in parts, in RecordIO-protobuf too", async () => {
+      const lines = csvBody(2000, 5)
+        .trim()
+        .split("\n")
+        .map((row) => `[${row}]`)
+        .join("\n");
+      for (const accept of ["application/jsonlines", "application/x-recordio-protobuf"]) {
+        const [one, many] = await both(lines, { "content-type": "application/jsonlines", accept });
+        assert.equal(many.status, 200);
+        assert.ok(typeof many.parts === "number" && many.parts > 2, `${accept} parts: ${String(many.parts)}`);
+        assert.equal(many.text, one.text, accept);
+      }
+    });
+
+    it("keeps a body whole when it cannot be cut, its answer cannot be joined, or it is binary", async () => {
+      const rows = csvBody(2000, 6);
+      const values = randomRows(2000, 4, 12);
+      const recordIO = concat(
+        Array.from({ length: 2000 }, (_, r) =>
+          recordIOFrame(
+            amazonRecord({ values: { type: "float32", values: Array.from(values.subarray(r * 4, r * 4 + 4)) } }),
+          ),
+        ),
+      );
+      const cases: [string | Uint8Array, Record<string, string>][] = [
+        [`a,b,c,d\n${rows}`, { "content-type": "text/csv; header=present" }],
+        [rows, { "content-type": "text/csv", accept: "application/json" }],
+        [recordIO, { "content-type": "application/x-recordio-protobuf", accept: "text/csv" }],
+      ];
+      for (const [body, headers] of cases) {
+        const [one, many] = await both(body, headers);
+        assert.equal(many.status, 200);
+        assert.equal(many.parts, undefined, JSON.stringify(headers));
+        assert.equal(many.text, one.text);
+      }
+    });
+
+    it("names a bad record in a later part by its index, byte offset and line in the whole body", async () => {
+      // Blank lines (skipped) and CRLF endings here and there, so that a record's line is not its index + 1.
+      const withBlankLines = (rows: string[]) =>
+        rows.map((row, r) => (r % 97 === 5 ? `${row}\n\n` : r % 31 === 3 ? `${row}\r` : row)).join("\n");
+      const cases = [
+        { type: "text/csv", rows: csvBody(3000, 8).split("\n"), bad: "0.5,oops,0.5,0.5" },
+        { type: "application/jsonlines", rows: jsonLinesBody(3000, 8).split("\n"), bad: "[0.5, 0.5, oops, 0.5]" },
+      ];
+      for (const { type, rows, bad } of cases) {
+        for (const badIndex of [700, 1500, 2500, 2999]) {
+          const body = withBlankLines(rows.map((row, r) => (r === badIndex ? bad : row)));
+          const [one, many] = await both(body, { "content-type": type });
+          assert.equal(one.status, 400);
+          assert.equal(many.status, 400);
+          const expected = JSON.parse(one.text) as Record<string, unknown>;
+          const got = JSON.parse(many.text) as Record<string, unknown>;
+          const where = `${type} record ${badIndex}`;
+          assert.ok(Number(many.parts) > 2, where);
+          assert.equal(got.recordIndex, badIndex, where);
+          assert.ok(typeof expected.line === "number" && expected.line > badIndex + 1, where);
+          for (const key of ["byteOffset", "line", "code", "error"])
+            assert.equal(got[key], expected[key], `${where}: ${key}`);
+        }
+      }
+    });
+
+    it("answers bad records in later parts with placeholders, in order, under SLUICE_ON_RECORD_ERROR=placeholder", async () => {
+      await withPartsServer({ SLUICE_ON_RECORD_ERROR: "placeholder" }, async (server) => {
+        const rows = csvBody(3000, 9).trim().split("\n");
+        const bad = [5, 1200, 2999];
+        for (const index of bad) rows[index] = "x,y,z,w";
+        const got = await answer(server, `${rows.join("\n")}\n`, { "content-type": "text/csv" });
+        assert.equal(got.status, 200);
+        assert.ok(typeof got.parts === "number" && got.parts > 2);
+        const answered = got.text.trim().split("\n");
+        assert.equal(answered.length, 3000);
+        const good = (
+          await answer(whole, `${rows.filter((_, i) => !bad.includes(i)).join("\n")}\n`, {
+            "content-type": "text/csv",
+          })
+        ).text
+          .trim()
+          .split("\n");
+        assert.deepEqual(
+          answered.filter((_, i) => !bad.includes(i)),
+          good,
+        );
+        for (const index of bad) assert.equal(answered[index], "ERROR");
+
+        // The log names the first of them, located in the whole body, when it is in a later part too.
+        for (const first of [5, 1200]) {
+          const later = rows.map((row, i) => (i < first && bad.includes(i) ? csvBody(1, 9).trim() : row));
+          const logged = await answer(server, `${later.join("\n")}\n`, { "content-type": "text/csv" });
+          assert.ok(typeof logged.parts === "number" && logged.parts > 2);
+          const byteOffset = later.slice(0, first).reduce((bytes, row) => bytes + row.length + 1, 0);
+          assert.deepEqual(logged.firstFailed, {
+            record_index: first,
+            line: first + 1,
+            byte_offset: byteOffset,
+            code: "CSV_FIELD_NOT_NUMERIC",
+            reason: 'field 0 "x" is not a number',
+          });
+        }
+      });
+    });
+
+    it("fails a body that stalls after several parts with 408, and a client that leaves with none left running", async () => {
+      await withPartsServer({ SLUICE_BODY_IDLE_TIMEOUT_S: "1" }, async (server) => {
+        const rows = csvBody(3000, 4);
+        const stalled = hangingBody([rows, rows.slice(0, 100)]);
+        const response = await invoke(server, stalled.stream, { "content-type": "text/csv" });
+        assert.equal(response.status, 408);
+        assert.equal(((await response.json()) as { code: string }).code, "BODY_IDLE_TIMEOUT");
+        stalled.release();
+
+        const leaving = hangingBody([rows, rows]);
+        const client = new AbortController();
+        const abandoned = invoke(server, leaving.stream, { "content-type": "text/csv" }, { signal: client.signal });
+        const { gate } = server.running.service.ready();
+        await until(() => gate.running === 1, "the upload to be admitted");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        client.abort();
+        await assert.rejects(abandoned);
+        leaving.release();
+
+        await assertCutAgain(server);
+        const statuses = server.records.filter((record) => record.msg === "invocation").map((line) => line.status);
+        assert.ok(statuses.includes(408) && statuses.includes(499), JSON.stringify(statuses));
+        assert.ok(server.running.service.bodyRingsCreated <= 12, `${server.running.service.bodyRingsCreated} rings`);
+      });
+    });
+
+    it("stops reading the body when the client stops reading the answer, though each part could end unread", async () => {
+      // Rows of long numbers answered with three short ones: a part's answer is far below the 2 MiB answer
+      // credit, so a part can end before its answer is read. The unread parts must hold the body back.
+      await withPartsServer({ SLUICE_RESPONSE_HOLD_MB: "0" }, async (server) => {
+        const row = encoder.encode(
+          "0.123456789012345,-0.98765432109876,0.55555555555555,-0.1010101010101\n".repeat(4096),
+        );
+        const blocks = 400;
+        const body = repeatedBody(row, blocks); // 28 MiB in, about 5 MiB out
+        const response = await invoke(server, body.stream, { "content-type": "text/csv" });
+        assert.equal(response.status, 200);
+        const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+        const first = await reader.read();
+        let lines = first.value ? lineFeeds(first.value) : 0;
+        try {
+          // The client stops reading; wait until the server has stopped too (nothing more read for 0.5 s).
+          let before = -1;
+          for (let waited = 0; body.pulled() !== before && waited < 20; waited++) {
+            before = body.pulled();
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+          const pulled = body.pulled();
+          assert.equal(pulled, before, "reading the body stalls while the answer is not read");
+          // Socket and stream buffers take up to ~17 MB of answers: about 16 MB of this body (read unbounded,
+          // all 29 MB of it).
+          assert.ok(pulled < 0.75 * body.total, `read ${pulled} of ${body.total} bytes while the client paused`);
+          for (let next = await reader.read(); !next.done; next = await reader.read()) lines += lineFeeds(next.value);
+        } finally {
+          await reader.cancel().catch(() => {});
+        }
+        assert.equal(body.pulled(), body.total);
+        assert.equal(lines, blocks * 4096, "every record answered, once");
+      });
+    });
+
+    it("refuses a body over the payload limit with 413, counting every part", async () => {
+      await withPartsServer({ SAGEMAKER_MAX_PAYLOAD_IN_MB: "1" }, async (server) => {
+        const text = csvBody(30_000, 10);
+        assert.ok(text.length > 1024 * 1024);
+        const got = await answer(server, text, { "content-type": "text/csv" });
+        assert.equal(got.status, 413);
+        assert.equal((await fetch(`${server.url}/ping`)).status, 200);
+        await assertCutAgain(server);
+        assert.ok(server.running.service.bodyRingsCreated <= 12, `${server.running.service.bodyRingsCreated} rings`);
+      });
     });
   });
-});
+}

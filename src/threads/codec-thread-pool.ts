@@ -5,8 +5,7 @@
  * was asked to stop (a plugin's decoder in an endless loop): it would never run anything again.
  */
 import type { Server } from "node:net";
-import { type MessagePort, Worker } from "node:worker_threads";
-import type { RecordBoundaryScanner } from "../codec/framing.js";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import { ConfigError, WorkerCrashedError } from "../errors.js";
 import type { InvocationGate } from "../invocation-gate.js";
 import type { Logger } from "../log.js";
@@ -19,7 +18,7 @@ import { listeningSocketCopies, type SocketHandle } from "./listening-socket-cop
 import type { FromCodecThread, FrontState, InvocationJob, ToCodecThread } from "./messages.js";
 import { turnOffOnStackReplacement } from "./on-stack-replacement.js";
 import { type FedBody, RemoteInvocation, UNRESPONSIVE_AFTER_MS } from "./remote-invocation.js";
-import { SplitInvocation } from "./split-invocation.js";
+import type { PartThreads } from "./split-invocation.js";
 import { useDefaultHeapSizingForWorkers } from "./worker-heap.js";
 
 const CODEC_THREAD = new URL("./codec-thread.js", import.meta.url);
@@ -49,7 +48,15 @@ export interface AcceptLink {
 type FrontMessage = Extract<
   FromCodecThread,
   {
-    type: "accepting" | "admit" | "admit-cancelled" | "slot-freed" | "served" | "metrics-wanted" | "stopped-accepting";
+    type:
+      | "accepting"
+      | "admit"
+      | "admit-cancelled"
+      | "slot-freed"
+      | "served"
+      | "metrics-wanted"
+      | "stopped-accepting"
+      | "peer-stuck";
   }
 >;
 
@@ -100,6 +107,7 @@ class CodecThread {
           case "served":
           case "metrics-wanted":
           case "stopped-accepting":
+          case "peer-stuck":
             onFrontMessage(this, message);
             return;
           default: {
@@ -134,7 +142,7 @@ class CodecThread {
 }
 
 /** The pool of codec threads. */
-export class CodecThreadPool {
+export class CodecThreadPool implements PartThreads {
   readonly #threads: CodecThread[] = [];
   readonly #rings = new BodyRingPool();
   readonly #data: CodecThreadData;
@@ -151,6 +159,10 @@ export class CodecThreadPool {
   #socketReserve: SocketHandle | undefined;
   /** Each thread's open connections (-1 while it does not accept), shared with the threads. */
   #connections: Int32Array | undefined;
+  /** Invocations running on each accepting thread, shared with the threads (see `peer-threads.ts`). */
+  #running: Int32Array | undefined;
+  /** The threads told to accept, each linked to every other (see `peer-threads.ts`). */
+  #peered: CodecThread[] = [];
   /** Each accepting thread's heartbeat count, and the counts seen at the last check. */
   #heartbeats: Int32Array | undefined;
   #heartbeatsSeen: number[] = [];
@@ -197,6 +209,8 @@ export class CodecThreadPool {
     // The invocations it admitted itself died with it; so did the connections it accepted.
     this.#acceptLink?.gate()?.reclaim(dead.slot);
     if (this.#connections) Atomics.store(this.#connections, dead.slot, -1);
+    if (this.#running) Atomics.store(this.#running, dead.slot, 0);
+    this.#peered = this.#peered.filter((thread) => thread !== dead);
     const thread = this.#spawn(dead.slot);
     this.#threads[index] = thread;
     if (this.#accepting && this.#acceptLink) void this.#acceptOn(thread, this.#acceptLink);
@@ -234,6 +248,7 @@ export class CodecThreadPool {
     this.#acceptLink = link;
     this.#accepting = true;
     this.#connections = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4)).fill(-1);
+    this.#running = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4));
     this.#heartbeats = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4));
     this.#watchdog = setInterval(() => this.#checkHeartbeats(), UNRESPONSIVE_AFTER_MS);
     this.#watchdog.unref();
@@ -281,7 +296,14 @@ export class CodecThreadPool {
       responseHoldBytes: link.responseHoldBytes,
       metrics: link.metrics !== undefined,
       state: link.state(),
+      running: (this.#running as Int32Array).buffer as SharedArrayBuffer,
     });
+    for (const peer of this.#peered) {
+      const { port1, port2 } = new MessageChannel();
+      peer.post({ type: "peer", slot: thread.slot, port: port1 }, [port1]);
+      thread.post({ type: "peer", slot: peer.slot, port: port2 }, [port2]);
+    }
+    this.#peered.push(thread);
   }
 
   /**
@@ -390,6 +412,11 @@ export class CodecThreadPool {
         thread.accepting = false;
         thread.stoppedAccepting?.();
         return;
+      case "peer-stuck": {
+        const stuck = this.#threads.find((candidate) => candidate.slot === message.slot);
+        if (stuck) this.#endUnresponsive(stuck);
+        return;
+      }
     }
   }
 
@@ -444,39 +471,10 @@ export class CodecThreadPool {
   }
 
   /** Threads the invocations other than a body's own `ownParts` (running) leave free. */
-  #spareThreads(ownParts: number): number {
+  spareThreads(ownParts: number): number {
     let running = 0;
     for (const thread of this.#threads) running += thread.active.size;
     return this.#threads.length - (running - ownParts);
-  }
-
-  /**
-   * Starts an invocation whose body is cut at record ends (found by `scanner`) into parts of about
-   * `partBytes`, each run on the least busy thread, while threads are left to it (see `split-invocation.ts`).
-   */
-  invokeInParts(
-    job: InvocationJob,
-    body: AsyncIterable<Uint8Array>,
-    signal: AbortSignal | undefined,
-    bodyIdleTimeoutMs: number,
-    scanner: RecordBoundaryScanner,
-    partBytes: number,
-  ): SplitInvocation {
-    // The whole body's limit is kept by the split, which sees every byte; a part's would be its own.
-    const partJob: InvocationJob = { ...job, maxBodyBytes: undefined };
-    return new SplitInvocation(body, scanner, {
-      partBytes,
-      maxBodyBytes: job.maxBodyBytes,
-      bodyIdleTimeoutMs,
-      // Worth cutting while the other invocations leave at least two threads (the part's and another).
-      mayCut: (running) => this.#spareThreads(running) >= 2,
-      // Two parts for each spare thread keep them all busy while the body arrives faster than they decode
-      // it; the next part waits (and the body with it) until one is read to its end. That bounds the body
-      // bytes waiting in rings, and the answers waiting for a reader, to two parts per thread (a client
-      // that stops reading stops the body), and keeps the last part as short as the others.
-      mayStart: (running, unread) => unread < Math.max(1, 2 * this.#spareThreads(running)),
-      startPart: (fed) => this.invoke(partJob, fed, signal, bodyIdleTimeoutMs),
-    });
   }
 
   /** Stops every thread. */

@@ -12,6 +12,7 @@ import { toWire } from "./error-transport.js";
 import { InvocationRunner } from "./invocation-runner.js";
 import type { ThreadModel } from "./job-pipeline.js";
 import type { FromCodecThread, ToCodecThread } from "./messages.js";
+import { PeerThreads } from "./peer-threads.js";
 import { RemoteBackend } from "./remote-backend.js";
 import { kernelThreadId } from "./thread-cpu.js";
 import { serveOnThread, ThreadFront } from "./thread-front.js";
@@ -50,6 +51,7 @@ async function start(data: CodecThreadData): Promise<void> {
   let model: ThreadModel | undefined;
   const fromMain = new InvocationRunner(post, registry, () => model, log);
   let front: ThreadFront | undefined;
+  let peers: PeerThreads | undefined;
   let server: HttpServer | undefined;
   main.on("message", (message: ToCodecThread) => {
     switch (message.type) {
@@ -59,6 +61,19 @@ async function start(data: CodecThreadData): Promise<void> {
           fatal = error.message;
         });
         process.once("exit", (code) => front?.answerAsThreadEnds(fatal ?? `it exited with code ${code}`));
+        const linked = new PeerThreads(
+          message.slot,
+          message.running,
+          (reply) =>
+            new InvocationRunner(
+              (answer, transfer) => reply.postMessage(answer, transfer),
+              registry,
+              () => model,
+              log,
+            ),
+          (slot) => post({ type: "peer-stuck", slot }),
+        );
+        peers = linked;
         front = new ThreadFront(
           message.state,
           message.responseHoldBytes,
@@ -67,6 +82,7 @@ async function start(data: CodecThreadData): Promise<void> {
           () => model,
           post,
           log,
+          linked,
         );
         serveOnThread(message.fd, front, message.metrics, message.connections, message.slot).then(
           (listening) => {
@@ -90,6 +106,9 @@ async function start(data: CodecThreadData): Promise<void> {
           });
         return;
       }
+      case "peer":
+        peers?.add(message.slot, message.port);
+        return;
       case "front-state":
       case "admitted":
       case "admission-refused":

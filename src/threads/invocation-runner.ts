@@ -94,17 +94,24 @@ export class InvocationRunner {
         return;
       case "abort": {
         const invocation = this.#invocations.get(message.id);
-        if (!invocation) return;
-        const error = fromWire(message.error);
-        invocation.abort.abort(error);
-        invocation.body.fail(error);
-        invocation.credit.refund(Number.POSITIVE_INFINITY);
+        if (invocation) this.#abort(invocation, fromWire(message.error));
         return;
       }
       case "ack":
         this.#invocations.get(message.id)?.credit.refund(message.bytes);
         return;
     }
+  }
+
+  /** Stops every invocation running here: the thread that started them is gone, and will send no more. */
+  stopAll(error: SluiceError): void {
+    for (const invocation of this.#invocations.values()) this.#abort(invocation, error);
+  }
+
+  #abort(invocation: ActiveInvocation, error: Error): void {
+    invocation.abort.abort(error);
+    invocation.body.fail(error);
+    invocation.credit.refund(Number.POSITIVE_INFINITY);
   }
 
   #start({ id, job, ring }: Extract<ToRunner, { type: "start" }>): void {

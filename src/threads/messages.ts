@@ -87,6 +87,8 @@ export interface FrontSettings {
   readonly singleRecord: boolean;
   readonly bodyIdleTimeoutMs: number;
   readonly maxDecompressionRatio: number;
+  /** `SLUICE_PART_BYTES`: the size a large body's parts are cut at (0: never cut). */
+  readonly partBytes: number;
   /** The admission gate's shared counts and bound (see `invocation-gate.ts`). */
   readonly gate: { readonly counts: SharedArrayBuffer; readonly maxRunning: number };
   /**
@@ -115,7 +117,11 @@ export type ToCodecThread =
       readonly responseHoldBytes: number;
       readonly metrics: boolean;
       readonly state: FrontState;
+      /** Invocations (whole or parts) running on each codec thread, counted by each thread for itself. */
+      readonly running: SharedArrayBuffer;
     }
+  /** A port to the accepting codec thread at `slot` (a replacement's takes the dead thread's place). */
+  | { readonly type: "peer"; readonly slot: number; readonly port: MessagePort }
   | { readonly type: "front-state"; readonly state: FrontState }
   /** Stop accepting, finish what the thread's connections are serving, then say "stopped-accepting". */
   | { readonly type: "stop-accepting" }
@@ -156,6 +162,8 @@ export type FromCodecThread =
   /** A `/metrics` scrape reached the thread. */
   | { readonly type: "metrics-wanted"; readonly request: number }
   | { readonly type: "stopped-accepting" }
+  /** A part this thread started on the codec thread at `slot` was not stopped when asked: end that thread. */
+  | { readonly type: "peer-stuck"; readonly slot: number }
   | LogMessage;
 
 /** Codec thread → inference thread, over the port the main thread handed out. */

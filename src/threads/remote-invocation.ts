@@ -1,16 +1,16 @@
 /**
- * One invocation as the main thread sees it while a codec thread runs it: the request body is copied
- * into a ring of shared memory ({@link BodyPump}; the ring is reused as the pipeline releases it, and lent
- * back to the next invocation once the codec thread is done with it); the answer
- * comes back as an async generator that acknowledges each chunk it hands out. A client that stops
- * reading thus stops the codec thread, which stops releasing the ring, which stops the main thread
- * reading the body.
+ * One invocation as the thread that started it (the main thread, or a codec thread that cut a body it
+ * accepted into parts) sees it while a codec thread runs it: the request body is copied into a ring of
+ * shared memory ({@link BodyPump}; the ring is reused as the pipeline releases it, and lent back to the
+ * next invocation once the codec thread is done with it); the answer comes back as an async generator
+ * that acknowledges each chunk it hands out. A client that stops reading thus stops the codec thread,
+ * which stops releasing the ring, which stops the starting thread reading the body.
  */
-import type { Worker } from "node:worker_threads";
 import { BodyIdleTimeoutError, ClientClosedRequestError, type SluiceError } from "../errors.js";
 import { BodyPump } from "./body-pump.js";
 import { fromWire, toWire } from "./error-transport.js";
-import type { FromCodecThread, InvocationJob, StatsSnapshot, ToCodecThread } from "./messages.js";
+import type { FromRunner, ToRunner } from "./invocation-runner.js";
+import type { InvocationJob, StatsSnapshot } from "./messages.js";
 
 /** Counters of an invocation, as last reported by its codec thread. */
 export interface InvocationStats extends StatsSnapshot {
@@ -37,7 +37,12 @@ const isFed = (body: AsyncIterable<Uint8Array> | FedBody): body is FedBody => !(
  */
 export const UNRESPONSIVE_AFTER_MS = 10_000;
 
-/** The main thread's handle on an invocation running in a codec thread. */
+/** Where an invocation's messages go: the codec thread's `Worker`, or a port to it. */
+export interface RunnerPort {
+  postMessage(message: ToRunner, transfer?: readonly ArrayBuffer[]): void;
+}
+
+/** The starting thread's handle on an invocation running in a codec thread. */
 export class RemoteInvocation {
   stats: InvocationStats = {
     bytesIn: 0,
@@ -72,7 +77,7 @@ export class RemoteInvocation {
    *   {@link UNRESPONSIVE_AFTER_MS} after being asked to: the thread is stuck.
    */
   constructor(
-    private readonly worker: Worker,
+    private readonly runner: RunnerPort,
     readonly id: number,
     job: InvocationJob,
     body: AsyncIterable<Uint8Array> | FedBody,
@@ -142,12 +147,12 @@ export class RemoteInvocation {
     this.#post({ type: "wake", id: this.id });
   }
 
-  #post(message: ToCodecThread, transfer: ArrayBuffer[] = []): void {
-    this.worker.postMessage(message, transfer);
+  #post(message: ToRunner): void {
+    this.runner.postMessage(message);
   }
 
   /** Handles a message the codec thread sent about this invocation. */
-  receive(message: FromCodecThread): void {
+  receive(message: FromRunner): void {
     switch (message.type) {
       case "room":
         this.#wakeUp();

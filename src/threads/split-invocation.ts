@@ -12,6 +12,7 @@ import { BodyIdleTimeoutError, ClientClosedRequestError, PayloadTooLargeError, S
 import type { RecordFailure } from "../pipeline.js";
 import { type BodyParts, BodyPump, type BodyPumpOwner } from "./body-pump.js";
 import { fromWire, toWire } from "./error-transport.js";
+import type { InvocationJob } from "./messages.js";
 import type { FedBody, InvocationStats, RemoteInvocation } from "./remote-invocation.js";
 
 /** How a body is cut, and how a part is started. */
@@ -33,6 +34,49 @@ export interface SplitOptions {
   readonly mayStart: (runningParts: number, unreadParts: number) => boolean;
   /** Starts a part on the least busy codec thread; its ring is fed through `body`. */
   readonly startPart: (body: FedBody) => RemoteInvocation;
+}
+
+/** Codec threads a body's parts can run on, as the thread that cuts the body sees them. */
+export interface PartThreads {
+  /** Threads the invocations other than a body's own `ownParts` (running) leave free. */
+  spareThreads(ownParts: number): number;
+  /** Starts a part on the least busy thread; its ring is fed through `body`. */
+  invoke(
+    job: InvocationJob,
+    body: FedBody,
+    signal: AbortSignal | undefined,
+    bodyIdleTimeoutMs: number,
+  ): RemoteInvocation;
+}
+
+/**
+ * Starts an invocation whose body is cut at record ends (found by `scanner`) into parts of about
+ * `partBytes`, each run on the least busy of `threads`, while they leave threads to it.
+ */
+export function invokeInParts(
+  threads: PartThreads,
+  job: InvocationJob,
+  body: AsyncIterable<Uint8Array>,
+  signal: AbortSignal | undefined,
+  bodyIdleTimeoutMs: number,
+  scanner: RecordBoundaryScanner,
+  partBytes: number,
+): SplitInvocation {
+  // The whole body's limit is kept by the split, which sees every byte; a part's would be its own.
+  const partJob: InvocationJob = { ...job, maxBodyBytes: undefined };
+  return new SplitInvocation(body, scanner, {
+    partBytes,
+    maxBodyBytes: job.maxBodyBytes,
+    bodyIdleTimeoutMs,
+    // Worth cutting while the other invocations leave at least two threads (the part's and another).
+    mayCut: (running) => threads.spareThreads(running) >= 2,
+    // Two parts for each spare thread keep them all busy while the body arrives faster than they decode
+    // it; the next part waits (and the body with it) until one is read to its end. That bounds the body
+    // bytes waiting in rings, and the answers waiting for a reader, to two parts per thread (a client
+    // that stops reading stops the body), and keeps the last part as short as the others.
+    mayStart: (running, unread) => unread < Math.max(1, 2 * threads.spareThreads(running)),
+    startPart: (fed) => threads.invoke(partJob, fed, signal, bodyIdleTimeoutMs),
+  });
 }
 
 interface Part {

@@ -22,7 +22,13 @@ import { createApp, errorAnswer, INFERENCE_ID_HEADER, type InvocationFront } fro
 import { createHttpServer, type HttpServer } from "../http-server.js";
 import { SharedAdmission } from "../invocation-gate.js";
 import type { InvocationReport } from "../invocation-report.js";
-import { checkRequest, type Invocation, type InvocationRequest, modelUnavailable } from "../invocation-service.js";
+import {
+  bodyPartsScanner,
+  checkRequest,
+  type Invocation,
+  type InvocationRequest,
+  modelUnavailable,
+} from "../invocation-service.js";
 import { type LogFields, Logger, type LogLevel } from "../log.js";
 import { runOnMainThread } from "../main-thread-invocation.js";
 import type { InvocationOutcome, MetricsEndpoint } from "../metrics.js";
@@ -38,6 +44,8 @@ import type {
   LogMessage,
   ToCodecThread,
 } from "./messages.js";
+import type { PeerThreads } from "./peer-threads.js";
+import { invokeInParts } from "./split-invocation.js";
 
 /** The messages from the main thread that concern the front. */
 export type ToThreadFront = Extract<
@@ -123,6 +131,8 @@ export class ThreadFront implements InvocationFront {
     private readonly model: () => ThreadModel | undefined,
     private readonly post: (message: FromCodecThread) => void,
     private readonly log: Logger,
+    /** The accepting threads, for large bodies run as parts and for counting what this thread runs. */
+    private readonly peers: PeerThreads,
   ) {
     this.#state = state;
     this.#outbox = new ServedOutbox(post);
@@ -305,15 +315,10 @@ export class ThreadFront implements InvocationFront {
     const settings = this.ready();
     const model = this.model() as ThreadModel;
     const limit = settings.maxPayloadBytes;
-    const { input, output, contentCodings, declared } = checkRequest(
-      this.registry,
-      request,
-      settings.signature,
-      settings.defaultAccept,
-      limit,
-    );
+    const checked = checkRequest(this.registry, request, settings.signature, settings.defaultAccept, limit);
+    const { input, output, contentCodings, declared } = checked;
     const waitStarted = performance.now();
-    const release = await (this.#admission as SharedAdmission).acquire(request.signal);
+    const admitted = await (this.#admission as SharedAdmission).acquire(request.signal);
     const admissionMs = performance.now() - waitStarted;
     const job: InvocationJob = {
       contentCodings,
@@ -324,6 +329,45 @@ export class ThreadFront implements InvocationFront {
       maxBodyBytes: limit,
       recordErrorPolicy: settings.recordErrorPolicy,
       singleRecord: settings.singleRecord,
+    };
+    const scanner = bodyPartsScanner(
+      this.registry,
+      job,
+      checked,
+      settings.signature,
+      settings.partBytes,
+      this.peers.idleThreads(),
+    );
+    if (scanner && request.body instanceof Readable) {
+      // Its parts are counted as running by this thread as it starts each, wherever that is.
+      const split = invokeInParts(
+        this.peers,
+        job,
+        request.body,
+        request.signal,
+        settings.bodyIdleTimeoutMs,
+        scanner,
+        settings.partBytes,
+      );
+      return {
+        inputType: input.mediaType.essence,
+        contentType: output.mediaType.essence,
+        admissionMs,
+        release: admitted,
+        thread: "codec-accepted",
+        output: this.#reported(split.output, request.signal),
+        get stats() {
+          return split.stats;
+        },
+      };
+    }
+    this.peers.countRunning(1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.peers.countRunning(-1);
+      admitted();
     };
     const described = {
       inputType: input.mediaType.essence,
