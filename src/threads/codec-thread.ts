@@ -1,7 +1,9 @@
 /**
  * A codec thread (a worker): it runs whole invocations — framing, decoding, batching, encoding — for the
  * main thread, which only moves bytes between the socket and here. Batches go to the inference thread
- * over the port the main thread hands over once the model is loaded.
+ * over the port the main thread hands over once the model is loaded. With `SLUICE_ACCEPT=every-thread` it
+ * also accepts connections and serves them itself (`thread-front.ts`), and runs parts of the bodies other
+ * accepting threads cut (`peer-threads.ts`).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { BatchBufferPool } from "../batch-buffer-pool.js";

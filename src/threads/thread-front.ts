@@ -45,7 +45,7 @@ import type {
   ToCodecThread,
 } from "./messages.js";
 import type { PeerThreads } from "./peer-threads.js";
-import { invokeInParts } from "./split-invocation.js";
+import { invokeInParts, type SplitInvocation } from "./split-invocation.js";
 
 /** The messages from the main thread that concern the front. */
 export type ToThreadFront = Extract<
@@ -340,15 +340,21 @@ export class ThreadFront implements InvocationFront {
     );
     if (scanner && request.body instanceof Readable) {
       // Its parts are counted as running by this thread as it starts each, wherever that is.
-      const split = invokeInParts(
-        this.peers,
-        job,
-        request.body,
-        request.signal,
-        settings.bodyIdleTimeoutMs,
-        scanner,
-        settings.partBytes,
-      );
+      let split: SplitInvocation;
+      try {
+        split = invokeInParts(
+          this.peers,
+          job,
+          request.body,
+          request.signal,
+          settings.bodyIdleTimeoutMs,
+          scanner,
+          settings.partBytes,
+        );
+      } catch (error) {
+        admitted();
+        throw error;
+      }
       return {
         inputType: input.mediaType.essence,
         contentType: output.mediaType.essence,
