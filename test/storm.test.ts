@@ -97,10 +97,16 @@ function storm(title: string, env: Record<string, string>, maxRings: number, cut
         SLUICE_RESPONSE_HOLD_MB: "1",
         ...env,
       });
+      if (env.SLUICE_ACCEPT === "every-thread") {
+        await until(() => server.logs.some((line) => line.includes("codec threads accept connections")), "accepting");
+      }
       const calm = await post(pool.map((row) => `${row.join(",")}\n`).join(""), "text/csv");
       assert.equal(calm.status, 200);
       alone = calm.text.split("\n").slice(0, POOL_ROWS);
       assert.equal(alone.length, POOL_ROWS);
+      // Its log line first (a codec thread that accepted it posts the line up to 10 ms later), so that the
+      // storm counts only its own.
+      await until(() => server.records.some((record) => record.msg === "invocation"), "the first log line");
     });
     after(() => server?.close());
 
@@ -182,6 +188,15 @@ storm("a storm of clients", {}, 2 * CONCURRENCY);
 storm(
   "a storm of clients, large bodies cut into parts",
   { SLUICE_CODEC_THREADS: "6", SLUICE_PART_BYTES: "16384" },
+  2 * 6 + CONCURRENCY,
+  true,
+);
+
+// The same, with the codec threads accepting connections themselves: the thread that accepts a body cuts
+// it, and its parts run on the other threads (each thread's rings are its own, not counted here).
+storm(
+  "a storm of clients, every thread accepting, large bodies cut into parts",
+  { SLUICE_ACCEPT: "every-thread", SLUICE_CODEC_THREADS: "6", SLUICE_PART_BYTES: "16384" },
   2 * 6 + CONCURRENCY,
   true,
 );
