@@ -19,7 +19,7 @@ export type ToRunner = Extract<ToCodecThread, { type: "start" | "wake" | "abort"
 export type FromRunner = Extract<FromCodecThread, { type: "room" | "output" | "done" | "failed" }>;
 
 /** Answer bytes a codec thread may have sent ahead of what the other side has passed on. */
-export const OUTPUT_WINDOW_BYTES = 2 * 2 ** 20;
+const OUTPUT_WINDOW_BYTES = 2 * 2 ** 20;
 
 /** Waits while more than the window of answer bytes is unacknowledged. */
 class OutputCredit {
