@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
 import { createHttpServer } from "../src/http-server.js";
-import { InvocationGate, SharedAdmission } from "../src/invocation-gate.js";
+import { InvocationGate, type Release, SharedAdmission } from "../src/invocation-gate.js";
 import { Logger } from "../src/log.js";
 import { csvBlock } from "./support/child-server.js";
 import { hangingBody, until } from "./support/hanging-body.js";
@@ -351,33 +351,34 @@ describe("a server that has stopped accepting", () => {
 });
 
 describe("the gate's shared counts", () => {
+  /** The side of `gate` a codec thread at `slot` admits through, its freed slots said to `gate` at once. */
+  function threadAdmission(gate: InvocationGate, slot: number, onFreed = () => {}) {
+    const queue = async (signal: AbortSignal | undefined) => {
+      await gate.acquire(signal, slot);
+    };
+    return new SharedAdmission(gate.counts, gate.maxRunning, slot, queue, () => {
+      onFreed();
+      gate.admitWaiting();
+    });
+  }
+
+  /** `admission`, noting `name` in `order` once it is granted. */
+  const noted = (order: string[], name: string, admission: Promise<Release>) =>
+    admission.then((release) => {
+      order.push(name);
+      return release;
+    });
+
   it("hold the bound across a thread's admissions and the main thread's, in arrival order, and take back a dead thread's", async () => {
     const gate = new InvocationGate(2, 2, 1, 1);
     const freed: string[] = [];
-    const thread = new SharedAdmission(
-      gate.counts,
-      2,
-      0,
-      async (signal) => {
-        await gate.acquire(signal, 0);
-      },
-      () => {
-        freed.push("freed");
-        gate.admitWaiting();
-      },
-    );
+    const thread = threadAdmission(gate, 0, () => freed.push("freed"));
     const releaseThread = await thread.acquire();
     const releaseMain = await gate.acquire();
     assert.equal(gate.running, 2);
     const order: string[] = [];
-    const queuedMain = gate.acquire().then((release) => {
-      order.push("main");
-      return release;
-    });
-    const queuedThread = thread.acquire().then((release) => {
-      order.push("thread");
-      return release;
-    });
+    const queuedMain = noted(order, "main", gate.acquire());
+    const queuedThread = noted(order, "thread", thread.acquire());
     await assert.rejects(gate.acquire(), /too many concurrent invocations/);
     assert.equal(gate.queued, 2);
     releaseThread();
@@ -395,28 +396,12 @@ describe("the gate's shared counts", () => {
 
   it("give a freed slot to a waiter on the thread running the fewest, before one that came earlier", async () => {
     const gate = new InvocationGate(2, 4, 1, 2);
-    const threadAt = (slot: number) =>
-      new SharedAdmission(
-        gate.counts,
-        2,
-        slot,
-        async (signal) => {
-          await gate.acquire(signal, slot);
-        },
-        () => gate.admitWaiting(),
-      );
-    const [first, second] = [threadAt(0), threadAt(1)];
+    const [first, second] = [threadAdmission(gate, 0), threadAdmission(gate, 1)];
     const releaseFirst = await first.acquire();
     const releaseSecond = await second.acquire();
     const order: string[] = [];
-    const queuedOnFirst = first.acquire().then((release) => {
-      order.push("first");
-      return release;
-    });
-    const queuedOnSecond = second.acquire().then((release) => {
-      order.push("second");
-      return release;
-    });
+    const queuedOnFirst = noted(order, "first", first.acquire());
+    const queuedOnSecond = noted(order, "second", second.acquire());
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(gate.queued, 2);
     // The second thread's slot comes free: in arrival order the first thread would run two, the second none.
