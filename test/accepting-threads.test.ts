@@ -204,6 +204,19 @@ describe("a codec thread that accepts connections and dies", () => {
   const crashTest = { "content-type": "application/x-crash-test" };
   const replacements = () => server.logs.filter((line) => line.includes("replacing a codec thread")).length;
 
+  /**
+   * The log line of the invocation that failed as its thread died, among those written after the first
+   * `logged` (lines of the invocations before may still be on their way from their threads).
+   */
+  async function crashedLine(logged: number) {
+    const crashed = () =>
+      invocationLines(server)
+        .slice(logged)
+        .find((line) => line.code === "WORKER_CRASHED");
+    await until(() => crashed() !== undefined, "the failed invocation's log line");
+    return crashed() as NonNullable<ReturnType<typeof crashed>>;
+  }
+
   /** Waits for the dead thread's replacement, then checks that serving goes on and the slot came back. */
   async function servingGoesOn(replaced: number) {
     await until(() => replacements() > replaced, "the replacement");
@@ -230,13 +243,7 @@ describe("a codec thread that accepts connections and dies", () => {
       const body = JSON.parse(answer.text) as { code: string; error: string };
       assert.equal(body.code, "WORKER_CRASHED");
       assert.match(body.error, new RegExp(reason));
-      // (Lines of the invocations before may still be on their way from their threads.)
-      const crashed = () =>
-        invocationLines(server)
-          .slice(logged)
-          .find((line) => line.code === "WORKER_CRASHED");
-      await until(() => crashed() !== undefined, "the failed invocation's log line");
-      assert.equal(crashed()?.status, 500);
+      assert.equal((await crashedLine(logged)).status, 500);
       await servingGoesOn(replaced);
     });
   }
@@ -258,13 +265,9 @@ describe("a codec thread that accepts connections and dies", () => {
     });
     assert.equal(cut.status, 200);
     assert.ok(cut.error, "the cut answer must not end as if complete");
-    const crashed = () =>
-      invocationLines(server)
-        .slice(logged)
-        .find((line) => line.code === "WORKER_CRASHED");
-    await until(() => crashed() !== undefined, "the cut invocation's log line");
-    assert.equal(crashed()?.status, 200);
-    assert.equal(crashed()?.delivered, false);
+    const line = await crashedLine(logged);
+    assert.equal(line.status, 200);
+    assert.equal(line.delivered, false);
     await servingGoesOn(replaced);
   });
 });
