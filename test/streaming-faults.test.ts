@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { Backend } from "../src/backends/backend.js";
 import { createCpuBackend } from "../src/backends/onnx-cpu.js";
 import { BUILTIN_CODECS_MODULE, loadCodecPlugins } from "../src/codec/plugin-loader.js";
 import { CodecRegistry } from "../src/codec/registry.js";
@@ -240,6 +241,68 @@ describe("pipeline backpressure", () => {
       assert.ok(bytesRead <= 6 * chunk.length, `read ${bytesRead} bytes`);
       await pipeline.return(undefined);
     } finally {
+      await backend.close();
+    }
+  });
+});
+
+describe("a pipeline on a thread with other work", () => {
+  it("lets the event loop turn while it decodes a batch, even from a body already in memory", async () => {
+    const registry = new CodecRegistry();
+    await loadCodecPlugins(registry, [BUILTIN_CODECS_MODULE], { builtIn: true });
+    const model = await createCpuBackend({
+      modelPath: `${modelDir(smallMlp())}/model.onnx`,
+      cpus: 1,
+      intraOpThreads: 1,
+    });
+    // Turns of the event loop, counted by a chain of immediates: none run while work stays in microtasks.
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    let turnsBeforeFirstRun: number | undefined;
+    const backend: Backend = {
+      kind: model.kind,
+      description: model.description,
+      signature: model.signature,
+      tuning: model.tuning,
+      run(batch, signal) {
+        turnsBeforeFirstRun ??= turns;
+        return model.run(batch, signal);
+      },
+      close: () => model.close(),
+    };
+    try {
+      const rows = 2_000_000;
+      const chunk = encoder.encode(`${GOOD}\n`.repeat(10_000));
+      const body = Array.from({ length: rows / 10_000 }, () => chunk);
+      const input = registry.resolveInput("text/csv");
+      const output = registry.resolveOutput("text/csv", input);
+      setImmediate(tick);
+      const started = turns;
+      let lines = 0;
+      for await (const answer of runPipeline(body, {
+        backend,
+        input,
+        output,
+        // One batch holds the whole body: decoding it (32 MB) is one long stretch of work between answers.
+        batchRows: rows,
+        maxBodyBytes: undefined,
+        recordErrorPolicy: "fail",
+        singleRecord: false,
+        maxPendingBatches: 2,
+      })) {
+        lines += lineFeeds(answer);
+      }
+      assert.equal(lines, rows);
+      assert.ok(
+        (turnsBeforeFirstRun ?? 0) - started >= 2,
+        `the event loop turned ${(turnsBeforeFirstRun ?? 0) - started} times while the batch was decoded`,
+      );
+    } finally {
+      ticking = false;
       await backend.close();
     }
   });
