@@ -18,7 +18,7 @@ import { csvBlock } from "./support/child-server.js";
 import { hangingBody, until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
 import { assertClose, parseCsvNumbers, referenceProbabilities } from "./support/reference.js";
-import { invoke, startTestServer, type TestServer } from "./support/server.js";
+import { invoke, requestOverNodeHttp, startTestServer, type TestServer } from "./support/server.js";
 
 const CRASHING_PLUGIN = fileURLToPath(new URL("fixtures/crashing-plugin.js", import.meta.url));
 
@@ -32,25 +32,8 @@ async function startAccepting(env: Record<string, string> = {}): Promise<TestSer
 }
 
 /** One request over a connection of its own (no keep-alive), read whole. */
-function request(server: TestServer, method: string, route: string, body?: string, headers = {}) {
-  return new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const outgoing = http.request(
-      `${server.url}${route}`,
-      { method, headers: { connection: "close", ...headers }, agent: false },
-      (response) => {
-        let text = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => {
-          text += chunk;
-        });
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
-        response.on("error", reject);
-      },
-    );
-    outgoing.on("error", reject);
-    outgoing.end(body);
-  });
-}
+const request = (server: TestServer, method: string, route: string, body?: string, headers = {}) =>
+  requestOverNodeHttp(server.url, { method, route, body, headers, ownConnection: true });
 
 const invocationLines = (server: TestServer) =>
   server.records.filter((record) => record.msg === "invocation") as {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { temporaryDirectory } from "../src/temporary-directory.js";
 import { streamOf } from "./support/chunks.js";
 import { failingModel, lookupModel, modelDir, smallMlp } from "./support/models.js";
-import { invoke, invokeOverNodeHttp, startTestServer, type TestServer } from "./support/server.js";
+import { invoke, requestOverNodeHttp, startTestServer, type TestServer } from "./support/server.js";
 
 const csvRows = (count: number) => "0.1,0.2,0.3,0.4\n".repeat(count);
 
@@ -234,7 +234,7 @@ describe("a model that fails", () => {
     const server = await startTestServer(modelDir(smallMlp()), { SLUICE_BATCH_ROWS: "64" });
     try {
       const rows = Array.from({ length: 6000 }, (_, i) => `${i % 7},${(i % 13) / 4},-${i % 5},${i / 1000}\n`);
-      const post = (body: string) => invokeOverNodeHttp(server, body, { "content-type": "text/csv" });
+      const post = (body: string) => requestOverNodeHttp(server.url, { body, headers: { "content-type": "text/csv" } });
       const whole = await post(rows.join(""));
       assert.equal(whole.headers["transfer-encoding"], undefined);
       assert.equal(whole.headers["content-length"], String(Buffer.byteLength(whole.text)));

@@ -16,7 +16,7 @@ import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
 import { amazonRecord, recordIOFrame, tfExample, tfRecordFrame } from "./support/binary-writers.js";
 import { hangingBody, until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
-import { invoke, startTestServer, type TestServer } from "./support/server.js";
+import { invoke, requestOverNodeHttp, startTestServer, type TestServer } from "./support/server.js";
 
 const encoder = new TextEncoder();
 const GOOD = "0.1,0.2,0.3,0.4";
@@ -44,27 +44,6 @@ function rawExchange(port: number, request: Uint8Array | string, ms = 10_000): P
     });
     socket.on("error", () => {});
     socket.write(request);
-  });
-}
-
-/** POSTs `body` on a connection of its own and returns the status and the whole answer. */
-function postOnce(
-  url: string,
-  body: string | Uint8Array,
-  headers: Record<string, string>,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(`${url}/invocations`, { method: "POST", headers, agent: false }, (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => {
-        text += chunk;
-      });
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
-    });
-    // The server may answer before it has read the whole body; the answer is what matters here.
-    request.on("error", reject);
-    request.end(body);
   });
 }
 
@@ -151,7 +130,11 @@ describe("hostile input over HTTP", () => {
   it("refuses a JSON Lines line longer than the record limit (400), without holding more", async () => {
     const line = new Uint8Array(65 * MB).fill(0x31);
     // node:http, not fetch: fetch drops a connection whose answer comes before its body has gone.
-    const { status, text } = await postOnce(server.url, line, { "content-type": "application/jsonlines" });
+    const { status, text } = await requestOverNodeHttp(server.url, {
+      body: line,
+      headers: { "content-type": "application/jsonlines" },
+      ownConnection: true,
+    });
     assert.equal(status, 400);
     assert.equal((JSON.parse(text) as { code: string }).code, "RECORD_TOO_LARGE");
   });
@@ -210,7 +193,7 @@ describe("hostile input over HTTP", () => {
     ];
     for (const [name, body, headers] of cases) {
       const logged = server.logs.length;
-      const { status, text } = await postOnce(server.url, body, headers);
+      const { status, text } = await requestOverNodeHttp(server.url, { body, headers, ownConnection: true });
       assert.ok(status >= 400, name);
       assert.ok(text.length < 4096, `${name}: a ${text.length}-byte error body`);
       const lines = server.logs.slice(logged);

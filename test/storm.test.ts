@@ -14,7 +14,7 @@ import { amazonRecord, concat, recordIOFrame } from "./support/binary-writers.js
 import { campaignSetting } from "./support/campaign.js";
 import { until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
-import { invokeOverNodeHttp, startTestServer, type TestServer } from "./support/server.js";
+import { requestOverNodeHttp, startTestServer, type TestServer } from "./support/server.js";
 
 const CONCURRENCY = 3;
 const CLIENTS = 8;
@@ -77,7 +77,7 @@ function storm(title: string, env: Record<string, string>, maxRings: number, cut
   describe(title, () => {
     let server: TestServer;
     const post = (body: string | Uint8Array, contentType: string) =>
-      invokeOverNodeHttp(server, body, { "content-type": contentType, accept: "text/csv" });
+      requestOverNodeHttp(server.url, { body, headers: { "content-type": contentType, accept: "text/csv" } });
     const random = seededRandom(SEED);
     const pool = Array.from({ length: POOL_ROWS }, () =>
       Array.from({ length: 4 }, () => Math.round((random() * 8 - 4) * 1000) / 1000),

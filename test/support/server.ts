@@ -69,17 +69,34 @@ export interface NodeHttpAnswer {
   readonly text: string;
 }
 
+/** One exchange for {@link requestOverNodeHttp}. */
+export interface NodeHttpRequest {
+  /** `POST` unless said. */
+  readonly method?: string;
+  /** `/invocations` unless said. */
+  readonly route?: string;
+  readonly body?: string | Uint8Array;
+  readonly headers?: Record<string, string>;
+  /**
+   * Sent on a connection of its own, closed after the answer (`Connection: close`), rather than on one of
+   * Node's pooled connections: the server accepts each such request anew.
+   */
+  readonly ownConnection?: boolean;
+}
+
 /**
- * POSTs a body to /invocations through node:http, which (unlike fetch) shows how the answer was framed,
- * and reads the whole answer; rejects when it stops short or nothing arrives for 30 s.
+ * Sends one request through node:http, which (unlike fetch) shows how the answer was framed, and reads the
+ * whole answer; rejects when it stops short or nothing arrives for 30 s.
  */
-export function invokeOverNodeHttp(
-  server: TestServer,
-  body: string | Uint8Array,
-  headers: Record<string, string>,
+export function requestOverNodeHttp(
+  url: string,
+  { method = "POST", route = "/invocations", body, headers = {}, ownConnection = false }: NodeHttpRequest,
 ): Promise<NodeHttpAnswer> {
   return new Promise((resolve, reject) => {
-    const request = http.request(`${server.url}/invocations`, { method: "POST", headers }, (response) => {
+    const options: http.RequestOptions = ownConnection
+      ? { method, headers: { connection: "close", ...headers }, agent: false }
+      : { method, headers };
+    const request = http.request(`${url}${route}`, options, (response) => {
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("end", () =>
