@@ -14,6 +14,7 @@ import { Hono } from "hono";
 import { createHttpServer } from "../src/http-server.js";
 import { InvocationGate, type Release, SharedAdmission } from "../src/invocation-gate.js";
 import { Logger } from "../src/log.js";
+import { RunningCounts } from "../src/threads/running-counts.js";
 import { csvBlock } from "./support/child-server.js";
 import { hangingBody, until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
@@ -32,7 +33,7 @@ async function startAccepting(env: Record<string, string> = {}): Promise<TestSer
 }
 
 /** One request over a connection of its own (no keep-alive), read whole. */
-const request = (server: TestServer, method: string, route: string, body?: string, headers = {}) =>
+const request = (server: TestServer, method: string, route: string, body?: string | Uint8Array, headers = {}) =>
   requestOverNodeHttp(server.url, { method, route, body, headers, ownConnection: true });
 
 const invocationLines = (server: TestServer) =>
@@ -41,6 +42,7 @@ const invocationLines = (server: TestServer) =>
     status?: number;
     code?: string;
     delivered?: boolean;
+    parts?: number;
   }[];
 
 describe("codec threads that accept connections", () => {
@@ -180,7 +182,11 @@ describe("the gate, with codec threads that accept connections", () => {
 describe("a codec thread that accepts connections and dies", () => {
   let server: TestServer;
   before(async () => {
-    server = await startAccepting({ SLUICE_PLUGINS: CRASHING_PLUGIN, SLUICE_RESPONSE_HOLD_MB: "0" });
+    server = await startAccepting({
+      SLUICE_PLUGINS: CRASHING_PLUGIN,
+      SLUICE_RESPONSE_HOLD_MB: "0",
+      SLUICE_PART_BYTES: "4096",
+    });
   });
   after(() => server.close());
 
@@ -252,6 +258,57 @@ describe("a codec thread that accepts connections and dies", () => {
     assert.equal(line.status, 200);
     assert.equal(line.delivered, false);
     await servingGoesOn(replaced);
+  });
+
+  /**
+   * Sends a large body until one is cut into parts: the dead thread's replacement accepts, and is linked
+   * to the other thread, some moments after the other thread answers again.
+   */
+  async function cutIntoPartsAgain() {
+    const rows = csvBlock(3000, 4);
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const logged = invocationLines(server).length;
+      const answer = await request(server, "POST", "/invocations", rows, { "content-type": "text/csv" });
+      assert.equal(answer.status, 200);
+      assert.equal(parseCsvNumbers(answer.text).length, 3000);
+      await until(() => invocationLines(server).length > logged, "the large body's log line");
+      if (
+        (invocationLines(server)
+          .slice(logged)
+          .find((line) => line.status === 200)?.parts ?? 1) > 1
+      )
+        return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.fail("no large body was cut into parts again");
+  }
+
+  it("fails a body with a 500 when a thread running a part of it dies, though another thread cut it", async () => {
+    // The thread that accepts a body of unknown length cuts it, and its first part runs on the other
+    // thread, which is idle. A plugin's body then ends one of the two; which one takes that connection
+    // is the kernel's choice, so this goes on until it has been the one running the part.
+    const PEER_GONE = "it ended while it ran a part of this body";
+    const reasons: string[] = [];
+    for (let attempt = 0; attempt < 20 && !reasons.includes(PEER_GONE); attempt++) {
+      const replaced = replacements();
+      const held = hangingBody(["0.1,0.2,0.3,0.4\n".repeat(10)]);
+      const cut = invoke(server, held.stream, { "content-type": "text/csv" });
+      await until(() => server.running.service.ready().gate.running === 1, "the body to be admitted");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const crash = await request(server, "POST", "/invocations", "1\ncrash\n", { ...crashTest, accept: "text/csv" });
+      assert.equal(crash.status, 500);
+      const response = await cut;
+      assert.equal(response.status, 500);
+      const body = (await response.json()) as { code: string; error: string };
+      assert.equal(body.code, "WORKER_CRASHED");
+      const reason = [PEER_GONE, "it exited with code 7"].find((known) => body.error.includes(known));
+      assert.ok(reason, body.error);
+      reasons.push(reason);
+      held.release();
+      await servingGoesOn(replaced);
+      await cutIntoPartsAgain();
+    }
+    assert.ok(reasons.includes(PEER_GONE), `only ${JSON.stringify(reasons)}`);
   });
 });
 
@@ -333,6 +390,23 @@ describe("a server that has stopped accepting", () => {
     } finally {
       agent.destroy();
     }
+  });
+});
+
+describe("the counts of what runs on each accepting thread", () => {
+  it("are kept by the thread that started each, so that a dead one's can be dropped", () => {
+    const counts = RunningCounts.create(3);
+    const seen = new RunningCounts(counts.buffer);
+    counts.add(0, 1, 1);
+    counts.add(2, 1, 1);
+    counts.add(2, 2, 1);
+    assert.deepEqual([seen.on(0), seen.on(1), seen.on(2)], [0, 2, 1]);
+    // Thread 2 died: what it started, on itself and on thread 1, is over.
+    counts.forget(2);
+    assert.deepEqual([seen.on(0), seen.on(1), seen.on(2)], [0, 1, 0]);
+    // Thread 0 learns of it only now, and gives back what it had counted on thread 1.
+    counts.add(0, 1, -1);
+    assert.deepEqual([seen.on(0), seen.on(1), seen.on(2)], [0, 0, 0]);
   });
 });
 

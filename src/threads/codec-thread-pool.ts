@@ -18,6 +18,7 @@ import { listeningSocketCopies, type SocketHandle } from "./listening-socket-cop
 import type { FromCodecThread, FrontState, InvocationJob, ToCodecThread } from "./messages.js";
 import { turnOffOnStackReplacement } from "./on-stack-replacement.js";
 import { type FedBody, RemoteInvocation, UNRESPONSIVE_AFTER_MS } from "./remote-invocation.js";
+import { RunningCounts } from "./running-counts.js";
 import type { PartThreads } from "./split-invocation.js";
 import { useDefaultHeapSizingForWorkers } from "./worker-heap.js";
 
@@ -159,8 +160,8 @@ export class CodecThreadPool implements PartThreads {
   #socketReserve: SocketHandle | undefined;
   /** Each thread's open connections (-1 while it does not accept), shared with the threads. */
   #connections: Int32Array | undefined;
-  /** Invocations running on each accepting thread, shared with the threads (see `peer-threads.ts`). */
-  #running: Int32Array | undefined;
+  /** Invocations running on each accepting thread, shared with the threads (see `running-counts.ts`). */
+  #running: RunningCounts | undefined;
   /** The threads told to accept, each linked to every other (see `peer-threads.ts`). */
   #peered: CodecThread[] = [];
   /** Each accepting thread's heartbeat count, and the counts seen at the last check. */
@@ -209,7 +210,7 @@ export class CodecThreadPool implements PartThreads {
     // The invocations it admitted itself died with it; so did the connections it accepted.
     this.#acceptLink?.gate()?.reclaim(dead.slot);
     if (this.#connections) Atomics.store(this.#connections, dead.slot, -1);
-    if (this.#running) Atomics.store(this.#running, dead.slot, 0);
+    this.#running?.forget(dead.slot);
     this.#peered = this.#peered.filter((thread) => thread !== dead);
     const thread = this.#spawn(dead.slot);
     this.#threads[index] = thread;
@@ -248,7 +249,7 @@ export class CodecThreadPool implements PartThreads {
     this.#acceptLink = link;
     this.#accepting = true;
     this.#connections = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4)).fill(-1);
-    this.#running = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4));
+    this.#running = RunningCounts.create(this.#threads.length);
     this.#heartbeats = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4));
     this.#watchdog = setInterval(() => this.#checkHeartbeats(), UNRESPONSIVE_AFTER_MS);
     this.#watchdog.unref();
@@ -296,7 +297,7 @@ export class CodecThreadPool implements PartThreads {
       responseHoldBytes: link.responseHoldBytes,
       metrics: link.metrics !== undefined,
       state: link.state(),
-      running: (this.#running as Int32Array).buffer as SharedArrayBuffer,
+      running: (this.#running as RunningCounts).buffer,
     });
     for (const peer of this.#peered) {
       const { port1, port2 } = new MessageChannel();

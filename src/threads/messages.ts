@@ -117,7 +117,7 @@ export type ToCodecThread =
       readonly responseHoldBytes: number;
       readonly metrics: boolean;
       readonly state: FrontState;
-      /** Invocations (whole or parts) running on each codec thread, counted by each thread for itself. */
+      /** Invocations (whole or parts) running on each codec thread, by the thread that started them (`running-counts.ts`). */
       readonly running: SharedArrayBuffer;
     }
   /** A port to the accepting codec thread at `slot` (a replacement's takes the dead thread's place). */

@@ -11,12 +11,13 @@ import { BodyRingPool } from "./body-ring-pool.js";
 import type { FromRunner, InvocationRunner, ToRunner } from "./invocation-runner.js";
 import type { InvocationJob } from "./messages.js";
 import { type FedBody, RemoteInvocation } from "./remote-invocation.js";
+import { RunningCounts } from "./running-counts.js";
 import type { PartThreads } from "./split-invocation.js";
 
 /**
- * A linked thread. A thread's count of running invocations is kept by whoever starts them: its own front
+ * A linked thread. What runs on it is counted by whoever starts it (`running-counts.ts`): its own front
  * for the invocations it runs whole, the starting thread for a part (from its start until the running
- * thread says it is over). A dead thread's count is reset by the main thread as it replaces it.
+ * thread says it is over).
  */
 interface Peer {
   readonly slot: number;
@@ -33,7 +34,7 @@ export class PeerThreads implements PartThreads {
   readonly #peers = new Map<number, Peer>();
   readonly #rings = new BodyRingPool();
   /** Invocations (whole or parts) running on each thread, by slot. */
-  readonly #running: Int32Array;
+  readonly #running: RunningCounts;
   #nextId = 0;
 
   /**
@@ -46,7 +47,7 @@ export class PeerThreads implements PartThreads {
     private readonly createRunner: (reply: MessagePort) => InvocationRunner,
     private readonly onStuck: (slot: number) => void,
   ) {
-    this.#running = new Int32Array(running);
+    this.#running = new RunningCounts(running);
     // This thread runs parts too, over a channel with both ends here.
     const { port1, port2 } = new MessageChannel();
     this.#link(ownSlot, port1, port2);
@@ -54,7 +55,7 @@ export class PeerThreads implements PartThreads {
 
   /** Counts an invocation this thread runs whole starting (1) or ending (-1). */
   countRunning(change: 1 | -1): void {
-    Atomics.add(this.#running, this.ownSlot, change);
+    this.#running.add(this.ownSlot, this.ownSlot, change);
   }
 
   /** Links the thread at `slot` (in place of a dead one there), over one port for both directions. */
@@ -90,7 +91,11 @@ export class PeerThreads implements PartThreads {
     if (this.#peers.get(peer.slot) !== peer) return;
     this.#peers.delete(peer.slot);
     const error = new WorkerCrashedError("it ended while it ran a part of this body");
-    for (const invocation of peer.started.values()) invocation.threadGone(error);
+    for (const invocation of peer.started.values()) {
+      invocation.threadGone(error);
+      // Its ring is never given back (it is left to the collector), and with the ring its count: so here.
+      this.#running.add(this.ownSlot, peer.slot, -1);
+    }
     peer.started.clear();
     peer.runner.stopAll(error);
     peer.requests.close();
@@ -99,13 +104,13 @@ export class PeerThreads implements PartThreads {
   /** How many linked threads run nothing at all. */
   idleThreads(): number {
     let idle = 0;
-    for (const slot of this.#peers.keys()) if (Atomics.load(this.#running, slot) === 0) idle++;
+    for (const slot of this.#peers.keys()) if (this.#running.on(slot) === 0) idle++;
     return idle;
   }
 
   spareThreads(ownParts: number): number {
     let running = 0;
-    for (const slot of this.#peers.keys()) running += Atomics.load(this.#running, slot);
+    for (const slot of this.#peers.keys()) running += this.#running.on(slot);
     return this.#peers.size - (running - ownParts);
   }
 
@@ -115,9 +120,9 @@ export class PeerThreads implements PartThreads {
    */
   invoke(job: InvocationJob, fed: FedBody, signal: AbortSignal | undefined, bodyIdleTimeoutMs: number) {
     let chosen = this.#peers.get(this.ownSlot) as Peer;
-    let fewest = Atomics.load(this.#running, this.ownSlot) + 1;
+    let fewest = this.#running.on(this.ownSlot) + 1;
     for (const peer of this.#peers.values()) {
-      const running = Atomics.load(this.#running, peer.slot);
+      const running = this.#running.on(peer.slot);
       if (running < fewest && peer.slot !== this.ownSlot) {
         chosen = peer;
         fewest = running;
@@ -125,7 +130,7 @@ export class PeerThreads implements PartThreads {
     }
     // Counted here as it starts, not by the thread that runs it once the message arrives: the next part,
     // started before then, must see this one.
-    Atomics.add(this.#running, chosen.slot, 1);
+    this.#running.add(this.ownSlot, chosen.slot, 1);
     const rings = this.#rings;
     const invocation = new RemoteInvocation(
       chosen.requests,
@@ -137,7 +142,7 @@ export class PeerThreads implements PartThreads {
       rings.acquire(),
       (ring) => {
         rings.release(ring);
-        Atomics.sub(this.#running, chosen.slot, 1);
+        this.#running.add(this.ownSlot, chosen.slot, -1);
       },
       () => this.onStuck(chosen.slot),
     );
