@@ -4,7 +4,7 @@ import type { Backend } from "../src/backends/backend.js";
 import { createCpuBackend } from "../src/backends/onnx-cpu.js";
 import { BUILTIN_CODECS_MODULE, loadCodecPlugins } from "../src/codec/plugin-loader.js";
 import { CodecRegistry } from "../src/codec/registry.js";
-import { runPipeline } from "../src/pipeline.js";
+import { type PipelineOptions, runPipeline } from "../src/pipeline.js";
 import { BODY_RING_BYTES } from "../src/threads/body-ring.js";
 import { readAmazonRecord, readRecordIOFrames, readTfExample, readTfRecordFrames } from "./support/binary-writers.js";
 import { hangingBody, lineFeeds, repeatedBody, until } from "./support/hanging-body.js";
@@ -204,15 +204,34 @@ describe("backpressure over HTTP", () => {
   });
 });
 
+/**
+ * A pipeline's options for CSV in and out, `batchRows` records a batch, on the small MLP run by ONNX
+ * Runtime on one thread (the caller closes the backend).
+ */
+async function csvPipelineOptions(batchRows: number): Promise<PipelineOptions> {
+  const registry = new CodecRegistry();
+  await loadCodecPlugins(registry, [BUILTIN_CODECS_MODULE], { builtIn: true });
+  const backend = await createCpuBackend({
+    modelPath: `${modelDir(smallMlp())}/model.onnx`,
+    cpus: 1,
+    intraOpThreads: 1,
+  });
+  const input = registry.resolveInput("text/csv");
+  return {
+    backend,
+    input,
+    output: registry.resolveOutput("text/csv", input),
+    batchRows,
+    maxBodyBytes: undefined,
+    recordErrorPolicy: "fail",
+    singleRecord: false,
+    maxPendingBatches: 2,
+  };
+}
+
 describe("pipeline backpressure", () => {
   it("reads no further into the body than a few batches while the consumer does not pull", async () => {
-    const registry = new CodecRegistry();
-    await loadCodecPlugins(registry, [BUILTIN_CODECS_MODULE], { builtIn: true });
-    const backend = await createCpuBackend({
-      modelPath: `${modelDir(smallMlp())}/model.onnx`,
-      cpus: 1,
-      intraOpThreads: 1,
-    });
+    const options = await csvPipelineOptions(64);
     try {
       let bytesRead = 0;
       const chunk = encoder.encode(`${GOOD}\n`.repeat(64));
@@ -222,18 +241,7 @@ describe("pipeline backpressure", () => {
           yield chunk;
         }
       }
-      const input = registry.resolveInput("text/csv");
-      const output = registry.resolveOutput("text/csv", input);
-      const pipeline = runPipeline(endlessBody(), {
-        backend,
-        input,
-        output,
-        batchRows: 64,
-        maxBodyBytes: undefined,
-        recordErrorPolicy: "fail",
-        singleRecord: false,
-        maxPendingBatches: 2,
-      });
+      const pipeline = runPipeline(endlessBody(), options);
       const first = await pipeline.next();
       assert.equal(first.done, false);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -241,20 +249,17 @@ describe("pipeline backpressure", () => {
       assert.ok(bytesRead <= 6 * chunk.length, `read ${bytesRead} bytes`);
       await pipeline.return(undefined);
     } finally {
-      await backend.close();
+      await options.backend.close();
     }
   });
 });
 
 describe("a pipeline on a thread with other work", () => {
   it("lets the event loop turn while it decodes a batch, even from a body already in memory", async () => {
-    const registry = new CodecRegistry();
-    await loadCodecPlugins(registry, [BUILTIN_CODECS_MODULE], { builtIn: true });
-    const model = await createCpuBackend({
-      modelPath: `${modelDir(smallMlp())}/model.onnx`,
-      cpus: 1,
-      intraOpThreads: 1,
-    });
+    const rows = 2_000_000;
+    // One batch holds the whole body: decoding it (32 MB) is one long stretch of work between answers.
+    const options = await csvPipelineOptions(rows);
+    const model = options.backend;
     // Turns of the event loop, counted by a chain of immediates: none run while work stays in microtasks.
     let turns = 0;
     let ticking = true;
@@ -275,25 +280,12 @@ describe("a pipeline on a thread with other work", () => {
       close: () => model.close(),
     };
     try {
-      const rows = 2_000_000;
       const chunk = encoder.encode(`${GOOD}\n`.repeat(10_000));
       const body = Array.from({ length: rows / 10_000 }, () => chunk);
-      const input = registry.resolveInput("text/csv");
-      const output = registry.resolveOutput("text/csv", input);
       setImmediate(tick);
       const started = turns;
       let lines = 0;
-      for await (const answer of runPipeline(body, {
-        backend,
-        input,
-        output,
-        // One batch holds the whole body: decoding it (32 MB) is one long stretch of work between answers.
-        batchRows: rows,
-        maxBodyBytes: undefined,
-        recordErrorPolicy: "fail",
-        singleRecord: false,
-        maxPendingBatches: 2,
-      })) {
+      for await (const answer of runPipeline(body, { ...options, backend })) {
         lines += lineFeeds(answer);
       }
       assert.equal(lines, rows);
