@@ -11,10 +11,16 @@ import { createBodyRing, resetBodyRing } from "./body-ring.js";
 /** Idle rings kept at most (up to 256 MiB); more idle than that are left to the collector. */
 const MAX_IDLE_RINGS = 64;
 
-/** The main thread's rings: one lent to each running invocation, returned when both threads are done with it. */
+/**
+ * A thread's rings (the main thread's, or an accepting codec thread's for the parts it starts): one lent
+ * to each running invocation, returned when both threads are done with it.
+ */
 export class BodyRingPool {
   readonly #idle: SharedArrayBuffer[] = [];
   #created = 0;
+
+  /** @param onCreate Called for each ring made (not for one reused). */
+  constructor(private readonly onCreate: () => void = () => {}) {}
 
   /** Rings made so far (reused ones not counted again). */
   get created(): number {
@@ -29,6 +35,7 @@ export class BodyRingPool {
       return ring;
     }
     this.#created++;
+    this.onCreate();
     return createBodyRing();
   }
 

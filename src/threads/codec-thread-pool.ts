@@ -162,6 +162,8 @@ export class CodecThreadPool implements PartThreads {
   #connections: Int32Array | undefined;
   /** Invocations running on each accepting thread, shared with the threads (see `running-counts.ts`). */
   #running: RunningCounts | undefined;
+  /** The body rings each accepting thread has made, shared with the threads; kept over replacements. */
+  #ringsMade: Int32Array | undefined;
   /** The threads told to accept, each linked to every other (see `peer-threads.ts`). */
   #peered: CodecThread[] = [];
   /** Each accepting thread's heartbeat count, and the counts seen at the last check. */
@@ -193,9 +195,14 @@ export class CodecThreadPool implements PartThreads {
     return this.#threads.length;
   }
 
-  /** Body rings made so far: as many as invocations ever ran at once, however many ran in all. */
+  /**
+   * Body rings made so far, by the main thread and by accepting threads for the parts they start: as many
+   * as invocations ever ran at once, however many ran in all.
+   */
   get ringsCreated(): number {
-    return this.#rings.created;
+    let made = this.#rings.created;
+    for (const count of this.#ringsMade ?? []) made += count;
+    return made;
   }
 
   /** The kernel ids of the threads now running (for CPU time by thread). */
@@ -250,6 +257,7 @@ export class CodecThreadPool implements PartThreads {
     this.#accepting = true;
     this.#connections = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4)).fill(-1);
     this.#running = RunningCounts.create(this.#threads.length);
+    this.#ringsMade = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4));
     this.#heartbeats = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4));
     this.#watchdog = setInterval(() => this.#checkHeartbeats(), UNRESPONSIVE_AFTER_MS);
     this.#watchdog.unref();
@@ -294,6 +302,7 @@ export class CodecThreadPool implements PartThreads {
       slot: thread.slot,
       connections: (this.#connections as Int32Array).buffer as SharedArrayBuffer,
       heartbeats: (this.#heartbeats as Int32Array).buffer as SharedArrayBuffer,
+      ringsMade: (this.#ringsMade as Int32Array).buffer as SharedArrayBuffer,
       responseHoldBytes: link.responseHoldBytes,
       metrics: link.metrics !== undefined,
       state: link.state(),

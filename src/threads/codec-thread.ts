@@ -66,6 +66,7 @@ async function start(data: CodecThreadData): Promise<void> {
         const linked = new PeerThreads(
           message.slot,
           message.running,
+          message.ringsMade,
           (reply) =>
             new InvocationRunner(
               (answer, transfer) => reply.postMessage(answer, transfer),

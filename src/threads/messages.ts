@@ -105,8 +105,9 @@ export type ToCodecThread =
   /**
    * Accept connections on `fd` (a descriptor of the listening socket of this thread's own); `slot`: this
    * thread's place in the gate's counts, in `connections` (each accepting thread's open connections, -1
-   * for one not accepting) and in `heartbeats` (counted up every second by each thread's event loop, for
-   * the main thread's watchdog); `responseHoldBytes` and `metrics` as the main thread's routes.
+   * for one not accepting), in `heartbeats` (counted up every second by each thread's event loop, for
+   * the main thread's watchdog) and in `ringsMade` (the body rings each thread has made for the parts it
+   * started); `responseHoldBytes` and `metrics` as the main thread's routes.
    */
   | {
       readonly type: "accept";
@@ -114,6 +115,7 @@ export type ToCodecThread =
       readonly slot: number;
       readonly connections: SharedArrayBuffer;
       readonly heartbeats: SharedArrayBuffer;
+      readonly ringsMade: SharedArrayBuffer;
       readonly responseHoldBytes: number;
       readonly metrics: boolean;
       readonly state: FrontState;

@@ -32,22 +32,26 @@ interface Peer {
 /** This thread's links to the accepting codec threads. */
 export class PeerThreads implements PartThreads {
   readonly #peers = new Map<number, Peer>();
-  readonly #rings = new BodyRingPool();
+  readonly #rings: BodyRingPool;
   /** Invocations (whole or parts) running on each thread, by slot. */
   readonly #running: RunningCounts;
   #nextId = 0;
 
   /**
+   * @param ringsMade Each thread's count of the body rings it has made, by slot (this one counts its own).
    * @param createRunner Makes the runner of the parts a peer starts here, answering through `reply`.
    * @param onStuck Called when a part started on the thread at `slot` was not stopped when asked.
    */
   constructor(
     private readonly ownSlot: number,
     running: SharedArrayBuffer,
+    ringsMade: SharedArrayBuffer,
     private readonly createRunner: (reply: MessagePort) => InvocationRunner,
     private readonly onStuck: (slot: number) => void,
   ) {
     this.#running = new RunningCounts(running);
+    const madeBySlot = new Int32Array(ringsMade);
+    this.#rings = new BodyRingPool(() => Atomics.add(madeBySlot, ownSlot, 1));
     // This thread runs parts too, over a channel with both ends here.
     const { port1, port2 } = new MessageChannel();
     this.#link(ownSlot, port1, port2);
