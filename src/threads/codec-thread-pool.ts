@@ -196,8 +196,8 @@ export class CodecThreadPool implements PartThreads {
   }
 
   /**
-   * Body rings made so far, by the main thread and by accepting threads for the parts they start: as many
-   * as invocations ever ran at once, however many ran in all.
+   * Body rings made so far, by the main thread and by accepting threads for the parts they start: for each
+   * of these pools, as many as its invocations that ever ran at once, however many ran in all.
    */
   get ringsCreated(): number {
     let made = this.#rings.created;
