@@ -330,6 +330,14 @@ export class ThreadFront implements InvocationFront {
       recordErrorPolicy: settings.recordErrorPolicy,
       singleRecord: settings.singleRecord,
     };
+    const described = (release: () => void) =>
+      ({
+        inputType: input.mediaType.essence,
+        contentType: output.mediaType.essence,
+        admissionMs,
+        release,
+        thread: "codec-accepted",
+      }) as const;
     const scanner = bodyPartsScanner(
       this.registry,
       job,
@@ -356,11 +364,7 @@ export class ThreadFront implements InvocationFront {
         throw error;
       }
       return {
-        inputType: input.mediaType.essence,
-        contentType: output.mediaType.essence,
-        admissionMs,
-        release: admitted,
-        thread: "codec-accepted",
+        ...described(admitted),
         output: this.#reported(split.output, request.signal),
         get stats() {
           return split.stats;
@@ -375,13 +379,6 @@ export class ThreadFront implements InvocationFront {
       this.peers.countRunning(-1);
       admitted();
     };
-    const described = {
-      inputType: input.mediaType.essence,
-      contentType: output.mediaType.essence,
-      admissionMs,
-      release,
-      thread: "codec-accepted",
-    } as const;
     const own = this.#ownSession;
     if (
       own &&
@@ -409,14 +406,14 @@ export class ThreadFront implements InvocationFront {
         settings.bodyIdleTimeoutMs,
         this.log,
       );
-      return { ...described, ...small };
+      return { ...described(release), ...small };
     }
 
     const stats = new PipelineStats();
     const body =
       request.body instanceof Readable ? streamedBody(request.body, settings.bodyIdleTimeoutMs) : request.body;
     const answer = runJob(job, body, this.registry, model, request.signal, stats);
-    return { ...described, output: this.#reported(answer, request.signal), stats };
+    return { ...described(release), output: this.#reported(answer, request.signal), stats };
   }
 
   /** The answer, with an unexpected failure (a bug, not a refusal) logged with its stack. */
