@@ -14,6 +14,7 @@ import { concurrencyChart } from "./chart.js";
 import { decodeThroughput, decodeThroughputFor, encodeThroughput, TOKEN_ID_SIGNATURE } from "./codec-throughput.js";
 import { peakRssFor, pingUnderLoad, throughputVersusRuntime } from "./end-to-end.js";
 import {
+  AGED_AGAINST_FRESH_ROUNDS,
   cores,
   csvValues,
   type Measurement,
@@ -21,10 +22,10 @@ import {
   peakRssAtConcurrency,
   peerUnavailable,
   pooled,
-  rssUnderSustainedLoad,
   runtimeAlone,
   startPeer,
   startSluice,
+  underSustainedLoad,
 } from "./side-by-side.js";
 import { csvDirectory, transformJobComparison } from "./transform-job.js";
 import {
@@ -401,7 +402,7 @@ say(
 say();
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
 const tabular = tabularWorkload();
-const soak = await rssUnderSustainedLoad(tabular.modelDir, tabular.body, cores(), SOAK_SECONDS);
+const soak = await underSustainedLoad(tabular.modelDir, tabular.body, tabular.records, cores(), SOAK_SECONDS);
 const lastSample = soak.samples[soak.samples.length - 1];
 say(
   `The tabular workload at c = ${cores()} for ${SOAK_SECONDS} s (${soak.invocations} invocations): RSS ` +
@@ -409,16 +410,27 @@ say(
     `${fixed(lastSample?.rssMB ?? 0)} MB at the last sample (peak ${fixed(soak.peakMB)} MB). By tenth of the run:`,
 );
 say();
-say("| seconds | RSS MB | records/s | slowest body ms |");
-say("| ---: | ---: | ---: | ---: |");
+say("| seconds | RSS MB | records/s | server CPU s per million records | slowest body ms |");
+say("| ---: | ---: | ---: | ---: | ---: |");
 let sampledUntil = 0;
 for (const sample of soak.samples) {
-  const recordsPerSecond = (sample.invocations * tabular.records) / (sample.seconds - sampledUntil);
+  const records = sample.invocations * tabular.records;
+  const recordsPerSecond = records / (sample.seconds - sampledUntil);
   sampledUntil = sample.seconds;
   say(
-    `| ${fixed(sample.seconds)} | ${fixed(sample.rssMB)} | ${fixed(recordsPerSecond)} | ${fixed(sample.slowestMs)} |`,
+    `| ${fixed(sample.seconds)} | ${fixed(sample.rssMB)} | ${fixed(recordsPerSecond)} | ` +
+      `${fixed((sample.cpuSeconds / records) * 1e6, 2)} | ${fixed(sample.slowestMs)} |`,
   );
 }
+say();
+const agedRatio = soak.aged.recordsPerSecond / soak.fresh.recordsPerSecond;
+say(
+  `The machine's own speed moves as much over minutes, so the aged server was then measured in turn with a ` +
+    `fresh one, ${AGED_AGAINST_FRESH_ROUNDS} turns of ${fixed(soak.turnSeconds)} s each on the same bodies: ` +
+    `aged ${fixed(soak.aged.recordsPerSecond)} records/s (${fixed(soak.aged.cpuSecondsPerMillion, 2)} CPU s per ` +
+    `million), fresh ${fixed(soak.fresh.recordsPerSecond)} (${fixed(soak.fresh.cpuSecondsPerMillion, 2)}): the aged ` +
+    `one at ${fixed(agedRatio * 100)}% of the fresh one's pace.`,
+);
 say();
 
 const PING_ROUNDS = 5;

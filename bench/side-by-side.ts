@@ -10,7 +10,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { readProcStat } from "../src/threads/thread-cpu.js";
-import { startChildServer } from "../test/support/child-server.js";
+import { type ChildServer, startChildServer } from "../test/support/child-server.js";
 
 /** One measured configuration. */
 export interface Measurement {
@@ -62,7 +62,11 @@ export async function startSluice(
   env: Record<string, string> = {},
   name = "Sluice",
 ): Promise<ServerUnderTest> {
-  const server = await startChildServer(modelDir, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0", ...env });
+  return underTest(await startChildServer(modelDir, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0", ...env }), name);
+}
+
+/** A running `sluice serve` child as a server to measure. */
+function underTest(server: ChildServer, name: string): ServerUnderTest {
   const pid = server.child.pid as number;
   const loaded = server
     .log()
@@ -256,7 +260,6 @@ export function pooled(measurements: readonly Measurement[]): Measurement {
   };
 }
 
-/** The cores this machine has (the concurrency the platform would use with Sluice's suggestion). */
 /**
  * `concurrency` clients each post `body` back to back until `deadline` (a `performance.now()` time), as
  * the platform drives a container; `answered` hears of each body with its time, request to last answer
@@ -282,6 +285,7 @@ async function postBackToBack(
   );
 }
 
+/** The cores this machine has (the concurrency the platform would use with Sluice's suggestion). */
 export const cores = () => os.availableParallelism();
 
 /** Peak RSS of a fresh Sluice serving `modelDir` while `concurrency` bodies run at once. */
@@ -310,38 +314,66 @@ export interface SustainedLoadSample {
   readonly invocations: number;
   /** The slowest body's time, request to last answer byte. */
   readonly slowestMs: number;
+  /** The server's CPU time during the tenth (all its threads). */
+  readonly cpuSeconds: number;
 }
 
+/** What a sustained run found: memory, each tenth's pace, and the aged server beside a fresh one. */
+export interface SustainedLoad {
+  readonly loadedMB: number;
+  readonly samples: readonly SustainedLoadSample[];
+  readonly peakMB: number;
+  readonly invocations: number;
+  /** After the run, the aged server and a fresh one measured in turn ({@link AGED_AGAINST_FRESH_ROUNDS} each), pooled. */
+  readonly aged: Measurement;
+  readonly fresh: Measurement;
+  /** Seconds of each of those turns. */
+  readonly turnSeconds: number;
+}
+
+/** Turns each of the aged and the fresh server get after a sustained run. */
+export const AGED_AGAINST_FRESH_ROUNDS = 4;
+/** Load a fresh server gets before those turns: with 3 s, its compiler threads were still busy in them. */
+const FRESH_WARM_UP_SECONDS = 10;
+
 /**
- * Resident memory of a fresh Sluice while `concurrency` clients post `body` back to back for `seconds`:
- * after loading, at the end of each tenth of the run (with the bodies answered in it and the slowest of
- * them), and its peak. Memory that grows with the invocations served rather than with those running at
- * once shows here, not in a few seconds' run; so does a server that slows down as it ages.
+ * Resident memory of a fresh Sluice while `concurrency` clients post `body` (`recordsPerBody` records)
+ * back to back for `seconds`: after loading, at the end of each tenth of the run (with the bodies
+ * answered in it, the slowest of them and the server's CPU time), and its peak. Memory that grows with the
+ * invocations served rather than with those running at once shows here, not in a few seconds' run.
+ * Whether the server slows down as it ages cannot be read off the tenths alone, as the machine's own speed
+ * drifts by as much over minutes; so the aged server is then measured in turn with a fresh one, on the
+ * same bodies at the same concurrency.
  */
-export async function rssUnderSustainedLoad(
+export async function underSustainedLoad(
   modelDir: string,
   body: Uint8Array,
+  recordsPerBody: number,
   concurrency: number,
   seconds: number,
-): Promise<{ loadedMB: number; samples: SustainedLoadSample[]; peakMB: number; invocations: number }> {
-  const server = await startChildServer(modelDir, {
-    SAGEMAKER_MAX_PAYLOAD_IN_MB: "0",
-    SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: String(concurrency),
-  });
+): Promise<SustainedLoad> {
+  const env = { SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: String(concurrency) };
+  const server = await startChildServer(modelDir, { SAGEMAKER_MAX_PAYLOAD_IN_MB: "0", ...env });
+  let fresh: ServerUnderTest | undefined;
   try {
+    const aged = underTest(server, "aged");
     const loadedMB = server.rss() / 2 ** 20;
     const samples: SustainedLoadSample[] = [];
     const started = performance.now();
     let invocations = 0;
     let tenthInvocations = 0;
     let tenthSlowestMs = 0;
+    let cpuAtTenth = aged.cpuSeconds();
     const sampler = setInterval(() => {
+      const cpu = aged.cpuSeconds();
       samples.push({
         seconds: (performance.now() - started) / 1000,
         rssMB: server.rss() / 2 ** 20,
         invocations: tenthInvocations,
         slowestMs: tenthSlowestMs,
+        cpuSeconds: cpu - cpuAtTenth,
       });
+      cpuAtTenth = cpu;
       tenthInvocations = 0;
       tenthSlowestMs = 0;
     }, seconds * 100);
@@ -351,8 +383,27 @@ export async function rssUnderSustainedLoad(
       invocations++;
     });
     clearInterval(sampler);
-    return { loadedMB, samples, peakMB: server.peakRss() / 2 ** 20, invocations };
+    const peakMB = server.peakRss() / 2 ** 20;
+    fresh = await startSluice(modelDir, env, "fresh");
+    const turnSeconds = Math.min(10, Math.max(3, seconds / 20));
+    // Unmeasured, so that the fresh server's compiler has warmed up as the aged one's has.
+    await measure(fresh, body, recordsPerBody, concurrency, FRESH_WARM_UP_SECONDS);
+    const turns: Record<"aged" | "fresh", Measurement[]> = { aged: [], fresh: [] };
+    for (let round = 0; round < AGED_AGAINST_FRESH_ROUNDS; round++) {
+      turns.aged.push(await measure(aged, body, recordsPerBody, concurrency, turnSeconds));
+      turns.fresh.push(await measure(fresh, body, recordsPerBody, concurrency, turnSeconds));
+    }
+    return {
+      loadedMB,
+      samples,
+      peakMB,
+      invocations,
+      aged: pooled(turns.aged),
+      fresh: pooled(turns.fresh),
+      turnSeconds,
+    };
   } finally {
+    await fresh?.stop();
     await server.stop();
   }
 }
