@@ -17,6 +17,8 @@ export interface ChartSeries {
 }
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
+/** Pixels between the legend's lines. */
+const LEGEND_LINE = 18;
 const PANEL = { width: 360, height: 240, left: 70, top: 40, bottom: 40 };
 
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
@@ -81,21 +83,23 @@ function panel(
 export function concurrencyChart(series: readonly ChartSeries[], caption: string): string {
   const width = 2 * PANEL.width;
   const legendY = PANEL.height + 16;
+  // One series a line: the names are too long to share one.
   const legend = series
     .map(
       (s, index) =>
-        `<rect x="${20 + index * 330}" y="${legendY - 9}" width="12" height="12" fill="${COLORS[index % COLORS.length]}"/>` +
-        `<text x="${38 + index * 330}" y="${legendY + 1}" font-size="12">${escapeXml(s.name)}</text>`,
+        `<rect x="20" y="${legendY + index * LEGEND_LINE - 9}" width="12" height="12" fill="${COLORS[index % COLORS.length]}"/>` +
+        `<text x="38" y="${legendY + index * LEGEND_LINE + 1}" font-size="12">${escapeXml(s.name)}</text>`,
     )
     .join("\n");
+  const captionY = legendY + series.length * LEGEND_LINE + 6;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${legendY + 30}" font-family="sans-serif" role="img">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${captionY + 12}" font-family="sans-serif" role="img">`,
     `<title>${escapeXml(`records/s and server CPU per million records against concurrency: ${caption}`)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     panel(series, 0, "records/s (higher is better)", (p) => p.recordsPerSecond),
     panel(series, PANEL.width, "server CPU s per million records (lower is better)", (p) => p.cpuSecondsPerMillion),
     legend,
-    `<text x="20" y="${legendY + 24}" font-size="11" fill="#555">${escapeXml(caption)}</text>`,
+    `<text x="20" y="${captionY}" font-size="11" fill="#555">${escapeXml(caption)}</text>`,
     "</svg>",
     "",
   ].join("\n");

@@ -15,8 +15,10 @@ import { decodeThroughput, decodeThroughputFor, encodeThroughput, TOKEN_ID_SIGNA
 import { peakRssFor, pingUnderLoad, throughputVersusRuntime } from "./end-to-end.js";
 import {
   AGED_AGAINST_FRESH_ROUNDS,
+  CLASSIC,
   cores,
   csvValues,
+  MALLOC_KEPT,
   type Measurement,
   measure,
   peakRssAtConcurrency,
@@ -39,6 +41,7 @@ import {
 const MB = 2 ** 20;
 /** The name of Sluice's rows with `SLUICE_ACCEPT=every-thread`. */
 const EVERY_THREAD = "Sluice, every thread accepting (`SLUICE_ACCEPT=every-thread`)";
+const CLASSIC_MALLOC_KEPT = `${CLASSIC}, glibc's freed memory kept (\`MALLOC_MMAP_THRESHOLD_\`, \`MALLOC_TRIM_THRESHOLD_\` = 1 GiB)`;
 
 // The codecs are measured in this process as the server's codec threads run them: without on-stack
 // replacement (see src/threads/on-stack-replacement.ts), which otherwise left one run in ten at half speed.
@@ -93,7 +96,10 @@ say(
     `back for ${SECONDS} s (${ROUNDS} turns each, alternating, pooled, after ${WARM_UP_SECONDS} s of unmeasured warm-up), answers in CSV, against Sluice (\`sluice serve\`, its defaults: one codec thread per core, ` +
     "and an intra-op thread per core unless timed batches show the model no faster on them) and the classic container (`../shared/peers/flask-byoc`: nginx + gunicorn with one " +
     "worker per core + Flask + pandas + numpy), on the same machine, in the same run. Server CPU is read from `/proc` " +
-    "(all of Sluice's threads; all of the peer's processes); the load generator shares the machine.",
+    "(all of Sluice's threads; all of the peer's processes); the load generator shares the machine. The classic " +
+    "container runs twice: as shipped, and with glibc's malloc told to keep freed memory. As shipped, each " +
+    "gunicorn worker either takes fresh pages from the kernel for each body's buffers or reuses its own, by " +
+    "chance of glibc's sliding mmap threshold, and serves about half the records/s the first way.",
 );
 say();
 if (peerProblem) say(`The classic container was not measured: ${peerProblem}.`);
@@ -115,7 +121,8 @@ for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkloa
   try {
     if (!peerProblem) {
       servers.push(await startPeer(workload.modelDir, 9091));
-      results.push([]);
+      servers.push(await startPeer(workload.modelDir, 9092, MALLOC_KEPT, CLASSIC_MALLOC_KEPT));
+      results.push([], []);
     }
     // Steady state is what a long job sees: V8 compiles Sluice's hot paths on background threads during
     // its first seconds of load, which a six-second turn of one-record bodies would count. Both get it.
@@ -145,18 +152,21 @@ for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkloa
     `| ONNX Runtime alone (pre-built ${tensorRows}-row tensors, no I/O, ${threads}) | — | ${fixed(alone.recordsPerSecond)} | — | ${fixed(alone.cpuSecondsPerMillion, 2)} |`,
   );
   say();
-  if (results.length === 3) {
-    const [sluice, everyThread, peer] = results;
+  if (results.length === 4) {
+    const [sluice, everyThread, peer, peerMallocKept] = results;
     const atCores = (series: Measurement[]) =>
       series.find((m) => m.concurrency === cores()) ?? series[series.length - 1];
     const s = atCores(sluice);
     const e = atCores(everyThread);
     const p = atCores(peer);
+    const k = atCores(peerMallocKept);
+    const ratios = (sluiceSide: Measurement, peerSide: Measurement) =>
+      `${fixed(sluiceSide.recordsPerSecond / peerSide.recordsPerSecond, 1)}× the records/s and ` +
+      `${fixed(peerSide.cpuSecondsPerMillion / sluiceSide.cpuSecondsPerMillion, 1)}× less CPU per record`;
     say(
-      `At c = ${cores()} (one per core): Sluice ${fixed(s.recordsPerSecond / p.recordsPerSecond, 1)}× the classic ` +
-        `container's records/s, ${fixed(p.cpuSecondsPerMillion / s.cpuSecondsPerMillion, 1)}× less CPU per record ` +
-        `(with every thread accepting: ${fixed(e.recordsPerSecond / p.recordsPerSecond, 1)}× and ` +
-        `${fixed(p.cpuSecondsPerMillion / e.cpuSecondsPerMillion, 1)}×).`,
+      `At c = ${cores()} (one per core), against the classic container as shipped: Sluice ${ratios(s, p)} (with ` +
+        `every thread accepting: ${ratios(e, p)}). Against it with glibc's freed memory kept: ${ratios(s, k)} ` +
+        `(every thread accepting: ${ratios(e, k)}).`,
     );
     if (s.cpuSecondsPerMillionByThread) {
       say();

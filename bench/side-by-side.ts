@@ -121,17 +121,34 @@ async function waitForPing(url: string, ms = 60_000): Promise<void> {
   }
 }
 
+/** The classic container's name in the tables. */
+export const CLASSIC = "classic (nginx + gunicorn + Flask + pandas)";
+
+/**
+ * The environment that keeps the classic container's freed memory in glibc's heap. As shipped, glibc's
+ * malloc hands large blocks back to the kernel, and whether it does so for each body's buffers depends on
+ * its sliding mmap threshold: within one run, a worker either takes ~14 000 fresh pages (page faults) per
+ * MNIST body, or almost none and serves about twice the records/s. These settings hold it in the fast mode.
+ */
+export const MALLOC_KEPT = { MALLOC_MMAP_THRESHOLD_: String(2 ** 30), MALLOC_TRIM_THRESHOLD_: String(2 ** 30) };
+
 /** The classic container serving `modelDir` on `port`, in a process group of its own. */
-export async function startPeer(modelDir: string, port: number): Promise<ServerUnderTest> {
+export async function startPeer(
+  modelDir: string,
+  port: number,
+  env: Record<string, string> = {},
+  name = CLASSIC,
+): Promise<ServerUnderTest> {
   const child: ChildProcess = spawn("bash", [PEER_SCRIPT, String(port), modelDir], {
     detached: true,
     stdio: "ignore",
+    env: { ...process.env, ...env },
   });
   const group = child.pid as number;
   const url = `http://127.0.0.1:${port}`;
   await waitForPing(url);
   return {
-    name: "classic (nginx + gunicorn + Flask + pandas)",
+    name,
     url,
     cpuSeconds: () => groupCpuSeconds(group),
     async stop() {
