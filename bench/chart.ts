@@ -81,7 +81,9 @@ function panel(
 
 /** The chart as an SVG document. */
 export function concurrencyChart(series: readonly ChartSeries[], caption: string): string {
-  const width = 2 * PANEL.width;
+  // Wide enough for the longest name in the legend, at about 6.5 pixels a character of 12-pixel sans-serif.
+  const longestName = Math.max(...series.map((s) => s.name.length));
+  const width = Math.max(2 * PANEL.width, 38 + Math.ceil(longestName * 6.5) + 12);
   const legendY = PANEL.height + 16;
   // One series a line: the names are too long to share one.
   const legend = series
