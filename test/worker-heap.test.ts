@@ -2,10 +2,12 @@
  * The main thread's heap floor (`--initial-old-space-size`, one of the server's Node flags) must not
  * reach the worker threads: `useDefaultHeapSizingForWorkers` clears it before they start. Seen through
  * V8's own collections: the same garbage that a thread with the floor holds without a full collection
- * makes a thread with V8's default sizing run one.
+ * makes a thread with V8's default sizing run one. Codec threads also get a capped young generation.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { type ResourceLimits, Worker } from "node:worker_threads";
+import { CODEC_THREAD_RESOURCE_LIMITS } from "../src/threads/worker-heap.js";
 import { SERVER_NODE_FLAGS } from "./support/child-server.js";
 import { measureOnMainAndWorker, type PerThread } from "./support/main-and-worker.js";
 
@@ -48,5 +50,35 @@ describe("the main thread's heap floor", () => {
   it("reaches worker threads when not cleared (so the check above can fail)", () => {
     const inherited = fullCollections(false);
     assert.equal(inherited.worker, 0);
+  });
+});
+
+/** The most new space a worker started with `limits` takes while objects survive a scavenge or two. */
+function mostNewSpace(limits: ResourceLimits | undefined): Promise<number> {
+  const churn = `
+    const v8 = require("node:v8");
+    const { parentPort } = require("node:worker_threads");
+    const newSpace = () => v8.getHeapSpaceStatistics().find((space) => space.space_name === "new_space").space_size;
+    let most = 0;
+    const kept = [];
+    for (let i = 0; i < 4e6; i++) {
+      kept.push({ i });
+      if (kept.length > 2e5) kept.length = 0;
+      if ((i & 0xffff) === 0) most = Math.max(most, newSpace());
+    }
+    parentPort.postMessage(most);
+  `;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(churn, { eval: true, resourceLimits: limits });
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+}
+
+describe("the codec threads' heap limits", () => {
+  it("keep a codec thread's young generation within its cap, where V8's defaults let it grow", async () => {
+    const cap = CODEC_THREAD_RESOURCE_LIMITS.maxYoungGenerationSizeMb * 2 ** 20;
+    assert.ok((await mostNewSpace(CODEC_THREAD_RESOURCE_LIMITS)) <= cap);
+    assert.ok((await mostNewSpace(undefined)) > cap, "the same churn grows a worker's young generation past the cap");
   });
 });

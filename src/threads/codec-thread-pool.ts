@@ -20,7 +20,7 @@ import { turnOffOnStackReplacement } from "./on-stack-replacement.js";
 import { type FedBody, RemoteInvocation, UNRESPONSIVE_AFTER_MS } from "./remote-invocation.js";
 import { RunningCounts } from "./running-counts.js";
 import type { PartThreads } from "./split-invocation.js";
-import { useDefaultHeapSizingForWorkers } from "./worker-heap.js";
+import { CODEC_THREAD_RESOURCE_LIMITS, useDefaultHeapSizingForWorkers } from "./worker-heap.js";
 
 const CODEC_THREAD = new URL("./codec-thread.js", import.meta.url);
 
@@ -87,7 +87,11 @@ class CodecThread {
   ) {
     useDefaultHeapSizingForWorkers();
     turnOffOnStackReplacement();
-    this.worker = new Worker(CODEC_THREAD, { workerData: data, env: process.env });
+    this.worker = new Worker(CODEC_THREAD, {
+      workerData: data,
+      env: process.env,
+      resourceLimits: CODEC_THREAD_RESOURCE_LIMITS,
+    });
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on("message", (message: FromCodecThread) => {
         switch (message.type) {
