@@ -259,10 +259,11 @@ export class CodecThreadPool implements PartThreads {
   acceptConnections(link: AcceptLink): Promise<void> {
     this.#acceptLink = link;
     this.#accepting = true;
-    this.#connections = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4)).fill(-1);
+    const perThread = () => new Int32Array(new SharedArrayBuffer(this.#threads.length * Int32Array.BYTES_PER_ELEMENT));
+    this.#connections = perThread().fill(-1);
     this.#running = RunningCounts.create(this.#threads.length);
-    this.#ringsMade = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4));
-    this.#heartbeats = new Int32Array(new SharedArrayBuffer(this.#threads.length * 4));
+    this.#ringsMade = perThread();
+    this.#heartbeats = perThread();
     this.#watchdog = setInterval(() => this.#checkHeartbeats(), UNRESPONSIVE_AFTER_MS);
     this.#watchdog.unref();
     this.#acceptingStarted = (async () => {
