@@ -62,11 +62,18 @@ describe("JSON record decoding", () => {
   });
 
   it("reads flat arrays of any number spelling as JSON.parse and a float32 or float64 store do, with or without spaces", () => {
-    for (const spaces of [true, false]) checkNumberSpellings(spaces);
+    for (const spaces of [true, false]) checkNumberSpellings(spaces, false);
   });
 
-  /** Width-6 arrays of random spellings, with a space or none around each value (or no space at all). */
-  function checkNumberSpellings(spaces: boolean): void {
+  it('reads {"features": [...]} arrays of any number spelling as JSON.parse and a float32 or float64 store do', () => {
+    for (const spaces of [true, false]) checkNumberSpellings(spaces, true);
+  });
+
+  /**
+   * Width-6 arrays of random spellings, with a space or none around each value (or no space at all), bare
+   * or as `{"features": [...]}` (`underFeatures`).
+   */
+  function checkNumberSpellings(spaces: boolean, underFeatures: boolean): void {
     const random = seededRandom(17);
     const width = 6;
     const spell = (value: number) => {
@@ -82,7 +89,8 @@ describe("JSON record decoding", () => {
     const space = () => (spaces ? " ".repeat(Math.floor(random() * 2)) : "");
     const lines = Array.from({ length: 400 }, () => {
       const values = Array.from({ length: width }, () => spell((random() - 0.5) * 10 ** Math.floor(random() * 12 - 4)));
-      return `${space()}[${values.map((v) => `${space()}${v}${space()}`).join(",")}]${space()}`;
+      const array = `${space()}[${values.map((v) => `${space()}${v}${space()}`).join(",")}]${space()}`;
+      return underFeatures ? `${space()}{${space()}"features"${space()}:${array}}${space()}` : array;
     });
     const signatures = [
       signatureOf({ x: ["float64", width] }),
@@ -92,7 +100,8 @@ describe("JSON record decoding", () => {
     for (const signature of signatures) {
       const decoded = decodeJson(lines.join("\n"), signature, jsonLinesCodec);
       const expected = lines.map((line) => {
-        const values = JSON.parse(line) as number[];
+        const parsed = JSON.parse(line) as number[] | { features: number[] };
+        const values = Array.isArray(parsed) ? parsed : parsed.features;
         let offset = 0;
         return signature.inputs.map((input) => {
           const own = values.slice(offset, offset + input.width);
@@ -101,7 +110,7 @@ describe("JSON record decoding", () => {
         });
       });
       const types = signature.inputs.map((input) => input.type).join();
-      assert.deepEqual(decoded, expected, `${types}, spaces: ${spaces}`);
+      assert.deepEqual(decoded, expected, `${types}, spaces: ${spaces}, under "features": ${underFeatures}`);
     }
   }
 
@@ -230,6 +239,40 @@ describe("JSON record decoding", () => {
     }
   });
 
+  it('reads {"features": [...]} as the row, and leaves other objects to the general path with the same meaning', () => {
+    const signature = signatureOf({ x: ["float32", 4] });
+    const rows = [
+      '{"features":[1,2,3,4]}',
+      '  { "features" : [ 1 , 2 , 3 , 4 ] }  ',
+      '{"features":[1,2,3,4],"id":7}',
+      '{"id":7,"features":[1,2,3,4]}',
+      '{"feat\\u0075res":[1,2,3,4]}',
+      '{"features":[[1,2],[3,4]]}',
+      '{"features":[1e0,2,3,4]}',
+      '{"features":[-0,2,3,4]}',
+    ];
+    const decoded = decodeJson(rows.join("\n"), signature, jsonLinesCodec);
+    assert.deepEqual(decoded, [...rows.slice(0, -1).map(() => [[1, 2, 3, 4]]), [[-0, 2, 3, 4]]]);
+    assert.ok(Object.is(decoded[7][0][0], -0));
+    // Refused as the general path refuses them.
+    const cases: [string, string][] = [
+      ['{"features":[1,2,3]}', "JSON_WIDTH_MISMATCH"],
+      ['{"features":[1,2,3,4,5]}', "JSON_WIDTH_MISMATCH"],
+      ['{"features":[1,2,"3",4]}', "JSON_VALUE_NOT_NUMERIC"],
+      ['{"features":[1,2,3,4]', "JSON_INVALID"],
+      ['{"features":[1,2,3,4]]}', "JSON_INVALID"],
+      ['{"features":1,2,3,4]}', "JSON_INVALID"],
+    ];
+    for (const [bad, code] of cases) {
+      const error = decodeError(`[1,2,3,4]\n${bad}\n[1,2,3,4]`, signature, jsonLinesCodec);
+      assert.equal(error.code, code, bad);
+    }
+    // A model with an input named "features" reads the key as that input's values.
+    const named = signatureOf({ features: ["float32", 2], b: ["float32", 3] });
+    assert.deepEqual(decodeJson('{"features":[1,2],"b":[3,4,5]}', named, jsonLinesCodec), [ab(1)]);
+    assert.deepEqual(decodeJson('{"features":[1,2,3,4,5]}', named, jsonLinesCodec), [ab(1)]);
+  });
+
   it("checks columnar input whole and names the bad row", () => {
     assert.equal(decodeError('{"inputs": {"a": [[1,2]], "b": [[3,4,5],[6,7,8]]}}').code, "JSON_COLUMNS_INVALID");
     assert.equal(decodeError('{"inputs": {"a": [[1,2]]}}').code, "JSON_COLUMNS_INVALID");
@@ -261,6 +304,24 @@ describe("JSON Lines framing (split2)", () => {
     }
     for (let size = 1; size <= 7; size++) {
       assert.deepEqual(frameAll(new LineFramer(), splitBySizes(body, [size])), expected, `chunks of ${size}`);
+    }
+  });
+
+  it('decodes {"features": [...]} lines wherever the body is split', () => {
+    const body = bytes(
+      Array.from({ length: 12 }, (_, row) => `{"features":[${row},-${row}.5,${row}e-1,0.125,${row * 1000}]}`).join(
+        "\n",
+      ),
+    );
+    const expected = decodeJson(new TextDecoder().decode(body), twoInputs, jsonLinesCodec);
+    assert.equal(expected.length, 12);
+    assert.deepEqual(expected[3], [[3, -3.5], [0.3, 0.125, 3000].map(Math.fround)]);
+    const context = contextFor(twoInputs, jsonLinesCodec.mediaTypes[0]);
+    for (let at = 0; at <= body.length; at += 7) {
+      assert.deepEqual(decodeBody(jsonLinesCodec, context, splitAt(body, at)), expected, `split at ${at}`);
+    }
+    for (const size of [1, 3, 64]) {
+      assert.deepEqual(decodeBody(jsonLinesCodec, context, splitBySizes(body, [size])), expected, `chunks of ${size}`);
     }
   });
 

@@ -7,8 +7,9 @@
  * - `{"features": [...]}`, the array form under a key;
  * - `{"inputs": ...}`, columnar (TensorFlow Serving style): one array of rows per input name, or an array
  *   of records; it holds several records.
- * A flat array of numbers, the common case, is read straight from the bytes without `JSON.parse`: for a
- * model of numeric inputs only, one without spaces by CSV's row reader ({@link PlainNumberRowReader}).
+ * A flat array of numbers, the common case, is read straight from the bytes without `JSON.parse`, bare or
+ * as `{"features": [...]}` (SageMaker's JSON Lines form): for a model of numeric inputs only, one without
+ * spaces by CSV's row reader ({@link PlainNumberRowReader}).
  */
 import {
   type CodecContext,
@@ -49,6 +50,9 @@ const ZERO = 0x30;
 const utf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/** `"features"`, the key of SageMaker's `{"features": [...]}`, as bytes with its quotes. */
+const QUOTED_FEATURES_KEY = new TextEncoder().encode(JSON.stringify(FEATURES_KEY));
 
 /**
  * The deepest a record's arrays may nest. A tensor's record has a level per dimension, a handful in
@@ -119,6 +123,10 @@ export class JsonRecordDecoder implements RecordDecoder {
   readonly #offsets: readonly number[];
   /** Which inputs a record read by {@link #decodeNamedArrays} has named so far. */
   readonly #seenInputs: Uint8Array;
+  /** Whether an input is named `features` (`{"features": [...]}` is then that input's values, not a row). */
+  readonly #featuresIsInput: boolean;
+  /** Set by {@link #featuresArray}: where the array under `"features"` closes. */
+  #featuresClose = 0;
 
   constructor(context: CodecContext) {
     this.#inputs = context.signature.inputs;
@@ -137,32 +145,39 @@ export class JsonRecordDecoder implements RecordDecoder {
       return offset - input.width;
     });
     this.#seenInputs = new Uint8Array(this.#inputs.length);
+    this.#featuresIsInput = this.#inputs.some((input) => input.name === FEATURES_KEY);
   }
 
   decode(frame: Frame, received: RecordSink): void {
     let sink = received;
     const { buffer, start, end } = frame;
     this.#arrayPhase = (this.#arrayPhase + 1) & 63;
-    if (
-      this.#plainRows !== undefined &&
-      (this.#plainArrays | (this.#arrayPhase === 0 ? 1 : 0)) !== 0 &&
-      end - start > 2 &&
-      buffer[start] === OPEN_ARRAY &&
-      buffer[end - 1] === CLOSE_ARRAY
-    ) {
-      const slots = sink.beginRecord();
-      // The `]` ends the last number, as a line feed ends a CSV row's.
-      if (this.#plainRows.readRecord(buffer, start + 1, end - 1, slots)) {
-        this.#plainArrays = 1;
-        return;
+    if (this.#plainRows !== undefined && (this.#plainArrays | (this.#arrayPhase === 0 ? 1 : 0)) !== 0) {
+      // The row: the record itself (`[…]`), or the array under `"features"`; its `]` ends the last number,
+      // as a line feed ends a CSV row's.
+      let open = -1;
+      let close = end - 1;
+      if (end - start > 2 && buffer[start] === OPEN_ARRAY && buffer[close] === CLOSE_ARRAY) open = start;
+      else if (buffer[start] === OPEN_OBJECT) {
+        open = this.#featuresArray(buffer, start, end);
+        close = this.#featuresClose;
       }
-      this.#plainArrays = 0;
-      // The general paths write the record begun here (over what the quick one left).
-      sink = this.#begun.hold(sink, slots);
+      if (open >= 0) {
+        const slots = sink.beginRecord();
+        if (this.#plainRows.readRecord(buffer, open + 1, close, slots)) {
+          this.#plainArrays = 1;
+          return;
+        }
+        this.#plainArrays = 0;
+        // The general paths write the record begun here (over what the quick one left).
+        sink = this.#begun.hold(sink, slots);
+      }
     }
     if (
       !this.#anyText &&
-      (this.#decodeFlatArray(buffer, start, end, sink) || this.#decodeNamedArrays(buffer, start, end, sink))
+      (this.#decodeFlatArray(buffer, start, end, sink) ||
+        this.#decodeNamedArrays(buffer, start, end, sink) ||
+        this.#decodeFeatures(buffer, start, end, sink))
     )
       return;
     const bytes = frame.bytes;
@@ -241,6 +256,56 @@ export class JsonRecordDecoder implements RecordDecoder {
       } else if (bytes[i] !== CLOSE_OBJECT) return false;
     }
     return i === last && this.#writeScratch(sink);
+  }
+
+  /**
+   * Reads `{"features": [n, n, …]}`, SageMaker's JSON Lines form (the key alone, unescaped), as
+   * {@link #decodeFlatArray} reads the array. Returns false, having written nothing, for anything else.
+   */
+  #decodeFeatures(bytes: Uint8Array, start: number, end: number, sink: RecordSink): boolean {
+    const open = this.#featuresArray(bytes, start, end);
+    if (open < 0) return false;
+    let i = this.#readNumbers(bytes, open + 1, end, 0, this.#totalWidth);
+    if (i < 0) return false;
+    while (isSpace(bytes[i])) i++;
+    return bytes[i] === CLOSE_OBJECT && i === this.#lastByte(bytes, start, end) && this.#writeScratch(sink);
+  }
+
+  /**
+   * Where the array opens in a record `{"features": [...]}` with no other key (spaces allowed between the
+   * parts), or -1; sets {@link #featuresClose} to where it closes. Not for a model with an input named
+   * `features`: its record names every input, and {@link #decodeNamedArrays} reads it.
+   */
+  #featuresArray(bytes: Uint8Array, start: number, end: number): number {
+    if (this.#featuresIsInput) return -1;
+    let i = start;
+    while (isSpace(bytes[i])) i++;
+    if (bytes[i] !== OPEN_OBJECT) return -1;
+    i++;
+    while (isSpace(bytes[i])) i++;
+    const key = QUOTED_FEATURES_KEY;
+    if (end - i < key.length) return -1;
+    for (let k = 0; k < key.length; k++) if (bytes[i + k] !== key[k]) return -1;
+    i += key.length;
+    while (isSpace(bytes[i])) i++;
+    if (bytes[i] !== COLON) return -1;
+    i++;
+    while (isSpace(bytes[i])) i++;
+    if (bytes[i] !== OPEN_ARRAY) return -1;
+    let close = this.#lastByte(bytes, start, end);
+    if (close <= i || bytes[close] !== CLOSE_OBJECT) return -1;
+    close--;
+    while (close > i && isSpace(bytes[close])) close--;
+    if (bytes[close] !== CLOSE_ARRAY) return -1;
+    this.#featuresClose = close;
+    return i;
+  }
+
+  /** The index of the last byte of `bytes[start, end)` that is not a space (`start` if none is). */
+  #lastByte(bytes: Uint8Array, start: number, end: number): number {
+    let last = end - 1;
+    while (last > start && isSpace(bytes[last])) last--;
+    return last;
   }
 
   /** The index of the input whose name is `bytes[start, end)` (UTF-8), or -1. */
