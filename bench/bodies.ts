@@ -99,6 +99,16 @@ export function tokenIdRows(rows: number, format: "text/csv" | "application/json
   return encoder.encode(lines.join(""));
 }
 
+/**
+ * CSV rows as SageMaker's JSON Lines form, one `{"features": [...]}` a line, the values joined by
+ * `separator` (`", "` as Python's `json.dumps` writes them, with `": "` after the key).
+ */
+export function featuresLines(csvRows: Uint8Array, separator = ","): Uint8Array {
+  const colon = separator === "," ? ":" : ": ";
+  const lines = new TextDecoder().decode(csvRows).trimEnd().split("\n");
+  return encoder.encode(lines.map((line) => `{"features"${colon}[${line.split(",").join(separator)}]}\n`).join(""));
+}
+
 export function numberRows(
   rows: number,
   print: (value: number) => string,

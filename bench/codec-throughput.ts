@@ -90,6 +90,13 @@ export const TOKEN_ID_SIGNATURE: ModelSignature = {
   maxBatchRows: Number.POSITIVE_INFINITY,
 };
 
+/** A model of 32 float features whose input is named as skl2onnx names it, `float_input` (not `features`). */
+export const FLOAT_INPUT_SIGNATURE: ModelSignature = {
+  inputs: [{ name: "float_input", type: "float32", recordShape: [32], width: 32 }],
+  outputs: [{ name: "probabilities", type: "float32", recordShape: [10], width: 10 }],
+  maxBatchRows: Number.POSITIVE_INFINITY,
+};
+
 /** {@link decodeThroughput} for a model of `modelSignature`. */
 export function decodeThroughputFor(
   modelSignature: ModelSignature,

@@ -9,9 +9,24 @@ import path from "node:path";
 import { describeAdapter, probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
 import { removeTemporaryDirectory } from "../src/temporary-directory.js";
 import { turnOffOnStackReplacement } from "../src/threads/on-stack-replacement.js";
-import { blocks, csvBlock, mnistImageRows, mnistRows, NUMBER_FORMS, numberRows, tokenIdRows } from "./bodies.js";
+import {
+  blocks,
+  csvBlock,
+  featuresLines,
+  mnistImageRows,
+  mnistRows,
+  NUMBER_FORMS,
+  numberRows,
+  tokenIdRows,
+} from "./bodies.js";
 import { concurrencyChart } from "./chart.js";
-import { decodeThroughput, decodeThroughputFor, encodeThroughput, TOKEN_ID_SIGNATURE } from "./codec-throughput.js";
+import {
+  decodeThroughput,
+  decodeThroughputFor,
+  encodeThroughput,
+  FLOAT_INPUT_SIGNATURE,
+  TOKEN_ID_SIGNATURE,
+} from "./codec-throughput.js";
 import { peakRssFor, pingUnderLoad, throughputVersusRuntime } from "./end-to-end.js";
 import {
   AGED_AGAINST_FRESH_ROUNDS,
@@ -350,6 +365,21 @@ for (const form of NUMBER_FORMS) {
       `converts a pipeline over a DataFrame's columns): CSV ${fixed(csv.mbPerSecond)} MB/s ` +
       `(${fixed(csv.recordsPerSecond)} rows/s), JSON Lines ${fixed(lines.mbPerSecond)} MB/s ` +
       `(${fixed(lines.recordsPerSecond)} rows/s).`,
+  );
+}
+{
+  const [twoDecimals] = NUMBER_FORMS;
+  const rows = numberRows(20_000, twoDecimals.print, "text/csv");
+  const perSeparator = (separator: string) =>
+    decodeThroughputFor(FLOAT_INPUT_SIGNATURE, "application/jsonlines", featuresLines(rows, separator), 64 * MB);
+  const compact = perSeparator(",");
+  const spaced = perSeparator(", ");
+  say();
+  say(
+    `The same two-decimal rows in SageMaker's JSON Lines form, \`{"features": [...]}\`, for a model whose ` +
+      `input is named \`float_input\` (as skl2onnx names it): ${fixed(compact.mbPerSecond)} MB/s ` +
+      `(${fixed(compact.recordsPerSecond)} rows/s); as \`json.dumps\` writes them, a space after each comma, ` +
+      `${fixed(spaced.mbPerSecond)} MB/s (${fixed(spaced.recordsPerSecond)} rows/s).`,
   );
 }
 {
