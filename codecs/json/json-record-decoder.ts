@@ -202,8 +202,7 @@ export class JsonRecordDecoder implements RecordDecoder {
    * non-numbers), which the general path then decodes or explains.
    */
   #decodeFlatArray(bytes: Uint8Array, start: number, end: number, sink: RecordSink): boolean {
-    let last = end - 1;
-    while (last > start && isSpace(bytes[last])) last--;
+    const last = this.#lastByte(bytes, start, end);
     if (last <= start || bytes[last] !== CLOSE_ARRAY) return false;
     let i = start;
     while (isSpace(bytes[i])) i++;
@@ -222,8 +221,7 @@ export class JsonRecordDecoder implements RecordDecoder {
    * general path then decodes or explains.
    */
   #decodeNamedArrays(bytes: Uint8Array, start: number, end: number, sink: RecordSink): boolean {
-    let last = end - 1;
-    while (last > start && isSpace(bytes[last])) last--;
+    const last = this.#lastByte(bytes, start, end);
     if (last <= start || bytes[last] !== CLOSE_OBJECT) return false;
     let i = start;
     while (isSpace(bytes[i])) i++;
