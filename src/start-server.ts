@@ -10,7 +10,7 @@ import { ConfigError } from "./errors.js";
 import { createApp } from "./http-routes.js";
 import { createHttpServer } from "./http-server.js";
 import { InvocationService } from "./invocation-service.js";
-import type { Logger } from "./log.js";
+import type { LogFields, Logger } from "./log.js";
 import { Metrics } from "./metrics.js";
 
 /** A listening server. */
@@ -23,6 +23,33 @@ export interface RunningServer {
   readonly modelLoaded: Promise<void>;
   /** Stops accepting connections, waits for in-flight requests, releases the model. */
   close(): Promise<void>;
+}
+
+/**
+ * Codec threads from which one-record bodies served by the main thread alone leave most of the instance
+ * idle. On 2 cores the main thread's ceiling is about what the cores give anyway (codec threads serving
+ * their own connections measured slower there: see the README's _Threads_).
+ */
+const SINGLE_RECORD_WARNING_THREADS = 4;
+
+/**
+ * Why one-record bodies will not use the cores the server has, as the fields of a start-up warning, or
+ * undefined when they will. With `SAGEMAKER_BATCH_STRATEGY=SINGLE_RECORD` every body is small, and by
+ * default the main thread decodes, runs and encodes each small body itself: one thread's worth of
+ * requests (3–4 k a second) on any instance, where the classic container's workers add up with the cores.
+ */
+export function singleRecordCeiling(config: Config, codecThreads: number): LogFields | undefined {
+  if (config.batchStrategy !== "SINGLE_RECORD" || config.accept !== "main" || config.smallBodyBytes === 0) {
+    return undefined;
+  }
+  if (codecThreads < SINGLE_RECORD_WARNING_THREADS) return undefined;
+  return {
+    reason:
+      "SAGEMAKER_BATCH_STRATEGY=SINGLE_RECORD: each body up to SLUICE_SMALL_BODY_BYTES is decoded, run and encoded on the main thread, about 3-4 k requests a second however many cores",
+    instead:
+      "SLUICE_ACCEPT=every-thread serves them on every codec thread; BatchStrategy=MultiRecord sends many records a body",
+    codec_threads: codecThreads,
+  };
 }
 
 /** Loads codecs, binds the port and starts loading the model. */
@@ -71,6 +98,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       inference_threads: service.threads.inferenceThreads,
     },
   });
+  const ceiling = singleRecordCeiling(config, service.threads.codecThreads);
+  if (ceiling) log.warn("one-record bodies will use one core of this instance", ceiling);
   // The codec threads then take the connections; the main thread keeps those it accepted before.
   if (config.accept === "every-thread") service.acceptOnCodecThreads(server, metrics, stopAccepting);
   const modelLoaded = service.load().then(() => undefined);

@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { loadConfig } from "../src/config.js";
 import { Logger } from "../src/log.js";
+import { singleRecordCeiling } from "../src/start-server.js";
 import { processCpuSeconds } from "../src/threads/thread-cpu.js";
 import { modelDir, smallMlp } from "./support/models.js";
 import { invoke, metricValue, startTestServer, type TestServer } from "./support/server.js";
@@ -95,6 +97,48 @@ describe("the log", () => {
     assert.ok(loaded);
     assert.equal(loaded.batch_rows_from, "measured");
     assert.match(String(loaded.inputs), /features:float32\[N,4\]/);
+  });
+
+  it("logs no warning at start-up with the platform's defaults", () => {
+    // (Refused invocations are warnings too: the tests above send one.)
+    const warnings = server.records.filter((record) => record.level === "warn" && record.msg !== "invocation");
+    assert.deepEqual(warnings, []);
+  });
+});
+
+describe("the start-up warning for one-record bodies on many cores", () => {
+  const warning = (records: Record<string, unknown>[]) =>
+    records.find((record) => record.msg === "one-record bodies will use one core of this instance");
+
+  it("warns that the main thread alone serves them, and says what to do instead", async () => {
+    const server = await startTestServer(modelDir(smallMlp()), {
+      SAGEMAKER_BATCH_STRATEGY: "SINGLE_RECORD",
+      SLUICE_CODEC_THREADS: "4",
+    });
+    try {
+      const line = warning(server.records);
+      assert.ok(line, "no warning logged");
+      assert.equal(line.level, "warn");
+      assert.equal(line.codec_threads, 4);
+      assert.match(String(line.instead), /SLUICE_ACCEPT=every-thread/);
+      // It still serves one-record bodies as before.
+      const response = await invoke(server, "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+      assert.equal(response.status, 200);
+      assert.equal((await response.text()).trim().split("\n").length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("stays quiet where the cores would not be used anyway, or are already", () => {
+    const settings = (env: Record<string, string>) => loadConfig(env, { port: "0", modelDir: "/models" });
+    const single = { SAGEMAKER_BATCH_STRATEGY: "SINGLE_RECORD" };
+    assert.ok(singleRecordCeiling(settings(single), 4));
+    assert.equal(singleRecordCeiling(settings(single), 2), undefined, "two codec threads");
+    assert.equal(singleRecordCeiling(settings({ SAGEMAKER_BATCH_STRATEGY: "MULTI_RECORD" }), 16), undefined);
+    assert.equal(singleRecordCeiling(settings({}), 16), undefined, "no strategy given");
+    assert.equal(singleRecordCeiling(settings({ ...single, SLUICE_ACCEPT: "every-thread" }), 16), undefined);
+    assert.equal(singleRecordCeiling(settings({ ...single, SLUICE_SMALL_BODY_BYTES: "0" }), 16), undefined);
   });
 });
 
