@@ -44,6 +44,9 @@ const QUOTE = 0x22;
 const ZERO = 0x30;
 const DOT = 0x2e;
 const LINE_FEED = 0x0a;
+const NO_BYTES = new Uint8Array(0);
+/** What the copy of a row first takes (see `#terminated`). */
+const TERMINATED_BYTES = 4096;
 
 /** Whether `byte` (a digit or a dot) could continue a number. */
 const continuesNumber = (byte: number) => (byte >= ZERO && byte <= ZERO + 9) || byte === DOT;
@@ -87,8 +90,11 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #scanner = new DecimalScanner();
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
-  /** Holds a copy of a row followed by a line feed, for {@link PlainNumberRowReader.readRecord}. */
-  #terminated = new Uint8Array(4096);
+  /**
+   * Holds a copy of a row followed by a line feed, for {@link PlainNumberRowReader.readRecord}: made for the
+   * first row that needs one (most bodies' rows end in a line feed where they lie).
+   */
+  #terminated = NO_BYTES;
 
   constructor(context: CodecContext) {
     const { inputs } = context.signature;
@@ -128,7 +134,7 @@ class CsvRecordDecoder implements RecordDecoder {
   #terminatedCopy(buffer: Uint8Array, start: number, end: number): Uint8Array {
     const length = end - start;
     if (this.#terminated.length <= length) {
-      this.#terminated = new Uint8Array(Math.max(length + 1, 2 * this.#terminated.length));
+      this.#terminated = new Uint8Array(Math.max(length + 1, 2 * this.#terminated.length, TERMINATED_BYTES));
     }
     copyBytes(this.#terminated, 0, buffer.subarray(start, end));
     this.#terminated[length] = LINE_FEED;

@@ -283,3 +283,81 @@ describe("a pipeline on a thread with other work", () => {
     }
   });
 });
+
+describe("the canceller a pipeline hands its runs", () => {
+  /** A backend that runs the model and keeps the signal each run was given. */
+  function recordingBackend(model: Backend, onRun?: (signal: AbortSignal) => void) {
+    const signals: AbortSignal[] = [];
+    const backend: Backend = {
+      kind: model.kind,
+      description: model.description,
+      signature: model.signature,
+      tuning: model.tuning,
+      run(batch, signal) {
+        if (signal) {
+          signals.push(signal);
+          onRun?.(signal);
+        }
+        return model.run(batch, signal);
+      },
+      close: () => model.close(),
+    };
+    return { backend, signals };
+  }
+  const body = [encoder.encode(`${GOOD}\n`)];
+  const drain = async (pipeline: AsyncGenerator<Uint8Array>) => {
+    let lines = 0;
+    for await (const answer of pipeline) lines += lineFeeds(answer);
+    return lines;
+  };
+
+  it("is taken over by the next invocation once one ended with nothing to cancel", async () => {
+    const options = await csvPipelineOptions(64);
+    try {
+      const { backend, signals } = recordingBackend(options.backend);
+      assert.equal(await drain(runPipeline(body, { ...options, backend })), 1);
+      assert.equal(await drain(runPipeline(body, { ...options, backend })), 1);
+      assert.equal(signals.length, 2);
+      assert.equal(signals[1], signals[0], "the second invocation made a canceller of its own");
+      assert.equal(signals[1].aborted, false);
+    } finally {
+      await options.backend.close();
+    }
+  });
+
+  it("is not taken over once aborted, nor while a run left a listener on it", async () => {
+    const options = await csvPipelineOptions(64);
+    try {
+      // An invocation whose caller aborts it: its canceller aborts with it and is not handed on.
+      const caller = new AbortController();
+      const aborting = recordingBackend(options.backend, () => caller.abort(new Error("client went away")));
+      await assert.rejects(drain(runPipeline(body, { ...options, backend: aborting.backend, signal: caller.signal })));
+      assert.equal(aborting.signals[0].aborted, true);
+      const next = recordingBackend(options.backend);
+      assert.equal(await drain(runPipeline(body, { ...options, backend: next.backend })), 1);
+      assert.notEqual(next.signals[0], aborting.signals[0]);
+      assert.equal(next.signals[0].aborted, false);
+
+      // A run that leaves a listener behind keeps its canceller to itself.
+      let heard = 0;
+      const listening = recordingBackend(options.backend, (signal) =>
+        signal.addEventListener("abort", () => {
+          heard++;
+        }),
+      );
+      assert.equal(await drain(runPipeline(body, { ...options, backend: listening.backend })), 1);
+      const after = recordingBackend(options.backend);
+      assert.equal(await drain(runPipeline(body, { ...options, backend: after.backend })), 1);
+      assert.notEqual(after.signals[0], listening.signals[0]);
+      // A later invocation aborted by its caller does not reach the listener left behind.
+      const laterCaller = new AbortController();
+      const later = recordingBackend(options.backend, () => laterCaller.abort(new Error("gone")));
+      await assert.rejects(
+        drain(runPipeline(body, { ...options, backend: later.backend, signal: laterCaller.signal })),
+      );
+      assert.equal(heard, 0);
+    } finally {
+      await options.backend.close();
+    }
+  });
+});

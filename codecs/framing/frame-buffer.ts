@@ -15,12 +15,20 @@ export function recordTooLarge(): FramingError {
   );
 }
 
+const NO_BYTES = new Uint8Array(0);
+/** What a frame buffer first takes once it holds a byte. */
+const INITIAL_BYTES = 4096;
+
 /**
  * The bytes of an unfinished frame, kept between chunks. Grows by doubling and is reused, so a framer
  * copies only the frames that straddle a chunk boundary.
  */
 export class FrameBuffer {
-  #bytes = new Uint8Array(4096);
+  /**
+   * Empty until a frame straddles a chunk: a small body holds whole frames, and one-record invocations made
+   * (and the collector freed) a 4 KiB array for each of their framers.
+   */
+  #bytes = NO_BYTES;
   #length = 0;
 
   /** Bytes held. */
@@ -33,7 +41,7 @@ export class FrameBuffer {
     const needed = this.#length + (end - start);
     if (needed > MAX_RECORD_BYTES) throw recordTooLarge();
     if (needed > this.#bytes.length) {
-      let size = this.#bytes.length * 2;
+      let size = Math.max(this.#bytes.length * 2, INITIAL_BYTES);
       while (size < needed) size *= 2;
       const grown = new Uint8Array(size);
       grown.set(this.#bytes.subarray(0, this.#length));
@@ -57,6 +65,6 @@ export class FrameBuffer {
   /** Forgets the held bytes (keeps the memory unless it grew past 1 MiB). */
   clear(): void {
     this.#length = 0;
-    if (this.#bytes.length > 1 << 20) this.#bytes = new Uint8Array(4096);
+    if (this.#bytes.length > 1 << 20) this.#bytes = NO_BYTES;
   }
 }
