@@ -213,6 +213,21 @@ async function csvPipelineOptions(batchRows: number): Promise<PipelineOptions> {
   };
 }
 
+/** `model`, with `beforeRun` called (with the run's signal) as each run starts. */
+function watchingRuns(model: Backend, beforeRun: (signal: AbortSignal | undefined) => void): Backend {
+  return {
+    kind: model.kind,
+    description: model.description,
+    signature: model.signature,
+    tuning: model.tuning,
+    run(batch, signal) {
+      beforeRun(signal);
+      return model.run(batch, signal);
+    },
+    close: () => model.close(),
+  };
+}
+
 describe("pipeline backpressure", () => {
   it("reads no further into the body than a few batches while the consumer does not pull", async () => {
     const options = await csvPipelineOptions(64);
@@ -252,17 +267,9 @@ describe("a pipeline on a thread with other work", () => {
       if (ticking) setImmediate(tick);
     };
     let turnsBeforeFirstRun: number | undefined;
-    const backend: Backend = {
-      kind: model.kind,
-      description: model.description,
-      signature: model.signature,
-      tuning: model.tuning,
-      run(batch, signal) {
-        turnsBeforeFirstRun ??= turns;
-        return model.run(batch, signal);
-      },
-      close: () => model.close(),
-    };
+    const backend = watchingRuns(model, () => {
+      turnsBeforeFirstRun ??= turns;
+    });
     try {
       const chunk = encoder.encode(`${GOOD}\n`.repeat(10_000));
       const body = Array.from({ length: rows / 10_000 }, () => chunk);
@@ -288,20 +295,12 @@ describe("the canceller a pipeline hands its runs", () => {
   /** A backend that runs the model and keeps the signal each run was given. */
   function recordingBackend(model: Backend, onRun?: (signal: AbortSignal) => void) {
     const signals: AbortSignal[] = [];
-    const backend: Backend = {
-      kind: model.kind,
-      description: model.description,
-      signature: model.signature,
-      tuning: model.tuning,
-      run(batch, signal) {
-        if (signal) {
-          signals.push(signal);
-          onRun?.(signal);
-        }
-        return model.run(batch, signal);
-      },
-      close: () => model.close(),
-    };
+    const backend = watchingRuns(model, (signal) => {
+      if (signal) {
+        signals.push(signal);
+        onRun?.(signal);
+      }
+    });
     return { backend, signals };
   }
   const body = [encoder.encode(`${GOOD}\n`)];
