@@ -5,6 +5,7 @@
  */
 import "../telemetry.js";
 import { type MessagePort, parentPort } from "node:worker_threads";
+import { AbortControllerPool } from "../abort-controller-pool.js";
 import type { Backend } from "../backends/backend.js";
 import { selectBackend } from "../backends/select-backend.js";
 import type { InputBatch } from "../batcher.js";
@@ -29,15 +30,14 @@ const post = (message: FromInferenceHost) => host.postMessage(message);
 /** Runs the batches one codec thread sends, answering each on the same port. */
 function serve(port: MessagePort, model: Backend): void {
   const cancels = new Map<number, AbortController>();
-  // A controller whose batch ended unaborted serves a later batch: making an AbortSignal costs Node 20
-  // ~13 µs (a fifth of what this thread spends on a one-row batch), and nothing keeps a settled run's one.
-  const unused: AbortController[] = [];
+  // A controller whose batch ended unaborted serves a later batch (see `abort-controller-pool.ts`).
+  const unused = new AbortControllerPool();
   port.on("message", (message: ToInferenceThread) => {
     if (message.type === "cancel") {
       cancels.get(message.batch)?.abort(new Error("batch cancelled"));
       return;
     }
-    const cancel = unused.pop() ?? new AbortController();
+    const cancel = unused.take();
     cancels.set(message.batch, cancel);
     const batch: InputBatch = {
       rows: message.rows,
@@ -48,7 +48,7 @@ function serve(port: MessagePort, model: Backend): void {
     };
     const reply = (answer: FromInferenceThread, transfer: ArrayBuffer[]) => {
       cancels.delete(message.batch);
-      if (!cancel.signal.aborted) unused.push(cancel);
+      unused.giveBack(cancel);
       port.postMessage(answer, transfer);
     };
     const inputBuffers = transferList(message.inputs);
