@@ -50,11 +50,18 @@ const TERMINATED_BYTES = 4096;
 
 /** Whether `byte` (a digit or a dot) could continue a number. */
 const continuesNumber = (byte: number) => (byte >= ZERO && byte <= ZERO + 9) || byte === DOT;
-const latin1 = new TextDecoder("latin1");
+/** For error messages: invalid UTF-8 shows as U+FFFD rather than failing the message. */
+const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+/** The most bytes of a field an error message quotes. */
+const EXCERPT_BYTES = 40;
+const isUtf8Continuation = (byte: number) => (byte & 0xc0) === 0x80;
 
+/** A field's first {@link EXCERPT_BYTES} as text, cut before a character rather than inside one. */
 function excerpt(bytes: Uint8Array, start: number, end: number): string {
-  const text = latin1.decode(bytes.subarray(start, Math.min(end, start + 40)));
-  return end - start > 40 ? `${text}…` : text;
+  if (end - start <= EXCERPT_BYTES) return lenientUtf8.decode(bytes.subarray(start, end));
+  let cut = start + EXCERPT_BYTES;
+  while (cut > start && isUtf8Continuation(bytes[cut])) cut--;
+  return `${lenientUtf8.decode(bytes.subarray(start, cut))}…`;
 }
 
 /** Strict: invalid UTF-8 in a text field is refused, never replaced by U+FFFD. */

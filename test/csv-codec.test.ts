@@ -240,6 +240,21 @@ describe("CSV record decoding", () => {
       assert.equal(decodeError(`1,${exponent},3\n`).code, "CSV_FIELD_NOT_NUMERIC", exponent);
   });
 
+  it("quotes a refused field in its error as the UTF-8 text it is, cut before a character, never inside one", () => {
+    assert.equal(decodeError("1,\u0661\u0662,3\n").message, 'field 1 "\u0661\u0662" is not a number');
+    // 39 ASCII bytes, then a 2-byte character straddling the 40-byte cut: left out whole.
+    const long = `${"x".repeat(39)}é${"y".repeat(10)}`;
+    assert.equal(decodeError(`1,${long},3\n`).message, `field 1 "${"x".repeat(39)}…" is not a number`);
+    const invalid = new Uint8Array([0x31, 0x2c, 0xff, 0x2c, 0x33, 0x0a]);
+    try {
+      decodeBody(csvCodec, contextFor(single, "text/csv"), [invalid]);
+      assert.fail("expected the record to be refused");
+    } catch (error) {
+      assert.ok(error instanceof RecordError);
+      assert.equal(error.message, 'field 1 "\ufffd" is not a number');
+    }
+  });
+
   it("refuses fractions for integer inputs", () => {
     const ints = signatureOf({ ids: ["int64", 2] });
     assert.deepEqual(decodeBody(csvCodec, contextFor(ints, "text/csv"), [bytes("3,4\n")]), [[[3, 4]]]);
