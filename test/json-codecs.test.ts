@@ -133,7 +133,20 @@ describe("JSON record decoding", () => {
     );
     assert.ok(Object.is(decoded[6][0][0], -0));
     // The quick path reads rows that are not JSON numbers as the general path does: refused either way.
-    for (const bad of ["[1,2,3,4,]", "[1,2,3]", "[1,2,3,4,5]", "[1,2,+3,4]", "[1,2,3e,4]", "[1,,3,4]", '[1,2,"3",4]']) {
+    for (const bad of [
+      "[1,2,3,4,]",
+      "[1,2,3]",
+      "[1,2,3,4,5]",
+      "[1,2,+3,4]",
+      "[1,2,3e,4]",
+      "[1,,3,4]",
+      '[1,2,"3",4]',
+      "[1, 2, 3, 4, ]",
+      "[1, - 2, 3, 4]",
+      "[1, , 3, 4]",
+      "[1, 2, +3, 4]",
+      "[1, 2, 3]",
+    ]) {
       assert.ok(decodeError(bad, signature, jsonLinesCodec) instanceof RecordError, bad);
     }
   });

@@ -107,11 +107,14 @@ export class JsonRecordDecoder implements RecordDecoder {
   readonly #scanner = new DecimalScanner();
   /** Where the last exponent read ended (see {@link readExponent}). */
   readonly #exponentEnd = { end: 0 };
-  /** For a model of numeric inputs only: reads an array without spaces (`[0.5,-1,7]`) as CSV reads a row. */
+  /**
+   * For a model of numeric inputs only: reads an array (`[0.5,-1,7]`, or `[0.5, -1, 7]` as Python's
+   * `json.dumps` writes it) as CSV reads a row.
+   */
   readonly #plainRows: PlainNumberRowReader | undefined;
   /**
-   * Whether (1) or not (0) the last array tried was read by {@link #plainRows}. Python's `json.dumps`
-   * writes a space after each comma: while rows fail that way, only every 64th is tried.
+   * Whether (1) or not (0) the last array tried was read by {@link #plainRows}. While arrays fail (other
+   * spaces, nesting, `null`), only every 64th is tried.
    */
   #plainArrays = 1;
   /** Frames decoded, modulo 64 (every 64th array is offered whatever {@link #plainArrays} says). */

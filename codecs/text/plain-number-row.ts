@@ -19,6 +19,7 @@ const COMMA = 0x2c;
 const ZERO = 0x30;
 const MINUS = 0x2d;
 const DOT = 0x2e;
+const SPACE = 0x20;
 /** `e`; `E` | 0x20 is `e` too. */
 const EXPONENT = 0x65;
 /** The bytes `0,` read as one little-endian 16-bit number. */
@@ -99,9 +100,10 @@ export class PlainNumberRowReader {
 
   /**
    * Reads the row `buffer[start, end)` into `target` from `base` on. Returns false (having written values
-   * that the caller's general path then overwrites) when any field needs more: quotes, spaces, scales past
-   * 10^±22 for a float64 input (10^22 and 10^-44 for a float32 one), more than 15 digits for a float64
-   * input (or beside a float32 halfway point), `NaN`, an empty field, a row of the wrong width.
+   * that the caller's general path then overwrites) when any field needs more: quotes, spaces other than
+   * before a field (`1, 2` is read here), scales past 10^±22 for a float64 input (10^22 and 10^-44 for a
+   * float32 one), more than 15 digits for a float64 input (or beside a float32 halfway point), `NaN`, an
+   * empty field, a row of the wrong width.
    *
    * Mispredicted branches are much of what a field costs here, so the sign is applied without a branch
    * (half of all features are negative), and the test for a bare `0` (most fields of sparse and image
@@ -167,7 +169,15 @@ export class PlainNumberRowReader {
       let digit = buffer[pos] - ZERO;
       // biome-ignore lint/suspicious/noConfusingLabels: straight-line steps, left at the first non-digit.
       integerPart: {
-        if (digit >>> 0 > 9) break integerPart;
+        if (digit >>> 0 > 9) {
+          // A space before a field (`1, 2`, as Python's `json.dumps` writes arrays) is stepped over here,
+          // off the path of a field that starts with a digit.
+          if (digit === SPACE - ZERO && negative === 0) {
+            pos++;
+            continue;
+          }
+          break integerPart;
+        }
         mantissa = digit;
         digit = buffer[++pos] - ZERO;
         if (digit >>> 0 > 9) break integerPart;

@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { PlainNumberRowReader } from "../codecs/text/plain-number-row.js";
+import type { RecordSlots } from "../src/codec/record-codec.js";
+
+const WIDTH = 4;
+
+/** Reads `text` (a row, then a line feed as the CSV framer leaves it) with the row reader alone. */
+function readRow(text: string): number[] | undefined {
+  const reader = PlainNumberRowReader.of([{ name: "x", type: "float32", recordShape: [WIDTH], width: WIDTH }]);
+  assert.ok(reader);
+  const values = new Float32Array(WIDTH);
+  const slots: RecordSlots = { input: () => values, arrays: [values], texts: [], offset: () => 0 };
+  const buffer = new TextEncoder().encode(`${text}\n`);
+  return reader.readRecord(buffer, 0, buffer.length - 1, slots) ? Array.from(values) : undefined;
+}
+
+describe("the plain-number row reader", () => {
+  it("reads rows with spaces before fields (as Python's json.dumps writes arrays) as it reads compact ones", () => {
+    const compact = readRow("1.5,-2,0.25,7");
+    assert.deepEqual(compact, [1.5, -2, 0.25, 7]);
+    for (const spaced of ["1.5, -2, 0.25, 7", " 1.5, -2,  0.25, 7", "1.5,-2, 0.25,7"]) {
+      assert.deepEqual(readRow(spaced), compact, spaced);
+    }
+    assert.deepEqual(readRow("0, 0, -0.5, 0"), [0, 0, -0.5, 0]);
+  });
+
+  it("leaves rows with other spaces, or fields that are only spaces, to the general path", () => {
+    for (const row of [
+      "1.5 ,-2,0.25,7",
+      "1.5,- 2,0.25,7",
+      "1.5,-2,0.25,7 ",
+      "1.5, ,0.25,7",
+      "1.5,\t-2,0.25,7",
+      "1.5,-2,0.25, ",
+    ]) {
+      assert.equal(readRow(row), undefined, row);
+    }
+  });
+});
