@@ -30,6 +30,23 @@ describe("CSV record decoding", () => {
     assert.deepEqual(records, [[[1, 2.5, -300]], [[4, 5, 6]]]);
   });
 
+  it("reads rows whose every field is quoted (as Athena writes them) as the same rows unquoted, whatever the split", () => {
+    const random = seededRandom(43);
+    const rows = Array.from({ length: 200 }, () =>
+      Array.from({ length: 3 }, () => String(Math.round((random() - 0.5) * 1e4) / 100)),
+    );
+    const plain = bytes(rows.map((row) => `${row.join(",")}\n`).join(""));
+    const quoted = bytes(rows.map((row) => `${row.map((field) => `"${field}"`).join(",")}\r\n`).join(""));
+    const expected = decodeBody(csvCodec, contextFor(single, "text/csv"), [plain]);
+    assert.equal(expected.length, rows.length);
+    for (let at = 0; at <= quoted.length; at += 97) {
+      assert.deepEqual(decodeBody(csvCodec, contextFor(single, "text/csv"), splitAt(quoted, at)), expected, `at ${at}`);
+    }
+    // A quoted field holding a comma is still one field: the row is one field short.
+    assert.equal(decodeError('"1,2",3\n').code, "CSV_WIDTH_MISMATCH");
+    assert.equal(decodeError('"1,2",3,4,5\n').code, "CSV_WIDTH_MISMATCH");
+  });
+
   it("decodes the same records whatever byte the body is split at", () => {
     const body = bytes('1,2,3\n"4",5,6\r\n\n7,8,"9"');
     const expected = decodeBody(csvCodec, contextFor(single, "text/csv"), [body]);

@@ -4,6 +4,7 @@ import { CsvFramer } from "../codecs/framing/csv-framer.js";
 import { JsonFramer } from "../codecs/framing/json-framer.js";
 import type { Frame } from "../src/codec/framing.js";
 import { FramingError } from "../src/errors.js";
+import { seededRandom } from "../src/testing/seeded-random.js";
 import { frameAll, splitAt, splitBySizes } from "./support/chunks.js";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -87,6 +88,73 @@ describe("CsvFramer", () => {
       for (const sizes of [[65_536], [4096, 999], [whole.length]]) {
         assert.deepEqual(frameAll(new CsvFramer(), splitBySizes(shared, sizes)), expected, `${offset} ${sizes}`);
       }
+    }
+  });
+
+  it("frames records of quoted fields (line feeds, commas and doubled quotes inside) as RFC 4180 reads them, however split", () => {
+    const random = seededRandom(41);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+    const field = () =>
+      pick([
+        () => String(Math.round(random() * 1000) / 100),
+        () => `"${Math.round(random() * 1000) / 100}"`,
+        () => `"${pick(["a,b", "x\ny", 'say ""hi""', "", "p\r\nq", "\n"])}"`,
+        () => '""',
+        () => "",
+      ])();
+    const records = Array.from({ length: 3000 }, (_, i) => {
+      // Mostly short records (found by the SIMD scanner), a run of ~4 KB ones (by walking the bytes).
+      const width = i >= 1500 && i < 1700 ? 500 : 1 + Math.floor(random() * 8);
+      return Array.from({ length: width }, field).join(",");
+    });
+    const text = records.map((record, i) => `${record}${i % 7 === 0 ? "\r\n" : "\n"}`).join("");
+    // The reference: walk the text once, as RFC 4180 reads it.
+    const expected: { text: string; byteOffset: number; line: number }[] = [];
+    const whole = bytes(text);
+    let inQuotes = false;
+    let start = 0;
+    let lineFeeds = 0;
+    let startLine = 1;
+    for (let i = 0; i < whole.length; i++) {
+      if (whole[i] === 0x22) inQuotes = !inQuotes;
+      else if (whole[i] === 0x0a) {
+        lineFeeds++;
+        if (inQuotes) continue;
+        const end = whole[i - 1] === 0x0d ? i - 1 : i;
+        const record = new TextDecoder().decode(whole.subarray(start, end));
+        if (record.trim() !== "") expected.push({ text: record, byteOffset: start, line: startLine });
+        start = i + 1;
+        startLine = lineFeeds + 1;
+      }
+    }
+    assert.equal(expected.length, records.filter((record) => record.trim() !== "").length);
+    for (const offset of [0, 3]) {
+      const shared = new Uint8Array(new SharedArrayBuffer(whole.length + 8), offset, whole.length);
+      shared.set(whole);
+      for (const body of [whole, shared]) {
+        for (const sizes of [[65_536], [4096, 999], [37], [whole.length]]) {
+          const frames = frameAll(new CsvFramer(), splitBySizes(body, sizes));
+          assert.deepEqual(
+            frames.map(({ text, byteOffset, line }) => ({ text, byteOffset, line })),
+            expected,
+            `${offset} ${sizes}`,
+          );
+        }
+      }
+    }
+    // A quote left open in the last record is refused where it opened, however the body is split.
+    const unclosed = bytes(`${text}1,"2\n3,4\n`);
+    const quoteAt = whole.length + 2;
+    for (const sizes of [[65_536], [4096, 999], [37]]) {
+      assert.throws(
+        () => frameAll(new CsvFramer(), splitBySizes(unclosed, sizes)),
+        (error: unknown) =>
+          error instanceof FramingError &&
+          error.code === "CSV_QUOTE_NOT_CLOSED" &&
+          error.location.byteOffset === quoteAt &&
+          error.location.line === lineFeeds + 1,
+        `${sizes}`,
+      );
     }
   });
 

@@ -5,9 +5,14 @@ import type { RecordSlots } from "../src/codec/record-codec.js";
 
 const WIDTH = 4;
 
-/** Reads `text` (a row, then a line feed as the CSV framer leaves it) with the row reader alone. */
-function readRow(text: string): number[] | undefined {
-  const reader = PlainNumberRowReader.of([{ name: "x", type: "float32", recordShape: [WIDTH], width: WIDTH }]);
+/**
+ * Reads `text` (a row, then a line feed as the CSV framer leaves it) with the row reader alone, for CSV
+ * (`quotedNumbers`) or JSON.
+ */
+function readRow(text: string, quotedNumbers = false): number[] | undefined {
+  const reader = PlainNumberRowReader.of([{ name: "x", type: "float32", recordShape: [WIDTH], width: WIDTH }], {
+    quotedNumbers,
+  });
   assert.ok(reader);
   const values = new Float32Array(WIDTH);
   const slots: RecordSlots = { input: () => values, arrays: [values], texts: [], offset: () => 0 };
@@ -23,6 +28,25 @@ describe("the plain-number row reader", () => {
       assert.deepEqual(readRow(spaced), compact, spaced);
     }
     assert.deepEqual(readRow("0, 0, -0.5, 0"), [0, 0, -0.5, 0]);
+  });
+
+  it("reads quoted numbers for CSV (as Athena writes every field), and leaves them to JSON's path", () => {
+    const compact = [1.5, -2, 0.25, 0];
+    for (const quoted of ['"1.5","-2","0.25","0"', '1.5,"-2",0.25,"0"', '"1.5", "-2", "0.25", "0"']) {
+      assert.deepEqual(readRow(quoted, true), compact, quoted);
+      assert.equal(readRow(quoted, false), undefined, quoted);
+    }
+    // Anything else in or around the quotes goes to the general path.
+    for (const row of ['"1"2,-2,0.25,0', '1",-2,0.25,0', '"1,-2,0.25,0', '""1"",-2,0.25,0', '" 1",-2,0.25,0']) {
+      assert.equal(readRow(row, true), undefined, row);
+    }
+    for (const row of ['"1 ",-2,0.25,0', '"",-2,0.25,0', '"abc",-2,0.25,0', '"1e5",-2,0.25,0', '1.5,-2,0.25,"0']) {
+      assert.equal(readRow(row, true), undefined, row);
+    }
+    // A quoted field holding a comma is one field, not two numbers.
+    for (const row of ['"1,-2",0.25,0,5', '1.5,-2,"0.25,0",7', '"1,-2",0.25,"0,5"']) {
+      assert.equal(readRow(row, true), undefined, row);
+    }
   });
 
   it("leaves rows with other spaces, or fields that are only spaces, to the general path", () => {

@@ -52,23 +52,67 @@ export class CsvFramer implements Framer {
       }
       if (newline !== -1 && newline < i) newline = lineFeeds.next(i);
       if (quote !== -1 && (newline === -1 || quote < newline)) {
-        this.#inQuotes = true;
-        this.#quoteOffset = this.#offset + this.#pending.length + (quote - start);
-        this.#quoteLine = this.#line + this.#quotedBreaks;
-        i = quote + 1;
+        // A record with quotes (as Athena writes every field): its end found at once, by the SIMD scanner
+        // or else by walking its bytes, rather than by a search for each quote.
+        let lineFeed = lineFeeds.nextOutsideQuotes(quote);
+        if (lineFeed !== -1) this.#quotedBreaks += lineFeeds.quotedBreaks;
+        else lineFeed = this.#quotedRecordEnd(chunk, quote, start);
+        if (lineFeed === -1) break;
+        this.#emitTo(chunk, start, lineFeed, emit);
+        i = start = lineFeed + 1;
         continue;
       }
       if (newline === -1) break;
-      if (this.#pending.length > 0) {
-        this.#pending.append(chunk, start, newline);
-        this.#emit(this.#pending.view(), 0, this.#pending.length, true, emit);
-      } else {
-        this.#emit(chunk, start, newline, true, emit);
-      }
+      this.#emitTo(chunk, start, newline, emit);
       i = start = newline + 1;
     }
     if (start < n) this.#pending.append(chunk, start, n);
     lineFeeds.end();
+  }
+
+  /**
+   * From `quote` (a quote opening, outside quotes) on, finds the line feed that ends the record begun at
+   * `start`, counting the line breaks inside quotes; -1 when the chunk ends first (`#inQuotes` then says
+   * whether it ended inside quotes).
+   */
+  #quotedRecordEnd(chunk: Uint8Array, quote: number, start: number): number {
+    let inQuotes = false;
+    let breaks = 0;
+    let opened = quote;
+    let breaksBeforeOpened = 0;
+    for (let j = quote; j < chunk.length; j++) {
+      const byte = chunk[j];
+      if (byte === QUOTE) {
+        inQuotes = !inQuotes;
+        if (inQuotes) {
+          opened = j;
+          breaksBeforeOpened = breaks;
+        }
+      } else if (byte === LF) {
+        if (!inQuotes) {
+          this.#quotedBreaks += breaks;
+          return j;
+        }
+        breaks++;
+      }
+    }
+    if (inQuotes) {
+      this.#quoteOffset = this.#offset + this.#pending.length + (opened - start);
+      this.#quoteLine = this.#line + this.#quotedBreaks + breaksBeforeOpened;
+    }
+    this.#inQuotes = inQuotes;
+    this.#quotedBreaks += breaks;
+    return -1;
+  }
+
+  /** Emits the record that ends at `lineFeed` in `chunk`, begun at `start` (after any pending bytes). */
+  #emitTo(chunk: Uint8Array, start: number, lineFeed: number, emit: FrameSink): void {
+    if (this.#pending.length > 0) {
+      this.#pending.append(chunk, start, lineFeed);
+      this.#emit(this.#pending.view(), 0, this.#pending.length, true, emit);
+    } else {
+      this.#emit(chunk, start, lineFeed, true, emit);
+    }
   }
 
   /** The chunk without a leading byte-order mark (the body offset counts the mark's bytes). */

@@ -35,6 +35,24 @@ export class LineFeedFinder {
     return found;
   }
 
+  /**
+   * The index of the first line feed outside double quotes at or after `from` (outside quotes itself), as
+   * the scanner finds it; -1 when there is none, or when this chunk is not scanned (its lines are long):
+   * the caller then walks the bytes itself. {@link quotedBreaks} counts the line feeds inside quotes before
+   * the one found.
+   */
+  nextOutsideQuotes(from: number): number {
+    if (!this.#scanned) return -1;
+    const found = this.#scanner.lineFeedOutsideQuotes(from);
+    if (found >= 0) this.#found++;
+    return found;
+  }
+
+  /** Line feeds inside quotes before the one {@link nextOutsideQuotes} last found. */
+  get quotedBreaks(): number {
+    return this.#scanner.quotedBreaks;
+  }
+
   /** Ends the chunk: its lines decide how the next chunk's are found. */
   end(): void {
     this.#shortLines = this.#found * SHORT_LINE_BYTES > this.#chunk.length;

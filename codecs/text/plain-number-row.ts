@@ -20,6 +20,7 @@ const ZERO = 0x30;
 const MINUS = 0x2d;
 const DOT = 0x2e;
 const SPACE = 0x20;
+const QUOTE = 0x22;
 /** `e`; `E` | 0x20 is `e` too. */
 const EXPONENT = 0x65;
 /** The bytes `0,` read as one little-endian 16-bit number. */
@@ -56,8 +57,11 @@ export class PlainNumberRowReader {
   #longMantissa = 0;
   /** Where the last exponent read ended (see {@link readExponent}). */
   readonly #exponentEnd = { end: 0 };
+  /** Whether a number may be quoted (`"1.5"`, a CSV field; in JSON that is a string). */
+  readonly #quotedNumbers: boolean;
 
-  private constructor(inputs: readonly TensorSpec[]) {
+  private constructor(inputs: readonly TensorSpec[], quotedNumbers: boolean) {
+    this.#quotedNumbers = quotedNumbers;
     this.#widths = inputs.map((input) => input.width);
     this.#width = this.#widths.reduce((sum, width) => sum + width, 0);
     this.#integers = inputs.map((input) => integerRange(input.type));
@@ -67,9 +71,14 @@ export class PlainNumberRowReader {
     }
   }
 
-  /** A reader for a model's `inputs`, when they are all numeric (no string input); else undefined. */
-  static of(inputs: readonly TensorSpec[]): PlainNumberRowReader | undefined {
-    return inputs.length > 0 && !inputs.some(isTextTensor) ? new PlainNumberRowReader(inputs) : undefined;
+  /**
+   * A reader for a model's `inputs`, when they are all numeric (no string input); else undefined. With
+   * `quotedNumbers` (CSV) it also reads a field in quotes, `"1.5"`, as the number inside.
+   */
+  static of(inputs: readonly TensorSpec[], { quotedNumbers = false } = {}): PlainNumberRowReader | undefined {
+    return inputs.length > 0 && !inputs.some(isTextTensor)
+      ? new PlainNumberRowReader(inputs, quotedNumbers)
+      : undefined;
   }
 
   /**
@@ -131,6 +140,10 @@ export class PlainNumberRowReader {
     // A number, not a boolean: TurboFan tested `a || b` on every field as a value of unknown type.
     const zeroHeavy = this.#zeroHeavy | (this.#rowPhase === 0 ? 1 : 0);
     let zeros = 0;
+    // Quotes stepped over before a number, and quotes closing one: a row is read here only when every
+    // quote opened was closed (`"1,2"` is one field, not the numbers 1 and 2).
+    let quotesOpened = 0;
+    let quotesClosed = 0;
     let pos = start;
     let k = 0;
     for (;;) {
@@ -170,9 +183,15 @@ export class PlainNumberRowReader {
       // biome-ignore lint/suspicious/noConfusingLabels: straight-line steps, left at the first non-digit.
       integerPart: {
         if (digit >>> 0 > 9) {
-          // A space before a field (`1, 2`, as Python's `json.dumps` writes arrays) is stepped over here,
-          // off the path of a field that starts with a digit.
-          if (digit === SPACE - ZERO && negative === 0) {
+          // A space before a field (`1, 2`, as Python's `json.dumps` writes arrays), or a quote opening a
+          // CSV field (`"1.5"`, as Athena writes every field), is stepped over here, off the path of a
+          // field that starts with a digit.
+          if (negative === 0 && digit === SPACE - ZERO) {
+            pos++;
+            continue;
+          }
+          if (negative === 0 && digit === QUOTE - ZERO && this.#quotedNumbers) {
+            quotesOpened++;
             pos++;
             continue;
           }
@@ -235,7 +254,16 @@ export class PlainNumberRowReader {
       const digits = integerDigits + fractionDigits;
       let magnitude: number;
       if (((digit + ZERO) | 0x20) !== EXPONENT) {
-        if (digits === 0 || fractionDigits > 22 || (digit !== COMMA - ZERO && pos !== end)) return false;
+        if (digits === 0 || fractionDigits > 22 || (digit !== COMMA - ZERO && pos !== end)) {
+          if (
+            digits === 0 ||
+            fractionDigits > 22 ||
+            !this.#closesQuote(buffer, start, integerStart - negative, pos, end)
+          )
+            return false;
+          quotesClosed++;
+          pos++;
+        }
         // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds correctly.
         magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
         // Past 15 digits (float64 values printed in full) the estimate serves a float32 input, mostly.
@@ -252,10 +280,24 @@ export class PlainNumberRowReader {
       target[base + k++] = magnitude * (1 - 2 * negative);
       if (pos === end) {
         if (zeroHeavy !== 0) this.#zeroHeavy = 2 * zeros > width ? 1 : 0;
-        return k === width;
+        return k === width && quotesOpened === quotesClosed;
       }
       pos++;
     }
+  }
+
+  /**
+   * Whether the byte at `pos`, after the number that starts at `numberStart`, is the quote closing a CSV
+   * field that a quote opened right before that number, and the field ends after it.
+   */
+  #closesQuote(buffer: Uint8Array, start: number, numberStart: number, pos: number, end: number): boolean {
+    return (
+      this.#quotedNumbers &&
+      buffer[pos] === QUOTE &&
+      numberStart > start &&
+      buffer[numberStart - 1] === QUOTE &&
+      (pos + 1 === end || buffer[pos + 1] === COMMA)
+    );
   }
 
   /**
