@@ -114,7 +114,7 @@ class CsvRecordDecoder implements RecordDecoder {
     this.#describeInputs = inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
     this.#skipHeader = hasHeader(context);
     this.#oneFloatInput = inputs.length === 1 && this.#kinds[0] === FieldKind.Float;
-    this.#plainRows = PlainNumberRowReader.of(inputs, { quotedNumbers: true });
+    this.#plainRows = PlainNumberRowReader.of(inputs, { quotedNumbers: true, emptyAsMissing: true });
   }
 
   decode(frame: Frame, sink: RecordSink): void {

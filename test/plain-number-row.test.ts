@@ -7,12 +7,11 @@ const WIDTH = 4;
 
 /**
  * Reads `text` (a row, then a line feed as the CSV framer leaves it) with the row reader alone, for CSV
- * (`quotedNumbers`) or JSON.
+ * (`quotedNumbers`) or JSON, for an input that takes missing values or not.
  */
-function readRow(text: string, quotedNumbers = false): number[] | undefined {
-  const reader = PlainNumberRowReader.of([{ name: "x", type: "float32", recordShape: [WIDTH], width: WIDTH }], {
-    quotedNumbers,
-  });
+function readRow(text: string, quotedNumbers = false, acceptsMissing = false): number[] | undefined {
+  const input = { name: "x", type: "float32", recordShape: [WIDTH], width: WIDTH, acceptsMissing } as const;
+  const reader = PlainNumberRowReader.of([input], { quotedNumbers, emptyAsMissing: quotedNumbers });
   assert.ok(reader);
   const values = new Float32Array(WIDTH);
   const slots: RecordSlots = { input: () => values, arrays: [values], texts: [], offset: () => 0 };
@@ -47,6 +46,22 @@ describe("the plain-number row reader", () => {
     for (const row of ['"1,-2",0.25,0,5', '1.5,-2,"0.25,0",7', '"1,-2",0.25,"0,5"']) {
       assert.equal(readRow(row, true), undefined, row);
     }
+  });
+
+  it("reads empty CSV fields as missing values (NaN) for an input that takes them, and only then", () => {
+    const nan = Number.NaN;
+    for (const [row, values] of [
+      ["1.5,,0.25,7", [1.5, nan, 0.25, 7]],
+      [",-2,0.25,", [nan, -2, 0.25, nan]],
+      [",,,", [nan, nan, nan, nan]],
+      ['"1.5",,"0.25",', [1.5, nan, 0.25, nan]],
+    ] as const) {
+      assert.deepEqual(readRow(row, true, true), values, row);
+      assert.equal(readRow(row, true, false), undefined, row);
+      assert.equal(readRow(row, false, true), undefined, row);
+    }
+    // Still refused here: a row of the wrong width, a lone sign.
+    for (const row of [",,,,", ",,", "1.5,-,0.25,7"]) assert.equal(readRow(row, true, true), undefined, row);
   });
 
   it("leaves rows with other spaces, or fields that are only spaces, to the general path", () => {

@@ -31,6 +31,14 @@ const ZERO_THEN_COMMA = ZERO | (COMMA << 8);
  */
 const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
 
+/** What a CSV row may hold beyond plain numbers, and a JSON array may not. */
+export interface CsvFields {
+  /** A number in quotes (`"1.5"`) is that number: in JSON it would be a string. */
+  readonly quotedNumbers?: boolean;
+  /** An empty field is a missing value (NaN), when every input takes missing values. */
+  readonly emptyAsMissing?: boolean;
+}
+
 /** Reads rows of plain numbers into a model's numeric inputs. */
 export class PlainNumberRowReader {
   readonly #width: number;
@@ -59,9 +67,12 @@ export class PlainNumberRowReader {
   readonly #exponentEnd = { end: 0 };
   /** Whether a number may be quoted (`"1.5"`, a CSV field; in JSON that is a string). */
   readonly #quotedNumbers: boolean;
+  /** Whether an empty field is a missing value, NaN (a CSV field, for a model that takes missing values). */
+  readonly #emptyIsMissing: boolean;
 
-  private constructor(inputs: readonly TensorSpec[], quotedNumbers: boolean) {
+  private constructor(inputs: readonly TensorSpec[], { quotedNumbers = false, emptyAsMissing = false }: CsvFields) {
     this.#quotedNumbers = quotedNumbers;
+    this.#emptyIsMissing = emptyAsMissing && inputs.every((input) => input.acceptsMissing === true);
     this.#widths = inputs.map((input) => input.width);
     this.#width = this.#widths.reduce((sum, width) => sum + width, 0);
     this.#integers = inputs.map((input) => integerRange(input.type));
@@ -72,13 +83,11 @@ export class PlainNumberRowReader {
   }
 
   /**
-   * A reader for a model's `inputs`, when they are all numeric (no string input); else undefined. With
-   * `quotedNumbers` (CSV) it also reads a field in quotes, `"1.5"`, as the number inside.
+   * A reader for a model's `inputs`, when they are all numeric (no string input); else undefined. CSV's
+   * `fields` are read too: quoted numbers, and empty fields as missing values where every input takes them.
    */
-  static of(inputs: readonly TensorSpec[], { quotedNumbers = false } = {}): PlainNumberRowReader | undefined {
-    return inputs.length > 0 && !inputs.some(isTextTensor)
-      ? new PlainNumberRowReader(inputs, quotedNumbers)
-      : undefined;
+  static of(inputs: readonly TensorSpec[], fields: CsvFields = {}): PlainNumberRowReader | undefined {
+    return inputs.length > 0 && !inputs.some(isTextTensor) ? new PlainNumberRowReader(inputs, fields) : undefined;
   }
 
   /**
@@ -109,10 +118,10 @@ export class PlainNumberRowReader {
 
   /**
    * Reads the row `buffer[start, end)` into `target` from `base` on. Returns false (having written values
-   * that the caller's general path then overwrites) when any field needs more: quotes, spaces other than
-   * before a field (`1, 2` is read here), scales past 10^±22 for a float64 input (10^22 and 10^-44 for a
+   * that the caller's general path then overwrites) when any field needs more: quotes other than around a
+   * CSV number, spaces other than before a field (`1, 2` is read here), scales past 10^±22 for a float64 input (10^22 and 10^-44 for a
    * float32 one), more than 15 digits for a float64 input (or beside a float32 halfway point), `NaN`, an
-   * empty field, a row of the wrong width.
+   * empty field (unless it is a missing value, see {@link CsvFields}), a row of the wrong width.
    *
    * Mispredicted branches are much of what a field costs here, so the sign is applied without a branch
    * (half of all features are negative), and the test for a bare `0` (most fields of sparse and image
@@ -147,7 +156,14 @@ export class PlainNumberRowReader {
     let pos = start;
     let k = 0;
     for (;;) {
-      if (pos >= end || k === width) return false;
+      if (pos >= end || k === width) {
+        // A row that ends in an empty field (`1.5,`), for a model that takes missing values.
+        if (pos !== end || k !== width - 1 || !this.#emptyIsMissing || pos === start || buffer[pos - 1] !== COMMA)
+          return false;
+        target[base + k] = Number.NaN;
+        if (zeroHeavy !== 0) this.#zeroHeavy = 2 * zeros > width ? 1 : 0;
+        return quotesOpened === quotesClosed;
+      }
       if (zeroHeavy !== 0 && pos + 1 < end && (buffer[pos] | (buffer[pos + 1] << 8)) === ZERO_THEN_COMMA) {
         target[base + k++] = 0;
         zeros++;
@@ -192,6 +208,12 @@ export class PlainNumberRowReader {
           }
           if (negative === 0 && digit === QUOTE - ZERO && this.#quotedNumbers) {
             quotesOpened++;
+            pos++;
+            continue;
+          }
+          // An empty field (`1.5,,3`), for a model that takes missing values (XGBoost's are common).
+          if (negative === 0 && digit === COMMA - ZERO && this.#emptyIsMissing) {
+            target[base + k++] = Number.NaN;
             pos++;
             continue;
           }
