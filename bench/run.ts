@@ -25,6 +25,7 @@ import {
   decodeThroughputFor,
   encodeThroughput,
   FLOAT_INPUT_SIGNATURE,
+  MISSING_VALUES_SIGNATURE,
   TOKEN_ID_SIGNATURE,
 } from "./codec-throughput.js";
 import { peakRssFor, pingUnderLoad, throughputVersusRuntime } from "./end-to-end.js";
@@ -377,6 +378,25 @@ for (const form of NUMBER_FORMS) {
       `input is named \`float_input\` (as skl2onnx names it): ${fixed(compact.mbPerSecond)} MB/s ` +
       `(${fixed(compact.recordsPerSecond)} rows/s); as \`json.dumps\` writes them, a space after each comma, ` +
       `${fixed(spaced.mbPerSecond)} MB/s (${fixed(spaced.recordsPerSecond)} rows/s).`,
+  );
+}
+{
+  const [twoDecimals] = NUMBER_FORMS;
+  const quoted = decodeThroughput(
+    "text/csv",
+    numberRows(20_000, (value) => `"${twoDecimals.print(value)}"`, "text/csv"),
+    64 * MB,
+    3,
+    32,
+  );
+  const withGaps = numberRows(20_000, (value) => (Math.abs(value) < 0.4 ? "" : twoDecimals.print(value)), "text/csv");
+  const missing = decodeThroughputFor(MISSING_VALUES_SIGNATURE, "text/csv", withGaps, 64 * MB);
+  say();
+  say(
+    `The same two-decimal CSV rows with every field quoted (\`"0.05"\`, as Athena writes query results): ` +
+      `${fixed(quoted.mbPerSecond)} MB/s (${fixed(quoted.recordsPerSecond)} rows/s); with a fifth of the fields ` +
+      `empty, for a model that takes missing values (a tree ensemble): ${fixed(missing.mbPerSecond)} MB/s ` +
+      `(${fixed(missing.recordsPerSecond)} rows/s).`,
   );
 }
 {
