@@ -102,6 +102,26 @@ describe("record-end scanners", () => {
     checkScanner(() => new CsvBoundaryScanner(), trickyCsv, csvRecordStarts(trickyCsv));
   });
 
+  it("CSV: the same quote count past skips of any size, in shared memory too", () => {
+    // Chunks up to the SIMD scanner's capacity count quotes there; larger ones quote by quote.
+    const body = encoder.encode('"1.5","x\ny",""""\n'.repeat(40_000));
+    const starts = [...csvRecordStarts(body)].sort((a, b) => a - b);
+    const shared = new Uint8Array(new SharedArrayBuffer(body.length + 8), 3, body.length);
+    shared.set(body);
+    for (const bytes of [body, shared]) {
+      for (const skipped of [65_536, 400_000, 500_001]) {
+        const scanner = new CsvBoundaryScanner();
+        for (const chunk of splitBySizes(bytes.subarray(0, skipped), [65_536, skipped])) scanner.skip(chunk);
+        const end = scanner.findEnd(bytes.subarray(skipped));
+        assert.equal(
+          skipped + end,
+          starts.find((start) => start > skipped),
+          `${skipped}`,
+        );
+      }
+    }
+  });
+
   it("JSON Lines: every line feed", () => {
     const body = jsonLines;
     const starts = new Set<number>();

@@ -4,7 +4,8 @@
  * - JSON framing skips a record's numbers, commas and spaces, most of a JSON body, to the next quote,
  *   bracket, brace or line feed. Walking them in JavaScript, even through a lookup table, took ~1 ns a
  *   byte, a fifth of a JSON record's cost.
- * - CSV framing finds each line feed, and in a record with quotes the first line feed outside them. Node's `Buffer.prototype.indexOf` finds it with `memchr`, but each
+ * - CSV framing finds each line feed, and in a record with quotes the first line feed outside them;
+ *   cutting a CSV body into parts counts the quotes it passes. Node's `Buffer.prototype.indexOf` finds it with `memchr`, but each
  *   call crosses into C++ through type checks, dearer on a chunk in shared memory (as the codec threads'
  *   are): a tenth of a codec thread's time on 32-feature rows.
  *
@@ -23,6 +24,7 @@ interface ScannerExports {
   indexOfByte(byte: number, from: number, end: number): number;
   lineFeedOutsideQuotes(from: number, end: number): number;
   quotedBreaks(): number;
+  countByte(byte: number, from: number, end: number): number;
 }
 
 /** The largest chunk scanned here; larger ones are scanned in JavaScript. */
@@ -80,6 +82,13 @@ export class ChunkScanner {
     const base = this.#base;
     const found = scanner.lineFeedOutsideQuotes(base + from, base + this.#chunk.length);
     return found < 0 ? -1 : found - base;
+  }
+
+  /** How many `byte`s the chunk holds from `from` on. */
+  countByte(byte: number, from: number): number {
+    if (this.#copy !== copies) this.#place();
+    const base = this.#base;
+    return scanner.countByte(byte, base + from, base + this.#chunk.length);
   }
 
   /** Line feeds inside quotes before the one {@link lineFeedOutsideQuotes} last found. */

@@ -91,3 +91,16 @@ export function lineFeedOutsideQuotes(from: usize, end: usize): isize {
   quotedLineFeeds = quotedBreaks;
   return -1;
 }
+
+/** How many `byte`s `[from, end)` holds. Reads up to fifteen bytes past `end`. */
+export function countByte(byte: u8, from: usize, end: usize): u32 {
+  const wanted = i8x16.splat(byte);
+  let count: u32 = 0;
+  let at = from;
+  for (; at + 16 <= end; at += 16) count += popcnt(<u32>i8x16.bitmask(i8x16.eq(v128.load(at), wanted)));
+  if (at < end) {
+    const mine = ((<u32>1) << (<u32>(end - at))) - 1;
+    count += popcnt(<u32>i8x16.bitmask(i8x16.eq(v128.load(at), wanted)) & mine);
+  }
+  return count;
+}
