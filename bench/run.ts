@@ -389,14 +389,22 @@ for (const form of NUMBER_FORMS) {
     3,
     32,
   );
-  const withGaps = numberRows(20_000, (value) => (Math.abs(value) < 0.4 ? "" : twoDecimals.print(value)), "text/csv");
-  const missing = decodeThroughputFor(MISSING_VALUES_SIGNATURE, "text/csv", withGaps, 64 * MB);
+  const withGaps = (gap: string, format: "text/csv" | "application/jsonlines") =>
+    numberRows(20_000, (value) => (Math.abs(value) < 0.4 ? gap : twoDecimals.print(value)), format);
+  const missing = decodeThroughputFor(MISSING_VALUES_SIGNATURE, "text/csv", withGaps("", "text/csv"), 64 * MB);
+  const nulls = decodeThroughputFor(
+    MISSING_VALUES_SIGNATURE,
+    "application/jsonlines",
+    withGaps("null", "application/jsonlines"),
+    64 * MB,
+  );
   say();
   say(
     `The same two-decimal CSV rows with every field quoted (\`"0.05"\`, as Athena writes query results): ` +
       `${fixed(quoted.mbPerSecond)} MB/s (${fixed(quoted.recordsPerSecond)} rows/s); with a fifth of the fields ` +
       `empty, for a model that takes missing values (a tree ensemble): ${fixed(missing.mbPerSecond)} MB/s ` +
-      `(${fixed(missing.recordsPerSecond)} rows/s).`,
+      `(${fixed(missing.recordsPerSecond)} rows/s); the same rows as JSON Lines with \`null\` for those fields, ` +
+      `${fixed(nulls.mbPerSecond)} MB/s (${fixed(nulls.recordsPerSecond)} rows/s).`,
   );
 }
 {

@@ -115,3 +115,41 @@ conformanceSuite(
   mixedCases,
   mixedExpected,
 );
+
+/**
+ * Numbers that may be missing and no string input (a tree ensemble's): CSV's empty fields and JSON's
+ * `null`s are read by the row reader, whose refusals the general path then makes.
+ */
+const sparse = signatureOf({ num: ["float32", 3, { acceptsMissing: true }] });
+const sparseRows: (number | null)[][] = [
+  [0.5, null, -2],
+  [null, null, null],
+  [1.5, 3, null],
+];
+const sparseCases: Record<string, { body: Uint8Array; refused: Uint8Array[] }> = {
+  csv: {
+    body: text(sparseRows.map((r) => `${r.map(csvCell).join(",")}\n`).join("")),
+    refused: [text(",\n"), text("1,,x\n"), text(",,,\n")],
+  },
+  json: {
+    body: text(JSON.stringify({ instances: sparseRows })),
+    refused: [text("[[null,null]]"), text("[[nul,1,2]]")],
+  },
+  jsonlines: {
+    body: text(sparseRows.map((r) => `${JSON.stringify(r).replaceAll(",", ", ")}\n`).join("")),
+    refused: [text("[null,null]\n"), text("[1,null,nulll]\n"), text("[null,null,null,null]\n")],
+  },
+  "recordio-protobuf": {
+    body: concat(
+      sparseRows.map((r) => recordIOFrame(amazonRecord({ values: { type: "float32", values: r.map(orNaN) } }))),
+    ),
+    refused: [recordIOFrame(amazonRecord({ values: { type: "float32", values: [1, 2] } }))],
+  },
+};
+
+conformanceSuite(
+  "every built-in codec reads missing numbers without a string input, wherever the body is cut",
+  sparse,
+  sparseCases,
+  sparseRows.map((r) => [r.map(orNaN).map(Math.fround)]),
+);

@@ -230,6 +230,43 @@ describe("JSON record decoding", () => {
     assert.equal(decodeError('{"a": [1,2], "b": [3,4]}').code, "JSON_WIDTH_MISMATCH");
   });
 
+  it("reads null as a missing value (NaN) only in an input that takes them, in every form of record", () => {
+    const takesMissing = { acceptsMissing: true } as const;
+    const partly = signatureOf({ a: ["float32", 2, takesMissing], b: ["float32", 3] });
+    const both = signatureOf({ a: ["float32", 2, takesMissing], b: ["float32", 3, takesMissing] });
+    /** A record's five values as the two inputs' arrays, `_` for NaN. */
+    const record = (values: string) => {
+      const numbers = values.split(" ").map((v) => (v === "_" ? Number.NaN : Number(v)));
+      return [numbers.slice(0, 2), numbers.slice(2)];
+    };
+    // A flat array, spaced or not (the row reader, for a model whose every input takes missing values),
+    // an object naming the inputs (JSON's own byte reader), and nested arrays (JSON.parse).
+    const cases = [
+      ["[null,2,3,4,5]", partly, "_ 2 3 4 5"],
+      ["[1, null, 3, 4, 5]", partly, "1 _ 3 4 5"],
+      ["[null,2,null,4,null]", both, "_ 2 _ 4 _"],
+      ["[null, null, null, null, null]", both, "_ _ _ _ _"],
+      ['{"a": [null, 2], "b": [3, 4, 5]}', partly, "_ 2 3 4 5"],
+      ['{"b":[null,4,5],"a":[1,null]}', both, "1 _ _ 4 5"],
+      ['{"features": [1, null, 3, 4, null]}', both, "1 _ 3 4 _"],
+    ] as const;
+    for (const [text, signature, values] of cases) {
+      for (const codec of [jsonCodec, jsonLinesCodec]) {
+        assert.deepEqual(decodeJson(text, signature, codec), [record(values)], `${codec.name}: ${text}`);
+      }
+    }
+    // One record of nested arrays (in a JSON document, an array of arrays is several records).
+    assert.deepEqual(decodeJson("[[null, 2], [3, 4, null]]", both, jsonLinesCodec), [record("_ 2 3 4 _")]);
+    for (const text of ["[1, 2, null, 4, 5]", '{"a": [1, 2], "b": [3, null, 5]}', '{"features": [1,2,3,4,null]}']) {
+      const error = decodeError(text, partly);
+      assert.equal(error.code, "JSON_VALUE_NOT_NUMERIC", text);
+      assert.match(error.message, /is null, and "b" takes no missing values/, text);
+    }
+    for (const text of ["[nul,2,3,4,5]", "[nulll,2,3,4,5]", "[-null,2,3,4,5]", '{"a": [1, null2], "b": [3, 4, 5]}']) {
+      assert.equal(decodeError(text, both).code, "JSON_INVALID", text);
+    }
+  });
+
   it("refuses non-numbers, unknown keys and malformed JSON", () => {
     const notNumber = decodeError('[1, 2, "x", 4, 5]');
     assert.equal(notNumber.code, "JSON_VALUE_NOT_NUMERIC");

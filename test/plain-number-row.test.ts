@@ -7,11 +7,11 @@ const WIDTH = 4;
 
 /**
  * Reads `text` (a row, then a line feed as the CSV framer leaves it) with the row reader alone, for CSV
- * (`quotedNumbers`) or JSON, for an input that takes missing values or not.
+ * (quoted numbers, empty fields) or JSON (`null`), for an input that takes missing values or not.
  */
-function readRow(text: string, quotedNumbers = false, acceptsMissing = false): number[] | undefined {
+function readRow(text: string, csv = false, acceptsMissing = false): number[] | undefined {
   const input = { name: "x", type: "float32", recordShape: [WIDTH], width: WIDTH, acceptsMissing } as const;
-  const reader = PlainNumberRowReader.of([input], { quotedNumbers, emptyAsMissing: quotedNumbers });
+  const reader = PlainNumberRowReader.of([input], { quotedNumbers: csv, emptyAsMissing: csv, nullAsMissing: !csv });
   assert.ok(reader);
   const values = new Float32Array(WIDTH);
   const slots: RecordSlots = { input: () => values, arrays: [values], texts: [], offset: () => 0 };
@@ -62,6 +62,37 @@ describe("the plain-number row reader", () => {
     }
     // Still refused here: a row of the wrong width, a lone sign.
     for (const row of [",,,,", ",,", "1.5,-,0.25,7"]) assert.equal(readRow(row, true, true), undefined, row);
+  });
+
+  it("reads JSON's null as a missing value (NaN) for an input that takes them, and only then", () => {
+    const nan = Number.NaN;
+    for (const [row, values] of [
+      ["1.5,null,0.25,7", [1.5, nan, 0.25, 7]],
+      ["null,-2,0.25,null", [nan, -2, 0.25, nan]],
+      ["null,null,null,null", [nan, nan, nan, nan]],
+      ["null, 0, 0, null", [nan, 0, 0, nan]],
+      ["0,0,null,0", [0, 0, nan, 0]],
+    ] as const) {
+      assert.deepEqual(readRow(row, false, true), values, row);
+      assert.equal(readRow(row, false, false), undefined, row);
+      assert.equal(readRow(row, true, true), undefined, row);
+    }
+    // Anything else is left to JSON's own path, which reads or refuses it.
+    for (const row of [
+      "nul,-2,0.25,7",
+      "nulll,-2,0.25,7",
+      "null ,-2,0.25,7",
+      "1.5,-2,0.25,nul",
+      "1.5,-2,0.25,null,",
+      "1.5,-2,0.25,nullnull",
+      "-null,-2,0.25,7",
+      "1.5,null,0.25",
+      "null,null,null,null,null",
+      "1.5,,0.25,7",
+      "NaN,-2,0.25,7",
+    ]) {
+      assert.equal(readRow(row, false, true), undefined, row);
+    }
   });
 
   it("leaves rows with other spaces, or fields that are only spaces, to the general path", () => {

@@ -8,8 +8,8 @@
  * - `{"inputs": ...}`, columnar (TensorFlow Serving style): one array of rows per input name, or an array
  *   of records; it holds several records.
  * A flat array of numbers, the common case, is read straight from the bytes without `JSON.parse`, bare or
- * as `{"features": [...]}` (SageMaker's JSON Lines form): for a model of numeric inputs only, one without
- * spaces by CSV's row reader ({@link PlainNumberRowReader}).
+ * as `{"features": [...]}` (SageMaker's JSON Lines form): for a model of numeric inputs only, by CSV's
+ * row reader ({@link PlainNumberRowReader}), `null`s as missing values included.
  */
 import {
   type CodecContext,
@@ -27,6 +27,8 @@ import {
 import {
   DecimalScanner,
   estimateServesFloat32,
+  isNullAt,
+  NULL_LENGTH,
   POWERS_OF_TEN,
   readExponent,
   scaleDecimal,
@@ -101,6 +103,8 @@ export class JsonRecordDecoder implements RecordDecoder {
   /** Scratch for the fast path: one record's values, in model input order. */
   readonly #scratch: Float64Array;
   readonly #anyInteger: boolean;
+  /** Per value of a record, 1 where its input takes missing values (`null` is then NaN), else 0. */
+  readonly #missingTaken: Uint8Array;
   /** Whether every input is float32 (see {@link estimateServesFloat32}). */
   readonly #allFloat32: boolean;
   readonly #anyText: boolean;
@@ -109,12 +113,12 @@ export class JsonRecordDecoder implements RecordDecoder {
   readonly #exponentEnd = { end: 0 };
   /**
    * For a model of numeric inputs only: reads an array (`[0.5,-1,7]`, or `[0.5, -1, 7]` as Python's
-   * `json.dumps` writes it) as CSV reads a row.
+   * `json.dumps` writes it, or `[0.5,null,7]` for a model that takes missing values) as CSV reads a row.
    */
   readonly #plainRows: PlainNumberRowReader | undefined;
   /**
    * Whether (1) or not (0) the last array tried was read by {@link #plainRows}. While arrays fail (other
-   * spaces, nesting, `null`), only every 64th is tried.
+   * spaces, nesting, `null` for a model that takes no missing values), only every 64th is tried.
    */
   #plainArrays = 1;
   /** Frames decoded, modulo 64 (every 64th array is offered whatever {@link #plainArrays} says). */
@@ -136,10 +140,13 @@ export class JsonRecordDecoder implements RecordDecoder {
     this.#totalWidth = totalInputWidth(context.signature);
     this.#describeInputs = this.#inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
     this.#scratch = new Float64Array(this.#totalWidth);
+    this.#missingTaken = Uint8Array.from(
+      this.#inputs.flatMap((input) => new Array<number>(input.width).fill(input.acceptsMissing ? 1 : 0)),
+    );
     this.#anyInteger = this.#inputs.some((input) => !input.type.startsWith("float"));
     this.#allFloat32 = this.#inputs.every((input) => input.type === "float32");
     this.#anyText = this.#inputs.some(isTextTensor);
-    this.#plainRows = PlainNumberRowReader.of(this.#inputs);
+    this.#plainRows = PlainNumberRowReader.of(this.#inputs, { nullAsMissing: true });
     const encoder = new TextEncoder();
     this.#names = this.#inputs.map((input) => encoder.encode(input.name));
     let offset = 0;
@@ -325,7 +332,8 @@ export class JsonRecordDecoder implements RecordDecoder {
    * from `from`: exactly `to - from` of them. Returns the index after the `]`, or -1 for anything else.
    *
    * Plain numbers (`-12.5`, `0.0039`, `7`) are read inline, as CSV's fast path reads them; exponents and
-   * long mantissas go to the {@link DecimalScanner}. The record ends with `]` or `}`, so every number in
+   * long mantissas go to the {@link DecimalScanner}; `null` is NaN where the value's input takes missing
+   * values. The record ends with `]` or `}`, so every number in
    * it is followed, inside the record, by a byte that cannot continue it: the digit loops need not
    * compare each position with `n`.
    */
@@ -369,19 +377,25 @@ export class JsonRecordDecoder implements RecordDecoder {
         // Past 15 digits (float64 values printed in full) the estimate serves float32 inputs, mostly.
         (digits > 15 && !(this.#allFloat32 && estimateServesFloat32(magnitude, mantissa)))
       ) {
-        let value = Number.NaN;
-        if (digits !== 0 && (c | 0x20) === 0x65) {
-          // An exponent (`1.5e-05`, or Python's full-precision `4.6348195085252013e-07`).
-          const exponent = readExponent(bytes, at, n, this.#exponentEnd);
-          value = scaleDecimal(mantissa, digits, exponent - fractionDigits, this.#allFloat32) * (1 - 2 * negative);
-          i = this.#exponentEnd.end;
+        if (digits === 0 && negative === 0 && this.#missingTaken[count] === 1 && isNullAt(bytes, at, n)) {
+          // `null`, a missing value for an input that takes them.
+          scratch[count++] = Number.NaN;
+          i = at + NULL_LENGTH;
+        } else {
+          let value = Number.NaN;
+          if (digits !== 0 && (c | 0x20) === 0x65) {
+            // An exponent (`1.5e-05`, or Python's full-precision `4.6348195085252013e-07`).
+            const exponent = readExponent(bytes, at, n, this.#exponentEnd);
+            value = scaleDecimal(mantissa, digits, exponent - fractionDigits, this.#allFloat32) * (1 - 2 * negative);
+            i = this.#exponentEnd.end;
+          }
+          if (Number.isNaN(value)) {
+            value = scanner.scan(bytes, i, n);
+            if (Number.isNaN(value)) return -1;
+            i = scanner.end;
+          }
+          scratch[count++] = value;
         }
-        if (Number.isNaN(value)) {
-          value = scanner.scan(bytes, i, n);
-          if (Number.isNaN(value)) return -1;
-          i = scanner.end;
-        }
-        scratch[count++] = value;
       } else {
         // −0 stays −0 (0 × −1).
         scratch[count++] = magnitude * (1 - 2 * negative);

@@ -9,6 +9,20 @@ export const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k
 const MAX_EXACT_MANTISSA = 2 ** 53;
 const latin1 = new TextDecoder("latin1");
 
+/** The length of JSON's `null`, a missing value where the model takes them. */
+export const NULL_LENGTH = 4;
+
+/** Whether `bytes[at, end)` begins with JSON's `null`. */
+export function isNullAt(bytes: Uint8Array, at: number, end: number): boolean {
+  return (
+    at + NULL_LENGTH <= end &&
+    bytes[at] === 0x6e &&
+    bytes[at + 1] === 0x75 &&
+    bytes[at + 2] === 0x6c &&
+    bytes[at + 3] === 0x6c
+  );
+}
+
 /**
  * `mantissa × 10^scale` when that is exact in one operation (Clinger's fast path: the mantissa below
  * 2^53, `|scale|` ≤ 22, so the power of ten is exact and one rounding happens), else NaN.

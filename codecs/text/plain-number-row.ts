@@ -13,7 +13,7 @@ import {
   type RecordSlots,
   type TensorSpec,
 } from "../../src/index.js";
-import { estimateServesFloat32, readExponent, scaleDecimal } from "./ascii-number.js";
+import { estimateServesFloat32, isNullAt, NULL_LENGTH, readExponent, scaleDecimal } from "./ascii-number.js";
 
 const COMMA = 0x2c;
 const ZERO = 0x30;
@@ -21,6 +21,8 @@ const MINUS = 0x2d;
 const DOT = 0x2e;
 const SPACE = 0x20;
 const QUOTE = 0x22;
+/** `n`, which starts `null`. */
+const LETTER_N = 0x6e;
 /** `e`; `E` | 0x20 is `e` too. */
 const EXPONENT = 0x65;
 /** The bytes `0,` read as one little-endian 16-bit number. */
@@ -31,12 +33,14 @@ const ZERO_THEN_COMMA = ZERO | (COMMA << 8);
  */
 const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 10 ** k);
 
-/** What a CSV row may hold beyond plain numbers, and a JSON array may not. */
-export interface CsvFields {
-  /** A number in quotes (`"1.5"`) is that number: in JSON it would be a string. */
+/** What a row may hold beyond plain numbers, which depends on its format. */
+export interface RowFields {
+  /** A number in quotes (`"1.5"`) is that number (CSV; in JSON it would be a string). */
   readonly quotedNumbers?: boolean;
-  /** An empty field is a missing value (NaN), when every input takes missing values. */
+  /** An empty field is a missing value (NaN), when every input takes missing values (CSV). */
   readonly emptyAsMissing?: boolean;
+  /** `null` is a missing value (NaN), when every input takes missing values (JSON). */
+  readonly nullAsMissing?: boolean;
 }
 
 /** Reads rows of plain numbers into a model's numeric inputs. */
@@ -69,10 +73,17 @@ export class PlainNumberRowReader {
   readonly #quotedNumbers: boolean;
   /** Whether an empty field is a missing value, NaN (a CSV field, for a model that takes missing values). */
   readonly #emptyIsMissing: boolean;
+  /** Whether `null` is a missing value, NaN (a JSON value, for a model that takes missing values). */
+  readonly #nullIsMissing: boolean;
 
-  private constructor(inputs: readonly TensorSpec[], { quotedNumbers = false, emptyAsMissing = false }: CsvFields) {
+  private constructor(
+    inputs: readonly TensorSpec[],
+    { quotedNumbers = false, emptyAsMissing = false, nullAsMissing = false }: RowFields,
+  ) {
+    const missingTaken = inputs.every((input) => input.acceptsMissing === true);
     this.#quotedNumbers = quotedNumbers;
-    this.#emptyIsMissing = emptyAsMissing && inputs.every((input) => input.acceptsMissing === true);
+    this.#emptyIsMissing = emptyAsMissing && missingTaken;
+    this.#nullIsMissing = nullAsMissing && missingTaken;
     this.#widths = inputs.map((input) => input.width);
     this.#width = this.#widths.reduce((sum, width) => sum + width, 0);
     this.#integers = inputs.map((input) => integerRange(input.type));
@@ -83,10 +94,11 @@ export class PlainNumberRowReader {
   }
 
   /**
-   * A reader for a model's `inputs`, when they are all numeric (no string input); else undefined. CSV's
-   * `fields` are read too: quoted numbers, and empty fields as missing values where every input takes them.
+   * A reader for a model's `inputs`, when they are all numeric (no string input); else undefined. The
+   * format's `fields` are read too: CSV's quoted numbers, and its empty fields or JSON's `null`s as missing
+   * values where every input takes them.
    */
-  static of(inputs: readonly TensorSpec[], fields: CsvFields = {}): PlainNumberRowReader | undefined {
+  static of(inputs: readonly TensorSpec[], fields: RowFields = {}): PlainNumberRowReader | undefined {
     return inputs.length > 0 && !inputs.some(isTextTensor) ? new PlainNumberRowReader(inputs, fields) : undefined;
   }
 
@@ -121,7 +133,7 @@ export class PlainNumberRowReader {
    * that the caller's general path then overwrites) when any field needs more: quotes other than around a
    * CSV number, spaces other than before a field (`1, 2` is read here), scales past 10^±22 for a float64 input (10^22 and 10^-44 for a
    * float32 one), more than 15 digits for a float64 input (or beside a float32 halfway point), `NaN`, an
-   * empty field (unless it is a missing value, see {@link CsvFields}), a row of the wrong width.
+   * empty field or `null` (unless it is a missing value, see {@link RowFields}), a row of the wrong width.
    *
    * Mispredicted branches are much of what a field costs here, so the sign is applied without a branch
    * (half of all features are negative), and the test for a bare `0` (most fields of sparse and image
@@ -214,6 +226,19 @@ export class PlainNumberRowReader {
           // An empty field (`1.5,,3`), for a model that takes missing values (XGBoost's are common).
           if (negative === 0 && digit === COMMA - ZERO && this.#emptyIsMissing) {
             target[base + k++] = Number.NaN;
+            pos++;
+            continue;
+          }
+          // `null` (`[1.5,null,3]`), for a model that takes missing values.
+          if (negative === 0 && digit === LETTER_N - ZERO && this.#nullIsMissing) {
+            if (k === width || !isNullAt(buffer, pos, end)) return false;
+            target[base + k++] = Number.NaN;
+            pos += NULL_LENGTH;
+            if (pos === end) {
+              if (zeroHeavy !== 0) this.#zeroHeavy = 2 * zeros > width ? 1 : 0;
+              return k === width && quotesOpened === quotesClosed;
+            }
+            if (buffer[pos] !== COMMA) return false;
             pos++;
             continue;
           }
