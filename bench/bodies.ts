@@ -109,6 +109,14 @@ export function featuresLines(csvRows: Uint8Array, separator = ","): Uint8Array 
   return encoder.encode(lines.map((line) => `{"features"${colon}[${line.split(",").join(separator)}]}\n`).join(""));
 }
 
+/** CSV rows with their first field replaced by one of `categories` in turn (a string column). */
+export function categoryRows(csvRows: Uint8Array, categories: readonly string[]): Uint8Array {
+  const lines = new TextDecoder().decode(csvRows).trimEnd().split("\n");
+  return encoder.encode(
+    lines.map((line, i) => `${categories[i % categories.length]}${line.slice(line.indexOf(","))}\n`).join(""),
+  );
+}
+
 export function numberRows(
   rows: number,
   print: (value: number) => string,

@@ -104,6 +104,22 @@ export const MISSING_VALUES_SIGNATURE: ModelSignature = {
   maxBatchRows: Number.POSITIVE_INFINITY,
 };
 
+/**
+ * A model of a string input (a category) and 31 float features, as one input or one input per column
+ * (as skl2onnx converts a pipeline over a DataFrame with a categorical column).
+ */
+export function categoryModelSignature(inputPerColumn: boolean): ModelSignature {
+  const category = { name: "colour", type: "string", recordShape: [1], width: 1 } as const;
+  const numbers = inputPerColumn
+    ? Array.from({ length: 31 }, (_, i) => ({ name: `x${i}`, type: "float32", recordShape: [1], width: 1 }) as const)
+    : [{ name: "numbers", type: "float32", recordShape: [31], width: 31 } as const];
+  return {
+    inputs: [category, ...numbers],
+    outputs: [{ name: "probabilities", type: "float32", recordShape: [10], width: 10 }],
+    maxBatchRows: Number.POSITIVE_INFINITY,
+  };
+}
+
 /** {@link decodeThroughput} for a model of `modelSignature`. */
 export function decodeThroughputFor(
   modelSignature: ModelSignature,

@@ -11,6 +11,7 @@ import { removeTemporaryDirectory } from "../src/temporary-directory.js";
 import { turnOffOnStackReplacement } from "../src/threads/on-stack-replacement.js";
 import {
   blocks,
+  categoryRows,
   csvBlock,
   featuresLines,
   mnistImageRows,
@@ -21,6 +22,7 @@ import {
 } from "./bodies.js";
 import { concurrencyChart } from "./chart.js";
 import {
+  categoryModelSignature,
   decodeThroughput,
   decodeThroughputFor,
   encodeThroughput,
@@ -372,12 +374,24 @@ for (const form of NUMBER_FORMS) {
     decodeThroughputFor(FLOAT_INPUT_SIGNATURE, "application/jsonlines", featuresLines(csvRows, separator), 64 * MB);
   const compact = perSeparator(",");
   const spaced = perSeparator(", ");
+  const withCategory = categoryRows(csvRows, ["red", "green", "blue", "amber"]);
+  const perCategoryModel = (inputPerColumn: boolean) =>
+    decodeThroughputFor(categoryModelSignature(inputPerColumn), "text/csv", withCategory, 64 * MB);
+  const categoryThen31 = perCategoryModel(false);
+  const categoryPerColumn = perCategoryModel(true);
   say();
   say(
     `The same two-decimal rows in SageMaker's JSON Lines form, \`{"features": [...]}\`, for a model whose ` +
       `input is named \`float_input\` (as skl2onnx names it): ${fixed(compact.mbPerSecond)} MB/s ` +
       `(${fixed(compact.recordsPerSecond)} rows/s); as \`json.dumps\` writes them, a space after each comma, ` +
       `${fixed(spaced.mbPerSecond)} MB/s (${fixed(spaced.recordsPerSecond)} rows/s).`,
+  );
+  say();
+  say(
+    `The same CSV rows with a category (\`red\`) for the first field, for a model of a string input and ` +
+      `31 float features: ${fixed(categoryThen31.mbPerSecond)} MB/s (${fixed(categoryThen31.recordsPerSecond)} ` +
+      `rows/s); with one input per column (as skl2onnx converts a pipeline over a DataFrame), ` +
+      `${fixed(categoryPerColumn.mbPerSecond)} MB/s (${fixed(categoryPerColumn.recordsPerSecond)} rows/s).`,
   );
 }
 {

@@ -29,6 +29,7 @@ import { CsvBoundaryScanner } from "./framing/csv-boundary-scanner.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
+import { MixedRowReader } from "./text/mixed-row.js";
 import { PlainNumberRowReader } from "./text/plain-number-row.js";
 import type { RowSegment } from "./text/shortest-float32.js";
 import {
@@ -94,6 +95,8 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #oneFloatInput: boolean;
   /** For a model of numeric inputs only. */
   readonly #plainRows: PlainNumberRowReader | undefined;
+  /** For a model of string and numeric inputs. */
+  readonly #mixedRows: MixedRowReader | undefined;
   readonly #scanner = new DecimalScanner();
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
@@ -115,6 +118,7 @@ class CsvRecordDecoder implements RecordDecoder {
     this.#skipHeader = hasHeader(context);
     this.#oneFloatInput = inputs.length === 1 && this.#kinds[0] === FieldKind.Float;
     this.#plainRows = PlainNumberRowReader.of(inputs, { quotedNumbers: true, emptyAsMissing: true });
+    this.#mixedRows = MixedRowReader.of(inputs);
   }
 
   decode(frame: Frame, sink: RecordSink): void {
@@ -124,12 +128,22 @@ class CsvRecordDecoder implements RecordDecoder {
     }
     const slots = sink.beginRecord();
     const plainRows = this.#plainRows;
+    const { buffer, start, end } = frame;
+    // The row readers need a byte after the row that ends a number.
+    const terminated = end < buffer.length && !continuesNumber(buffer[end]);
     if (plainRows !== undefined) {
-      const { buffer, start, end } = frame;
       if (
-        end < buffer.length && !continuesNumber(buffer[end])
+        terminated
           ? plainRows.readRecord(buffer, start, end, slots)
           : plainRows.readRecord(this.#terminatedCopy(buffer, start, end), 0, end - start, slots)
+      ) {
+        return;
+      }
+    } else if (this.#mixedRows !== undefined) {
+      if (
+        terminated
+          ? this.#mixedRows.readRecord(buffer, start, end, slots)
+          : this.#mixedRows.readRecord(this.#terminatedCopy(buffer, start, end), 0, end - start, slots)
       ) {
         return;
       }

@@ -373,3 +373,72 @@ describe("CSV text", () => {
 });
 
 const pick = <T>(random: () => number, items: readonly T[]) => items[Math.floor(random() * items.length)];
+
+describe("CSV rows for models of string and numeric inputs", () => {
+  const takesMissing = { acceptsMissing: true } as const;
+  // String inputs first, between numeric runs, last, and one input per column (as skl2onnx converts a
+  // pipeline over a DataFrame).
+  const signatures = [
+    signatureOf({ cat: ["string", 1], x: ["float32", 4, takesMissing] }),
+    signatureOf({ x: ["float32", 2, takesMissing], cat: ["string", 2], y: ["float64", 1, takesMissing] }),
+    signatureOf({ x: ["float32", 3, takesMissing], cat: ["string", 1] }),
+    signatureOf({
+      a: ["float32", 1, takesMissing],
+      b: ["string", 1],
+      c: ["float32", 1, takesMissing],
+      d: ["string", 1],
+    }),
+  ];
+  const texts = ["red", "ünï", "", " padded ", "1.5", "a,b", 'say "hi"', "x\ny", "-"];
+  const csvText = (random: () => number, text: string) =>
+    /[",\n]/.test(text) || random() < 0.3 ? `"${text.replaceAll('"', '""')}"` : text;
+
+  it("reads every field as the general path does, whatever the split", () => {
+    const random = seededRandom(53);
+    for (const signature of signatures) {
+      const expected: (number[] | string[])[][] = [];
+      const lines: string[] = [];
+      for (let row = 0; row < 200; row++) {
+        const record: (number[] | string[])[] = [];
+        const fields: string[] = [];
+        for (const input of signature.inputs) {
+          if (input.type === "string") {
+            const values = Array.from({ length: input.width }, () => pick(random, texts));
+            record.push(values);
+            fields.push(...values.map((text) => csvText(random, text)));
+            continue;
+          }
+          const values = Array.from({ length: input.width }, () =>
+            random() < 0.2 ? Number.NaN : Math.round((random() - 0.5) * 1e5) / 100,
+          );
+          record.push(values.map((value) => (input.type === "float32" ? Math.fround(value) : value)));
+          fields.push(
+            ...values.map((value) => (Number.isNaN(value) ? "" : random() < 0.3 ? `"${value}"` : String(value))),
+          );
+        }
+        expected.push(record);
+        lines.push(fields.join(","));
+      }
+      const body = bytes(`${lines.join("\n")}\n`);
+      const context = contextFor(signature, "text/csv");
+      for (let at = 0; at <= body.length; at += 97) {
+        assert.deepEqual(decodeBody(csvCodec, context, splitAt(body, at)), expected, `at ${at}`);
+      }
+    }
+  });
+
+  it("refuses rows of the wrong width and invalid UTF-8, naming them", () => {
+    const [, middle] = signatures;
+    const context = contextFor(middle, "text/csv");
+    for (const row of ["1,2,a,b", "1,2,a,b,3,4", "1,2", "1,2,a", "1,2,a,b,3,", '1,2,"a",b,3,"c"']) {
+      assert.equal(decodeError(`${row}\n`, context).code, "CSV_WIDTH_MISMATCH", row);
+    }
+    assert.equal(decodeError("1,x,a,b,3\n", context).code, "CSV_FIELD_NOT_NUMERIC");
+    const invalid = Uint8Array.from([0x31, 0x2c, 0x32, 0x2c, 0xff, 0x2c, 0x61, 0x2c, 0x33, 0x0a]);
+    assert.throws(
+      () => decodeBody(csvCodec, context, [invalid]),
+      (error: unknown) => error instanceof RecordError && error.code === "INVALID_UTF8",
+    );
+    assert.deepEqual(decodeBody(csvCodec, context, [bytes("1,2,a,b,3\n")]), [[[1, 2], ["a", "b"], [3]]]);
+  });
+});

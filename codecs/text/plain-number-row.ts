@@ -41,6 +41,11 @@ export interface RowFields {
   readonly emptyAsMissing?: boolean;
   /** `null` is a missing value (NaN), when every input takes missing values (JSON). */
   readonly nullAsMissing?: boolean;
+  /**
+   * The row goes on after these inputs' fields (a CSV row whose string inputs the reader does not read):
+   * reading stops at the comma after the last of them, and {@link PlainNumberRowReader.runEnd} says where.
+   */
+  readonly fieldsFollow?: boolean;
 }
 
 /** Reads rows of plain numbers into a model's numeric inputs. */
@@ -75,11 +80,19 @@ export class PlainNumberRowReader {
   readonly #emptyIsMissing: boolean;
   /** Whether `null` is a missing value, NaN (a JSON value, for a model that takes missing values). */
   readonly #nullIsMissing: boolean;
+  /** Whether the row goes on after these inputs' fields (see {@link RowFields.fieldsFollow}). */
+  readonly #fieldsFollow: boolean;
+  /**
+   * For a reader whose fields other fields follow: where the comma after the last of them is, set by a
+   * row read up to it (a row that ends with them leaves it as it was).
+   */
+  runEnd = -1;
 
   private constructor(
     inputs: readonly TensorSpec[],
-    { quotedNumbers = false, emptyAsMissing = false, nullAsMissing = false }: RowFields,
+    { quotedNumbers = false, emptyAsMissing = false, nullAsMissing = false, fieldsFollow = false }: RowFields,
   ) {
+    this.#fieldsFollow = fieldsFollow;
     const missingTaken = inputs.every((input) => input.acceptsMissing === true);
     this.#quotedNumbers = quotedNumbers;
     this.#emptyIsMissing = emptyAsMissing && missingTaken;
@@ -105,19 +118,20 @@ export class PlainNumberRowReader {
   /**
    * Reads the row `buffer[start, end)` into the record's slots (see {@link #read} for what it takes, and
    * for the byte at `end`): one float input's values straight into its array, several inputs' (or integer
-   * ones') through one row, copied to each after the pass. Returns false, having written values the
+   * ones') through one row, copied to each after the pass. The reader's inputs are the slots' from
+   * `firstInput` on (a run of numeric inputs between a CSV row's string ones). Returns false, having written values the
    * caller's general path then overwrites (and refuses, for a fraction where an integer belongs), for a
    * row that needs more.
    */
-  readRecord(buffer: Uint8Array, start: number, end: number, slots: RecordSlots): boolean {
+  readRecord(buffer: Uint8Array, start: number, end: number, slots: RecordSlots, firstInput = 0): boolean {
     const row = this.#row;
-    if (!row) return this.#read(buffer, start, end, slots.arrays[0], slots.offset(0));
+    if (!row) return this.#read(buffer, start, end, slots.arrays[firstInput], slots.offset(firstInput));
     if (!this.#read(buffer, start, end, row, 0)) return false;
     const widths = this.#widths;
     let k = 0;
     for (let inputIndex = 0; inputIndex < widths.length; inputIndex++) {
-      const target = slots.arrays[inputIndex];
-      const base = slots.offset(inputIndex);
+      const target = slots.arrays[firstInput + inputIndex];
+      const base = slots.offset(firstInput + inputIndex);
       const width = widths[inputIndex];
       const range = this.#integers[inputIndex];
       if (range !== undefined) {
@@ -169,6 +183,12 @@ export class PlainNumberRowReader {
     let k = 0;
     for (;;) {
       if (pos >= end || k === width) {
+        // The comma after this reader's last field, where other fields follow.
+        if (k === width && pos < end && this.#fieldsFollow && buffer[pos - 1] === COMMA) {
+          this.runEnd = pos - 1;
+          if (zeroHeavy !== 0) this.#zeroHeavy = 2 * zeros > width ? 1 : 0;
+          return quotesOpened === quotesClosed;
+        }
         // A row that ends in an empty field (`1.5,`), for a model that takes missing values.
         if (pos !== end || k !== width - 1 || !this.#emptyIsMissing || pos === start || buffer[pos - 1] !== COMMA)
           return false;
