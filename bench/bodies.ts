@@ -117,6 +117,24 @@ export function categoryRows(csvRows: Uint8Array, categories: readonly string[])
   );
 }
 
+/**
+ * {@link categoryRows} as JSON Lines: arrays (`["red", 0.43, …]`), or objects of one value per column
+ * (`{"colour": "red", "x0": 0.43, …}`, as pandas' `to_json(orient="records", lines=True)` writes them).
+ */
+export function categoryJsonLines(categoryCsvRows: Uint8Array, form: "array" | "columns"): Uint8Array {
+  const lines = new TextDecoder().decode(categoryCsvRows).trimEnd().split("\n");
+  return encoder.encode(
+    lines
+      .map((line) => {
+        const [category, ...numbers] = line.split(",");
+        return form === "array"
+          ? `["${category}", ${numbers.join(", ")}]\n`
+          : `{"colour": "${category}", ${numbers.map((value, i) => `"x${i}": ${value}`).join(", ")}}\n`;
+      })
+      .join(""),
+  );
+}
+
 export function numberRows(
   rows: number,
   print: (value: number) => string,

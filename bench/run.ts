@@ -11,6 +11,7 @@ import { removeTemporaryDirectory } from "../src/temporary-directory.js";
 import { turnOffOnStackReplacement } from "../src/threads/on-stack-replacement.js";
 import {
   blocks,
+  categoryJsonLines,
   categoryRows,
   csvBlock,
   featuresLines,
@@ -379,6 +380,18 @@ for (const form of NUMBER_FORMS) {
     decodeThroughputFor(categoryModelSignature(inputPerColumn), "text/csv", withCategory, 64 * MB);
   const categoryThen31 = perCategoryModel(false);
   const categoryPerColumn = perCategoryModel(true);
+  const categoryArrays = decodeThroughputFor(
+    categoryModelSignature(false),
+    "application/jsonlines",
+    categoryJsonLines(withCategory, "array"),
+    64 * MB,
+  );
+  const categoryColumns = decodeThroughputFor(
+    categoryModelSignature(true),
+    "application/jsonlines",
+    categoryJsonLines(withCategory, "columns"),
+    64 * MB,
+  );
   say();
   say(
     `The same two-decimal rows in SageMaker's JSON Lines form, \`{"features": [...]}\`, for a model whose ` +
@@ -391,7 +404,11 @@ for (const form of NUMBER_FORMS) {
     `The same CSV rows with a category (\`red\`) for the first field, for a model of a string input and ` +
       `31 float features: ${fixed(categoryThen31.mbPerSecond)} MB/s (${fixed(categoryThen31.recordsPerSecond)} ` +
       `rows/s); with one input per column (as skl2onnx converts a pipeline over a DataFrame), ` +
-      `${fixed(categoryPerColumn.mbPerSecond)} MB/s (${fixed(categoryPerColumn.recordsPerSecond)} rows/s).`,
+      `${fixed(categoryPerColumn.mbPerSecond)} MB/s (${fixed(categoryPerColumn.recordsPerSecond)} rows/s). ` +
+      `As JSON Lines, \`["red", 0.43, ...]\` for the first model ${fixed(categoryArrays.mbPerSecond)} MB/s ` +
+      `(${fixed(categoryArrays.recordsPerSecond)} rows/s), and \`{"colour": "red", "x0": 0.43, ...}\` (as pandas' ` +
+      `\`to_json(orient="records", lines=True)\` writes rows) for the second ${fixed(categoryColumns.mbPerSecond)} ` +
+      `MB/s (${fixed(categoryColumns.recordsPerSecond)} rows/s).`,
   );
 }
 {

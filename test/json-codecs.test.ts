@@ -267,6 +267,76 @@ describe("JSON record decoding", () => {
     }
   });
 
+  it("reads strings for string inputs as JSON.parse does, in every form of record", () => {
+    const signature = signatureOf({ a: ["float32", 2], cat: ["string", 2], b: ["float32", 1] });
+    const random = seededRandom(59);
+    const strings = ["red", "", "ünï", "a,b", 'say "hi"', "tab\there", "line\nbreak", "\u00e9", "\\", "1.5"];
+    for (let n = 0; n < 300; n++) {
+      const values = [
+        Math.round((random() - 0.5) * 1e4) / 100,
+        Math.round((random() - 0.5) * 1e4) / 100,
+        strings[Math.floor(random() * strings.length)],
+        strings[Math.floor(random() * strings.length)],
+        Math.round((random() - 0.5) * 1e4) / 100,
+      ] as const;
+      const [a0, a1, cat0, cat1, b0] = values;
+      const expected = [[[a0, a1].map(Math.fround), [cat0, cat1], [Math.fround(b0)]]];
+      const spaced = random() < 0.5;
+      const json = (value: unknown) => JSON.stringify(value, null, spaced ? 1 : undefined).replaceAll("\n", " ");
+      for (const text of [
+        json(values),
+        json({ features: values }),
+        json({ cat: [cat0, cat1], b: [b0], a: [a0, a1] }),
+        json({ a: [a0, a1], cat: [cat0, cat1], b: b0 }),
+      ]) {
+        assert.deepEqual(decodeJson(text, signature, jsonLinesCodec), expected, text);
+      }
+    }
+    assert.equal(decodeError('[1, 2, 3, "x", 4]', signature, jsonLinesCodec).code, "JSON_VALUE_NOT_TEXT");
+    assert.equal(decodeError('[1, 2, "x", "y", "z"]', signature, jsonLinesCodec).code, "JSON_VALUE_NOT_NUMERIC");
+    assert.equal(decodeError('[1, 2, "x", "y"]', signature, jsonLinesCodec).code, "JSON_WIDTH_MISMATCH");
+    assert.equal(decodeError('[1, 2, "x", "y", 3, 4]', signature, jsonLinesCodec).code, "JSON_WIDTH_MISMATCH");
+    assert.equal(decodeError('[1, 2, "x\ty", "y", 3]', signature, jsonLinesCodec).code, "JSON_INVALID");
+    assert.equal(decodeError('[1, 2, "x", "y, 3]', signature, jsonLinesCodec).code, "JSON_INVALID");
+    const invalid = Uint8Array.from([...bytes('[1, 2, "'), 0xff, ...bytes('", "y", 3]')]);
+    assert.throws(
+      () => decodeBody(jsonLinesCodec, contextFor(signature, "application/jsonlines"), [invalid]),
+      (error: unknown) => error instanceof RecordError && error.code === "INVALID_UTF8",
+    );
+  });
+
+  it("reads a record of one value per input (as pandas' to_json writes rows) as the same values in arrays", () => {
+    const takesMissing = { acceptsMissing: true } as const;
+    const columns = signatureOf({ x: ["float32", 1, takesMissing], colour: ["string", 1], n: ["int64", 1] });
+    const random = seededRandom(61);
+    const colours = ["red", "", 'say "hi"', "ünï"];
+    for (let row = 0; row < 200; row++) {
+      const x = random() < 0.2 ? null : Math.round((random() - 0.5) * 1e4) / 100;
+      const colour = colours[Math.floor(random() * colours.length)];
+      const n = Math.floor((random() - 0.5) * 1e6);
+      const expected = [[[x === null ? Number.NaN : Math.fround(x)], [colour], [n]]];
+      for (const record of [
+        { x, colour, n },
+        { n, colour, x },
+        { x: [x], colour, n: [n] },
+      ]) {
+        const text = JSON.stringify(record, null, row % 2 === 0 ? 1 : undefined).replaceAll("\n", " ");
+        assert.deepEqual(decodeJson(text, columns, jsonLinesCodec), expected, text);
+      }
+    }
+    for (const [text, code] of [
+      ['{"x": 1, "colour": 2, "n": 3}', "JSON_VALUE_NOT_TEXT"],
+      ['{"x": "1", "colour": "a", "n": 3}', "JSON_VALUE_NOT_NUMERIC"],
+      ['{"x": 1, "colour": "a", "n": 3.5}', "JSON_VALUE_NOT_INTEGER"],
+      ['{"x": 1, "colour": "a"}', "JSON_INPUT_MISSING"],
+      ['{"x": 1, "colour": "a", "n": 3,}', "JSON_INVALID"],
+    ] as const) {
+      assert.equal(decodeError(text, columns, jsonLinesCodec).code, code, text);
+    }
+    // An input of two values takes an array.
+    assert.equal(decodeError('{"a": 1, "b": [3, 4, 5]}', twoInputs, jsonLinesCodec).code, "JSON_WIDTH_MISMATCH");
+  });
+
   it("refuses non-numbers, unknown keys and malformed JSON", () => {
     const notNumber = decodeError('[1, 2, "x", 4, 5]');
     assert.equal(notNumber.code, "JSON_VALUE_NOT_NUMERIC");
