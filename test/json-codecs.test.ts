@@ -366,6 +366,10 @@ describe("JSON record decoding", () => {
       '  { "features" : [ 1 , 2 , 3 , 4 ] }  ',
       '{"features":[1,2,3,4],"id":7}',
       '{"id":7,"features":[1,2,3,4]}',
+      '{"id": "a\\"b\\u00e9", "n": -1.5e+3, "ok": true, "features": [1, 2, 3, 4], "no": null, "f": false}',
+      '{"id": "ünï", "features": [1,2,3,4]}',
+      '{"meta": {"a": [5]}, "features": [1,2,3,4], "tags": ["x]"]}',
+      '{"features":[1,2,3,4],"instances":7}',
       '{"feat\\u0075res":[1,2,3,4]}',
       '{"features":[[1,2],[3,4]]}',
       '{"features":[1e0,2,3,4]}',
@@ -373,7 +377,7 @@ describe("JSON record decoding", () => {
     ];
     const decoded = decodeJson(rows.join("\n"), signature, jsonLinesCodec);
     assert.deepEqual(decoded, [...rows.slice(0, -1).map(() => [[1, 2, 3, 4]]), [[-0, 2, 3, 4]]]);
-    assert.ok(Object.is(decoded[7][0][0], -0));
+    assert.ok(Object.is(decoded[rows.length - 1][0][0], -0));
     // Refused as the general path refuses them.
     const cases: [string, string][] = [
       ['{"features":[1,2,3]}', "JSON_WIDTH_MISMATCH"],
@@ -382,6 +386,19 @@ describe("JSON record decoding", () => {
       ['{"features":[1,2,3,4]', "JSON_INVALID"],
       ['{"features":[1,2,3,4]]}', "JSON_INVALID"],
       ['{"features":1,2,3,4]}', "JSON_INVALID"],
+      ['{"id":12abc,"features":[1,2,3,4]}', "JSON_INVALID"],
+      ['{"id":01,"features":[1,2,3,4]}', "JSON_INVALID"],
+      ['{"id":tru,"features":[1,2,3,4]}', "JSON_INVALID"],
+      ['{"id":"\\u12g4","features":[1,2,3,4]}', "JSON_INVALID"],
+      ['{"id":"\\x","features":[1,2,3,4]}', "JSON_INVALID"],
+      ['{"id":"a\tb","features":[1,2,3,4]}', "JSON_INVALID"],
+      ['{"id":7 "features":[1,2,3,4]}', "JSON_INVALID"],
+      ['{"features":[1,2,3,4],"id":7,}', "JSON_INVALID"],
+      ['{"features":[1,2,3,4] "id":7}', "JSON_INVALID"],
+      // The last "features" is the one JSON.parse keeps.
+      ['{"features":[1,2,3,4],"features":[1,2]}', "JSON_WIDTH_MISMATCH"],
+      // "inputs" beside it makes the record columnar.
+      ['{"inputs":7,"features":[1,2,3,4]}', "JSON_COLUMNS_INVALID"],
     ];
     for (const [bad, code] of cases) {
       const error = decodeError(`[1,2,3,4]\n${bad}\n[1,2,3,4]`, signature, jsonLinesCodec);
@@ -391,6 +408,18 @@ describe("JSON record decoding", () => {
     const named = signatureOf({ features: ["float32", 2], b: ["float32", 3] });
     assert.deepEqual(decodeJson('{"features":[1,2],"b":[3,4,5]}', named, jsonLinesCodec), [ab(1)]);
     assert.deepEqual(decodeJson('{"features":[1,2,3,4,5]}', named, jsonLinesCodec), [ab(1)]);
+    // A key that names an input: the record names every input, or is read by "features".
+    const withId = signatureOf({ id: ["float32", 1], x: ["float32", 4] });
+    assert.deepEqual(decodeJson('{"id": 9, "features": [1,2,3,4,5]}', withId, jsonLinesCodec), [[[1], [2, 3, 4, 5]]]);
+    assert.deepEqual(decodeJson('{"id": 9, "x": [1,2,3,4], "features": [0]}', withId, jsonLinesCodec), [
+      [[9], [1, 2, 3, 4]],
+    ]);
+    // Invalid UTF-8 in a value stepped over is refused as the general path refuses it.
+    const invalid = Uint8Array.from([...bytes('{"id": "'), 0xff, ...bytes('", "features": [1,2,3,4]}\n')]);
+    assert.throws(
+      () => decodeBody(jsonLinesCodec, contextFor(signature, "application/jsonlines"), [invalid]),
+      (error: unknown) => error instanceof RecordError && error.code === "INVALID_UTF8",
+    );
   });
 
   it("checks columnar input whole and names the bad row", () => {

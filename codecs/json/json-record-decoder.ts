@@ -37,6 +37,7 @@ import {
 } from "../text/ascii-number.js";
 import { PlainNumberRowReader } from "../text/plain-number-row.js";
 import { BegunRecord } from "./begun-record.js";
+import { skipJsonScalar } from "./json-scalar.js";
 import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
 
 const OPEN_ARRAY = 0x5b;
@@ -56,7 +57,15 @@ const utf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /** `"features"`, the key of SageMaker's `{"features": [...]}`, as bytes with its quotes. */
-const QUOTED_FEATURES_KEY = new TextEncoder().encode(JSON.stringify(FEATURES_KEY));
+const FEATURES_KEY_BYTES = new TextEncoder().encode(FEATURES_KEY);
+const INPUTS_KEY_BYTES = new TextEncoder().encode(INPUTS_KEY);
+
+/** Whether `bytes[start, end)` is `key`. */
+function isKey(bytes: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
+  if (end - start !== key.length) return false;
+  for (let k = 0; k < key.length; k++) if (bytes[start + k] !== key[k]) return false;
+  return true;
+}
 
 /**
  * The deepest a record's arrays may nest. A tensor's record has a level per dimension, a handful in
@@ -287,46 +296,74 @@ export class JsonRecordDecoder implements RecordDecoder {
   }
 
   /**
-   * Reads `{"features": [n, n, …]}`, SageMaker's JSON Lines form (the key alone, unescaped), as
+   * Reads `{"features": [n, n, …]}`, SageMaker's JSON Lines form (see {@link #featuresArray}), as
    * {@link #decodeFlatArray} reads the array. Returns false, having written nothing, for anything else.
    */
   #decodeFeatures(bytes: Uint8Array, start: number, end: number, sink: RecordSink): boolean {
     const open = this.#featuresArray(bytes, start, end);
     if (open < 0) return false;
-    let i = this.#readNumbers(bytes, open + 1, end, 0, this.#totalWidth);
-    if (i < 0) return false;
-    while (isSpace(bytes[i])) i++;
-    return bytes[i] === CLOSE_OBJECT && i === this.#lastByte(bytes, start, end) && this.#writeScratch(sink);
+    const close = this.#featuresClose;
+    const i = this.#readNumbers(bytes, open + 1, close + 1, 0, this.#totalWidth);
+    return i === close + 1 && this.#writeScratch(sink);
   }
 
   /**
-   * Where the array opens in a record `{"features": [...]}` with no other key (spaces allowed between the
-   * parts), or -1; sets {@link #featuresClose} to where it closes. Not for a model with an input named
-   * `features`: its record names every input, and {@link #decodeNamedArrays} reads it.
+   * Where the array opens in a record `{"features": [...]}`, or -1; sets {@link #featuresClose} to where
+   * it closes. Other keys may come before or after it (`{"id": 7, "features": [...]}`) with a scalar
+   * value each, stepped over, unless the key is `inputs` or an input's name, which `JSON.parse`'s path
+   * reads differently. Not for a model with an input named `features`: its record names every input, and
+   * {@link #decodeNamedArrays} reads it. Keys with escapes, and non-ASCII ones, are left to the general
+   * path.
    */
   #featuresArray(bytes: Uint8Array, start: number, end: number): number {
     if (this.#featuresIsInput) return -1;
+    const last = this.#lastByte(bytes, start, end);
+    if (bytes[last] !== CLOSE_OBJECT) return -1;
     let i = start;
     while (isSpace(bytes[i])) i++;
     if (bytes[i] !== OPEN_OBJECT) return -1;
     i++;
-    while (isSpace(bytes[i])) i++;
-    const key = QUOTED_FEATURES_KEY;
-    if (end - i < key.length) return -1;
-    for (let k = 0; k < key.length; k++) if (bytes[i + k] !== key[k]) return -1;
-    i += key.length;
-    while (isSpace(bytes[i])) i++;
-    if (bytes[i] !== COLON) return -1;
-    i++;
-    while (isSpace(bytes[i])) i++;
-    if (bytes[i] !== OPEN_ARRAY) return -1;
-    let close = this.#lastByte(bytes, start, end);
-    if (close <= i || bytes[close] !== CLOSE_OBJECT) return -1;
-    close--;
-    while (close > i && isSpace(bytes[close])) close--;
-    if (bytes[close] !== CLOSE_ARRAY) return -1;
-    this.#featuresClose = close;
-    return i;
+    let open = -1;
+    for (;;) {
+      while (isSpace(bytes[i])) i++;
+      if (bytes[i] !== QUOTE) return -1;
+      const keyStart = i + 1;
+      let keyEnd = keyStart;
+      while (keyEnd < last && bytes[keyEnd] !== QUOTE && bytes[keyEnd] !== BACKSLASH && bytes[keyEnd] < 0x80) keyEnd++;
+      if (bytes[keyEnd] !== QUOTE) return -1;
+      i = keyEnd + 1;
+      while (isSpace(bytes[i])) i++;
+      if (bytes[i] !== COLON) return -1;
+      i++;
+      while (isSpace(bytes[i])) i++;
+      if (isKey(bytes, keyStart, keyEnd, FEATURES_KEY_BYTES)) {
+        // A second `"features"` is the one `JSON.parse` keeps.
+        if (open >= 0 || bytes[i] !== OPEN_ARRAY) return -1;
+        open = i;
+        // Without other keys after it, the array closes right before the record does; else at its first
+        // `]` (a number cannot hold one; anything else in the array sends the record to the general path).
+        let close = last - 1;
+        while (close > open && isSpace(bytes[close])) close--;
+        if (bytes[close] !== CLOSE_ARRAY) {
+          close = open + 1;
+          while (close < last && bytes[close] !== CLOSE_ARRAY) close++;
+          if (close === last) return -1;
+        }
+        this.#featuresClose = close;
+        i = close + 1;
+      } else {
+        if (isKey(bytes, keyStart, keyEnd, INPUTS_KEY_BYTES) || this.#inputNamed(bytes, keyStart, keyEnd, 0) >= 0)
+          return -1;
+        i = skipJsonScalar(bytes, i, last);
+        if (i < 0) return -1;
+      }
+      while (isSpace(bytes[i])) i++;
+      if (bytes[i] === COMMA) {
+        i++;
+        continue;
+      }
+      return i === last && open >= 0 ? open : -1;
+    }
   }
 
   /** The index of the last byte of `bytes[start, end)` that is not a space (`start` if none is). */
