@@ -171,10 +171,14 @@ describe("JSON record decoding", () => {
     const decoded = decodeJson(lines.join("\n"), signature, jsonLinesCodec);
     assert.deepEqual(decoded, expected);
     assert.ok(decoded.some((record) => Object.is(record[0][0], -0) || Object.is(record[0][1], -0)));
-    // Forms the quick path leaves to JSON.parse, read the same way: an extra key, a key twice (the last
-    // wins), an escaped key, nested arrays, a boolean.
+    // Other keys with scalar values, stepped over by the quick path; then forms it leaves to JSON.parse,
+    // read the same way: another key's nested value, a key twice (the last wins), an escaped key, nested
+    // arrays, a boolean.
     const same = [
       '{"a":[1,2],"ids":[3,4,5],"id":"x"}',
+      '{"id": 7, "a": [1, 2], "note": "say \\"hi\\"", "ids": [3, 4, 5], "ok": false, "inputs": null}',
+      '{"a":[1,2],"features":-1.5e3,"ids":[3,4,5]}',
+      '{"meta":{"x":[1]},"a":[1,2],"ids":[3,4,5]}',
       '{"a":[9,9],"a":[1,2],"ids":[3,4,5]}',
       '{"\\u0061":[1,2],"ids":[3,4,5]}',
       '{"a":[[1],[2]],"ids":[3,4,5]}',
@@ -197,6 +201,9 @@ describe("JSON record decoding", () => {
     // And what is not a record of the model is refused, by either path.
     const refused: [string, string][] = [
       ['{"a":[1,2],"ids":[3,4,5],}', "JSON_INVALID"],
+      ['{"id":01,"a":[1,2],"ids":[3,4,5]}', "JSON_INVALID"],
+      ['{"a":[1,2],"id":"\\q","ids":[3,4,5]}', "JSON_INVALID"],
+      ['{"id":7,"a":[1,2]}', "JSON_INPUT_MISSING"],
       ['{"a":[1,2],,"ids":[3,4,5]}', "JSON_INVALID"],
       ['{"a":[1,2] "ids":[3,4,5]}', "JSON_INVALID"],
       ['{"a":[1,2],"ids":[3,4,5]}}', "JSON_INVALID"],
