@@ -93,16 +93,14 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #describeInputs: string;
   #skipHeader: boolean;
   readonly #oneFloatInput: boolean;
-  /** For a model of numeric inputs only. */
-  readonly #plainRows: PlainNumberRowReader | undefined;
-  /** For a model of string and numeric inputs. */
-  readonly #mixedRows: MixedRowReader | undefined;
+  /** Reads a row of plain fields in one pass: for a model of numeric inputs, or of string and numeric ones. */
+  readonly #rows: PlainNumberRowReader | MixedRowReader | undefined;
   readonly #scanner = new DecimalScanner();
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
   /**
-   * Holds a copy of a row followed by a line feed, for {@link PlainNumberRowReader.readRecord}: made for the
-   * first row that needs one (most bodies' rows end in a line feed where they lie).
+   * Holds a copy of a row followed by a line feed, for the row readers: made for the first row that needs
+   * one (most bodies' rows end in a line feed where they lie).
    */
   #terminated = NO_BYTES;
 
@@ -117,8 +115,8 @@ class CsvRecordDecoder implements RecordDecoder {
     this.#describeInputs = inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
     this.#skipHeader = hasHeader(context);
     this.#oneFloatInput = inputs.length === 1 && this.#kinds[0] === FieldKind.Float;
-    this.#plainRows = PlainNumberRowReader.of(inputs, { quotedNumbers: true, emptyAsMissing: true });
-    this.#mixedRows = MixedRowReader.of(inputs);
+    this.#rows =
+      PlainNumberRowReader.of(inputs, { quotedNumbers: true, emptyAsMissing: true }) ?? MixedRowReader.of(inputs);
   }
 
   decode(frame: Frame, sink: RecordSink): void {
@@ -127,23 +125,13 @@ class CsvRecordDecoder implements RecordDecoder {
       return;
     }
     const slots = sink.beginRecord();
-    const plainRows = this.#plainRows;
-    const { buffer, start, end } = frame;
-    // The row readers need a byte after the row that ends a number.
-    const terminated = end < buffer.length && !continuesNumber(buffer[end]);
-    if (plainRows !== undefined) {
+    const rows = this.#rows;
+    if (rows !== undefined) {
+      const { buffer, start, end } = frame;
       if (
-        terminated
-          ? plainRows.readRecord(buffer, start, end, slots)
-          : plainRows.readRecord(this.#terminatedCopy(buffer, start, end), 0, end - start, slots)
-      ) {
-        return;
-      }
-    } else if (this.#mixedRows !== undefined) {
-      if (
-        terminated
-          ? this.#mixedRows.readRecord(buffer, start, end, slots)
-          : this.#mixedRows.readRecord(this.#terminatedCopy(buffer, start, end), 0, end - start, slots)
+        end < buffer.length && !continuesNumber(buffer[end])
+          ? rows.readRecord(buffer, start, end, slots)
+          : rows.readRecord(this.#terminatedCopy(buffer, start, end), 0, end - start, slots)
       ) {
         return;
       }
