@@ -384,19 +384,10 @@ export class JsonRecordDecoder implements RecordDecoder {
 
   /** The index of the input whose name is `bytes[start, end)` (UTF-8), input `hint` tried first; or -1. */
   #inputNamed(bytes: Uint8Array, start: number, end: number, hint: number): number {
-    if (this.#isNamed(bytes, start, end, hint)) return hint;
-    for (let index = 0; index < this.#names.length; index++) {
-      if (this.#isNamed(bytes, start, end, index)) return index;
-    }
+    const names = this.#names;
+    if (isKey(bytes, start, end, names[hint])) return hint;
+    for (let index = 0; index < names.length; index++) if (isKey(bytes, start, end, names[index])) return index;
     return -1;
-  }
-
-  /** Whether `bytes[start, end)` is input `index`'s name. */
-  #isNamed(bytes: Uint8Array, start: number, end: number, index: number): boolean {
-    const name = this.#names[index];
-    if (name.length !== end - start) return false;
-    for (let k = 0; k < name.length; k++) if (name[k] !== bytes[start + k]) return false;
-    return true;
   }
 
   /**
