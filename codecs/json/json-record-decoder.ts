@@ -36,6 +36,7 @@ import {
   scaleDecimal,
 } from "../text/ascii-number.js";
 import { PlainNumberRowReader } from "../text/plain-number-row.js";
+import { RecentStrings } from "../text/recent-strings.js";
 import { BegunRecord } from "./begun-record.js";
 import { skipJsonScalar } from "./json-scalar.js";
 import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
@@ -56,7 +57,7 @@ const utf8 = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-/** `"features"`, the key of SageMaker's `{"features": [...]}`, as bytes with its quotes. */
+/** `features`, the key of SageMaker's `{"features": [...]}`, as bytes. */
 const FEATURES_KEY_BYTES = new TextEncoder().encode(FEATURES_KEY);
 const INPUTS_KEY_BYTES = new TextEncoder().encode(INPUTS_KEY);
 
@@ -64,6 +65,12 @@ const INPUTS_KEY_BYTES = new TextEncoder().encode(INPUTS_KEY);
 function isKey(bytes: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
   if (end - start !== key.length) return false;
   for (let k = 0; k < key.length; k++) if (bytes[start + k] !== key[k]) return false;
+  return true;
+}
+
+/** Whether `bytes[start, end)` is ASCII (so, as a key stepped over, needs no UTF-8 check). */
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (bytes[k] > 0x7f) return false;
   return true;
 }
 
@@ -122,6 +129,8 @@ export class JsonRecordDecoder implements RecordDecoder {
   readonly #textTaken: Uint8Array;
   /** Scratch for the fast path: one record's strings, where {@link #textTaken} says. */
   readonly #textScratch: string[];
+  /** The strings of string values, recent ones found again by their bytes. */
+  readonly #strings = new RecentStrings();
   /** Whether every input is float32 (see {@link estimateServesFloat32}). */
   readonly #allFloat32: boolean;
   readonly #anyText: boolean;
@@ -153,6 +162,9 @@ export class JsonRecordDecoder implements RecordDecoder {
   readonly #featuresIsInput: boolean;
   /** Set by {@link #featuresArray}: where the array under `"features"` closes. */
   #featuresClose = 0;
+  /** Set by {@link #readKey}: where the key it read starts and ends, quotes excluded. */
+  #keyStart = 0;
+  #keyEnd = 0;
 
   constructor(context: CodecContext) {
     this.#inputs = context.signature.inputs;
@@ -266,23 +278,16 @@ export class JsonRecordDecoder implements RecordDecoder {
     const seen = this.#seenInputs.fill(0);
     let found = 0;
     for (;;) {
-      while (isSpace(bytes[i])) i++;
-      if (bytes[i] !== QUOTE) return false;
-      const keyStart = ++i;
-      while (i < last && bytes[i] !== QUOTE && bytes[i] !== BACKSLASH) i++;
-      if (bytes[i] !== QUOTE) return false;
-      const keyEnd = i;
-      i++;
-      while (isSpace(bytes[i])) i++;
-      if (bytes[i] !== COLON) return false;
-      i++;
-      while (isSpace(bytes[i])) i++;
+      i = this.#readKey(bytes, i, last);
+      if (i < 0) return false;
+      const keyStart = this.#keyStart;
+      const keyEnd = this.#keyEnd;
       // Records name the inputs in the same order, mostly: the input named here in the last record first.
       const inputIndex = this.#inputNamed(bytes, keyStart, keyEnd, this.#keyOrder[found < seen.length ? found : 0]);
       if (inputIndex < 0) {
         // Another key (an id beside the inputs), which `JSON.parse`'s path ignores too: its value is
-        // stepped over when it is a scalar and the key is ASCII (whose UTF-8 needs no check).
-        for (let k = keyStart; k < keyEnd; k++) if (bytes[k] > 0x7f) return false;
+        // stepped over when it is a scalar.
+        if (!isAscii(bytes, keyStart, keyEnd)) return false;
         i = skipJsonScalar(bytes, i, last);
       } else {
         if (seen[inputIndex] === 1) return false;
@@ -334,17 +339,10 @@ export class JsonRecordDecoder implements RecordDecoder {
     i++;
     let open = -1;
     for (;;) {
-      while (isSpace(bytes[i])) i++;
-      if (bytes[i] !== QUOTE) return -1;
-      const keyStart = i + 1;
-      let keyEnd = keyStart;
-      while (keyEnd < last && bytes[keyEnd] !== QUOTE && bytes[keyEnd] !== BACKSLASH && bytes[keyEnd] < 0x80) keyEnd++;
-      if (bytes[keyEnd] !== QUOTE) return -1;
-      i = keyEnd + 1;
-      while (isSpace(bytes[i])) i++;
-      if (bytes[i] !== COLON) return -1;
-      i++;
-      while (isSpace(bytes[i])) i++;
+      i = this.#readKey(bytes, i, last);
+      if (i < 0) return -1;
+      const keyStart = this.#keyStart;
+      const keyEnd = this.#keyEnd;
       if (isKey(bytes, keyStart, keyEnd, FEATURES_KEY_BYTES)) {
         // A second `"features"` is the one `JSON.parse` keeps.
         if (open >= 0 || bytes[i] !== OPEN_ARRAY) return -1;
@@ -361,7 +359,11 @@ export class JsonRecordDecoder implements RecordDecoder {
         this.#featuresClose = close;
         i = close + 1;
       } else {
-        if (isKey(bytes, keyStart, keyEnd, INPUTS_KEY_BYTES) || this.#inputNamed(bytes, keyStart, keyEnd, 0) >= 0)
+        if (
+          !isAscii(bytes, keyStart, keyEnd) ||
+          isKey(bytes, keyStart, keyEnd, INPUTS_KEY_BYTES) ||
+          this.#inputNamed(bytes, keyStart, keyEnd, 0) >= 0
+        )
           return -1;
         i = skipJsonScalar(bytes, i, last);
         if (i < 0) return -1;
@@ -373,6 +375,28 @@ export class JsonRecordDecoder implements RecordDecoder {
       }
       return i === last && open >= 0 ? open : -1;
     }
+  }
+
+  /**
+   * Reads a key without escapes and its colon, `"key" :`, spaces around them skipped, before `last`.
+   * Returns the index of the value after it, with the key's bounds in {@link #keyStart} and
+   * {@link #keyEnd}; or -1.
+   */
+  #readKey(bytes: Uint8Array, from: number, last: number): number {
+    let i = from;
+    while (isSpace(bytes[i])) i++;
+    if (bytes[i] !== QUOTE) return -1;
+    const keyStart = ++i;
+    while (i < last && bytes[i] !== QUOTE && bytes[i] !== BACKSLASH) i++;
+    if (bytes[i] !== QUOTE) return -1;
+    this.#keyStart = keyStart;
+    this.#keyEnd = i;
+    i++;
+    while (isSpace(bytes[i])) i++;
+    if (bytes[i] !== COLON) return -1;
+    i++;
+    while (isSpace(bytes[i])) i++;
+    return i;
   }
 
   /** The index of the last byte of `bytes[start, end)` that is not a space (`start` if none is). */
@@ -497,11 +521,9 @@ export class JsonRecordDecoder implements RecordDecoder {
     let close = i + 1;
     while (close < n && bytes[close] !== QUOTE && bytes[close] !== BACKSLASH && bytes[close] >= 0x20) close++;
     if (close === n || bytes[close] !== QUOTE) return -1;
-    try {
-      this.#textScratch[count] = utf8.decode(bytes.subarray(i + 1, close));
-    } catch {
-      return -1;
-    }
+    const text = this.#strings.decode(bytes, i + 1, close);
+    if (text === undefined) return -1;
+    this.#textScratch[count] = text;
     return close + 1;
   }
 

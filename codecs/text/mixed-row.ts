@@ -1,14 +1,15 @@
 /**
  * CSV's quick path for a model of string and numeric inputs (skl2onnx converts a pipeline over a
  * DataFrame's columns to one input per column, categories as strings): each run of numeric inputs is
- * read by a {@link PlainNumberRowReader}, each string field between runs is cut out and decoded.
+ * read by a {@link PlainNumberRowReader}, each string field between runs is cut out and decoded (the
+ * same bytes as a recent field's to the same string, see {@link RecentStrings}).
  */
 import { isTextTensor, type RecordSlots, type TensorSpec } from "../../src/index.js";
 import { PlainNumberRowReader } from "./plain-number-row.js";
+import { RecentStrings } from "./recent-strings.js";
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Consecutive inputs read together: a run of numeric inputs, or one string input. */
 interface RowSegment {
@@ -23,6 +24,7 @@ interface RowSegment {
 /** Reads CSV rows of plain fields into a model of string and numeric inputs. */
 export class MixedRowReader {
   readonly #segments: readonly RowSegment[];
+  readonly #strings = new RecentStrings();
   /** Set by {@link #textField}: where the field it read ends (its comma, or the row's end). */
   #fieldEnd = 0;
 
@@ -109,10 +111,6 @@ export class MixedRowReader {
       while (to < end && buffer[to] !== COMMA) to++;
       this.#fieldEnd = to;
     }
-    try {
-      return utf8.decode(buffer.subarray(from, to));
-    } catch {
-      return undefined;
-    }
+    return this.#strings.decode(buffer, from, to);
   }
 }
