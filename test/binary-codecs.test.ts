@@ -174,6 +174,43 @@ describe("TFRecord decoding (tf.train.Example)", () => {
   });
 });
 
+describe("string inputs in protobuf records (Record `bytes`, Example `bytes_list`)", () => {
+  const categories = signatureOf({ cat: ["string", 1], num: ["float32", 2] });
+  /** `record` with the bytes of its `~~` (a placeholder two bytes long) made `0xff 0xfe`: not UTF-8. */
+  const withInvalidUtf8 = (record: Uint8Array) => {
+    const at = record.findIndex((byte, i) => byte === 0x7e && record[i + 1] === 0x7e);
+    assert.ok(at >= 0);
+    const invalid = record.slice();
+    invalid.set([0xff, 0xfe], at);
+    return invalid;
+  };
+  const formats: [Codec, (cat: string, num: number[]) => Uint8Array][] = [
+    [recordIOProtobufCodec, (cat, num) => amazonRecord({ cat, num: { type: "float32", values: num } })],
+    [tfRecordCodec, (cat, num) => tfExample({ cat: { bytes: [cat] }, num: { float: num } })],
+  ];
+
+  it("reads each record's category, the same bytes again and others between, in order", () => {
+    const cats = ["red", "green", "red", "ünï", "red", "", "green", "re", "redd", "red"];
+    for (const [codec, record] of formats) {
+      const records = cats.map((cat, i) => record(cat, [i, -i]));
+      assert.deepEqual(
+        decodeRecords(records, categories, codec),
+        cats.map((cat, i) => [[cat], [i, -i]]),
+        codec.name,
+      );
+    }
+  });
+
+  it("refuses a category that is not UTF-8 with INVALID_UTF8 naming the feature, after valid ones", () => {
+    for (const [codec, record] of formats) {
+      const records = [record("red", [1, 2]), record("red", [3, 4]), withInvalidUtf8(record("~~", [5, 6]))];
+      const error = decodeError(records, categories, codec);
+      assert.equal(error.code, "INVALID_UTF8", codec.name);
+      assert.match(error.message, /feature "cat" holds bytes that are not valid UTF-8 text/, codec.name);
+    }
+  });
+});
+
 describe("binary output", () => {
   const spec = (name: string, type: TensorSpec["type"], width: number): TensorSpec => ({
     name,

@@ -124,7 +124,7 @@ export class AmazonRecordDecoder extends FeatureRecordDecoder {
     const tensor = this.#tensor;
     if (destination.takesText) {
       if (!wire.findLengthDelimited(bytes, start, end, BYTES_VALUE_FIELD, tensor)) destination.refuseNumbers();
-      destination.putTexts(wire.readTexts(bytes, tensor.start, tensor.end, BYTES_ENTRY_FIELD, destination.feature));
+      destination.putTexts(wire.readTexts(bytes, tensor.start, tensor.end, BYTES_ENTRY_FIELD));
       return;
     }
     let encoding: ElementEncoding | undefined;

@@ -7,6 +7,7 @@
  */
 import protobuf from "protobufjs";
 import { copyBytes, excerpt, RecordError } from "../../src/index.js";
+import { RecentStrings } from "../text/recent-strings.js";
 import type { ValueDestination } from "./value-destination.js";
 
 /** How the elements of a repeated numeric field are encoded. */
@@ -64,11 +65,11 @@ export interface MapEntrySink {
   add(keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void;
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
 /** Walks messages in place; one per decoder, reused from record to record. */
 export class WireReader {
   readonly #reader = protobuf.Reader.create(new Uint8Array(0));
+  /** A string input's values: a category's bytes seen lately give back the string made for them. */
+  readonly #strings = new RecentStrings();
   /** The end of the varint last read by {@link readVarint}. */
   #varintEnd = 0;
 
@@ -189,17 +190,15 @@ export class WireReader {
 
   /**
    * The repeated `bytes` field `fieldNumber` of the message in `bytes[start, end)`, each entry as UTF-8
-   * text; throws a `RecordError` naming `feature` for an entry that is not valid UTF-8.
+   * text; undefined where an entry is not valid UTF-8.
    */
-  readTexts(bytes: Uint8Array, start: number, end: number, fieldNumber: number, feature: string): string[] {
+  readTexts(bytes: Uint8Array, start: number, end: number, fieldNumber: number): string[] | undefined {
     const texts: string[] = [];
     const entry: ByteRange = { start: 0, end: 0 };
     for (let at = start; this.findLengthDelimited(bytes, at, end, fieldNumber, entry); at = entry.end) {
-      try {
-        texts.push(strictUtf8.decode(bytes.subarray(entry.start, entry.end)));
-      } catch {
-        throw new RecordError("INVALID_UTF8", `feature ${excerpt(feature)} holds bytes that are not valid UTF-8 text`);
-      }
+      const text = this.#strings.decode(bytes, entry.start, entry.end);
+      if (text === undefined) return undefined;
+      texts.push(text);
     }
     return texts;
   }

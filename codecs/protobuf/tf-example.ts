@@ -65,7 +65,7 @@ export class TfExampleDecoder extends FeatureRecordDecoder {
     const list = this.#list;
     if (destination.takesText) {
       if (!wire.findLengthDelimited(bytes, start, end, BYTES_LIST_FIELD, list)) destination.refuseNumbers();
-      destination.putTexts(wire.readTexts(bytes, list.start, list.end, BYTES_ENTRY_FIELD, destination.feature));
+      destination.putTexts(wire.readTexts(bytes, list.start, list.end, BYTES_ENTRY_FIELD));
       return;
     }
     let values: RepeatedField;

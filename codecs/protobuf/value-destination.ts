@@ -99,8 +99,16 @@ export class ValueDestination {
     return this.#texts !== undefined;
   }
 
-  /** Writes a string input's values; exactly its width of them. */
-  putTexts(texts: readonly string[]): void {
+  /**
+   * Writes a string input's values; exactly its width of them. Undefined (bytes that are not UTF-8) is
+   * refused, naming the feature.
+   */
+  putTexts(texts: readonly string[] | undefined): void {
+    if (texts === undefined)
+      throw new RecordError(
+        "INVALID_UTF8",
+        `feature ${excerpt(this.feature)} holds bytes that are not valid UTF-8 text`,
+      );
     this.expectDense(texts.length);
     const column = this.#texts as TextArray;
     for (let k = 0; k < texts.length; k++) column[this.#textOffset + k] = texts[k];
