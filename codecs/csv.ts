@@ -31,6 +31,7 @@ import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
 import { MixedRowReader } from "./text/mixed-row.js";
 import { PlainNumberRowReader } from "./text/plain-number-row.js";
+import { RecentStrings } from "./text/recent-strings.js";
 import type { RowSegment } from "./text/shortest-float32.js";
 import {
   plannedRowWriter,
@@ -65,9 +66,6 @@ function excerpt(bytes: Uint8Array, start: number, end: number): string {
   return `${lenientUtf8.decode(bytes.subarray(start, cut))}…`;
 }
 
-/** Strict: invalid UTF-8 in a text field is refused, never replaced by U+FFFD. */
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
 function countFields(bytes: Uint8Array): number {
   let fields = 1;
   let quoted = false;
@@ -96,6 +94,8 @@ class CsvRecordDecoder implements RecordDecoder {
   /** Reads a row of plain fields in one pass: for a model of numeric inputs, or of string and numeric ones. */
   readonly #rows: PlainNumberRowReader | MixedRowReader | undefined;
   readonly #scanner = new DecimalScanner();
+  /** Text fields read field by field (strict UTF-8), a category's bytes seen lately found again. */
+  readonly #strings = new RecentStrings();
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
   /**
@@ -275,12 +275,8 @@ class CsvRecordDecoder implements RecordDecoder {
   #textField(bytes: Uint8Array, pos: number, field: number): string {
     const range = this.#range;
     const quoted = this.#locateField(bytes, pos, field, range);
-    let text: string;
-    try {
-      text = utf8.decode(bytes.subarray(range.start, range.end));
-    } catch {
-      throw new RecordError("INVALID_UTF8", `field ${field} is not valid UTF-8`);
-    }
+    const text = this.#strings.decode(bytes, range.start, range.end);
+    if (text === undefined) throw new RecordError("INVALID_UTF8", `field ${field} is not valid UTF-8`);
     return quoted && text.includes('""') ? text.replaceAll('""', '"') : text;
   }
 

@@ -340,6 +340,16 @@ describe("CSV text", () => {
       [[" a ", 'b "c", d'], [1]],
       [["", ""], [2]],
     ]);
+    // A model of strings only is read field by field: the same bytes quoted, unquoted and doubled.
+    const texts = signatureOf({ a: ["string", 1], b: ["string", 1], c: ["string", 1] });
+    const repeated = 'red,"red",red\n"re""d",re""d,redd\nred,"",re\n';
+    assert.deepEqual(decodeBody(csvCodec, contextFor(texts, "text/csv"), [bytes(repeated.repeat(3))]), [
+      ...Array.from({ length: 3 }, () => [
+        [["red"], ["red"], ["red"]],
+        [['re"d'], ['re""d'], ["redd"]],
+        [["red"], [""], ["re"]],
+      ]).flat(),
+    ]);
     const invalid = Uint8Array.from([0x22, 0xff, 0x22, 0x2c, 0x61, 0x2c, 0x31, 0x0a]);
     assert.throws(
       () => decodeBody(csvCodec, contextFor(signature, "text/csv"), [invalid]),
