@@ -31,7 +31,7 @@ import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
 import { MixedRowReader } from "./text/mixed-row.js";
 import { PlainNumberRowReader } from "./text/plain-number-row.js";
-import { RecentStrings } from "./text/recent-strings.js";
+import { recentStrings } from "./text/recent-strings.js";
 import type { RowSegment } from "./text/shortest-float32.js";
 import {
   plannedRowWriter,
@@ -95,7 +95,7 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #rows: PlainNumberRowReader | MixedRowReader | undefined;
   readonly #scanner = new DecimalScanner();
   /** Text fields read field by field (strict UTF-8), a category's bytes seen lately found again. */
-  readonly #strings = new RecentStrings();
+  readonly #strings = recentStrings();
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
   /**

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RecentStrings } from "../codecs/text/recent-strings.js";
+import { csvCodec } from "../codecs/csv.js";
+import { jsonLinesCodec } from "../codecs/jsonlines.js";
+import { RecentStrings, recentStrings } from "../codecs/text/recent-strings.js";
+import { BatchBufferPool } from "../src/batch-buffer-pool.js";
+import { Batcher, type InputBatch } from "../src/batcher.js";
+import type { Codec, CodecContext } from "../src/index.js";
+import { contextFor, signatureOf } from "../src/testing/index.js";
 
 const encoder = new TextEncoder();
 
@@ -54,4 +60,50 @@ describe("recent strings", () => {
     longInvalid[39] = 0xff;
     assert.equal(strings.decode(longInvalid, 0, 40), undefined);
   });
+
+  it("is one table per thread, shared by decoders whose records interleave, each record its own strings", () => {
+    assert.equal(recentStrings(), recentStrings());
+    const signature = signatureOf({ colour: ["string", 1], x: ["float32", 1] });
+    // One body's categories collide with the other's in every way the table could confuse them; the
+    // second body starts with ids, so that the shared table stops looking for a while in mid-body.
+    const colours = ["red", "green", "blue"];
+    const others = ["rot", "grün", "red ", "re", "blau"];
+    const rows = 12_000;
+    const first = Array.from({ length: rows }, (_, i) => colours[i % colours.length]);
+    const second = Array.from({ length: rows }, (_, i) => (i < 6000 ? `id-${i}` : others[i % others.length]));
+    const csv = decoding(csvCodec, contextFor(signature, "text/csv"));
+    const jsonLines = decoding(jsonLinesCodec, contextFor(signature, "application/jsonlines"));
+    const otherCsv = decoding(csvCodec, contextFor(signature, "text/csv"));
+    for (let i = 0; i < rows; i++) {
+      csv.push(`${first[i]},${i}\n`);
+      jsonLines.push(`${JSON.stringify({ colour: second[i], x: i })}\n`);
+      otherCsv.push(`"${second[i]}",${i}\n`);
+    }
+    assert.deepEqual(csv.strings(), first);
+    assert.deepEqual(jsonLines.strings(), second);
+    assert.deepEqual(otherCsv.strings(), second);
+  });
 });
+
+/** A codec's framer and decoder for one body, fed a line at a time; `strings()`: its first input's values. */
+function decoding(codec: Codec, context: CodecContext) {
+  const input = codec.input;
+  if (!input) throw new Error(`${codec.name} reads nothing`);
+  const framer = input.createFramer(context);
+  const decoder = input.createDecoder(context);
+  const batches: InputBatch[] = [];
+  const batcher = new Batcher(
+    context.signature,
+    1000,
+    (batch) => batches.push(batch),
+    new BatchBufferPool(context.signature),
+    true,
+  );
+  return {
+    push: (line: string) => framer.push(encoder.encode(line), (frame) => decoder.decode(frame, batcher)),
+    strings(): string[] {
+      batcher.flush();
+      return batches.flatMap((batch) => (batch.inputs[0] as string[]).slice(0, batch.rows));
+    },
+  };
+}

@@ -24,7 +24,6 @@ import {
   RecordError,
   type RecordSink,
   type TensorSpec,
-  totalInputWidth,
 } from "../../src/index.js";
 import {
   DecimalScanner,
@@ -36,8 +35,9 @@ import {
   scaleDecimal,
 } from "../text/ascii-number.js";
 import { PlainNumberRowReader } from "../text/plain-number-row.js";
-import { RecentStrings } from "../text/recent-strings.js";
+import { recentStrings } from "../text/recent-strings.js";
 import { BegunRecord } from "./begun-record.js";
+import { inputLayout } from "./input-layout.js";
 import { skipJsonScalar } from "./json-scalar.js";
 import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
 
@@ -130,7 +130,7 @@ export class JsonRecordDecoder implements RecordDecoder {
   /** Scratch for the fast path: one record's strings, where {@link #textTaken} says. */
   readonly #textScratch: string[];
   /** The strings of string values, recent ones found again by their bytes. */
-  readonly #strings = new RecentStrings();
+  readonly #strings = recentStrings();
   /** Whether every input is float32 (see {@link estimateServesFloat32}). */
   readonly #allFloat32: boolean;
   readonly #anyText: boolean;
@@ -167,32 +167,25 @@ export class JsonRecordDecoder implements RecordDecoder {
   #keyEnd = 0;
 
   constructor(context: CodecContext) {
-    this.#inputs = context.signature.inputs;
-    this.#totalWidth = totalInputWidth(context.signature);
-    this.#describeInputs = this.#inputs.map((input) => `${input.name}[${input.width}]`).join(" + ");
+    const layout = inputLayout(context.signature);
+    this.#inputs = layout.inputs;
+    this.#totalWidth = layout.totalWidth;
+    this.#describeInputs = layout.describeInputs;
+    this.#missingTaken = layout.missingTaken;
+    this.#textTaken = layout.textTaken;
+    this.#integerRanges = layout.integerRanges;
+    this.#anyInteger = layout.anyInteger;
+    this.#allFloat32 = layout.allFloat32;
+    this.#anyText = layout.anyText;
+    this.#names = layout.names;
+    this.#offsets = layout.offsets;
+    this.#featuresIsInput = layout.featuresIsInput;
     this.#scratch = new Float64Array(this.#totalWidth);
-    const perValue = (flag: (input: TensorSpec) => boolean) =>
-      Uint8Array.from(this.#inputs.flatMap((input) => new Array<number>(input.width).fill(flag(input) ? 1 : 0)));
-    this.#missingTaken = perValue((input) => input.acceptsMissing === true);
-    this.#textTaken = perValue(isTextTensor);
-    this.#textScratch = new Array<string>(this.#totalWidth).fill("");
-    this.#integerRanges = this.#inputs.flatMap((input) =>
-      new Array<IntegerRange | undefined>(input.width).fill(integerRange(input.type)),
-    );
-    this.#anyInteger = this.#integerRanges.some((range) => range !== undefined);
-    this.#allFloat32 = this.#inputs.every((input) => input.type === "float32");
-    this.#anyText = this.#inputs.some(isTextTensor);
+    this.#textScratch = layout.anyText ? new Array<string>(this.#totalWidth).fill("") : [];
     this.#plainRows = PlainNumberRowReader.of(this.#inputs, { nullAsMissing: true });
-    const encoder = new TextEncoder();
-    this.#names = this.#inputs.map((input) => encoder.encode(input.name));
-    let offset = 0;
-    this.#offsets = this.#inputs.map((input) => {
-      offset += input.width;
-      return offset - input.width;
-    });
     this.#seenInputs = new Uint8Array(this.#inputs.length);
-    this.#keyOrder = Uint32Array.from(this.#inputs, (_, index) => index);
-    this.#featuresIsInput = this.#inputs.some((input) => input.name === FEATURES_KEY);
+    this.#keyOrder = new Uint32Array(this.#inputs.length);
+    for (let index = 0; index < this.#keyOrder.length; index++) this.#keyOrder[index] = index;
   }
 
   decode(frame: Frame, received: RecordSink): void {

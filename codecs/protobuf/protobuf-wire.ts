@@ -7,7 +7,7 @@
  */
 import protobuf from "protobufjs";
 import { copyBytes, excerpt, RecordError } from "../../src/index.js";
-import { RecentStrings } from "../text/recent-strings.js";
+import { recentStrings } from "../text/recent-strings.js";
 import type { ValueDestination } from "./value-destination.js";
 
 /** How the elements of a repeated numeric field are encoded. */
@@ -69,7 +69,7 @@ export interface MapEntrySink {
 export class WireReader {
   readonly #reader = protobuf.Reader.create(new Uint8Array(0));
   /** A string input's values: a category's bytes seen lately give back the string made for them. */
-  readonly #strings = new RecentStrings();
+  readonly #strings = recentStrings();
   /** The end of the varint last read by {@link readVarint}. */
   #varintEnd = 0;
 

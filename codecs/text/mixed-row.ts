@@ -2,11 +2,11 @@
  * CSV's quick path for a model of string and numeric inputs (skl2onnx converts a pipeline over a
  * DataFrame's columns to one input per column, categories as strings): each run of numeric inputs is
  * read by a {@link PlainNumberRowReader}, each string field between runs is cut out and decoded (the
- * same bytes as a recent field's to the same string, see {@link RecentStrings}).
+ * same bytes as a recent field's to the same string, see {@link recentStrings}).
  */
 import { isTextTensor, type RecordSlots, type TensorSpec } from "../../src/index.js";
 import { PlainNumberRowReader } from "./plain-number-row.js";
-import { RecentStrings } from "./recent-strings.js";
+import { recentStrings } from "./recent-strings.js";
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
@@ -24,7 +24,7 @@ interface RowSegment {
 /** Reads CSV rows of plain fields into a model of string and numeric inputs. */
 export class MixedRowReader {
   readonly #segments: readonly RowSegment[];
-  readonly #strings = new RecentStrings();
+  readonly #strings = recentStrings();
   /** Set by {@link #textField}: where the field it read ends (its comma, or the row's end). */
   #fieldEnd = 0;
 
