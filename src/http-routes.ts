@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
+import { disconnectSignal } from "./client-disconnect.js";
 import {
   ClientClosedRequestError,
   MethodNotAllowedError,
@@ -141,6 +142,7 @@ export function createApp(service: InvocationFront, log: Logger, metrics?: Metri
     const node = c.env as { incoming?: IncomingMessage; outgoing?: ServerResponse } | undefined;
     const incoming = node?.incoming;
     if (node?.outgoing) service.opened?.(report, node.outgoing);
+    const signal = incoming && node?.outgoing ? disconnectSignal(incoming, node.outgoing) : request.signal;
     /** Reports the invocation once its answer has gone, or failed to. */
     const reportWhenSent = (status: number, error?: unknown) => {
       const outgoing = node?.outgoing;
@@ -157,7 +159,7 @@ export function createApp(service: InvocationFront, log: Logger, metrics?: Metri
         accept: c.req.header("accept"),
         contentLength: contentLengthOf(c.req.header("content-length")),
         contentEncoding: c.req.header("content-encoding"),
-        signal: request.signal,
+        signal,
       });
       report.admitted(invocation);
       const held = await holdOutput(invocation.output, service.responseHoldBytes);
@@ -179,7 +181,7 @@ export function createApp(service: InvocationFront, log: Logger, metrics?: Metri
     } catch (cause) {
       invocation?.release();
       await invocation?.output.return(undefined);
-      const error = request.signal.aborted ? new ClientClosedRequestError() : cause;
+      const error = signal.aborted ? new ClientClosedRequestError() : cause;
       const response = errorResponse(error);
       response.headers.set(INFERENCE_ID_HEADER, report.inferenceId);
       report.answering();

@@ -27,7 +27,7 @@ import type { MetricsEndpoint } from "./metrics.js";
 import { codecSignature, type DimensionSizes, type ModelConfig } from "./model/model-config.js";
 import { locateModel } from "./model/model-location.js";
 import { type ModelSignature, totalInputWidth, totalOutputWidth } from "./model/signature.js";
-import { PENDING_BATCHES_PER_INVOCATION, type PipelineOptions } from "./pipeline.js";
+import { PENDING_BATCHES_PER_INVOCATION } from "./pipeline.js";
 import { type AcceptLink, CodecThreadPool } from "./threads/codec-thread-pool.js";
 import { InferenceHost } from "./threads/inference-host.js";
 import type { FrontState, InvocationJob, LoadedModel } from "./threads/messages.js";
@@ -531,24 +531,14 @@ export class InvocationService implements InvocationFront {
     const waitStarted = performance.now();
     const release = await gate.acquire(request.signal);
     const admissionMs = performance.now() - waitStarted;
-    const pipeline: Omit<PipelineOptions, "backend" | "maxPendingBatches"> = {
-      signature,
-      input,
-      output,
-      batchRows: this.batchRows(model, modelConfig),
-      maxBodyBytes: limit,
-      recordErrorPolicy: this.config.recordErrorPolicy,
-      singleRecord: this.config.batchStrategy === "SINGLE_RECORD",
-      signal: request.signal,
-    };
-    const described = {
-      inputType: input.mediaType.essence,
-      contentType: output.mediaType.essence,
-      admissionMs,
-      release,
-    };
+    const batchRows = this.batchRows(model, modelConfig);
+    const singleRecord = this.config.batchStrategy === "SINGLE_RECORD";
+    const inputType = input.mediaType.essence;
+    const contentType = output.mediaType.essence;
     const bodyIdleTimeoutMs = this.config.bodyIdleTimeoutSeconds * 1000;
     const mainThreadModel = this.#mainThreadModel;
+    // Object literals written out in full, not spread: V8 gave each spread's copy a map of its own, two new
+    // maps per invocation (their transitions logged on every request) and the garbage they leave.
     if (
       mainThreadModel &&
       declared !== undefined &&
@@ -559,15 +549,22 @@ export class InvocationService implements InvocationFront {
       const { output: answer, stats } = runOnMainThread(
         request.body,
         {
-          ...pipeline,
           backend: mainThreadModel.backend,
+          signature,
+          input,
+          output,
+          batchRows,
+          maxBodyBytes: limit,
+          recordErrorPolicy: this.config.recordErrorPolicy,
+          singleRecord,
           maxPendingBatches: PENDING_BATCHES_PER_INVOCATION,
+          signal: request.signal,
           buffers: mainThreadModel.buffers,
         },
         bodyIdleTimeoutMs,
         this.log,
       );
-      return { ...described, output: answer, stats, thread: "main" };
+      return { inputType, contentType, admissionMs, release, output: answer, stats, thread: "main" };
     }
     let remote: RemoteInvocation | SplitInvocation;
     try {
@@ -577,10 +574,10 @@ export class InvocationService implements InvocationFront {
         maxDecompressionRatio: this.config.maxDecompressionRatio,
         input: input.mediaType,
         output: output.mediaType,
-        batchRows: pipeline.batchRows,
+        batchRows,
         maxBodyBytes: limit,
-        recordErrorPolicy: pipeline.recordErrorPolicy,
-        singleRecord: pipeline.singleRecord,
+        recordErrorPolicy: this.config.recordErrorPolicy,
+        singleRecord,
       };
       const checked = { input, output, declared };
       const scanner = bodyPartsScanner(
@@ -599,7 +596,10 @@ export class InvocationService implements InvocationFront {
       throw error;
     }
     return {
-      ...described,
+      inputType,
+      contentType,
+      admissionMs,
+      release,
       output: remote.output,
       get stats() {
         return remote.stats;

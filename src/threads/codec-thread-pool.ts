@@ -74,6 +74,8 @@ class CodecThread {
   stoppedAccepting: (() => void) | undefined;
   /** The thread's kernel id, once it has started (undefined without `/proc`). */
   tid: number | undefined;
+  /** Whether the thread has started (loaded its modules and codecs) and can take work at once. */
+  started = false;
   stopping = false;
   /** Why the thread is ending, when Sluice ends it or it reported an error before exiting. */
   failure = "";
@@ -97,6 +99,7 @@ class CodecThread {
         switch (message.type) {
           case "ready":
             this.tid = message.tid;
+            this.started = true;
             resolve();
             return;
           case "startup-failed":
@@ -449,7 +452,10 @@ export class CodecThreadPool implements PartThreads {
 
   /**
    * Starts an invocation on the least busy thread, passing over threads slow to stop an invocation
-   * (perhaps stuck) while another is free of them.
+   * (perhaps stuck) while another is free of them; of threads equally busy, one that has started before
+   * one still starting (replacing a thread that crashed or was ended). A cold thread loads its modules
+   * and codecs first, which on a busy machine took more than a second: a one-record body sent to it right
+   * after a stuck thread was replaced timed out while the other thread stood idle.
    */
   invoke(
     job: InvocationJob,
@@ -461,7 +467,10 @@ export class CodecThreadPool implements PartThreads {
     const healthy = this.#threads.filter((candidate) => !suspect(candidate));
     const candidates = healthy.length > 0 ? healthy : this.#threads;
     let thread = candidates[0];
-    for (const candidate of candidates) if (candidate.active.size < thread.active.size) thread = candidate;
+    for (const candidate of candidates) {
+      const fewer = candidate.active.size - thread.active.size;
+      if (fewer < 0 || (fewer === 0 && candidate.started && !thread.started)) thread = candidate;
+    }
     const rings = this.#rings;
     const invocation = new RemoteInvocation(
       thread.worker,
