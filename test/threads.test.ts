@@ -22,6 +22,7 @@ import { Logger } from "../src/log.js";
 import { runPipeline } from "../src/pipeline.js";
 import { signatureOf } from "../src/testing/index.js";
 import { BODY_RING_BYTES } from "../src/threads/body-ring.js";
+import { threadForInvocation } from "../src/threads/codec-thread-pool.js";
 import type { ToInferenceThread } from "../src/threads/messages.js";
 import { RemoteBackend } from "../src/threads/remote-backend.js";
 import { CODEC_THREAD_NICENESS } from "../src/threads/thread-priority.js";
@@ -111,6 +112,30 @@ describe("a codec thread stuck in an endless loop", () => {
     const next = await invoke(server, "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
     assert.equal(next.status, 200);
     assert.equal((await next.text()).trim().split(",").length, 3);
+  });
+});
+
+describe("the codec thread an invocation goes to", () => {
+  const thread = (name: string, started: boolean, ...stopping: boolean[]) => ({
+    name,
+    started,
+    active: new Map(stopping.map((isStopping, id) => [id, { stopping: isStopping }])),
+  });
+  const pick = (...threads: ReturnType<typeof thread>[]) => threadForInvocation(threads).name;
+
+  it("is the least busy, a started one of those equally busy, a cold one rather than a busier one", () => {
+    assert.equal(pick(thread("a", true, false), thread("b", true)), "b");
+    // A replacement still loading its codecs, first in line, beside an idle started thread.
+    assert.equal(pick(thread("replacement", false), thread("warm", true)), "warm");
+    assert.equal(pick(thread("warm", true), thread("replacement", false)), "warm");
+    assert.equal(pick(thread("busy", true, false), thread("replacement", false)), "replacement");
+    assert.equal(pick(thread("a", false), thread("b", false)), "a");
+  });
+
+  it("passes over a thread slow to stop an invocation while another is free of such", () => {
+    assert.equal(pick(thread("stuck", true, true), thread("busy", true, false, false)), "busy");
+    assert.equal(pick(thread("stuck", true, true), thread("replacement", false)), "replacement");
+    assert.equal(pick(thread("stuck", true, true), thread("also stuck", true, false, true)), "stuck");
   });
 });
 

@@ -61,6 +61,33 @@ type FrontMessage = Extract<
   }
 >;
 
+/** What the choice of a thread for an invocation looks at. */
+export interface ThreadLoad {
+  /** The invocations it runs; `stopping` when asked to stop one. */
+  readonly active: ReadonlyMap<number, { readonly stopping: boolean }>;
+  /** Whether it has started (loaded its modules and codecs). */
+  readonly started: boolean;
+}
+
+/**
+ * The least busy of `threads`, passing over threads slow to stop an invocation (perhaps stuck) while
+ * another is free of them; of threads equally busy, one that has started before one still starting
+ * (replacing a thread that crashed or was ended). A cold thread loads its modules and codecs first, which
+ * on a busy machine took more than a second: a one-record body sent to it right after a stuck thread was
+ * replaced timed out while the other thread stood idle.
+ */
+export function threadForInvocation<Thread extends ThreadLoad>(threads: readonly Thread[]): Thread {
+  const suspect = (candidate: Thread) => [...candidate.active.values()].some((running) => running.stopping);
+  const healthy = threads.filter((candidate) => !suspect(candidate));
+  const candidates = healthy.length > 0 ? healthy : threads;
+  let thread = candidates[0];
+  for (const candidate of candidates) {
+    const fewer = candidate.active.size - thread.active.size;
+    if (fewer < 0 || (fewer === 0 && candidate.started && !thread.started)) thread = candidate;
+  }
+  return thread;
+}
+
 /** One codec thread and the invocations it runs. */
 class CodecThread {
   readonly worker: Worker;
@@ -450,27 +477,14 @@ export class CodecThreadPool implements PartThreads {
     for (const thread of this.#threads) this.#link(thread);
   }
 
-  /**
-   * Starts an invocation on the least busy thread, passing over threads slow to stop an invocation
-   * (perhaps stuck) while another is free of them; of threads equally busy, one that has started before
-   * one still starting (replacing a thread that crashed or was ended). A cold thread loads its modules
-   * and codecs first, which on a busy machine took more than a second: a one-record body sent to it right
-   * after a stuck thread was replaced timed out while the other thread stood idle.
-   */
+  /** Starts an invocation on the thread {@link threadForInvocation} picks. */
   invoke(
     job: InvocationJob,
     body: AsyncIterable<Uint8Array> | FedBody,
     signal: AbortSignal | undefined,
     bodyIdleTimeoutMs: number,
   ): RemoteInvocation {
-    const suspect = (candidate: CodecThread) => [...candidate.active.values()].some((running) => running.stopping);
-    const healthy = this.#threads.filter((candidate) => !suspect(candidate));
-    const candidates = healthy.length > 0 ? healthy : this.#threads;
-    let thread = candidates[0];
-    for (const candidate of candidates) {
-      const fewer = candidate.active.size - thread.active.size;
-      if (fewer < 0 || (fewer === 0 && candidate.started && !thread.started)) thread = candidate;
-    }
+    const thread = threadForInvocation(this.#threads);
     const rings = this.#rings;
     const invocation = new RemoteInvocation(
       thread.worker,
