@@ -112,8 +112,10 @@ export class InvocationReport {
       ms,
     });
     const seconds: Record<string, number> = {};
-    for (const [stage, value] of Object.entries(ms))
+    for (const stage in ms) {
+      const value = ms[stage as keyof typeof ms];
       if (value !== undefined && stage !== "total") seconds[stage] = value / 1000;
+    }
     this.metrics?.invocation({
       status,
       code,

@@ -1,12 +1,14 @@
 /**
- * Prometheus metrics (prom-client) for `GET /metrics`: invocations by status, code and codec pair;
- * records and bytes; latency, batch size and per-stage histograms; in-flight and queued invocations;
- * admission refusals; the model; how busy the main thread is and CPU time by thread; Node's process and
- * event-loop metrics. Updated once per invocation (never per record) or per scrape, on the main thread.
+ * Prometheus metrics for `GET /metrics`: invocations by status, code and codec pair; records and bytes;
+ * latency, batch size and per-stage histograms; admission refusals (these, updated once per invocation,
+ * never per record, are `metric-families.ts`'); in-flight and queued invocations; the model; how busy the
+ * main thread is and CPU time by thread; Node's process and event-loop metrics (these, read per scrape,
+ * are prom-client's). All on the main thread.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { InvocationGate } from "./invocation-gate.js";
 import type { ThreadIds } from "./invocation-service.js";
+import { CounterFamily, HistogramFamily } from "./metric-families.js";
 import { kernelThreadId, processCpuSeconds, threadCpuSeconds } from "./threads/thread-cpu.js";
 
 /** What one finished invocation reports. */
@@ -42,16 +44,66 @@ export interface ModelLabels {
   readonly outputs: string;
 }
 
+/** Stage names in `InvocationOutcome.stageSeconds`, whose series are made up front. */
+const STAGES = ["admission", "decode", "model_wait", "model", "encode", "write"];
+
 /** The metrics of one server. */
 export class Metrics implements MetricsEndpoint {
+  /** prom-client's registry: Node's process metrics, the gauges, CPU by thread. */
   readonly registry = new Registry();
-  readonly #invocations: Counter<"status" | "code" | "input" | "output">;
-  readonly #records: Counter<"outcome">;
-  readonly #bytes: Counter<"direction">;
-  readonly #latency: Histogram<"status">;
-  readonly #batchRows: Histogram;
-  readonly #stages: Histogram<"stage">;
-  readonly #overloaded: Counter;
+  readonly #invocations = new CounterFamily(
+    "sluice_invocations_total",
+    "Invocations answered, by HTTP status, error code and the input and output media types",
+    ["status", "code", "input", "output"],
+  );
+  readonly #records = new CounterFamily(
+    "sluice_records_total",
+    "Records decoded (outcome=answered) and records answered with a placeholder (outcome=failed)",
+    ["outcome"],
+  );
+  readonly #bytes = new CounterFamily(
+    "sluice_bytes_total",
+    "Body bytes read (direction=in, decompressed) and answer bytes written (direction=out)",
+    ["direction"],
+  );
+  readonly #latency = new HistogramFamily(
+    "sluice_invocation_duration_seconds",
+    "Time from the request to the last byte of its answer",
+    [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    ["status"],
+  );
+  readonly #batchRows = new HistogramFamily(
+    "sluice_batch_rows",
+    "Records per batch run on the model",
+    [1, 4, 16, 64, 256, 1024, 2048, 4096, 8192, 16384],
+  );
+  readonly #stages = new HistogramFamily(
+    "sluice_stage_seconds",
+    "Seconds an invocation spent in each stage: admission, decode, model_wait, model, encode, write",
+    [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300],
+    ["stage"],
+  );
+  readonly #overloaded = new CounterFamily(
+    "sluice_admission_refusals_total",
+    "Invocations refused with 503 because MaxConcurrentTransforms were running and the queue was full",
+  );
+  /** The families updated per invocation, in the order `/metrics` lists them. */
+  readonly #families = [
+    this.#invocations,
+    this.#records,
+    this.#bytes,
+    this.#latency,
+    this.#batchRows,
+    this.#stages,
+    this.#overloaded,
+  ];
+  /** The series updated by every invocation, found once. */
+  readonly #answered = this.#records.series("answered");
+  readonly #failed = this.#records.series("failed");
+  readonly #bytesIn = this.#bytes.series("in");
+  readonly #bytesOut = this.#bytes.series("out");
+  readonly #allBatchRows = this.#batchRows.series();
+  readonly #refusals = this.#overloaded.series();
   readonly #model: Gauge<"backend" | "model" | "inputs" | "outputs">;
   #gate: InvocationGate | undefined;
   #threads: (() => ThreadIds) | undefined;
@@ -66,49 +118,8 @@ export class Metrics implements MetricsEndpoint {
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.#invocations = new Counter({
-      name: "sluice_invocations_total",
-      help: "Invocations answered, by HTTP status, error code and the input and output media types",
-      labelNames: ["status", "code", "input", "output"],
-      registers,
-    });
-    this.#records = new Counter({
-      name: "sluice_records_total",
-      help: "Records decoded (outcome=answered) and records answered with a placeholder (outcome=failed)",
-      labelNames: ["outcome"],
-      registers,
-    });
-    this.#bytes = new Counter({
-      name: "sluice_bytes_total",
-      help: "Body bytes read (direction=in, decompressed) and answer bytes written (direction=out)",
-      labelNames: ["direction"],
-      registers,
-    });
-    this.#latency = new Histogram({
-      name: "sluice_invocation_duration_seconds",
-      help: "Time from the request to the last byte of its answer",
-      labelNames: ["status"],
-      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
-      registers,
-    });
-    this.#batchRows = new Histogram({
-      name: "sluice_batch_rows",
-      help: "Records per batch run on the model",
-      buckets: [1, 4, 16, 64, 256, 1024, 2048, 4096, 8192, 16384],
-      registers,
-    });
-    this.#stages = new Histogram({
-      name: "sluice_stage_seconds",
-      help: "Seconds an invocation spent in each stage: admission, decode, model_wait, model, encode, write",
-      labelNames: ["stage"],
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300],
-      registers,
-    });
-    this.#overloaded = new Counter({
-      name: "sluice_admission_refusals_total",
-      help: "Invocations refused with 503 because MaxConcurrentTransforms were running and the queue was full",
-      registers,
-    });
+    // Counted from the first scrape on, as Prometheus expects of a series, before any invocation.
+    for (const stage of STAGES) this.#stages.series(stage);
     this.#model = new Gauge({
       name: "sluice_model_info",
       help: "The loaded model (value 1) with its backend, file, inputs and outputs as labels",
@@ -206,19 +217,22 @@ export class Metrics implements MetricsEndpoint {
   }
 
   async exposition(): Promise<{ text: string; contentType: string }> {
-    return { text: await this.registry.metrics(), contentType: this.registry.contentType };
+    let text = await this.registry.metrics();
+    for (const family of this.#families) text += `\n${family.text()}`;
+    return { text, contentType: this.registry.contentType };
   }
 
   invocation(outcome: InvocationOutcome): void {
     const status = String(outcome.status);
-    this.#invocations.inc({ status, code: outcome.code ?? "", input: outcome.input, output: outcome.output });
-    if (outcome.code === "OVERLOADED") this.#overloaded.inc();
-    this.#latency.observe({ status }, outcome.seconds);
-    this.#records.inc({ outcome: "answered" }, outcome.recordsIn - outcome.recordsFailed);
-    if (outcome.recordsFailed > 0) this.#records.inc({ outcome: "failed" }, outcome.recordsFailed);
-    this.#bytes.inc({ direction: "in" }, outcome.bytesIn);
-    this.#bytes.inc({ direction: "out" }, outcome.bytesOut);
-    for (const [stage, seconds] of Object.entries(outcome.stageSeconds)) this.#stages.observe({ stage }, seconds);
-    for (const rows of outcome.batchRows) this.#batchRows.observe(rows);
+    this.#invocations.series(status, outcome.code ?? "", outcome.input, outcome.output).inc();
+    if (outcome.code === "OVERLOADED") this.#refusals.inc();
+    this.#latency.series(status).observe(outcome.seconds);
+    this.#answered.inc(outcome.recordsIn - outcome.recordsFailed);
+    if (outcome.recordsFailed > 0) this.#failed.inc(outcome.recordsFailed);
+    this.#bytesIn.inc(outcome.bytesIn);
+    this.#bytesOut.inc(outcome.bytesOut);
+    const stageSeconds = outcome.stageSeconds;
+    for (const stage in stageSeconds) this.#stages.series(stage).observe(stageSeconds[stage]);
+    for (const rows of outcome.batchRows) this.#allBatchRows.observe(rows);
   }
 }
