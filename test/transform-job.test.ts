@@ -18,7 +18,14 @@ import { createCodecRegistry } from "../src/codec/plugin-loader.js";
 import { loadConfig } from "../src/config.js";
 import { InvocationService } from "../src/invocation-service.js";
 import { listInputs } from "../src/job/input-files.js";
-import { type Answer, type BodyTypes, HttpInvoker, InProcessInvoker, type Invoker } from "../src/job/invoker.js";
+import {
+  type Answer,
+  type BodyTypes,
+  HttpInvoker,
+  InProcessInvoker,
+  type InvocationBody,
+  type Invoker,
+} from "../src/job/invoker.js";
 import { type JobOptions, parseJobOptions } from "../src/job/job-options.js";
 import { JobProgress } from "../src/job/job-progress.js";
 import { compileJsonPath } from "../src/job/json-path.js";
@@ -26,6 +33,7 @@ import { miniBatches } from "../src/job/mini-batches.js";
 import { type JobSummary, resolveParameters, runTransformJob } from "../src/job/transform-job.js";
 import { Logger } from "../src/log.js";
 import { temporaryDirectory } from "../src/temporary-directory.js";
+import { seededRandom } from "../src/testing/seeded-random.js";
 import {
   amazonRecord,
   concat,
@@ -58,8 +66,8 @@ class RecordingInvoker implements Invoker {
   ready() {
     return this.inner.ready();
   }
-  invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
-    if (body instanceof Uint8Array) this.bodies.push(body);
+  invoke(body: InvocationBody, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
+    if (Array.isArray(body)) this.bodies.push(Buffer.concat(body));
     return this.inner.invoke(body, types, signal);
   }
   async close() {}
@@ -108,7 +116,7 @@ describe("sluice transform (in process)", () => {
   /** The model's answer lines for `text` sent in one body. */
   const answerLines = async (text: string, accept = "text/csv") => {
     const answer = await invoker.invoke(
-      new TextEncoder().encode(text),
+      [new TextEncoder().encode(text)],
       { contentType: "text/csv", accept },
       new AbortController().signal,
     );
@@ -332,7 +340,7 @@ describe("mini-batches of Line-split files", () => {
     )) {
       // Read while the packer holds its buffer, between two bodies.
       heldBytes = Math.max(heldBytes, process.memoryUsage().arrayBuffers);
-      bodies.push(new TextDecoder().decode(batch.body));
+      bodies.push(new TextDecoder().decode(Buffer.concat(batch.parts)));
     }
     return { bodies, heldBytes };
   };
@@ -359,6 +367,51 @@ describe("mini-batches of Line-split files", () => {
         const nextLine = bodies[i + 1].slice(0, bodies[i + 1].indexOf("\n") + 1);
         assert.ok(bodies[i].length + nextLine.length > 100_000, `body ${i} stopped short`);
       }
+    }
+  });
+  it("send the input's own bytes, counting only lines that are not blank, wherever the chunks end", async () => {
+    const random = seededRandom(21);
+    const kinds = ["1,2,3", "-0.5,7,8\r", "", " ", "\r", " \t\r", "4,5,6", "  9,9,9"];
+    for (let trial = 0; trial < 40; trial++) {
+      const lines = Array.from(
+        { length: 1 + Math.floor(random() * 60) },
+        () => kinds[Math.floor(random() * kinds.length)],
+      );
+      const unterminated = random() < 0.5;
+      const text = lines.join("\n") + (unterminated ? "" : "\n");
+      const bytes = new TextEncoder().encode(text);
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + Math.floor(random() * 20);
+        // Each chunk a buffer of its own, as a file's reads are: a body's parts must be views of them.
+        chunks.push(bytes.slice(at, at + size));
+        at += size;
+      }
+      // Above the longest line with its line feed (11 bytes), so that every line fits a body.
+      const limit = 12 + Math.floor(random() * 60);
+      const sent: string[] = [];
+      let records = 0;
+      for await (const batch of miniBatches(
+        (async function* () {
+          yield* chunks;
+        })(),
+        { splitType: "Line", strategy: "MultiRecord", maxBodyBytes: limit, processing: undefined },
+      )) {
+        const body = new TextDecoder().decode(Buffer.concat(batch.parts));
+        assert.equal(batch.byteLength, Buffer.byteLength(body));
+        assert.ok(batch.byteLength <= limit, `a ${batch.byteLength}-byte body over ${limit}`);
+        assert.equal(batch.firstRecordIndex, records);
+        const nonBlank = body.split("\n").filter((line) => line.trim() !== "").length;
+        assert.equal(batch.count, nonBlank, JSON.stringify(body));
+        records += batch.count;
+        for (const part of batch.parts) {
+          assert.ok(part.length === 1 || chunks.some((chunk) => chunk.buffer === part.buffer), "a part is a copy");
+        }
+        sent.push(body);
+      }
+      // The last line goes with a line feed, as a Line split sends every record.
+      assert.equal(sent.join(""), text === "" || text.endsWith("\n") ? text : `${text}\n`);
+      assert.equal(records, lines.filter((line) => line.trim() !== "").length);
     }
   });
 });

