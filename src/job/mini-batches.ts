@@ -208,7 +208,8 @@ async function* recordBatches(input: AsyncIterable<Uint8Array>, options: Packing
       sequence: sequence++,
       firstRecordIndex,
       count: starts.length,
-      parts,
+      // Joined: a piece per record (and per line feed) would cost the body's reader a step each.
+      parts: [Buffer.concat(parts, size)],
       byteLength: size,
       locate: (index) => starts[index],
       inputs,

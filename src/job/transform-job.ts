@@ -322,9 +322,9 @@ export async function runTransformJob(
       try {
         if (processing.active) {
           // The whole input is one record: filter it, join its answer to it.
-          const read: Uint8Array[] = [];
-          for await (const chunk of open()) read.push(chunk);
-          const original = Buffer.concat(read);
+          const pieces: Uint8Array[] = [];
+          for await (const chunk of open()) pieces.push(chunk);
+          const original = Buffer.concat(pieces);
           const body = processing.modelInput(original);
           const { answer, chunks } = await exchange([body], types, signal);
           account(answer, input);
