@@ -39,10 +39,18 @@ export function parseContentEncoding(header: string | undefined): ContentCoding[
   return codings;
 }
 
+/**
+ * Bytes a decompressor writes at a time. zlib's 16 KiB default made each body hundreds of pieces, each a
+ * step of the stream and of the pipeline: with 256 KiB, gzipped tabular bodies (c = 2) went from
+ * 0.72–0.90 to 1.17–1.22 M records/s, and from 1.86–2.25 to 1.52–1.58 CPU s per million (64 KiB: 0.97–1.17 M).
+ */
+export const DECOMPRESSED_CHUNK_BYTES = 256 * 1024;
+
 function decompressor(coding: ContentCoding): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress {
-  if (coding === "gzip") return zlib.createGunzip();
-  if (coding === "deflate") return zlib.createInflate();
-  return zlib.createBrotliDecompress();
+  const chunkSize = DECOMPRESSED_CHUNK_BYTES;
+  if (coding === "gzip") return zlib.createGunzip({ chunkSize });
+  if (coding === "deflate") return zlib.createInflate({ chunkSize });
+  return zlib.createBrotliDecompress({ chunkSize });
 }
 
 /** `body` with every coding undone; throws `ContentDecodingError` (400) or `DecompressionRatioError` (413). */
