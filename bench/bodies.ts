@@ -77,11 +77,6 @@ export const NUMBER_FORMS: readonly { name: string; print: (value: number) => st
 ];
 
 /**
- * `rows` rows of 32 features printed by `print`, as CSV lines or JSON Lines arrays. The values have all 53
- * bits of a double, as computed data has (one 32-bit draw would leave many exactly halfway between two
- * float32s).
- */
-/**
  * `rows` records of a sequence model: 128 token ids (up to 30 522, BERT's vocabulary, the tail padded
  * with 0) and their 128-value attention mask. JSON Lines as Python's `json.dumps` writes
  * `{"input_ids": [...], "attention_mask": [...]}`; CSV as the ids, then the mask.
@@ -135,6 +130,11 @@ export function categoryJsonLines(categoryCsvRows: Uint8Array, form: "array" | "
   );
 }
 
+/**
+ * `rows` rows of 32 features printed by `print`, as CSV lines or JSON Lines arrays. The values have all 53
+ * bits of a double, as computed data has (one 32-bit draw would leave many exactly halfway between two
+ * float32s).
+ */
 export function numberRows(
   rows: number,
   print: (value: number) => string,
