@@ -127,11 +127,9 @@ export class HistogramSeries {
     this.count++;
   }
 
-  /** Observations at most the `bucket`th upper bound. */
-  cumulativeCount(bucket: number): number {
-    let total = 0;
-    for (let i = 0; i <= bucket; i++) total += this.#counts[i];
-    return total;
+  /** Observations in the `bucket`th bucket alone: at most its upper bound, above the one before. */
+  bucketCount(bucket: number): number {
+    return this.#counts[bucket];
   }
 }
 
@@ -152,8 +150,10 @@ export class HistogramFamily extends Family<HistogramSeries> {
     let text = this.header("histogram");
     for (const series of this.everySeries()) {
       const rest = series.labels === "" ? "" : `,${series.labels}`;
+      let cumulative = 0;
       this.#upperBounds.forEach((bound, bucket) => {
-        text += `${this.name}_bucket{le="${sampleValue(bound)}"${rest}} ${series.cumulativeCount(bucket)}\n`;
+        cumulative += series.bucketCount(bucket);
+        text += `${this.name}_bucket{le="${sampleValue(bound)}"${rest}} ${cumulative}\n`;
       });
       text += `${this.name}_bucket{le="+Inf"${rest}} ${series.count}\n`;
       const labels = series.labels === "" ? "" : `{${series.labels}}`;

@@ -22,7 +22,7 @@ export interface InvocationOutcome {
   readonly recordsFailed: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
-  /** Seconds spent in each stage (admission, decode, model_wait, model, encode, write). */
+  /** Seconds spent in each stage (see {@link STAGES}). */
   readonly stageSeconds: Readonly<Record<string, number>>;
   /** Records in each batch the invocation ran. */
   readonly batchRows: readonly number[];
@@ -79,7 +79,7 @@ export class Metrics implements MetricsEndpoint {
   );
   readonly #stages = new HistogramFamily(
     "sluice_stage_seconds",
-    "Seconds an invocation spent in each stage: admission, decode, model_wait, model, encode, write",
+    `Seconds an invocation spent in each stage: ${STAGES.join(", ")}`,
     [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300],
     ["stage"],
   );
