@@ -376,7 +376,7 @@ export class PlainNumberRowReader {
   /**
    * Reads the fraction digits after the eighth, from `pos` on (a digit), as a number of their own (in
    * `#longMantissa`) and returns where they end: eight more by straight-line steps (float64 values printed
-   * in full have 15 to 17 digits), then a loop of its own (through {@link #moreDigits}, 2% slower).
+   * in full have 15 to 17 digits), then a loop (calling {@link #moreDigits} for it measured 2% slower).
    */
   #fractionRest(buffer: Uint8Array, pos: number): number {
     let digit = buffer[pos] - ZERO;
