@@ -19,8 +19,14 @@ export function trackResponses(server: Server): ResponsesInFlight {
     const socket = request.socket;
     const exchange = { request, response };
     inFlight.set(socket, exchange);
-    response.once("close", () => {
+    const forget = () => {
       if (inFlight.get(socket) === exchange) inFlight.delete(socket);
+    };
+    // A body refused early is still read after its answer, until it ends or the client breaks it off: the
+    // exchange is kept until then, so that the break is not taken for a malformed request of its own.
+    response.once("close", () => {
+      if (request.complete) forget();
+      else request.once("close", forget);
     });
   });
   return inFlight;

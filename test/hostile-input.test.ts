@@ -250,6 +250,29 @@ describe("hostile input over HTTP", () => {
     assert.match(answer, /CSV_FIELD_NOT_NUMERIC|CSV_WIDTH_MISMATCH/);
   });
 
+  it("takes a client that closes mid-body after reading its 400 for what it is, not for a malformed request", async () => {
+    // As curl does: it stops sending a large body once the refusal arrives and closes the connection.
+    const refusalsBefore = server.logs.filter((line) => line.includes("refused before routing")).length;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.running.port, "127.0.0.1");
+      let received = "";
+      socket.on("error", reject);
+      socket.on("data", (data) => {
+        received += data.toString();
+        if (received.includes("}")) socket.end();
+      });
+      socket.on("close", () => resolve(received));
+      socket.write(
+        `POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: ${100 * MB}\r\n\r\n` +
+          `not,a,number,row\n${`${GOOD}\n`.repeat(4096)}`,
+      );
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    assert.equal(answer.match(/HTTP\/1\.1/g)?.length, 1, "one answer, not a second refusal after it");
+    await until(() => server.logs.some((line) => line.includes("CSV_FIELD_NOT_NUMERIC")), "the invocation's log line");
+    assert.equal(server.logs.filter((line) => line.includes("refused before routing")).length, refusalsBefore);
+  });
+
   it("answers protocol errors in JSON and serves HTTP/1.0 requests without Host", async () => {
     const malformed = await rawExchange(server.running.port, "GARBAGE\r\n\r\n");
     assert.match(malformed, /^HTTP\/1\.1 400 /);
