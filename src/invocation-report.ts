@@ -80,6 +80,8 @@ export class InvocationReport {
           ? "warn"
           : "info";
     const stages = stats?.stageMs ?? {};
+    // A refusal's answer never left (the client got the error's JSON instead): none of it counts as sent.
+    const bytesOut = status === 200 ? (stats?.bytesOut ?? 0) : 0;
     const ms = {
       total: round(now - this.#started),
       admission: round(invocation?.admissionMs),
@@ -99,7 +101,7 @@ export class InvocationReport {
       content_type: this.headers.contentType,
       accept: this.headers.accept,
       bytes_in: stats?.bytesIn ?? 0,
-      bytes_out: stats?.bytesOut ?? 0,
+      bytes_out: bytesOut,
       records: stats?.records ?? 0,
       failed_records: stats?.failedRecords || undefined,
       // (A failed invocation's answer is not kept, and the parts of its body may not all have ended.)
@@ -125,7 +127,7 @@ export class InvocationReport {
       recordsIn: stats?.records ?? 0,
       recordsFailed: stats?.failedRecords ?? 0,
       bytesIn: stats?.bytesIn ?? 0,
-      bytesOut: stats?.bytesOut ?? 0,
+      bytesOut,
       stageSeconds: seconds,
       batchRows: stats?.batchRows ?? [],
     });

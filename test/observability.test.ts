@@ -85,6 +85,19 @@ describe("the log", () => {
     assert.match(String(line.reason), /field/);
   });
 
+  it("counts no answer bytes out for a refusal, whatever was encoded before the bad record", async () => {
+    // Past the small-body limit, so that a codec thread encodes batches of the 40 000 rows before the bad one.
+    const response = await invoke(server, `${ROWS.repeat(8000)}1,2\n`, { "content-type": "text/csv" });
+    assert.equal(response.status, 400);
+    const id = response.headers.get("x-amzn-sagemaker-inference-id");
+    await response.text();
+    const line = invocationLines().find((record) => record.inference_id === id);
+    assert.ok(line);
+    assert.equal(line.record_index, 40_000);
+    assert.equal(line.thread, "codec");
+    assert.equal(line.bytes_out, 0, "the answer to the rows before it was never sent");
+  });
+
   it("logs the configuration at start-up, each value with where it came from", () => {
     const line = server.records.find((record) => record.msg === "configuration");
     assert.ok(line);
