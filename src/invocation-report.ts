@@ -80,8 +80,10 @@ export class InvocationReport {
           ? "warn"
           : "info";
     const stages = stats?.stageMs ?? {};
-    // A refusal's answer never left (the client got the error's JSON instead): none of it counts as sent.
-    const bytesOut = status === 200 ? (stats?.bytesOut ?? 0) : 0;
+    // A refusal's answer never left (the client got the error's JSON instead): none of it counts as sent,
+    // nor its records as answered.
+    const answerSent = status === 200;
+    const bytesOut = answerSent ? (stats?.bytesOut ?? 0) : 0;
     const ms = {
       total: round(now - this.#started),
       admission: round(invocation?.admissionMs),
@@ -124,8 +126,8 @@ export class InvocationReport {
       input: invocation?.inputType ?? "none",
       output: invocation?.contentType ?? "none",
       seconds: (now - this.#started) / 1000,
-      recordsIn: stats?.records ?? 0,
-      recordsFailed: stats?.failedRecords ?? 0,
+      recordsIn: answerSent ? (stats?.records ?? 0) : 0,
+      recordsFailed: answerSent ? (stats?.failedRecords ?? 0) : 0,
       bytesIn: stats?.bytesIn ?? 0,
       bytesOut,
       stageSeconds: seconds,

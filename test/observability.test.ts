@@ -85,7 +85,15 @@ describe("the log", () => {
     assert.match(String(line.reason), /field/);
   });
 
-  it("counts no answer bytes out for a refusal, whatever was encoded before the bad record", async () => {
+  it("counts no answer bytes or records out for a refusal, whatever was encoded before the bad record", async () => {
+    const counted = async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return [
+        metricValue(text, 'sluice_records_total{outcome="answered"}'),
+        metricValue(text, 'sluice_bytes_total{direction="out"}'),
+      ];
+    };
+    const before = await counted();
     // Past the small-body limit, so that a codec thread encodes batches of the 40 000 rows before the bad one.
     const response = await invoke(server, `${ROWS.repeat(8000)}1,2\n`, { "content-type": "text/csv" });
     assert.equal(response.status, 400);
@@ -96,6 +104,7 @@ describe("the log", () => {
     assert.equal(line.record_index, 40_000);
     assert.equal(line.thread, "codec");
     assert.equal(line.bytes_out, 0, "the answer to the rows before it was never sent");
+    assert.deepEqual(await counted(), before);
   });
 
   it("logs the configuration at start-up, each value with where it came from", () => {
