@@ -233,6 +233,8 @@ describe("sluice transform (in process)", () => {
     assert.deepEqual(written, ["a", "a/b", "a/b/three.json.out", "a/two.jsonl.out", "one.csv.out"]);
     assert.equal(summary.filesDone, 3);
     assert.equal(summary.failures.length, 1);
+    assert.equal(summary.recordsWritten, 4 + 2 + 1, "the outputs written hold 7 records");
+    assert.ok(summary.records >= summary.recordsWritten);
     const [failure] = summary.failures;
     assert.equal(failure.file, path.join("a", "bad.csv"));
     assert.equal(failure.code, "CSV_FIELD_NOT_NUMERIC");

@@ -29,13 +29,19 @@ export interface CommandIo {
   readonly stderr: NodeJS.WriteStream;
 }
 
+/** How many of the records answered were in failed inputs, whose outputs are not written, if any. */
+function notWritten(summary: JobSummary): string {
+  const lost = summary.records - summary.recordsWritten;
+  return lost > 0 ? `, ${lost} of them in failed inputs, not written` : "";
+}
+
 function summaryLines(summary: JobSummary): string[] {
   const failed = summary.failures.length;
   const rate = summary.records / Math.max(summary.seconds, 0.001);
   const lines = [
     `sluice transform: ${summary.files} input(s): ${summary.filesDone} done, ${failed} failed` +
       `${summary.interrupted ? ", interrupted" : ""}${summary.stopped ? ", stopped" : ""}; ` +
-      `${summary.records} records (${summary.failedRecords} answered with a placeholder); ` +
+      `${summary.records} records${notWritten(summary)} (${summary.failedRecords} answered with a placeholder); ` +
       `${(summary.bytesIn / MB).toFixed(1)} MB in, ${(summary.bytesOut / MB).toFixed(1)} MB out; ` +
       `${summary.seconds.toFixed(1)} s, ${Math.round(rate)} records/s`,
   ];
@@ -147,6 +153,7 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
       done: summary.filesDone,
       failed: summary.failures.length,
       records: summary.records,
+      records_written: summary.recordsWritten,
       failed_records: summary.failedRecords || undefined,
       bytes_in: summary.bytesIn,
       bytes_out: summary.bytesOut,

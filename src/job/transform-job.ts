@@ -48,7 +48,10 @@ export interface JobSummary {
   readonly files: number;
   readonly filesDone: number;
   readonly failures: readonly InputFailure[];
+  /** Records answered, a failed input's included. */
   readonly records: number;
+  /** Records in the outputs written (a failed input's output is discarded). */
+  readonly recordsWritten: number;
   readonly failedRecords: number;
   /** For each input with records answered with a placeholder, the first of them (in-process runs only). */
   readonly firstFailedRecords: readonly InputFailure[];
@@ -128,6 +131,7 @@ export async function runTransformJob(
   let failedRecords = 0;
   const firstFailedRecords = new Map<string, InputFailure>();
   let bytesOut = 0;
+  let recordsWritten = 0;
   const slots = new Slots(parameters.maxConcurrent);
   const maxBodyBytes = parameters.maxPayloadMB * 2 ** 20;
   // Progress is counted in the bytes sent; a compressed file's size says nothing of those.
@@ -234,6 +238,11 @@ export async function runTransformJob(
     setMaxListeners(parameters.maxConcurrent + 10, signal);
     let output: FileOutput | undefined;
     let failure: InputFailure | undefined;
+    let fileRecords = 0;
+    const answered = (records: number) => {
+      counters.records += records;
+      fileRecords += records;
+    };
     const fail = (error: unknown, batch?: MiniBatch) => {
       abort.abort();
       // Once the job stops, what fails in the other inputs is the stop itself, not theirs to report.
@@ -282,7 +291,7 @@ export async function runTransformJob(
               const { answer, chunks } = await exchange(batch.parts, types, signal);
               account(answer, file, batch);
               await out.deliver(batch.sequence, answerParts(chunks, answer.contentType, batch, processing));
-              counters.records += batch.count;
+              answered(batch.count);
               counters.bytesIn += batch.byteLength;
             } catch (error) {
               fail(error, batch);
@@ -298,6 +307,7 @@ export async function runTransformJob(
       if (!failure && !jobSignal.aborted) {
         await out.finish();
         bytesOut += out.bytesWritten;
+        recordsWritten += fileRecords;
         counters.filesDone++;
         return;
       }
@@ -340,7 +350,7 @@ export async function runTransformJob(
             inputs: [original],
           };
           await output.deliver(0, answerParts(chunks, answer.contentType, batch, processing));
-          counters.records += 1;
+          answered(1);
           counters.bytesIn += original.byteLength;
           return;
         }
@@ -368,7 +378,7 @@ export async function runTransformJob(
         });
         account(answer, input);
         const stats = answer.stats();
-        counters.records += stats?.records ?? 1;
+        answered(stats?.records ?? 1);
         if (options.assembleWith === "Line") await output.write(NEWLINE);
       } finally {
         slots.release();
@@ -403,6 +413,7 @@ export async function runTransformJob(
     filesDone: counters.filesDone,
     failures,
     records: counters.records,
+    recordsWritten,
     failedRecords,
     firstFailedRecords: [...firstFailedRecords.values()],
     bytesIn: counters.bytesIn,
