@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
-import { loadConfig, parseServeFlags } from "../src/config.js";
+import { describeConfiguration, loadConfig, parseServeFlags } from "../src/config.js";
 import { ConfigError } from "../src/errors.js";
 
 const refuses = (env: Record<string, string>, name: string) =>
@@ -96,5 +97,13 @@ describe("configuration", () => {
   it("refuses unknown flags and flags without values", () => {
     assert.throws(() => parseServeFlags(["--verbose"]), ConfigError);
     assert.throws(() => parseServeFlags(["--port"]), ConfigError);
+  });
+
+  it("lists every setting it reads in the README's configuration table", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const table = readme.slice(readme.indexOf("\n## Configuration"), readme.indexOf("\n## Errors"));
+    const listed = new Set([...table.matchAll(/^\| `(\w+)`/gm)].map(([, name]) => name));
+    const missing = Object.keys(describeConfiguration(loadConfig({}))).filter((name) => !listed.has(name));
+    assert.deepEqual(missing, []);
   });
 });
