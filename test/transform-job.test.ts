@@ -257,8 +257,14 @@ describe("sluice transform (in process)", () => {
       assert.equal(summary.filesDone, 1, splitType);
       assert.deepEqual(readFileSync(path.join(out, "rows.csv.gz.out"), "utf8").trim().split("\n"), expected);
       assert.deepEqual(
-        summary.failures.map((failure) => [failure.file, failure.code]),
-        [["broken.csv.gz", "Z_DATA_ERROR"]],
+        summary.failures.map((failure) => [failure.file, failure.code, failure.reason]),
+        [
+          [
+            "broken.csv.gz",
+            "CONTENT_DECODING_FAILED",
+            "the input is not valid gzip (--compression-type Gzip): incorrect header check (Z_DATA_ERROR)",
+          ],
+        ],
         splitType,
       );
     }

@@ -474,9 +474,15 @@ function describeFailure(file: InputFile, error: unknown, batch: MiniBatch | und
       byteOffset: batch.locate(inBody ?? 0),
     };
   }
+  const code = (error as { code?: unknown }).code;
+  // zlib's own codes (Z_DATA_ERROR: incorrect header check) say nothing of where the gzip came in.
+  if (typeof code === "string" && code.startsWith("Z_")) {
+    const reason = `the input is not valid gzip (--compression-type Gzip): ${(error as Error).message} (${code})`;
+    return { ...where, code: "CONTENT_DECODING_FAILED", reason };
+  }
   return {
     ...where,
-    code: (error as { code?: string }).code ?? "FAILED",
+    code: typeof code === "string" ? code : "FAILED",
     reason: (error as Error).message ?? String(error),
   };
 }
