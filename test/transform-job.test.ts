@@ -17,6 +17,7 @@ import { gzipSync } from "node:zlib";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
 import { loadConfig } from "../src/config.js";
 import { InvocationService } from "../src/invocation-service.js";
+import { DataProcessing } from "../src/job/data-processing.js";
 import { listInputs } from "../src/job/input-files.js";
 import {
   type Answer,
@@ -29,7 +30,8 @@ import {
 import { type JobOptions, parseJobOptions } from "../src/job/job-options.js";
 import { JobProgress } from "../src/job/job-progress.js";
 import { compileJsonPath } from "../src/job/json-path.js";
-import { miniBatches } from "../src/job/mini-batches.js";
+import { miniBatches, type PackingOptions } from "../src/job/mini-batches.js";
+import { RecordTooLargeError } from "../src/job/record-splitter.js";
 import { type JobSummary, resolveParameters, runTransformJob } from "../src/job/transform-job.js";
 import { Logger } from "../src/log.js";
 import { temporaryDirectory } from "../src/temporary-directory.js";
@@ -422,6 +424,71 @@ describe("mini-batches of Line-split files", () => {
       // The last line goes with a line feed, as a Line split sends every record.
       assert.equal(sent.join(""), text === "" || text.endsWith("\n") ? text : `${text}\n`);
       assert.equal(records, lines.filter((line) => line.trim() !== "").length);
+    }
+  });
+
+  it("refuse a line over the limit before reading the rest of it, however the records are packed", async () => {
+    const MiB = 2 ** 20;
+    const ones = new Uint8Array(MiB).fill(0x31);
+    const cases: [string, PackingOptions, RegExp, number][] = [
+      [
+        "one record a body",
+        { splitType: "Line", strategy: "SingleRecord", maxBodyBytes: MiB, processing: undefined },
+        /^record 1 is at least \d+ bytes, more than MaxPayloadInMB allows \(1048576 bytes\)$/,
+        3,
+      ],
+      [
+        "joined with their output",
+        {
+          splitType: "Line",
+          strategy: "MultiRecord",
+          maxBodyBytes: MiB,
+          processing: new DataProcessing(
+            { inputFilter: "$", outputFilter: "$", joinSource: "Input" },
+            "text/csv",
+            "text/csv",
+          ),
+        },
+        /^record 1 is at least \d+ bytes, more than MaxPayloadInMB allows \(1048576 bytes\)$/,
+        3,
+      ],
+      [
+        // A filter may leave a small record of a large one: records up to 100 MiB are read whole.
+        "filtered",
+        {
+          splitType: "Line",
+          strategy: "MultiRecord",
+          maxBodyBytes: MiB,
+          processing: new DataProcessing(
+            { inputFilter: "$[1:]", outputFilter: "$", joinSource: "None" },
+            "text/csv",
+            "text/csv",
+          ),
+        },
+        /^record 1 is at least \d+ bytes, more than an input filter reads \(104857600 bytes\)$/,
+        103,
+      ],
+    ];
+    for (const [packing, options, message, mostPieces] of cases) {
+      let pieces = 0;
+      // A short line, then one that goes on for 1000 MiB (one piece of memory, handed over again and again).
+      async function* input() {
+        pieces++;
+        yield new TextEncoder().encode("1,2\n");
+        for (let k = 0; k < 1000; k++) {
+          pieces++;
+          yield ones;
+        }
+      }
+      await assert.rejects(
+        async () => {
+          for await (const _batch of miniBatches(input(), options));
+        },
+        (error: unknown) =>
+          error instanceof RecordTooLargeError && message.test(error.message) && error.byteOffset === 4,
+        packing,
+      );
+      assert.ok(pieces <= mostPieces, `${packing}: ${pieces} pieces read before the refusal`);
     }
   });
 });

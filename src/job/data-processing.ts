@@ -98,6 +98,11 @@ export class DataProcessing {
     return this.#inputFilter !== undefined || this.#outputFilter !== undefined || this.#join;
   }
 
+  /** True when the model receives part of each record (an `InputFilter`), not the record as it is. */
+  get filtersInput(): boolean {
+    return this.#inputFilter !== undefined;
+  }
+
   #read(bytes: Uint8Array, format: TextFormat): Json {
     const text = utf8.decode(bytes);
     if (format === "csv") return csvFields(text);

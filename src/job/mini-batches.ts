@@ -4,7 +4,7 @@
  * frames as they are. A single record larger than the payload limit fails its input, as on the platform.
  */
 import type { DataProcessing } from "./data-processing.js";
-import { type SplitType, splitRecords } from "./record-splitter.js";
+import { RecordTooLargeError, type SplitType, splitRecords } from "./record-splitter.js";
 
 /** The platform's batch strategies. */
 export type BatchStrategy = "SingleRecord" | "MultiRecord";
@@ -30,17 +30,12 @@ export interface MiniBatch {
   readonly inputs: readonly Uint8Array[] | undefined;
 }
 
-/** A record that does not fit in one body. */
-export class RecordTooLargeError extends Error {
-  constructor(
-    readonly recordIndex: number,
-    readonly byteOffset: number,
-    readonly bytes: number,
-    readonly limit: number,
-  ) {
-    super(`record ${recordIndex} is ${bytes} bytes, more than MaxPayloadInMB allows (${limit} bytes)`);
-  }
-}
+/**
+ * The largest record an input filter takes apart, whatever the payload limit: it reads the whole record
+ * into values (a CSV row into an array of its fields) that take several times its size, and a 300 MB line
+ * ran the job out of memory. No body the platform sends is larger than 100 MB.
+ */
+const MAX_FILTERED_RECORD_BYTES = 100 * 2 ** 20;
 
 /** How an input is packed. */
 export interface PackingOptions {
@@ -173,6 +168,7 @@ async function* lineBatches(input: AsyncIterable<Uint8Array>, limit: number): As
           inputOffset + pos - partialLength,
           partialLength + rest.length,
           limit,
+          true,
         );
       }
       partial.push(rest);
@@ -221,7 +217,11 @@ async function* recordBatches(input: AsyncIterable<Uint8Array>, options: Packing
     firstRecordIndex = recordIndex;
     return batch;
   };
-  for await (const record of splitRecords(input, options.splitType)) {
+  // An input filter may make a large record small: the payload limit is then for the record it leaves.
+  const rawLimit = options.processing?.filtersInput
+    ? { bytes: Math.max(MAX_FILTERED_RECORD_BYTES, Number.isFinite(limit) ? limit : 0), name: "an input filter reads" }
+    : { bytes: limit };
+  for await (const record of splitRecords(input, options.splitType, rawLimit)) {
     // The splitter's bytes are a view it reuses: keep a copy.
     const original = record.bytes.slice();
     const sent = options.processing ? options.processing.modelInput(original) : original;

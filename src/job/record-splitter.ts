@@ -8,6 +8,28 @@
 /** The platform's split types. */
 export type SplitType = "None" | "Line" | "RecordIO" | "TFRecord";
 
+/**
+ * A record larger than a body may be (`MaxPayloadInMB`): its input fails, as on the platform. Found as
+ * soon as the bytes held for it pass the limit, so a record of gigabytes (a file without line feeds, a
+ * frame header that claims 2 GB) is refused without being held.
+ */
+export class RecordTooLargeError extends Error {
+  constructor(
+    readonly recordIndex: number,
+    readonly byteOffset: number,
+    readonly bytes: number,
+    readonly limit: number,
+    /** Whether `bytes` is what was held when the record passed the limit, not its whole size. */
+    readonly atLeast = false,
+    /** What sets the limit, as the message says it. */
+    limitName = "MaxPayloadInMB allows",
+  ) {
+    super(
+      `record ${recordIndex} is ${atLeast ? "at least " : ""}${bytes} bytes, more than ${limitName} (${limit} bytes)`,
+    );
+  }
+}
+
 /** A record that could not be split out of the input (a truncated or corrupt frame). */
 export class SplitError extends Error {
   constructor(
@@ -29,6 +51,8 @@ class ByteQueue {
   offset = 0;
   /** How far from the front a search for a line feed has already looked, so no byte is scanned twice. */
   searched = 0;
+  /** The bytes that the frame headers read so far say the record at the front takes (frames split). */
+  announced = 0;
 
   get length(): number {
     return this.#end - this.#start;
@@ -68,6 +92,7 @@ class ByteQueue {
     this.#start += count;
     this.offset += count;
     this.searched = 0;
+    this.announced = 0;
     if (this.#start === this.#end) {
       this.#start = 0;
       this.#end = 0;
@@ -81,17 +106,43 @@ export interface SplitRecord {
   readonly byteOffset: number;
 }
 
-/** Splits `input` into records as the platform would for `splitType` (not `None`). */
+/** The most bytes a record may take (a line with its line feed, frames with their headers), and why. */
+export interface RecordLimit {
+  readonly bytes: number;
+  /** What sets it, as {@link RecordTooLargeError}'s message says it ("MaxPayloadInMB allows"). */
+  readonly name?: string;
+}
+
+/**
+ * Splits `input` into records as the platform would for `splitType` (not `None`). A record known to take
+ * more than `limit` throws {@link RecordTooLargeError} as soon as that is known, before the rest of it is
+ * read.
+ */
 export async function* splitRecords(
   input: AsyncIterable<Uint8Array>,
   splitType: SplitType,
+  limit: RecordLimit = { bytes: Number.POSITIVE_INFINITY },
 ): AsyncGenerator<SplitRecord> {
+  const maxRecordBytes = limit.bytes;
   const queue = new ByteQueue();
-  const take = (length: number): SplitRecord => ({ bytes: queue.view(0, length), byteOffset: queue.offset });
+  let recordIndex = 0;
+  const take = (length: number): SplitRecord => {
+    recordIndex++;
+    return { bytes: queue.view(0, length), byteOffset: queue.offset };
+  };
+  // A whole record is measured by the caller, as it will be sent (after an input filter, perhaps).
+  const next = (atEnd: boolean): RecordSize | undefined => {
+    const size = nextRecordSize(queue, splitType, atEnd);
+    const unfinished = size === undefined ? unfinishedBytes(queue, splitType, maxRecordBytes) : 0;
+    if (unfinished > maxRecordBytes) {
+      throw new RecordTooLargeError(recordIndex, queue.offset, unfinished, maxRecordBytes, true, limit.name);
+    }
+    return size;
+  };
   for await (const chunk of input) {
     queue.push(chunk);
     for (;;) {
-      const size = nextRecordSize(queue, splitType, false);
+      const size = next(false);
       if (size === undefined) break;
       if (size.skip) {
         queue.consume(size.length);
@@ -102,11 +153,23 @@ export async function* splitRecords(
     }
   }
   for (;;) {
-    const size = nextRecordSize(queue, splitType, true);
+    const size = next(true);
     if (size === undefined) break;
     if (!size.skip) yield take(size.length);
     queue.consume(size.length + size.trailer);
   }
+}
+
+/**
+ * The least that the record at the front, not complete yet, will take in a body: a line's bytes so far
+ * (its line feed may come next, after a carriage return that is left out), or the frames its headers
+ * have announced. A line is looked at whole only once past `limit`: spaces and tabs alone may yet make a
+ * blank line, which is no record (0).
+ */
+function unfinishedBytes(queue: ByteQueue, splitType: SplitType, limit: number): number {
+  if (splitType !== "Line") return queue.announced;
+  const held = queue.length;
+  return held > limit && !queue.view(0, held).every((byte) => byte === 0x20 || byte === 0x09) ? held : 0;
 }
 
 interface RecordSize {
@@ -154,6 +217,7 @@ function recordIOSize(queue: ByteQueue, atEnd: boolean): RecordSize | undefined 
     const flag = header >>> 29;
     const payload = header & 0x1fffffff;
     const frame = 8 + ((payload + 3) & ~3);
+    queue.announced = at + frame;
     if (queue.length < at + frame) return truncated(queue, atEnd, "RecordIO frame");
     at += frame;
     if ((part === 0 && flag === 0) || flag === 3) return { length: at, trailer: 0 };
@@ -168,6 +232,7 @@ function tfRecordSize(queue: ByteQueue, atEnd: boolean): RecordSize | undefined 
   const length = queue.uint32(0) + queue.uint32(4) * 2 ** 32;
   if (length > 2 ** 31) throw new SplitError(`a TFRecord claims ${length} bytes`, queue.offset);
   const frame = 16 + length;
+  queue.announced = frame;
   if (queue.length < frame) return truncated(queue, atEnd, "TFRecord");
   return { length: frame, trailer: 0 };
 }

@@ -22,8 +22,8 @@ import type { InputFile } from "./input-files.js";
 import { type Answer, type BodyTypes, EndpointUnreachable, InvocationFailure, type Invoker } from "./invoker.js";
 import type { JobOptions } from "./job-options.js";
 import { type JobCounters, JobProgress } from "./job-progress.js";
-import { type BatchStrategy, type MiniBatch, miniBatches, RecordTooLargeError } from "./mini-batches.js";
-import { SplitError } from "./record-splitter.js";
+import { type BatchStrategy, type MiniBatch, miniBatches } from "./mini-batches.js";
+import { RecordTooLargeError, SplitError } from "./record-splitter.js";
 
 /** The job's parameters once the platform's precedence has been applied (job, then the container's, then defaults). */
 export interface ResolvedParameters {
