@@ -104,7 +104,12 @@ export class DataProcessing {
   }
 
   #read(bytes: Uint8Array, format: TextFormat): Json {
-    const text = utf8.decode(bytes);
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      throw new DataProcessingError("a record to filter or join is not valid UTF-8");
+    }
     if (format === "csv") return csvFields(text);
     try {
       return JSON.parse(text) as Json;
