@@ -96,6 +96,30 @@ describe("RecordIO-protobuf decoding (Amazon Record)", () => {
     assert.deepEqual(decodeRecords(records, twoInputs), [ab, ab]);
   });
 
+  it("feeds a model of one input per column from records of many features, in any order, for both formats", () => {
+    // One input per column, as skl2onnx converts a pipeline over a DataFrame: more features than the
+    // decoder's table first holds, with others the model does not take between them.
+    const columns = Array.from({ length: 20 }, (_, k) => `c${k}`);
+    const signature = signatureOf(Object.fromEntries(columns.map((name) => [name, ["float32", 1]])));
+    const random = seededRandom(11);
+    const rows = Array.from({ length: 5 }, (_, r) => columns.map((_, k) => r * 100 + k));
+    const order = (r: number) => [...columns.keys(), -1, -2, -3].sort(() => random() - 0.5).map((k) => [k, r] as const);
+    const name = (k: number) => (k < 0 ? `extra${-k}` : columns[k]);
+    const recordIO = rows.map((_, r) =>
+      amazonRecord(
+        Object.fromEntries(
+          order(r).map(([k]) => [name(k), { type: "float32" as const, values: [k < 0 ? 99 : rows[r][k]] }]),
+        ),
+      ),
+    );
+    const examples = rows.map((_, r) =>
+      tfExample(Object.fromEntries(order(r).map(([k]) => [name(k), { float: [k < 0 ? 99 : rows[r][k]] }]))),
+    );
+    const expected = rows.map((row) => row.map((value) => [value]));
+    assert.deepEqual(decodeRecords(recordIO, signature), expected);
+    assert.deepEqual(decodeRecords(examples, signature, tfRecordCodec), expected);
+  });
+
   it("scatters sparse tensors (keys + shape) into a dense row", () => {
     const records = [
       amazonRecord({ values: { type: "float32", values: [9, 7], keys: [3, 0], shape: [4] } }),
