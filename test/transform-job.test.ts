@@ -308,6 +308,59 @@ describe("sluice transform (in process)", () => {
     );
   });
 
+  it("applies DataProcessing to a SplitType=None input as one record: a CSV row without its line feed, a JSON document whole", async () => {
+    const dir = workspace();
+    writeFileSync(path.join(dir, "row.csv"), "id-1,0.1,0.2,0.3,0.4\r\n");
+    const csv = await run(path.join(dir, "row.csv"), ["--input-filter", "$[1:]", "--join-source", "Input"]);
+    assert.equal(csv.summary.failures.length, 0, JSON.stringify(csv.summary.failures));
+    const [rowAnswer] = await answerLines("0.1,0.2,0.3,0.4\n");
+    assert.equal(readFileSync(path.join(csv.out, "row.csv.out"), "utf8"), `id-1,0.1,0.2,0.3,0.4,${rowAnswer}\n`);
+
+    const document = {
+      id: 7,
+      instances: [
+        [0.1, 0.2, 0.3, 0.4],
+        [0.5, 0.6, 0.7, 0.8],
+      ],
+    };
+    writeFileSync(path.join(dir, "doc.json"), `${JSON.stringify(document)}\n`);
+    const answers = await answerLines("0.1,0.2,0.3,0.4\n0.5,0.6,0.7,0.8\n");
+    const predictions = answers.map((line) => line.split(",").map(Number));
+    const filtered = ["--input-filter", "$.instances", "--accept", "application/json"];
+    const joined = await run(path.join(dir, "doc.json"), [...filtered, "--join-source", "Input"]);
+    assert.equal(joined.summary.failures.length, 0, JSON.stringify(joined.summary.failures));
+    assert.deepEqual(JSON.parse(readFileSync(path.join(joined.out, "doc.json.out"), "utf8")), {
+      ...document,
+      SageMakerOutput: { predictions },
+    });
+    const picked = await run(path.join(dir, "doc.json"), [
+      ...filtered,
+      "--join-source",
+      "Input",
+      "--output-filter",
+      "$.SageMakerOutput.predictions[1]",
+    ]);
+    assert.deepEqual(JSON.parse(readFileSync(path.join(picked.out, "doc.json.out"), "utf8")), predictions[1]);
+    // Two JSON lines cannot be joined to one record.
+    const lines = await run(path.join(dir, "doc.json"), [
+      "--input-filter",
+      "$.instances",
+      "--accept",
+      "application/jsonlines",
+      "--join-source",
+      "Input",
+    ]);
+    assert.deepEqual(
+      lines.summary.failures.map((failure) => [failure.code, failure.reason]),
+      [
+        [
+          "DATA_PROCESSING_FAILED",
+          "the answer holds 2 record(s) for 1 sent (a SplitType=None input is one record: ask for a JSON answer to filter or join it)",
+        ],
+      ],
+    );
+  });
+
   it("applies DataProcessing to JSON Lines: $.features in, the output joined under SageMakerOutput, keys picked", async () => {
     const input = path.join(workspace(), "records.jsonl");
     writeFileSync(input, '{"id":7,"features":[0.1,0.2,0.3,0.4]}\n{"id":8,"features":[0.5,0.6,0.7,0.8]}\n');

@@ -168,12 +168,15 @@ export class DataProcessing {
 
 /**
  * The answer for `count` records split into one output record each: CSV and JSON Lines answers by line,
- * a JSON answer by the entries of its `predictions`.
+ * a JSON answer by the entries of its `predictions`. The answer to a `SplitType=None` input (`wholeInput`)
+ * is one record, as the input is: a JSON answer whole, `{"predictions": [...]}` and all.
  */
-export function splitAnswer(answer: Uint8Array, outputType: string, count: number): Uint8Array[] {
+export function splitAnswer(answer: Uint8Array, outputType: string, count: number, wholeInput = false): Uint8Array[] {
   const format = FORMATS[outputType];
   let records: Uint8Array[];
-  if (format === "json" && outputType === "application/json") {
+  if (format === "json" && outputType === "application/json" && wholeInput) {
+    records = [answer];
+  } else if (format === "json" && outputType === "application/json") {
     const document = JSON.parse(utf8.decode(answer)) as { predictions?: Json[] };
     records = (document.predictions ?? []).map((prediction) => encoder.encode(JSON.stringify(prediction)));
   } else {
@@ -187,7 +190,8 @@ export function splitAnswer(answer: Uint8Array, outputType: string, count: numbe
     }
   }
   if (records.length !== count) {
-    throw new DataProcessingError(`the answer holds ${records.length} record(s) for ${count} sent`);
+    const why = wholeInput ? " (a SplitType=None input is one record: ask for a JSON answer to filter or join it)" : "";
+    throw new DataProcessingError(`the answer holds ${records.length} record(s) for ${count} sent${why}`);
   }
   return records;
 }

@@ -336,7 +336,8 @@ export async function runTransformJob(
           // The whole input is one record: filter it, join its answer to it.
           const pieces: Uint8Array[] = [];
           for await (const chunk of open()) pieces.push(chunk);
-          const original = Buffer.concat(pieces);
+          // A text file's last line ends with a line feed, which is no part of its record (a CSV row's last field).
+          const original = withoutFinalLineEnd(Buffer.concat(pieces));
           const body = processing.modelInput(original);
           const { answer, chunks } = await exchange([body], types, signal);
           account(answer, input);
@@ -349,7 +350,7 @@ export async function runTransformJob(
             locate: () => 0,
             inputs: [original],
           };
-          await output.deliver(0, answerParts(chunks, answer.contentType, batch, processing));
+          await output.deliver(0, answerParts(chunks, answer.contentType, batch, processing, true));
           answered(1);
           counters.bytesIn += original.byteLength;
           return;
@@ -392,9 +393,10 @@ export async function runTransformJob(
     answerType: string,
     batch: MiniBatch,
     processing: DataProcessing,
+    wholeInput = false,
   ): Uint8Array[] => {
     if (!processing.active) return options.assembleWith === "Line" ? [...answer, NEWLINE] : answer;
-    const outputs = splitAnswer(Buffer.concat(answer), answerType, batch.count);
+    const outputs = splitAnswer(Buffer.concat(answer), answerType, batch.count, wholeInput);
     const inputs = batch.inputs ?? [];
     return outputs.flatMap((output, i) => [processing.outputRecord(inputs[i], output), NEWLINE]);
   };
@@ -435,6 +437,14 @@ function stopsTheJob(error: unknown): error is Error {
 
 /** How the summary names an input. */
 const nameOf = (file: InputFile): string => (file.path === "-" ? "-" : file.relative);
+
+/** `bytes` without one final line feed (LF or CRLF). */
+function withoutFinalLineEnd(bytes: Uint8Array): Uint8Array {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0a) end--;
+  if (end > 0 && end < bytes.length && bytes[end - 1] === 0x0d) end--;
+  return bytes.subarray(0, end);
+}
 
 function describeFailure(file: InputFile, error: unknown, batch: MiniBatch | undefined): InputFailure {
   const where = { file: nameOf(file) };
