@@ -566,6 +566,25 @@ describe("the platform's JSONPath subset", () => {
     assert.throws(() => compileJsonPath("$[9]").select(row), /beyond/);
     assert.throws(() => compileJsonPath("features"), /must start with \$/);
   });
+
+  it("names what a path cannot select, and refuses a path it cannot read", () => {
+    const refusals: [string, unknown, RegExp][] = [
+      ["$.*", 5, /^\* selects from an array or an object$/],
+      ["$[0]", { a: 1 }, /^an index selects from an array$/],
+      ["$.id", [1, 2], /^the record has no key "id"$/],
+      ["$.missing", { id: 1 }, /^the record has no key "missing"$/],
+      ["$[-3]", [1, 2], /^index -3 is beyond the record's 2 item\(s\)$/],
+    ];
+    for (const [path, value, message] of refusals) {
+      assert.throws(
+        () => compileJsonPath(path).select(value as never),
+        (error: unknown) => error instanceof Error && message.test(error.message),
+        path,
+      );
+    }
+    assert.equal(compileJsonPath("$[-1]").select([1, 2, 3] as never), 3);
+    assert.throws(() => compileJsonPath("$[1]x"), /JSONPath "\$\[1\]x": unexpected "x" at 4/);
+  });
 });
 
 describe("sluice transform as a command", () => {
