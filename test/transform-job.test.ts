@@ -783,6 +783,45 @@ describe("sluice transform as a command", () => {
     }
   });
 
+  it("--endpoint: a whole input whose server failed it is sent again from its start, its output rewritten", async () => {
+    const bodies: number[] = [];
+    const flaky = http.createServer((request, response) => {
+      if (request.url !== "/invocations") {
+        response.writeHead(request.url === "/ping" ? 200 : 404).end();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        const attempt = bodies.push(Buffer.concat(chunks).length);
+        if (attempt === 1) {
+          // Part of an answer, then a broken connection.
+          response.writeHead(200, { "content-type": "text/csv" });
+          response.write("0.1,0.2,0.7\n".repeat(1000), () => response.socket?.destroy());
+        } else if (attempt === 2) {
+          response.writeHead(500).end('{"error":"boom","code":"INTERNAL"}');
+        } else {
+          response.writeHead(200, { "content-type": "text/csv" }).end(`answer to ${bodies.at(-1)} bytes\n`);
+        }
+      });
+    });
+    try {
+      const url = await listening(flaky);
+      const work = temporaryDirectory("sluice-endpoint-flaky");
+      const text = csvRows(20_000);
+      writeFileSync(path.join(work, "rows.csv"), text);
+      const { code, stderr } = await cli([
+        ...["--input", path.join(work, "rows.csv"), "--output", path.join(work, "out"), "--endpoint", url],
+      ]);
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /1 input\(s\): 1 done, 0 failed/);
+      assert.deepEqual(bodies, [text.length, text.length, text.length]);
+      assert.equal(readFileSync(path.join(work, "out", "rows.csv.out"), "utf8"), `answer to ${text.length} bytes\n`);
+    } finally {
+      flaky.close();
+    }
+  });
+
   it("--endpoint: waits for /ping as the platform does (a model still loading), and stops on one that failed", async () => {
     let pings = 0;
     const loading = http.createServer((_request, response) => {

@@ -31,8 +31,8 @@ const WAKE_EVENTS = ["drain", "close", "error"] as const;
 
 /** Where an input's answers go. */
 export class FileOutput {
-  readonly #stream: Writable;
-  readonly #file: WriteStream | undefined;
+  #stream: Writable;
+  #file: WriteStream | undefined;
   readonly #temporary: string | undefined;
   readonly #target: string;
   readonly #pending = new Map<number, readonly Uint8Array[]>();
@@ -110,6 +110,25 @@ export class FileOutput {
       };
       for (const event of WAKE_EVENTS) stream.on(event, done);
     });
+  }
+
+  /**
+   * Forgets what was written, to write the answer again from its start (a whole input sent again after its
+   * server failed). False where that cannot be done: standard output, once any of it was written.
+   */
+  async restart(): Promise<boolean> {
+    await this.#writing;
+    this.#check();
+    if (!this.#file || this.#temporary === undefined) return this.bytesWritten === 0;
+    this.#file.off("error", this.#onError);
+    const closed = once(this.#file, "close").catch(() => {});
+    this.#file.destroy();
+    await closed;
+    this.#file = createWriteStream(this.#temporary);
+    this.#stream = this.#file;
+    this.#stream.on("error", this.#onError);
+    this.bytesWritten = 0;
+    return true;
   }
 
   /** Closes the file and gives it its final name; throws {@link OutputError} (and removes it) if it cannot. */

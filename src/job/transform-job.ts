@@ -10,7 +10,7 @@
 import { setMaxListeners } from "node:events";
 import { createReadStream } from "node:fs";
 import path from "node:path";
-import type { Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { parseMediaType } from "../codec/media-type.js";
@@ -176,31 +176,44 @@ export async function runTransformJob(
       signal.removeEventListener("abort", onAbort);
     }
   };
-  /** Sends a body and reads its answer, retried as the platform retries (a server error, a broken connection, a timeout). */
-  const exchange = async (body: readonly Uint8Array[], types: BodyTypes, signal: AbortSignal) => {
-    // A busy server (503 with Retry-After) is waited for, within the invocation timeout, without
-    // spending a retry: it is backpressure (more bodies in flight than it takes), not a failure.
+  /**
+   * Runs `send` (one invocation, its answer read) until it succeeds, retried as the platform retries: a
+   * server error, a broken connection, a timeout, up to `--invocations-max-retries` times. A busy server
+   * (503 with Retry-After) is waited for, within the invocation timeout, without spending a retry: it is
+   * backpressure (more bodies in flight than it takes), not a failure. `beforeRetry` makes ready to send
+   * again, or says (false) that it cannot; the last failure is then thrown.
+   */
+  const retried = async <T>(
+    signal: AbortSignal,
+    send: (attemptSignal: AbortSignal) => Promise<T>,
+    beforeRetry: () => Promise<boolean> = async () => true,
+  ): Promise<T> => {
     const busyUntil = Date.now() + options.invocationsTimeoutS * 1000;
     for (let attempt = 0; ; ) {
       try {
-        return await withinTimeout(signal, async (attemptSignal) => {
-          const answer = await invoker.invoke(body, types, attemptSignal);
-          return { answer, chunks: await read(answer) };
-        });
+        return await withinTimeout(signal, send);
       } catch (error) {
+        // The output's own failure is no server's, and stops the job.
+        if (error instanceof OutputError) throw error;
         const failure =
           error instanceof InvocationFailure ? error : new InvocationFailure(0, "CONNECTION_FAILED", String(error));
         const busy = failure.busyFor;
-        if (busy !== undefined && !signal.aborted && Date.now() + busy * 1000 < busyUntil) {
-          await new Promise((resolve) => setTimeout(resolve, busy * 1000));
-          continue;
+        const waitsOut = busy !== undefined && !signal.aborted && Date.now() + busy * 1000 < busyUntil;
+        if (!waitsOut && (!failure.retryable || attempt >= options.invocationsMaxRetries || signal.aborted)) {
+          throw failure;
         }
-        if (!failure.retryable || attempt >= options.invocationsMaxRetries || signal.aborted) throw failure;
-        attempt++;
-        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+        if (!(await beforeRetry())) throw failure;
+        if (!waitsOut) attempt++;
+        await new Promise((resolve) => setTimeout(resolve, waitsOut ? (busy as number) * 1000 : 250 * 2 ** attempt));
       }
     }
   };
+  /** Sends a body held in memory and reads its answer, retried (see {@link retried}). */
+  const exchange = (body: readonly Uint8Array[], types: BodyTypes, signal: AbortSignal) =>
+    retried(signal, async (attemptSignal) => {
+      const answer = await invoker.invoke(body, types, attemptSignal);
+      return { answer, chunks: await read(answer) };
+    });
   /** Adds an answer's counters (read to its end) to the job's; `batch` is the body's place in `file`. */
   const account = (answer: Answer, file: InputFile, batch?: MiniBatch) => {
     const stats = answer.stats();
@@ -355,11 +368,16 @@ export async function runTransformJob(
           counters.bytesIn += original.byteLength;
           return;
         }
-        // Streamed both ways: the input and its answer are never held whole.
+        // Streamed both ways: the input and its answer are never held whole. Sent again from the file's
+        // start, its output rewritten, when the server fails it, as the platform sends an object again;
+        // standard input cannot be read again.
         let readError: unknown;
-        const counted = async function* () {
+        let source: AsyncIterable<Uint8Array> | undefined;
+        let sent = 0;
+        const counted = async function* (body: AsyncIterable<Uint8Array>) {
           try {
-            for await (const chunk of open()) {
+            for await (const chunk of body) {
+              sent += chunk.byteLength;
               counters.bytesIn += chunk.byteLength;
               yield chunk as Uint8Array;
             }
@@ -368,12 +386,21 @@ export async function runTransformJob(
             throw error;
           }
         };
-        // Not retried: the input was read once, as it streamed.
-        const answer = await withinTimeout(signal, async (attemptSignal) => {
-          const streaming = await invoker.invoke(counted(), types, attemptSignal);
-          for await (const chunk of streaming.chunks) await output.write(chunk);
-          return streaming;
-        }).catch((error: unknown) => {
+        const answer = await retried(
+          signal,
+          async (attemptSignal) => {
+            source = open();
+            const streaming = await invoker.invoke(counted(source), types, attemptSignal);
+            for await (const chunk of streaming.chunks) await output.write(chunk);
+            return streaming;
+          },
+          async () => {
+            (source as Readable | undefined)?.destroy();
+            counters.bytesIn -= sent;
+            sent = 0;
+            return readError === undefined && file.path !== "-" && (await output.restart());
+          },
+        ).catch((error: unknown) => {
           // The server saw only a body that broke off; why it did is the input's error.
           throw readError ?? error;
         });
