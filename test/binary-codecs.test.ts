@@ -286,6 +286,35 @@ describe("binary output", () => {
     assert.ok(parseWire(frame).length === 1);
   });
 
+  it("writes any other mix of outputs through protobufjs: strings beside int64, float64 and int32 outputs", () => {
+    // skl2onnx's classifiers with string classes answer a string label: no layout made by hand takes it.
+    const mixed: OutputBatch = {
+      rows: 2,
+      firstRecordIndex: 0,
+      outputs: [
+        { spec: spec("label", "string", 1), width: 1, data: ["cat", "dög"] },
+        { spec: spec("count", "int64", 1), width: 1, data: BigInt64Array.from([-3n, 2n ** 40n]) },
+        { spec: spec("mean", "float64", 1), width: 1, data: Float64Array.from([0.1, -2.5]) },
+        { spec: spec("votes", "int32", 2), width: 2, data: Int32Array.from([1, -2, 3, 4]) },
+      ],
+      recordErrors: new Map(),
+    };
+    const records = readRecordIOFrames(encode(recordIOProtobufCodec, mixed)).map((p) => readAmazonRecord(p));
+    assert.deepEqual(
+      records.map((record) => [record.texts, record.tensors]),
+      [
+        [{ label: ["cat"] }, { count: [-3], mean: [0.1], votes: [1, -2] }],
+        [{ label: ["dög"] }, { count: [2 ** 40], mean: [-2.5], votes: [3, 4] }],
+      ],
+    );
+    // TFRecord's float_list holds float32s.
+    const examples = readTfRecordFrames(encode(tfRecordCodec, mixed)).map(readTfExample);
+    assert.deepEqual(examples, [
+      { label: ["cat"], count: [-3], mean: [Math.fround(0.1)], votes: [1, -2] },
+      { label: ["dög"], count: [2 ** 40], mean: [-2.5], votes: [3, 4] },
+    ]);
+  });
+
   /** A scikit-learn classifier's outputs: an int64 label per record, then two probabilities. */
   const labelAndProbabilities = (labels: readonly bigint[]): OutputBatch["outputs"] => [
     { spec: spec("label", "int64", 1), width: 1, data: BigInt64Array.from(labels) },
