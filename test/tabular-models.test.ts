@@ -542,6 +542,25 @@ describe("string tensors and codecs that cannot carry them", () => {
       await server.close();
     }
   });
+
+  it("a plugin encoder without textOutputs gets 406 naming the string output, and the formats that carry it", async () => {
+    const server = await startTestServer(path.join(FIXTURES, "forest-strings"), { SLUICE_PLUGINS: PLUGIN });
+    try {
+      const response = await invoke(server, "0.7,0.1,0.9,-1.7\n", {
+        "content-type": "text/csv",
+        accept: "application/x-raw-float32",
+      });
+      assert.equal(response.status, 406);
+      const error = (await response.json()) as { code: string; error: string; supported: string[] };
+      assert.equal(error.code, "NOT_ACCEPTABLE");
+      assert.match(error.error, /codec raw-float32-answers cannot write text, and model output "\w+" is strings/);
+      assert.ok(error.supported.includes("text/csv") && !error.supported.includes("application/x-raw-float32"));
+      const csv = await invoke(server, "0.7,0.1,0.9,-1.7\n", { "content-type": "text/csv", accept: "text/csv" });
+      assert.equal(csv.status, 200);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe("the committed fixtures", () => {
