@@ -31,6 +31,10 @@ describe("sluice.json", () => {
       ['{"dimensions": {"sequence": 0}}', /"dimensions"/],
       ['{"dimensions": {"sequence": "128"}}', /"dimensions"/],
       ['{"dimensions": [128]}', /"dimensions"/],
+      ['{"missingValues": "zero"}', /"missingValues" must be "nan" or "refuse"/],
+      ['{"codecs": "./codecs/npy"}', /"codecs" must list codec plugins/],
+      ['{"codecSettings": {"csv": {"header": true}}}', /"codecSettings" must map codec names to settings/],
+      ['{"codecSettings": ["csv"]}', /"codecSettings"/],
     ];
     for (const [text, message] of cases) {
       assert.throws(
