@@ -485,6 +485,12 @@ describe("mini-batches of Line-split files", () => {
     const ones = new Uint8Array(MiB).fill(0x31);
     const cases: [string, PackingOptions, RegExp, number][] = [
       [
+        "as many as fit a body",
+        { splitType: "Line", strategy: "MultiRecord", maxBodyBytes: MiB, processing: undefined },
+        /^record 1 is at least \d+ bytes, more than MaxPayloadInMB allows \(1048576 bytes\)$/,
+        3,
+      ],
+      [
         "one record a body",
         { splitType: "Line", strategy: "SingleRecord", maxBodyBytes: MiB, processing: undefined },
         /^record 1 is at least \d+ bytes, more than MaxPayloadInMB allows \(1048576 bytes\)$/,
