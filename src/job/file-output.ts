@@ -121,9 +121,7 @@ export class FileOutput {
     this.#check();
     if (!this.#file || this.#temporary === undefined) return this.bytesWritten === 0;
     this.#file.off("error", this.#onError);
-    const closed = once(this.#file, "close").catch(() => {});
-    this.#file.destroy();
-    await closed;
+    await this.#destroyFile();
     this.#file = createWriteStream(this.#temporary);
     this.#stream = this.#file;
     this.#stream.on("error", this.#onError);
@@ -159,13 +157,17 @@ export class FileOutput {
   /** Closes and deletes what was written: the input failed, its output failed, or the job was interrupted. */
   async discard(): Promise<void> {
     await this.#writing.catch(() => {});
-    if (this.#file && !this.#file.closed) {
-      const closed = once(this.#file, "close").catch(() => {});
-      this.#file.destroy();
-      await closed;
-    }
+    await this.#destroyFile();
     this.#stream.off("error", this.#onError);
     this.#remove();
+  }
+
+  /** Closes the file without finishing it (a closed one has no 'close' to come). */
+  async #destroyFile(): Promise<void> {
+    if (!this.#file || this.#file.closed) return;
+    const closed = once(this.#file, "close").catch(() => {});
+    this.#file.destroy();
+    await closed;
   }
 
   #remove(): void {
