@@ -190,6 +190,22 @@ export class ClientClosedRequestError extends SluiceError {
 }
 
 /**
+ * The body's own framing broke mid-way (400): a chunked body with a malformed chunk size or a chunk not
+ * ended by CRLF. What came before it was read; nothing after it can be, so the connection closes after
+ * the answer.
+ */
+export class MalformedBodyError extends SluiceError {
+  readonly status = 400;
+  /**
+   * @param reason Node's HTTP parser's message (`Parse Error: Invalid character in chunk size`).
+   * @param parserCode Its code (`HPE_INVALID_CHUNK_SIZE`).
+   */
+  constructor(reason: string, parserCode: string) {
+    super("MALFORMED_REQUEST", `the request body could not be read: ${reason} (${parserCode})`);
+  }
+}
+
+/**
  * The model failed on input that decoded correctly (500): on the batch `[firstRecordIndex,
  * firstRecordIndex + recordCount)`, and, when one record fails alone, on `recordIndex`.
  */

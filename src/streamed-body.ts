@@ -2,10 +2,11 @@
  * A request body read as it arrives, for a thread that runs the invocation on the same thread as the
  * connection (a codec thread that accepted it): a few chunks are buffered ahead of the pipeline, then the
  * socket is paused until it catches up. The body fails with 408 when no byte comes for
- * `SLUICE_BODY_IDLE_TIMEOUT_S` while the pipeline waits for one, and with 499 when the client breaks off.
+ * `SLUICE_BODY_IDLE_TIMEOUT_S` while the pipeline waits for one, with 499 when the client breaks off, and
+ * with 400 when the body's framing breaks (`protocol-errors.ts`).
  */
 import { finished, type Readable } from "node:stream";
-import { BodyIdleTimeoutError, ClientClosedRequestError } from "./errors.js";
+import { BodyIdleTimeoutError, ClientClosedRequestError, MalformedBodyError } from "./errors.js";
 
 /** Chunks buffered ahead of the pipeline before the socket is paused. */
 const CHUNKS_AHEAD = 4;
@@ -39,7 +40,7 @@ export async function* streamedBody(stream: Readable, idleTimeoutMs: number): As
     notify();
   };
   const stopWatching = finished(stream, { writable: false }, (error) => {
-    if (error) failure ??= new ClientClosedRequestError();
+    if (error) failure ??= error instanceof MalformedBodyError ? error : new ClientClosedRequestError();
     else ended = true;
     notify();
   });

@@ -10,6 +10,7 @@ import { amazonRecord, concat, recordIOFrame } from "./support/binary-writers.js
 import { splitBySizes } from "./support/chunks.js";
 import { hangingBody, lineFeeds, until } from "./support/hanging-body.js";
 import { modelDir, randomRows, smallMlp } from "./support/models.js";
+import { chunkOf, lastJson, rawExchange } from "./support/raw-exchange.js";
 import { invoke, startTestServer, type TestServer } from "./support/server.js";
 
 const encoder = new TextEncoder();
@@ -430,6 +431,26 @@ for (const accepting of ["main", "every-thread"]) {
           (total) => 0.75 * total,
         );
       });
+    });
+
+    it("answers a chunked body whose chunk framing breaks after several parts with 400, whole or in parts", async () => {
+      const rows = csvBody(3000, 12);
+      let body =
+        "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n";
+      for (let at = 0; at < rows.length; at += 5000) body += chunkOf(rows.slice(at, at + 5000));
+      for (const server of [whole, parts]) {
+        const logged = server.records.length;
+        const raw = await rawExchange(server.running.port, `${body}zz\r\n`);
+        assert.match(raw, /^HTTP\/1\.1 400 /, raw.slice(0, 200));
+        assert.equal(lastJson(raw).code, "MALFORMED_REQUEST");
+        await until(
+          () => server.records.slice(logged).some((line) => line.msg === "invocation" && line.status === 400),
+          "the invocation's log line, as a 400",
+        );
+        const line = server.records.slice(logged).find((record) => record.msg === "invocation");
+        if (server === parts) assert.ok(typeof line?.parts === "number" && line.parts > 2, JSON.stringify(line));
+      }
+      await assertCutAgain(parts);
     });
 
     it("refuses a body over the payload limit with 413, counting every part", async () => {

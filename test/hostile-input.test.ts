@@ -16,39 +16,13 @@ import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
 import { amazonRecord, recordIOFrame, tfExample, tfRecordFrame } from "./support/binary-writers.js";
 import { hangingBody, until } from "./support/hanging-body.js";
 import { modelDir, smallMlp } from "./support/models.js";
+import { chunkOf, lastJson, rawExchange } from "./support/raw-exchange.js";
 import { invoke, requestOverNodeHttp, startTestServer, type TestServer } from "./support/server.js";
 
 const encoder = new TextEncoder();
 const GOOD = "0.1,0.2,0.3,0.4";
 const BOM = "\uFEFF";
 const MB = 2 ** 20;
-
-/**
- * Sends raw bytes on a new connection (without half-closing it, as real clients do not) and returns
- * everything the server wrote until it closed the connection.
- */
-function rawExchange(port: number, request: Uint8Array | string, ms = 10_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1");
-    let received = "";
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no close within ${ms} ms; got ${JSON.stringify(received.slice(0, 300))}`));
-    }, ms);
-    socket.on("data", (data) => {
-      received += data.toString("latin1");
-    });
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(received);
-    });
-    socket.on("error", () => {});
-    socket.write(request);
-  });
-}
-
-/** The JSON body of the last response in a raw exchange. */
-const lastJson = (raw: string) => JSON.parse(raw.slice(raw.lastIndexOf("\r\n\r\n") + 4)) as { code: string };
 
 describe("hostile input over HTTP", () => {
   let server: TestServer;
@@ -285,6 +259,48 @@ describe("hostile input over HTTP", () => {
     assert.equal(lastJson(oversized).code, "HEADERS_TOO_LARGE");
     const old = await rawExchange(server.running.port, "GET /ping HTTP/1.0\r\n\r\n");
     assert.match(old, /^HTTP\/1\.[01] 200 /);
+  });
+
+  it("answers a chunked body whose chunk framing breaks mid-way with 400, and logs it as such", async () => {
+    const rows = `${GOOD}\n`.repeat(200);
+    const head =
+      "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n";
+    // The body read by the main thread into a codec thread's ring, and by the codec thread that accepted it
+    // (not cut into parts: the parts suite has those).
+    const everyThread = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_ACCEPT: "every-thread",
+      SLUICE_PART_BYTES: "0",
+    });
+    try {
+      await until(
+        () => everyThread.logs.some((line) => line.includes("codec threads accept connections")),
+        "accepting",
+      );
+      for (const target of [server, everyThread]) {
+        for (const [fault, parserCode] of [
+          ["zz\r\n", "HPE_INVALID_CHUNK_SIZE"],
+          [`${(rows.length + 4).toString(16)}\r\n${rows}XXXX--`, "HPE_STRICT"],
+        ]) {
+          const logged = target.records.length;
+          const raw = await rawExchange(target.running.port, head + chunkOf(rows) + chunkOf(rows) + fault);
+          assert.match(raw, /^HTTP\/1\.1 400 /, raw.slice(0, 200));
+          assert.match(raw, /\r\nconnection: close\r\n/i);
+          const body = lastJson(raw) as { code: string; error: string };
+          assert.equal(body.code, "MALFORMED_REQUEST");
+          assert.match(body.error, new RegExp(`request body could not be read: .*${parserCode}`));
+          await until(
+            () => target.records.slice(logged).some((line) => line.msg === "invocation" && line.status === 400),
+            "the invocation's log line, as a 400",
+          );
+          const others = target.records.slice(logged);
+          assert.ok(!others.some((line) => line.status === 499 || String(line.msg).includes("refused")));
+        }
+        const next = await invoke(target, `${GOOD}\n`, { "content-type": "text/csv" });
+        assert.equal(next.status, 200);
+      }
+    } finally {
+      await everyThread.close();
+    }
   });
 
   it("delivers the whole answer to a body longer than its Content-Length, and logs what was sent", async () => {

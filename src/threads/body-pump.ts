@@ -7,6 +7,7 @@
  * → 0.124–0.150 CPU s per million rows on the main thread).
  */
 import { finished, Readable } from "node:stream";
+import { ClientClosedRequestError, MalformedBodyError, type SluiceError } from "../errors.js";
 import { BodyRingWriter } from "./body-ring.js";
 
 /** What the pump tells its invocation, and asks it. */
@@ -17,8 +18,11 @@ export interface BodyPumpOwner {
   wakeReader(): void;
   /** No byte came for the idle timeout while the body was being read (waiting for room does not count). */
   bodyIdle(): void;
-  /** The body could not be read to its end (the client went away). */
-  bodyBroken(): void;
+  /**
+   * The body could not be read to its end: the client went away (`ClientClosedRequestError`), or the
+   * body's framing broke mid-way (`MalformedBodyError`, see `protocol-errors.ts`).
+   */
+  bodyBroken(reason: SluiceError): void;
 }
 
 /**
@@ -169,7 +173,7 @@ export class BodyPump {
     finished(stream, { writable: false }, (error) => {
       if (error) {
         this.#letGo?.();
-        this.owner.bodyBroken();
+        this.owner.bodyBroken(error instanceof MalformedBodyError ? error : new ClientClosedRequestError());
         return;
       }
       ended = true;
@@ -197,7 +201,7 @@ export class BodyPump {
       }
       this.#publishEnd();
     } catch {
-      this.owner.bodyBroken();
+      this.owner.bodyBroken(new ClientClosedRequestError());
     } finally {
       clearTimeout(this.#idle);
     }

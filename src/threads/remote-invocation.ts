@@ -105,8 +105,12 @@ export class RemoteInvocation {
               // The slot is freed now; the client gets the 408 if it is still listening.
               this.fail(error);
             },
-            // The body could not be read (the client went away): the abort signal reports it too.
-            bodyBroken: () => this.abort(new ClientClosedRequestError()),
+            bodyBroken: (reason) => {
+              this.abort(reason);
+              // A client that went away is reported by the abort signal too; one whose body broke is
+              // still there to read the refusal.
+              if (!(reason instanceof ClientClosedRequestError)) this.fail(reason);
+            },
           },
           bodyIdleTimeoutMs,
         );

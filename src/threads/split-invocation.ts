@@ -186,8 +186,13 @@ export class SplitInvocation implements BodyPumpOwner, BodyParts {
     this.#fail(new BodyIdleTimeoutError(this.options.bodyIdleTimeoutMs / 1000));
   }
 
-  bodyBroken(): void {
-    for (const { invocation } of this.#parts) invocation.abort(new ClientClosedRequestError());
+  bodyBroken(reason: SluiceError): void {
+    // A client that went away reads nothing; one whose body broke is still there to read the refusal.
+    if (!(reason instanceof ClientClosedRequestError)) {
+      this.#fail(reason);
+      return;
+    }
+    for (const { invocation } of this.#parts) invocation.abort(reason);
     this.#stop();
   }
 
