@@ -26,10 +26,10 @@ export const DEFAULT_PART_BYTES = 2 * 1024 * 1024;
 /** How the platform packs records into requests. */
 export type BatchStrategy = "SINGLE_RECORD" | "MULTI_RECORD";
 
-/** The validated configuration of a `serve` process. */
 /** Which threads accept connections (`SLUICE_ACCEPT`). */
 export type AcceptingThreads = "main" | "every-thread";
 
+/** The validated configuration of a `serve` process. */
 export interface Config {
   readonly port: number;
   /** Directory given by flag or `SLUICE_MODEL_DIR`; `undefined` means the platform default (`/opt/ml/model`). */

@@ -37,6 +37,7 @@ export interface MetricsEndpoint {
   exposition(): Promise<{ readonly text: string; readonly contentType: string }>;
 }
 
+/** The labels of `sluice_model_info`: which model runs, and on which backend. */
 export interface ModelLabels {
   readonly backend: string;
   readonly model: string;
