@@ -205,6 +205,11 @@ export class MalformedBodyError extends SluiceError {
   }
 }
 
+/** Why a request body could not be read to its end: its framing broke, or else the client went away. */
+export function bodyReadFailure(error: unknown): MalformedBodyError | ClientClosedRequestError {
+  return error instanceof MalformedBodyError ? error : new ClientClosedRequestError();
+}
+
 /**
  * The model failed on input that decoded correctly (500): on the batch `[firstRecordIndex,
  * firstRecordIndex + recordCount)`, and, when one record fails alone, on `recordIndex`.

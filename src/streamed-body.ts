@@ -6,7 +6,7 @@
  * with 400 when the body's framing breaks (`protocol-errors.ts`).
  */
 import { finished, type Readable } from "node:stream";
-import { BodyIdleTimeoutError, ClientClosedRequestError, MalformedBodyError } from "./errors.js";
+import { BodyIdleTimeoutError, bodyReadFailure } from "./errors.js";
 
 /** Chunks buffered ahead of the pipeline before the socket is paused. */
 const CHUNKS_AHEAD = 4;
@@ -40,7 +40,7 @@ export async function* streamedBody(stream: Readable, idleTimeoutMs: number): As
     notify();
   };
   const stopWatching = finished(stream, { writable: false }, (error) => {
-    if (error) failure ??= error instanceof MalformedBodyError ? error : new ClientClosedRequestError();
+    if (error) failure ??= bodyReadFailure(error);
     else ended = true;
     notify();
   });

@@ -7,7 +7,7 @@
  * → 0.124–0.150 CPU s per million rows on the main thread).
  */
 import { finished, Readable } from "node:stream";
-import { ClientClosedRequestError, MalformedBodyError, type SluiceError } from "../errors.js";
+import { bodyReadFailure, ClientClosedRequestError, type SluiceError } from "../errors.js";
 import { BodyRingWriter } from "./body-ring.js";
 
 /** What the pump tells its invocation, and asks it. */
@@ -173,7 +173,7 @@ export class BodyPump {
     finished(stream, { writable: false }, (error) => {
       if (error) {
         this.#letGo?.();
-        this.owner.bodyBroken(error instanceof MalformedBodyError ? error : new ClientClosedRequestError());
+        this.owner.bodyBroken(bodyReadFailure(error));
         return;
       }
       ended = true;
