@@ -5,14 +5,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { Hono } from "hono";
-import { disconnectSignal } from "./client-disconnect.js";
-import {
-  ClientClosedRequestError,
-  MethodNotAllowedError,
-  OverloadedError,
-  RouteNotFoundError,
-  SluiceError,
-} from "./errors.js";
+import { abortCause, disconnectSignal } from "./client-disconnect.js";
+import { MethodNotAllowedError, OverloadedError, RouteNotFoundError, SluiceError } from "./errors.js";
 import type { ExecutionParameters } from "./execution-parameters.js";
 import { InvocationReport } from "./invocation-report.js";
 import type { Invocation, InvocationRequest } from "./invocation-service.js";
@@ -181,7 +175,7 @@ export function createApp(service: InvocationFront, log: Logger, metrics?: Metri
     } catch (cause) {
       invocation?.release();
       await invocation?.output.return(undefined);
-      const error = signal.aborted ? new ClientClosedRequestError() : cause;
+      const error = signal.aborted ? abortCause(signal) : cause;
       const response = errorResponse(error);
       response.headers.set(INFERENCE_ID_HEADER, report.inferenceId);
       report.answering();

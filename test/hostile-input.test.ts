@@ -303,6 +303,53 @@ describe("hostile input over HTTP", () => {
     }
   });
 
+  it("answers 400 at once to a chunked body that breaks while its invocation waits for admission", async () => {
+    const rows = `${GOOD}\n`.repeat(200);
+    const head =
+      "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (const accept of ["main", "every-thread"]) {
+      const target = await startTestServer(modelDir(smallMlp()), {
+        SAGEMAKER_MAX_CONCURRENT_TRANSFORMS: "1",
+        SLUICE_ACCEPT: accept,
+      });
+      const holder = hangingBody([`${GOOD}\n`]);
+      try {
+        const state = target.running.service.state;
+        assert.equal(state.status, "ready");
+        const holding = invoke(target, holder.stream, { "content-type": "text/csv" });
+        await until(() => state.gate.running === 1, "the first invocation to start");
+        const socket = net.connect(target.running.port, "127.0.0.1");
+        let raw = "";
+        socket.on("data", (data) => {
+          raw += data.toString("latin1");
+        });
+        socket.on("error", () => {});
+        const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+        socket.write(head + chunkOf(rows));
+        await until(() => state.gate.queued === 1, "the second to queue");
+        const logged = target.records.length;
+        socket.write("zz\r\n");
+        await closed;
+        assert.match(raw, /^HTTP\/1\.1 400 /, `${accept}: ${raw.slice(0, 200)}`);
+        assert.match(raw, /\r\nconnection: close\r\n/i);
+        const body = lastJson(raw) as { code: string; error: string };
+        assert.equal(body.code, "MALFORMED_REQUEST");
+        assert.match(body.error, /request body could not be read: .*HPE_INVALID_CHUNK_SIZE/);
+        assert.equal(state.gate.queued, 0);
+        await until(
+          () => target.records.slice(logged).some((line) => line.msg === "invocation" && line.status === 400),
+          "the invocation's log line, as a 400",
+        );
+        assert.ok(!target.records.slice(logged).some((line) => line.status === 499));
+        holder.release();
+        assert.equal((await holding).status, 200);
+      } finally {
+        holder.release();
+        await target.close();
+      }
+    }
+  });
+
   it("delivers the whole answer to a body longer than its Content-Length, and logs what was sent", async () => {
     const body = `${GOOD}\n${GOOD}\n`;
     const raw = await rawExchange(
