@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
-import { describeConfiguration, loadConfig, parseServeFlags } from "../src/config.js";
+import { CodecRegistry } from "../src/codec/registry.js";
+import { describeConfiguration, loadConfig, MAX_CODEC_THREADS, parseServeFlags } from "../src/config.js";
 import { ConfigError } from "../src/errors.js";
+import { InvocationService } from "../src/invocation-service.js";
+import { Logger } from "../src/log.js";
 
 const refuses = (env: Record<string, string>, name: string) =>
   assert.throws(
@@ -58,9 +61,23 @@ describe("configuration", () => {
     refuses({ SLUICE_BACKEND: "tpu" }, "SLUICE_BACKEND");
     refuses({ SLUICE_ON_RECORD_ERROR: "skip" }, "SLUICE_ON_RECORD_ERROR");
     refuses({ SLUICE_LOG_LEVEL: "loud" }, "SLUICE_LOG_LEVEL");
+    refuses({ SLUICE_CODEC_THREADS: "0" }, "SLUICE_CODEC_THREADS");
+    refuses({ SLUICE_CODEC_THREADS: String(MAX_CODEC_THREADS + 1) }, "SLUICE_CODEC_THREADS");
     for (const dimensions of ["sequence", "sequence=0", "sequence=12.5", "=128", "sequence=128,", "a=1;b=2"]) {
       refuses({ SLUICE_DIMENSIONS: dimensions }, "SLUICE_DIMENSIONS");
     }
+  });
+
+  it("starts one codec thread per core, up to MAX_CODEC_THREADS", () => {
+    assert.equal(loadConfig({ SLUICE_CODEC_THREADS: String(MAX_CODEC_THREADS) }).codecThreads, MAX_CODEC_THREADS);
+    const threadsFor = (cpus: number, env: Record<string, string> = {}) =>
+      new InvocationService(loadConfig(env), new CodecRegistry(), new Logger({ sink: () => {} }), {
+        cpus,
+        memoryBytes: 2 ** 34,
+      }).threads.codecThreads;
+    assert.equal(threadsFor(96), 96);
+    assert.equal(threadsFor(448), MAX_CODEC_THREADS);
+    assert.equal(threadsFor(448, { SLUICE_CODEC_THREADS: "3" }), 3);
   });
 
   it("reads dimension sizes as name=size pairs", () => {

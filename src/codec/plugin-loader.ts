@@ -123,7 +123,9 @@ export async function loadCodecPlugins(
   specifiers: readonly string[],
   options: { builtIn?: boolean; bases?: readonly string[] } & PluginSources = {},
 ): Promise<void> {
-  if (!options.builtIn) resolveSluiceForPlugins();
+  // Only where there are plugins: the hook runs on a thread of its own (an isolate, ~8 MB), in every thread
+  // that registers it.
+  if (!options.builtIn && specifiers.length > 0) resolveSluiceForPlugins();
   for (const specifier of specifiers) {
     const url = options.builtIn
       ? specifier
