@@ -45,7 +45,7 @@ export function singleRecordCeiling(config: Config, codecThreads: number): LogFi
   if (codecThreads < SINGLE_RECORD_WARNING_THREADS) return undefined;
   return {
     reason:
-      "SAGEMAKER_BATCH_STRATEGY=SINGLE_RECORD: each body up to SLUICE_SMALL_BODY_BYTES is decoded, run and encoded on the main thread, about 4-6 k requests a second however many cores",
+      "SAGEMAKER_BATCH_STRATEGY=SINGLE_RECORD: each body up to SLUICE_SMALL_BODY_BYTES is decoded, run and encoded on the main thread, about 4-7 k requests a second however many cores",
     instead:
       "SLUICE_ACCEPT=every-thread serves them on every codec thread; BatchStrategy=MultiRecord sends many records a body",
     codec_threads: codecThreads,

@@ -48,7 +48,7 @@ async function start(data: CodecThreadData): Promise<void> {
   try {
     registry = await createCodecRegistry(data);
     // The HTTP front (the routes, hono, the metrics) only for a thread that will accept connections: in
-    // a thread that never does, it was ~11 MB of its ~27 MB at rest, a gigabyte over 96 threads.
+    // a thread that never does, it was ~5 MB of its ~27 MB at rest.
     if (data.acceptsConnections) frontModule = await import("./thread-front.js");
   } catch (error) {
     post({ type: "startup-failed", error: toWire(error) });
