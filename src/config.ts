@@ -30,6 +30,20 @@ export const DEFAULT_PART_BYTES = 2 * 1024 * 1024;
  */
 export const MAX_CODEC_THREADS = 256;
 
+/**
+ * Codec threads from which they accept connections themselves unless `SLUICE_ACCEPT` says otherwise. The
+ * main thread, receiving every body, costs about a fifth of a record's CPU (tabular rows 0.16 of 0.85 CPU
+ * s per million, MNIST rows 2.5 of 11.9, on 2 cores): from about six cores the other threads could serve
+ * more than one thread can receive, and on 16 cores it was the limit at 95% busy (README, _On 16
+ * cores_). Below, the main thread's hop costs less than serving connections on every thread does.
+ */
+export const EVERY_THREAD_FROM_CODEC_THREADS = 8;
+
+/** Which threads accept connections: as `SLUICE_ACCEPT` says, else by how many codec threads there are. */
+export function acceptingThreads(config: Pick<Config, "accept">, codecThreads: number): AcceptingThreads {
+  return config.accept ?? (codecThreads >= EVERY_THREAD_FROM_CODEC_THREADS ? "every-thread" : "main");
+}
+
 /** How the platform packs records into requests. */
 export type BatchStrategy = "SINGLE_RECORD" | "MULTI_RECORD";
 
@@ -99,9 +113,10 @@ export interface Config {
   /**
    * `SLUICE_ACCEPT`: which threads accept connections. `main`: the main thread takes every request and
    * hands each body to a codec thread; `every-thread`: the codec threads accept connections too and serve
-   * them end to end, so no one thread receives every body.
+   * them end to end, so no one thread receives every body. Unset, it follows the codec threads' count
+   * ({@link acceptingThreads}).
    */
-  readonly accept: AcceptingThreads;
+  readonly accept: AcceptingThreads | undefined;
   /**
    * `SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT`: the answers' media type for a request without `Accept` (or
    * `*∕*`), as SageMaker's built-in algorithm containers read it; before `sluice.json`'s `accept`.
@@ -146,7 +161,7 @@ export function describeConfiguration(
     SLUICE_INFERENCE_THREADS: config.inferenceThreads ?? "one per core, or one for a model no faster on more",
     SLUICE_SMALL_BODY_BYTES: config.smallBodyBytes,
     SLUICE_PART_BYTES: config.partBytes,
-    SLUICE_ACCEPT: config.accept,
+    SLUICE_ACCEPT: config.accept ?? `every-thread from ${EVERY_THREAD_FROM_CODEC_THREADS} codec threads, else main`,
     SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT: config.defaultAccept ?? "sluice.json's accept, else the request's format",
   };
   const described: Record<string, { value: string | number | boolean; from: SettingOrigin }> = {};
@@ -325,7 +340,8 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
     smallBodyBytes:
       smallBody === undefined ? DEFAULT_SMALL_BODY_BYTES : integer("SLUICE_SMALL_BODY_BYTES", smallBody, 0, 2 ** 20),
     partBytes: partBytes === undefined ? DEFAULT_PART_BYTES : integer("SLUICE_PART_BYTES", partBytes, 0, 2 ** 40),
-    accept: accept === undefined ? "main" : oneOf<AcceptingThreads>("SLUICE_ACCEPT", accept, ["main", "every-thread"]),
+    accept:
+      accept === undefined ? undefined : oneOf<AcceptingThreads>("SLUICE_ACCEPT", accept, ["main", "every-thread"]),
     defaultAccept: defaultAccept?.trim(),
     origins: { ...origins, ...flagOrigins(flags) },
   };

@@ -5,7 +5,7 @@
 import type { AddressInfo } from "node:net";
 import type { ServerType } from "@hono/node-server";
 import { createCodecRegistry } from "./codec/plugin-loader.js";
-import { type Config, describeConfiguration } from "./config.js";
+import { acceptingThreads, type Config, describeConfiguration } from "./config.js";
 import { ConfigError } from "./errors.js";
 import { createApp } from "./http-routes.js";
 import { createHttpServer } from "./http-server.js";
@@ -39,7 +39,11 @@ const SINGLE_RECORD_WARNING_THREADS = 4;
  * requests (3–4 k a second) on any instance, where the classic container's workers add up with the cores.
  */
 export function singleRecordCeiling(config: Config, codecThreads: number): LogFields | undefined {
-  if (config.batchStrategy !== "SINGLE_RECORD" || config.accept !== "main" || config.smallBodyBytes === 0) {
+  if (
+    config.batchStrategy !== "SINGLE_RECORD" ||
+    acceptingThreads(config, codecThreads) !== "main" ||
+    config.smallBodyBytes === 0
+  ) {
     return undefined;
   }
   if (codecThreads < SINGLE_RECORD_WARNING_THREADS) return undefined;
@@ -89,6 +93,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     codecs: registry.codecs.map((codec) => codec.name).join(","),
     metrics: metrics ? "/metrics" : "off",
   });
+  const accept = acceptingThreads(config, service.threads.codecThreads);
   log.info("configuration", {
     settings: describeConfiguration(config),
     measured: {
@@ -96,12 +101,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       memory_mb: Math.round(service.resources.memoryBytes / 2 ** 20),
       codec_threads: service.threads.codecThreads,
       inference_threads: service.threads.inferenceThreads,
+      accepting_threads: accept,
     },
   });
   const ceiling = singleRecordCeiling(config, service.threads.codecThreads);
   if (ceiling) log.warn("one-record bodies will use one core of this instance", ceiling);
   // The codec threads then take the connections; the main thread keeps those it accepted before.
-  if (config.accept === "every-thread") service.acceptOnCodecThreads(server, metrics, stopAccepting);
+  if (accept === "every-thread") service.acceptOnCodecThreads(server, metrics, stopAccepting);
   const modelLoaded = service.load().then(() => undefined);
   // Failures are reported through `modelLoaded` and the 503 answers; keep Node from calling them unhandled.
   modelLoaded.catch(() => {});

@@ -11,6 +11,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
+import { EVERY_THREAD_FROM_CODEC_THREADS } from "../src/config.js";
 import { createHttpServer } from "../src/http-server.js";
 import { InvocationGate, type Release, SharedAdmission } from "../src/invocation-gate.js";
 import { Logger } from "../src/log.js";
@@ -134,6 +135,35 @@ describe("codec threads that accept connections", () => {
     const deadline = Date.now() + 5000;
     while ((await count()) < before + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(await count(), before + 3);
+  });
+});
+
+describe("which threads accept connections when SLUICE_ACCEPT is unset", () => {
+  it("the codec threads, from EVERY_THREAD_FROM_CODEC_THREADS of them; the main thread below", async () => {
+    const many = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_CODEC_THREADS: String(EVERY_THREAD_FROM_CODEC_THREADS),
+    });
+    try {
+      await until(() => many.logs.some((line) => line.includes("codec threads accept connections")), "accepting");
+      const answer = await request(many, "POST", "/invocations", "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+      assert.equal(answer.status, 200);
+      await until(() => invocationLines(many).length > 0, "the invocation's log line");
+      assert.equal(invocationLines(many)[0].thread, "codec-accepted");
+    } finally {
+      await many.close();
+    }
+    const few = await startTestServer(modelDir(smallMlp()), {
+      SLUICE_CODEC_THREADS: String(EVERY_THREAD_FROM_CODEC_THREADS - 1),
+    });
+    try {
+      const answer = await request(few, "POST", "/invocations", "0.1,0.2,0.3,0.4\n", { "content-type": "text/csv" });
+      assert.equal(answer.status, 200);
+      await until(() => invocationLines(few).length > 0, "the invocation's log line");
+      assert.equal(invocationLines(few)[0].thread, "main");
+      assert.ok(!few.logs.some((line) => line.includes("codec threads accept connections")));
+    } finally {
+      await few.close();
+    }
   });
 });
 

@@ -3,7 +3,14 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
 import { CodecRegistry } from "../src/codec/registry.js";
-import { describeConfiguration, loadConfig, MAX_CODEC_THREADS, parseServeFlags } from "../src/config.js";
+import {
+  acceptingThreads,
+  describeConfiguration,
+  EVERY_THREAD_FROM_CODEC_THREADS,
+  loadConfig,
+  MAX_CODEC_THREADS,
+  parseServeFlags,
+} from "../src/config.js";
 import { ConfigError } from "../src/errors.js";
 import { InvocationService } from "../src/invocation-service.js";
 import { Logger } from "../src/log.js";
@@ -78,6 +85,15 @@ describe("configuration", () => {
     assert.equal(threadsFor(96), 96);
     assert.equal(threadsFor(448), MAX_CODEC_THREADS);
     assert.equal(threadsFor(448, { SLUICE_CODEC_THREADS: "3" }), 3);
+  });
+
+  it("has codec threads accept connections from EVERY_THREAD_FROM_CODEC_THREADS of them, unless told", () => {
+    const many = EVERY_THREAD_FROM_CODEC_THREADS;
+    assert.equal(acceptingThreads(loadConfig({}), many - 1), "main");
+    assert.equal(acceptingThreads(loadConfig({}), many), "every-thread");
+    assert.equal(acceptingThreads(loadConfig({ SLUICE_ACCEPT: "main" }), 96), "main");
+    assert.equal(acceptingThreads(loadConfig({ SLUICE_ACCEPT: "every-thread" }), 2), "every-thread");
+    refuses({ SLUICE_ACCEPT: "all" }, "SLUICE_ACCEPT");
   });
 
   it("reads dimension sizes as name=size pairs", () => {

@@ -156,7 +156,9 @@ describe("the start-up warning for one-record bodies on many cores", () => {
     const settings = (env: Record<string, string>) => loadConfig(env, { port: "0", modelDir: "/models" });
     const single = { SAGEMAKER_BATCH_STRATEGY: "SINGLE_RECORD" };
     assert.ok(singleRecordCeiling(settings(single), 4));
+    assert.ok(singleRecordCeiling(settings({ ...single, SLUICE_ACCEPT: "main" }), 16));
     assert.equal(singleRecordCeiling(settings(single), 2), undefined, "two codec threads");
+    assert.equal(singleRecordCeiling(settings(single), 16), undefined, "codec threads accept by default there");
     assert.equal(singleRecordCeiling(settings({ SAGEMAKER_BATCH_STRATEGY: "MULTI_RECORD" }), 16), undefined);
     assert.equal(singleRecordCeiling(settings({}), 16), undefined, "no strategy given");
     assert.equal(singleRecordCeiling(settings({ ...single, SLUICE_ACCEPT: "every-thread" }), 16), undefined);
