@@ -10,8 +10,8 @@ import { createCodecRegistry } from "./codec/plugin-loader.js";
 import { loadConfig, parseServeFlags } from "./config.js";
 import { ConfigError } from "./errors.js";
 import { TRANSFORM_USAGE } from "./job/job-options.js";
-import { Logger } from "./log.js";
 import { scaffoldCodec } from "./new-codec.js";
+import { StreamLogger } from "./stream-logger.js";
 
 const USAGE =
   "usage: sluice serve [--port N] [--model-dir DIR] [--backend cpu|webgpu|auto] | " +
@@ -71,7 +71,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   const config = loadConfig(process.env, parseServeFlags(rest));
-  const log = new Logger({ level: config.logLevel, format: config.logFormat });
+  const log = new StreamLogger({ level: config.logLevel, format: config.logFormat });
   const { startServer } = await import("./start-server.js");
   const running = await startServer(config, log);
   running.modelLoaded.catch(() => {

@@ -14,7 +14,7 @@ import { Hono } from "hono";
 import { EVERY_THREAD_FROM_CODEC_THREADS } from "../src/config.js";
 import { createHttpServer } from "../src/http-server.js";
 import { InvocationGate, type Release, SharedAdmission } from "../src/invocation-gate.js";
-import { Logger } from "../src/log.js";
+import { StreamLogger } from "../src/stream-logger.js";
 import { RunningCounts } from "../src/threads/running-counts.js";
 import { csvBlock } from "./support/child-server.js";
 import { hangingBody, until } from "./support/hanging-body.js";
@@ -397,7 +397,7 @@ describe("a server that has stopped accepting", () => {
     // The routes answer /ping synchronously: the header must be set before they do.
     const app = new Hono();
     app.get("/ping", () => new Response(null, { status: 200 }));
-    const http1 = createHttpServer(app, new Logger({ sink: () => {} }));
+    const http1 = createHttpServer(app, new StreamLogger({ sink: () => {} }));
     await new Promise<void>((resolve) => http1.server.listen(0, "127.0.0.1", resolve));
     const { port } = http1.server.address() as AddressInfo;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });

@@ -13,7 +13,7 @@ import {
 } from "../src/config.js";
 import { ConfigError } from "../src/errors.js";
 import { InvocationService } from "../src/invocation-service.js";
-import { Logger } from "../src/log.js";
+import { StreamLogger } from "../src/stream-logger.js";
 
 const refuses = (env: Record<string, string>, name: string) =>
   assert.throws(
@@ -78,7 +78,7 @@ describe("configuration", () => {
   it("starts one codec thread per core, up to MAX_CODEC_THREADS", () => {
     assert.equal(loadConfig({ SLUICE_CODEC_THREADS: String(MAX_CODEC_THREADS) }).codecThreads, MAX_CODEC_THREADS);
     const threadsFor = (cpus: number, env: Record<string, string> = {}) =>
-      new InvocationService(loadConfig(env), new CodecRegistry(), new Logger({ sink: () => {} }), {
+      new InvocationService(loadConfig(env), new CodecRegistry(), new StreamLogger({ sink: () => {} }), {
         cpus,
         memoryBytes: 2 ** 34,
       }).threads.codecThreads;

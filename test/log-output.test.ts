@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 import { startChildServer } from "./support/child-server.js";
 import { modelDir, smallMlp } from "./support/models.js";
 
-const LOG_MODULE = new URL("../src/log.js", import.meta.url).href;
+const LOG_MODULE = new URL("../src/stream-logger.js", import.meta.url).href;
 const OUTPUT_MODULE = new URL("../src/log-output.js", import.meta.url).href;
 
 interface Run {
@@ -55,8 +55,8 @@ describe("the log's output", () => {
     // 4 000 lines of ~1 KB: 4 MB, far more than a pipe holds. The child counts its 10 ms timer ticks in
     // the first 2 s, all of them with nobody reading; an event loop frozen by a full pipe ticks a few times.
     const script = `
-      const { Logger } = await import(${JSON.stringify(LOG_MODULE)});
-      const log = new Logger({ format: "json" });
+      const { StreamLogger } = await import(${JSON.stringify(LOG_MODULE)});
+      const log = new StreamLogger({ format: "json" });
       const started = performance.now();
       let ticks = 0;
       const ticker = setInterval(() => {
@@ -136,8 +136,8 @@ describe("the log's output", () => {
 
   it("writes what is left when the process exits, after the reader catches up", async () => {
     const script = `
-      const { Logger } = await import(${JSON.stringify(LOG_MODULE)});
-      const log = new Logger({ format: "json" });
+      const { StreamLogger } = await import(${JSON.stringify(LOG_MODULE)});
+      const log = new StreamLogger({ format: "json" });
       for (let i = 0; i < 500; i++) log.info("line", { n: i, pad: "x".repeat(1000) });
       log.info("stopped");
       process.exit(0);
@@ -157,8 +157,8 @@ describe("the log's output", () => {
     // The child writes an info line and an error line, then blocks its own thread for 2 s: only a write
     // made inside log.error can have reached the pipe by the time the parent reads it.
     const script = `
-      const { Logger } = await import(${JSON.stringify(LOG_MODULE)});
-      const log = new Logger({ format: "json" });
+      const { StreamLogger } = await import(${JSON.stringify(LOG_MODULE)});
+      const log = new StreamLogger({ format: "json" });
       log.info("first");
       log.error("failed");
       process.stderr.write("{}");

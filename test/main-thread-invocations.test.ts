@@ -12,9 +12,9 @@ import zlib from "node:zlib";
 import { createCpuBackend } from "../src/backends/onnx-cpu.js";
 import { createCodecRegistry } from "../src/codec/plugin-loader.js";
 import { DEFAULT_SMALL_BODY_BYTES, loadConfig } from "../src/config.js";
-import { Logger } from "../src/log.js";
 import { runOnMainThread } from "../src/main-thread-invocation.js";
 import type { PipelineOptions } from "../src/pipeline.js";
+import { StreamLogger } from "../src/stream-logger.js";
 import { mlpClassifier } from "../src/testing/onnx-model-writer.js";
 import { recordIOFrame } from "./support/binary-writers.js";
 import { csvBlock } from "./support/child-server.js";
@@ -119,7 +119,7 @@ describe("a small body that is not a Node stream (a transform job's, a web strea
       singleRecord: false,
       maxPendingBatches: 2,
     };
-    const log = new Logger({ sink: () => {}, format: "json", level: "error" });
+    const log = new StreamLogger({ sink: () => {}, format: "json", level: "error" });
     try {
       let text = "";
       for await (const chunk of runOnMainThread(body, options, bodyIdleTimeoutMs, log).output) {

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../src/config.js";
-import { Logger } from "../src/log.js";
 import { singleRecordCeiling } from "../src/start-server.js";
+import { StreamLogger } from "../src/stream-logger.js";
 import { processCpuSeconds } from "../src/threads/thread-cpu.js";
 import { modelDir, smallMlp } from "./support/models.js";
 import { invoke, metricValue, startTestServer, type TestServer } from "./support/server.js";
@@ -169,7 +169,7 @@ describe("the start-up warning for one-record bodies on many cores", () => {
 describe("log levels", () => {
   it("drops lines below SLUICE_LOG_LEVEL and cuts long field values", () => {
     const lines: string[] = [];
-    const log = new Logger({ level: "warn", sink: (line) => lines.push(line), format: "json" });
+    const log = new StreamLogger({ level: "warn", sink: (line) => lines.push(line), format: "json" });
     log.info("quiet");
     log.warn("loud", { header: "x".repeat(10_000) });
     assert.equal(lines.length, 1);

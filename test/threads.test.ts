@@ -18,8 +18,8 @@ import { BUILTIN_CODECS_MODULE, loadCodecPlugins } from "../src/codec/plugin-loa
 import { CodecRegistry } from "../src/codec/registry.js";
 import { loadConfig } from "../src/config.js";
 import { InvocationService } from "../src/invocation-service.js";
-import { Logger } from "../src/log.js";
 import { runPipeline } from "../src/pipeline.js";
+import { StreamLogger } from "../src/stream-logger.js";
 import { signatureOf } from "../src/testing/index.js";
 import { BODY_RING_BYTES } from "../src/threads/body-ring.js";
 import { threadForInvocation } from "../src/threads/codec-thread-pool.js";
@@ -298,7 +298,7 @@ describe("body rings", () => {
 
 describe("thread budget", () => {
   const registry = new CodecRegistry();
-  const quiet = new Logger({ sink: () => {} });
+  const quiet = new StreamLogger({ sink: () => {} });
 
   it("sizes codec threads and ONNX Runtime's threads to the cores the container has", () => {
     const service = new InvocationService(loadConfig({}), registry, quiet, { cpus: 3, memoryBytes: 2 ** 32 });

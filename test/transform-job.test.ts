@@ -33,7 +33,7 @@ import { compileJsonPath } from "../src/job/json-path.js";
 import { miniBatches, type PackingOptions } from "../src/job/mini-batches.js";
 import { RecordTooLargeError } from "../src/job/record-splitter.js";
 import { type JobSummary, resolveParameters, runTransformJob } from "../src/job/transform-job.js";
-import { Logger } from "../src/log.js";
+import { StreamLogger } from "../src/stream-logger.js";
 import { temporaryDirectory } from "../src/temporary-directory.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import {
@@ -50,7 +50,7 @@ import { startTestServer, type TestServer } from "./support/server.js";
 
 const CLI = new URL("../src/cli.js", import.meta.url).pathname;
 const CRASHING_PLUGIN = new URL("fixtures/crashing-plugin.js", import.meta.url).pathname;
-const quiet = new Logger({ sink: () => {} });
+const quiet = new StreamLogger({ sink: () => {} });
 const MB = 2 ** 20;
 
 /** `rows` CSV rows of 4 features, distinct per row. */

@@ -10,7 +10,7 @@ import { loadConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import type { ExecutionParameters } from "../execution-parameters.js";
 import { InvocationService } from "../invocation-service.js";
-import { Logger } from "../log.js";
+import { StreamLogger } from "../stream-logger.js";
 import { DataProcessing } from "./data-processing.js";
 import { listInputs } from "./input-files.js";
 import { HttpInvoker, InProcessInvoker, InvocationFailure, type Invoker } from "./invoker.js";
@@ -87,7 +87,7 @@ export async function transformCommand(args: readonly string[], io: CommandIo): 
   if (options.maxConcurrent) env.SAGEMAKER_MAX_CONCURRENT_TRANSFORMS = String(options.maxConcurrent);
   if (options.maxPayloadMB !== undefined) env.SAGEMAKER_MAX_PAYLOAD_IN_MB = String(options.maxPayloadMB);
   const config = loadConfig(env, { modelDir: options.modelDir, backend: options.backend });
-  const log = new Logger({ level: config.logLevel, format: config.logFormat, fd: 2 });
+  const log = new StreamLogger({ level: config.logLevel, format: config.logFormat, fd: 2 });
   const registry = await createCodecRegistry({ plugins: config.plugins, env: config.codecEnv });
   const files = listInputs(
     options.input,

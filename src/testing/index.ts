@@ -17,9 +17,9 @@ import { parseMediaType } from "../codec/media-type.js";
 import type { OutputBatch, OutputTensor } from "../codec/record-codec.js";
 import { loadConfig } from "../config.js";
 import { RecordError, SluiceError } from "../errors.js";
-import { Logger, prettyLine } from "../log.js";
 import type { ElementType, ModelSignature, OutputValues, TensorSpec } from "../model/signature.js";
 import { type RunningServer, startServer } from "../start-server.js";
+import { prettyLine, StreamLogger } from "../stream-logger.js";
 import { temporaryDirectory } from "../temporary-directory.js";
 import { seededRandom } from "./seeded-random.js";
 
@@ -254,7 +254,7 @@ export async function startCodecTestServer(
   const logs: string[] = [];
   const running = await startServer(
     config,
-    new Logger({ sink: (line) => logs.push(prettyLine(line)), format: "json" }),
+    new StreamLogger({ sink: (line) => logs.push(prettyLine(line)), format: "json" }),
   );
   await running.modelLoaded;
   const url = `http://127.0.0.1:${running.port}`;

@@ -92,7 +92,7 @@ class ServedOutbox {
 /** The routes' logger on a codec thread: its lines go through the outbox. */
 class OutboxLogger extends Logger {
   constructor(private readonly outbox: ServedOutbox) {
-    super({ sink: () => {} });
+    super();
   }
 
   override write(level: LogLevel, message: string, fields: LogFields = {}): void {

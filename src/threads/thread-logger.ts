@@ -9,8 +9,7 @@ import type { LogMessage } from "./messages.js";
 /** Posts log lines to `port` (the worker's `parentPort`). */
 export class ThreadLogger extends Logger {
   constructor(private readonly port: MessagePort) {
-    // Lines never reach this logger's own output: they are posted to the main thread.
-    super({ sink: () => {} });
+    super();
   }
 
   override write(level: LogLevel, message: string, fields: LogFields = {}): void {

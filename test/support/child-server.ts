@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { prettyLine } from "../../src/log.js";
+import { prettyLine } from "../../src/stream-logger.js";
 
 const CLI = new URL("../../src/cli.js", import.meta.url).pathname;
 

@@ -4,8 +4,8 @@
  */
 import http from "node:http";
 import { type Config, loadConfig } from "../../src/config.js";
-import { Logger, prettyLine } from "../../src/log.js";
 import { type RunningServer, startServer } from "../../src/start-server.js";
+import { prettyLine, StreamLogger } from "../../src/stream-logger.js";
 
 /** A server under test. */
 export interface TestServer {
@@ -32,7 +32,7 @@ export async function startTestServer(
     logs.push(prettyLine(line));
     records.push(JSON.parse(line) as Record<string, unknown>);
   };
-  const running = await startServer(config, new Logger({ sink, format: "json", level: "debug" }));
+  const running = await startServer(config, new StreamLogger({ sink, format: "json", level: "debug" }));
   if (options.waitForModel !== false) await running.modelLoaded;
   return {
     url: `http://127.0.0.1:${running.port}`,
