@@ -34,9 +34,10 @@ const SINGLE_RECORD_WARNING_THREADS = 4;
 
 /**
  * Why one-record bodies will not use the cores the server has, as the fields of a start-up warning, or
- * undefined when they will. With `SAGEMAKER_BATCH_STRATEGY=SINGLE_RECORD` every body is small, and by
- * default the main thread decodes, runs and encodes each small body itself: one thread's worth of
- * requests (3–4 k a second) on any instance, where the classic container's workers add up with the cores.
+ * undefined when they will. With `SAGEMAKER_BATCH_STRATEGY=SINGLE_RECORD` every body is small, and where
+ * the main thread accepts connections it decodes, runs and encodes each small body itself: one thread's
+ * worth of requests (4–7 k a second) on any instance, where the classic container's workers add up with
+ * the cores.
  */
 export function singleRecordCeiling(config: Config, codecThreads: number): LogFields | undefined {
   if (
