@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describeAdapter, probeWebGpuAdapter } from "../src/backends/webgpu-adapter.js";
-import { acceptingThreads, MAX_CODEC_THREADS } from "../src/config.js";
+import { acceptingThreads, defaultCodecThreads } from "../src/config.js";
 import { removeTemporaryDirectory } from "../src/temporary-directory.js";
 import { turnOffOnStackReplacement } from "../src/threads/on-stack-replacement.js";
 import {
@@ -60,7 +60,7 @@ import {
 
 const MB = 2 ** 20;
 /** Which threads accept connections in Sluice's default rows on this machine, and the mode measured beside it. */
-const DEFAULT_ACCEPT = acceptingThreads({ accept: undefined }, Math.min(cores(), MAX_CODEC_THREADS));
+const DEFAULT_ACCEPT = acceptingThreads({ accept: undefined }, defaultCodecThreads(cores()));
 const OTHER_ACCEPT = DEFAULT_ACCEPT === "main" ? "every-thread" : "main";
 /** The other mode's name in the tables, and in the sentences after them. */
 const OTHER_MODE =

@@ -30,6 +30,11 @@ export const DEFAULT_PART_BYTES = 2 * 1024 * 1024;
  */
 export const MAX_CODEC_THREADS = 256;
 
+/** The codec threads a server starts unless `SLUICE_CODEC_THREADS` says: one per core, up to the most. */
+export function defaultCodecThreads(cpus: number): number {
+  return Math.min(cpus, MAX_CODEC_THREADS);
+}
+
 /**
  * Codec threads from which they accept connections themselves unless `SLUICE_ACCEPT` says otherwise. The
  * main thread, receiving every body, costs about a fifth of a record's CPU (tabular rows 0.16 of 0.85 CPU

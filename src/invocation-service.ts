@@ -14,7 +14,7 @@ import type { RecordBoundaryScanner } from "./codec/framing.js";
 import { parseMediaType } from "./codec/media-type.js";
 import { createCodecRegistry, type PluginSources } from "./codec/plugin-loader.js";
 import type { CodecRegistry, NegotiatedFormat } from "./codec/registry.js";
-import { type Config, MAX_CODEC_THREADS } from "./config.js";
+import { type Config, defaultCodecThreads } from "./config.js";
 import { type ContainerResources, containerResources } from "./container-resources.js";
 import { type ContentCoding, parseContentEncoding } from "./content-encoding.js";
 import { ConfigError, ModelUnavailableError, PayloadTooLargeError } from "./errors.js";
@@ -218,7 +218,7 @@ export class InvocationService implements InvocationFront {
     // threads sleep (they do not spin), and a compute-bound model the other way round.
     this.#registry = registry;
     this.threads = {
-      codecThreads: config.codecThreads ?? Math.min(resources.cpus, MAX_CODEC_THREADS),
+      codecThreads: config.codecThreads ?? defaultCodecThreads(resources.cpus),
       inferenceThreads: config.inferenceThreads ?? resources.cpus,
     };
   }
