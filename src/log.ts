@@ -17,9 +17,6 @@ export type LogValue = string | number | boolean | undefined | { readonly [key: 
 /** Fields of one log line. */
 export type LogFields = { readonly [key: string]: LogValue };
 
-/** Where formatted lines go (tests pass their own to capture them); standard output by default. */
-export type LogSink = (line: string) => void;
-
 /** Writes log lines; subclasses decide where they go. */
 export abstract class Logger {
   /** Writes one line. */

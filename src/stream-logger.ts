@@ -6,8 +6,11 @@
  * loop.
  */
 import pino from "pino";
-import { type LogFields, type LogFormat, Logger, type LogLevel, type LogSink, type LogValue } from "./log.js";
+import { type LogFields, type LogFormat, Logger, type LogLevel, type LogValue } from "./log.js";
 import { LogOutput } from "./log-output.js";
+
+/** Where formatted lines go (tests pass their own to capture them); standard output by default. */
+export type LogSink = (line: string) => void;
 
 /** Options of a {@link StreamLogger}. */
 export interface LoggerOptions {
