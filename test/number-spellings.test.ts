@@ -138,8 +138,15 @@ function csvReference(field: string, takesMissing: boolean): number | undefined 
   return Number.isNaN(value) ? undefined : value;
 }
 
-/** JSON values that must be refused where a float input's number goes. */
-const JSON_BAD_VALUES = ["+1", "NaN", "Infinity", "-Infinity", "1e", "0x10", "1_0", "--1", "-", '"1"', "[1]x"];
+/**
+ * JSON values that must be refused where a float input's number goes: words and strings, and numbers
+ * that `Number()` reads but JSON does not allow (refused whichever reader meets them, as `JSON.parse`
+ * and Python's `json.loads` refuse them).
+ */
+const JSON_BAD_VALUES = [
+  ...["+1", ".5", "-.5", "5.", "1.e5", "05", "-007.5", "00"],
+  ...["NaN", "Infinity", "-Infinity", "1e", "0x10", "1_0", "--1", "-", '"1"', "[1]x"],
+];
 
 /** A JSON record of `values` in one of the forms the README lists, with spaces and tabs between tokens. */
 function jsonRecord(random: Random, values: readonly string[]): string {

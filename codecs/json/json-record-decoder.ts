@@ -141,7 +141,7 @@ export class JsonRecordDecoder implements RecordDecoder {
     this.#parsed = new ParsedJsonRecords(layout);
     this.#scratch = new Float64Array(this.#totalWidth);
     this.#textScratch = layout.anyText ? new Array<string>(this.#totalWidth).fill("") : [];
-    this.#plainRows = PlainNumberRowReader.of(this.#inputs, { nullAsMissing: true });
+    this.#plainRows = PlainNumberRowReader.of(this.#inputs, { nullAsMissing: true, jsonNumbers: true });
     this.#seenInputs = new Uint8Array(this.#inputs.length);
     this.#keyOrder = new Uint32Array(this.#inputs.length);
     for (let index = 0; index < this.#keyOrder.length; index++) this.#keyOrder[index] = index;
@@ -385,6 +385,9 @@ export class JsonRecordDecoder implements RecordDecoder {
         const negative = ((bytes[i] ^ MINUS) - 1) >>> 31;
         let at = i + negative;
         let c = bytes[at];
+        // 1 for a number JSON does not allow (`05`, `.5`, `5.`), which the general path then refuses. (The
+        // byte after a digit is inside the record, which ends with `]` or `}`.)
+        let notJson = c === ZERO && (bytes[at + 1] - ZERO) >>> 0 <= 9 ? 1 : 0;
         let mantissa = 0;
         const integerStart = at;
         for (let digit = c - ZERO; digit >= 0 && digit <= 9; digit = c - ZERO) {
@@ -394,6 +397,7 @@ export class JsonRecordDecoder implements RecordDecoder {
         let digits = at - integerStart;
         let fractionDigits = 0;
         if (c === DOT) {
+          if (digits === 0) notJson = 1;
           const fractionStart = ++at;
           c = bytes[at];
           for (let digit = c - ZERO; digit >= 0 && digit <= 9; digit = c - ZERO) {
@@ -402,12 +406,14 @@ export class JsonRecordDecoder implements RecordDecoder {
           }
           fractionDigits = at - fractionStart;
           digits += fractionDigits;
+          if (fractionDigits === 0) notJson = 1;
         }
         // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds correctly.
         const magnitude =
           fractionDigits > 22 ? Number.NaN : fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
         if (
           digits === 0 ||
+          notJson !== 0 ||
           c === 0x65 ||
           c === 0x45 ||
           // Past 15 digits (float64 values printed in full) the estimate serves float32 inputs, mostly.
@@ -417,6 +423,8 @@ export class JsonRecordDecoder implements RecordDecoder {
             // `null`, a missing value for an input that takes them.
             scratch[count++] = Number.NaN;
             i = at + NULL_LENGTH;
+          } else if (notJson !== 0) {
+            return -1;
           } else {
             let value = Number.NaN;
             if (digits !== 0 && (c | 0x20) === 0x65) {

@@ -46,6 +46,12 @@ export interface RowFields {
    * reading stops at the comma after the last of them, and {@link PlainNumberRowReader.runEnd} says where.
    */
   readonly fieldsFollow?: boolean;
+  /**
+   * Numbers are spelt as JSON spells them: no `.5`, `5.` or `05` (which `Number()` and a CSV field allow).
+   * A row with such a number is left to the general path, which refuses it as `JSON.parse` does, so that
+   * a record is read or refused alike whichever path reads it.
+   */
+  readonly jsonNumbers?: boolean;
 }
 
 /** Reads rows of plain numbers into a model's numeric inputs. */
@@ -82,6 +88,8 @@ export class PlainNumberRowReader {
   readonly #nullIsMissing: boolean;
   /** Whether the row goes on after these inputs' fields (see {@link RowFields.fieldsFollow}). */
   readonly #fieldsFollow: boolean;
+  /** 1 where numbers must be spelt as JSON spells them (see {@link RowFields.jsonNumbers}), else 0. */
+  readonly #jsonNumbers: number;
   /**
    * For a reader whose fields other fields follow: where the comma after the last of them is, set by a
    * row read up to it (a row that ends with them leaves it as it was).
@@ -90,9 +98,16 @@ export class PlainNumberRowReader {
 
   private constructor(
     inputs: readonly TensorSpec[],
-    { quotedNumbers = false, emptyAsMissing = false, nullAsMissing = false, fieldsFollow = false }: RowFields,
+    {
+      quotedNumbers = false,
+      emptyAsMissing = false,
+      nullAsMissing = false,
+      fieldsFollow = false,
+      jsonNumbers = false,
+    }: RowFields,
   ) {
     this.#fieldsFollow = fieldsFollow;
+    this.#jsonNumbers = jsonNumbers ? 1 : 0;
     const missingTaken = inputs.every((input) => input.acceptsMissing === true);
     this.#quotedNumbers = quotedNumbers;
     this.#emptyIsMissing = emptyAsMissing && missingTaken;
@@ -147,7 +162,8 @@ export class PlainNumberRowReader {
    * that the caller's general path then overwrites) when any field needs more: quotes other than around a
    * CSV number, spaces other than before a field (`1, 2` is read here), scales past 10^±22 for a float64 input (10^22 and 10^-44 for a
    * float32 one), more than 15 digits for a float64 input (or beside a float32 halfway point), `NaN`, an
-   * empty field or `null` (unless it is a missing value, see {@link RowFields}), a row of the wrong width.
+   * empty field or `null` (unless it is a missing value, see {@link RowFields}), a row of the wrong width, a number JSON does not allow
+   * (`.5`, `05`) where {@link RowFields.jsonNumbers} says so.
    *
    * Mispredicted branches are much of what a field costs here, so the sign is applied without a branch
    * (half of all features are negative), and the test for a bare `0` (most fields of sparse and image
@@ -175,6 +191,7 @@ export class PlainNumberRowReader {
     this.#rowPhase = (this.#rowPhase + 1) & 63;
     // A number, not a boolean: TurboFan tested `a || b` on every field as a value of unknown type.
     const zeroHeavy = this.#zeroHeavy | (this.#rowPhase === 0 ? 1 : 0);
+    const jsonNumbers = this.#jsonNumbers;
     let zeros = 0;
     // Quotes stepped over before a number, and quotes closing one: a row is read here only when every
     // quote opened was closed (`"1,2"` is one field, not the numbers 1 and 2).
@@ -263,11 +280,15 @@ export class PlainNumberRowReader {
             pos++;
             continue;
           }
+          // JSON's numbers start with a digit (no `.5`).
+          if (jsonNumbers !== 0) return false;
           break integerPart;
         }
         mantissa = digit;
         digit = buffer[++pos] - ZERO;
         if (digit >>> 0 > 9) break integerPart;
+        // Nor do they start with a zero before another digit (`05`).
+        if (mantissa === 0 && jsonNumbers !== 0) return false;
         mantissa = mantissa * 10 + digit;
         digit = buffer[++pos] - ZERO;
         if (digit >>> 0 > 9) break integerPart;
@@ -288,7 +309,11 @@ export class PlainNumberRowReader {
         digit = buffer[pos] - ZERO;
         // biome-ignore lint/suspicious/noConfusingLabels: straight-line steps, left at the first non-digit.
         fractionPart: {
-          if (digit >>> 0 > 9) break fractionPart;
+          if (digit >>> 0 > 9) {
+            // Nor end with a dot (`5.`).
+            if (jsonNumbers !== 0) return false;
+            break fractionPart;
+          }
           mantissa = mantissa * 10 + digit;
           digit = buffer[++pos] - ZERO;
           if (digit >>> 0 > 9) break fractionPart;
