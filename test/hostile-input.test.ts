@@ -11,7 +11,9 @@ import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import zlib from "node:zlib";
 import { csvCodec } from "../codecs/csv.js";
+import { jsonCodec } from "../codecs/json.js";
 import { jsonLinesCodec } from "../codecs/jsonlines.js";
+import { FramingError } from "../src/errors.js";
 import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
 import { amazonRecord, recordIOFrame, tfExample, tfRecordFrame } from "./support/binary-writers.js";
 import { hangingBody, until } from "./support/hanging-body.js";
@@ -23,6 +25,12 @@ const encoder = new TextEncoder();
 const GOOD = "0.1,0.2,0.3,0.4";
 const BOM = "\uFEFF";
 const MB = 2 ** 20;
+
+/** `text` in UTF-16, little- or big-endian. */
+const utf16 = (text: string, order: "le" | "be"): Uint8Array => {
+  const bytes = Buffer.from(text, "utf16le");
+  return order === "le" ? bytes : bytes.swap16();
+};
 
 describe("hostile input over HTTP", () => {
   let server: TestServer;
@@ -50,6 +58,26 @@ describe("hostile input over HTTP", () => {
     });
     assert.equal(lines.status, 200);
     assert.equal((await lines.text()).trim().split("\n").length, 1);
+  });
+
+  it("refuses a UTF-16 body (as Excel's Unicode Text writes one) by its byte-order mark, naming the encoding", async () => {
+    for (const [contentType, text] of [
+      ["text/csv", `${GOOD}\n0.5,0.6,0.7,0.8\n`],
+      ["application/jsonlines", "[0.1,0.2,0.3,0.4]\n"],
+      ["application/json", '{"instances": [[0.1,0.2,0.3,0.4]]}'],
+    ]) {
+      for (const body of [utf16(BOM + text, "le"), utf16(BOM + text, "be")]) {
+        const response = await invoke(server, body, { "content-type": contentType, accept: "text/csv" });
+        assert.equal(response.status, 400, contentType);
+        const answer = (await response.json()) as { code: string; error: string; byteOffset: number; line: number };
+        assert.equal(answer.code, "BODY_NOT_UTF8", contentType);
+        assert.match(answer.error, /^the text starts with byte F[EF], .*UTF-16.*read as UTF-8/, contentType);
+        assert.equal(answer.byteOffset, 0);
+        assert.equal(answer.line, 1);
+      }
+    }
+    // And the server goes on serving.
+    assert.equal((await csvAnswer(`${GOOD}\n`)).status, 200);
   });
 
   it("decodes gzip, deflate and br bodies, and several codings in the order applied", async () => {
@@ -492,6 +520,23 @@ describe("stalled and departing clients", () => {
 });
 
 describe("byte-order marks split across chunks", () => {
+  it("refuse a UTF-16 body at its first byte wherever it is cut, in every text format", () => {
+    const signature = signatureOf({ features: ["float32", 4] });
+    for (const codec of [csvCodec, jsonLinesCodec, jsonCodec]) {
+      const text = codec === csvCodec ? `${GOOD}\n` : "[0.1,0.2,0.3,0.4]\n";
+      const context = contextFor(signature, codec.mediaTypes[0]);
+      for (const body of [utf16(BOM + text, "le"), utf16(BOM + text, "be")]) {
+        for (const chunks of [[body], [body.subarray(0, 1), body.subarray(1)], [new Uint8Array(0), body]]) {
+          assert.throws(
+            () => decodeBody(codec, context, chunks),
+            (error: unknown) => error instanceof FramingError && error.code === "BODY_NOT_UTF8",
+            codec.name,
+          );
+        }
+      }
+    }
+  });
+
   it("decode to the same records wherever the body is cut", () => {
     const signature = signatureOf({ features: ["float32", 4] });
     for (const codec of [csvCodec, jsonLinesCodec]) {

@@ -1,12 +1,30 @@
 /**
  * A UTF-8 byte-order mark (EF BB BF) at the very start of a text body is not data: Excel's "CSV UTF-8"
  * writes one, and it would otherwise make the first field of the first record unreadable. Text framers
- * drop it, even when it is split across chunks.
+ * drop it, even when it is split across chunks. A body that starts with a UTF-16 one is refused at once
+ * (see {@link refuseUtf16Start}).
  */
 
+import { FramingError } from "../../src/index.js";
 import type { FrameBuffer } from "./frame-buffer.js";
 
-const BYTE_ORDER_MARK = [0xef, 0xbb, 0xbf];
+/** The UTF-8 byte-order mark. */
+export const BYTE_ORDER_MARK: readonly number[] = [0xef, 0xbb, 0xbf];
+
+/**
+ * Throws for a text body whose first byte is FE or FF, which UTF-8 never holds: a UTF-16 (or UTF-32)
+ * byte-order mark starts so (FF FE, FE FF), as Excel's "Unicode Text" and Windows PowerShell's `Out-File`
+ * write them. Read as UTF-8, such a body failed at its first field with an error that quoted the
+ * interleaved zero bytes (`field 0 "��1\u0000" is not a number`), and said nothing of the encoding.
+ */
+export function refuseUtf16Start(firstByte: number): void {
+  if (firstByte !== 0xfe && firstByte !== 0xff) return;
+  throw new FramingError(
+    "BODY_NOT_UTF8",
+    `the text starts with byte ${firstByte.toString(16).toUpperCase()}, which UTF-8 never holds and a UTF-16 file's byte-order mark (FF FE or FE FF) starts with: text formats are read as UTF-8, so convert the file first (e.g. iconv -f UTF-16 -t UTF-8)`,
+    { byteOffset: 0, line: 1 },
+  );
+}
 
 /** Recognises a byte-order mark at the start of a body, chunk by chunk. */
 export class ByteOrderMarkSkipper {
@@ -23,6 +41,7 @@ export class ByteOrderMarkSkipper {
    * chunk that looked like the start of a mark but were data after all (to be framed before `chunk`).
    */
   skip(chunk: Uint8Array): { readonly drop: number; readonly replay?: Uint8Array } {
+    if (this.#matched === 0 && chunk.length > 0) refuseUtf16Start(chunk[0]);
     let i = 0;
     while (this.#matched < BYTE_ORDER_MARK.length && i < chunk.length) {
       if (chunk[i] !== BYTE_ORDER_MARK[this.#matched]) {

@@ -11,6 +11,7 @@
  */
 import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
 import { INSTANCES_KEY } from "../json/request-shapes.js";
+import { BYTE_ORDER_MARK, refuseUtf16Start } from "./byte-order-mark.js";
 import { FrameBuffer } from "./frame-buffer.js";
 import { ChunkScanner } from "./simd-scan.js";
 
@@ -26,7 +27,6 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const OPEN_OBJECT = 0x7b;
 const CLOSE_OBJECT = 0x7d;
-const BYTE_ORDER_MARK = [0xef, 0xbb, 0xbf];
 const INSTANCES = new TextEncoder().encode(INSTANCES_KEY);
 
 const isSpace = (c: number) => c === SPACE || c === LF || c === CR || c === TAB;
@@ -369,6 +369,7 @@ export class JsonFramer implements Framer {
 
   /** Skips a UTF-8 byte order mark at the very start of the body (it may arrive split across chunks). */
   #skipByteOrderMark(chunk: Uint8Array): number {
+    if (this.#bomChecked === 0 && chunk.length > 0) refuseUtf16Start(chunk[0]);
     let i = 0;
     while (this.#bomChecked < BYTE_ORDER_MARK.length && i < chunk.length) {
       if (chunk[i] !== BYTE_ORDER_MARK[this.#bomChecked]) {
