@@ -3,8 +3,9 @@
  * the many ways people and tools write numbers (signs, leading zeros, bare dots, exponents of every
  * size, quotes, spaces, 30-digit mantissas) and, among them, ways that are no number (words, hex, stray
  * signs, a non-breaking space). Each body is decoded split at random byte positions and compared value
- * by value with `Number()` of the text (CSV) or `JSON.parse` (JSON, JSON Lines), stored as the input's
- * type stores it. A body with a bad field must be refused at that row: the rows before it decode alone,
+ * by value with `Number()` of the text (CSV) or `JSON.parse` (JSON, JSON Lines; with the `NaN` and
+ * `Infinity` Python's `json.dumps` writes, as its `json.loads` reads them), stored as the input's type
+ * stores it. A body with a bad field must be refused at that row: the rows before it decode alone,
  * and with it they do not. No field may be read as another value, whichever path (the row reader, the
  * general one) it takes.
  */
@@ -145,8 +146,19 @@ function csvReference(field: string, takesMissing: boolean): number | undefined 
  */
 const JSON_BAD_VALUES = [
   ...["+1", ".5", "-.5", "5.", "1.e5", "05", "-007.5", "00"],
-  ...["NaN", "Infinity", "-Infinity", "1e", "0x10", "1_0", "--1", "-", '"1"', "[1]x"],
+  ...["nan", "-NaN", "inf", "NaNa", "1e", "0x10", "1_0", "--1", "-", '"1"', '"NaN"', "[1]x"],
 ];
+
+/** The words Python's `json.dumps` writes for NaN and the infinities, which `json.loads` reads back. */
+const PYTHON_NUMBERS: Readonly<Record<string, number>> = {
+  NaN: Number.NaN,
+  Infinity: Infinity,
+  "-Infinity": -Infinity,
+};
+
+/** What a JSON value reads as; undefined for one that must be refused. */
+const jsonReference = (value: string): number | undefined =>
+  JSON_BAD_VALUES.includes(value) ? undefined : (PYTHON_NUMBERS[value] ?? JSON.parse(value));
 
 /** A JSON record of `values` in one of the forms the README lists, with spaces and tabs between tokens. */
 function jsonRecord(random: Random, values: readonly string[]): string {
@@ -248,7 +260,7 @@ describe("number spellings, against Number() and JSON.parse", () => {
 
   for (const mediaType of ["application/jsonlines", "application/json"]) {
     for (const type of ["float32", "float64"] as const) {
-      it(`${mediaType} records for a ${type} input: every number as JSON.parse reads it, every non-number refused at its record`, () => {
+      it(`${mediaType} records for a ${type} input: every number as JSON.parse reads it (Python's NaN and Infinity as json.loads does), every non-number refused at its record`, () => {
         const random = seededRandom(type === "float32" ? 41 : 43);
         const codec = codecFor(mediaType);
         const outcomes = { read: 0, refused: 0 };
@@ -257,10 +269,14 @@ describe("number spellings, against Number() and JSON.parse", () => {
           const expected: (number | undefined)[][] = [];
           for (let row = 0, count = 1 + Math.floor(random() * 12); row < count; row++) {
             const values = Array.from({ length: WIDTH }, () =>
-              random() < 0.005 ? pick(random, JSON_BAD_VALUES) : jsonNumber(random),
+              random() < 0.005
+                ? pick(random, JSON_BAD_VALUES)
+                : random() < 0.005
+                  ? pick(random, Object.keys(PYTHON_NUMBERS))
+                  : jsonNumber(random),
             );
             rows.push(jsonRecord(random, values));
-            expected.push(values.map((value) => (JSON_BAD_VALUES.includes(value) ? undefined : JSON.parse(value))));
+            expected.push(values.map(jsonReference));
           }
           const body = bodyOf(rows, expected);
           check(codec, mediaType, { type, acceptsMissing: false }, body, random);

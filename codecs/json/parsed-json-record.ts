@@ -27,6 +27,57 @@ const MAX_ARRAY_NESTING = 64;
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
+/** What a bare `NaN` becomes before `JSON.parse` reads it again, and turns back into NaN. */
+const NAN_STAND_IN = "\u0000NaN";
+const restoreNaN = (_key: string, value: Json): Json => (value === NAN_STAND_IN ? Number.NaN : value);
+
+/**
+ * `text` with Python's non-standard numbers spelt as JSON can read them, or undefined when it has none:
+ * `json.dumps` writes NaN and the infinities as the bare words `NaN`, `Infinity` and `-Infinity` (its
+ * default, `allow_nan=True`), and `json.loads` reads them back. Outside strings, `Infinity` becomes
+ * `1e999` (which reads as Infinity) and `NaN` a string that {@link restoreNaN} turns back into NaN.
+ */
+function withPythonNumbers(text: string): string | undefined {
+  let rewritten = "";
+  let copied = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      continue;
+    }
+    const word = text.startsWith("NaN", i) ? "NaN" : text.startsWith("Infinity", i) ? "Infinity" : undefined;
+    if (word === undefined || /\w/.test(text.charAt(i + word.length)) || /\w/.test(text.charAt(i - 1))) continue;
+    rewritten += `${text.slice(copied, i)}${word === "NaN" ? JSON.stringify(NAN_STAND_IN) : "1e999"}`;
+    copied = i + word.length;
+    i = copied - 1;
+  }
+  return copied === 0 ? undefined : rewritten + text.slice(copied);
+}
+
+/** `JSON.parse` of a record, and failing that, of the record with Python's NaN and infinities (see above). */
+function parseRecord(text: string): Json {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    const python = withPythonNumbers(text);
+    if (python !== undefined) {
+      try {
+        return JSON.parse(python, restoreNaN);
+      } catch {
+        // Not valid even so: the first error is the one to report.
+      }
+    }
+    throw new RecordError("JSON_INVALID", `record is not valid JSON: ${(cause as Error).message}`);
+  }
+}
+
 const isObject = (value: Json): value is JsonObject =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -76,13 +127,7 @@ export class ParsedJsonRecords {
     } catch {
       throw new RecordError("INVALID_UTF8", "record is not valid UTF-8");
     }
-    let value: Json;
-    try {
-      value = JSON.parse(text);
-    } catch (cause) {
-      throw new RecordError("JSON_INVALID", `record is not valid JSON: ${(cause as Error).message}`);
-    }
-    this.#decodeValue(value, sink);
+    this.#decodeValue(parseRecord(text), sink);
   }
 
   #decodeValue(value: Json, sink: RecordSink): void {
