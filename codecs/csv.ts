@@ -29,6 +29,7 @@ import { CsvBoundaryScanner } from "./framing/csv-boundary-scanner.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
+import { headerHint, widthHint } from "./text/csv-row-hints.js";
 import { MixedRowReader } from "./text/mixed-row.js";
 import { PlainNumberRowReader } from "./text/plain-number-row.js";
 import { recentStrings } from "./text/recent-strings.js";
@@ -98,6 +99,8 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #strings = recentStrings();
   /** Set by {@link #generalField} and {@link #textField}: where the field they read ends. */
   #fieldEnd = 0;
+  /** Whether the row the general path reads is its body's first line, where a header line would be. */
+  #firstLine = false;
   /**
    * Holds a copy of a row followed by a line feed, for the row readers: made for the first row that needs
    * one (most bodies' rows end in a line feed where they lie).
@@ -136,6 +139,7 @@ class CsvRecordDecoder implements RecordDecoder {
         return;
       }
     }
+    this.#firstLine = frame.line === 1;
     this.#decodeFields(frame.bytes, slots);
   }
 
@@ -285,7 +289,7 @@ class CsvRecordDecoder implements RecordDecoder {
     if (countFields(bytes) !== this.#totalWidth) this.#widthError(bytes);
     throw new RecordError(
       "CSV_FIELD_NOT_NUMERIC",
-      `field ${field} ${JSON.stringify(excerpt(bytes, start, end))} is not ${what}`,
+      `field ${field} ${JSON.stringify(excerpt(bytes, start, end))} is not ${what}${this.#firstLine ? headerHint(bytes) : ""}`,
     );
   }
 
@@ -293,7 +297,7 @@ class CsvRecordDecoder implements RecordDecoder {
     const fields = countFields(bytes);
     throw new RecordError(
       "CSV_WIDTH_MISMATCH",
-      `record has ${fields} field(s); the model takes ${this.#totalWidth} (${this.#describeInputs})`,
+      `record has ${fields} field(s); the model takes ${this.#totalWidth} (${this.#describeInputs})${widthHint(bytes, fields, this.#totalWidth)}`,
     );
   }
 }

@@ -254,6 +254,32 @@ describe("CSV record decoding", () => {
     }
   });
 
+  it("says what a refused row most likely is, where its shape says so plainly", () => {
+    const hints: [string, RegExp | undefined][] = [
+      // A header line, as the body's first line only, and only of several names.
+      ["a,b,c\n", /is not a number; a header line\? Every line is read as data: take it out of the file/],
+      ['"age","income","score"\r\n1,2,3\n', /"age" is not a number; a header line\?/],
+      ["1,2,3\na,b,c\n", undefined],
+      ["a,2,3\n", undefined],
+      // Another separator than commas, when it would make the model's width.
+      ["1;2;3\n", /has 1 field\(s\); the model takes 3 \(x\[3\]\); its fields seem separated by semicolons/],
+      ["1\t2\t3\n", /seem separated by tabs/],
+      ["1|2|3\n", /seem separated by vertical bars/],
+      ["1;2\n", undefined],
+      // One field too many: a comma at the end, else a leading id or label column.
+      ["1,2,3,\n", /has 4 field\(s\); the model takes 3 \(x\[3\]\); the row ends with a comma/],
+      ["1,2,3,\r\n", /the row ends with a comma/],
+      ['"row-17",1,2,3\n', /if the first field is an id or a label, .*InputFilter \$\[1:\]/],
+      ["1,2\n", undefined],
+      ["1,2,3,4,5\n", undefined],
+    ];
+    for (const [text, hint] of hints) {
+      const { message } = decodeError(text);
+      if (hint) assert.match(message, hint, text);
+      else assert.doesNotMatch(message, /; (a header|its fields seem|the row ends|if the first)/, text);
+    }
+  });
+
   it("refuses non-numeric, empty and mis-quoted fields", () => {
     assert.equal(decodeError("1,abc,3\n").code, "CSV_FIELD_NOT_NUMERIC");
     assert.equal(decodeError("1,,3\n").code, "CSV_FIELD_NOT_NUMERIC");
