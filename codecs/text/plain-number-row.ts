@@ -162,8 +162,8 @@ export class PlainNumberRowReader {
    * that the caller's general path then overwrites) when any field needs more: quotes other than around a
    * CSV number, spaces other than before a field (`1, 2` is read here), scales past 10^±22 for a float64 input (10^22 and 10^-44 for a
    * float32 one), more than 15 digits for a float64 input (or beside a float32 halfway point), `NaN`, an
-   * empty field or `null` (unless it is a missing value, see {@link RowFields}), a row of the wrong width, a number JSON does not allow
-   * (`.5`, `05`) where {@link RowFields.jsonNumbers} says so.
+   * empty field or `null` (unless it is a missing value, see {@link RowFields}), a row of the wrong width,
+   * a number JSON does not allow (`.5`, `05`) where {@link RowFields.jsonNumbers} says so.
    *
    * Mispredicted branches are much of what a field costs here, so the sign is applied without a branch
    * (half of all features are negative), and the test for a bare `0` (most fields of sparse and image
