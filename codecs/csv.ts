@@ -29,10 +29,10 @@ import { CsvBoundaryScanner } from "./framing/csv-boundary-scanner.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
-import { headerHint, widthHint } from "./text/csv-row-hints.js";
 import { MixedRowReader } from "./text/mixed-row.js";
 import { PlainNumberRowReader } from "./text/plain-number-row.js";
 import { recentStrings } from "./text/recent-strings.js";
+import { headerHint, widthHint } from "./text/refusal-hints.js";
 import type { RowSegment } from "./text/shortest-float32.js";
 import {
   plannedRowWriter,

@@ -237,6 +237,17 @@ describe("JSON record decoding", () => {
     assert.equal(decodeError('{"a": [1,2], "b": [3,4]}').code, "JSON_WIDTH_MISMATCH");
   });
 
+  it("says a flat array of one value too many may start with an id or a label, and only that", () => {
+    const hint = /; if the first value is an id or a label, .*InputFilter \$\[1:\]/;
+    for (const codec of [jsonCodec, jsonLinesCodec]) {
+      assert.match(decodeError("[7,1,2,3,4,5]", twoInputs, codec).message, hint, codec.name);
+      // Fewer values, nested arrays, and the array under "features" (which $[1:] would not reach).
+      for (const text of ["[1,2,3,4]", "[1,2,3,4,5,6,7]", '{"features": [7,1,2,3,4,5]}', "[[7,1],[2,3,4,5]]"]) {
+        assert.doesNotMatch(decodeError(text, twoInputs, codec).message, hint, `${codec.name} ${text}`);
+      }
+    }
+  });
+
   it("reads null as a missing value (NaN) only in an input that takes them, in every form of record", () => {
     const takesMissing = { acceptsMissing: true } as const;
     const partly = signatureOf({ a: ["float32", 2, takesMissing], b: ["float32", 3] });

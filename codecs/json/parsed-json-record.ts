@@ -13,6 +13,7 @@ import {
   type RecordSink,
   type TensorSpec,
 } from "../../src/index.js";
+import { leadingExtraHint } from "../text/refusal-hints.js";
 import type { InputLayout } from "./input-layout.js";
 import { FEATURES_KEY, INPUTS_KEY, INSTANCES_KEY } from "./request-shapes.js";
 
@@ -190,9 +191,9 @@ export class ParsedJsonRecords {
   }
 
   #recordOf(value: Json): InputValues[] {
-    if (!isObject(value)) return this.#flat(value);
+    if (!isObject(value)) return this.#flat(value, true);
     if (this.#namesEveryInput(value)) return this.#named(value);
-    if (FEATURES_KEY in value) return this.#flat(value[FEATURES_KEY]);
+    if (FEATURES_KEY in value) return this.#flat(value[FEATURES_KEY], false);
     if (INSTANCES_KEY in value) {
       if (!Array.isArray(value[INSTANCES_KEY])) {
         throw new RecordError("JSON_INSTANCES_NOT_ARRAY", '"instances" must be an array of records');
@@ -231,14 +232,21 @@ export class ParsedJsonRecords {
     return values;
   }
 
-  /** All inputs' values from one flat record (a number or nested arrays of numbers), in model order. */
-  #flat(value: Json): InputValues[] {
+  /**
+   * All inputs' values from one flat record (a number or nested arrays of numbers), in model order;
+   * `whole` when `value` is the record itself, not the array under its `features` key.
+   */
+  #flat(value: Json, whole: boolean): InputValues[] {
     const values = this.#inputs.map((input) => new InputValues(input));
     const count = this.#collect(value, values, this.#inputs, 0, 0);
     if (count !== this.#totalWidth) {
       throw new RecordError(
         "JSON_WIDTH_MISMATCH",
-        `record has ${count} value(s); the model takes ${this.#totalWidth} (${this.#describeInputs})`,
+        `record has ${count} value(s); the model takes ${this.#totalWidth} (${this.#describeInputs})${
+          whole && count === this.#totalWidth + 1 && Array.isArray(value) && !value.some(Array.isArray)
+            ? leadingExtraHint("value")
+            : ""
+        }`,
       );
     }
     return values;

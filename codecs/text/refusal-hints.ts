@@ -1,8 +1,8 @@
 /**
- * What a refused CSV row most likely is, added to its error: the mistakes that stop most jobs in their
- * first body. A header line sent as data, fields separated by semicolons or tabs (a spreadsheet's export
- * in many locales), an id or label column the model does not take, a comma at the end of every line.
- * Each hint is given only when the row's shape says so plainly, and only on the error path.
+ * What a refused text record most likely is, added to its error: the mistakes that stop most jobs in
+ * their first body. A header line sent as data, fields separated by semicolons or tabs (a spreadsheet's
+ * export in many locales), an id or label column the model does not take, a comma at the end of every
+ * line. Each hint is given only when the record's shape says so plainly, and only on the error path.
  */
 
 const COMMA = 0x2c;
@@ -43,9 +43,17 @@ export function widthHint(row: Uint8Array, fields: number, modelWidth: number): 
   let last = row.length - 1;
   if (last >= 0 && row[last] === CARRIAGE_RETURN) last--;
   if (last >= 0 && row[last] === COMMA) return "; the row ends with a comma, which makes an empty last field";
+  return leadingExtraHint("field");
+}
+
+/**
+ * The hint for a flat record (a CSV row, a JSON array) of one `unit` (`field`, `value`) more than the
+ * model takes: the first is likely an id or a label, as in a training set's files.
+ */
+export function leadingExtraHint(unit: string): string {
   return (
-    "; if the first field is an id or a label, leave it out of what the model receives " +
-    "(a transform job's InputFilter $[1:] does, and JoinSource=Input puts the whole row back beside the answer)"
+    `; if the first ${unit} is an id or a label, leave it out of what the model receives ` +
+    "(a transform job's InputFilter $[1:] does, and JoinSource=Input puts the whole record back beside the answer)"
   );
 }
 
