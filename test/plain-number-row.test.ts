@@ -11,7 +11,12 @@ const WIDTH = 4;
  */
 function readRow(text: string, csv = false, acceptsMissing = false): number[] | undefined {
   const input = { name: "x", type: "float32", recordShape: [WIDTH], width: WIDTH, acceptsMissing } as const;
-  const reader = PlainNumberRowReader.of([input], { quotedNumbers: csv, emptyAsMissing: csv, nullAsMissing: !csv });
+  const reader = PlainNumberRowReader.of([input], {
+    quotedNumbers: csv,
+    emptyAsMissing: csv,
+    nullAsMissing: !csv,
+    jsonNumbers: !csv,
+  });
   assert.ok(reader);
   const values = new Float32Array(WIDTH);
   const slots: RecordSlots = { input: () => values, arrays: [values], texts: [], offset: () => 0 };
@@ -89,10 +94,40 @@ describe("the plain-number row reader", () => {
       "1.5,null,0.25",
       "null,null,null,null,null",
       "1.5,,0.25,7",
-      "NaN,-2,0.25,7",
     ]) {
       assert.equal(readRow(row, false, true), undefined, row);
     }
+  });
+
+  it("reads JSON's numbers only, and the NaN and infinities Python's json.dumps writes; CSV's others are the general path's", () => {
+    for (const [row, values] of [
+      ["NaN,-2,0.25,7", [Number.NaN, -2, 0.25, 7]],
+      ["1,Infinity,-Infinity,NaN", [1, Infinity, -Infinity, Number.NaN]],
+      ["0, NaN, 0, -0.5", [0, Number.NaN, 0, -0.5]],
+    ] as const) {
+      // For any input: NaN is a value here, not a missing one.
+      assert.deepEqual(readRow(row, false, false), values, row);
+      assert.equal(readRow(row, true, false), undefined, row);
+    }
+    for (const row of [
+      "-NaN,-2,0.25,7",
+      "NaN ,-2,0.25,7",
+      "Na,-2,0.25,7",
+      "1,Infinit,2,3",
+      "1,Infinityy,2,3",
+      "nan,-2,0.25,7",
+      "1,inf,2,3",
+      // Spellings Number() reads and JSON does not have.
+      ".5,-2,0.25,7",
+      "-.5,-2,0.25,7",
+      "5.,-2,0.25,7",
+      "05,-2,0.25,7",
+      "-00,-2,0.25,7",
+      "1.e5,-2,0.25,7",
+    ]) {
+      assert.equal(readRow(row, false, true), undefined, row);
+    }
+    assert.deepEqual(readRow(".5,-.5,5.,05", true), [0.5, -0.5, 5, 5]);
   });
 
   it("leaves rows with other spaces, or fields that are only spaces, to the general path", () => {

@@ -23,6 +23,12 @@ const SPACE = 0x20;
 const QUOTE = 0x22;
 /** `n`, which starts `null`. */
 const LETTER_N = 0x6e;
+/** `N`, which starts `NaN`. */
+const CAPITAL_N = 0x4e;
+/** `I`, which starts `Infinity`. */
+const CAPITAL_I = 0x49;
+/** `Infinity`, as Python's `json.dumps` writes it (and `-Infinity`). */
+const INFINITY = new TextEncoder().encode("Infinity");
 /** `e`; `E` | 0x20 is `e` too. */
 const EXPONENT = 0x65;
 /** The bytes `0,` read as one little-endian 16-bit number. */
@@ -78,6 +84,8 @@ export class PlainNumberRowReader {
   #rowPhase = 0;
   /** Set by {@link #moreDigits} and {@link #fractionRest}: the digits they read, as a number. */
   #longMantissa = 0;
+  /** Set by {@link #word}: the value of the word it read. */
+  #wordValue = 0;
   /** Where the last exponent read ended (see {@link readExponent}). */
   readonly #exponentEnd = { end: 0 };
   /** Whether a number may be quoted (`"1.5"`, a CSV field; in JSON that is a string). */
@@ -267,11 +275,13 @@ export class PlainNumberRowReader {
             pos++;
             continue;
           }
-          // `null` (`[1.5,null,3]`), for a model that takes missing values.
-          if (negative === 0 && digit === LETTER_N - ZERO && this.#nullIsMissing) {
-            if (k === width || !isNullAt(buffer, pos, end)) return false;
-            target[base + k++] = Number.NaN;
-            pos += NULL_LENGTH;
+          // `null` (`[1.5,null,3]`) for a model that takes missing values; in JSON, the words Python's
+          // `json.dumps` writes for NaN and the infinities.
+          if (digit === LETTER_N - ZERO || digit === CAPITAL_N - ZERO || digit === CAPITAL_I - ZERO) {
+            const length = this.#word(buffer, pos, end, negative);
+            if (length === 0 || k === width) return false;
+            target[base + k++] = this.#wordValue;
+            pos += length;
             if (pos === end) {
               if (zeroHeavy !== 0) this.#zeroHeavy = 2 * zeros > width ? 1 : 0;
               return k === width && quotesOpened === quotesClosed;
@@ -382,6 +392,34 @@ export class PlainNumberRowReader {
       }
       pos++;
     }
+  }
+
+  /**
+   * The length of the word at `pos` that stands for a value (in {@link #wordValue}), or 0: `null`, a
+   * missing value where every input takes them ({@link RowFields.nullAsMissing}); and in JSON
+   * ({@link RowFields.jsonNumbers}) `NaN`, `Infinity` and `-Infinity` (`negative` says whether a minus sign
+   * came before), which Python's `json.dumps` writes and `json.loads` reads, as the general path does.
+   */
+  #word(buffer: Uint8Array, pos: number, end: number, negative: number): number {
+    if (negative === 0 && this.#nullIsMissing && isNullAt(buffer, pos, end)) {
+      this.#wordValue = Number.NaN;
+      return NULL_LENGTH;
+    }
+    if (this.#jsonNumbers === 0) return 0;
+    if (
+      negative === 0 &&
+      pos + 3 <= end &&
+      buffer[pos] === CAPITAL_N &&
+      buffer[pos + 1] === 0x61 &&
+      buffer[pos + 2] === CAPITAL_N
+    ) {
+      this.#wordValue = Number.NaN;
+      return 3;
+    }
+    if (pos + INFINITY.length > end) return 0;
+    for (let i = 0; i < INFINITY.length; i++) if (buffer[pos + i] !== INFINITY[i]) return 0;
+    this.#wordValue = negative === 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    return INFINITY.length;
   }
 
   /**
