@@ -55,7 +55,8 @@ export interface RowFields {
   /**
    * Numbers are spelt as JSON spells them: no `.5`, `5.` or `05` (which `Number()` and a CSV field allow).
    * A row with such a number is left to the general path, which refuses it as `JSON.parse` does, so that
-   * a record is read or refused alike whichever path reads it.
+   * a record is read or refused alike whichever path reads it. The words Python's `json.dumps` writes for
+   * NaN and the infinities (`NaN`, `Infinity`, `-Infinity`) are read as those numbers, as there.
    */
   readonly jsonNumbers?: boolean;
 }
@@ -168,10 +169,11 @@ export class PlainNumberRowReader {
   /**
    * Reads the row `buffer[start, end)` into `target` from `base` on. Returns false (having written values
    * that the caller's general path then overwrites) when any field needs more: quotes other than around a
-   * CSV number, spaces other than before a field (`1, 2` is read here), scales past 10^±22 for a float64 input (10^22 and 10^-44 for a
-   * float32 one), more than 15 digits for a float64 input (or beside a float32 halfway point), `NaN`, an
-   * empty field or `null` (unless it is a missing value, see {@link RowFields}), a row of the wrong width,
-   * a number JSON does not allow (`.5`, `05`) where {@link RowFields.jsonNumbers} says so.
+   * CSV number, spaces other than before a field (`1, 2` is read here), scales past 10^±22 for a float64
+   * input (10^22 and 10^-44 for a float32 one), more than 15 digits for a float64 input (or beside a
+   * float32 halfway point), `NaN` (but for JSON's, see {@link RowFields.jsonNumbers}), an empty field or
+   * `null` (unless it is a missing value, see {@link RowFields}), a row of the wrong width, a number JSON
+   * does not allow (`.5`, `05`) where {@link RowFields.jsonNumbers} says so.
    *
    * Mispredicted branches are much of what a field costs here, so the sign is applied without a branch
    * (half of all features are negative), and the test for a bare `0` (most fields of sparse and image
