@@ -290,6 +290,37 @@ describe("missing values", () => {
   });
 });
 
+describe("Python's NaN in JSON", () => {
+  it("is a missing value to an XGBoost booster, as json.dumps writes one and the library reads it", async () => {
+    const fixture = "xgb-binary-logistic";
+    const expected = expectedOf(fixture);
+    assert.ok(
+      expected.rows.some((row) => row.includes(null)),
+      "the fixture has missing values",
+    );
+    // `json.dumps(row)` of a row with float("nan") in it: `NaN`, and a space after each comma.
+    const dumped = (row: Cell[]) => `[${row.map((cell) => (cell === null ? "NaN" : JSON.stringify(cell))).join(", ")}]`;
+    const server = await startTestServer(path.join(FIXTURES, fixture));
+    try {
+      for (const [contentType, body] of [
+        ["application/jsonlines", `${expected.rows.map(dumped).join("\n")}\n`],
+        ["application/json", `{"instances": [${expected.rows.map(dumped).join(", ")}]}`],
+        [
+          "application/jsonlines",
+          `${expected.rows.map((row) => `{"id": 7, "features": ${dumped(row)}}`).join("\n")}\n`,
+        ],
+      ]) {
+        const response = await invoke(server, body, { "content-type": contentType, accept: "text/csv" });
+        const answer = new Uint8Array(await response.arrayBuffer());
+        assert.equal(response.status, 200, new TextDecoder().decode(answer));
+        assertAnswers(answerRows("text/csv", answer, expected.outputs), expected, contentType);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("sparse records", () => {
   it("leave out a feature as missing for an XGBoost booster (as XGBoost reads them), as 0 for another model", async () => {
     const fixture = "xgb-binary-logistic";
