@@ -99,14 +99,27 @@ describe("the plain-number row reader", () => {
     }
   });
 
-  it("reads JSON's numbers only, and the NaN and infinities Python's json.dumps writes; CSV's others are the general path's", () => {
+  it("reads JSON's numbers only, and the NaN and infinities Python's json.dumps writes; CSV's in any case", () => {
+    const nan = Number.NaN;
     for (const [row, values] of [
-      ["NaN,-2,0.25,7", [Number.NaN, -2, 0.25, 7]],
-      ["1,Infinity,-Infinity,NaN", [1, Infinity, -Infinity, Number.NaN]],
-      ["0, NaN, 0, -0.5", [0, Number.NaN, 0, -0.5]],
+      ["NaN,-2,0.25,7", [nan, -2, 0.25, 7]],
+      ["1,Infinity,-Infinity,NaN", [1, Infinity, -Infinity, nan]],
+      ["0, NaN, 0, -0.5", [0, nan, 0, -0.5]],
     ] as const) {
       // For any input: NaN is a value here, not a missing one.
       assert.deepEqual(readRow(row, false, false), values, row);
+      assert.deepEqual(readRow(row, true, false), values, row);
+    }
+    // CSV's words, as NumPy's savetxt writes them and the general path reads them: any case, signed.
+    for (const [row, values] of [
+      ["nan,-nan,NAN,Nan", [nan, nan, nan, nan]],
+      ["inf,-inf,INF,-Inf", [Infinity, -Infinity, Infinity, -Infinity]],
+      ["infinity,-INFINITY,1,-0", [Infinity, -Infinity, 1, -0]],
+    ] as const) {
+      assert.deepEqual(readRow(row, true, false), values, row);
+      assert.equal(readRow(row, false, false), undefined, row);
+    }
+    for (const row of ["nana,1,2,3", "infinit,1,2,3", "infx,1,2,3", "n,1,2,3", "i,1,2,3", "1,2,3,nan4"]) {
       assert.equal(readRow(row, true, false), undefined, row);
     }
     for (const row of [
