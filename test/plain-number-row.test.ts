@@ -143,14 +143,25 @@ describe("the plain-number row reader", () => {
     assert.deepEqual(readRow(".5,-.5,5.,05", true), [0.5, -0.5, 5, 5]);
   });
 
+  it("reads spaces after a number up to its comma (a left-justified column), in CSV and JSON", () => {
+    for (const csv of [true, false]) {
+      for (const row of ["1.5 ,-2  ,0.25,7 ", "1.5\t,-2 ,0.25 ,7\t", "1.5,-2,2.5e-1 ,7  ", "1.5 , -2 ,  0.25 , 7"]) {
+        assert.deepEqual(readRow(row, csv), [1.5, -2, 0.25, 7], row);
+      }
+    }
+    // In JSON an array may break its lines anywhere: `[1.5,\n -2,…]` as json.dumps(indent=…) writes it.
+    assert.deepEqual(readRow("1.5 \r\n,-2\n,0.25,7\n"), [1.5, -2, 0.25, 7]);
+  });
+
   it("leaves rows with other spaces, or fields that are only spaces, to the general path", () => {
     for (const row of [
-      "1.5 ,-2,0.25,7",
       "1.5,- 2,0.25,7",
-      "1.5,-2,0.25,7 ",
+      "1.5 2,-2,0.25,7",
       "1.5, ,0.25,7",
       "1.5,\t-2,0.25,7",
       "1.5,-2,0.25, ",
+      "1.5 x,-2,0.25,7",
+      "1e5 x,-2,0.25,7",
     ]) {
       assert.equal(readRow(row), undefined, row);
     }

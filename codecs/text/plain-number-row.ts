@@ -20,6 +20,9 @@ const ZERO = 0x30;
 const MINUS = 0x2d;
 const DOT = 0x2e;
 const SPACE = 0x20;
+/** Tab, and after it line feed, vertical tab, form feed and carriage return (0x09–0x0d). */
+const TAB = 0x09;
+const CARRIAGE_RETURN = 0x0d;
 const QUOTE = 0x22;
 /** `n`, which starts `null` and `nan` (`N` | 0x20 is `n` too). */
 const LETTER_N = 0x6e;
@@ -33,6 +36,16 @@ const PYTHON_INFINITY = ascii("Infinity");
 const NAN_WORD = ascii("nan");
 const INF_WORD = ascii("inf");
 const INFINITY_WORD = ascii("infinity");
+
+/**
+ * Where the spaces, tabs and line breaks from `pos` on end, at `end` at the latest: a row's `end` is a
+ * line feed, which must not be stepped over into the next row.
+ */
+function afterSpaces(buffer: Uint8Array, pos: number, end: number): number {
+  let at = pos;
+  while (at < end && (buffer[at] === SPACE || (buffer[at] >= TAB && buffer[at] <= CARRIAGE_RETURN))) at++;
+  return at;
+}
 
 /** Whether `buffer[pos, end)` starts with `word`; in any case where `anyCase` (`word` in lower case). */
 function startsWithWord(buffer: Uint8Array, pos: number, end: number, word: Uint8Array, anyCase: boolean): boolean {
@@ -378,14 +391,14 @@ export class PlainNumberRowReader {
       let magnitude: number;
       if (((digit + ZERO) | 0x20) !== EXPONENT) {
         if (digits === 0 || fractionDigits > 22 || (digit !== COMMA - ZERO && pos !== end)) {
-          if (
-            digits === 0 ||
-            fractionDigits > 22 ||
-            !this.#closesQuote(buffer, start, integerStart - negative, pos, end)
-          )
-            return false;
-          quotesClosed++;
-          pos++;
+          if (digits === 0 || fractionDigits > 22) return false;
+          const after = afterSpaces(buffer, pos, end);
+          // Spaces after the number, up to the comma or the row's end (`1.5 ,2`, a left-justified column).
+          if (after !== pos && (after === end || buffer[after] === COMMA)) pos = after;
+          else if (this.#closesQuote(buffer, start, integerStart - negative, pos, end)) {
+            quotesClosed++;
+            pos++;
+          } else return false;
         }
         // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds correctly.
         magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
@@ -397,7 +410,12 @@ export class PlainNumberRowReader {
         pos = this.#exponentEnd.end;
         digit = buffer[pos] - ZERO;
         magnitude = scaleDecimal(mantissa, digits, exponent - fractionDigits, this.#float32Input);
-        if (digits === 0 || Number.isNaN(magnitude) || (digit !== COMMA - ZERO && pos !== end)) return false;
+        if (digits === 0 || Number.isNaN(magnitude)) return false;
+        if (digit !== COMMA - ZERO && pos !== end) {
+          const after = afterSpaces(buffer, pos, end);
+          if (after === pos || (after !== end && buffer[after] !== COMMA)) return false;
+          pos = after;
+        }
       }
       // −0 stays −0: 0 × −1.
       target[base + k++] = magnitude * (1 - 2 * negative);
