@@ -94,7 +94,7 @@ export function scaleDecimal(mantissa: number, digits: number, scale: number, fo
 }
 
 /** Space, tab, line feed, vertical tab, form feed or carriage return. */
-const isAsciiSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+export const isAsciiSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
 
 /** Returned by {@link parseAsciiNumber} for text that is not a number (a number itself, so no allocation). */
 export const NOT_A_NUMBER = Symbol.for("sluice.not-a-number");

@@ -13,16 +13,20 @@ import {
   type RecordSlots,
   type TensorSpec,
 } from "../../src/index.js";
-import { estimateServesFloat32, isNullAt, NULL_LENGTH, readExponent, scaleDecimal } from "./ascii-number.js";
+import {
+  estimateServesFloat32,
+  isAsciiSpace,
+  isNullAt,
+  NULL_LENGTH,
+  readExponent,
+  scaleDecimal,
+} from "./ascii-number.js";
 
 const COMMA = 0x2c;
 const ZERO = 0x30;
 const MINUS = 0x2d;
 const DOT = 0x2e;
 const SPACE = 0x20;
-/** Tab, and after it line feed, vertical tab, form feed and carriage return (0x09–0x0d). */
-const TAB = 0x09;
-const CARRIAGE_RETURN = 0x0d;
 const QUOTE = 0x22;
 /** `n`, which starts `null` and `nan` (`N` | 0x20 is `n` too). */
 const LETTER_N = 0x6e;
@@ -43,7 +47,7 @@ const INFINITY_WORD = ascii("infinity");
  */
 function afterSpaces(buffer: Uint8Array, pos: number, end: number): number {
   let at = pos;
-  while (at < end && (buffer[at] === SPACE || (buffer[at] >= TAB && buffer[at] <= CARRIAGE_RETURN))) at++;
+  while (at < end && isAsciiSpace(buffer[at])) at++;
   return at;
 }
 
