@@ -7,7 +7,6 @@
 
 const COMMA = 0x2c;
 const QUOTE = 0x22;
-const CARRIAGE_RETURN = 0x0d;
 
 /** Separators a CSV row may have been written with instead of commas, and their names. */
 const OTHER_SEPARATORS: readonly [number, string][] = [
@@ -40,9 +39,9 @@ export function widthHint(row: Uint8Array, fields: number, modelWidth: number): 
     return "";
   }
   if (fields !== modelWidth + 1) return "";
-  let last = row.length - 1;
-  if (last >= 0 && row[last] === CARRIAGE_RETURN) last--;
-  if (last >= 0 && row[last] === COMMA) return "; the row ends with a comma, which makes an empty last field";
+  // The framer has taken a CRLF's carriage return off the row already.
+  if (row.length > 0 && row[row.length - 1] === COMMA)
+    return "; the row ends with a comma, which makes an empty last field";
   return leadingExtraHint("field");
 }
 
