@@ -445,9 +445,10 @@ export class PlainNumberRowReader {
       return NULL_LENGTH;
     }
     const json = this.#jsonNumbers !== 0;
-    if ((!json || negative === 0) && startsWithWord(buffer, pos, end, json ? PYTHON_NAN : NAN_WORD, !json)) {
+    const nan = json ? PYTHON_NAN : NAN_WORD;
+    if ((!json || negative === 0) && startsWithWord(buffer, pos, end, nan, !json)) {
       this.#wordValue = Number.NaN;
-      return NAN_WORD.length;
+      return nan.length;
     }
     const length = json
       ? startsWithWord(buffer, pos, end, PYTHON_INFINITY, false)
