@@ -143,6 +143,16 @@ describe("the plain-number row reader", () => {
     assert.deepEqual(readRow(".5,-.5,5.,05", true), [0.5, -0.5, 5, 5]);
   });
 
+  it("reads CSV's plus signs (as C's %+f writes them), and leaves every other use of one to the general path", () => {
+    assert.deepEqual(readRow("+1.5,-2,+.25,+0", true), [1.5, -2, 0.25, 0]);
+    assert.deepEqual(readRow(" +7,+1e1,+0,+2.5e-1", true), [7, 10, 0, 0.25]);
+    // Number() refuses these; JSON has no plus sign.
+    for (const row of ["+-1,2,3,4", "++1,2,3,4", "+ 1,2,3,4", "1,2,3,+", "1,+,3,4", "-+1,2,3,4", "1,2,+.,4"]) {
+      assert.equal(readRow(row, true), undefined, row);
+    }
+    assert.equal(readRow("+1.5,-2,0.25,0", false), undefined);
+  });
+
   it("reads spaces after a number up to its comma (a left-justified column), in CSV and JSON", () => {
     for (const csv of [true, false]) {
       for (const row of ["1.5 ,-2  ,0.25,7 ", "1.5\t,-2 ,0.25 ,7\t", "1.5,-2,2.5e-1 ,7  ", "1.5 , -2 ,  0.25 , 7"]) {

@@ -25,6 +25,7 @@ import {
 const COMMA = 0x2c;
 const ZERO = 0x30;
 const MINUS = 0x2d;
+const PLUS = 0x2b;
 const DOT = 0x2e;
 const SPACE = 0x20;
 const QUOTE = 0x22;
@@ -49,6 +50,11 @@ function afterSpaces(buffer: Uint8Array, pos: number, end: number): number {
   let at = pos;
   while (at < end && isAsciiSpace(buffer[at])) at++;
   return at;
+}
+
+/** Whether `byte` may start a number that has no sign: a digit or a dot. */
+function startsNumberProper(byte: number): boolean {
+  return (byte - ZERO) >>> 0 <= 9 || byte === DOT;
 }
 
 /** Whether `buffer[pos, end)` starts with `word`; in any case where `anyCase` (`word` in lower case). */
@@ -292,6 +298,13 @@ export class PlainNumberRowReader {
           // CSV field (`"1.5"`, as Athena writes every field), is stepped over here, off the path of a
           // field that starts with a digit.
           if (negative === 0 && digit === SPACE - ZERO) {
+            pos++;
+            continue;
+          }
+          // A plus sign (`+1.5`, as C's `%+f` writes), where JSON is not read (it has none), is stepped
+          // over when a digit or a dot follows: the field is then read as one without it, and `+-1`,
+          // `++1` or `+ 1`, which `Number()` refuses, are left to the general path.
+          if (negative === 0 && digit === PLUS - ZERO && jsonNumbers === 0 && startsNumberProper(buffer[pos + 1])) {
             pos++;
             continue;
           }
