@@ -422,6 +422,27 @@ describe("JSON record decoding", () => {
       const error = decodeError(`[1,2,3,4]\n${bad}\n[1,2,3,4]`, signature, jsonLinesCodec);
       assert.equal(error.code, code, bad);
     }
+    // A model of one input reads its name as it reads "features" (skl2onnx names it float_input), with
+    // "features" beside it left to the general path, which reads the input's name.
+    const onlyInput = signatureOf({ float_input: ["float32", 4] });
+    const underName = rows.slice(0, -4).map((row) => row.replaceAll('"features"', '"float_input"'));
+    assert.deepEqual(
+      decodeJson(
+        [...underName, '{"float_input":[1,2,3,4],"features":[5,6,7,8]}'].join("\n"),
+        onlyInput,
+        jsonLinesCodec,
+      ),
+      [...underName, ""].map(() => [[1, 2, 3, 4]]),
+    );
+    for (const [bad, code] of [
+      ...cases
+        .filter(([row]) => !row.includes('"inputs"'))
+        .map(([row, code]) => [row.replaceAll('"features"', '"float_input"'), code]),
+      ['{"float_input":[1,2,3,4],"float_input":[1,2]}', "JSON_WIDTH_MISMATCH"],
+    ]) {
+      const error = decodeError(`[1,2,3,4]\n${bad}\n[1,2,3,4]`, onlyInput, jsonLinesCodec);
+      assert.equal(error.code, code, bad);
+    }
     // A model with an input named "features" reads the key as that input's values.
     const named = signatureOf({ features: ["float32", 2], b: ["float32", 3] });
     assert.deepEqual(decodeJson('{"features":[1,2],"b":[3,4,5]}', named, jsonLinesCodec), [ab(1)]);
