@@ -16,6 +16,7 @@ import { seededRandom } from "../src/testing/seeded-random.js";
 import {
   amazonRecord,
   concat,
+  lengthDelimited,
   parseWire,
   readAmazonRecord,
   readRecordIOFrames,
@@ -29,6 +30,13 @@ import {
 const TESTDATA = new URL("../../test/vectors/sagemaker-python-sdk/", import.meta.url);
 const twoInputs = signatureOf({ a: ["float32", 2], b: ["float32", 3] });
 const single = signatureOf({ x: ["float32", 4] });
+
+/** An Amazon Record whose one feature, `values`, is a sparse float32 tensor of raw value bytes and keys. */
+const sparseFeature = (valueBytes: number[], keys: number[]) =>
+  lengthDelimited(1, [
+    ...lengthDelimited(1, Array.from(new TextEncoder().encode("values"))),
+    ...lengthDelimited(2, lengthDelimited(2, [...lengthDelimited(1, valueBytes), ...lengthDelimited(2, keys)])),
+  ]);
 
 const decodeRecords = (
   records: Uint8Array[],
@@ -135,6 +143,9 @@ describe("RecordIO-protobuf decoding (Amazon Record)", () => {
       [amazonRecord({ values: { type: "float32", values: [1], keys: [4], shape: [4] } }), "SPARSE_KEY_OUT_OF_RANGE"],
       [amazonRecord({ values: { type: "float32", values: [1], keys: [0], shape: [5] } }), "SPARSE_SHAPE_MISMATCH"],
       [amazonRecord({ values: { type: "float32", values: [1, 2], keys: [0] } }), "SPARSE_LENGTH_MISMATCH"],
+      [amazonRecord({ values: { type: "float32", values: [1], keys: [0, 2] } }), "SPARSE_LENGTH_MISMATCH"],
+      // Six bytes of values for two keys: the second value is not whole.
+      [Uint8Array.from(sparseFeature([0, 0, 0x80, 0x3f, 0, 0], [0, 1])), "SPARSE_LENGTH_MISMATCH"],
       [amazonRecord({ values: "raw bytes" }), "FEATURE_NOT_NUMERIC"],
       [amazonRecord({ p: { type: "float32", values: [1] }, q: { type: "float32", values: [2] } }), "FEATURE_MISSING"],
       [amazonRecord({}), "FEATURE_MISSING"],

@@ -91,8 +91,13 @@ export class LengthPrefixedFramer implements Framer {
   readonly #header: FrameHeader = { payloadBytes: 0, trailerBytes: 0, startsRecord: true, endsRecord: true };
   /** True from the first frame of a record of several frames until its last frame is complete. */
   #inRecord = false;
-  /** The current frame's payload, when it lies whole inside the chunk being scanned. */
-  #inChunk: Uint8Array | undefined;
+  /**
+   * The current frame's payload, `#chunk[#inChunkStart, #inChunkEnd)`, when it lies whole inside the chunk
+   * being scanned (else #inChunkStart is -1): emitted where it lies, without a view of its own.
+   */
+  #chunk: Uint8Array = new Uint8Array(0);
+  #inChunkStart = -1;
+  #inChunkEnd = 0;
   /** Body offsets: of the chunk being scanned, of the current frame, of the current record's first frame. */
   #chunkOffset = 0;
   #frameOffset = 0;
@@ -111,6 +116,7 @@ export class LengthPrefixedFramer implements Framer {
 
   push(chunk: Uint8Array, emit: FrameSink): void {
     const n = chunk.length;
+    this.#chunk = chunk;
     const { headerBytes, readsInPlace } = this.#layout;
     // Headers and trailers that lie whole in the chunk (nearly all) are read where they are, when the
     // layout can; the others are gathered in #small first. Only a layout that reads in place needs a
@@ -142,8 +148,10 @@ export class LengthPrefixedFramer implements Framer {
           const take = Math.min(this.#remaining, n - i);
           this.#layout.readPayload(chunk, i, i + take);
           // The common case: the whole payload is inside this chunk, so the frame can be a view of it.
-          if (this.#pending.length === 0 && take === this.#remaining) this.#inChunk = chunk.subarray(i, i + take);
-          else this.#pending.append(chunk, i, i + take);
+          if (this.#pending.length === 0 && take === this.#remaining) {
+            this.#inChunkStart = i;
+            this.#inChunkEnd = i + take;
+          } else this.#pending.append(chunk, i, i + take);
           this.#remaining -= take;
           i += take;
           if (this.#remaining === 0) this.#endPayload(emit);
@@ -175,10 +183,7 @@ export class LengthPrefixedFramer implements Framer {
       }
     }
     // A payload seen whole in this chunk whose frame is not finished must outlive the chunk.
-    if (this.#inChunk) {
-      this.#pending.append(this.#inChunk);
-      this.#inChunk = undefined;
-    }
+    this.#keepInChunkPayload();
     this.#chunkOffset += n;
   }
 
@@ -190,7 +195,8 @@ export class LengthPrefixedFramer implements Framer {
     }
     if (this.#state === State.Unframed) {
       this.#recordOffset = 0;
-      this.#emit(this.#pending.view(), emit);
+      const payload = this.#pending.view();
+      this.#emit(payload, 0, payload.length, emit);
       return;
     }
     if (this.#state === State.Trailer && this.#layout.trailerOptionalAtEnd) {
@@ -235,17 +241,26 @@ export class LengthPrefixedFramer implements Framer {
     this.#state = State.Header;
     if (this.#header.endsRecord) {
       this.#inRecord = false;
-      const payload = this.#inChunk ?? this.#pending.view();
-      this.#inChunk = undefined;
-      this.#emit(payload, emit);
-    } else if (this.#inChunk) {
-      this.#pending.append(this.#inChunk);
-      this.#inChunk = undefined;
-    }
+      if (this.#inChunkStart >= 0) {
+        const start = this.#inChunkStart;
+        this.#inChunkStart = -1;
+        this.#emit(this.#chunk, start, this.#inChunkEnd, emit);
+      } else {
+        const payload = this.#pending.view();
+        this.#emit(payload, 0, payload.length, emit);
+      }
+    } else this.#keepInChunkPayload();
   }
 
-  #emit(bytes: Uint8Array, emit: FrameSink): void {
-    emit(this.#frame.set(bytes, 0, bytes.length, this.#recordOffset));
+  /** Moves a payload that lies in the chunk into #pending, where the next frames of its record join it. */
+  #keepInChunkPayload(): void {
+    if (this.#inChunkStart < 0) return;
+    this.#pending.append(this.#chunk, this.#inChunkStart, this.#inChunkEnd);
+    this.#inChunkStart = -1;
+  }
+
+  #emit(bytes: Uint8Array, start: number, end: number, emit: FrameSink): void {
+    emit(this.#frame.set(bytes, start, end, this.#recordOffset));
     this.#pending.clear();
   }
 }

@@ -110,8 +110,8 @@ export class AmazonRecordDecoder extends FeatureRecordDecoder {
     super.decode(frame, sink);
   }
 
-  protected listFeatures(bytes: Uint8Array, features: FeatureTable): void {
-    this.wire.readMapEntries(bytes, 0, bytes.length, FEATURES_FIELD, features);
+  protected listFeatures(bytes: Uint8Array, start: number, end: number, features: FeatureTable): void {
+    this.wire.readMapEntries(bytes, start, end, FEATURES_FIELD, features);
   }
 
   protected invalid(cause: Error): RecordError {

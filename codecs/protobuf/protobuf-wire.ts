@@ -25,6 +25,9 @@ const unpackedWireType = (encoding: ElementEncoding) =>
 /** True on little-endian hosts, where protobuf's fixed-width floats have the layout of a Float32Array. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Dense float32 runs up to this long are copied word by word, longer ones by {@link copyBytes}. */
+const WORD_BY_WORD_BYTES = 4 * 128;
+
 const truncated = () =>
   new RecordError("PROTOBUF_TRUNCATED", "the record is not a valid protobuf message: a field runs past its end");
 
@@ -70,6 +73,9 @@ export class WireReader {
   readonly #reader = protobuf.Reader.create(new Uint8Array(0));
   /** A string input's values: a category's bytes seen lately give back the string made for them. */
   readonly #strings = recentStrings();
+  /** The bytes {@link #dataView} views (see {@link #view}). */
+  #viewed: Uint8Array | undefined;
+  #dataView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   /** The end of the varint last read by {@link readVarint}. */
   #varintEnd = 0;
 
@@ -82,13 +88,16 @@ export class WireReader {
     return reader;
   }
 
-  /** Reads the varint at `pos` as a signed 64-bit integer (two's complement), returned as a number. */
-  readVarint(bytes: Uint8Array, pos: number): number {
+  /**
+   * Reads the varint at `pos`, which must end before `end`, as a signed 64-bit integer (two's
+   * complement), returned as a number.
+   */
+  readVarint(bytes: Uint8Array, pos: number, end: number): number {
     let i = pos;
     let low = 0;
     for (let shift = 0; shift < 28; shift += 7) {
+      if (i >= end) throw truncated();
       const b = bytes[i++];
-      if (b === undefined) throw truncated();
       low |= (b & 0x7f) << shift;
       if (b < 0x80) {
         this.#varintEnd = i;
@@ -96,14 +105,14 @@ export class WireReader {
       }
     }
     // Past 28 bits: the fifth byte straddles the two 32-bit halves.
+    if (i >= end) throw truncated();
     const straddling = bytes[i++];
-    if (straddling === undefined) throw truncated();
     low |= (straddling & 0x0f) << 28;
     let high = (straddling & 0x7f) >> 4;
     if (straddling >= 0x80) {
       for (let shift = 3; ; shift += 7) {
+        if (i >= end || shift > 31) throw truncated();
         const b = bytes[i++];
-        if (b === undefined || shift > 31) throw truncated();
         high |= (b & 0x7f) << shift;
         if (b < 0x80) break;
       }
@@ -141,7 +150,7 @@ export class WireReader {
   /** The product of the packed varints in `bytes[start, end)` (a tensor's shape), or 1 when there are none. */
   productOfVarints(bytes: Uint8Array, start: number, end: number): number {
     let product = 1;
-    for (let i = start; i < end; i = this.#varintEnd) product *= this.readVarint(bytes, i);
+    for (let i = start; i < end; i = this.#varintEnd) product *= this.readVarint(bytes, i, end);
     return product;
   }
 
@@ -262,22 +271,38 @@ export class WireReader {
     destination: ValueDestination,
   ): void {
     if (encoding === "varint") {
-      for (let i = start; i < end; i = this.#varintEnd) destination.put(this.readVarint(bytes, i));
+      for (let i = start; i < end; i = this.#varintEnd) destination.put(this.readVarint(bytes, i, end));
       return;
     }
-    const target = encoding === "float32" && LITTLE_ENDIAN ? destination.float32Bytes : undefined;
-    if (target && end - start === 4 * destination.width) {
+    const view = this.#view(bytes);
+    const words = encoding === "float32" ? destination.float32Words : undefined;
+    if (words !== undefined && end - start === 4 * destination.width) {
       // Dense float32 in one packed run into a Float32Array (the hot path): protobuf's little-endian
-      // floats are copied byte for byte into the batch, aligned or not (the body is shared memory).
-      copyBytes(target, destination.float32ByteOffset, bytes.subarray(start, end));
+      // floats are copied bit for bit into the batch, aligned or not (the body is shared memory). A short
+      // run word by word (no view made, 42 against 115 ns for 32 values); a long one through copyBytes,
+      // whose fixed cost it then outweighs.
+      const first = destination.float32WordOffset;
+      if (end - start <= WORD_BY_WORD_BYTES || !LITTLE_ENDIAN) {
+        for (let o = start, k = first; o < end; o += 4, k++) words[k] = view.getUint32(o, true);
+      } else {
+        copyBytes(destination.float32Bytes, 4 * first, bytes.subarray(start, end));
+      }
       return;
     }
-    const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
     if (encoding === "float32") {
-      for (let o = 0; o < end - start; o += 4) destination.put(view.getFloat32(o, true));
+      for (let o = start; o < end; o += 4) destination.put(view.getFloat32(o, true));
     } else {
-      for (let o = 0; o < end - start; o += 8) destination.put(view.getFloat64(o, true));
+      for (let o = start; o < end; o += 8) destination.put(view.getFloat64(o, true));
     }
+  }
+
+  /** A view of `bytes` (offsets as in `bytes`), made once for the many records of a chunk. */
+  #view(bytes: Uint8Array): DataView {
+    if (bytes !== this.#viewed) {
+      this.#viewed = bytes;
+      this.#dataView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    return this.#dataView;
   }
 
   /** Reads a sparse tensor: `values` scattered at `keys`; both must be packed runs of the same length. */
@@ -289,20 +314,23 @@ export class WireReader {
   ): void {
     let keyPos = keys.start;
     let valuePos = values.start;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-    while (keyPos < keys.end) {
-      const key = this.readVarint(bytes, keyPos);
+    const view = this.#view(bytes);
+    const size = values.encoding === "float32" ? 4 : values.encoding === "float64" ? 8 : 0;
+    // A key is read only while a value is left for it, and a value only whole: a record read where it lies
+    // in its chunk must not read the next record's bytes.
+    while (keyPos < keys.end && valuePos < values.end) {
+      const key = this.readVarint(bytes, keyPos, keys.end);
       keyPos = this.#varintEnd;
-      if (valuePos >= values.end) break;
+      if (valuePos + size > values.end) break;
       let value: number;
-      if (values.encoding === "float32") {
+      if (size === 4) {
         value = view.getFloat32(valuePos, true);
         valuePos += 4;
-      } else if (values.encoding === "float64") {
+      } else if (size === 8) {
         value = view.getFloat64(valuePos, true);
         valuePos += 8;
       } else {
-        value = this.readVarint(bytes, valuePos);
+        value = this.readVarint(bytes, valuePos, values.end);
         valuePos = this.#varintEnd;
       }
       destination.putAt(key, value);

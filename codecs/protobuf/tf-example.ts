@@ -48,9 +48,9 @@ export class TfExampleDecoder extends FeatureRecordDecoder {
   readonly #featuresMessage: ByteRange = { start: 0, end: 0 };
   readonly #list: ByteRange = { start: 0, end: 0 };
 
-  protected listFeatures(bytes: Uint8Array, features: FeatureTable): void {
+  protected listFeatures(bytes: Uint8Array, start: number, end: number, features: FeatureTable): void {
     const message = this.#featuresMessage;
-    if (this.wire.findLengthDelimited(bytes, 0, bytes.length, FEATURES_FIELD, message)) {
+    if (this.wire.findLengthDelimited(bytes, start, end, FEATURES_FIELD, message)) {
       this.wire.readMapEntries(bytes, message.start, message.end, FEATURE_MAP_FIELD, features);
     }
   }

@@ -41,8 +41,12 @@ export class ValueDestination {
   /** Set when the destination is a string input: its column and where this record's strings start. */
   #texts: TextArray | undefined;
   #textOffset = 0;
-  /** The batch array {@link float32Bytes} views (a batch's arrays serve many records), and that view. */
+  /**
+   * The batch array {@link float32Words} and {@link float32Bytes} view (a batch's arrays serve many
+   * records), and those views.
+   */
   #viewed: Float32Array | undefined;
+  #viewedWords: Uint32Array = new Uint32Array(0);
   #viewedBytes: Uint8Array = new Uint8Array(0);
 
   /** @param features the table that lists the record's features (it names them for messages). */
@@ -123,22 +127,28 @@ export class ValueDestination {
   }
 
   /**
-   * The bytes of the single Float32Array the values go to, when there is exactly one (the fast path):
-   * the record's values start at {@link float32ByteOffset}.
+   * The single Float32Array the values go to, as IEEE bits, when there is exactly one (the fast path):
+   * the record's values start at {@link float32WordOffset}. {@link float32Bytes} is then its bytes.
    */
-  get float32Bytes(): Uint8Array | undefined {
+  get float32Words(): Uint32Array | undefined {
     const array = this.#arrays[0];
     if (this.#parts !== 1 || this.#texts !== undefined || !(array instanceof Float32Array)) return undefined;
     if (array !== this.#viewed) {
       this.#viewed = array;
+      this.#viewedWords = new Uint32Array(array.buffer, array.byteOffset, array.length);
       this.#viewedBytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
     }
+    return this.#viewedWords;
+  }
+
+  /** The bytes of the array {@link float32Words} last gave. */
+  get float32Bytes(): Uint8Array {
     return this.#viewedBytes;
   }
 
-  /** Where the record's values start in {@link float32Bytes}. */
-  get float32ByteOffset(): number {
-    return 4 * this.#offsets[0];
+  /** Where the record's values start in {@link float32Words}. */
+  get float32WordOffset(): number {
+    return this.#offsets[0];
   }
 
   /** Throws unless a dense tensor of `count` values fills the destination exactly. */
