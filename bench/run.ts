@@ -255,6 +255,50 @@ for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkloa
 }
 
 {
+  // Every format's own paths end to end: the tables above send CSV only, and a slower JSON Lines path went
+  // unnoticed there for a day.
+  const workload = tabularWorkload();
+  const rows = new TextDecoder()
+    .decode(workload.body)
+    .trimEnd()
+    .split("\n")
+    .map((line) => line.split(",").map(Number));
+  const forms = blocks(rows);
+  const formats: [string, string, Uint8Array][] = [
+    ["CSV", "text/csv", workload.body],
+    ["JSON Lines, arrays", "application/jsonlines", forms["application/jsonlines"]],
+    ['JSON Lines, `{"features": [...]}`', "application/jsonlines", featuresLines(workload.body)],
+    ['JSON, `{"instances": [...]}`', "application/json", forms["application/json"]],
+    ["RecordIO-protobuf", "application/x-recordio-protobuf", forms["application/x-recordio-protobuf"]],
+    ["TFRecord", "application/x-tfrecord", forms["application/x-tfrecord"]],
+  ];
+  say("### Every format, end to end");
+  say();
+  say(
+    `Sluice on the tabular workload's rows at c = ${cores()}, each body written in one format and answered in the ` +
+      `same, ${SECONDS} s each after a warm-up, one server:`,
+  );
+  say();
+  say("| format | records/s | server CPU s per million records | of which codec threads | main thread |");
+  say("| --- | ---: | ---: | ---: | ---: |");
+  const server = await startSluice(workload.modelDir);
+  try {
+    for (const [name, mediaType, body] of formats) {
+      await measure(server, body, workload.records, cores(), WARM_UP_SECONDS, mediaType, mediaType);
+      const m = await measure(server, body, workload.records, cores(), SECONDS, mediaType, mediaType);
+      const byThread = m.cpuSecondsPerMillionByThread ?? {};
+      say(
+        `| ${name} | ${fixed(m.recordsPerSecond)} | ${fixed(m.cpuSecondsPerMillion, 2)} | ` +
+          `${fixed(byThread.codec ?? Number.NaN, 2)} | ${fixed(byThread.main ?? Number.NaN, 2)} |`,
+      );
+    }
+  } finally {
+    await server.stop();
+  }
+  say();
+}
+
+{
   const workload = tabularWorkload();
   const GB = Number(process.env.BENCH_JOB_GB ?? 1);
   const files = 8;
