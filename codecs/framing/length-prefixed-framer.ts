@@ -195,8 +195,7 @@ export class LengthPrefixedFramer implements Framer {
     }
     if (this.#state === State.Unframed) {
       this.#recordOffset = 0;
-      const payload = this.#pending.view();
-      this.#emit(payload, 0, payload.length, emit);
+      this.#emitPending(emit);
       return;
     }
     if (this.#state === State.Trailer && this.#layout.trailerOptionalAtEnd) {
@@ -245,10 +244,7 @@ export class LengthPrefixedFramer implements Framer {
         const start = this.#inChunkStart;
         this.#inChunkStart = -1;
         this.#emit(this.#chunk, start, this.#inChunkEnd, emit);
-      } else {
-        const payload = this.#pending.view();
-        this.#emit(payload, 0, payload.length, emit);
-      }
+      } else this.#emitPending(emit);
     } else this.#keepInChunkPayload();
   }
 
@@ -257,6 +253,12 @@ export class LengthPrefixedFramer implements Framer {
     if (this.#inChunkStart < 0) return;
     this.#pending.append(this.#chunk, this.#inChunkStart, this.#inChunkEnd);
     this.#inChunkStart = -1;
+  }
+
+  /** Emits the record gathered in #pending (one that straddled chunks, or was made of several frames). */
+  #emitPending(emit: FrameSink): void {
+    const payload = this.#pending.view();
+    this.#emit(payload, 0, payload.length, emit);
   }
 
   #emit(bytes: Uint8Array, start: number, end: number, emit: FrameSink): void {
