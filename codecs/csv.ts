@@ -33,7 +33,7 @@ import { MixedRowReader } from "./text/mixed-row.js";
 import { PlainNumberRowReader } from "./text/plain-number-row.js";
 import { recentStrings } from "./text/recent-strings.js";
 import { headerHint, widthHint } from "./text/refusal-hints.js";
-import type { RowSegment } from "./text/shortest-float32.js";
+import type { RowSegment } from "./text/shortest-float.js";
 import {
   plannedRowWriter,
   type RecordPlan,

@@ -30,7 +30,7 @@ export {
   type RowSegment,
   writeFloat32,
   writeFloat32Bits,
-} from "./text/shortest-float32.js";
+} from "./text/shortest-float.js";
 export {
   plannedRowWriter,
   type RecordPlan,

@@ -1,7 +1,7 @@
 /**
  * Text answers are written a run of rows at a time by a row plan in WebAssembly when every output is
- * float32 or integers, and record by record otherwise (a batch with a failed record, or float64 and
- * string outputs). Both must write the same bytes: these tests encode each batch twice, once whole and
+ * a float, an integer or one of few distinct strings, and record by record otherwise (a batch with a
+ * failed record, or too many distinct strings). Both must write the same bytes: these tests encode each batch twice, once whole and
  * once with its first record failed, which sends the others through the record-by-record writers.
  */
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import { csvCodec } from "../codecs/csv.js";
 import { jsonCodec } from "../codecs/json.js";
 import { jsonLinesCodec } from "../codecs/jsonlines.js";
 import { ByteWriter } from "../codecs/text/byte-writer.js";
-import { RowPlan } from "../codecs/text/shortest-float32.js";
+import { RowPlan } from "../codecs/text/shortest-float.js";
 import type { Codec } from "../src/codec/codec.js";
 import type { OutputBatch, OutputTensor } from "../src/codec/record-codec.js";
 import { RecordError } from "../src/errors.js";
@@ -47,6 +47,37 @@ function floats(count: number): Float32Array {
   return values;
 }
 
+/**
+ * Float64s of every kind: random bit patterns (every exponent), NaN, infinities, −0, the extremes, and
+ * the longest texts (25 and 24 bytes).
+ */
+function doubles(count: number): Float64Array {
+  const values = new Float64Array(count);
+  const words = new Uint32Array(values.buffer);
+  const special = [
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    -0,
+    5e-324,
+    Number.MAX_VALUE,
+    -0.0000012345678901234567,
+    -1.2345678901234567e-308,
+    -1e20,
+    2 ** 53 + 2,
+    0.1,
+  ];
+  for (let i = 0; i < count; i++) {
+    if (i % 5 === 0) values[i] = special[(i / 5) % special.length];
+    else if (i % 3 === 0) values[i] = random() * 100 - 50;
+    else {
+      words[2 * i] = Math.floor(random() * 2 ** 32);
+      words[2 * i + 1] = Math.floor(random() * 2 ** 32);
+    }
+  }
+  return values;
+}
+
 function int64s(count: number): BigInt64Array {
   const extremes = [0n, -1n, 1n, 2n ** 63n - 1n, -(2n ** 63n), 123456789012345n, -42n];
   return BigInt64Array.from({ length: count }, (_, i) =>
@@ -68,6 +99,11 @@ const ints = <T extends Int32Array | Int16Array | Int8Array | Uint8Array | Uint1
 const MODELS: Record<string, OutputTensor[]> = {
   "one float32 output": [output("y", "float32", [5], floats(ROWS * 5))],
   "a scalar float32": [output("score", "float32", [], floats(ROWS))],
+  "float64 outputs (a regressor converted with doubles)": [output("variable", "float64", [3], doubles(ROWS * 3))],
+  "a label and float64 probabilities": [
+    output("label", "int64", [], int64s(ROWS)),
+    output("probabilities", "float64", [2], doubles(ROWS * 2)),
+  ],
   "a label and probabilities (skl2onnx without ZipMap)": [
     output("label", "int64", [1], int64s(ROWS)),
     output("probabilities", "float32", [3], floats(ROWS * 3)),
@@ -169,6 +205,19 @@ describe("answers written a run of rows at a time", () => {
     };
     assert.equal(one(csvCodec), "NaN,-Infinity,-0\n");
     assert.equal(one(jsonLinesCodec), "[null,null,-0]\n");
+  });
+
+  it("prints float64 outputs as JavaScript does, but for −0", () => {
+    const values = doubles(ROWS * 4);
+    const plan = new RowPlan([{ text: "", output: 0, column: 0, count: 4 }], "\n", ",");
+    const writer = new ByteWriter();
+    assert.ok(writer.planRows(plan, [values], [4], ROWS));
+    const expected = Array.from({ length: ROWS }, (_, row) =>
+      Array.from(values.subarray(row * 4, row * 4 + 4), (value) => (Object.is(value, -0) ? "-0" : String(value))).join(
+        ",",
+      ),
+    );
+    assert.deepEqual(decoder.decode(writer.take()).split("\n").slice(0, -1), expected);
   });
 
   it("takes many runs for a large batch, and refuses a plan that reads past an output", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ByteWriter } from "../codecs/text/byte-writer.js";
-import { FLOAT32_RUN, MAX_FLOAT32_BYTES, printFloat32Rows, writeFloat32 } from "../codecs/text/shortest-float32.js";
+import { FLOAT32_RUN, MAX_FLOAT32_BYTES, printFloat32Rows, writeFloat32 } from "../codecs/text/shortest-float.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import { referenceFloat32Text } from "./support/float32-reference.js";
 

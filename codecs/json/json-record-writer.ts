@@ -7,7 +7,7 @@
  */
 import type { OutputBatch, OutputTensor, RecordError } from "../../src/index.js";
 import type { ByteWriter } from "../text/byte-writer.js";
-import type { RowSegment } from "../text/shortest-float32.js";
+import type { RowSegment } from "../text/shortest-float.js";
 import { plannedRowWriter, type RecordPlan, type RowWriter, writePlannedRecords } from "../text/text-record-encoder.js";
 
 /** The record shape to nest values by, or `undefined` to write them as one flat array. */

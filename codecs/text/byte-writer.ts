@@ -7,12 +7,14 @@ import {
   FLOAT32_RUN,
   type Float32RowLayout,
   MAX_FLOAT32_BYTES,
+  MAX_FLOAT64_BYTES,
   type PrintableValues,
   printFloat32Rows,
   type RowPlan,
   writeFloat32,
   writeFloat32Bits,
-} from "./shortest-float32.js";
+  writeFloat64,
+} from "./shortest-float.js";
 
 const utf8 = new TextEncoder();
 
@@ -115,6 +117,11 @@ export class ByteWriter {
     this.text(String(value));
   }
 
+  /** Appends a float64 in its shortest round-trip form, as {@link number} would but for `-0`. */
+  float64(value: number): void {
+    this.length = writeFloat64(this.reserve(MAX_FLOAT64_BYTES), this.length, value);
+  }
+
   /** The written bytes as a new array (the writer is emptied and keeps its buffer). */
   take(): Uint8Array {
     const taken = this.bytes.slice(0, this.length);
@@ -127,9 +134,9 @@ export class ByteWriter {
 export type TextQuoter = (text: string) => string;
 
 /**
- * Prints the values of one output tensor: float32 through the shortest printer (reading the IEEE bits
- * through a view, made once per tensor), strings through the format's quoter, other types as
- * JavaScript prints them.
+ * Prints the values of one output tensor: float32 and float64 through the shortest printer (reading
+ * float32 IEEE bits through a view, made once per tensor), strings through the format's quoter, other
+ * types as JavaScript prints them.
  */
 export class ValuePrinter {
   readonly #data: OutputValues;
@@ -176,6 +183,7 @@ export class ValuePrinter {
       const value = data[i];
       if (typeof value === "string") writer.text(this.#quote(value));
       else if (nonFinite !== undefined && typeof value === "number" && !Number.isFinite(value)) writer.text(nonFinite);
+      else if (data instanceof Float64Array) writer.float64(value as number);
       else writer.number(value);
     }
   }

@@ -4,7 +4,7 @@
  */
 import type { OutputBatch, RecordEncoder, RecordError } from "../../src/index.js";
 import { ByteWriter, type TextQuoter, ValuePrinter } from "./byte-writer.js";
-import { printableValues, RowPlan, type RowSegment } from "./shortest-float32.js";
+import { printableValues, RowPlan, type RowSegment } from "./shortest-float.js";
 
 /** Appends row `row` of a batch's outputs. */
 export type RowWriter = (writer: ByteWriter, row: number) => void;
@@ -12,7 +12,7 @@ export type RowWriter = (writer: ByteWriter, row: number) => void;
 /**
  * How a format lays out one record of a batch: {@link RowSegment}s (a text, then some of one output's
  * values, a comma between values), then `closing`. Written a run of rows at a time by a {@link RowPlan}
- * when every output is float32, integers or strings ({@link writePlannedRecords}), else value by value
+ * when every output is floats, integers or strings ({@link writePlannedRecords}), else value by value
  * ({@link plannedRowWriter}): the same bytes either way.
  */
 export interface RecordPlan {
@@ -44,8 +44,8 @@ export function plannedRowWriter(
 
 /**
  * Writes every record of `batch` as `plan` lays it out, each followed by `after`, a run of rows per call
- * into WebAssembly, when every output is float32, integers or strings (through `quote`); returns false,
- * having written nothing, otherwise (float64 outputs, or too many distinct strings for a run).
+ * into WebAssembly, when every output is floats, integers or strings (through `quote`); returns false,
+ * having written nothing, otherwise (unsigned 64-bit outputs, or too many distinct strings for a run).
  */
 export function writePlannedRecords(
   writer: ByteWriter,

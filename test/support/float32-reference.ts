@@ -2,7 +2,7 @@
  * An independent, slow oracle for float32 printing: exact rational arithmetic with BigInt finds, for the
  * fewest significant digits p = 1…9, the p-digit decimals inside the float's rounding interval (bounds
  * included when the mantissa is even, as a round-half-even reader decides), and of those the closest to
- * the exact value (ties to an even last digit). Shares nothing with `codecs/text/shortest-float32.ts`.
+ * the exact value (ties to an even last digit). Shares nothing with `codecs/text/shortest-float.ts`.
  */
 
 const absolute = (x: bigint) => (x < 0n ? -x : x);

@@ -61,6 +61,17 @@ export function int64Model(): Uint8Array {
   });
 }
 
+/** One float64 input `x` [N,3] answered unchanged as float64 `y` [N,3] (ONNX Runtime's `Identity`). */
+export function float64IdentityModel(): Uint8Array {
+  return writeModel({
+    name: "float64_identity",
+    inputs: [{ name: "x", type: "float64", shape: ["N", 3] }],
+    outputs: [{ name: "y", type: "float64", shape: ["N", 3] }],
+    nodes: [{ op: "Identity", inputs: ["x"], outputs: ["y"] }],
+    opset: 13,
+  });
+}
+
 /**
  * A model with a dynamic dimension besides the batch axis, as sequence models are exported:
  * `input_ids` and `attention_mask` (int64 [batch, sequence]) give `masked_sum` (float32 [batch], the sum

@@ -1,10 +1,11 @@
 /**
- * Shortest round-trip decimal text of float32s, as ASCII bytes, without `String(number)`: the digits are
- * the fewest that read back (correctly rounded) to the same float32, and of those the closest to the
- * exact value, laid out as JavaScript lays out numbers (`0.001`, `1e-7`, `1.5e+21`).
+ * Shortest round-trip decimal text of float32s (and float64s), as ASCII bytes, without
+ * `String(number)`: the digits are the fewest that read back (correctly rounded) to the same float32 (or
+ * float64), and of those the closest to the exact value, laid out as JavaScript lays out numbers
+ * (`0.001`, `1e-7`, `1.5e+21`).
  *
  * The printing itself is Schubfach (Raffaello Giulietti, 2020) compiled to WebAssembly from
- * `assembly/shortest-float32.ts`: it needs 64-bit integer multiplications, which JavaScript can only
+ * `assembly/shortest-float.ts`: it needs 64-bit integer multiplications, which JavaScript can only
  * emulate. Each thread that imports this module gets its own small instance (a few pages of memory).
  */
 import { type Int32RangeArray, isInt32RangeArray } from "../../src/index.js";
@@ -37,6 +38,9 @@ interface PrinterExports {
     texts: number,
     target: number,
   ): number;
+  writeFloat64(at: number, source: number): number;
+  useFloat64Table(at: number): void;
+  float64TableBytes(): number;
   heapBase(): number;
 }
 
@@ -45,6 +49,11 @@ interface PrinterExports {
  * spells out integers below 1e21; `-0.0000012345678` is 17, `-1.2345678e-38` 14.
  */
 export const MAX_FLOAT32_BYTES = 22;
+/**
+ * The most bytes one float64 takes: `-0.0000012345678901234567` (25); `-1.2345678901234567e-308` is 24,
+ * `-100000000000000000000` 22.
+ */
+export const MAX_FLOAT64_BYTES = 25;
 /** The most values one {@link printFloat32Rows} call prints. */
 export const FLOAT32_RUN = 8192;
 /** The most bytes an integer takes (`-9223372036854775808`). */
@@ -66,26 +75,32 @@ const MAX_TABLE_BYTES = 64 * 1024;
 
 /**
  * The working memory, after the module's own data (its tables, well within the first page): one value's
- * scratch (its text and what the printer scribbles past it), a plan's segments and texts, then a run's
- * values and its text.
+ * scratch (its text and what the printer scribbles past it; a float64's bits), a plan's segments and
+ * texts, a run's values and its text, then the float64 printer's table.
  */
 const SCRATCH = PAGE;
 const NON_FINITE = SCRATCH + 64;
-const PLAN = NON_FINITE + 16;
+const FLOAT64_VALUE = NON_FINITE + 16;
+const PLAN = FLOAT64_VALUE + 8;
 const SEGMENT_WORDS = 6;
 const PLAN_TEXT = PLAN + 4 * SEGMENT_WORDS * MAX_SEGMENTS;
 const SOURCE = PLAN_TEXT + MAX_PLAN_TEXT_BYTES;
 const TABLE = SOURCE + 4 * SOURCE_WORDS;
 const TABLE_TEXT = TABLE + 8 * MAX_TABLE_TEXTS;
 const TEXT = TABLE_TEXT + MAX_TABLE_BYTES;
-const PAGES = Math.ceil((TEXT + TEXT_BYTES + OVERSHOOT_BYTES) / PAGE);
+const FLOAT64_TABLE = TEXT + TEXT_BYTES + OVERSHOOT_BYTES;
+/** The float64 table's bytes (checked against the module's own count once loaded). */
+const FLOAT64_TABLE_BYTES = (292 + 324 + 1) * 16;
+const PAGES = Math.ceil((FLOAT64_TABLE + FLOAT64_TABLE_BYTES) / PAGE);
 
 const { exports: printer, memory } = loadWebAssembly<PrinterExports>(
-  new URL("./shortest-float32.wasm", import.meta.url),
+  new URL("./shortest-float.wasm", import.meta.url),
   PAGES,
 );
 if (printer.heapBase() > SCRATCH) throw new Error("the float printer's own data outgrew its first page");
+if (printer.float64TableBytes() !== FLOAT64_TABLE_BYTES) throw new Error("the float64 table's size changed");
 const memoryBytes = new Uint8Array(memory);
+const memoryFloat64 = new Float64Array(memory);
 const memoryWords = new Uint32Array(memory);
 const memoryInt32 = new Int32Array(memory);
 
@@ -110,6 +125,50 @@ export function writeFloat32(bytes: Uint8Array, pos: number, value: number): num
  */
 export function writeFloat32Bits(bytes: Uint8Array, pos: number, bits: number): number {
   const end = printer.writeFloat32(SCRATCH, bits);
+  for (let at = SCRATCH; at < end; at++) bytes[pos++] = memoryBytes[at];
+  return pos;
+}
+
+let float64TableWritten = false;
+
+/**
+ * Writes the float64 printer's table into the module's memory, once per thread, before its first value:
+ * for k from −324 to 292, Schubfach's g for 10^−k, ⌊10^−k · 2^−r⌋ + 1 with r chosen so that
+ * 2^125 ≤ g < 2^126 (Giulietti, section 9.8.3), split into its high and low 63 bits. Computed exactly
+ * with BigInt (~2 ms) rather than written out in the module as 1 234 constants.
+ */
+function ensureFloat64Table(): void {
+  if (float64TableWritten) return;
+  const table = new DataView(memory, FLOAT64_TABLE, FLOAT64_TABLE_BYTES);
+  const low63 = (1n << 63n) - 1n;
+  for (let k = -324; k <= 292; k++) {
+    const power = 10n ** BigInt(Math.abs(k));
+    const bits = power.toString(2).length;
+    let g: bigint;
+    if (k <= 0) {
+      // 10^−k, an integer of `bits` bits, shifted to 126.
+      g = (bits <= 126 ? power << BigInt(126 - bits) : power >> BigInt(bits - 126)) + 1n;
+    } else {
+      // 1 / 10^k: 10^k is no power of two, so 2^(125 + bits) / 10^k lies between 2^125 and 2^126.
+      g = (1n << BigInt(125 + bits)) / power + 1n;
+    }
+    const at = (k + 324) * 16;
+    table.setBigUint64(at, g >> 63n, true);
+    table.setBigUint64(at + 8, g & low63, true);
+  }
+  printer.useFloat64Table(FLOAT64_TABLE);
+  float64TableWritten = true;
+}
+
+/**
+ * Writes `value` (a float64) at `bytes[pos]` as `String(value)` would, but for negative zero (`-0`, so
+ * that the sign survives the round trip), and returns the position after it. `bytes` must have
+ * {@link MAX_FLOAT64_BYTES} free from `pos`.
+ */
+export function writeFloat64(bytes: Uint8Array, pos: number, value: number): number {
+  ensureFloat64Table();
+  memoryFloat64[FLOAT64_VALUE >> 3] = value;
+  const end = printer.writeFloat64(SCRATCH, FLOAT64_VALUE);
   for (let at = SCRATCH; at < end; at++) bytes[pos++] = memoryBytes[at];
   return pos;
 }
@@ -206,14 +265,14 @@ export class QuotedTexts {
 }
 
 /**
- * The values a {@link RowPlan} prints: float32 (shortest round-trip; a `Uint32Array` holds float32 IEEE
- * bits, as {@link printFloat32Rows} takes them), integers, and texts ({@link QuotedTexts}).
+ * The values a {@link RowPlan} prints: float32 and float64 (shortest round-trip; a `Uint32Array` holds
+ * float32 IEEE bits, as {@link printFloat32Rows} takes them), integers, and texts ({@link QuotedTexts}).
  */
-export type PrintableValues = Float32Array | Uint32Array | Int32RangeArray | BigInt64Array | QuotedTexts;
+export type PrintableValues = Float32Array | Float64Array | Uint32Array | Int32RangeArray | BigInt64Array | QuotedTexts;
 
 /**
- * `values` (outputs' data) as a {@link RowPlan} prints them when it can print every one: float32,
- * integers, and strings when given `quote`; undefined for float64 and unsigned 64-bit values.
+ * `values` (outputs' data) as a {@link RowPlan} prints them when it can print every one: floats,
+ * integers, and strings when given `quote`; undefined for unsigned 64-bit values.
  */
 export function printableValues(
   values: readonly unknown[],
@@ -221,7 +280,12 @@ export function printableValues(
 ): PrintableValues[] | undefined {
   const printable: PrintableValues[] = [];
   for (const data of values) {
-    if (data instanceof Float32Array || isInt32RangeArray(data) || data instanceof BigInt64Array) {
+    if (
+      data instanceof Float32Array ||
+      data instanceof Float64Array ||
+      isInt32RangeArray(data) ||
+      data instanceof BigInt64Array
+    ) {
       printable.push(data);
     } else if (quote !== undefined && Array.isArray(data) && data.every((value) => typeof value === "string")) {
       printable.push(new QuotedTexts(data, quote));
@@ -237,13 +301,14 @@ const FLOAT32_KIND = 0;
 const INT32_KIND = 1;
 const INT64_KIND = 2;
 const TEXT_KIND = 3;
+const FLOAT64_KIND = 4;
 
 /**
  * How to print a run of rows made of several outputs' values and fixed texts in one call into
  * WebAssembly (a CSV line of a label and its probabilities, a JSON object of named outputs): each row is
  * every segment's text followed by its values, `separator` between values, then `tail`. It costs about
  * what {@link printFloat32Rows} costs a value, where printing value by value costs twice as much and
- * integers went through `String()`; texts cost a lookup each (a handful of class labels).
+ * integers and float64s went through `String()`; texts cost a lookup each (a handful of class labels).
  */
 export class RowPlan {
   readonly #segments: readonly RowSegment[];
@@ -290,7 +355,7 @@ export class RowPlan {
     let tableBytes = 0;
     for (let o = 0; o < values.length; o++) {
       const data = values[o];
-      words += widths[o] * (data instanceof BigInt64Array ? 2 : 1);
+      words += widths[o] * (data instanceof BigInt64Array || data instanceof Float64Array ? 2 : 1);
       if (data instanceof QuotedTexts) {
         tableTexts += data.texts.length;
         tableBytes += data.bytes;
@@ -299,7 +364,12 @@ export class RowPlan {
     for (let s = 0; s < this.#segments.length; s++) {
       const { output, count } = this.#segments[s];
       const data = values[output];
-      const valueBytes = data instanceof QuotedTexts ? data.longest : Math.max(MAX_FLOAT32_BYTES, MAX_INTEGER_BYTES);
+      const valueBytes =
+        data instanceof QuotedTexts
+          ? data.longest
+          : data instanceof Float64Array
+            ? MAX_FLOAT64_BYTES
+            : Math.max(MAX_FLOAT32_BYTES, MAX_INTEGER_BYTES);
       bytes += this.#texts[s].length + count * (valueBytes + 1);
     }
     if (!this.fits || tableTexts > MAX_TABLE_TEXTS || tableBytes > MAX_TABLE_BYTES) return 0;
@@ -339,8 +409,9 @@ export class RowPlan {
         word += rows * width;
         continue;
       }
-      if (data instanceof BigInt64Array) {
-        kinds.push(INT64_KIND);
+      if (data instanceof BigInt64Array || data instanceof Float64Array) {
+        if (data instanceof Float64Array) ensureFloat64Table();
+        kinds.push(data instanceof Float64Array ? FLOAT64_KIND : INT64_KIND);
         const pairs = new Uint32Array(data.buffer, data.byteOffset + 8 * firstRow * width, 2 * rows * width);
         memoryWords.set(pairs, word);
         word += 2 * rows * width;
@@ -363,7 +434,7 @@ export class RowPlan {
     let text = PLAN_TEXT;
     for (let s = 0; s < this.#segments.length; s++) {
       const { output, column, count } = this.#segments[s];
-      const size = kinds[output] === INT64_KIND ? 8 : 4;
+      const size = kinds[output] === INT64_KIND || kinds[output] === FLOAT64_KIND ? 8 : 4;
       const at = (PLAN >> 2) + s * SEGMENT_WORDS;
       memoryBytes.set(this.#texts[s], text);
       memoryWords[at] = text;

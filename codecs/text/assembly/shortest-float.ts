@@ -1,6 +1,6 @@
 /**
- * Shortest round-trip decimal text of float32s, compiled to WebAssembly (AssemblyScript; see
- * `../shortest-float32.ts` for the JavaScript side). WebAssembly has the 64-bit integer multiplications
+ * Shortest round-trip decimal text of float32s and float64s, compiled to WebAssembly (AssemblyScript; see
+ * `../shortest-float.ts` for the JavaScript side). WebAssembly has the 64-bit integer multiplications
  * that Raffaello Giulietti's Schubfach algorithm ("The Schubfach way to render doubles", 2020) is built
  * on; JavaScript would emulate each with three double multiplications. Schubfach replaced Ulf Adams's
  * Ryū here: it finds the digits with no loop (Ryū removes them one at a time, and the processor
@@ -8,7 +8,9 @@
  *
  * The digits are the fewest that read back (correctly rounded) to the same float32, and of those the
  * closest to the exact value; they are laid out as JavaScript lays out numbers (`0.001`, `1e-7`,
- * `1.5e+21`), so the text is what `String(shortest)` would print.
+ * `1.5e+21`), so the text is what `String(shortest)` would print. Float64s are printed by the same
+ * algorithm at twice the width (below, after the float32 printer), as `String(value)` prints them but
+ * for `-0`.
  */
 
 /**
@@ -271,6 +273,245 @@ export function writeFloat32Rows(
   return <i32>(at - target);
 }
 
+/** 10^k for k from 0 to 19, every power a u64 holds. */
+const POW10_64: StaticArray<u64> = [
+  1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000, 100000000000, 1000000000000,
+  10000000000000, 100000000000000, 1000000000000000, 10000000000000000, 100000000000000000, 1000000000000000000,
+  10000000000000000000,
+];
+
+/** Digits of a positive integer below 10^19. */
+function decimalLength64(value: u64): i32 {
+  const t = ((64 - <i32>clz(value)) * 1233) >> 12;
+  return t + <i32>(value >= unchecked(POW10_64[t]));
+}
+
+/** The high 64 bits of the 128-bit product of `a` and `b` (WebAssembly multiplies to 64 bits only). */
+function multiplyHigh(a: u64, b: u64): u64 {
+  const aLow = a & 0xffffffff;
+  const aHigh = a >> 32;
+  const bLow = b & 0xffffffff;
+  const bHigh = b >> 32;
+  const lowHigh = aLow * bHigh;
+  const highLow = aHigh * bLow;
+  // Cannot overflow: at most (2^32 − 1)^2 + 2 (2^32 − 1) = 2^64 − 1.
+  const middle = ((aLow * bLow) >> 32) + (highLow & 0xffffffff) + lowHigh;
+  return aHigh * bHigh + (highLow >> 32) + (middle >> 32);
+}
+
+/**
+ * Where the float64 table lives in memory, set by {@link useFloat64Table}: for k from −324 to 292, the
+ * 126-bit g of Schubfach (Giulietti, section 9.8.3) approximating 10^−k, as g1 = ⌊g / 2^63⌋ then
+ * g0 = g mod 2^63, two u64 each. Computed exactly by the JavaScript side (with BigInt) rather than
+ * written out here as 1 234 constants.
+ */
+let float64Table: usize = 0;
+const FLOAT64_K_MIN = -324;
+
+/** Tells the module where the JavaScript side has written the float64 table (see {@link float64Table}). */
+export function useFloat64Table(at: usize): void {
+  float64Table = at;
+}
+
+/** The bytes of the float64 table. */
+export function float64TableBytes(): i32 {
+  return (292 - FLOAT64_K_MIN + 1) * 16;
+}
+
+/** ⌊g · cp / 2^126⌋ rounded to odd, g = g1 · 2^63 + g0 (Giulietti, section 9.8.3). */
+function roundToOdd64(g1: u64, g0: u64, cp: u64): u64 {
+  const x1 = multiplyHigh(g0, cp);
+  const y0 = g1 * cp;
+  const y1 = multiplyHigh(g1, cp);
+  const z = (y0 >> 1) + x1;
+  const vbp = y1 + (z >> 63);
+  return vbp | (((z & 0x7fffffffffffffff) + 0x7fffffffffffffff) >> 63);
+}
+
+/** Set by {@link shortestDecimal64}: the power of ten its digits are multiplied by. */
+let decimalExponent: i32 = 0;
+
+/**
+ * The shortest decimal that reads back to the finite, non-zero float64 whose IEEE bits are `bits`, and of
+ * those the closest (the even one on a tie): its digits, and in {@link decimalExponent} its power of ten.
+ * Schubfach as Java's `Double.toString` runs it (JDK 19), except that one digit is as short as any (Java
+ * keeps two).
+ */
+function shortestDecimal64(bits: u64): u64 {
+  const ieeeMantissa = bits & 0xfffffffffffff;
+  const ieeeExponent = <i32>((bits >> 52) & 0x7ff);
+  let c: u64;
+  let q: i32;
+  // Set to −1 where c was multiplied by ten (the tiniest subnormals, whose interval is too narrow else).
+  let dk: i32 = 0;
+  if (ieeeExponent !== 0) {
+    c = 0x10000000000000 | ieeeMantissa;
+    q = ieeeExponent - 1075;
+    // An integer below 2^53 is its own shortest form (its neighbours are at most 1 away).
+    const fractionBits = -q;
+    if (fractionBits > 0 && fractionBits < 53 && (c & (((<u64>1) << fractionBits) - 1)) === 0) {
+      decimalExponent = 0;
+      return c >> fractionBits;
+    }
+  } else {
+    c = ieeeMantissa;
+    q = -1074;
+    if (c < 3) {
+      c *= 10;
+      dk = -1;
+    }
+  }
+  const open = c & 1;
+  const cb = c << 2;
+  const cbr = cb + 2;
+  let cbl: u64;
+  let k: i32;
+  if (c !== 0x10000000000000 || q === -1074) {
+    cbl = cb - 2;
+    k = <i32>((<i64>q * 661971961083) >> 41);
+  } else {
+    // The lower neighbour is closer: the interval is lopsided.
+    cbl = cb - 1;
+    k = <i32>((<i64>q * 661971961083 - 274743187321) >> 41);
+  }
+  const h = q + <i32>((<i64>-k * 913124641741) >> 38) + 2;
+  const entry = float64Table + <usize>(k - FLOAT64_K_MIN) * 16;
+  const g1 = load<u64>(entry);
+  const g0 = load<u64>(entry, 8);
+  const vb = roundToOdd64(g1, g0, cb << h);
+  const vbl = roundToOdd64(g1, g0, cbl << h);
+  const vbr = roundToOdd64(g1, g0, cbr << h);
+  const s = vb >> 2;
+  if (s >= 10) {
+    // One digit fewer: at most one of s′·10 and (s′ + 1)·10 lies in the interval.
+    const sp10 = (s / 10) * 10;
+    const tp10 = sp10 + 10;
+    const upIn = vbl + open <= sp10 << 2;
+    const wpIn = (tp10 << 2) + open <= vbr;
+    if (upIn !== wpIn) {
+      decimalExponent = k + dk;
+      return upIn ? sp10 : tp10;
+    }
+  }
+  const t = s + 1;
+  const uIn = vbl + open <= s << 2;
+  const wIn = (t << 2) + open <= vbr;
+  decimalExponent = k + dk;
+  if (uIn !== wIn) return uIn ? s : t;
+  // Both in: the closer one, the even one on a tie.
+  const middle = (s + t) << 1;
+  return vb < middle || (vb === middle && (s & 1) === 0) ? s : t;
+}
+
+/** Writes the `length` digits of `value` (below 10^length, leading zeros written) at `at`. */
+function writeDigits(at: usize, value: u64, length: i32): void {
+  if (length <= 8) {
+    store<u64>(at, (eightDigitLanes(<u32>value) >> ((<u64>(8 - length)) << 3)) | ASCII_ZEROS);
+    return;
+  }
+  const high = value / 100000000;
+  const low = <u32>(value - high * 100000000);
+  const highLength = length - 8;
+  if (highLength <= 8) {
+    store<u64>(at, (eightDigitLanes(<u32>high) >> ((<u64>(8 - highLength)) << 3)) | ASCII_ZEROS);
+  } else {
+    // 17 digits: the first alone, then eight.
+    const first = <u32>(high / 100000000);
+    store<u8>(at, ZERO + <u8>first);
+    store<u64>(at + 1, eightDigitLanes(<u32>(high - <u64>first * 100000000)) | ASCII_ZEROS);
+  }
+  store<u64>(at + highLength, eightDigitLanes(low) | ASCII_ZEROS);
+}
+
+/**
+ * Writes the float64 whose IEEE bits are `bits` at `at`, as JavaScript's `String(number)` does (the
+ * shortest round-trip digits and its layout) but for negative zero, `-0`, so that the sign survives the
+ * round trip; returns the address after it (at most 25 bytes, `-0.0000012345678901234567`; it may scribble
+ * up to 32).
+ */
+function writeFloat64At(at: usize, bits: u64): usize {
+  if ((bits & 0x7ff0000000000000) === 0x7ff0000000000000) {
+    if ((bits & 0xfffffffffffff) !== 0) {
+      store<u16>(at, 0x614e); // "Na"
+      store<u8>(at + 2, 0x4e); // "N"
+      return at + 3;
+    }
+    if (bits >> 63) store<u8>(at++, MINUS);
+    store<u64>(at, 0x7974696e69666e49); // "Infinity"
+    return at + 8;
+  }
+  if (bits >> 63) store<u8>(at++, MINUS);
+  if ((bits & 0x7fffffffffffffff) === 0) {
+    store<u8>(at, ZERO);
+    return at + 1;
+  }
+  let digits = shortestDecimal64(bits);
+  let exponent = decimalExponent;
+  while (digits % 10 === 0) {
+    digits /= 10;
+    exponent++;
+  }
+  const length = decimalLength64(digits);
+  // Where the decimal point falls, counted from the first digit (JavaScript's Number::toString layout).
+  const point = exponent + length;
+  if (point >= length && point <= 21) {
+    writeDigits(at, digits, length);
+    // Up to 20 zeros; stores of eight bytes that whatever is written next overwrites.
+    store<u64>(at + length, ASCII_ZEROS);
+    store<u64>(at + length + 8, ASCII_ZEROS);
+    store<u64>(at + length + 16, ASCII_ZEROS);
+    return at + point;
+  }
+  if (point > 0 && point <= 21) {
+    const scale = unchecked(POW10_64[length - point]);
+    const whole = digits / scale;
+    writeDigits(at, whole, point);
+    store<u8>(at + point, DOT);
+    writeDigits(at + point + 1, digits - whole * scale, length - point);
+    return at + length + 1;
+  }
+  if (point > -6 && point <= 0) {
+    store<u64>(at, 0x303030303030_2e30); // "0.000000"
+    at += 2 - point;
+    writeDigits(at, digits, length);
+    return at + length;
+  }
+  // Exponential: d[.ddd]e±x
+  const scale = unchecked(POW10_64[length - 1]);
+  const first = digits / scale;
+  store<u8>(at, ZERO + <u8>first);
+  if (length > 1) {
+    store<u8>(at + 1, DOT);
+    writeDigits(at + 2, digits - first * scale, length - 1);
+    at += length + 1;
+  } else {
+    at += 1;
+  }
+  store<u8>(at++, 0x65);
+  const scientific = point - 1;
+  store<u8>(at++, scientific < 0 ? MINUS : 0x2b);
+  // A float64's decimal exponent has one to three digits (it is at most 324 in magnitude).
+  let magnitude = <u32>(scientific < 0 ? -scientific : scientific);
+  if (magnitude >= 100) {
+    const hundreds = magnitude / 100;
+    store<u8>(at++, ZERO + <u8>hundreds);
+    magnitude -= hundreds * 100;
+    store<u8>(at++, ZERO + <u8>(magnitude / 10));
+  } else if (magnitude >= 10) {
+    store<u8>(at++, ZERO + <u8>(magnitude / 10));
+  }
+  store<u8>(at, ZERO + <u8>(magnitude % 10));
+  return at + 1;
+}
+
+/**
+ * {@link writeFloat64At} for the float64 at `source`, for the JavaScript side (which would have to pass
+ * its bits as a BigInt).
+ */
+export function writeFloat64(at: usize, source: usize): usize {
+  return writeFloat64At(at, load<u64>(source));
+}
+
 /** Writes the integer `value` in decimal at `at` and returns the address after it. */
 function writeInteger(at: usize, value: i64): usize {
   let magnitude = <u64>value;
@@ -290,12 +531,13 @@ function writeInteger(at: usize, value: i64): usize {
 }
 
 /**
- * The kinds of value a row plan's segment reads: float32 IEEE bits, int32, int64 (little-endian), and
- * texts (a 32-bit index into a table of texts).
+ * The kinds of value a row plan's segment reads: float32 IEEE bits, int32, int64 (little-endian),
+ * float64, and texts (a 32-bit index into a table of texts).
  */
 const FLOAT32: u32 = 0;
 const INT32: u32 = 1;
 const INT64: u32 = 2;
+const FLOAT64: u32 = 4;
 
 /** The bytes of one segment of a row plan: six 32-bit fields, see {@link writeRows}. */
 const SEGMENT_BYTES = 24;
@@ -304,10 +546,10 @@ const TEXT_ENTRY_BYTES = 8;
 
 /**
  * Writes `rows` rows as the plan at `plan` says, from `target` on, and returns the length written (up
- * to 25 bytes past it may be scribbled on). The plan is `segments` segments of six 32-bit fields: the
+ * to 32 bytes past it may be scribbled on). The plan is `segments` segments of six 32-bit fields: the
  * address and length of a text, the address of the segment's first value in the first row, the bytes
  * from one row's values to the next's, a count of values and their kind ({@link FLOAT32}, {@link INT32},
- * {@link INT64}, else text). A row is each segment's text followed by its values, `separator` (a byte)
+ * {@link INT64}, {@link FLOAT64}, else text). A row is each segment's text followed by its values, `separator` (a byte)
  * between them, then the `tailLength` bytes at `tail`. NaN and infinities are written as the
  * `nonFiniteLength` bytes at `nonFinite` when that is not negative, else as JavaScript spells them. A
  * text value is an index into the table at `texts`: an address and a length for each text.
@@ -337,6 +579,17 @@ export function writeRows(
           if (k > 0) store<u8>(at++, separator);
           at = Inlined.value(at, load<u32>(from), nonFinite, nonFiniteLength);
           from += 4;
+        }
+      } else if (kind === FLOAT64) {
+        for (let k = 0; k < count; k++) {
+          if (k > 0) store<u8>(at++, separator);
+          const bits = load<u64>(from);
+          if (nonFiniteLength >= 0 && (bits & 0x7ff0000000000000) === 0x7ff0000000000000) {
+            at = copyShort(at, nonFinite, nonFiniteLength);
+          } else {
+            at = writeFloat64At(at, bits);
+          }
+          from += 8;
         }
       } else if (kind === INT32 || kind === INT64) {
         const size: usize = kind === INT32 ? 4 : 8;
