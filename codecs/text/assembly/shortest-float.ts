@@ -382,25 +382,21 @@ function shortestDecimal64(bits: u64): u64 {
   const vbl = roundToOdd64(g1, g0, cbl << h);
   const vbr = roundToOdd64(g1, g0, cbr << h);
   const s = vb >> 2;
-  if (s >= 10) {
-    // One digit fewer: at most one of s′·10 and (s′ + 1)·10 lies in the interval.
-    const sp10 = (s / 10) * 10;
-    const tp10 = sp10 + 10;
-    const upIn = vbl + open <= sp10 << 2;
-    const wpIn = (tp10 << 2) + open <= vbr;
-    if (upIn !== wpIn) {
-      decimalExponent = k + dk;
-      return upIn ? sp10 : tp10;
-    }
-  }
+  // One digit fewer: at most one of s′·10 and (s′ + 1)·10 lies in the interval. Every candidate is
+  // computed and one picked by selects, not branches, as for float32s.
+  const shorter = s / 10;
+  const upIn = vbl + open <= shorter * 40;
+  const wpIn = shorter * 40 + 40 + open <= vbr;
+  const useShorter = <u32>(s >= 10) & <u32>(upIn !== wpIn);
   const t = s + 1;
   const uIn = vbl + open <= s << 2;
   const wIn = (t << 2) + open <= vbr;
-  decimalExponent = k + dk;
-  if (uIn !== wIn) return uIn ? s : t;
   // Both in: the closer one, the even one on a tie.
   const middle = (s + t) << 1;
-  return vb < middle || (vb === middle && (s & 1) === 0) ? s : t;
+  const closer = s + <u64>(<u32>(vb > middle) | (<u32>(vb === middle) & <u32>(s & 1)));
+  const longer = select<u64>(uIn ? s : t, closer, uIn !== wIn);
+  decimalExponent = k + dk + <i32>useShorter;
+  return select<u64>(shorter + <u64>wpIn, longer, useShorter !== 0);
 }
 
 /** Writes the `length` digits of `value` (below 10^length, leading zeros written) at `at`. */
@@ -447,7 +443,20 @@ function writeFloat64At(at: usize, bits: u64): usize {
   }
   let digits = shortestDecimal64(bits);
   let exponent = decimalExponent;
-  while (digits % 10 === 0) {
+  // Trailing zeros (up to 16, an integer's or a tidy decimal's such as 0.5), eight, four, two, one at a time.
+  while (digits % 100000000 === 0) {
+    digits /= 100000000;
+    exponent += 8;
+  }
+  if (digits % 10000 === 0) {
+    digits /= 10000;
+    exponent += 4;
+  }
+  if (digits % 100 === 0) {
+    digits /= 100;
+    exponent += 2;
+  }
+  if (digits % 10 === 0) {
     digits /= 10;
     exponent++;
   }
