@@ -215,6 +215,11 @@ describe("JSON record decoding", () => {
       ['{"a":[1,2],"ids":[3,4,+5]}', "JSON_INVALID"],
     ];
     for (const [line, code] of refused) assert.equal(decodeError(line, signature, jsonLinesCodec).code, code, line);
+    // JSON.parse's position counts from the record's start, which the message says.
+    assert.match(
+      decodeError('{"a":[1,2] "ids":[3,4,5]}', signature, jsonLinesCodec).message,
+      /^record is not valid JSON: .* at character 11 of the record/,
+    );
   });
 
   it("takes integers, and booleans as 0/1, for integer inputs", () => {

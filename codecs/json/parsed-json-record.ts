@@ -75,8 +75,16 @@ function parseRecord(text: string): Json {
         // Not valid even so: the first error is the one to report.
       }
     }
-    throw new RecordError("JSON_INVALID", `record is not valid JSON: ${(cause as Error).message}`);
+    throw new RecordError("JSON_INVALID", `record is not valid JSON: ${inRecordTerms((cause as Error).message)}`);
   }
+}
+
+/**
+ * `JSON.parse`'s message with its position said to count from the record's start: beside the record's
+ * own `byteOffset` in the body, "in JSON at position 12" read as a place in the body.
+ */
+function inRecordTerms(message: string): string {
+  return message.replace(/ in JSON at position (\d+)/, " at character $1 of the record");
 }
 
 const isObject = (value: Json): value is JsonObject =>
