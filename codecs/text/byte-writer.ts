@@ -183,7 +183,7 @@ export class ValuePrinter {
       const value = data[i];
       if (typeof value === "string") writer.text(this.#quote(value));
       else if (nonFinite !== undefined && typeof value === "number" && !Number.isFinite(value)) writer.text(nonFinite);
-      else if (data instanceof Float64Array) writer.float64(value as number);
+      else if (typeof value === "number" && data instanceof Float64Array) writer.float64(value);
       else writer.number(value);
     }
   }

@@ -89,8 +89,11 @@ const TABLE = SOURCE + 4 * SOURCE_WORDS;
 const TABLE_TEXT = TABLE + 8 * MAX_TABLE_TEXTS;
 const TEXT = TABLE_TEXT + MAX_TABLE_BYTES;
 const FLOAT64_TABLE = TEXT + TEXT_BYTES + OVERSHOOT_BYTES;
-/** The float64 table's bytes (checked against the module's own count once loaded). */
-const FLOAT64_TABLE_BYTES = (292 + 324 + 1) * 16;
+/** The powers of ten a float64's search needs, 10^−k for k from ⌊log10 2^−1074⌋ to ⌊log10 2^971⌋. */
+const FLOAT64_K_MIN = -324;
+const FLOAT64_K_MAX = 292;
+/** The float64 table's bytes, 16 a power (checked against the module's own count once loaded). */
+const FLOAT64_TABLE_BYTES = (FLOAT64_K_MAX - FLOAT64_K_MIN + 1) * 16;
 const PAGES = Math.ceil((FLOAT64_TABLE + FLOAT64_TABLE_BYTES) / PAGE);
 
 const { exports: printer, memory } = loadWebAssembly<PrinterExports>(
@@ -133,7 +136,7 @@ let float64TableWritten = false;
 
 /**
  * Writes the float64 printer's table into the module's memory, once per thread, before its first value:
- * for k from −324 to 292, Schubfach's g for 10^−k, ⌊10^−k · 2^−r⌋ + 1 with r chosen so that
+ * for each k, Schubfach's g for 10^−k, ⌊10^−k · 2^−r⌋ + 1 with r chosen so that
  * 2^125 ≤ g < 2^126 (Giulietti, section 9.8.3), split into its high and low 63 bits. Computed exactly
  * with BigInt (~2 ms) rather than written out in the module as 1 234 constants.
  */
@@ -141,7 +144,7 @@ function ensureFloat64Table(): void {
   if (float64TableWritten) return;
   const table = new DataView(memory, FLOAT64_TABLE, FLOAT64_TABLE_BYTES);
   const low63 = (1n << 63n) - 1n;
-  for (let k = -324; k <= 292; k++) {
+  for (let k = FLOAT64_K_MIN; k <= FLOAT64_K_MAX; k++) {
     const power = 10n ** BigInt(Math.abs(k));
     const bits = power.toString(2).length;
     let g: bigint;
@@ -152,7 +155,7 @@ function ensureFloat64Table(): void {
       // 1 / 10^k: 10^k is no power of two, so 2^(125 + bits) / 10^k lies between 2^125 and 2^126.
       g = (1n << BigInt(125 + bits)) / power + 1n;
     }
-    const at = (k + 324) * 16;
+    const at = (k - FLOAT64_K_MIN) * 16;
     table.setBigUint64(at, g >> 63n, true);
     table.setBigUint64(at + 8, g & low63, true);
   }
