@@ -85,6 +85,13 @@ function int64s(count: number): BigInt64Array {
   );
 }
 
+function uint64s(count: number): BigUint64Array {
+  const extremes = [0n, 1n, 2n ** 64n - 1n, 2n ** 63n, 2n ** 53n + 1n, 10n ** 19n];
+  return BigUint64Array.from({ length: count }, (_, i) =>
+    i % 2 === 0 ? extremes[(i / 2) % extremes.length] : BigInt(Math.floor(random() * 2 ** 40)),
+  );
+}
+
 const ints = <T extends Int32Array | Int16Array | Int8Array | Uint8Array | Uint16Array>(
   make: (length: number) => T,
   low: number,
@@ -100,6 +107,10 @@ const MODELS: Record<string, OutputTensor[]> = {
   "one float32 output": [output("y", "float32", [5], floats(ROWS * 5))],
   "a scalar float32": [output("score", "float32", [], floats(ROWS))],
   "float64 outputs (a regressor converted with doubles)": [output("variable", "float64", [3], doubles(ROWS * 3))],
+  "uint64 ids and a float32 score": [
+    output("id", "uint64", [2], uint64s(ROWS * 2)),
+    output("score", "float32", [], floats(ROWS)),
+  ],
   "a label and float64 probabilities": [
     output("label", "int64", [], int64s(ROWS)),
     output("probabilities", "float64", [2], doubles(ROWS * 2)),
@@ -218,6 +229,14 @@ describe("answers written a run of rows at a time", () => {
       ),
     );
     assert.deepEqual(decoder.decode(writer.take()).split("\n").slice(0, -1), expected);
+  });
+
+  it("prints uint64 outputs exactly, up to 2^64 − 1", () => {
+    const values = uint64s(ROWS);
+    const plan = new RowPlan([{ text: "", output: 0, column: 0, count: 1 }], "\n", ",");
+    const writer = new ByteWriter();
+    assert.ok(writer.planRows(plan, [values], [1], ROWS));
+    assert.deepEqual(decoder.decode(writer.take()).split("\n").slice(0, -1), Array.from(values, String));
   });
 
   it("takes many runs for a large batch, and refuses a plan that reads past an output", () => {

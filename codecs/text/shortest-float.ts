@@ -271,11 +271,22 @@ export class QuotedTexts {
  * The values a {@link RowPlan} prints: float32 and float64 (shortest round-trip; a `Uint32Array` holds
  * float32 IEEE bits, as {@link printFloat32Rows} takes them), integers, and texts ({@link QuotedTexts}).
  */
-export type PrintableValues = Float32Array | Float64Array | Uint32Array | Int32RangeArray | BigInt64Array | QuotedTexts;
+export type PrintableValues =
+  | Float32Array
+  | Float64Array
+  | Uint32Array
+  | Int32RangeArray
+  | BigInt64Array
+  | BigUint64Array
+  | QuotedTexts;
+
+/** The 64-bit values a {@link RowPlan} prints, two 32-bit words each. */
+const isWide = (data: PrintableValues): data is Float64Array | BigInt64Array | BigUint64Array =>
+  data instanceof Float64Array || data instanceof BigInt64Array || data instanceof BigUint64Array;
 
 /**
  * `values` (outputs' data) as a {@link RowPlan} prints them when it can print every one: floats,
- * integers, and strings when given `quote`; undefined for unsigned 64-bit values.
+ * integers, and strings when given `quote`; undefined otherwise.
  */
 export function printableValues(
   values: readonly unknown[],
@@ -287,7 +298,8 @@ export function printableValues(
       data instanceof Float32Array ||
       data instanceof Float64Array ||
       isInt32RangeArray(data) ||
-      data instanceof BigInt64Array
+      data instanceof BigInt64Array ||
+      data instanceof BigUint64Array
     ) {
       printable.push(data);
     } else if (quote !== undefined && Array.isArray(data) && data.every((value) => typeof value === "string")) {
@@ -305,6 +317,7 @@ const INT32_KIND = 1;
 const INT64_KIND = 2;
 const TEXT_KIND = 3;
 const FLOAT64_KIND = 4;
+const UINT64_KIND = 5;
 
 /**
  * How to print a run of rows made of several outputs' values and fixed texts in one call into
@@ -358,7 +371,7 @@ export class RowPlan {
     let tableBytes = 0;
     for (let o = 0; o < values.length; o++) {
       const data = values[o];
-      words += widths[o] * (data instanceof BigInt64Array || data instanceof Float64Array ? 2 : 1);
+      words += widths[o] * (isWide(data) ? 2 : 1);
       if (data instanceof QuotedTexts) {
         tableTexts += data.texts.length;
         tableBytes += data.bytes;
@@ -412,9 +425,11 @@ export class RowPlan {
         word += rows * width;
         continue;
       }
-      if (data instanceof BigInt64Array || data instanceof Float64Array) {
+      if (isWide(data)) {
         if (data instanceof Float64Array) ensureFloat64Table();
-        kinds.push(data instanceof Float64Array ? FLOAT64_KIND : INT64_KIND);
+        kinds.push(
+          data instanceof Float64Array ? FLOAT64_KIND : data instanceof BigInt64Array ? INT64_KIND : UINT64_KIND,
+        );
         const pairs = new Uint32Array(data.buffer, data.byteOffset + 8 * firstRow * width, 2 * rows * width);
         memoryWords.set(pairs, word);
         word += 2 * rows * width;
@@ -437,7 +452,7 @@ export class RowPlan {
     let text = PLAN_TEXT;
     for (let s = 0; s < this.#segments.length; s++) {
       const { output, column, count } = this.#segments[s];
-      const size = kinds[output] === INT64_KIND || kinds[output] === FLOAT64_KIND ? 8 : 4;
+      const size = isWide(values[output]) ? 8 : 4;
       const at = (PLAN >> 2) + s * SEGMENT_WORDS;
       memoryBytes.set(this.#texts[s], text);
       memoryWords[at] = text;

@@ -45,7 +45,7 @@ export function plannedRowWriter(
 /**
  * Writes every record of `batch` as `plan` lays it out, each followed by `after`, a run of rows per call
  * into WebAssembly, when every output is floats, integers or strings (through `quote`); returns false,
- * having written nothing, otherwise (unsigned 64-bit outputs, or too many distinct strings for a run).
+ * having written nothing, otherwise (too many distinct strings for a run).
  */
 export function writePlannedRecords(
   writer: ByteWriter,

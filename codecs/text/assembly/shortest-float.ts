@@ -528,6 +528,11 @@ function writeInteger(at: usize, value: i64): usize {
     store<u8>(at++, MINUS);
     magnitude = 0 - magnitude;
   }
+  return writeUnsigned(at, magnitude);
+}
+
+/** Writes the unsigned integer `magnitude` in decimal at `at` and returns the address after it. */
+function writeUnsigned(at: usize, magnitude: u64): usize {
   let length = 1;
   for (let rest = magnitude / 10; rest !== 0; rest /= 10) length++;
   let end = at + length;
@@ -541,12 +546,13 @@ function writeInteger(at: usize, value: i64): usize {
 
 /**
  * The kinds of value a row plan's segment reads: float32 IEEE bits, int32, int64 (little-endian),
- * float64, and texts (a 32-bit index into a table of texts).
+ * float64, uint64, and texts (a 32-bit index into a table of texts).
  */
 const FLOAT32: u32 = 0;
 const INT32: u32 = 1;
 const INT64: u32 = 2;
 const FLOAT64: u32 = 4;
+const UINT64: u32 = 5;
 
 /** The bytes of one segment of a row plan: six 32-bit fields, see {@link writeRows}. */
 const SEGMENT_BYTES = 24;
@@ -558,7 +564,7 @@ const TEXT_ENTRY_BYTES = 8;
  * to 32 bytes past it may be scribbled on). The plan is `segments` segments of six 32-bit fields: the
  * address and length of a text, the address of the segment's first value in the first row, the bytes
  * from one row's values to the next's, a count of values and their kind ({@link FLOAT32}, {@link INT32},
- * {@link INT64}, {@link FLOAT64}, else text). A row is each segment's text followed by its values, `separator` (a byte)
+ * {@link INT64}, {@link FLOAT64}, {@link UINT64}, else text). A row is each segment's text followed by its values, `separator` (a byte)
  * between them, then the `tailLength` bytes at `tail`. NaN and infinities are written as the
  * `nonFiniteLength` bytes at `nonFinite` when that is not negative, else as JavaScript spells them. A
  * text value is an index into the table at `texts`: an address and a length for each text.
@@ -606,6 +612,12 @@ export function writeRows(
           if (k > 0) store<u8>(at++, separator);
           at = writeInteger(at, size === 4 ? <i64>load<i32>(from) : load<i64>(from));
           from += size;
+        }
+      } else if (kind === UINT64) {
+        for (let k = 0; k < count; k++) {
+          if (k > 0) store<u8>(at++, separator);
+          at = writeUnsigned(at, load<u64>(from));
+          from += 8;
         }
       } else {
         for (let k = 0; k < count; k++) {
