@@ -539,8 +539,12 @@ describe("byte-order marks split across chunks", () => {
 
   it("decode to the same records wherever the body is cut", () => {
     const signature = signatureOf({ features: ["float32", 4] });
-    for (const codec of [csvCodec, jsonLinesCodec]) {
-      const text = codec === csvCodec ? `${GOOD}\n0.5,0.6,0.7,0.8\n` : "[0.1,0.2,0.3,0.4]\n[0.5,0.6,0.7,0.8]\n";
+    const texts = new Map([
+      [csvCodec, `${GOOD}\n0.5,0.6,0.7,0.8\n`],
+      [jsonLinesCodec, "[0.1,0.2,0.3,0.4]\n[0.5,0.6,0.7,0.8]\n"],
+      [jsonCodec, '{"instances": [[0.1,0.2,0.3,0.4], [0.5,0.6,0.7,0.8]]}'],
+    ]);
+    for (const [codec, text] of texts) {
       const context = contextFor(signature, codec.mediaTypes[0]);
       const expected = decodeBody(codec, context, [encoder.encode(text)]);
       const marked = encoder.encode(BOM + text);
@@ -549,6 +553,23 @@ describe("byte-order marks split across chunks", () => {
           const chunks = [marked.subarray(0, cut), marked.subarray(cut, second), marked.subarray(second)];
           assert.deepEqual(decodeBody(codec, context, chunks), expected, `${codec.name} cut at ${cut}/${second}`);
         }
+      }
+    }
+  });
+
+  it("refuse in JSON the start of a mark followed by anything else, at its first byte, wherever cut", () => {
+    const context = contextFor(signatureOf({ features: ["float32", 4] }), jsonCodec.mediaTypes[0]);
+    for (const start of [[0xef], [0xef, 0xbb]]) {
+      const body = Uint8Array.from([...start, ...encoder.encode("[[0.1,0.2,0.3,0.4]]")]);
+      for (let cut = 0; cut <= body.length; cut++) {
+        assert.throws(
+          () => decodeBody(jsonCodec, context, [body.subarray(0, cut), body.subarray(cut)]),
+          (error: unknown) =>
+            error instanceof FramingError &&
+            error.code === "JSON_UNEXPECTED_CHARACTER" &&
+            error.location.byteOffset === 0,
+          `${start.length} byte(s) of a mark, cut at ${cut}`,
+        );
       }
     }
   });

@@ -11,7 +11,7 @@
  */
 import { Frame, type Framer, type FrameSink, FramingError } from "../../src/index.js";
 import { INSTANCES_KEY } from "../json/request-shapes.js";
-import { BYTE_ORDER_MARK, refuseUtf16Start } from "./byte-order-mark.js";
+import { BYTE_ORDER_MARK, ByteOrderMarkSkipper } from "./byte-order-mark.js";
 import { FrameBuffer } from "./frame-buffer.js";
 import { ChunkScanner } from "./simd-scan.js";
 
@@ -151,7 +151,7 @@ export class JsonFramer implements Framer {
   /** Offset of the chunk being scanned from the start of the body, and the current line. */
   #chunkOffset = 0;
   #line = 1;
-  #bomChecked = 0;
+  readonly #byteOrderMark = new ByteOrderMarkSkipper();
   /** Array nesting of one record: 1 for flat records, more for a model that takes e.g. `[N, 28, 28]`. */
   readonly #recordRank: number;
   /** Brackets opened so far at the head of a top-level array, and where the second one is. */
@@ -367,20 +367,18 @@ export class JsonFramer implements Framer {
     }
   }
 
-  /** Skips a UTF-8 byte order mark at the very start of the body (it may arrive split across chunks). */
+  /**
+   * Skips a UTF-8 byte order mark at the very start of the body (it may arrive split across chunks). The
+   * start of one followed by anything else is refused at its first byte, which no JSON value starts with
+   * (read on, it would have been taken into the first record, refused as invalid UTF-8 wherever its end).
+   */
   #skipByteOrderMark(chunk: Uint8Array): number {
-    if (this.#bomChecked === 0 && chunk.length > 0) refuseUtf16Start(chunk[0]);
-    let i = 0;
-    while (this.#bomChecked < BYTE_ORDER_MARK.length && i < chunk.length) {
-      if (chunk[i] !== BYTE_ORDER_MARK[this.#bomChecked]) {
-        if (this.#bomChecked > 0) this.#unexpected(chunk[i], i);
-        this.#bomChecked = BYTE_ORDER_MARK.length;
-        return 0;
-      }
-      this.#bomChecked++;
-      i++;
-    }
-    return i;
+    if (this.#byteOrderMark.done) return 0;
+    const { drop, replay } = this.#byteOrderMark.skip(chunk);
+    // Its start in earlier chunks, or in this one.
+    if (replay !== undefined) this.#unexpected(replay[0], -replay.length);
+    if (this.#byteOrderMark.done && drop === 0 && chunk[0] === BYTE_ORDER_MARK[0]) this.#unexpected(chunk[0], 0);
+    return drop;
   }
 
   #openFrame(i: number): void {
