@@ -135,18 +135,21 @@ class Inlined {
     return ((<u64>(k + <i32>useShorter)) << 32) | <u64>digits;
   }
 
+  /** `NaN`, or `Infinity` after a minus sign when `negative`, as JavaScript spells them. */
+  @inline static nonFinite(at: usize, nan: bool, negative: bool): usize {
+    if (nan) {
+      store<u16>(at, 0x614e); // "Na"
+      store<u8>(at + 2, 0x4e); // "N"
+      return at + 3;
+    }
+    if (negative) store<u8>(at++, MINUS);
+    store<u64>(at, 0x7974696e69666e49); // "Infinity"
+    return at + 8;
+  }
+
   /** {@link writeFloat32}; it may write up to 25 bytes from `at`, see below. */
   @inline static write(at: usize, bits: u32): usize {
-    if ((bits & 0x7f800000) === 0x7f800000) {
-      if ((bits & 0x7fffff) !== 0) {
-        store<u16>(at, 0x614e); // "Na"
-        store<u8>(at + 2, 0x4e); // "N"
-        return at + 3;
-      }
-      if (bits >> 31) store<u8>(at++, MINUS);
-      store<u64>(at, 0x7974696e69666e49); // "Infinity"
-      return at + 8;
-    }
+    if ((bits & 0x7f800000) === 0x7f800000) return Inlined.nonFinite(at, (bits & 0x7fffff) !== 0, bits >> 31 !== 0);
     if (bits >> 31) store<u8>(at++, MINUS);
     if ((bits & 0x7fffffff) === 0) {
       store<u8>(at, ZERO);
@@ -427,14 +430,7 @@ function writeDigits(at: usize, value: u64, length: i32): void {
  */
 function writeFloat64At(at: usize, bits: u64): usize {
   if ((bits & 0x7ff0000000000000) === 0x7ff0000000000000) {
-    if ((bits & 0xfffffffffffff) !== 0) {
-      store<u16>(at, 0x614e); // "Na"
-      store<u8>(at + 2, 0x4e); // "N"
-      return at + 3;
-    }
-    if (bits >> 63) store<u8>(at++, MINUS);
-    store<u64>(at, 0x7974696e69666e49); // "Infinity"
-    return at + 8;
+    return Inlined.nonFinite(at, (bits & 0xfffffffffffff) !== 0, bits >> 63 !== 0);
   }
   if (bits >> 63) store<u8>(at++, MINUS);
   if ((bits & 0x7fffffffffffffff) === 0) {
