@@ -165,22 +165,30 @@ export function decodeThroughputFor(
 /** A classifier's int64 `label` output (scikit-learn's, converted by skl2onnx), before its probabilities. */
 const labelSpec = { name: "label", type: "int64", recordShape: [], width: 1 } as const;
 
+/** What {@link encodeThroughput} answers with besides 10 float32 probabilities a record. */
+export interface AnswerKind {
+  /** An int64 label before the probabilities (a scikit-learn classifier's). */
+  readonly labelled?: boolean;
+  /** The probabilities as float64s (a model converted with doubles). */
+  readonly float64?: boolean;
+}
+
 /**
- * Encodes `records` outputs (10 probabilities each, after an int64 label when `labelled`) in batches of
- * 512, best of `runs`.
+ * Encodes `records` outputs (10 probabilities each, as `kind` says) in batches of 512, best of `runs`.
  */
-export function encodeThroughput(mediaType: string, records: number, labelled = false, runs = 3): Throughput {
+export function encodeThroughput(mediaType: string, records: number, kind: AnswerKind = {}, runs = 3): Throughput {
   const codec = codecFor(mediaType);
   const output = codec.output;
   if (!output) throw new Error(`${mediaType} cannot be written`);
   const rows = 512;
-  const data = softmaxRows(rows, 10);
-  const probabilities = { spec: signature.outputs[0], width: 10, data };
+  const data = kind.float64 ? Float64Array.from(softmaxRows(rows, 10)) : softmaxRows(rows, 10);
+  const spec = kind.float64 ? { ...signature.outputs[0], type: "float64" as const } : signature.outputs[0];
+  const probabilities = { spec, width: 10, data };
   const label = { spec: labelSpec, width: 1, data: BigInt64Array.from({ length: rows }, (_, i) => BigInt(i % 10)) };
   const batch: OutputBatch = {
     rows,
     firstRecordIndex: 0,
-    outputs: labelled ? [label, probabilities] : [probabilities],
+    outputs: kind.labelled ? [label, probabilities] : [probabilities],
     recordErrors: new Map(),
   };
   let best = Number.POSITIVE_INFINITY;
