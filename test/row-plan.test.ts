@@ -1,8 +1,9 @@
 /**
  * Text answers are written a run of rows at a time by a row plan in WebAssembly when every output is
  * a float, an integer or one of few distinct strings, and record by record otherwise (a batch with a
- * failed record, or too many distinct strings). Both must write the same bytes: these tests encode each batch twice, once whole and
- * once with its first record failed, which sends the others through the record-by-record writers.
+ * failed record, or too many distinct strings). Both must write the same bytes: these tests encode each
+ * batch twice, once whole and once with its first record failed, which sends the others through the
+ * record-by-record writers.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
