@@ -23,6 +23,7 @@ export {
   FLOAT32_RUN,
   type Float32RowLayout,
   MAX_FLOAT32_BYTES,
+  MAX_FLOAT64_BYTES,
   type PrintableValues,
   printableValues,
   printFloat32Rows,
@@ -30,6 +31,7 @@ export {
   type RowSegment,
   writeFloat32,
   writeFloat32Bits,
+  writeFloat64,
 } from "./text/shortest-float.js";
 export {
   plannedRowWriter,
