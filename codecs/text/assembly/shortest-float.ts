@@ -215,14 +215,26 @@ class Inlined {
     } else {
       at += 1;
     }
+    return Inlined.exponent(at, point - 1);
+  }
+
+  /**
+   * `e`, a sign and the decimal exponent `scientific` at `at` (one or two digits for a float32, up to
+   * three for a float64); returns the address after them.
+   */
+  @inline static exponent(at: usize, scientific: i32): usize {
     store<u8>(at++, 0x65);
-    const scientific = point - 1;
     store<u8>(at++, scientific < 0 ? MINUS : 0x2b);
-    // A float32's decimal exponent has one or two digits (it is at most 45 in magnitude).
-    const magnitude = <u32>(scientific < 0 ? -scientific : scientific);
-    const tens = magnitude / 10;
-    if (tens !== 0) store<u8>(at++, ZERO + <u8>tens);
-    store<u8>(at, ZERO + <u8>(magnitude - tens * 10));
+    let magnitude = <u32>(scientific < 0 ? -scientific : scientific);
+    if (magnitude >= 100) {
+      const hundreds = magnitude / 100;
+      store<u8>(at++, ZERO + <u8>hundreds);
+      magnitude -= hundreds * 100;
+      store<u8>(at++, ZERO + <u8>(magnitude / 10));
+    } else if (magnitude >= 10) {
+      store<u8>(at++, ZERO + <u8>(magnitude / 10));
+    }
+    store<u8>(at, ZERO + <u8>(magnitude % 10));
     return at + 1;
   }
 
@@ -492,21 +504,7 @@ function writeFloat64At(at: usize, bits: u64): usize {
   } else {
     at += 1;
   }
-  store<u8>(at++, 0x65);
-  const scientific = point - 1;
-  store<u8>(at++, scientific < 0 ? MINUS : 0x2b);
-  // A float64's decimal exponent has one to three digits (it is at most 324 in magnitude).
-  let magnitude = <u32>(scientific < 0 ? -scientific : scientific);
-  if (magnitude >= 100) {
-    const hundreds = magnitude / 100;
-    store<u8>(at++, ZERO + <u8>hundreds);
-    magnitude -= hundreds * 100;
-    store<u8>(at++, ZERO + <u8>(magnitude / 10));
-  } else if (magnitude >= 10) {
-    store<u8>(at++, ZERO + <u8>(magnitude / 10));
-  }
-  store<u8>(at, ZERO + <u8>(magnitude % 10));
-  return at + 1;
+  return Inlined.exponent(at, point - 1);
 }
 
 /**
