@@ -85,3 +85,64 @@ describe("DecimalScanner", () => {
     }
   });
 });
+
+describe("decimals of 16 to 19 digits (float64 values printed in full)", () => {
+  const random = seededRandom(1619);
+  const digitRun = (count: number) => {
+    let digits = String(1 + Math.floor(random() * 9));
+    for (let i = 1; i < count; i++) digits += String(Math.floor(random() * 10));
+    return digits;
+  };
+  /** A double exactly halfway between two neighbours, written out in full: (2m + 1) / 2^k. */
+  const midpoint = () => {
+    const odd = 2n * (BigInt(Math.floor(random() * 2 ** 52)) + 2n ** 52n) + 1n;
+    const fraction = 1 + Math.floor(random() * 12);
+    const digits = (odd * 5n ** BigInt(fraction)).toString();
+    return `${digits.slice(0, -fraction) || "0"}.${digits.slice(-fraction)}`;
+  };
+  /** Decimals as programs print float64 values, and digit runs of 16 to 19 digits with a point anywhere. */
+  const plain: string[] = [];
+  const midpoints: string[] = [];
+  for (let i = 0; i < 40_000; i++) {
+    const double = (random() - 0.5) * 10 ** Math.floor(random() * 8 - 2);
+    const run = digitRun(16 + Math.floor(random() * 4));
+    const point = Math.floor(random() * run.length);
+    plain.push(
+      String(double),
+      `${run.slice(0, point) || "0"}.${run.slice(point)}`,
+      `-0.${"0".repeat(i % 4)}${run}`,
+      run,
+    );
+    midpoints.push(midpoint());
+  }
+  const texts = [...plain, ...midpoints];
+
+  it("are read by parseAsciiNumber as Number() reads them, midpoints included", () => {
+    const encoder = new TextEncoder();
+    for (const text of texts) {
+      const bytes = encoder.encode(text);
+      assert.equal(parseAsciiNumber(bytes, 0, bytes.length), Number(text), text);
+    }
+  });
+
+  it("are read by the scanner as Number() reads them, almost all without the general path", () => {
+    const encoder = new TextEncoder();
+    const scanner = new DecimalScanner();
+    const read = (some: string[]) => {
+      let count = 0;
+      for (const text of some) {
+        const bytes = encoder.encode(`${text},`);
+        const value = scanner.scan(bytes, 0, bytes.length);
+        if (Number.isNaN(value)) continue; // handed to the general path: fine, never wrong
+        assert.equal(value, Number(text), text);
+        assert.equal(scanner.end, text.length, text);
+        count++;
+      }
+      return count;
+    };
+    // Only midpoints (some of the plain decimals are, `…456.5`), and decimals within 2^-98 of one, need
+    // Number().
+    assert.ok(read(plain) >= 0.998 * plain.length);
+    assert.equal(read(midpoints), 0);
+  });
+});

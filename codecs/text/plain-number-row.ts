@@ -17,6 +17,7 @@ import {
   estimateServesFloat32,
   isAsciiSpace,
   isNullAt,
+  longDecimal,
   NULL_LENGTH,
   readExponent,
   scaleDecimal,
@@ -419,8 +420,13 @@ export class PlainNumberRowReader {
         }
         // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds correctly.
         magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
-        // Past 15 digits (float64 values printed in full) the estimate serves a float32 input, mostly.
-        if (digits > 15 && !(this.#float32Input && estimateServesFloat32(magnitude, mantissa))) return false;
+        // Past 15 digits (float64 values printed in full) the estimate serves a float32 input, mostly; a
+        // float64 input takes the nearest double, worked out from the field's digits again.
+        if (digits > 15 && !(this.#float32Input && estimateServesFloat32(magnitude, mantissa))) {
+          if (this.#float32Input) return false;
+          magnitude = longDecimal(buffer, integerStart, pos, -fractionDigits);
+          if (Number.isNaN(magnitude)) return false;
+        }
       } else {
         // Apart, so that rows without exponents run the lines above alone.
         const exponent = readExponent(buffer, pos, buffer.length, this.#exponentEnd);
