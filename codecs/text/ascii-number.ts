@@ -228,7 +228,7 @@ export function longDecimal(bytes: Uint8Array, from: number, to: number, scale: 
     significant++;
   }
   // Up to 15 significant digits (leading zeros made the field long) one division rounds correctly.
-  if (significant <= 15) return head / POWERS_OF_TEN[-scale];
+  if (significant <= 15) return scaleExactly(head, scale);
   if (significant > LONG_DECIMAL_DIGITS) return Number.NaN;
   // N = head × 10^(significant − 15) + tail as (high, low): the product exactly, then the sum.
   const tailScale = POWERS_OF_TEN[significant - 15];

@@ -127,9 +127,14 @@ export function writeFloat32(bytes: Uint8Array, pos: number, value: number): num
  * and copies the text out once.
  */
 export function writeFloat32Bits(bytes: Uint8Array, pos: number, bits: number): number {
-  const end = printer.writeFloat32(SCRATCH, bits);
-  for (let at = SCRATCH; at < end; at++) bytes[pos++] = memoryBytes[at];
-  return pos;
+  return copyScratch(bytes, pos, printer.writeFloat32(SCRATCH, bits));
+}
+
+/** Copies one value's text, printed at {@link SCRATCH} up to `end`, to `bytes[pos]`; returns the position after it. */
+function copyScratch(bytes: Uint8Array, pos: number, end: number): number {
+  let to = pos;
+  for (let at = SCRATCH; at < end; at++) bytes[to++] = memoryBytes[at];
+  return to;
 }
 
 let float64TableWritten = false;
@@ -171,9 +176,7 @@ function ensureFloat64Table(): void {
 export function writeFloat64(bytes: Uint8Array, pos: number, value: number): number {
   ensureFloat64Table();
   memoryFloat64[FLOAT64_VALUE >> 3] = value;
-  const end = printer.writeFloat64(SCRATCH, FLOAT64_VALUE);
-  for (let at = SCRATCH; at < end; at++) bytes[pos++] = memoryBytes[at];
-  return pos;
+  return copyScratch(bytes, pos, printer.writeFloat64(SCRATCH, FLOAT64_VALUE));
 }
 
 /** How {@link printFloat32Rows} lays out a row: printable ASCII, at most 8 bytes each. */
