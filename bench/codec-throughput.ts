@@ -97,6 +97,13 @@ export const FLOAT_INPUT_SIGNATURE: ModelSignature = {
   maxBatchRows: Number.POSITIVE_INFINITY,
 };
 
+/** A model of 32 float64 features, as skl2onnx converts one given a `DoubleTensorType`. */
+export const FLOAT64_INPUT_SIGNATURE: ModelSignature = {
+  inputs: [{ name: "features", type: "float64", recordShape: [32], width: 32 }],
+  outputs: [{ name: "probabilities", type: "float32", recordShape: [10], width: 10 }],
+  maxBatchRows: Number.POSITIVE_INFINITY,
+};
+
 /** A model of 32 float features that takes missing values (NaN), as a tree ensemble does. */
 export const MISSING_VALUES_SIGNATURE: ModelSignature = {
   inputs: [{ name: "features", type: "float32", recordShape: [32], width: 32, acceptsMissing: true }],

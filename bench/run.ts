@@ -29,6 +29,7 @@ import {
   decodeThroughputFor,
   encodeThroughput,
   FLOAT_INPUT_SIGNATURE,
+  FLOAT64_INPUT_SIGNATURE,
   MISSING_VALUES_SIGNATURE,
   TOKEN_ID_SIGNATURE,
 } from "./codec-throughput.js";
@@ -390,24 +391,27 @@ say(
     "classifier's two outputs).",
 );
 say();
-say("Rows of 32 float32 features, by how their numbers are printed (decoding as above):");
+say(
+  "Rows of 32 float32 features, by how their numbers are printed (decoding as above), and the same rows for a " +
+    "model that takes them as float64 (skl2onnx's `DoubleTensorType`):",
+);
 say();
-say("| numbers | example | CSV MB/s | CSV rows/s | JSON Lines MB/s | JSON Lines rows/s |");
-say("| --- | --- | ---: | ---: | ---: | ---: |");
+say(
+  "| numbers | example | CSV MB/s | CSV rows/s | JSON Lines MB/s | JSON Lines rows/s | float64 input, CSV rows/s | float64 input, JSON Lines rows/s |",
+);
+say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const form of NUMBER_FORMS) {
   const csv = numberRows(20_000, form.print, "text/csv");
+  const jsonLines = numberRows(20_000, form.print, "application/jsonlines");
   const decoded = decodeThroughput("text/csv", csv, 64 * MB, 3, 32);
-  const lines = decodeThroughput(
-    "application/jsonlines",
-    numberRows(20_000, form.print, "application/jsonlines"),
-    64 * MB,
-    3,
-    32,
-  );
+  const lines = decodeThroughput("application/jsonlines", jsonLines, 64 * MB, 3, 32);
+  const decoded64 = decodeThroughputFor(FLOAT64_INPUT_SIGNATURE, "text/csv", csv, 64 * MB);
+  const lines64 = decodeThroughputFor(FLOAT64_INPUT_SIGNATURE, "application/jsonlines", jsonLines, 64 * MB);
   const example = new TextDecoder().decode(csv.subarray(0, csv.indexOf(0x2c)));
   say(
     `| ${form.name} | \`${example}\` | ${fixed(decoded.mbPerSecond)} | ${fixed(decoded.recordsPerSecond)} | ` +
-      `${fixed(lines.mbPerSecond)} | ${fixed(lines.recordsPerSecond)} |`,
+      `${fixed(lines.mbPerSecond)} | ${fixed(lines.recordsPerSecond)} | ${fixed(decoded64.recordsPerSecond)} | ` +
+      `${fixed(lines64.recordsPerSecond)} |`,
   );
 }
 {

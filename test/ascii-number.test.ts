@@ -100,17 +100,24 @@ describe("decimals of 16 to 19 digits (float64 values printed in full)", () => {
     const digits = (odd * 5n ** BigInt(fraction)).toString();
     return `${digits.slice(0, -fraction) || "0"}.${digits.slice(-fraction)}`;
   };
-  /** Decimals as programs print float64 values, and digit runs of 16 to 19 digits with a point anywhere. */
+  /**
+   * Decimals as programs print float64 values (Python's `repr` below 10^-4 with an exponent of two
+   * digits or more: `4.6348195085252013e-07`), and digit runs of 16 to 19 digits with a point anywhere,
+   * or an exponent down to 10^-44 in all.
+   */
   const plain: string[] = [];
   const midpoints: string[] = [];
   for (let i = 0; i < 40_000; i++) {
     const double = (random() - 0.5) * 10 ** Math.floor(random() * 8 - 2);
+    const small = (random() - 0.5) * 10 ** -Math.floor(4 + random() * 20);
     const run = digitRun(16 + Math.floor(random() * 4));
     const point = Math.floor(random() * run.length);
     plain.push(
       String(double),
+      small.toExponential().replace(/e-(\d)$/, "e-0$1"),
       `${run.slice(0, point) || "0"}.${run.slice(point)}`,
       `-0.${"0".repeat(i % 4)}${run}`,
+      `${run[0]}.${run.slice(1)}e-${Math.floor(random() * (44 - run.length))}`,
       run,
     );
     midpoints.push(midpoint());

@@ -35,6 +35,16 @@ function scaleExactly(mantissa: number, scale: number): number {
 }
 
 /**
+ * `mantissa` (an integer below 2^53) × 10^`scale` correctly rounded: in one operation where that is
+ * exact, else down to 10^-44 by {@link nearestDouble} (Python's `repr` of 1.5 × 10^-30 is `1.5e-30`);
+ * NaN where `Number()` must decide.
+ */
+function scaleNearest(mantissa: number, scale: number): number {
+  const value = scaleExactly(mantissa, scale);
+  return Number.isNaN(value) ? nearestDouble(mantissa, 0, 0, scale) : value;
+}
+
+/**
  * The exponent whose `e` or `E` is at `bytes[at]`: a sign, then up to four digits; NaN when it has no
  * digits. Where it ends goes in `cursor.end`. Reads no further than `limit`.
  */
@@ -178,14 +188,12 @@ export function parseAsciiNumber(bytes: Uint8Array, from: number, to: number): n
   if (i !== end) return slowParse(bytes, start, end);
   const value =
     mantissa < MAX_EXACT_MANTISSA
-      ? scaleExactly(mantissa, scale)
+      ? scaleNearest(mantissa, scale)
       : longDecimal(bytes, digitsStart, digitsEnd, scale - pendingZeros);
   if (Number.isNaN(value)) return slowParse(bytes, start, end);
   return negative ? -value : value;
 }
 
-/** Significant digits {@link longDecimal} takes: 15 read as a double exactly, and up to four more. */
-const LONG_DECIMAL_DIGITS = 19;
 /** Veltkamp's splitter, 2^27 + 1: splits a double into two halves whose products are exact. */
 const SPLITTER = 134217729;
 
@@ -200,22 +208,60 @@ function productError(a: number, b: number, product: number): number {
   return aHigh * bHigh - product + aHigh * bLow + aLow * bHigh + aLow * bLow;
 }
 
+/** Decimals {@link nearestDouble} reads: below 10^19, 19 significant digits. */
+const LONG_DECIMAL_LIMIT = 1e19;
+/** Scales {@link nearestDouble} reads: 10^0 down to 10^-44, in one or two exact powers of ten. */
+const SMALLEST_LONG_SCALE = -44;
+
+/**
+ * The double nearest N × 10^`scale`, N being the integer `head` × 10^`tailDigits` + `tail` (the digits of
+ * a decimal in two runs, each an exact double, as a reader gathered them), for N below 10^19 and `scale`
+ * from −44 to 0; NaN otherwise, or where N × 10^`scale` lies too near a midpoint between two doubles to
+ * tell (the caller then asks `Number()`). pandas, NumPy and Python print float64 values with 16 or 17
+ * digits (`-0.6104540824890137`, `4.6348195085252013e-07`): through `Number()` of a string, a float64
+ * input read such rows at a twelfth of the speed of a float32 one.
+ *
+ * N is exact as a double-double (high, low): the product by Dekker's two-product, the sum by Knuth's
+ * two-sum. It is divided by 10^−scale one exact power of ten at a time (10^22 first, when it takes two),
+ * each division giving a double-double quotient (its remainder worked out exactly) within about 2^−103 of
+ * the exact one, relatively: the nearest double of the quotient and of both ends of a margin of 2^−98
+ * about it then agree, unless a midpoint lies inside (about one decimal in 2^45, and decimals that are
+ * midpoints, such as 9007199254740992.5). An integer (`scale` 0) is exact as a double-double, and rounds
+ * as one sum.
+ */
+export function nearestDouble(head: number, tail: number, tailDigits: number, scale: number): number {
+  if (!(head < MAX_EXACT_MANTISSA && tail < MAX_EXACT_MANTISSA && scale >= SMALLEST_LONG_SCALE && scale <= 0))
+    return Number.NaN;
+  const tailScale = POWERS_OF_TEN[tailDigits];
+  const product = head * tailScale;
+  const productLow = productError(head, tailScale, product);
+  let high = product + tail;
+  const tailPart = high - product;
+  let low = product - (high - tailPart) + (tail - tailPart) + productLow;
+  // (Also refuses a `tailDigits` past 22, whose power of ten is undefined and makes `high` NaN.)
+  if (!(high < LONG_DECIMAL_LIMIT)) return Number.NaN;
+  if (scale === 0) return high + low;
+  for (let left = -scale; left > 0; left -= 22) {
+    // (high + low) / divisor as quotient + low: the quotient rounded, the rest from the remainder
+    // high − quotient × divisor + low, whose product is exact.
+    const divisor = POWERS_OF_TEN[left > 22 ? 22 : left];
+    const quotient = high / divisor;
+    const back = quotient * divisor;
+    low = (high - back - productError(quotient, divisor, back) + low) / divisor;
+    high = quotient;
+  }
+  const nearest = high + low;
+  const margin = nearest * 2 ** -98;
+  return high + (low - margin) === high + (low + margin) ? nearest : Number.NaN;
+}
+
 /**
  * The double nearest the integer whose digits are `bytes[from, to)` (a `.` among them is passed over),
- * times 10^`scale`, for up to 19 significant digits and `scale` from −22 to 0; NaN otherwise, or where the
- * decimal lies too near a midpoint between two doubles to tell (the caller then asks `Number()`).
- * pandas, NumPy and Python print float64 values with 16 or 17 digits (`-0.6104540824890137`): through
- * `Number()` of a string, a float64 input read such rows at a twelfth of the speed of a float32 one.
- *
- * The digits N = head × 10^(n − 15) + tail are exact as a double-double, and N / 10^−scale is worked
- * out in double-double arithmetic (one division and its remainder, the products split exactly) to
- * within 2^−102 of the quotient, relatively: the nearest double of the quotient and of both ends of a
- * margin 16 times that wide then agree, unless a midpoint lies inside it (in about one decimal in 2^45,
- * and for decimals that are midpoints, such as 9007199254740992.5). An integer (`scale` 0) is exact as
- * a double-double, and rounds as one sum.
+ * times 10^`scale`, for up to 19 significant digits and `scale` from −44 to 0 (see {@link nearestDouble});
+ * NaN otherwise, or where `Number()` must decide. For readers that did not keep the digits' value.
  */
 export function longDecimal(bytes: Uint8Array, from: number, to: number, scale: number): number {
-  if (scale < -22 || scale > 0) return Number.NaN;
+  if (!(scale >= SMALLEST_LONG_SCALE && scale <= 0)) return Number.NaN;
   let head = 0;
   let tail = 0;
   let significant = 0;
@@ -227,29 +273,8 @@ export function longDecimal(bytes: Uint8Array, from: number, to: number, scale: 
     else tail = tail * 10 + digit;
     significant++;
   }
-  // Up to 15 significant digits (leading zeros made the field long) one division rounds correctly.
-  if (significant <= 15) return scaleExactly(head, scale);
-  if (significant > LONG_DECIMAL_DIGITS) return Number.NaN;
-  // N = head × 10^(significant − 15) + tail as (high, low): the product exactly, then the sum.
-  const tailScale = POWERS_OF_TEN[significant - 15];
-  const product = head * tailScale;
-  const productLow = productError(head, tailScale, product);
-  const high = product + tail;
-  const tailPart = high - product;
-  const low = product - (high - tailPart) + (tail - tailPart) + productLow;
-  // An integer: (high, low) is N exactly (the two errors are small integers), and their sum rounds it.
-  if (scale === 0) return high + low;
-  // N / divisor as q1 + q2: q1 rounded, q2 from the remainder N − q1 × divisor (its product exact).
-  const divisor = POWERS_OF_TEN[-scale];
-  const q1 = high / divisor;
-  const back = q1 * divisor;
-  const remainder = high - back - productError(q1, divisor, back) + low;
-  const q2 = remainder / divisor;
-  const nearest = q1 + q2;
-  const margin = nearest * 2 ** -98;
-  const lowEnd = q1 + (q2 - margin);
-  const highEnd = q1 + (q2 + margin);
-  return lowEnd === highEnd ? nearest : Number.NaN;
+  // Up to 15 significant digits (leading zeros made the field long) the digits are one exact double.
+  return significant <= 15 ? scaleNearest(head, scale) : nearestDouble(head, tail, significant - 15, scale);
 }
 
 /**
@@ -303,13 +328,9 @@ export class DecimalScanner {
     const mantissa = high === 0 ? low : high * POWERS_OF_TEN[lowDigits] + low;
     if (digits === 0) return Number.NaN;
     const sign = 1 - 2 * negative;
-    if (mantissa >= MAX_EXACT_MANTISSA) {
-      // A float64 printed in full (16 to 19 digits), without an exponent.
-      if (c === 0x65 || c === 0x45) return Number.NaN;
-      this.end = i;
-      return sign * longDecimal(bytes, pos + negative, i, -fractionDigits);
-    }
-    if (c === 0x65 || c === 0x45) return this.#withExponent(bytes, i, limit, sign * mantissa, fractionDigits);
+    if (mantissa >= MAX_EXACT_MANTISSA)
+      return sign * this.#long(bytes, pos + negative, i, limit, high, low, lowDigits, fractionDigits);
+    if (c === 0x65 || c === 0x45) return sign * this.#withExponent(bytes, i, limit, mantissa, fractionDigits);
     this.end = i;
     const value = fractionDigits === 0 ? mantissa : scaleExactly(mantissa, -fractionDigits);
     // −0 stays −0: 0 × −1.
@@ -317,11 +338,34 @@ export class DecimalScanner {
   }
 
   /**
-   * The rarer tail of {@link scan}: `signedMantissa × 10^(exponent − fractionDigits)`, `bytes[at]` being
+   * A float64 printed in full (16 to 19 digits), `bytes[from, at)`, with an exponent where `bytes[at]` is
+   * an `e`: from the runs {@link scan} gathered its digits in while the first is exact (up to 18 digits),
+   * else from its digits again.
+   */
+  #long(
+    bytes: Uint8Array,
+    from: number,
+    at: number,
+    limit: number,
+    high: number,
+    low: number,
+    lowDigits: number,
+    fractionDigits: number,
+  ): number {
+    let scale = -fractionDigits;
+    const c = at < limit ? bytes[at] : -1;
+    if (c === 0x65 || c === 0x45) scale += readExponent(bytes, at, limit, this);
+    else this.end = at;
+    const value = nearestDouble(high, low, lowDigits, scale);
+    return Number.isNaN(value) ? longDecimal(bytes, from, at, scale) : value;
+  }
+
+  /**
+   * The rarer tail of {@link scan}: `mantissa × 10^(exponent − fractionDigits)`, `bytes[at]` being
    * the `e` (`end` is set either way; it counts only when a number comes back).
    */
-  #withExponent(bytes: Uint8Array, at: number, limit: number, signedMantissa: number, fractionDigits: number): number {
+  #withExponent(bytes: Uint8Array, at: number, limit: number, mantissa: number, fractionDigits: number): number {
     const exponent = readExponent(bytes, at, limit, this);
-    return Number.isNaN(exponent) ? Number.NaN : scaleExactly(signedMantissa, exponent - fractionDigits);
+    return Number.isNaN(exponent) ? Number.NaN : scaleNearest(mantissa, exponent - fractionDigits);
   }
 }

@@ -19,6 +19,7 @@ import {
   isNullAt,
   longDecimal,
   NULL_LENGTH,
+  nearestDouble,
   readExponent,
   scaleDecimal,
 } from "./ascii-number.js";
@@ -67,6 +68,8 @@ function startsWithWord(buffer: Uint8Array, pos: number, end: number, word: Uint
 }
 /** `e`; `E` | 0x20 is `e` too. */
 const EXPONENT = 0x65;
+/** Fraction digits {@link PlainNumberRowReader} reads by straight-line steps, before `#fractionRest` reads the rest. */
+const STRAIGHT_FRACTION_DIGITS = 8;
 /** The bytes `0,` read as one little-endian 16-bit number. */
 const ZERO_THEN_COMMA = ZERO | (COMMA << 8);
 /**
@@ -121,6 +124,11 @@ export class PlainNumberRowReader {
   #rowPhase = 0;
   /** Set by {@link #moreDigits} and {@link #fractionRest}: the digits they read, as a number. */
   #longMantissa = 0;
+  /**
+   * For a field with more than {@link STRAIGHT_FRACTION_DIGITS} fraction digits: its digits up to those,
+   * as a number (then {@link #fractionRest}'s, in {@link #longMantissa}).
+   */
+  #fractionHead = 0;
   /** Set by {@link #word}: the value of the word it read. */
   #wordValue = 0;
   /** Where the last exponent read ended (see {@link readExponent}). */
@@ -400,6 +408,7 @@ export class PlainNumberRowReader {
           const restStart = pos;
           pos = this.#fractionRest(buffer, pos);
           if (pos - restStart > 22) return false;
+          this.#fractionHead = mantissa;
           mantissa = mantissa * POWERS_OF_TEN[pos - restStart] + this.#longMantissa;
           digit = buffer[pos] - ZERO;
         }
@@ -424,15 +433,19 @@ export class PlainNumberRowReader {
         // float64 input takes the nearest double, worked out from the field's digits again.
         if (digits > 15 && !(this.#float32Input && estimateServesFloat32(magnitude, mantissa))) {
           if (this.#float32Input) return false;
-          magnitude = longDecimal(buffer, integerStart, pos, -fractionDigits);
+          magnitude = this.#longValue(buffer, integerStart, pos, fractionDigits, -fractionDigits);
           if (Number.isNaN(magnitude)) return false;
         }
       } else {
         // Apart, so that rows without exponents run the lines above alone.
+        const digitsEnd = pos;
         const exponent = readExponent(buffer, pos, buffer.length, this.#exponentEnd);
         pos = this.#exponentEnd.end;
         digit = buffer[pos] - ZERO;
         magnitude = scaleDecimal(mantissa, digits, exponent - fractionDigits, this.#float32Input);
+        // Python's `repr` of a float64 below 10^-4 (`4.6348195085252013e-07`), for a float64 input.
+        if (Number.isNaN(magnitude) && !this.#float32Input && !Number.isNaN(exponent))
+          magnitude = this.#longValue(buffer, integerStart, digitsEnd, fractionDigits, exponent - fractionDigits);
         if (digits === 0 || Number.isNaN(magnitude)) return false;
         if (digit !== COMMA - ZERO && pos !== end) {
           const after = afterSpaces(buffer, pos, end);
@@ -494,6 +507,20 @@ export class PlainNumberRowReader {
       buffer[numberStart - 1] === QUOTE &&
       (pos + 1 === end || buffer[pos + 1] === COMMA)
     );
+  }
+
+  /**
+   * The value of a field of more than 15 digits, `buffer[integerStart, digitsEnd)`, times 10^`scale`, for a
+   * float64 input: from the two runs {@link #read} gathered its digits in, when its fraction went past the
+   * straight-line steps, else from its digits again; NaN where `Number()` must decide.
+   */
+  #longValue(buffer: Uint8Array, integerStart: number, digitsEnd: number, fractionDigits: number, scale: number) {
+    if (fractionDigits > STRAIGHT_FRACTION_DIGITS) {
+      const rest = fractionDigits - STRAIGHT_FRACTION_DIGITS;
+      const value = nearestDouble(this.#fractionHead, this.#longMantissa, rest, scale);
+      if (!Number.isNaN(value)) return value;
+    }
+    return longDecimal(buffer, integerStart, digitsEnd, scale);
   }
 
   /**
