@@ -32,7 +32,7 @@ import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-num
 import { MixedRowReader } from "./text/mixed-row.js";
 import { PlainNumberRowReader } from "./text/plain-number-row.js";
 import { recentStrings } from "./text/recent-strings.js";
-import { headerHint, widthHint } from "./text/refusal-hints.js";
+import { csvFieldEnds, headerHint, widthHint } from "./text/refusal-hints.js";
 import type { RowSegment } from "./text/shortest-float.js";
 import {
   plannedRowWriter,
@@ -65,16 +65,6 @@ function excerpt(bytes: Uint8Array, start: number, end: number): string {
   let cut = start + EXCERPT_BYTES;
   while (cut > start && isUtf8Continuation(bytes[cut])) cut--;
   return `${lenientUtf8.decode(bytes.subarray(start, cut))}…`;
-}
-
-function countFields(bytes: Uint8Array): number {
-  let fields = 1;
-  let quoted = false;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] === QUOTE) quoted = !quoted;
-    else if (bytes[i] === COMMA && !quoted) fields++;
-  }
-  return fields;
 }
 
 /** How a field is read for the input it lands in. */
@@ -265,7 +255,7 @@ class CsvRecordDecoder implements RecordDecoder {
     if (parsed !== NOT_A_NUMBER) return parsed;
     if (isBlank(bytes, range.start, range.end)) {
       if (this.#inputs[inputIndex].acceptsMissing) return Number.NaN;
-      if (countFields(bytes) !== this.#totalWidth) this.#widthError(bytes);
+      if (csvFieldEnds(bytes).length !== this.#totalWidth) this.#widthError(bytes);
       throw new RecordError(
         "CSV_FIELD_NOT_NUMERIC",
         `field ${field} is empty, and ${JSON.stringify(this.#inputs[inputIndex].name)} takes no missing values ` +
@@ -286,7 +276,7 @@ class CsvRecordDecoder implements RecordDecoder {
 
   #notNumeric(bytes: Uint8Array, field: number, start: number, end: number, what: string): never {
     // A row of the wrong width is the likelier mistake (a quoted comma, a text column): say so first.
-    if (countFields(bytes) !== this.#totalWidth) this.#widthError(bytes);
+    if (csvFieldEnds(bytes).length !== this.#totalWidth) this.#widthError(bytes);
     throw new RecordError(
       "CSV_FIELD_NOT_NUMERIC",
       `field ${field} ${JSON.stringify(excerpt(bytes, start, end))} is not ${what}${this.#firstLine ? headerHint(bytes) : ""}`,
@@ -294,7 +284,7 @@ class CsvRecordDecoder implements RecordDecoder {
   }
 
   #widthError(bytes: Uint8Array): never {
-    const fields = countFields(bytes);
+    const fields = csvFieldEnds(bytes).length;
     throw new RecordError(
       "CSV_WIDTH_MISMATCH",
       `record has ${fields} field(s); the model takes ${this.#totalWidth} (${this.#describeInputs})${widthHint(bytes, fields, this.#totalWidth)}`,

@@ -244,7 +244,7 @@ export function nearestDouble(head: number, tail: number, tailDigits: number, sc
   for (let left = -scale; left > 0; left -= 22) {
     // (high + low) / divisor as quotient + low: the quotient rounded, the rest from the remainder
     // high − quotient × divisor + low, whose product is exact.
-    const divisor = POWERS_OF_TEN[left > 22 ? 22 : left];
+    const divisor = POWERS_OF_TEN[Math.min(left, 22)];
     const quotient = high / divisor;
     const back = quotient * divisor;
     low = (high - back - productError(quotient, divisor, back) + low) / divisor;

@@ -430,7 +430,7 @@ export class PlainNumberRowReader {
         // Up to 15 digits the mantissa is exact, and one division by an exact power of ten rounds correctly.
         magnitude = fractionDigits === 0 ? mantissa : mantissa / POWERS_OF_TEN[fractionDigits];
         // Past 15 digits (float64 values printed in full) the estimate serves a float32 input, mostly; a
-        // float64 input takes the nearest double, worked out from the field's digits again.
+        // float64 input takes the nearest double, worked out exactly from the runs its digits were read in.
         if (digits > 15 && !(this.#float32Input && estimateServesFloat32(magnitude, mantissa))) {
           if (this.#float32Input) return false;
           magnitude = this.#longValue(buffer, integerStart, pos, fractionDigits, -fractionDigits);

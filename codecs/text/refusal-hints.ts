@@ -56,19 +56,29 @@ export function leadingExtraHint(unit: string): string {
   );
 }
 
+/**
+ * Where each field of a CSV row ends (at a comma outside quotes, or at the row's end), for the error
+ * path: a refused row's field count, and its fields' texts for a hint.
+ */
+export function csvFieldEnds(row: Uint8Array): number[] {
+  const ends: number[] = [];
+  let quoted = false;
+  for (let i = 0; i < row.length; i++) {
+    if (row[i] === QUOTE) quoted = !quoted;
+    else if (row[i] === COMMA && !quoted) ends.push(i);
+  }
+  ends.push(row.length);
+  return ends;
+}
+
 /** The fields of a row as text: split at commas outside quotes, quotes removed, spaces trimmed. */
 function fieldTexts(row: Uint8Array): string[] {
-  const fields: string[] = [];
-  let quoted = false;
   let start = 0;
-  for (let i = 0; i <= row.length; i++) {
-    if (i < row.length && row[i] === QUOTE) quoted = !quoted;
-    else if (i === row.length || (row[i] === COMMA && !quoted)) {
-      fields.push(lenientUtf8.decode(row.subarray(start, i)).replaceAll('"', "").trim());
-      start = i + 1;
-    }
-  }
-  return fields;
+  return csvFieldEnds(row).map((end) => {
+    const text = lenientUtf8.decode(row.subarray(start, end)).replaceAll('"', "").trim();
+    start = end + 1;
+    return text;
+  });
 }
 
 /**
