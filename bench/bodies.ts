@@ -74,6 +74,10 @@ export const NUMBER_FORMS: readonly { name: string; print: (value: number) => st
     name: "float64 in full, small (Python `repr` of x·10⁻⁵)",
     print: (value) => (value * 1e-5).toExponential().replace(/e([+-])(\d)$/, "e$10$2"),
   },
+  {
+    name: "NumPy `savetxt`'s default (`%.18e`)",
+    print: (value) => value.toExponential(18).replace(/e([+-])(\d)$/, "e$10$2"),
+  },
 ];
 
 /**

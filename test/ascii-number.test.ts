@@ -102,8 +102,8 @@ describe("decimals of 16 to 19 digits (float64 values printed in full)", () => {
   };
   /**
    * Decimals as programs print float64 values (Python's `repr` below 10^-4 with an exponent of two
-   * digits or more: `4.6348195085252013e-07`), and digit runs of 16 to 19 digits with a point anywhere,
-   * or an exponent down to 10^-44 in all.
+   * digits or more: `4.6348195085252013e-07`; NumPy's `savetxt` by default, `%.18e`), and digit runs of
+   * 16 to 19 digits with a point anywhere, or an exponent down to 10^-44 in all.
    */
   const plain: string[] = [];
   const midpoints: string[] = [];
@@ -115,6 +115,7 @@ describe("decimals of 16 to 19 digits (float64 values printed in full)", () => {
     plain.push(
       String(double),
       small.toExponential().replace(/e-(\d)$/, "e-0$1"),
+      double.toExponential(18).replace(/e([+-])(\d)$/, "e$10$2"),
       `${run.slice(0, point) || "0"}.${run.slice(point)}`,
       `-0.${"0".repeat(i % 4)}${run}`,
       `${run[0]}.${run.slice(1)}e-${Math.floor(random() * (44 - run.length))}`,

@@ -193,12 +193,14 @@ describe("the plain-number row reader, for a float64 input", () => {
     for (let row = 0; row < rows; row++) {
       const fields = Array.from({ length: WIDTH }, (_, k) => {
         const double = (random() - 0.5) * 10 ** Math.floor(random() * 8 - 3);
-        // pandas' and Python's spellings, a leading-zero fraction among them (`-0.0798301195320481`), and
-        // Python's `repr` below 10^-4 (`4.6348195085252013e-07`).
+        // pandas' and Python's spellings, a leading-zero fraction among them (`-0.0798301195320481`),
+        // Python's `repr` below 10^-4 (`4.6348195085252013e-07`) and NumPy's `savetxt` by default (`%.18e`:
+        // `4.634819508525201300e-07`).
         if (k === 0) return String(double);
         if (k === 1) return String(double / 100);
         if (k === 2) return `"${double}"`;
-        return (-double * 10 ** -Math.floor(random() * 12)).toExponential().replace(/e-(\d)$/, "e-0$1");
+        const small = -double * 10 ** -Math.floor(random() * 12);
+        return (row % 2 === 0 ? small.toExponential() : small.toExponential(18)).replace(/e([+-])(\d)$/, "e$10$2");
       });
       const buffer = encoder.encode(`${fields.join(",")}\n`);
       if (!reader.readRecord(buffer, 0, buffer.length - 1, slots)) continue;
