@@ -195,7 +195,7 @@ describe("the plain-number row reader, for a float64 input", () => {
         const double = (random() - 0.5) * 10 ** Math.floor(random() * 8 - 3);
         // pandas' and Python's spellings, a leading-zero fraction among them (`-0.0798301195320481`),
         // Python's `repr` below 10^-4 (`4.6348195085252013e-07`) and NumPy's `savetxt` by default (`%.18e`:
-        // `4.634819508525201300e-07`).
+        // `4.634819508525200860e-02`).
         if (k === 0) return String(double);
         if (k === 1) return String(double / 100);
         if (k === 2) return `"${double}"`;
