@@ -212,6 +212,8 @@ function productError(a: number, b: number, product: number): number {
 const LONG_DECIMAL_LIMIT = 1e19;
 /** Scales {@link nearestDouble} reads: 10^0 down to 10^-44, in one or two exact powers of ten. */
 const SMALLEST_LONG_SCALE = -44;
+/** 10^-k rounded, k from 0 to 22: {@link nearestDouble} multiplies by them rather than dividing. */
+const INVERSE_POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => 1 / 10 ** k);
 
 /**
  * The double nearest N × 10^`scale`, N being the integer `head` × 10^`tailDigits` + `tail` (the digits of
@@ -223,11 +225,13 @@ const SMALLEST_LONG_SCALE = -44;
  *
  * N is exact as a double-double (high, low): the product by Dekker's two-product, the sum by Knuth's
  * two-sum. It is divided by 10^−scale one exact power of ten at a time (10^22 first, when it takes two),
- * each division giving a double-double quotient (its remainder worked out exactly) within about 2^−103 of
- * the exact one, relatively: the nearest double of the quotient and of both ends of a margin of 2^−98
- * about it then agree, unless a midpoint lies inside (about one decimal in 2^45, and decimals that are
- * midpoints, such as 9007199254740992.5). An integer (`scale` 0) is exact as a double-double, and rounds
- * as one sum.
+ * each division a double-double quotient: a first quotient (by the power's reciprocal, a multiplication
+ * where a division takes three times as long; within 2^−52 of the exact one), then the remainder
+ * high − quotient × divisor + low (the product exact, the sum rounded once) times the reciprocal again.
+ * Each step is within 2^−101.5 of the exact quotient, relatively, two within 2^−100.5: the nearest double
+ * of the quotient and of both ends of a margin of 2^−98 about it then agree, unless a midpoint lies
+ * inside (about one decimal in 2^45, and decimals that are midpoints, such as 9007199254740992.5). An
+ * integer (`scale` 0) is exact as a double-double, and rounds as one sum.
  */
 export function nearestDouble(head: number, tail: number, tailDigits: number, scale: number): number {
   if (!(head < MAX_EXACT_MANTISSA && tail < MAX_EXACT_MANTISSA && scale >= SMALLEST_LONG_SCALE && scale <= 0))
@@ -242,12 +246,14 @@ export function nearestDouble(head: number, tail: number, tailDigits: number, sc
   if (!(high < LONG_DECIMAL_LIMIT)) return Number.NaN;
   if (scale === 0) return high + low;
   for (let left = -scale; left > 0; left -= 22) {
-    // (high + low) / divisor as quotient + low: the quotient rounded, the rest from the remainder
-    // high − quotient × divisor + low, whose product is exact.
-    const divisor = POWERS_OF_TEN[Math.min(left, 22)];
-    const quotient = high / divisor;
+    // (high + low) / divisor as quotient + low: the rest from the remainder high − quotient × divisor
+    // + low, whose product is exact.
+    const step = Math.min(left, 22);
+    const divisor = POWERS_OF_TEN[step];
+    const inverse = INVERSE_POWERS_OF_TEN[step];
+    const quotient = high * inverse;
     const back = quotient * divisor;
-    low = (high - back - productError(quotient, divisor, back) + low) / divisor;
+    low = (high - back - productError(quotient, divisor, back) + low) * inverse;
     high = quotient;
   }
   const nearest = high + low;
