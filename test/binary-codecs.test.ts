@@ -11,7 +11,7 @@ import type { Codec } from "../src/codec/codec.js";
 import type { OutputBatch } from "../src/codec/record-codec.js";
 import { RecordError, SluiceError } from "../src/errors.js";
 import type { ModelSignature, OutputValues, TensorSpec } from "../src/model/signature.js";
-import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
+import { checkDecoderConformance, contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import {
   amazonRecord,
@@ -90,6 +90,29 @@ describe("RecordIO-protobuf decoding (Amazon Record)", () => {
       [[-1, 0, 7, 2 ** 24]],
       [[5, 6, 7, 8]],
     ]);
+  });
+
+  it("reads dense float32 and float64 tensors, short and long, into float32 and float64 inputs wherever the body is cut", () => {
+    // The SageMaker SDK writes a NumPy float64 array (NumPy's default) as a Float64Tensor, for float32
+    // models too: each value then rounds to the nearest float32, as it would through Number().
+    const random = seededRandom(6464);
+    for (const width of [4, 200]) {
+      const rows = [0, 1].map(() => Array.from({ length: width }, () => (random() - 0.5) * 10 ** (random() * 40 - 20)));
+      rows[0][1] = Number.NaN;
+      rows[1][2] = -0;
+      for (const tensor of ["float32", "float64"] as const) {
+        const body = concat(rows.map((values) => recordIOFrame(amazonRecord({ values: { type: tensor, values } }))));
+        const sent = tensor === "float32" ? rows.map((row) => row.map(Math.fround)) : rows;
+        for (const input of ["float32", "float64"] as const) {
+          checkDecoderConformance(recordIOProtobufCodec, {
+            context: contextFor(signatureOf({ x: [input, width] }), recordIOProtobufCodec.mediaTypes[0]),
+            body,
+            expected: sent.map((row) => [input === "float32" ? row.map(Math.fround) : row]),
+            refused: [],
+          });
+        }
+      }
+    }
   });
 
   it("feeds several inputs by name, or from `values` in model order", () => {

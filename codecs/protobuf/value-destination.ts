@@ -41,13 +41,6 @@ export class ValueDestination {
   /** Set when the destination is a string input: its column and where this record's strings start. */
   #texts: TextArray | undefined;
   #textOffset = 0;
-  /**
-   * The batch array {@link float32Words} and {@link float32Bytes} view (a batch's arrays serve many
-   * records), and those views.
-   */
-  #viewed: Float32Array | undefined;
-  #viewedWords: Uint32Array = new Uint32Array(0);
-  #viewedBytes: Uint8Array = new Uint8Array(0);
 
   /** @param features the table that lists the record's features (it names them for messages). */
   constructor(features: FeatureTable) {
@@ -127,27 +120,18 @@ export class ValueDestination {
   }
 
   /**
-   * The single Float32Array the values go to, as IEEE bits, when there is exactly one (the fast path):
-   * the record's values start at {@link float32WordOffset}. {@link float32Bytes} is then its bytes.
+   * The one float input's array the values go to (float32 and float16 inputs' `Float32Array`, a float64
+   * input's `Float64Array`), for a dense run written straight into it from {@link floatOffset} on;
+   * undefined when they go to several inputs, an integer input or a string one.
    */
-  get float32Words(): Uint32Array | undefined {
+  get floatArray(): Float32Array | Float64Array | undefined {
+    if (this.#parts !== 1 || this.#texts !== undefined || this.#checkIntegers) return undefined;
     const array = this.#arrays[0];
-    if (this.#parts !== 1 || this.#texts !== undefined || !(array instanceof Float32Array)) return undefined;
-    if (array !== this.#viewed) {
-      this.#viewed = array;
-      this.#viewedWords = new Uint32Array(array.buffer, array.byteOffset, array.length);
-      this.#viewedBytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
-    }
-    return this.#viewedWords;
+    return array instanceof Float32Array || array instanceof Float64Array ? array : undefined;
   }
 
-  /** The bytes of the array {@link float32Words} last gave. */
-  get float32Bytes(): Uint8Array {
-    return this.#viewedBytes;
-  }
-
-  /** Where the record's values start in {@link float32Words}. */
-  get float32WordOffset(): number {
+  /** Where the record's values start in {@link floatArray}. */
+  get floatOffset(): number {
     return this.#offsets[0];
   }
 
