@@ -82,25 +82,34 @@ describe("RecordIO-protobuf decoding (Amazon Record)", () => {
       amazonRecord({ values: { type: "float32", values: [1, 2, 3, 4] } }),
       amazonRecord({ pixels: { type: "float64", values: [0.5, 1e-300, -2, 3] } }),
       amazonRecord({ values: { type: "int32", values: [-1, 0, 7, 2 ** 24] } }),
+      amazonRecord({ values: { type: "int32", values: [127, 128, 2 ** 14 - 1, 2 ** 14] } }),
       amazonRecord({ values: { type: "float32", values: [5, 6, 7, 8], unpacked: true } }),
     ];
     assert.deepEqual(decodeRecords(records), [
       [[1, 2, 3, 4]],
       [[0.5, 0, -2, 3]],
       [[-1, 0, 7, 2 ** 24]],
+      [[127, 128, 2 ** 14 - 1, 2 ** 14]],
       [[5, 6, 7, 8]],
     ]);
   });
 
-  it("reads dense float32 and float64 tensors, short and long, into float32 and float64 inputs wherever the body is cut", () => {
+  it("reads dense float32, float64 and int32 tensors, short and long, into float32 and float64 inputs wherever the body is cut", () => {
     // The SageMaker SDK writes a NumPy float64 array (NumPy's default) as a Float64Tensor, for float32
-    // models too: each value then rounds to the nearest float32, as it would through Number().
+    // models too: each value then rounds to the nearest float32, as it would through Number(). An integer
+    // array becomes an Int32Tensor: varints of one to ten bytes (negative ones take ten).
     const random = seededRandom(6464);
     for (const width of [4, 200]) {
-      const rows = [0, 1].map(() => Array.from({ length: width }, () => (random() - 0.5) * 10 ** (random() * 40 - 20)));
-      rows[0][1] = Number.NaN;
-      rows[1][2] = -0;
-      for (const tensor of ["float32", "float64"] as const) {
+      const floats = [0, 1].map(() =>
+        Array.from({ length: width }, () => (random() - 0.5) * 10 ** (random() * 40 - 20)),
+      );
+      floats[0][1] = Number.NaN;
+      floats[1][2] = -0;
+      const integers = [0, 1].map(() =>
+        Array.from({ length: width }, () => Math.round((random() - 0.3) * 2 ** Math.floor(random() * 24)) | 0),
+      );
+      for (const tensor of ["float32", "float64", "int32"] as const) {
+        const rows = tensor === "int32" ? integers : floats;
         const body = concat(rows.map((values) => recordIOFrame(amazonRecord({ values: { type: tensor, values } }))));
         const sent = tensor === "float32" ? rows.map((row) => row.map(Math.fround)) : rows;
         for (const input of ["float32", "float64"] as const) {

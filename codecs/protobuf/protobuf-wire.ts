@@ -274,7 +274,27 @@ export class WireReader {
     destination: ValueDestination,
   ): void {
     if (encoding === "varint") {
-      for (let i = start; i < end; i = this.#varintEnd) destination.put(this.readVarint(bytes, i, end));
+      // Integers (the SageMaker SDK writes a NumPy integer array as an `Int32Tensor`) go straight into a
+      // float input's array; an integer input's go through `put`, which checks each against its type.
+      const target = destination.floatArray;
+      if (target !== undefined) {
+        // Values below 2^14 (one or two bytes: counts, codes, pixels) are read here, others by readVarint.
+        for (let i = start, k = destination.floatOffset; i < end; k++) {
+          const first = bytes[i];
+          if (first < 0x80) {
+            target[k] = first;
+            i++;
+          } else if (i + 1 < end && bytes[i + 1] < 0x80) {
+            target[k] = (first & 0x7f) | (bytes[i + 1] << 7);
+            i += 2;
+          } else {
+            target[k] = this.readVarint(bytes, i, end);
+            i = this.#varintEnd;
+          }
+        }
+      } else {
+        for (let i = start; i < end; i = this.#varintEnd) destination.put(this.readVarint(bytes, i, end));
+      }
       return;
     }
     const view = this.#view(bytes);
