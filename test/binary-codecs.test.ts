@@ -84,6 +84,8 @@ describe("RecordIO-protobuf decoding (Amazon Record)", () => {
       amazonRecord({ values: { type: "int32", values: [-1, 0, 7, 2 ** 24] } }),
       amazonRecord({ values: { type: "int32", values: [127, 128, 2 ** 14 - 1, 2 ** 14] } }),
       amazonRecord({ values: { type: "float32", values: [5, 6, 7, 8], unpacked: true } }),
+      amazonRecord({ values: { type: "int32", values: [5, 6, 7, 300], unpacked: true } }),
+      amazonRecord({ values: { type: "float64", values: [5, 6, 7, 0.5], unpacked: true } }),
     ];
     assert.deepEqual(decodeRecords(records), [
       [[1, 2, 3, 4]],
@@ -91,6 +93,8 @@ describe("RecordIO-protobuf decoding (Amazon Record)", () => {
       [[-1, 0, 7, 2 ** 24]],
       [[127, 128, 2 ** 14 - 1, 2 ** 14]],
       [[5, 6, 7, 8]],
+      [[5, 6, 7, 300]],
+      [[5, 6, 7, 0.5]],
     ]);
   });
 

@@ -273,72 +273,80 @@ export class WireReader {
     end: number,
     destination: ValueDestination,
   ): void {
-    if (encoding === "varint") {
-      // Integers (the SageMaker SDK writes a NumPy integer array as an `Int32Tensor`) go straight into a
-      // float input's array; an integer input's go through `put`, which checks each against its type.
-      const target = destination.floatArray;
-      if (target !== undefined) {
-        // Values below 2^14 (one or two bytes: counts, codes, pixels) are read here, others by readVarint.
-        for (let i = start, k = destination.floatOffset; i < end; k++) {
-          const first = bytes[i];
-          if (first < 0x80) {
-            target[k] = first;
-            i++;
-          } else if (i + 1 < end && bytes[i + 1] < 0x80) {
-            target[k] = (first & 0x7f) | (bytes[i + 1] << 7);
-            i += 2;
-          } else {
-            target[k] = this.readVarint(bytes, i, end);
-            i = this.#varintEnd;
-          }
-        }
-      } else {
-        for (let i = start; i < end; i = this.#varintEnd) destination.put(this.readVarint(bytes, i, end));
-      }
-      return;
-    }
-    const view = this.#view(bytes);
+    // Into one float input's array (the hot path), a run goes straight in from where `put` would write
+    // next; into several inputs, or integer ones (each value checked against its type), through `put`.
     const target = destination.floatArray;
-    if (target !== undefined && end - start === (encoding === "float32" ? 4 : 8) * destination.width) {
-      this.#writeDense(encoding, bytes, view, start, end, target, destination.floatOffset);
-      return;
+    if (target === undefined) {
+      this.#putRun(encoding, bytes, start, end, destination);
+    } else if (encoding !== "varint") {
+      destination.advanceTo(this.#floatsInto(encoding, bytes, start, end, target, destination.nextIndex));
+    } else {
+      // Varints (the SageMaker SDK writes a NumPy integer array as an `Int32Tensor`): values below 2^14
+      // (one or two bytes: counts, codes, pixels) are read here, others by readVarint. (In a method of its
+      // own, this loop read 784-value records 20% slower.)
+      let k = destination.nextIndex;
+      for (let i = start; i < end; k++) {
+        const low = bytes[i];
+        if (low < 0x80) {
+          target[k] = low;
+          i++;
+        } else if (i + 1 < end && bytes[i + 1] < 0x80) {
+          target[k] = (low & 0x7f) | (bytes[i + 1] << 7);
+          i += 2;
+        } else {
+          target[k] = this.readVarint(bytes, i, end);
+          i = this.#varintEnd;
+        }
+      }
+      destination.advanceTo(k);
     }
-    if (encoding === "float32") {
+  }
+
+  /** A run through {@link ValueDestination.put}, value by value. */
+  #putRun(encoding: ElementEncoding, bytes: Uint8Array, start: number, end: number, destination: ValueDestination) {
+    if (encoding === "varint") {
+      for (let i = start; i < end; i = this.#varintEnd) destination.put(this.readVarint(bytes, i, end));
+    } else if (encoding === "float32") {
+      const view = this.#view(bytes);
       for (let o = start; o < end; o += 4) destination.put(view.getFloat32(o, true));
     } else {
+      const view = this.#view(bytes);
       for (let o = start; o < end; o += 8) destination.put(view.getFloat64(o, true));
     }
   }
 
   /**
-   * A dense tensor in one packed run, into the float input's array from `first` on (the hot path).
-   * Floats of the input's own width are copied bit for bit into the batch, aligned or not (the body is
-   * shared memory): a short run value by value (no view made, 42 against 115 ns for 32 float32s), a long
-   * one through copyBytes, whose fixed cost it then outweighs. Others (the SageMaker SDK writes a NumPy
-   * float64 array as a `Float64Tensor`, for float32 models too) are converted value by value, as
-   * {@link ValueDestination.put} would, without its bookkeeping: 784 float64s into a float32 input went
-   * at ~6 ns a value through it.
+   * Packed floats into a float input's array from `first` on; returns where they end. Floats of the
+   * input's own width are copied bit for bit, aligned or not (the body is shared memory): a short run
+   * value by value (no view made, 42 against 115 ns for 32 float32s), a long one through copyBytes, whose
+   * fixed cost it then outweighs. Others (the SageMaker SDK writes a NumPy float64 array as a
+   * `Float64Tensor`, for float32 models too) are converted value by value, as {@link ValueDestination.put}
+   * would, without its bookkeeping: 784 float64s into a float32 input went at ~6 ns a value through it.
    */
-  #writeDense(
+  #floatsInto(
     encoding: "float32" | "float64",
     bytes: Uint8Array,
-    view: DataView,
     start: number,
     end: number,
     target: Float32Array | Float64Array,
     first: number,
-  ): void {
+  ): number {
+    const view = this.#view(bytes);
     const sameWidth = (encoding === "float32") === target instanceof Float32Array;
     if (sameWidth && end - start > VALUE_BY_VALUE_BYTES && LITTLE_ENDIAN) {
       copyBytes(this.#views.bytes(target), target.BYTES_PER_ELEMENT * first, bytes.subarray(start, end));
-    } else if (encoding === "float32" && target instanceof Float32Array) {
-      const words = this.#views.words(target);
-      for (let o = start, k = first; o < end; o += 4, k++) words[k] = view.getUint32(o, true);
-    } else if (encoding === "float32") {
-      for (let o = start, k = first; o < end; o += 4, k++) target[k] = view.getFloat32(o, true);
-    } else {
-      for (let o = start, k = first; o < end; o += 8, k++) target[k] = view.getFloat64(o, true);
+      return first + (end - start) / target.BYTES_PER_ELEMENT;
     }
+    let k = first;
+    if (encoding === "float32" && target instanceof Float32Array) {
+      const words = this.#views.words(target);
+      for (let o = start; o < end; o += 4) words[k++] = view.getUint32(o, true);
+    } else if (encoding === "float32") {
+      for (let o = start; o < end; o += 4) target[k++] = view.getFloat32(o, true);
+    } else {
+      for (let o = start; o < end; o += 8) target[k++] = view.getFloat64(o, true);
+    }
+    return k;
   }
 
   /** A view of `bytes` (offsets as in `bytes`), made once for the many records of a chunk. */

@@ -121,8 +121,8 @@ export class ValueDestination {
 
   /**
    * The one float input's array the values go to (float32 and float16 inputs' `Float32Array`, a float64
-   * input's `Float64Array`), for a dense run written straight into it from {@link floatOffset} on;
-   * undefined when they go to several inputs, an integer input or a string one.
+   * input's `Float64Array`), for runs written straight into it: from {@link nextIndex} on, then
+   * {@link advanceTo} their end. Undefined when they go to several inputs, an integer input or a string one.
    */
   get floatArray(): Float32Array | Float64Array | undefined {
     if (this.#parts !== 1 || this.#texts !== undefined || this.#checkIntegers) return undefined;
@@ -130,9 +130,14 @@ export class ValueDestination {
     return array instanceof Float32Array || array instanceof Float64Array ? array : undefined;
   }
 
-  /** Where the record's values start in {@link floatArray}. */
-  get floatOffset(): number {
-    return this.#offsets[0];
+  /** Where {@link put} would write the next value in {@link floatArray}. */
+  get nextIndex(): number {
+    return this.#offsets[0] + this.#position;
+  }
+
+  /** After a run written into {@link floatArray} up to `index` (exclusive): {@link put} goes on from there. */
+  advanceTo(index: number): void {
+    this.#position = index - this.#offsets[0];
   }
 
   /** Throws unless a dense tensor of `count` values fills the destination exactly. */
