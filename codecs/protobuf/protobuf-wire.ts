@@ -316,12 +316,13 @@ export class WireReader {
   }
 
   /**
-   * Packed floats into a float input's array from `first` on; returns where they end. Floats of the
-   * input's own width are copied bit for bit, aligned or not (the body is shared memory): a short run
-   * value by value (no view made, 42 against 115 ns for 32 float32s), a long one through copyBytes, whose
-   * fixed cost it then outweighs. Others (the SageMaker SDK writes a NumPy float64 array as a
-   * `Float64Tensor`, for float32 models too) are converted value by value, as {@link ValueDestination.put}
-   * would, without its bookkeeping: 784 float64s into a float32 input went at ~6 ns a value through it.
+   * A run of floats (packed, or one unpacked value) into a float input's array from `first` on; returns
+   * where it ends. Floats of the input's own width are copied bit for bit, aligned or not (the body is
+   * shared memory): a short run value by value (no view made, 42 against 115 ns for 32 float32s), a long
+   * one through copyBytes, whose fixed cost it then outweighs. Others (the SageMaker SDK writes a NumPy
+   * float64 array as a `Float64Tensor`, for float32 models too) are converted value by value, as
+   * {@link ValueDestination.put} would, without its bookkeeping: 784 float64s into a float32 input went at
+   * ~6 ns a value through it.
    */
   #floatsInto(
     encoding: "float32" | "float64",
