@@ -10,6 +10,7 @@ import { ConfigError } from "./errors.js";
 import type { LogFormat, LogLevel } from "./log.js";
 import type { DimensionSizes } from "./model/model-config.js";
 import type { RecordErrorPolicy } from "./pipeline.js";
+import { MAX_MODEL_SESSIONS } from "./threads/model-sessions.js";
 
 /**
  * Bodies up to this long run on the main thread by default: handing one to a codec thread and its answer
@@ -106,6 +107,11 @@ export interface Config {
    */
   readonly inferenceThreads: number | undefined;
   /**
+   * `SLUICE_MODEL_SESSIONS`: sessions of the model, each run by an inference thread of its own;
+   * `undefined` means one, or more for a small model on one intra-op thread (see `model-sessions.ts`).
+   */
+  readonly modelSessions: number | undefined;
+  /**
    * `SLUICE_SMALL_BODY_BYTES`: an uncompressed body declared at most this long, with built-in codecs, runs on
    * the main thread rather than a codec thread; 0 sends every body to a codec thread.
    */
@@ -164,6 +170,8 @@ export function describeConfiguration(
     SLUICE_MAX_DECOMPRESSION_RATIO: config.maxDecompressionRatio,
     SLUICE_CODEC_THREADS: config.codecThreads ?? "one per core",
     SLUICE_INFERENCE_THREADS: config.inferenceThreads ?? "one per core, or one for a model no faster on more",
+    SLUICE_MODEL_SESSIONS:
+      config.modelSessions ?? "one, or as many as the codec threads keep busy for a model on one intra-op thread",
     SLUICE_SMALL_BODY_BYTES: config.smallBodyBytes,
     SLUICE_PART_BYTES: config.partBytes,
     SLUICE_ACCEPT: config.accept ?? `every-thread from ${EVERY_THREAD_FROM_CODEC_THREADS} codec threads, else main`,
@@ -288,6 +296,7 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
   const logFormat = read("SLUICE_LOG_FORMAT");
   const metrics = read("SLUICE_METRICS");
   const inferenceThreads = read("SLUICE_INFERENCE_THREADS");
+  const modelSessions = read("SLUICE_MODEL_SESSIONS");
   const smallBody = read("SLUICE_SMALL_BODY_BYTES");
   const partBytes = read("SLUICE_PART_BYTES");
   const accept = read("SLUICE_ACCEPT");
@@ -342,6 +351,8 @@ export function loadConfig(env: Env, flags: ServeFlags = {}): Config {
       codecThreads === undefined ? undefined : integer("SLUICE_CODEC_THREADS", codecThreads, 1, MAX_CODEC_THREADS),
     inferenceThreads:
       inferenceThreads === undefined ? undefined : integer("SLUICE_INFERENCE_THREADS", inferenceThreads, 1, 1024),
+    modelSessions:
+      modelSessions === undefined ? undefined : integer("SLUICE_MODEL_SESSIONS", modelSessions, 1, MAX_MODEL_SESSIONS),
     smallBodyBytes:
       smallBody === undefined ? DEFAULT_SMALL_BODY_BYTES : integer("SLUICE_SMALL_BODY_BYTES", smallBody, 0, 2 ** 20),
     partBytes: partBytes === undefined ? DEFAULT_PART_BYTES : integer("SLUICE_PART_BYTES", partBytes, 0, 2 ** 40),

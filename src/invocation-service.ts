@@ -3,6 +3,7 @@
  * threads, knows whether it is ready, negotiates codecs and admits invocations. It knows nothing of
  * HTTP; `http-routes.ts` does.
  */
+import { statSync } from "node:fs";
 import type { Server } from "node:net";
 import type { Backend } from "./backends/backend.js";
 import { cpuTuning } from "./backends/cpu-tuning.js";
@@ -30,7 +31,8 @@ import { type ModelSignature, totalInputWidth, totalOutputWidth } from "./model/
 import { PENDING_BATCHES_PER_INVOCATION } from "./pipeline.js";
 import { type AcceptLink, CodecThreadPool } from "./threads/codec-thread-pool.js";
 import { InferenceHost } from "./threads/inference-host.js";
-import type { FrontState, InvocationJob, LoadedModel } from "./threads/messages.js";
+import type { FrontState, InvocationJob, LoadedModel, LoadRequest } from "./threads/messages.js";
+import { InferenceThreads, modelSessions } from "./threads/model-sessions.js";
 import { RemoteBackend } from "./threads/remote-backend.js";
 import type { InvocationStats, RemoteInvocation } from "./threads/remote-invocation.js";
 import { invokeInParts, type SplitInvocation } from "./threads/split-invocation.js";
@@ -94,7 +96,7 @@ export interface ThreadBudget {
 /** Kernel thread ids by role (empty or undefined without `/proc`, or before they start). */
 export interface ThreadIds {
   readonly codec: readonly number[];
-  readonly inference: number | undefined;
+  readonly inference: readonly number[];
 }
 
 /** The model as the main thread's small invocations run it, and the pool their batches are staged in. */
@@ -185,7 +187,7 @@ export function modelUnavailable(failure: string | undefined): ModelUnavailableE
 /** Loads the model and serves invocations. */
 export class InvocationService implements InvocationFront {
   #state: ModelState = { status: "loading" };
-  #inference: InferenceHost | undefined;
+  #inference: InferenceThreads | undefined;
   #codecs: Promise<CodecThreadPool> | undefined;
   /** Set when codec threads are to accept connections too. */
   #acceptLink: AcceptLink | undefined;
@@ -230,11 +232,11 @@ export class InvocationService implements InvocationFront {
 
   /** The kernel ids of the threads doing record work and running the model, once started. */
   threadIds(): ThreadIds {
-    return { codec: this.#startedCodecs?.threadIds() ?? [], inference: this.#inference?.threadId };
+    return { codec: this.#startedCodecs?.threadIds() ?? [], inference: this.#inference?.threadIds() ?? [] };
   }
 
-  /** The thread holding the model, once started; a new one after a reload. */
-  get inferenceThread(): InferenceHost | undefined {
+  /** The threads holding the model's sessions, once started; new ones after a reload. */
+  get inferenceThreads(): InferenceThreads | undefined {
     return this.#inference;
   }
 
@@ -281,25 +283,15 @@ export class InvocationService implements InvocationFront {
       }
       this.#checkDefaultAccept(modelConfig);
       const modelFile: ModelFile = { modelPath: location.file, dimensions: this.#dimensions(modelConfig) };
-      const { host, model } = await InferenceHost.load(
-        {
-          ...modelFile,
-          backend: this.config.backend,
-          intraOpThreads: this.threads.inferenceThreads,
-          chooseIntraOpThreads: this.config.inferenceThreads === undefined,
-          cpus: this.resources.cpus,
-        },
-        this.log,
-        (reason) => this.#restart(reason),
-      );
-      this.#inference = host;
+      const { threads, model, sessions } = await this.#loadSessions(modelFile);
+      this.#inference = threads;
       const signature = codecSignature(model.signature, modelConfig);
       const codecs = await this.#codecs;
       this.#startedCodecs = codecs;
-      codecs.attachModel({ signature, connect: () => host.connect() });
+      codecs.attachModel({ signature, connect: () => threads.connect() });
       await this.#mainThreadModel?.close();
       const batchRows = this.batchRows(model, modelConfig);
-      const mainThread = await this.#openMainThreadModel(host, model, signature, modelFile, batchRows);
+      const mainThread = await this.#openMainThreadModel(threads.first, model, signature, modelFile, batchRows);
       this.#mainThreadModel = mainThread.model;
       this.#answerSpread = Math.max(1, totalOutputWidth(signature) / Math.max(1, totalInputWidth(signature)));
       const maxRunning = this.config.maxConcurrentTransforms ?? model.tuning.suggestedConcurrentTransforms;
@@ -344,6 +336,7 @@ export class InvocationService implements InvocationFront {
         max_concurrent_from: this.config.maxConcurrentTransforms !== undefined ? "environment" : "measured",
         codec_threads: codecs.size,
         inference_threads: model.intraOpThreads,
+        model_sessions: `${sessions.sessions}: ${sessions.reason}`,
         main_thread_session: mainThread.choice,
         ms: Math.round(performance.now() - started),
       });
@@ -354,6 +347,56 @@ export class InvocationService implements InvocationFront {
       this.log.error("model failed to load", { reason: error.message });
       throw error;
     }
+  }
+
+  /**
+   * Loads the model on its first inference thread (which times a batch to choose its intra-op threads),
+   * then as many more sessions as {@link modelSessions} asks for, each on a thread of its own with the
+   * first one's intra-op threads. If any thread ends, the model is loaded again on new ones.
+   */
+  async #loadSessions(modelFile: ModelFile) {
+    const request: LoadRequest = {
+      ...modelFile,
+      backend: this.config.backend,
+      intraOpThreads: this.threads.inferenceThreads,
+      chooseIntraOpThreads: this.config.inferenceThreads === undefined,
+      cpus: this.resources.cpus,
+    };
+    let threads: InferenceThreads | undefined;
+    // One restart for the threads in use, whichever of them ends first (the restart closes the others).
+    const onExit = (reason: string) => {
+      if (threads === undefined || threads === this.#inference) this.#restart(reason);
+    };
+    const first = await InferenceHost.load(request, this.log, onExit);
+    const { model } = first;
+    const sessions = modelSessions({
+      configured: this.config.modelSessions,
+      codecThreads: this.threads.codecThreads,
+      intraOpThreads: model.intraOpThreads ?? 1,
+      recordMicroseconds: model.recordMicroseconds,
+      inputValues: totalInputWidth(model.signature),
+      modelBytes: statSync(modelFile.modelPath).size,
+    });
+    // On the backend the first session ended up on (`auto` tried WebGPU once), with its intra-op threads.
+    const alike: LoadRequest = {
+      ...request,
+      backend: model.kind === "webgpu" ? "webgpu" : "cpu",
+      intraOpThreads: model.intraOpThreads ?? request.intraOpThreads,
+      chooseIntraOpThreads: false,
+    };
+    const more = await Promise.allSettled(
+      Array.from({ length: sessions.sessions - 1 }, () => InferenceHost.load(alike, this.log, onExit)),
+    );
+    threads = new InferenceThreads([
+      first.host,
+      ...more.flatMap((loaded) => (loaded.status === "fulfilled" ? [loaded.value.host] : [])),
+    ]);
+    const failed = more.find((loaded) => loaded.status === "rejected");
+    if (failed) {
+      await threads.close();
+      throw failed.reason;
+    }
+    return { threads, model, sessions };
   }
 
   /** Sizes for the model's named dynamic dimensions: `SLUICE_DIMENSIONS`'s, then `sluice.json`'s. */
@@ -408,9 +451,12 @@ export class InvocationService implements InvocationFront {
     };
   }
 
-  /** The inference thread died: what ran on it has failed; load the model again on a new one. */
+  /** An inference thread died: what ran on it has failed; load the model again on new ones. */
   #restart(reason: string): void {
     if (this.#closed) return;
+    // The others are closed too (the codec threads get ports to the new ones).
+    this.#inference?.close().catch(() => {});
+    this.#inference = undefined;
     this.log.error("the inference thread stopped; reloading the model", { reason });
     this.#setState({ status: "loading" });
     this.load().catch(() => {});

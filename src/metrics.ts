@@ -164,7 +164,7 @@ export class Metrics implements MetricsEndpoint {
     const roles: [string, readonly (number | undefined)[]][] = [
       ["main", [this.#mainThreadId]],
       ["codec", ids?.codec ?? []],
-      ["inference", [ids?.inference]],
+      ["inference", ids?.inference ?? []],
     ];
     for (const [thread, tids] of roles) {
       let added = 0;

@@ -25,6 +25,7 @@ import { BODY_RING_BYTES } from "../src/threads/body-ring.js";
 import { threadForInvocation } from "../src/threads/codec-thread-pool.js";
 import type { ToInferenceThread } from "../src/threads/messages.js";
 import { RemoteBackend } from "../src/threads/remote-backend.js";
+import { threadCpuSeconds } from "../src/threads/thread-cpu.js";
 import { CODEC_THREAD_NICENESS } from "../src/threads/thread-priority.js";
 import { csvBlock } from "./support/child-server.js";
 import { until } from "./support/hanging-body.js";
@@ -331,7 +332,8 @@ describe("thread priority", { skip: process.platform !== "linux" && "thread prio
     for (const tid of ids.codec) {
       assert.equal(os.getPriority(tid), Math.min(19, processNiceness + CODEC_THREAD_NICENESS), `codec thread ${tid}`);
     }
-    assert.equal(os.getPriority(ids.inference as number), processNiceness, "the inference thread");
+    assert.equal(ids.inference.length, 1);
+    for (const tid of ids.inference) assert.equal(os.getPriority(tid), processNiceness, `inference thread ${tid}`);
     assert.equal(os.getPriority(process.pid), processNiceness, "the main thread");
   });
 });
@@ -432,7 +434,7 @@ describe("a batch cancelled while the model runs it", () => {
 /** A port to `server`'s inference thread and a backend over it, as a codec thread has. */
 function connectToInferenceThread(server: TestServer): { port: MessagePort; backend: RemoteBackend } {
   const service = server.running.service;
-  const host = service.inferenceThread;
+  const host = service.inferenceThreads?.first;
   assert.ok(host);
   const signature = service.ready().signature;
   const port = host.connect();
@@ -480,7 +482,7 @@ describe("the inference thread, when it dies", () => {
 
   it("fails the batch running on it (500), answers 503 while the model reloads on a new thread, then serves again", async () => {
     const service = server.running.service;
-    const dying = service.inferenceThread;
+    const dying = service.inferenceThreads;
     const { port, backend } = connectToInferenceThread(server);
     // An exception escapes the thread's own code (a batch with no inputs array): the thread ends. The batch
     // sent after it is still waiting for its answer when that happens.
@@ -509,7 +511,7 @@ describe("the inference thread, when it dies", () => {
     assert.equal(early.status, 503);
     await early.arrayBuffer();
     await until(() => service.state.status === "ready", "the model to load again", 30_000);
-    assert.notEqual(service.inferenceThread, dying);
+    assert.notEqual(service.inferenceThreads, dying);
     assert.equal((await fetch(`${server.url}/ping`)).status, 200);
     // Both kinds of invocation reach the new thread: a small body (run on the main thread) and a longer one
     // (on a codec thread).
@@ -519,5 +521,58 @@ describe("the inference thread, when it dies", () => {
       const expected = await referenceProbabilities(path.join(dir, "model.onnx"), body, 4);
       assertClose(parseCsvNumbers(await answer.text()).flat(), expected);
     }
+  });
+});
+
+describe("several sessions of a small model (SLUICE_MODEL_SESSIONS)", () => {
+  const dir = modelDir(smallMlp());
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer(dir, {
+      SLUICE_CODEC_THREADS: "2",
+      SLUICE_MODEL_SESSIONS: "2",
+      SLUICE_SMALL_BODY_BYTES: "0",
+    });
+  });
+  after(() => server.close());
+
+  const answersRight = async (body: Uint8Array) => {
+    const answer = await invoke(server, body, { "content-type": "text/csv", accept: "text/csv" });
+    assert.equal(answer.status, 200);
+    assertClose(
+      parseCsvNumbers(await answer.text()).flat(),
+      await referenceProbabilities(path.join(dir, "model.onnx"), body, 4),
+    );
+  };
+
+  it("runs each codec thread's batches on a session of its own, every answer right and in order", async () => {
+    const ids = server.running.service.threadIds();
+    assert.equal(ids.inference.length, 2);
+    assert.ok(server.logs.some((line) => line.includes("model loaded") && line.includes("2: SLUICE_MODEL_SESSIONS")));
+    const before = ids.inference.map((tid) => threadCpuSeconds(tid) ?? 0);
+    // Two bodies at once go to the two codec threads, and so to the two sessions.
+    const bodies = [csvBlock(40_000, 4, 21), csvBlock(40_000, 4, 22)];
+    for (let round = 0; round < 3; round++) await Promise.all(bodies.map(answersRight));
+    ids.inference.forEach((tid, i) => {
+      assert.ok((threadCpuSeconds(tid) ?? 0) > before[i], `inference thread ${tid} ran batches`);
+    });
+  });
+
+  it("loads every session again when one of them dies, then serves again", async () => {
+    const service = server.running.service;
+    const dying = service.inferenceThreads;
+    assert.ok(dying);
+    // An exception escapes the second thread's own code: it ends, and the first is closed with it.
+    const port = dying.hosts[1].connect();
+    port.postMessage({ type: "run", batch: -1, rows: 1, firstRecordIndex: 0 } as unknown as ToInferenceThread);
+    await until(() => service.inferenceThreads !== dying && service.state.status === "ready", "the reload", 30_000);
+    port.close();
+    assert.equal(service.threadIds().inference.length, 2);
+    assert.equal(
+      server.logs.filter((line) => line.includes("the inference thread stopped; reloading the model")).length,
+      1,
+      "one reload for the set",
+    );
+    await Promise.all([csvBlock(3000, 4, 23), csvBlock(3000, 4, 24)].map(answersRight));
   });
 });

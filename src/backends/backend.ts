@@ -38,6 +38,11 @@ export interface Backend {
   /** Threads one run uses on the CPU (ONNX Runtime's intra-op pool); unset for a device. */
   readonly intraOpThreads?: number;
   /**
+   * A record's share of a batch timed on one intra-op thread when loading, for a model that keeps one
+   * thread (see `intra-op-threads.ts`); unset when no batch was timed.
+   */
+  readonly recordMicroseconds?: number;
+  /**
    * Runs one batch. When the model fails on it, rejects with a `ModelExecutionError` naming the first
    * record it fails on alone, or, for a batch with `isolateFailures`, answers the other records (see
    * {@link BatchAnswer.failedRows}). A batch still queued when `signal` aborts is never run (the promise

@@ -43,7 +43,7 @@ export async function createCpuBackend(options: CpuBackendOptions): Promise<Back
   const batchRows = cpuBatchRows(loaded.signature);
   // The trial batch is as long as the model's batches will be (a fixed batch axis included).
   const trialRows = Math.min(batchRows, loaded.signature.maxBatchRows);
-  const { session, threads, reason } = options.chooseIntraOpThreads
+  const { session, threads, reason, timed } = options.chooseIntraOpThreads
     ? await chooseIntraOpThreads(modelPath, loaded, most, trialRows, () =>
         OnnxModelSession.create({ modelPath, dimensions, sessionOptions: cpuSessionOptions(1) }),
       )
@@ -55,6 +55,7 @@ export async function createCpuBackend(options: CpuBackendOptions): Promise<Back
     signature: session.signature,
     tuning,
     intraOpThreads: threads,
+    recordMicroseconds: timed && threads === 1 ? (timed.oneThreadMs * 1000) / trialRows : undefined,
     run: (batch, signal) => session.run(batch, signal),
     close: () => session.release(),
   };

@@ -17,6 +17,8 @@ const INFERENCE_THREAD = new URL("./inference-thread.js", import.meta.url);
 export class InferenceHost {
   readonly #worker: Worker;
   #closing = false;
+  /** Set once the thread has ended, however: closing it then has nothing to wait for. */
+  #exited = false;
   #threadId: number | undefined;
 
   private constructor(worker: Worker) {
@@ -55,6 +57,7 @@ export class InferenceHost {
         reject(error);
       });
       worker.on("exit", (code) => {
+        host.#exited = true;
         reject(new Error(`the inference thread exited (code ${code}) before the model was loaded`));
         if (!host.#closing) onExit(`the inference thread exited with code ${code}`);
       });
@@ -82,7 +85,7 @@ export class InferenceHost {
 
   /** Releases the model and ends the thread. */
   async close(): Promise<void> {
-    if (this.#closing) return;
+    if (this.#closing || this.#exited) return;
     this.#closing = true;
     const exited = new Promise<void>((resolve) => this.#worker.once("exit", () => resolve()));
     this.#post({ type: "close" });

@@ -77,10 +77,10 @@ host.on("message", (message: ToInferenceHost) => {
       selectBackend({ ...request, choice: request.backend, log }).then(
         (loaded) => {
           backend = loaded;
-          const { kind, description, signature, tuning, intraOpThreads } = loaded;
+          const { kind, description, signature, tuning, intraOpThreads, recordMicroseconds } = loaded;
           post({
             type: "loaded",
-            model: { kind, description, signature, tuning, intraOpThreads },
+            model: { kind, description, signature, tuning, intraOpThreads, recordMicroseconds },
             tid: kernelThreadId(),
           });
         },

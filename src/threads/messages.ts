@@ -221,6 +221,8 @@ export interface LoadedModel {
   readonly signature: ModelSignature;
   readonly tuning: BackendTuning;
   readonly intraOpThreads?: number;
+  /** See `Backend.recordMicroseconds` (`backends/backend.ts`). */
+  readonly recordMicroseconds?: number;
 }
 
 /** Main thread → inference thread. */
