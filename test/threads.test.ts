@@ -21,6 +21,7 @@ import { InvocationService } from "../src/invocation-service.js";
 import { runPipeline } from "../src/pipeline.js";
 import { StreamLogger } from "../src/stream-logger.js";
 import { signatureOf } from "../src/testing/index.js";
+import { wideMlp } from "../src/testing/onnx-model-writer.js";
 import { BODY_RING_BYTES } from "../src/threads/body-ring.js";
 import { threadForInvocation } from "../src/threads/codec-thread-pool.js";
 import type { ToInferenceThread } from "../src/threads/messages.js";
@@ -525,13 +526,17 @@ describe("the inference thread, when it dies", () => {
 });
 
 describe("several sessions of a small model (SLUICE_MODEL_SESSIONS)", () => {
-  const dir = modelDir(smallMlp());
+  // Deep enough that each session's share of the batches costs it whole clock ticks of CPU.
+  const width = 32;
+  const dir = modelDir(wideMlp({ width, layers: 32, classes: 3, seed: 9 }));
   let server: TestServer;
   before(async () => {
     server = await startTestServer(dir, {
       SLUICE_CODEC_THREADS: "2",
       SLUICE_MODEL_SESSIONS: "2",
       SLUICE_SMALL_BODY_BYTES: "0",
+      // One body at a time is cut into parts on both codec threads, and so reaches both sessions.
+      SLUICE_PART_BYTES: "65536",
     });
   });
   after(() => server.close());
@@ -541,7 +546,7 @@ describe("several sessions of a small model (SLUICE_MODEL_SESSIONS)", () => {
     assert.equal(answer.status, 200);
     assertClose(
       parseCsvNumbers(await answer.text()).flat(),
-      await referenceProbabilities(path.join(dir, "model.onnx"), body, 4),
+      await referenceProbabilities(path.join(dir, "model.onnx"), body, width),
     );
   };
 
@@ -549,13 +554,22 @@ describe("several sessions of a small model (SLUICE_MODEL_SESSIONS)", () => {
     const ids = server.running.service.threadIds();
     assert.equal(ids.inference.length, 2);
     assert.ok(server.logs.some((line) => line.includes("model loaded") && line.includes("2: SLUICE_MODEL_SESSIONS")));
-    const before = ids.inference.map((tid) => threadCpuSeconds(tid) ?? 0);
+    const ranBatches = async (send: () => Promise<unknown>, what: string) => {
+      const before = ids.inference.map((tid) => threadCpuSeconds(tid) ?? 0);
+      await send();
+      ids.inference.forEach((tid, i) => {
+        assert.ok((threadCpuSeconds(tid) ?? 0) > before[i], `inference thread ${tid} ran batches of ${what}`);
+      });
+    };
     // Two bodies at once go to the two codec threads, and so to the two sessions.
-    const bodies = [csvBlock(40_000, 4, 21), csvBlock(40_000, 4, 22)];
-    for (let round = 0; round < 3; round++) await Promise.all(bodies.map(answersRight));
-    ids.inference.forEach((tid, i) => {
-      assert.ok((threadCpuSeconds(tid) ?? 0) > before[i], `inference thread ${tid} ran batches`);
-    });
+    const bodies = [csvBlock(10_000, width, 21), csvBlock(10_000, width, 22)];
+    await ranBatches(async () => {
+      for (let round = 0; round < 3; round++) await Promise.all(bodies.map(answersRight));
+    }, "two bodies at once");
+    // One body at a time, cut into parts, goes to both too; its answers come back in order.
+    await ranBatches(async () => {
+      for (let round = 0; round < 3; round++) await answersRight(csvBlock(20_000, width, 25 + round));
+    }, "one body in parts");
   });
 
   it("loads every session again when one of them dies, then serves again", async () => {
@@ -573,6 +587,6 @@ describe("several sessions of a small model (SLUICE_MODEL_SESSIONS)", () => {
       1,
       "one reload for the set",
     );
-    await Promise.all([csvBlock(3000, 4, 23), csvBlock(3000, 4, 24)].map(answersRight));
+    await Promise.all([csvBlock(3000, width, 23), csvBlock(3000, width, 24)].map(answersRight));
   });
 });
