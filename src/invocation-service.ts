@@ -99,9 +99,14 @@ export interface ThreadIds {
   readonly inference: readonly number[];
 }
 
+/** The slot whose session the main thread's small invocations use when they go to an inference thread. */
+const MAIN_THREAD_SLOT = 0;
+
 /** The model as the main thread's small invocations run it, and the pool their batches are staged in. */
 interface MainThreadModel {
   readonly backend: Backend;
+  /** Its port to an inference thread (the backend itself, or the fallback of a session of its own). */
+  readonly remote: RemoteBackend;
   readonly buffers: BatchBufferPool;
   /** When the model runs in a session of this thread's own: its file, and the records of the largest small body. */
   readonly ownSession: { readonly modelFile: ModelFile; readonly rows: number } | undefined;
@@ -188,6 +193,8 @@ export function modelUnavailable(failure: string | undefined): ModelUnavailableE
 export class InvocationService implements InvocationFront {
   #state: ModelState = { status: "loading" };
   #inference: InferenceThreads | undefined;
+  /** How a session is loaded in place of one whose thread ended. */
+  #sessionRequest: LoadRequest | undefined;
   #codecs: Promise<CodecThreadPool> | undefined;
   /** Set when codec threads are to accept connections too. */
   #acceptLink: AcceptLink | undefined;
@@ -288,10 +295,10 @@ export class InvocationService implements InvocationFront {
       const signature = codecSignature(model.signature, modelConfig);
       const codecs = await this.#codecs;
       this.#startedCodecs = codecs;
-      codecs.attachModel({ signature, connect: () => threads.connect() });
+      codecs.attachModel({ signature, connect: (slot) => threads.connect(slot) });
       await this.#mainThreadModel?.close();
       const batchRows = this.batchRows(model, modelConfig);
-      const mainThread = await this.#openMainThreadModel(threads.first, model, signature, modelFile, batchRows);
+      const mainThread = await this.#openMainThreadModel(threads, model, signature, modelFile, batchRows);
       this.#mainThreadModel = mainThread.model;
       this.#answerSpread = Math.max(1, totalOutputWidth(signature) / Math.max(1, totalInputWidth(signature)));
       const maxRunning = this.config.maxConcurrentTransforms ?? model.tuning.suggestedConcurrentTransforms;
@@ -352,7 +359,7 @@ export class InvocationService implements InvocationFront {
   /**
    * Loads the model on its first inference thread (which times a batch to choose its intra-op threads),
    * then as many more sessions as {@link modelSessions} asks for, each on a thread of its own with the
-   * first one's intra-op threads. If any thread ends, the model is loaded again on new ones.
+   * first one's intra-op threads. See {@link #sessionEnded} for a thread that ends.
    */
   async #loadSessions(modelFile: ModelFile) {
     const request: LoadRequest = {
@@ -362,12 +369,7 @@ export class InvocationService implements InvocationFront {
       chooseIntraOpThreads: this.config.inferenceThreads === undefined,
       cpus: this.resources.cpus,
     };
-    let threads: InferenceThreads | undefined;
-    // One restart for the threads in use, whichever of them ends first (the restart closes the others).
-    const onExit = (reason: string) => {
-      if (threads === undefined || threads === this.#inference) this.#restart(reason);
-    };
-    const first = await InferenceHost.load(request, this.log, onExit);
+    const first = await this.#loadSession(request);
     const { model } = first;
     const sessions = modelSessions({
       configured: this.config.modelSessions,
@@ -385,9 +387,9 @@ export class InvocationService implements InvocationFront {
       chooseIntraOpThreads: false,
     };
     const more = await Promise.allSettled(
-      Array.from({ length: sessions.sessions - 1 }, () => InferenceHost.load(alike, this.log, onExit)),
+      Array.from({ length: sessions.sessions - 1 }, () => this.#loadSession(alike)),
     );
-    threads = new InferenceThreads([
+    const threads = new InferenceThreads([
       first.host,
       ...more.flatMap((loaded) => (loaded.status === "fulfilled" ? [loaded.value.host] : [])),
     ]);
@@ -396,7 +398,53 @@ export class InvocationService implements InvocationFront {
       await threads.close();
       throw failed.reason;
     }
+    this.#sessionRequest = alike;
     return { threads, model, sessions };
+  }
+
+  /** One session on a thread of its own; its thread's end, once loaded, goes to {@link #sessionEnded}. */
+  async #loadSession(request: LoadRequest): Promise<{ host: InferenceHost; model: LoadedModel }> {
+    let loaded: InferenceHost | undefined;
+    const onExit = (reason: string) => {
+      if (loaded) this.#sessionEnded(loaded, reason);
+      // Before the model was loaded on it: the load fails, and so does the service's `load()` (the first
+      // session's), unless the model is loaded already (a session loading in place of another).
+      else if (this.#inference === undefined) this.#restart(reason);
+    };
+    const started = await InferenceHost.load(request, this.log, onExit);
+    loaded = started.host;
+    return started;
+  }
+
+  /**
+   * An inference thread ended: what ran on it has failed. With one session, the model is loaded again
+   * (503 meanwhile); with several, only that session is, on a new thread, and the codec threads it served
+   * (the main thread too, for session 0) are connected to it once it is loaded. The others keep serving.
+   */
+  #sessionEnded(host: InferenceHost, reason: string): void {
+    const threads = this.#inference;
+    const index = threads?.indexOf(host) ?? -1;
+    if (this.#closed || !threads || index < 0) return;
+    const request = this.#sessionRequest;
+    if (threads.size === 1 || !request) {
+      this.#restart(reason);
+      return;
+    }
+    this.log.error("an inference thread stopped; loading its session again", { reason, session: index });
+    this.#loadSession(request).then(
+      ({ host: replacement }) => {
+        if (this.#closed || this.#inference !== threads) {
+          replacement.close().catch(() => {});
+          return;
+        }
+        threads.replace(index, replacement);
+        this.#startedCodecs?.relink((slot) => threads.serves(index, slot));
+        if (threads.serves(index, MAIN_THREAD_SLOT))
+          this.#mainThreadModel?.remote.reconnect(threads.connect(MAIN_THREAD_SLOT));
+        this.log.info("session loaded again", { session: index });
+      },
+      (error: unknown) => this.#restart(`its session could not be loaded again: ${String(error)}`),
+    );
   }
 
   /** Sizes for the model's named dynamic dimensions: `SLUICE_DIMENSIONS`'s, then `sluice.json`'s. */
@@ -411,14 +459,14 @@ export class InvocationService implements InvocationFront {
    * which it is, and why, for the start-up log.
    */
   async #openMainThreadModel(
-    host: InferenceHost,
+    threads: InferenceThreads,
     model: LoadedModel,
     signature: ModelSignature,
     modelFile: ModelFile,
     batchRows: number,
   ): Promise<{ model: MainThreadModel; choice: string }> {
     const buffers = new BatchBufferPool(signature);
-    const remote = new RemoteBackend(host.connect(), signature, buffers);
+    const remote = new RemoteBackend(threads.connect(MAIN_THREAD_SLOT), signature, buffers);
     // The most records a small body can hold: the shortest value a record's field takes is two bytes, `0,`.
     const smallBodyRows = Math.floor(this.config.smallBodyBytes / (2 * totalInputWidth(signature)));
     const rows = Math.min(batchRows, smallBodyRows);
@@ -446,15 +494,21 @@ export class InvocationService implements InvocationFront {
       await remote.close();
     };
     return {
-      model: { backend: local.backend ?? remote, buffers, close, ownSession: local.backend && { modelFile, rows } },
+      model: {
+        backend: local.backend ?? remote,
+        remote,
+        buffers,
+        close,
+        ownSession: local.backend && { modelFile, rows },
+      },
       choice: `${local.backend ? "yes" : "no"}: ${local.reason}`,
     };
   }
 
-  /** An inference thread died: what ran on it has failed; load the model again on new ones. */
+  /** The model's only inference thread died: what ran on it has failed; load the model again on a new one. */
   #restart(reason: string): void {
     if (this.#closed) return;
-    // The others are closed too (the codec threads get ports to the new ones).
+    // Any other sessions are closed too (the codec threads get ports to the new ones).
     this.#inference?.close().catch(() => {});
     this.#inference = undefined;
     this.log.error("the inference thread stopped; reloading the model", { reason });

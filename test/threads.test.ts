@@ -434,8 +434,13 @@ describe("a batch cancelled while the model runs it", () => {
 
 /** A port to `server`'s inference thread and a backend over it, as a codec thread has. */
 function connectToInferenceThread(server: TestServer): { port: MessagePort; backend: RemoteBackend } {
+  return connectToSession(server, 0);
+}
+
+/** A port to the inference thread of `server`'s session `index` and a backend over it. */
+function connectToSession(server: TestServer, index: number): { port: MessagePort; backend: RemoteBackend } {
   const service = server.running.service;
-  const host = service.inferenceThreads?.first;
+  const host = service.inferenceThreads?.host(index);
   assert.ok(host);
   const signature = service.ready().signature;
   const port = host.connect();
@@ -549,44 +554,84 @@ describe("several sessions of a small model (SLUICE_MODEL_SESSIONS)", () => {
       await referenceProbabilities(path.join(dir, "model.onnx"), body, width),
     );
   };
+  /** Asserts that every inference thread ran some of the batches `send` makes. */
+  const everySessionRuns = async (send: () => Promise<unknown>, what: string) => {
+    const ids = server.running.service.threadIds().inference;
+    assert.equal(ids.length, 2);
+    const before = ids.map((tid) => threadCpuSeconds(tid) ?? 0);
+    await send();
+    ids.forEach((tid, i) => {
+      assert.ok((threadCpuSeconds(tid) ?? 0) > before[i], `inference thread ${tid} ran batches of ${what}`);
+    });
+  };
+  // Two bodies at once go to the two codec threads, and so to the two sessions.
+  const twoAtOnce = async () => {
+    const bodies = [csvBlock(10_000, width, 21), csvBlock(10_000, width, 22)];
+    for (let round = 0; round < 3; round++) await Promise.all(bodies.map(answersRight));
+  };
 
   it("runs each codec thread's batches on a session of its own, every answer right and in order", async () => {
-    const ids = server.running.service.threadIds();
-    assert.equal(ids.inference.length, 2);
     assert.ok(server.logs.some((line) => line.includes("model loaded") && line.includes("2: SLUICE_MODEL_SESSIONS")));
-    const ranBatches = async (send: () => Promise<unknown>, what: string) => {
-      const before = ids.inference.map((tid) => threadCpuSeconds(tid) ?? 0);
-      await send();
-      ids.inference.forEach((tid, i) => {
-        assert.ok((threadCpuSeconds(tid) ?? 0) > before[i], `inference thread ${tid} ran batches of ${what}`);
-      });
-    };
-    // Two bodies at once go to the two codec threads, and so to the two sessions.
-    const bodies = [csvBlock(10_000, width, 21), csvBlock(10_000, width, 22)];
-    await ranBatches(async () => {
-      for (let round = 0; round < 3; round++) await Promise.all(bodies.map(answersRight));
-    }, "two bodies at once");
+    await everySessionRuns(twoAtOnce, "two bodies at once");
     // One body at a time, cut into parts, goes to both too; its answers come back in order.
-    await ranBatches(async () => {
+    await everySessionRuns(async () => {
       for (let round = 0; round < 3; round++) await answersRight(csvBlock(20_000, width, 25 + round));
     }, "one body in parts");
   });
 
-  it("loads every session again when one of them dies, then serves again", async () => {
+  it("loads a session that dies again on a new thread, while the other keeps serving", async () => {
     const service = server.running.service;
-    const dying = service.inferenceThreads;
-    assert.ok(dying);
-    // An exception escapes the second thread's own code: it ends, and the first is closed with it.
-    const port = dying.hosts[1].connect();
+    const threads = service.inferenceThreads;
+    assert.ok(threads);
+    const [survivor, dying] = [threads.host(0), threads.host(1)];
+    const { backend: onSurvivor } = connectToSession(server, 0);
+    const batch = () => ({ rows: 2, firstRecordIndex: 0, inputs: [randomRows(2, width, 3)], recordErrors: new Map() });
+    const expected = (await onSurvivor.run(batch())).outputs[0].data as Float32Array;
+    // An exception escapes the second thread's own code: it ends.
+    const port = dying.connect();
     port.postMessage({ type: "run", batch: -1, rows: 1, firstRecordIndex: 0 } as unknown as ToInferenceThread);
-    await until(() => service.inferenceThreads !== dying && service.state.status === "ready", "the reload", 30_000);
-    port.close();
-    assert.equal(service.threadIds().inference.length, 2);
-    assert.equal(
-      server.logs.filter((line) => line.includes("the inference thread stopped; reloading the model")).length,
-      1,
-      "one reload for the set",
+    await until(
+      () => server.logs.some((line) => line.includes("an inference thread stopped; loading its session again")),
+      "the session's end to be noticed",
     );
-    await Promise.all([csvBlock(3000, width, 23), csvBlock(3000, width, 24)].map(answersRight));
+    // The model stays loaded: the other session answers as before, and so does the service.
+    assert.equal(service.state.status, "ready");
+    assert.equal((await fetch(`${server.url}/ping`)).status, 200);
+    assertClose((await onSurvivor.run(batch())).outputs[0].data as Float32Array, expected);
+    await until(() => server.logs.some((line) => line.includes("session loaded again")), "the new session", 30_000);
+    port.close();
+    await onSurvivor.close();
+    assert.equal(service.inferenceThreads, threads);
+    assert.equal(threads.host(0), survivor);
+    assert.notEqual(threads.host(1), dying);
+    assert.ok(!server.logs.some((line) => line.includes("reloading the model")), "no reload of the whole model");
+    // The codec threads the dead session served reach the new one.
+    await everySessionRuns(twoAtOnce, "two bodies at once, after the new session");
+  });
+
+  it("lets a backend whose session died run its later batches on the new one (as the main thread's does)", async () => {
+    const service = server.running.service;
+    const threads = service.inferenceThreads;
+    assert.ok(threads);
+    const { backend } = connectToSession(server, 1);
+    const batch = () => ({ rows: 2, firstRecordIndex: 0, inputs: [randomRows(2, width, 4)], recordErrors: new Map() });
+    const expected = (await backend.run(batch())).outputs[0].data as Float32Array;
+    const dying = threads.host(1);
+    const loadedBefore = server.logs.filter((line) => line.includes("session loaded again")).length;
+    const port = dying.connect();
+    port.postMessage({ type: "run", batch: -1, rows: 1, firstRecordIndex: 0 } as unknown as ToInferenceThread);
+    await until(
+      () => server.logs.filter((line) => line.includes("session loaded again")).length > loadedBefore,
+      "the new session",
+      30_000,
+    );
+    port.close();
+    await assert.rejects(backend.run(batch()), /the inference thread has stopped/);
+    backend.reconnect(threads.connect(1));
+    try {
+      assertClose((await backend.run(batch())).outputs[0].data as Float32Array, expected);
+    } finally {
+      await backend.close();
+    }
   });
 });

@@ -27,7 +27,8 @@ const CODEC_THREAD = new URL("./codec-thread.js", import.meta.url);
 /** How the pool reaches the model: its signature, and a new port to the inference thread per thread. */
 export interface ModelLink {
   readonly signature: ModelSignature;
-  connect(): MessagePort;
+  /** A new port to the model for the thread in `slot`. */
+  connect(slot: number): MessagePort;
 }
 
 /**
@@ -467,8 +468,13 @@ export class CodecThreadPool implements PartThreads {
 
   #link(thread: CodecThread): void {
     if (!this.#model) return;
-    const port = this.#model.connect();
+    const port = this.#model.connect(thread.slot);
     thread.post({ type: "model", signature: this.#model.signature, inference: port }, [port]);
+  }
+
+  /** Connects the threads whose slots `reconnects` picks to the model again (their session was replaced). */
+  relink(reconnects: (slot: number) => boolean): void {
+    for (const thread of this.#threads) if (reconnects(thread.slot)) this.#link(thread);
   }
 
   /** Connects every thread (and every later replacement) to a loaded model. */

@@ -56,31 +56,55 @@ export function modelSessions(needs: SessionNeeds): { readonly sessions: number;
   return { sessions, reason: `${estimate}, ${needs.codecThreads} codec thread(s)` };
 }
 
-/** The inference threads, each holding a session of the model; codec threads connect to them in turn. */
+/**
+ * The inference threads, each holding a session of the model. A codec thread's batches go to the session
+ * its slot picks (slot modulo the sessions), so a replacement codec thread, or a replacement session, takes
+ * over exactly the connections of the one it replaces.
+ */
 export class InferenceThreads {
-  #next = 0;
+  readonly #hosts: InferenceHost[];
 
-  constructor(readonly hosts: readonly [InferenceHost, ...InferenceHost[]]) {}
-
-  /** The first thread: the one that chose the model's intra-op threads, and the main thread's port. */
-  get first(): InferenceHost {
-    return this.hosts[0];
+  constructor(hosts: readonly [InferenceHost, ...InferenceHost[]]) {
+    this.#hosts = [...hosts];
   }
 
-  /** A new port to one of the sessions, for one codec thread: each thread in turn. */
-  connect(): MessagePort {
-    const host = this.hosts[this.#next % this.hosts.length];
-    this.#next++;
-    return host.connect();
+  /** How many sessions run side by side. */
+  get size(): number {
+    return this.#hosts.length;
+  }
+
+  /** The session at `index` (from 0 to {@link size}). */
+  host(index: number): InferenceHost {
+    return this.#hosts[index];
+  }
+
+  /** The index of `host`'s session, or -1. */
+  indexOf(host: InferenceHost): number {
+    return this.#hosts.indexOf(host);
+  }
+
+  /** Whether `slot` (a codec thread's; the main thread's is 0) is served by the session at `index`. */
+  serves(index: number, slot: number): boolean {
+    return slot % this.#hosts.length === index;
+  }
+
+  /** A new port to the session that serves `slot`. */
+  connect(slot: number): MessagePort {
+    return this.#hosts[slot % this.#hosts.length].connect();
+  }
+
+  /** Puts `host` in the place of the session at `index` (whose thread has ended). */
+  replace(index: number, host: InferenceHost): void {
+    this.#hosts[index] = host;
   }
 
   /** The threads' kernel ids (those known). */
   threadIds(): number[] {
-    return this.hosts.flatMap((host) => (host.threadId === undefined ? [] : [host.threadId]));
+    return this.#hosts.flatMap((host) => (host.threadId === undefined ? [] : [host.threadId]));
   }
 
   /** Releases every session and ends the threads. */
   async close(): Promise<void> {
-    await Promise.all(this.hosts.map((host) => host.close()));
+    await Promise.all(this.#hosts.map((host) => host.close()));
   }
 }

@@ -25,16 +25,37 @@ export class RemoteBackend implements Backend {
   readonly #pending = new Map<number, PendingRun>();
   #nextBatch = 0;
   #closed = false;
+  #port: MessagePort;
 
   constructor(
-    private readonly port: MessagePort,
+    port: MessagePort,
     readonly signature: ModelSignature,
     /** Where each batch's input arrays go once the inference thread hands them back. */
     readonly buffers: BatchBufferPool,
   ) {
+    this.#port = port;
+    this.#listen(port);
+  }
+
+  #listen(port: MessagePort): void {
     port.on("message", (message: FromInferenceThread) => this.#settle(message));
     // The inference thread went away: nothing pending will be answered.
-    port.on("close", () => this.#failAll());
+    port.on("close", () => {
+      if (port === this.#port) this.#failAll();
+    });
+  }
+
+  /**
+   * Runs later batches over `port`, to a session loaded in place of one whose thread ended: what was
+   * pending on the old port has failed.
+   */
+  reconnect(port: MessagePort): void {
+    const old = this.#port;
+    this.#port = port;
+    this.#failAll();
+    old.close();
+    this.#closed = false;
+    this.#listen(port);
   }
 
   run(batch: InputBatch, signal?: AbortSignal): Promise<BatchAnswer> {
@@ -51,7 +72,7 @@ export class RemoteBackend implements Backend {
     };
     return new Promise<BatchAnswer>((resolve, reject) => {
       const onAbort = () => {
-        this.port.postMessage({ type: "cancel", batch: id } satisfies ToInferenceThread);
+        this.#port.postMessage({ type: "cancel", batch: id } satisfies ToInferenceThread);
         // Settle now, not when the run ends: a slow model's batch may take minutes, and the invocation
         // must end as soon as it is cancelled (a thread that does not is taken for stuck). The reply
         // still returns the batch's arrays to the pool when it comes.
@@ -69,7 +90,7 @@ export class RemoteBackend implements Backend {
           reject(error);
         },
       });
-      this.port.postMessage(message, transferList(batch.inputs));
+      this.#port.postMessage(message, transferList(batch.inputs));
     });
   }
 
@@ -98,6 +119,6 @@ export class RemoteBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    this.port.close();
+    this.#port.close();
   }
 }
