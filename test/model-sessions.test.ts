@@ -52,7 +52,10 @@ describe("model sessions", () => {
 
   it("keep all copies of the weights within their budget", () => {
     const heavy = { ...tabular, codecThreads: 64, recordMicroseconds: 50 };
-    assert.equal(modelSessions({ ...heavy, modelBytes: COPIED_WEIGHTS_BYTES / 4 }).sessions, 4);
+    const capped = modelSessions({ ...heavy, modelBytes: COPIED_WEIGHTS_BYTES / 4 });
+    assert.equal(capped.sessions, 4);
+    assert.match(capped.reason, /copies of the model within 256 MiB/);
+    assert.doesNotMatch(modelSessions(heavy).reason, /copies/);
     assert.equal(modelSessions({ ...heavy, modelBytes: COPIED_WEIGHTS_BYTES * 2 }).sessions, 1);
   });
 

@@ -53,7 +53,11 @@ export function modelSessions(needs: SessionNeeds): { readonly sessions: number;
   const affordable = Math.floor(COPIED_WEIGHTS_BYTES / Math.max(1, needs.modelBytes));
   const sessions = Math.max(1, Math.min(wanted, affordable, needs.codecThreads));
   const estimate = `a record ~${Math.round(model)} ns in the model (twice the timed batch's) against ~${Math.round(codec)} ns estimated in a codec thread`;
-  return { sessions, reason: `${estimate}, ${needs.codecThreads} codec thread(s)` };
+  const capped =
+    affordable < Math.min(wanted, needs.codecThreads)
+      ? `, copies of the model within ${COPIED_WEIGHTS_BYTES / 2 ** 20} MiB`
+      : "";
+  return { sessions, reason: `${estimate}, ${needs.codecThreads} codec thread(s)${capped}` };
 }
 
 /**
