@@ -1,9 +1,3 @@
-/**
- * The invocation service behind the HTTP routes: loads the model (on the inference thread) and starts the codec
- * threads, knows whether it is ready, negotiates codecs and admits invocations. It knows nothing of
- * HTTP; `http-routes.ts` does.
- */
-import { statSync } from "node:fs";
 import type { Server } from "node:net";
 import type { Backend } from "./backends/backend.js";
 import { cpuTuning } from "./backends/cpu-tuning.js";
@@ -30,9 +24,8 @@ import { locateModel } from "./model/model-location.js";
 import { type ModelSignature, totalInputWidth, totalOutputWidth } from "./model/signature.js";
 import { PENDING_BATCHES_PER_INVOCATION } from "./pipeline.js";
 import { type AcceptLink, CodecThreadPool } from "./threads/codec-thread-pool.js";
-import { InferenceHost } from "./threads/inference-host.js";
-import type { FrontState, InvocationJob, LoadedModel, LoadRequest } from "./threads/messages.js";
-import { InferenceThreads, modelSessions } from "./threads/model-sessions.js";
+import { InferenceThreads } from "./threads/inference-threads.js";
+import type { FrontState, InvocationJob, LoadedModel } from "./threads/messages.js";
 import { RemoteBackend } from "./threads/remote-backend.js";
 import type { InvocationStats, RemoteInvocation } from "./threads/remote-invocation.js";
 import { invokeInParts, type SplitInvocation } from "./threads/split-invocation.js";
@@ -193,8 +186,6 @@ export function modelUnavailable(failure: string | undefined): ModelUnavailableE
 export class InvocationService implements InvocationFront {
   #state: ModelState = { status: "loading" };
   #inference: InferenceThreads | undefined;
-  /** How a session is loaded in place of one whose thread ended. */
-  #sessionRequest: LoadRequest | undefined;
   #codecs: Promise<CodecThreadPool> | undefined;
   /** Set when codec threads are to accept connections too. */
   #acceptLink: AcceptLink | undefined;
@@ -290,7 +281,21 @@ export class InvocationService implements InvocationFront {
       }
       this.#checkDefaultAccept(modelConfig);
       const modelFile: ModelFile = { modelPath: location.file, dimensions: this.#dimensions(modelConfig) };
-      const { threads, model, sessions } = await this.#loadSessions(modelFile);
+      const { threads, model, sessions } = await InferenceThreads.load(
+        {
+          ...modelFile,
+          backend: this.config.backend,
+          intraOpThreads: this.threads.inferenceThreads,
+          chooseIntraOpThreads: this.config.inferenceThreads === undefined,
+          cpus: this.resources.cpus,
+        },
+        {
+          configured: this.config.modelSessions,
+          codecThreads: this.threads.codecThreads,
+          log: this.log,
+          events: { lost: (reason) => this.#restart(reason), replaced: (index) => this.#reconnect(index) },
+        },
+      );
       this.#inference = threads;
       const signature = codecSignature(model.signature, modelConfig);
       const codecs = await this.#codecs;
@@ -356,97 +361,6 @@ export class InvocationService implements InvocationFront {
     }
   }
 
-  /**
-   * Loads the model on its first inference thread (which times a batch to choose its intra-op threads),
-   * then as many more sessions as {@link modelSessions} asks for, each on a thread of its own with the
-   * first one's intra-op threads. See {@link #sessionEnded} for a thread that ends.
-   */
-  async #loadSessions(modelFile: ModelFile) {
-    const request: LoadRequest = {
-      ...modelFile,
-      backend: this.config.backend,
-      intraOpThreads: this.threads.inferenceThreads,
-      chooseIntraOpThreads: this.config.inferenceThreads === undefined,
-      cpus: this.resources.cpus,
-    };
-    const first = await this.#loadSession(request);
-    const { model } = first;
-    const sessions = modelSessions({
-      configured: this.config.modelSessions,
-      codecThreads: this.threads.codecThreads,
-      intraOpThreads: model.intraOpThreads ?? 1,
-      recordMicroseconds: model.recordMicroseconds,
-      inputValues: totalInputWidth(model.signature),
-      modelBytes: statSync(modelFile.modelPath).size,
-    });
-    // On the backend the first session ended up on (`auto` tried WebGPU once), with its intra-op threads.
-    const alike: LoadRequest = {
-      ...request,
-      backend: model.kind === "webgpu" ? "webgpu" : "cpu",
-      intraOpThreads: model.intraOpThreads ?? request.intraOpThreads,
-      chooseIntraOpThreads: false,
-    };
-    const more = await Promise.allSettled(
-      Array.from({ length: sessions.sessions - 1 }, () => this.#loadSession(alike)),
-    );
-    const threads = new InferenceThreads([
-      first.host,
-      ...more.flatMap((loaded) => (loaded.status === "fulfilled" ? [loaded.value.host] : [])),
-    ]);
-    const failed = more.find((loaded) => loaded.status === "rejected");
-    if (failed) {
-      await threads.close();
-      throw failed.reason;
-    }
-    this.#sessionRequest = alike;
-    return { threads, model, sessions };
-  }
-
-  /** One session on a thread of its own; its thread's end, once loaded, goes to {@link #sessionEnded}. */
-  async #loadSession(request: LoadRequest): Promise<{ host: InferenceHost; model: LoadedModel }> {
-    let loaded: InferenceHost | undefined;
-    const onExit = (reason: string) => {
-      if (loaded) this.#sessionEnded(loaded, reason);
-      // Before the model was loaded on it: the load fails, and so does the service's `load()` (the first
-      // session's), unless the model is loaded already (a session loading in place of another).
-      else if (this.#inference === undefined) this.#restart(reason);
-    };
-    const started = await InferenceHost.load(request, this.log, onExit);
-    loaded = started.host;
-    return started;
-  }
-
-  /**
-   * An inference thread ended: what ran on it has failed. With one session, the model is loaded again
-   * (503 meanwhile); with several, only that session is, on a new thread, and the codec threads it served
-   * (the main thread too, for session 0) are connected to it once it is loaded. The others keep serving.
-   */
-  #sessionEnded(host: InferenceHost, reason: string): void {
-    const threads = this.#inference;
-    const index = threads?.indexOf(host) ?? -1;
-    if (this.#closed || !threads || index < 0) return;
-    const request = this.#sessionRequest;
-    if (threads.size === 1 || !request) {
-      this.#restart(reason);
-      return;
-    }
-    this.log.error("an inference thread stopped; loading its session again", { reason, session: index });
-    this.#loadSession(request).then(
-      ({ host: replacement }) => {
-        if (this.#closed || this.#inference !== threads) {
-          replacement.close().catch(() => {});
-          return;
-        }
-        threads.replace(index, replacement);
-        this.#startedCodecs?.relink((slot) => threads.serves(index, slot));
-        if (threads.serves(index, MAIN_THREAD_SLOT))
-          this.#mainThreadModel?.remote.reconnect(threads.connect(MAIN_THREAD_SLOT));
-        this.log.info("session loaded again", { session: index });
-      },
-      (error: unknown) => this.#restart(`its session could not be loaded again: ${String(error)}`),
-    );
-  }
-
   /** Sizes for the model's named dynamic dimensions: `SLUICE_DIMENSIONS`'s, then `sluice.json`'s. */
   #dimensions(modelConfig: ModelConfig | undefined): DimensionSizes | undefined {
     if (!this.config.dimensions && !modelConfig?.dimensions) return undefined;
@@ -503,6 +417,15 @@ export class InvocationService implements InvocationFront {
       },
       choice: `${local.backend ? "yes" : "no"}: ${local.reason}`,
     };
+  }
+
+  /** Session `index` was loaded again on a new thread: the threads it served connect to it. */
+  #reconnect(index: number): void {
+    const threads = this.#inference;
+    if (!threads) return;
+    this.#startedCodecs?.relink((slot) => threads.serves(index, slot));
+    if (threads.serves(index, MAIN_THREAD_SLOT))
+      this.#mainThreadModel?.remote.reconnect(threads.connect(MAIN_THREAD_SLOT));
   }
 
   /** The model's only inference thread died: what ran on it has failed; load the model again on a new one. */

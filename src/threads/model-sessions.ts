@@ -1,6 +1,6 @@
 /**
- * How many sessions of the model run side by side, each on an inference thread of its own, and the set of
- * those threads as the codec threads reach them.
+ * How many sessions of the model run side by side, each on an inference thread of its own (they run in
+ * `inference-threads.ts`).
  *
  * Why more than one: onnxruntime-node runs a session synchronously on the thread that calls it, so one
  * inference thread runs one batch at a time, on its intra-op threads. A model that gains from those spreads
@@ -16,8 +16,6 @@
  * in all; a model that gains from intra-op threads, or whose batch was not timed (a large one, or one whose
  * intra-op threads the operator set), keeps one session, its weights in memory once.
  */
-import type { MessagePort } from "node:worker_threads";
-import type { InferenceHost } from "./inference-host.js";
 
 /** A codec thread's cost per record beside its values (framing, the answer's encoding), estimated. */
 export const CODEC_RECORD_NS = 100;
@@ -58,57 +56,4 @@ export function modelSessions(needs: SessionNeeds): { readonly sessions: number;
       ? `, copies of the model within ${COPIED_WEIGHTS_BYTES / 2 ** 20} MiB`
       : "";
   return { sessions, reason: `${estimate}, ${needs.codecThreads} codec thread(s)${capped}` };
-}
-
-/**
- * The inference threads, each holding a session of the model. A codec thread's batches go to the session
- * its slot picks (slot modulo the sessions), so a replacement codec thread, or a replacement session, takes
- * over exactly the connections of the one it replaces.
- */
-export class InferenceThreads {
-  readonly #hosts: InferenceHost[];
-
-  constructor(hosts: readonly [InferenceHost, ...InferenceHost[]]) {
-    this.#hosts = [...hosts];
-  }
-
-  /** How many sessions run side by side. */
-  get size(): number {
-    return this.#hosts.length;
-  }
-
-  /** The session at `index` (from 0 to {@link size}). */
-  host(index: number): InferenceHost {
-    return this.#hosts[index];
-  }
-
-  /** The index of `host`'s session, or -1. */
-  indexOf(host: InferenceHost): number {
-    return this.#hosts.indexOf(host);
-  }
-
-  /** Whether `slot` (a codec thread's; the main thread's is 0) is served by the session at `index`. */
-  serves(index: number, slot: number): boolean {
-    return slot % this.#hosts.length === index;
-  }
-
-  /** A new port to the session that serves `slot`. */
-  connect(slot: number): MessagePort {
-    return this.#hosts[slot % this.#hosts.length].connect();
-  }
-
-  /** Puts `host` in the place of the session at `index` (whose thread has ended). */
-  replace(index: number, host: InferenceHost): void {
-    this.#hosts[index] = host;
-  }
-
-  /** The threads' kernel ids (those known). */
-  threadIds(): number[] {
-    return this.#hosts.flatMap((host) => (host.threadId === undefined ? [] : [host.threadId]));
-  }
-
-  /** Releases every session and ends the threads. */
-  async close(): Promise<void> {
-    await Promise.all(this.#hosts.map((host) => host.close()));
-  }
 }

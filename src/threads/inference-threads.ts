@@ -1,0 +1,166 @@
+/**
+ * The inference threads that hold the model's sessions (as many as `model-sessions.ts` says): loading
+ * them, reaching them from codec threads, and loading one again when its thread ends.
+ */
+import { statSync } from "node:fs";
+import type { MessagePort } from "node:worker_threads";
+import type { Logger } from "../log.js";
+import { totalInputWidth } from "../model/signature.js";
+import { InferenceHost } from "./inference-host.js";
+import type { LoadedModel, LoadRequest } from "./messages.js";
+import { modelSessions } from "./model-sessions.js";
+
+/** What the owner of the sessions hears of their threads' ends. */
+export interface SessionEvents {
+  /** The model must be loaded anew: its only session's thread ended, or one could not be loaded again. */
+  lost(reason: string): void;
+  /** Session `index` was loaded again on a new thread: connect what it served to it again. */
+  replaced(index: number): void;
+}
+
+/** What {@link InferenceThreads.load} needs beyond the request for the first session. */
+export interface SessionSettings {
+  /** `SLUICE_MODEL_SESSIONS`, when set. */
+  readonly configured: number | undefined;
+  readonly codecThreads: number;
+  readonly log: Logger;
+  readonly events: SessionEvents;
+}
+
+/**
+ * The inference threads, each holding a session of the model. A codec thread's batches go to the session
+ * its slot picks (slot modulo the sessions), so a replacement codec thread, or a replacement session, takes
+ * over exactly the connections of the one it replaces. When one of several sessions' threads ends, what
+ * ran on it fails and that session alone is loaded again; the others keep serving.
+ */
+export class InferenceThreads {
+  readonly #hosts: InferenceHost[];
+  #closed = false;
+
+  private constructor(
+    hosts: readonly InferenceHost[],
+    /** How a session is loaded in place of one whose thread ended. */
+    private readonly request: LoadRequest,
+    private readonly settings: SessionSettings,
+  ) {
+    this.#hosts = [...hosts];
+  }
+
+  /**
+   * Loads the model on its first inference thread (which times a batch to choose its intra-op threads),
+   * then as many more sessions as {@link modelSessions} asks for, each on a thread of its own with the
+   * first one's intra-op threads; rejects with the reason a session could not be loaded.
+   */
+  static async load(request: LoadRequest, settings: SessionSettings) {
+    // Set once every session is loaded: a thread that ends before then fails the load and is reloaded.
+    let threads: InferenceThreads | undefined;
+    const onExit = (host: InferenceHost, reason: string) => {
+      if (threads) threads.#ended(host, reason);
+      else settings.events.lost(reason);
+    };
+    const first = await loadSession(request, settings.log, onExit);
+    const { model } = first;
+    const sessions = modelSessions({
+      configured: settings.configured,
+      codecThreads: settings.codecThreads,
+      intraOpThreads: model.intraOpThreads ?? 1,
+      recordMicroseconds: model.recordMicroseconds,
+      inputValues: totalInputWidth(model.signature),
+      modelBytes: statSync(request.modelPath).size,
+    });
+    // On the backend the first session ended up on (`auto` tried WebGPU once), with its intra-op threads.
+    const alike: LoadRequest = {
+      ...request,
+      backend: model.kind === "webgpu" ? "webgpu" : "cpu",
+      intraOpThreads: model.intraOpThreads ?? request.intraOpThreads,
+      chooseIntraOpThreads: false,
+    };
+    const more = await Promise.allSettled(
+      Array.from({ length: sessions.sessions - 1 }, () => loadSession(alike, settings.log, onExit)),
+    );
+    const loaded = new InferenceThreads(
+      [first.host, ...more.flatMap((session) => (session.status === "fulfilled" ? [session.value.host] : []))],
+      alike,
+      settings,
+    );
+    const failed = more.find((session) => session.status === "rejected");
+    if (failed) {
+      await loaded.close();
+      throw failed.reason;
+    }
+    threads = loaded;
+    return { threads, model, sessions };
+  }
+
+  /** How many sessions run side by side. */
+  get size(): number {
+    return this.#hosts.length;
+  }
+
+  /** The session at `index` (from 0 to {@link size}). */
+  host(index: number): InferenceHost {
+    return this.#hosts[index];
+  }
+
+  /** Whether `slot` (a codec thread's; the main thread's is 0) is served by the session at `index`. */
+  serves(index: number, slot: number): boolean {
+    return slot % this.#hosts.length === index;
+  }
+
+  /** A new port to the session that serves `slot`. */
+  connect(slot: number): MessagePort {
+    return this.#hosts[slot % this.#hosts.length].connect();
+  }
+
+  /** The threads' kernel ids (those known). */
+  threadIds(): number[] {
+    return this.#hosts.flatMap((host) => (host.threadId === undefined ? [] : [host.threadId]));
+  }
+
+  /** Releases every session and ends the threads. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#hosts.map((host) => host.close()));
+  }
+
+  /** `host`'s thread ended: the model is lost with its only session, else that session is loaded again. */
+  #ended(host: InferenceHost, reason: string): void {
+    const index = this.#hosts.indexOf(host);
+    if (this.#closed || index < 0) return;
+    const { log, events } = this.settings;
+    if (this.#hosts.length === 1) {
+      events.lost(reason);
+      return;
+    }
+    log.error("an inference thread stopped; loading its session again", { reason, session: index });
+    loadSession(this.request, log, (ended, why) => this.#ended(ended, why)).then(
+      ({ host: replacement }) => {
+        if (this.#closed) {
+          replacement.close().catch(() => {});
+          return;
+        }
+        this.#hosts[index] = replacement;
+        events.replaced(index);
+        log.info("session loaded again", { session: index });
+      },
+      (error: unknown) => {
+        if (!this.#closed) events.lost(`its session could not be loaded again: ${String(error)}`);
+      },
+    );
+  }
+}
+
+/** One session on a thread of its own; `onExit` hears of the thread's end once the model is loaded on it. */
+async function loadSession(
+  request: LoadRequest,
+  log: Logger,
+  onExit: (host: InferenceHost, reason: string) => void,
+): Promise<{ host: InferenceHost; model: LoadedModel }> {
+  let loaded: InferenceHost | undefined;
+  const started = await InferenceHost.load(request, log, (reason) => {
+    // Before the model was loaded on it, the load itself fails.
+    if (loaded) onExit(loaded, reason);
+  });
+  loaded = started.host;
+  return started;
+}
