@@ -1,3 +1,8 @@
+/**
+ * The invocation service behind the HTTP routes: loads the model (on its inference threads) and starts the codec
+ * threads, knows whether it is ready, negotiates codecs and admits invocations. It knows nothing of
+ * HTTP; `http-routes.ts` does.
+ */
 import type { Server } from "node:net";
 import type { Backend } from "./backends/backend.js";
 import { cpuTuning } from "./backends/cpu-tuning.js";
