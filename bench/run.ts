@@ -53,6 +53,7 @@ import {
 import { csvDirectory, transformJobComparison } from "./transform-job.js";
 import {
   computeBoundWorkload,
+  deepNarrowWorkload,
   fullPrecisionWorkload,
   mnistWorkload,
   singleRecordWorkload,
@@ -250,6 +251,46 @@ for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkloa
           mean(results[setting], (m) => m.cpuSecondsPerMillion),
           2,
         )} |`,
+    );
+  }
+  say();
+}
+
+{
+  const workload = deepNarrowWorkload();
+  say("### Sessions side by side");
+  say();
+  say(
+    `Sluice at c = ${cores()} on a model that timed batches give one intra-op thread and whose records cost it ` +
+      `more than the codec's work (${workload.name}; the tabular rows), with one session and with the sessions ` +
+      "it chooses (`SLUICE_MODEL_SESSIONS` unset), alternating, two rounds each:",
+  );
+  say();
+  say("| sessions | records/s | server cores busy | server CPU s per million records | of which inference threads |");
+  say("| --- | ---: | ---: | ---: | ---: |");
+  const settings: [string, Record<string, string>][] = [
+    ["one (`SLUICE_MODEL_SESSIONS=1`)", { SLUICE_MODEL_SESSIONS: "1" }],
+    ["chosen", {}],
+  ];
+  const results = new Map<string, Measurement[]>(settings.map(([name]) => [name, []]));
+  let chosen: string | undefined;
+  for (let round = 0; round < 2; round++) {
+    for (const [name, env] of settings) {
+      const server = await startSluice(workload.modelDir, env);
+      if (name === "chosen") chosen = server.modelSessions;
+      try {
+        await measure(server, workload.body, workload.records, cores(), WARM_UP_SECONDS);
+        results.get(name)?.push(await measure(server, workload.body, workload.records, cores(), SECONDS));
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  for (const [name] of settings) {
+    const m = pooled(results.get(name) ?? []);
+    say(
+      `| ${name === "chosen" ? `chosen: ${chosen ?? "?"}` : name} | ${fixed(m.recordsPerSecond)} | ${fixed(m.coresBusy, 2)} | ` +
+        `${fixed(m.cpuSecondsPerMillion, 2)} | ${fixed(m.cpuSecondsPerMillionByThread?.inference ?? Number.NaN, 2)} |`,
     );
   }
   say();

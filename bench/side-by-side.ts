@@ -36,6 +36,8 @@ export interface ServerUnderTest {
   cpuSecondsByThread?(): Promise<Record<string, number>>;
   /** ONNX Runtime's intra-op threads the server gave the model, for a server that logs them. */
   readonly intraOpThreads?: number;
+  /** How many sessions of the model it runs, and why (the "model loaded" line's `model_sessions`). */
+  readonly modelSessions?: string;
   stop(): Promise<void>;
 }
 
@@ -72,10 +74,12 @@ function underTest(server: ChildServer, name: string): ServerUnderTest {
     .log()
     .split("\n")
     .find((line) => line.includes('"msg":"model loaded"'));
+  const fields = loaded ? (JSON.parse(loaded) as { inference_threads?: number; model_sessions?: string }) : {};
   return {
     name,
     url: server.url,
-    intraOpThreads: loaded ? (JSON.parse(loaded) as { inference_threads?: number }).inference_threads : undefined,
+    intraOpThreads: fields.inference_threads,
+    modelSessions: fields.model_sessions,
     cpuSeconds: () => processCpuSeconds(pid),
     cpuSecondsByThread: () => threadCpuFromMetrics(server.url),
     stop: () => server.stop(),

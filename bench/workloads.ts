@@ -99,6 +99,23 @@ export function mnistWorkload(): Workload {
   };
 }
 
+/**
+ * The tabular rows for a deep, narrow model (40 layers of 32): a record costs it more than the codec's
+ * work on it, and timed batches give it one intra-op thread, so it runs as several sessions side by side.
+ */
+export function deepNarrowWorkload(): Workload {
+  const modelDir = temporaryDirectory("sluice-bench-deep");
+  writeFileSync(path.join(modelDir, "model.onnx"), wideMlp({ width: 32, layers: 40, classes: 4, seed: 3 }));
+  const records = 50_000;
+  return {
+    name: "deep, narrow: 32 features → 40 layers of 32 → 4 classes",
+    slug: "deep-narrow",
+    modelDir,
+    body: tabularCsv(records, 32, 5),
+    records,
+  };
+}
+
 /** A compute-bound model (8 layers of 2048, 128 MiB of weights) and 256 rows for it. */
 export function computeBoundWorkload(layers = 8): Workload {
   const modelDir = temporaryDirectory("sluice-bench-wide");
