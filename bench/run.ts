@@ -289,10 +289,13 @@ for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkloa
   for (const [name] of settings) {
     const m = pooled(results.get(name) ?? []);
     say(
-      `| ${name === "chosen" ? `chosen: ${chosen ?? "?"}` : name} | ${fixed(m.recordsPerSecond)} | ${fixed(m.coresBusy, 2)} | ` +
-        `${fixed(m.cpuSecondsPerMillion, 2)} | ${fixed(m.cpuSecondsPerMillionByThread?.inference ?? Number.NaN, 2)} |`,
+      `| ${name === "chosen" ? `chosen: ${chosen?.split(":")[0] ?? "?"}` : name} | ${fixed(m.recordsPerSecond)} | ` +
+        `${fixed(m.coresBusy, 2)} | ${fixed(m.cpuSecondsPerMillion, 2)} | ` +
+        `${fixed(m.cpuSecondsPerMillionByThread?.inference ?? Number.NaN, 2)} |`,
     );
   }
+  say();
+  say(`Why that many (the "model loaded" line's \`model_sessions\`): ${chosen ?? "not logged"}.`);
   say();
 }
 
