@@ -52,11 +52,17 @@ export class InferenceThreads {
    * first one's intra-op threads; rejects with the reason a session could not be loaded.
    */
   static async load(request: LoadRequest, settings: SessionSettings) {
-    // Set once every session is loaded: a thread that ends before then fails the load and is reloaded.
+    // Set once every session is loaded. A thread that ends before then fails this load, and the model is
+    // loaded anew (as a thread that ends later does, where it is the only one).
     let threads: InferenceThreads | undefined;
-    const onExit = (host: InferenceHost, reason: string) => {
-      if (threads) threads.#ended(host, reason);
-      else settings.events.lost(reason);
+    let endedEarly: string | undefined;
+    const onExit = (host: InferenceHost | undefined, reason: string) => {
+      if (threads && host) {
+        threads.#ended(host, reason);
+        return;
+      }
+      endedEarly ??= reason;
+      settings.events.lost(reason);
     };
     const first = await loadSession(request, settings.log, onExit);
     const { model } = first;
@@ -84,9 +90,9 @@ export class InferenceThreads {
       settings,
     );
     const failed = more.find((session) => session.status === "rejected");
-    if (failed) {
+    if (failed || endedEarly !== undefined) {
       await loaded.close();
-      throw failed.reason;
+      throw failed ? failed.reason : new Error(`an inference thread ended while the sessions loaded: ${endedEarly}`);
     }
     threads = loaded;
     return { threads, model, sessions };
@@ -133,7 +139,8 @@ export class InferenceThreads {
       return;
     }
     log.error("an inference thread stopped; loading its session again", { reason, session: index });
-    loadSession(this.request, log, (ended, why) => this.#ended(ended, why)).then(
+    // A new thread that ends before its model is loaded fails this load (below).
+    loadSession(this.request, log, (ended, why) => ended && this.#ended(ended, why)).then(
       ({ host: replacement }) => {
         if (this.#closed) {
           replacement.close().catch(() => {});
@@ -150,17 +157,17 @@ export class InferenceThreads {
   }
 }
 
-/** One session on a thread of its own; `onExit` hears of the thread's end once the model is loaded on it. */
+/**
+ * One session on a thread of its own; `onExit` hears of the thread's end, with the host once the model is
+ * loaded on it (before that, without, and the load fails too).
+ */
 async function loadSession(
   request: LoadRequest,
   log: Logger,
-  onExit: (host: InferenceHost, reason: string) => void,
+  onExit: (host: InferenceHost | undefined, reason: string) => void,
 ): Promise<{ host: InferenceHost; model: LoadedModel }> {
   let loaded: InferenceHost | undefined;
-  const started = await InferenceHost.load(request, log, (reason) => {
-    // Before the model was loaded on it, the load itself fails.
-    if (loaded) onExit(loaded, reason);
-  });
+  const started = await InferenceHost.load(request, log, (reason) => onExit(loaded, reason));
   loaded = started.host;
   return started;
 }
