@@ -333,7 +333,8 @@ describe("thread priority", { skip: process.platform !== "linux" && "thread prio
     for (const tid of ids.codec) {
       assert.equal(os.getPriority(tid), Math.min(19, processNiceness + CODEC_THREAD_NICENESS), `codec thread ${tid}`);
     }
-    assert.equal(ids.inference.length, 1);
+    // One or more: a small model may run several sessions (see model-sessions.ts).
+    assert.ok(ids.inference.length >= 1);
     for (const tid of ids.inference) assert.equal(os.getPriority(tid), processNiceness, `inference thread ${tid}`);
     assert.equal(os.getPriority(process.pid), processNiceness, "the main thread");
   });
