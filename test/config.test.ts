@@ -14,6 +14,7 @@ import {
 import { ConfigError } from "../src/errors.js";
 import { InvocationService } from "../src/invocation-service.js";
 import { StreamLogger } from "../src/stream-logger.js";
+import { MAX_MODEL_SESSIONS } from "../src/threads/model-sessions.js";
 
 const refuses = (env: Record<string, string>, name: string) =>
   assert.throws(
@@ -70,6 +71,11 @@ describe("configuration", () => {
     refuses({ SLUICE_LOG_LEVEL: "loud" }, "SLUICE_LOG_LEVEL");
     refuses({ SLUICE_CODEC_THREADS: "0" }, "SLUICE_CODEC_THREADS");
     refuses({ SLUICE_CODEC_THREADS: String(MAX_CODEC_THREADS + 1) }, "SLUICE_CODEC_THREADS");
+    refuses({ SLUICE_MODEL_SESSIONS: "0" }, "SLUICE_MODEL_SESSIONS");
+    refuses({ SLUICE_MODEL_SESSIONS: String(MAX_MODEL_SESSIONS + 1) }, "SLUICE_MODEL_SESSIONS");
+    refuses({ SLUICE_MODEL_SESSIONS: "two" }, "SLUICE_MODEL_SESSIONS");
+    assert.equal(loadConfig({ SLUICE_MODEL_SESSIONS: "3" }).modelSessions, 3);
+    assert.equal(loadConfig({}).modelSessions, undefined);
     for (const dimensions of ["sequence", "sequence=0", "sequence=12.5", "=128", "sequence=128,", "a=1;b=2"]) {
       refuses({ SLUICE_DIMENSIONS: dimensions }, "SLUICE_DIMENSIONS");
     }
