@@ -24,7 +24,7 @@ import { CODEC_THREAD_RESOURCE_LIMITS, useDefaultHeapSizingForWorkers } from "./
 
 const CODEC_THREAD = new URL("./codec-thread.js", import.meta.url);
 
-/** How the pool reaches the model: its signature, and a new port to the inference thread per thread. */
+/** How the pool reaches the model: its signature, and for each thread a new port to the session serving its slot. */
 export interface ModelLink {
   readonly signature: ModelSignature;
   /** A new port to the model for the thread in `slot`. */

@@ -98,12 +98,7 @@ export class InferenceThreads {
     return { threads, model, sessions };
   }
 
-  /** How many sessions run side by side. */
-  get size(): number {
-    return this.#hosts.length;
-  }
-
-  /** The session at `index` (from 0 to {@link size}). */
+  /** The session at `index`, from 0 (the one that timed its batch). */
   host(index: number): InferenceHost {
     return this.#hosts[index];
   }
