@@ -103,7 +103,7 @@ export interface Config {
   readonly codecThreads: number | undefined;
   /**
    * `SLUICE_INFERENCE_THREADS`: ONNX Runtime's intra-op threads; `undefined` means one per core, or one
-   * for a model that a timed batch shows no faster on them.
+   * for a model that a timed batch shows no faster on them, or faster as sessions side by side.
    */
   readonly inferenceThreads: number | undefined;
   /**
@@ -169,7 +169,9 @@ export function describeConfiguration(
     SLUICE_BODY_IDLE_TIMEOUT_S: config.bodyIdleTimeoutSeconds,
     SLUICE_MAX_DECOMPRESSION_RATIO: config.maxDecompressionRatio,
     SLUICE_CODEC_THREADS: config.codecThreads ?? "one per core",
-    SLUICE_INFERENCE_THREADS: config.inferenceThreads ?? "one per core, or one for a model no faster on more",
+    SLUICE_INFERENCE_THREADS:
+      config.inferenceThreads ??
+      "one per core, or one for a model no faster on more, or faster as sessions side by side",
     SLUICE_MODEL_SESSIONS:
       config.modelSessions ?? "one, or as many as the codec threads keep busy for a model on one intra-op thread",
     SLUICE_SMALL_BODY_BYTES: config.smallBodyBytes,

@@ -8,10 +8,16 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { cpuBatchRows } from "../src/backends/cpu-tuning.js";
-import { chooseIntraOpThreads, keepsEveryThread, WORTHWHILE_SPEEDUP } from "../src/backends/intra-op-threads.js";
+import {
+  chooseIntraOpThreads,
+  keepsEveryThread,
+  SESSIONS_MARGIN,
+  WORTHWHILE_SPEEDUP,
+} from "../src/backends/intra-op-threads.js";
 import { cpuSessionOptions, createCpuBackend } from "../src/backends/onnx-cpu.js";
 import { OnnxModelSession } from "../src/backends/onnx-model-session.js";
 import type { InputBatch } from "../src/batcher.js";
+import { wideMlp } from "../src/testing/onnx-model-writer.js";
 import { failingModel, modelDir, randomRows, smallMlp } from "./support/models.js";
 import { assertClose } from "./support/reference.js";
 
@@ -33,6 +39,19 @@ describe("intra-op threads", () => {
     assert.equal(keepsEveryThread(0.9, 1), false);
   });
 
+  it("keep every core only where the sessions one thread would get run under 1.5 times their batches", () => {
+    assert.equal(SESSIONS_MARGIN, 1.5);
+    // One session, or two (on 2 cores): the 1.3 bar, or next to it.
+    assert.equal(keepsEveryThread(1.3, 1, 1), true);
+    assert.equal(keepsEveryThread(1.34, 1, 2), true);
+    assert.equal(keepsEveryThread(1.32, 1, 2), false);
+    // A small model on many cores: 3× faster on all of them, where six one-thread sessions would run.
+    assert.equal(keepsEveryThread(3, 1, 6), false);
+    assert.equal(keepsEveryThread(4, 1, 6), true);
+    assert.equal(keepsEveryThread(10, 1, 16), false);
+    assert.equal(keepsEveryThread(11, 1, 16), true);
+  });
+
   it("follow the timed batches, and the session kept answers as a one-thread session does", async () => {
     const many = await session(2);
     const choice = await chooseIntraOpThreads(modelPath, many, 2, cpuBatchRows(many.signature), () => session(1));
@@ -48,6 +67,38 @@ describe("intra-op threads", () => {
       assertClose(kept.outputs[0].data as Float32Array, expected.outputs[0].data as Float32Array);
     } finally {
       await Promise.all([choice.session.release(), reference.release()]);
+    }
+  });
+
+  it("are one where the sessions one thread would get run more, a record's time given to count them", async () => {
+    // One layer of 2048: its batch ran 1.65–2.0 times faster on two threads than on one here.
+    const widePath = path.join(modelDir(wideMlp({ width: 2048, layers: 1, classes: 4, seed: 2 })), "model.onnx");
+    const wideSession = (threads: number) =>
+      OnnxModelSession.create({ modelPath: widePath, sessionOptions: cpuSessionOptions(threads) });
+    const many = await wideSession(2);
+    const rows = cpuBatchRows(many.signature);
+    const asked: number[] = [];
+    const choice = await chooseIntraOpThreads(
+      widePath,
+      many,
+      2,
+      rows,
+      () => wideSession(1),
+      (recordMicroseconds) => {
+        asked.push(recordMicroseconds);
+        return 64;
+      },
+    );
+    try {
+      assert.ok(choice.timed, choice.reason);
+      const { oneThreadMs, manyThreadsMs } = choice.timed;
+      assert.equal(choice.threads, 1, choice.reason);
+      assert.deepEqual(asked, [(oneThreadMs * 1000) / rows]);
+      if (keepsEveryThread(oneThreadMs, manyThreadsMs)) {
+        assert.match(choice.reason, /; 64 one-thread sessions side by side would run more$/);
+      }
+    } finally {
+      await choice.session.release();
     }
   });
 

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { keepsEveryThread } from "../src/backends/intra-op-threads.js";
 import { createCpuBackend } from "../src/backends/onnx-cpu.js";
 import { wideMlp } from "../src/testing/onnx-model-writer.js";
 import {
@@ -83,6 +84,26 @@ describe("model sessions", () => {
       const stated = /model_sessions[^0-9]*(\d+): (.*)/.exec(loaded ?? "");
       assert.ok(stated, loaded);
       assert.equal(server.running.service.threadIds().inference.length, Number(stated[1]));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("are weighed against the intra-op threads by the first session's trial", async () => {
+    // One layer of 2048 keeps both cores here on its own (its batch 1.65–2.0× faster on them); four
+    // sessions, which a 2-core trial's speed-up cannot reach 1.5 times, take one thread each.
+    const server = await startTestServer(modelDir(wideMlp({ width: 2048, layers: 1, classes: 4, seed: 2 })), {
+      SLUICE_MODEL_SESSIONS: "4",
+    });
+    try {
+      const loaded = server.logs.find((line) => line.includes("model loaded")) ?? "";
+      assert.match(loaded, /inference_threads=1\b/);
+      assert.match(loaded, /model_sessions="?4: SLUICE_MODEL_SESSIONS/);
+      assert.equal(server.running.service.threadIds().inference.length, 4);
+      const timed = /ran in ([\d.]+) ms on one thread, ([\d.]+) ms on (\d+)/.exec(loaded);
+      if (timed && keepsEveryThread(Number(timed[1]), Number(timed[2]))) {
+        assert.match(loaded, /4 one-thread sessions side by side would run more/);
+      }
     } finally {
       await server.close();
     }

@@ -8,6 +8,16 @@
  * thread took cores that the codec threads needed: with one thread, tabular bodies at one per core
  * served 9% more records/s for 9% less CPU per record (six alternating pairs). Models of one and two
  * layers of 2048 ran a batch 1.65–2.0× faster on two threads and keep both; larger ones are not tried.
+ *
+ * The timed batch measures a batch's latency on a quiet machine; what a busy one needs is throughput. A
+ * model on one intra-op thread may instead run as several sessions side by side, each on its own core
+ * (`threads/model-sessions.ts`), which scale with the cores where splitting each operator across them
+ * does not: on 64 cores a small model whose batch ran 3× faster on all 64 would have kept them, and
+ * then run every codec thread's batches in one session at 3 cores' worth. So every core is kept only
+ * where the sessions one thread would get do not run {@link SESSIONS_MARGIN} times the batches the model
+ * runs on every core. The margin favours the cores: they hold the weights once and speed up a lone small
+ * body too, which runs in one session; and on 2 cores a model of one layer of 2048, whose batch ran 1.85×
+ * faster on both, served 1–6% fewer records/s as two one-thread sessions (c = 1 and 2, 10 MB bodies).
  */
 import { statSync } from "node:fs";
 import { stagingArray } from "../batch-buffer-pool.js";
@@ -20,6 +30,8 @@ export const PROBED_MODEL_BYTES = 64 * 2 ** 20;
 const COMPUTE_BOUND_BATCH_MS = 50;
 /** The speed-up every core must bring a batch for the model to keep them. */
 export const WORTHWHILE_SPEEDUP = 1.3;
+/** How many times the batches of every core the sessions one thread would get must run to be chosen instead. */
+export const SESSIONS_MARGIN = 1.5;
 /** Timed runs per session (alternating between the two, the fastest of each counts). */
 const TIMED_RUNS = 5;
 
@@ -34,9 +46,12 @@ export interface IntraOpChoice {
   readonly timed?: { readonly oneThreadMs: number; readonly manyThreadsMs: number };
 }
 
-/** Whether a batch that ran in `oneThreadMs` on one thread and `manyThreadsMs` on all is worth all of them. */
-export function keepsEveryThread(oneThreadMs: number, manyThreadsMs: number): boolean {
-  return oneThreadMs >= WORTHWHILE_SPEEDUP * manyThreadsMs;
+/**
+ * Whether a batch that ran in `oneThreadMs` on one thread and `manyThreadsMs` on all is worth all of them,
+ * where the model on one thread would run in `oneThreadSessions` sessions side by side.
+ */
+export function keepsEveryThread(oneThreadMs: number, manyThreadsMs: number, oneThreadSessions = 1): boolean {
+  return oneThreadMs >= Math.max(WORTHWHILE_SPEEDUP, oneThreadSessions / SESSIONS_MARGIN) * manyThreadsMs;
 }
 
 /** A batch of `rows` zero records for the session's model, or undefined when an input is not numeric. */
@@ -58,7 +73,8 @@ export async function timeRun(session: OnnxModelSession, batch: InputBatch): Pro
 
 /**
  * Keeps `manyThreads` (a session with `threads` intra-op threads) or a session with one thread, made by
- * `createOneThread`, whichever the timed batches of `rows` records favour.
+ * `createOneThread`, whichever the timed batches of `rows` records favour, given the sessions side by side
+ * that `sessionsOnOneThread` says the model would have on one thread, a record taking `recordMicroseconds`.
  */
 export async function chooseIntraOpThreads(
   modelPath: string,
@@ -66,6 +82,7 @@ export async function chooseIntraOpThreads(
   threads: number,
   rows: number,
   createOneThread: () => Promise<OnnxModelSession>,
+  sessionsOnOneThread: (recordMicroseconds: number) => number = () => 1,
 ): Promise<IntraOpChoice> {
   const keepMany = (reason: string): IntraOpChoice => ({ session: manyThreads, threads, reason });
   if (threads <= 1) return keepMany("one core");
@@ -98,9 +115,14 @@ export async function chooseIntraOpThreads(
       `the one-thread trial failed (${cause instanceof Error ? cause.message : String(cause)}): one per core`,
     );
   }
-  const reason = `a ${rows}-record batch ran in ${oneMs.toFixed(2)} ms on one thread, ${manyMs.toFixed(2)} ms on ${threads}`;
+  const sessions = sessionsOnOneThread((oneMs * 1000) / rows);
+  const timings = `a ${rows}-record batch ran in ${oneMs.toFixed(2)} ms on one thread, ${manyMs.toFixed(2)} ms on ${threads}`;
+  const reason =
+    sessions > 1 && keepsEveryThread(oneMs, manyMs) && !keepsEveryThread(oneMs, manyMs, sessions)
+      ? `${timings}; ${sessions} one-thread sessions side by side would run more`
+      : timings;
   const timed = { oneThreadMs: oneMs, manyThreadsMs: manyMs };
-  if (keepsEveryThread(oneMs, manyMs)) {
+  if (keepsEveryThread(oneMs, manyMs, sessions)) {
     await oneThread.release();
     return { session: manyThreads, threads, reason, timed };
   }

@@ -4,6 +4,7 @@
  * pool; batches from concurrent invocations run one after another on it.
  */
 import type ort from "onnxruntime-node";
+import type { ModelSignature } from "../model/signature.js";
 import type { Backend } from "./backend.js";
 import { cpuBatchRows, cpuTuning } from "./cpu-tuning.js";
 import { chooseIntraOpThreads } from "./intra-op-threads.js";
@@ -18,6 +19,12 @@ export interface CpuBackendOptions extends ModelFile {
    * faster on them gets one (see `intra-op-threads.ts`). False when the operator chose the number.
    */
   readonly chooseIntraOpThreads?: boolean;
+  /**
+   * The sessions side by side the model would run in on one intra-op thread each, a record taking
+   * `recordMicroseconds` there: the trial keeps every thread only where they run more than those would
+   * (see `intra-op-threads.ts`). Unset, one.
+   */
+  readonly sessionsOnOneThread?: (recordMicroseconds: number, signature: ModelSignature) => number;
   /** Cores available to the container (cgroup quota included): the concurrency suggested to the platform. */
   readonly cpus: number;
 }
@@ -44,8 +51,13 @@ export async function createCpuBackend(options: CpuBackendOptions): Promise<Back
   // The trial batch is as long as the model's batches will be (a fixed batch axis included).
   const trialRows = Math.min(batchRows, loaded.signature.maxBatchRows);
   const { session, threads, reason, timed } = options.chooseIntraOpThreads
-    ? await chooseIntraOpThreads(modelPath, loaded, most, trialRows, () =>
-        OnnxModelSession.create({ modelPath, dimensions, sessionOptions: cpuSessionOptions(1) }),
+    ? await chooseIntraOpThreads(
+        modelPath,
+        loaded,
+        most,
+        trialRows,
+        () => OnnxModelSession.create({ modelPath, dimensions, sessionOptions: cpuSessionOptions(1) }),
+        (recordMicroseconds) => options.sessionsOnOneThread?.(recordMicroseconds, loaded.signature) ?? 1,
       )
     : { session: loaded, threads: most, reason: "SLUICE_INFERENCE_THREADS" };
   const tuning = cpuTuning(options.cpus, batchRows);

@@ -5,7 +5,7 @@
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Backend } from "./backend.js";
-import { createCpuBackend } from "./onnx-cpu.js";
+import { type CpuBackendOptions, createCpuBackend } from "./onnx-cpu.js";
 import type { ModelFile } from "./onnx-model-session.js";
 import { createWebGpuBackend, WebGpuUnavailableError } from "./onnx-webgpu.js";
 
@@ -21,6 +21,8 @@ export interface BackendRequest extends ModelFile {
   readonly chooseIntraOpThreads: boolean;
   /** Cores available to the container. */
   readonly cpus: number;
+  /** See {@link CpuBackendOptions.sessionsOnOneThread}. */
+  readonly sessionsOnOneThread?: CpuBackendOptions["sessionsOnOneThread"];
   readonly log: Logger;
 }
 
@@ -42,6 +44,6 @@ export async function selectBackend(request: BackendRequest): Promise<Backend> {
       request.log.warn("WebGPU unavailable, using the CPU backend", { reason: cause.message });
     }
   }
-  const { modelPath, dimensions, intraOpThreads, chooseIntraOpThreads, cpus } = request;
-  return createCpuBackend({ modelPath, dimensions, intraOpThreads, chooseIntraOpThreads, cpus });
+  const { modelPath, dimensions, intraOpThreads, chooseIntraOpThreads, cpus, sessionsOnOneThread } = request;
+  return createCpuBackend({ modelPath, dimensions, intraOpThreads, chooseIntraOpThreads, cpus, sessionsOnOneThread });
 }

@@ -9,6 +9,7 @@ import { AbortControllerPool } from "../abort-controller-pool.js";
 import type { Backend } from "../backends/backend.js";
 import { selectBackend } from "../backends/select-backend.js";
 import type { InputBatch } from "../batcher.js";
+import type { ModelSignature } from "../model/signature.js";
 import { toWire } from "./error-transport.js";
 import {
   type FromInferenceHost,
@@ -17,6 +18,7 @@ import {
   type ToInferenceThread,
   transferList,
 } from "./messages.js";
+import { sessionsOf } from "./model-sessions.js";
 import { kernelThreadId } from "./thread-cpu.js";
 import { ThreadLogger } from "./thread-logger.js";
 
@@ -74,7 +76,12 @@ host.on("message", (message: ToInferenceHost) => {
   switch (message.type) {
     case "load": {
       const { request } = message;
-      selectBackend({ ...request, choice: request.backend, log }).then(
+      const budget = request.sessionBudget;
+      const sessionsOnOneThread =
+        budget &&
+        ((recordMicroseconds: number, signature: ModelSignature) =>
+          sessionsOf(budget, request.modelPath, { signature, intraOpThreads: 1, recordMicroseconds }).sessions);
+      selectBackend({ ...request, choice: request.backend, sessionsOnOneThread, log }).then(
         (loaded) => {
           backend = loaded;
           const { kind, description, signature, tuning, intraOpThreads, recordMicroseconds } = loaded;

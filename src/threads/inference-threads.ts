@@ -2,13 +2,11 @@
  * The inference threads that hold the model's sessions (as many as `model-sessions.ts` says): loading
  * them, reaching them from codec threads, and loading one again when its thread ends.
  */
-import { statSync } from "node:fs";
 import type { MessagePort } from "node:worker_threads";
 import type { Logger } from "../log.js";
-import { totalInputWidth } from "../model/signature.js";
 import { InferenceHost } from "./inference-host.js";
 import type { LoadedModel, LoadRequest } from "./messages.js";
-import { modelSessions } from "./model-sessions.js";
+import { type SessionBudget, sessionsOf } from "./model-sessions.js";
 
 /** What the owner of the sessions hears of their threads' ends. */
 export interface SessionEvents {
@@ -48,7 +46,7 @@ export class InferenceThreads {
 
   /**
    * Loads the model on its first inference thread (which times a batch to choose its intra-op threads),
-   * then as many more sessions as {@link modelSessions} asks for, each on a thread of its own with the
+   * then as many more sessions as `model-sessions.ts` asks for, each on a thread of its own with the
    * first one's intra-op threads; rejects with the reason a session could not be loaded.
    */
   static async load(request: LoadRequest, settings: SessionSettings) {
@@ -64,15 +62,14 @@ export class InferenceThreads {
       endedEarly ??= reason;
       settings.events.lost(reason);
     };
-    const first = await loadSession(request, settings.log, onExit);
+    const budget: SessionBudget = { configured: settings.configured, codecThreads: settings.codecThreads };
+    // The budget goes with the first request: its trial weighs intra-op threads against sessions.
+    const first = await loadSession({ ...request, sessionBudget: budget }, settings.log, onExit);
     const { model } = first;
-    const sessions = modelSessions({
-      configured: settings.configured,
-      codecThreads: settings.codecThreads,
+    const sessions = sessionsOf(budget, request.modelPath, {
+      signature: model.signature,
       intraOpThreads: model.intraOpThreads ?? 1,
       recordMicroseconds: model.recordMicroseconds,
-      inputValues: totalInputWidth(model.signature),
-      modelBytes: statSync(request.modelPath).size,
     });
     // On the backend the first session ended up on (`auto` tried WebGPU once), with its intra-op threads.
     const alike: LoadRequest = {

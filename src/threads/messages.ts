@@ -14,6 +14,7 @@ import type { LogFields, LogLevel } from "../log.js";
 import type { InvocationOutcome } from "../metrics.js";
 import type { InputArray, ModelSignature, NumericArray, OutputValues } from "../model/signature.js";
 import type { RecordErrorPolicy, RecordFailure, StageTimes } from "../pipeline.js";
+import type { SessionBudget } from "./model-sessions.js";
 
 /** An error on its way to another thread: everything the HTTP answer and the log need. */
 export interface WireError {
@@ -212,6 +213,11 @@ export interface LoadRequest extends ModelFile {
   readonly chooseIntraOpThreads: boolean;
   /** Cores the container has. */
   readonly cpus: number;
+  /**
+   * For the first session: the sessions a model on one intra-op thread could have, which its trial
+   * weighs against its intra-op threads (see `backends/intra-op-threads.ts`).
+   */
+  readonly sessionBudget?: SessionBudget;
 }
 
 /** The loaded model, as the inference thread reports it. */

@@ -16,6 +16,8 @@
  * in all; a model that gains from intra-op threads, or whose batch was not timed (a large one, or one whose
  * intra-op threads the operator set), keeps one session, its weights in memory once.
  */
+import { statSync } from "node:fs";
+import { type ModelSignature, totalInputWidth } from "../model/signature.js";
 
 /** A codec thread's cost per record beside its values (framing, the answer's encoding), estimated. */
 export const CODEC_RECORD_NS = 100;
@@ -26,11 +28,15 @@ export const COPIED_WEIGHTS_BYTES = 256 * 2 ** 20;
 /** The most sessions `SLUICE_MODEL_SESSIONS` may ask for. */
 export const MAX_MODEL_SESSIONS = 256;
 
-/** What the choice depends on. */
-export interface SessionNeeds {
+/** What the choice depends on besides the model: sent with the first session's load request. */
+export interface SessionBudget {
   /** `SLUICE_MODEL_SESSIONS`, when set. */
   readonly configured: number | undefined;
   readonly codecThreads: number;
+}
+
+/** What the choice depends on. */
+export interface SessionNeeds extends SessionBudget {
   /** The intra-op threads the first session was given. */
   readonly intraOpThreads: number;
   /** A record's share of the first session's timed batch on one intra-op thread, when it was timed. */
@@ -56,4 +62,22 @@ export function modelSessions(needs: SessionNeeds): { readonly sessions: number;
       ? `, copies of the model within ${COPIED_WEIGHTS_BYTES / 2 ** 20} MiB`
       : "";
   return { sessions, reason: `${estimate}, ${needs.codecThreads} codec thread(s)${capped}` };
+}
+
+/** What {@link modelSessions} needs to know of a loaded model. */
+export interface LoadedSession {
+  readonly signature: ModelSignature;
+  readonly intraOpThreads: number;
+  readonly recordMicroseconds: number | undefined;
+}
+
+/** {@link modelSessions} for the model file at `modelPath`, loaded as `loaded` says, within `budget`. */
+export function sessionsOf(budget: SessionBudget, modelPath: string, loaded: LoadedSession) {
+  return modelSessions({
+    ...budget,
+    intraOpThreads: loaded.intraOpThreads,
+    recordMicroseconds: loaded.recordMicroseconds,
+    inputValues: totalInputWidth(loaded.signature),
+    modelBytes: statSync(modelPath).size,
+  });
 }
