@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { setTimeout } from "node:timers/promises";
 import { cpuBatchRows } from "../src/backends/cpu-tuning.js";
 import {
   chooseIntraOpThreads,
@@ -97,6 +98,25 @@ describe("intra-op threads", () => {
       if (keepsEveryThread(oneThreadMs, manyThreadsMs)) {
         assert.match(choice.reason, /; 64 one-thread sessions side by side would run more$/);
       }
+    } finally {
+      await choice.session.release();
+    }
+  });
+
+  it("time a slow first batch again before the model counts as compute-bound", async () => {
+    // A real session whose first batch is held back past the bar, as codec threads starting beside it can.
+    const many = await session(2);
+    let runs = 0;
+    const heldBack: OnnxModelSession = Object.create(many);
+    heldBack.runQuietly = async (batch) => {
+      if (runs++ === 0) await setTimeout(60);
+      return many.runQuietly(batch);
+    };
+    heldBack.release = () => many.release();
+    const choice = await chooseIntraOpThreads(modelPath, heldBack, 2, 512, () => session(1));
+    try {
+      assert.ok(choice.timed, choice.reason);
+      assert.match(choice.reason, /^a 512-record batch ran in/);
     } finally {
       await choice.session.release();
     }

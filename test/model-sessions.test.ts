@@ -7,6 +7,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { keepsEveryThread } from "../src/backends/intra-op-threads.js";
 import { createCpuBackend } from "../src/backends/onnx-cpu.js";
+import { containerResources } from "../src/container-resources.js";
 import { wideMlp } from "../src/testing/onnx-model-writer.js";
 import {
   CODEC_RECORD_NS,
@@ -90,20 +91,37 @@ describe("model sessions", () => {
   });
 
   it("are weighed against the intra-op threads by the first session's trial", async () => {
-    // One layer of 2048 keeps both cores here on its own (its batch 1.65–2.0× faster on them); four
-    // sessions, which a 2-core trial's speed-up cannot reach 1.5 times, take one thread each.
+    // One layer of 2048 keeps both cores here on its own (its batch 1.65–2.0× faster on them); with six
+    // codec threads the rule gives it five or six one-thread sessions, which no 2-core speed-up matches.
     const server = await startTestServer(modelDir(wideMlp({ width: 2048, layers: 1, classes: 4, seed: 2 })), {
-      SLUICE_MODEL_SESSIONS: "4",
+      SLUICE_CODEC_THREADS: "6",
     });
     try {
       const loaded = server.logs.find((line) => line.includes("model loaded")) ?? "";
       assert.match(loaded, /inference_threads=1\b/);
-      assert.match(loaded, /model_sessions="?4: SLUICE_MODEL_SESSIONS/);
-      assert.equal(server.running.service.threadIds().inference.length, 4);
+      const sessions = Number(/model_sessions[^0-9]*(\d+):/.exec(loaded)?.[1]);
+      assert.ok(sessions >= 4, loaded);
+      assert.equal(server.running.service.threadIds().inference.length, sessions);
       const timed = /ran in ([\d.]+) ms on one thread, ([\d.]+) ms on (\d+)/.exec(loaded);
       if (timed && keepsEveryThread(Number(timed[1]), Number(timed[2]))) {
-        assert.match(loaded, /4 one-thread sessions side by side would run more/);
+        assert.match(loaded, new RegExp(`${sessions} one-thread sessions side by side would run more`));
       }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("set by SLUICE_MODEL_SESSIONS share the cores' intra-op threads", async () => {
+    // The same model with a session per core (two here): a core each, where one session would keep all.
+    const cores = Math.max(2, containerResources().cpus);
+    const server = await startTestServer(modelDir(wideMlp({ width: 2048, layers: 1, classes: 4, seed: 2 })), {
+      SLUICE_MODEL_SESSIONS: String(cores),
+    });
+    try {
+      const loaded = server.logs.find((line) => line.includes("model loaded")) ?? "";
+      assert.match(loaded, new RegExp(`model_sessions="?${cores}: SLUICE_MODEL_SESSIONS`));
+      assert.match(loaded, /inference_threads=1\b/);
+      assert.equal(server.running.service.threadIds().inference.length, cores);
     } finally {
       await server.close();
     }

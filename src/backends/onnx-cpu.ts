@@ -21,8 +21,8 @@ export interface CpuBackendOptions extends ModelFile {
   readonly chooseIntraOpThreads?: boolean;
   /**
    * The sessions side by side the model would run in on one intra-op thread each, a record taking
-   * `recordMicroseconds` there: the trial keeps every thread only where they run more than those would
-   * (see `intra-op-threads.ts`). Unset, one.
+   * `recordMicroseconds` there, which the trial weighs every thread against (see `intra-op-threads.ts`).
+   * Unset, one.
    */
   readonly sessionsOnOneThread?: (recordMicroseconds: number, signature: ModelSignature) => number;
   /** Cores available to the container (cgroup quota included): the concurrency suggested to the platform. */

@@ -26,6 +26,18 @@ export interface SessionSettings {
 }
 
 /**
+ * How the first session is loaded. Unless `SLUICE_MODEL_SESSIONS` set their number (`configured`), its
+ * trial weighs the intra-op threads against the sessions a model on one thread would get. Where it did,
+ * the sessions share the cores: each may use its share of the intra-op threads (at least one), which the
+ * trial, unless the operator set them too, weighs against one.
+ */
+function firstSessionRequest(request: LoadRequest, configured: number | undefined, budget: SessionBudget): LoadRequest {
+  if (configured === undefined) return { ...request, sessionBudget: budget };
+  if (!request.chooseIntraOpThreads) return request;
+  return { ...request, intraOpThreads: Math.max(1, Math.floor(request.intraOpThreads / configured)) };
+}
+
+/**
  * The inference threads, each holding a session of the model. A codec thread's batches go to the session
  * its slot picks (slot modulo the sessions), so a replacement codec thread, or a replacement session, takes
  * over exactly the connections of the one it replaces. When one of several sessions' threads ends, what
@@ -62,9 +74,9 @@ export class InferenceThreads {
       endedEarly ??= reason;
       settings.events.lost(reason);
     };
-    const budget: SessionBudget = { configured: settings.configured, codecThreads: settings.codecThreads };
-    // The budget goes with the first request: its trial weighs intra-op threads against sessions.
-    const first = await loadSession({ ...request, sessionBudget: budget }, settings.log, onExit);
+    const { configured } = settings;
+    const budget: SessionBudget = { configured, codecThreads: settings.codecThreads };
+    const first = await loadSession(firstSessionRequest(request, configured, budget), settings.log, onExit);
     const { model } = first;
     const sessions = sessionsOf(budget, request.modelPath, {
       signature: model.signature,
