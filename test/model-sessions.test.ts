@@ -29,6 +29,9 @@ const tabular: SessionNeeds = {
   modelBytes: 10_000,
 };
 
+/** A model whose batches ran ~1.75× faster on two intra-op threads than on one, here. */
+const oneWideLayer = wideMlp({ width: 768, layers: 1, classes: 4, seed: 2 });
+
 describe("model sessions", () => {
   it("are as many as the codec threads keep busy, for a model on one intra-op thread", () => {
     const codecNs = CODEC_RECORD_NS + 32 * CODEC_VALUE_NS;
@@ -91,11 +94,9 @@ describe("model sessions", () => {
   });
 
   it("are weighed against the intra-op threads by the first session's trial", async () => {
-    // One layer of 2048 keeps both cores here on its own (its batch 1.65–2.0× faster on them); with six
-    // codec threads the rule gives it five or six one-thread sessions, which no 2-core speed-up matches.
-    const server = await startTestServer(modelDir(wideMlp({ width: 2048, layers: 1, classes: 4, seed: 2 })), {
-      SLUICE_CODEC_THREADS: "6",
-    });
+    // One layer of 768 keeps both cores here on its own (its batch ~1.75× faster on them); with seven
+    // codec threads the rule gives it four or five one-thread sessions, which no 2-core speed-up matches.
+    const server = await startTestServer(modelDir(oneWideLayer), { SLUICE_CODEC_THREADS: "7" });
     try {
       const loaded = server.logs.find((line) => line.includes("model loaded")) ?? "";
       assert.match(loaded, /inference_threads=1\b/);
@@ -114,9 +115,7 @@ describe("model sessions", () => {
   it("set by SLUICE_MODEL_SESSIONS share the cores' intra-op threads", async () => {
     // The same model with a session per core (two here): a core each, where one session would keep all.
     const cores = Math.max(2, containerResources().cpus);
-    const server = await startTestServer(modelDir(wideMlp({ width: 2048, layers: 1, classes: 4, seed: 2 })), {
-      SLUICE_MODEL_SESSIONS: String(cores),
-    });
+    const server = await startTestServer(modelDir(oneWideLayer), { SLUICE_MODEL_SESSIONS: String(cores) });
     try {
       const loaded = server.logs.find((line) => line.includes("model loaded")) ?? "";
       assert.match(loaded, new RegExp(`model_sessions="?${cores}: SLUICE_MODEL_SESSIONS`));
