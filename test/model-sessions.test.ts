@@ -94,9 +94,12 @@ describe("model sessions", () => {
   });
 
   it("are weighed against the intra-op threads by the first session's trial", async () => {
-    // One layer of 768 keeps both cores here on its own (its batch ~1.75× faster on them); with seven
-    // codec threads the rule gives it four or five one-thread sessions, which no 2-core speed-up matches.
-    const server = await startTestServer(modelDir(oneWideLayer), { SLUICE_CODEC_THREADS: "7" });
+    // One layer of 768 keeps both cores of 2 on its own (its batch ~1.75× faster on them); with seven
+    // codec threads the rule gives it four or five one-thread sessions, which no 2-core speed-up matches
+    // (on more cores, four codec threads a core: more sessions than any speed-up on them could match).
+    const cores = containerResources().cpus;
+    const codecThreads = Math.max(7, 4 * cores);
+    const server = await startTestServer(modelDir(oneWideLayer), { SLUICE_CODEC_THREADS: String(codecThreads) });
     try {
       const loaded = server.logs.find((line) => line.includes("model loaded")) ?? "";
       assert.match(loaded, /inference_threads=1\b/);
