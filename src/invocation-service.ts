@@ -45,6 +45,8 @@ export type ModelState =
       /** The model's signature as codecs see it (inputs renamed by `sluice.json`). */
       readonly signature: ModelSignature;
       readonly modelConfig: ModelConfig | undefined;
+      /** Sessions of the model side by side, each on an inference thread (see `threads/model-sessions.ts`). */
+      readonly sessions: number;
     }
   | { readonly status: "failed"; readonly error: Error };
 
@@ -321,7 +323,7 @@ export class InvocationService implements InvocationFront {
               undefined,
               this.threads.codecThreads,
             );
-      const ready = { status: "ready", model, gate, signature, modelConfig } as const;
+      const ready = { status: "ready", model, gate, signature, modelConfig, sessions: sessions.sessions } as const;
       this.#setState(ready);
       this.onModelLoaded?.(ready, location.file);
       const { inputs, outputs } = model.signature;

@@ -28,7 +28,6 @@ export interface InvocationOutcome {
   readonly batchRows: readonly number[];
 }
 
-/** The loaded model, for `sluice_model_info`. */
 /** What `GET /metrics` serves and counts: the main thread's {@link Metrics}, or a codec thread's way to them. */
 export interface MetricsEndpoint {
   /** Counts one finished invocation. */
@@ -37,12 +36,16 @@ export interface MetricsEndpoint {
   exposition(): Promise<{ readonly text: string; readonly contentType: string }>;
 }
 
-/** The labels of `sluice_model_info`: which model runs, and on which backend. */
+/** The labels of `sluice_model_info`: which model runs, on which backend, in how many sessions and threads. */
 export interface ModelLabels {
   readonly backend: string;
   readonly model: string;
   readonly inputs: string;
   readonly outputs: string;
+  /** Sessions of the model side by side, each on an inference thread of its own. */
+  readonly sessions: string;
+  /** ONNX Runtime's intra-op threads for one run of a session (empty where the backend has none: WebGPU). */
+  readonly intra_op_threads: string;
 }
 
 /** Stage names in `InvocationOutcome.stageSeconds`, whose series are made up front. */
@@ -105,7 +108,7 @@ export class Metrics implements MetricsEndpoint {
   readonly #bytesOut = this.#bytes.series("out");
   readonly #allBatchRows = this.#batchRows.series();
   readonly #refusals = this.#overloaded.series();
-  readonly #model: Gauge<"backend" | "model" | "inputs" | "outputs">;
+  readonly #model: Gauge<keyof ModelLabels>;
   #gate: InvocationGate | undefined;
   #threads: (() => ThreadIds) | undefined;
   /** The main thread's kernel id (the metrics are made and scraped on it). */
@@ -123,8 +126,8 @@ export class Metrics implements MetricsEndpoint {
     for (const stage of STAGES) this.#stages.series(stage);
     this.#model = new Gauge({
       name: "sluice_model_info",
-      help: "The loaded model (value 1) with its backend, file, inputs and outputs as labels",
-      labelNames: ["backend", "model", "inputs", "outputs"],
+      help: "The loaded model (value 1) with its backend, file, inputs, outputs, sessions and intra-op threads as labels",
+      labelNames: ["backend", "model", "inputs", "outputs", "sessions", "intra_op_threads"],
       registers,
     });
     new Gauge({

@@ -71,6 +71,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         model: modelFile,
         inputs: inputs.map((t) => `${t.name}:${t.type}`).join(","),
         outputs: outputs.map((t) => `${t.name}:${t.type}`).join(","),
+        sessions: String(state.sessions),
+        intra_op_threads: String(state.model.intraOpThreads ?? ""),
       },
       state.gate,
     );

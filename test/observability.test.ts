@@ -218,10 +218,15 @@ describe("GET /metrics", () => {
     assert.equal(metricValue(text, 'sluice_batch_rows_bucket{le="16"}'), 1);
     assert.equal(metricValue(text, "sluice_invocations_in_flight"), 0);
     assert.equal(metricValue(text, "sluice_invocations_queued"), 0);
-    assert.match(
-      text,
-      /^sluice_model_info\{backend="cpu",model="[^"]+model\.onnx",inputs="features:float32",outputs="probabilities:float32"\} 1$/m,
-    );
+    const info =
+      /^sluice_model_info\{backend="cpu",model="[^"]+model\.onnx",inputs="features:float32",outputs="probabilities:float32",sessions="(\d+)",intra_op_threads="(\d+)"\} 1$/m.exec(
+        text,
+      );
+    assert.ok(info, text);
+    // As the "model loaded" line says, and as many as the inference threads.
+    const loaded = server.logs.find((line) => line.includes("model loaded")) ?? "";
+    assert.match(loaded, new RegExp(`inference_threads=${info[2]} model_sessions="?${info[1]}:`));
+    assert.equal(server.running.service.threadIds().inference.length, Number(info[1]));
     const busy = metricValue(text, "sluice_main_thread_busy_ratio") ?? Number.NaN;
     assert.ok(busy > 0 && busy <= 1, `main thread busy ratio ${busy}`);
     assert.match(text, /^process_cpu_seconds_total \d/m);
