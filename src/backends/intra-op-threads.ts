@@ -42,8 +42,12 @@ export interface IntraOpChoice {
   readonly threads: number;
   /** Why: the measurement, or why none was made. */
   readonly reason: string;
-  /** The fastest timed batch on each, when both were timed. */
-  readonly timed?: { readonly oneThreadMs: number; readonly manyThreadsMs: number };
+  /** The fastest timed batch on each, when both were timed, and a record's share of the one-thread batch. */
+  readonly timed?: {
+    readonly oneThreadMs: number;
+    readonly manyThreadsMs: number;
+    readonly oneThreadRecordMicroseconds: number;
+  };
 }
 
 /**
@@ -119,13 +123,14 @@ export async function chooseIntraOpThreads(
       `the one-thread trial failed (${cause instanceof Error ? cause.message : String(cause)}): one per core`,
     );
   }
-  const sessions = sessionsOnOneThread((oneMs * 1000) / rows);
+  const oneThreadRecordMicroseconds = (oneMs * 1000) / rows;
+  const sessions = sessionsOnOneThread(oneThreadRecordMicroseconds);
   const timings = `a ${rows}-record batch ran in ${oneMs.toFixed(2)} ms on one thread, ${manyMs.toFixed(2)} ms on ${threads}`;
   const reason =
     sessions > 1 && keepsEveryThread(oneMs, manyMs) && !keepsEveryThread(oneMs, manyMs, sessions)
       ? `${timings}; ${sessions} one-thread sessions side by side would run more`
       : timings;
-  const timed = { oneThreadMs: oneMs, manyThreadsMs: manyMs };
+  const timed = { oneThreadMs: oneMs, manyThreadsMs: manyMs, oneThreadRecordMicroseconds };
   if (keepsEveryThread(oneMs, manyMs, sessions)) {
     await oneThread.release();
     return { session: manyThreads, threads, reason, timed };

@@ -67,7 +67,7 @@ export async function createCpuBackend(options: CpuBackendOptions): Promise<Back
     signature: session.signature,
     tuning,
     intraOpThreads: threads,
-    recordMicroseconds: timed && threads === 1 ? (timed.oneThreadMs * 1000) / trialRows : undefined,
+    recordMicroseconds: threads === 1 ? timed?.oneThreadRecordMicroseconds : undefined,
     run: (batch, signal) => session.run(batch, signal),
     close: () => session.release(),
   };
