@@ -19,15 +19,28 @@ const { Module, Instance, Memory } = (globalThis as unknown as { WebAssembly: We
 /** A WebAssembly page. */
 export const PAGE = 65536;
 
+/** The memory object itself, opaque here: only passed on to another module that shares it. */
+type MemoryObject = { readonly buffer: ArrayBuffer };
+
 /** An instance of a bundled module and the bytes of its memory. */
 export interface LoadedModule<Exports> {
   readonly exports: Exports;
   readonly memory: ArrayBuffer;
+  /** The memory as imported, for a module that shares it ({@link loadWebAssemblySharing}). */
+  readonly imported: MemoryObject;
 }
 
 /** Instantiates the module at `url` with a memory of `pages` pages that it imports as `env.memory`. */
 export function loadWebAssembly<Exports>(url: URL, pages: number): LoadedModule<Exports> {
-  const memory = new Memory({ initial: pages, maximum: pages });
+  return instantiate(url, new Memory({ initial: pages, maximum: pages }));
+}
+
+/** Instantiates the module at `url` with the memory `other` imports, which both then work in. */
+export function loadWebAssemblySharing<Exports>(url: URL, other: LoadedModule<unknown>): LoadedModule<Exports> {
+  return instantiate(url, other.imported);
+}
+
+function instantiate<Exports>(url: URL, memory: MemoryObject): LoadedModule<Exports> {
   const instance = new Instance(new Module(readFileSync(url)), { env: { memory } });
-  return { exports: instance.exports as Exports, memory: memory.buffer };
+  return { exports: instance.exports as Exports, memory: memory.buffer, imported: memory };
 }

@@ -40,34 +40,38 @@ export class CsvFramer implements Framer {
     let newline = -2;
     const lineFeeds = this.#lineFeeds;
     lineFeeds.begin(chunk);
-    while (i < n) {
-      if (quote !== -1 && quote < i) quote = indexOfByte(chunk, QUOTE, i);
-      if (this.#inQuotes) {
-        const end = quote === -1 ? n : quote;
-        for (let j = i; j < end; j++) if (chunk[j] === LF) this.#quotedBreaks++;
-        if (quote === -1) break;
-        this.#inQuotes = false;
-        i = quote + 1;
-        continue;
+    // The chunk is lent to the decoder (see `LineFeedFinder`) until `end`, which must come even on a throw.
+    try {
+      while (i < n) {
+        if (quote !== -1 && quote < i) quote = indexOfByte(chunk, QUOTE, i);
+        if (this.#inQuotes) {
+          const end = quote === -1 ? n : quote;
+          for (let j = i; j < end; j++) if (chunk[j] === LF) this.#quotedBreaks++;
+          if (quote === -1) break;
+          this.#inQuotes = false;
+          i = quote + 1;
+          continue;
+        }
+        if (newline !== -1 && newline < i) newline = lineFeeds.next(i);
+        if (quote !== -1 && (newline === -1 || quote < newline)) {
+          // A record with quotes (as Athena writes every field): its end found at once, by the SIMD scanner
+          // or else by walking its bytes, rather than by a search for each quote.
+          let lineFeed = lineFeeds.nextOutsideQuotes(quote);
+          if (lineFeed !== -1) this.#quotedBreaks += lineFeeds.quotedBreaks;
+          else lineFeed = this.#quotedRecordEnd(chunk, quote, start);
+          if (lineFeed === -1) break;
+          this.#emitTo(chunk, start, lineFeed, emit);
+          i = start = lineFeed + 1;
+          continue;
+        }
+        if (newline === -1) break;
+        this.#emitTo(chunk, start, newline, emit);
+        i = start = newline + 1;
       }
-      if (newline !== -1 && newline < i) newline = lineFeeds.next(i);
-      if (quote !== -1 && (newline === -1 || quote < newline)) {
-        // A record with quotes (as Athena writes every field): its end found at once, by the SIMD scanner
-        // or else by walking its bytes, rather than by a search for each quote.
-        let lineFeed = lineFeeds.nextOutsideQuotes(quote);
-        if (lineFeed !== -1) this.#quotedBreaks += lineFeeds.quotedBreaks;
-        else lineFeed = this.#quotedRecordEnd(chunk, quote, start);
-        if (lineFeed === -1) break;
-        this.#emitTo(chunk, start, lineFeed, emit);
-        i = start = lineFeed + 1;
-        continue;
-      }
-      if (newline === -1) break;
-      this.#emitTo(chunk, start, newline, emit);
-      i = start = newline + 1;
+      if (start < n) this.#pending.append(chunk, start, n);
+    } finally {
+      lineFeeds.end();
     }
-    if (start < n) this.#pending.append(chunk, start, n);
-    lineFeeds.end();
   }
 
   /**

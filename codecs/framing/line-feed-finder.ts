@@ -14,7 +14,8 @@ const SHORT_LINE_BYTES = 1024;
 
 /** Finds line feeds in one chunk at a time; judges each chunk by the lines of the one before. */
 export class LineFeedFinder {
-  readonly #scanner = new ChunkScanner();
+  /** Lends each chunk it scans to the decoder the framer hands frames to (a CSV row is read where it lies). */
+  readonly #scanner = new ChunkScanner(true);
   #chunk: Uint8Array = new Uint8Array(0);
   #scanned = false;
   #shortLines = true;
@@ -53,8 +54,9 @@ export class LineFeedFinder {
     return this.#scanner.quotedBreaks;
   }
 
-  /** Ends the chunk: its lines decide how the next chunk's are found. */
+  /** Ends the chunk (and its loan): its lines decide how the next chunk's are found. */
   end(): void {
+    this.#scanner.release();
     this.#shortLines = this.#found * SHORT_LINE_BYTES > this.#chunk.length;
   }
 }

@@ -34,18 +34,22 @@ export class LineFramer implements Framer {
     const chunk = this.#byteOrderMark.done ? received : this.#withoutByteOrderMark(received);
     const lineFeeds = this.#lineFeeds;
     lineFeeds.begin(chunk);
-    let start = 0;
-    for (let newline = lineFeeds.next(0); newline !== -1; newline = lineFeeds.next(start)) {
-      if (this.#pending.length > 0) {
-        this.#hold(chunk, start, newline);
-        this.#emit(this.#pending.view(), 0, this.#pending.length, true, emit);
-      } else {
-        this.#emit(chunk, start, newline, true, emit);
+    // The chunk is lent to the decoder (see `LineFeedFinder`) until `end`, which must come even on a throw.
+    try {
+      let start = 0;
+      for (let newline = lineFeeds.next(0); newline !== -1; newline = lineFeeds.next(start)) {
+        if (this.#pending.length > 0) {
+          this.#hold(chunk, start, newline);
+          this.#emit(this.#pending.view(), 0, this.#pending.length, true, emit);
+        } else {
+          this.#emit(chunk, start, newline, true, emit);
+        }
+        start = newline + 1;
       }
-      start = newline + 1;
+      if (start < chunk.length) this.#hold(chunk, start, chunk.length);
+    } finally {
+      lineFeeds.end();
     }
-    if (start < chunk.length) this.#hold(chunk, start, chunk.length);
-    lineFeeds.end();
   }
 
   /** The chunk without a leading byte-order mark (the body offset counts the mark's bytes). */

@@ -15,6 +15,11 @@
  * another's frame callback (a plugin's decoder may frame a sub-format) loads its own chunk over it, so
  * each scanner notes which copy is in the memory and copies its chunk again when another's has replaced
  * it.
+ *
+ * The memory's first page is the float32 row reader's (`../text/float32-row.ts`): it reads CSV rows where
+ * the chunk already lies, rather than from a copy of its own, so the chunk's copy starts at the second.
+ * A scanner made to lend its chunk lets the decoders its framer hands frames to find the chunk there
+ * ({@link placedAt}) until the framer releases it.
  */
 import { copyBytes } from "../../src/index.js";
 import { loadWebAssembly, PAGE } from "../webassembly-module.js";
@@ -32,13 +37,30 @@ const CAPACITY = 4 * PAGE;
 /** Room before a chunk (to keep its alignment) and after it (the scans read whole 16-byte blocks). */
 const SLACK = 32;
 
-const { exports: scanner, memory } = loadWebAssembly<ScannerExports>(
+/** Where chunks are copied: after the row reader's page. */
+const CHUNKS = PAGE;
+
+/** The scanner, in the memory the chunks are copied into, which the row reader shares (its first page). */
+export const scannerModule = loadWebAssembly<ScannerExports>(
   new URL("./simd-scan.wasm", import.meta.url),
-  Math.ceil((CAPACITY + SLACK) / PAGE),
+  Math.ceil((CHUNKS + CAPACITY + SLACK) / PAGE),
 );
-const memoryBytes = new Uint8Array(memory);
+const scanner = scannerModule.exports;
+const memoryBytes = new Uint8Array(scannerModule.memory);
 /** Counts the copies made into the memory: which one is there now. */
 let copies = 0;
+/** The chunk a lending scanner copied into the memory (see {@link placedAt}), where, and by which copy. */
+let placed: Uint8Array | undefined;
+let placedBase = 0;
+let placedCopy = -1;
+
+/**
+ * Where `bytes` starts in the memory, when it is the chunk that a scanner made to lend it has there now,
+ * between its {@link ChunkScanner.load} and {@link ChunkScanner.release}; else -1.
+ */
+export function placedAt(bytes: Uint8Array): number {
+  return bytes === placed && placedCopy === copies ? placedBase : -1;
+}
 
 /** Scans the chunks one framer is given, one at a time. */
 export class ChunkScanner {
@@ -46,6 +68,12 @@ export class ChunkScanner {
   /** Where the chunk starts in the memory, and which copy put it there. */
   #base = 0;
   #copy = -1;
+
+  /**
+   * @param lends whether the chunk is lent to the decoders that the framer hands its frames to
+   * ({@link placedAt}): the framer then calls {@link release} before it returns, even when it throws.
+   */
+  constructor(private readonly lends = false) {}
 
   /** Takes `chunk` for the calls that follow; false (and nothing taken) when it is too large to scan. */
   load(chunk: Uint8Array): boolean {
@@ -96,9 +124,22 @@ export class ChunkScanner {
     return scanner.quotedBreaks();
   }
 
+  /**
+   * Ends the loan of this scanner's chunk: {@link placedAt} no longer finds it (once the framer returns,
+   * its bytes may be reused for other data, and a later chunk may even be the same view of them).
+   */
+  release(): void {
+    if (placed === this.#chunk) placed = undefined;
+  }
+
   #place(): void {
-    this.#base = this.#chunk.byteOffset & 7;
+    this.#base = CHUNKS + (this.#chunk.byteOffset & 7);
     copyBytes(memoryBytes, this.#base, this.#chunk);
     this.#copy = ++copies;
+    if (this.lends) {
+      placed = this.#chunk;
+      placedBase = this.#base;
+      placedCopy = this.#copy;
+    }
   }
 }
