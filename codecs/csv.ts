@@ -29,6 +29,7 @@ import { CsvBoundaryScanner } from "./framing/csv-boundary-scanner.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
+import { Float32RowReader, MOST_FLOAT32_ROW_VALUES } from "./text/float32-row.js";
 import { MixedRowReader } from "./text/mixed-row.js";
 import { PlainNumberRowReader } from "./text/plain-number-row.js";
 import { recentStrings } from "./text/recent-strings.js";
@@ -84,6 +85,8 @@ class CsvRecordDecoder implements RecordDecoder {
   readonly #oneFloatInput: boolean;
   /** Reads a row of plain fields in one pass: for a model of numeric inputs, or of string and numeric ones. */
   readonly #rows: PlainNumberRowReader | MixedRowReader | undefined;
+  /** For a model of one float32 input, reads a row of plain numbers first, where the framer lends it. */
+  readonly #float32Rows: Float32RowReader | undefined;
   readonly #scanner = new DecimalScanner();
   /** Text fields read field by field (strict UTF-8), a category's bytes seen lately found again. */
   readonly #strings = recentStrings();
@@ -110,6 +113,10 @@ class CsvRecordDecoder implements RecordDecoder {
     this.#oneFloatInput = inputs.length === 1 && this.#kinds[0] === FieldKind.Float;
     this.#rows =
       PlainNumberRowReader.of(inputs, { quotedNumbers: true, emptyAsMissing: true }) ?? MixedRowReader.of(inputs);
+    this.#float32Rows =
+      this.#oneFloatInput && inputs[0].type === "float32" && inputs[0].width <= MOST_FLOAT32_ROW_VALUES
+        ? new Float32RowReader(inputs[0].width)
+        : undefined;
   }
 
   decode(frame: Frame, sink: RecordSink): void {
@@ -121,11 +128,10 @@ class CsvRecordDecoder implements RecordDecoder {
     const rows = this.#rows;
     if (rows !== undefined) {
       const { buffer, start, end } = frame;
-      if (
-        end < buffer.length && !continuesNumber(buffer[end])
-          ? rows.readRecord(buffer, start, end, slots)
-          : rows.readRecord(this.#terminatedCopy(buffer, start, end), 0, end - start, slots)
-      ) {
+      if (end < buffer.length && !continuesNumber(buffer[end])) {
+        if (this.#float32Rows?.read(buffer, start, end, slots.arrays[0], slots.offset(0))) return;
+        if (rows.readRecord(buffer, start, end, slots)) return;
+      } else if (rows.readRecord(this.#terminatedCopy(buffer, start, end), 0, end - start, slots)) {
         return;
       }
     }

@@ -1,0 +1,146 @@
+/**
+ * Reading a row of plain comma-separated numbers into float32s (WebAssembly; see `../float32-row.ts` for
+ * the JavaScript side), from the chunk the framer's scanner copied into the memory this module shares
+ * with it. It reads what most CSV bodies hold (`-0.53`, `7`, `0.16639494895935059`) and leaves the rest
+ * to the JavaScript reader: it answers 0 for anything else, and the caller reads the row again there.
+ *
+ * The arithmetic is the JavaScript reader's (`../plain-number-row.ts`), so that a row reads the same
+ * whichever reads it: up to 15 digits, the mantissa is exact and one division by an exact power of ten
+ * gives the double that is then rounded to float32; from 16 to 19 digits (float64 values printed in
+ * full), the estimate serves where both ends of a margin round to the same float32, which is then the
+ * float32 nearest the decimal, as the JavaScript reader's estimate and `Number()` find it.
+ */
+
+const ZERO: u32 = 0x30;
+const MINUS: u8 = 0x2d;
+const DOT: u32 = 0x2e;
+const COMMA: u32 = 0x2c;
+const PLUS: u8 = 0x2b;
+/** `e`; `E` | 0x20 is `e` too. */
+const EXPONENT: u32 = 0x65;
+/** Exponent digits read; a fifth leaves the field to the JavaScript reader, as it reads them. */
+const MOST_EXPONENT_DIGITS = 4;
+
+/** The powers of ten that are exact doubles. */
+const POWERS_OF_TEN: StaticArray<f64> = [
+  1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+  1e21, 1e22,
+];
+/** Digits past which the mantissa is not exact in a double. */
+const EXACT_DIGITS: usize = 15;
+/** Significant digits past which the mantissa does not fit 64 bits. */
+const MOST_SIGNIFICANT_DIGITS: usize = 19;
+/** Fraction digits (and a scale, either way) past which no exact power of ten scales the mantissa. */
+const MOST_FRACTION_DIGITS = 22;
+/** 2⁻⁴⁶: how far, relatively, the estimate of a longer decimal may be from it, and more. */
+const FULL_PRECISION_MARGIN: f64 = 1.4210854715202004e-14;
+
+/**
+ * Reads the `width` numbers of the row `[from, end)` into float32s at `out`; 1 when every field was a
+ * plain number (an optional minus sign, digits, an optional dot and digits: 1 to 19 significant ones, at
+ * most 22 after the dot) and
+ * the row held exactly `width` of them, else 0 (with some written). The byte at `end` must not be a digit.
+ *
+ * One byte at a time: the digit loops' exits are well predicted on real columns, and the sign is applied
+ * without a branch (half of all features are negative; a branch on it cost a third more a row).
+ */
+export function readFloat32Row(from: usize, end: usize, width: i32, out: usize): i32 {
+  let pos = from;
+  for (let k = 0; k < width; k++) {
+    const negative = <usize>(load<u8>(pos) === MINUS);
+    pos += negative;
+    const integerStart = pos;
+    // Past 19 digits this wraps around, and the field is refused below.
+    let mantissa: u64 = 0;
+    let digit = <u32>load<u8>(pos) - ZERO;
+    while (digit <= 9) {
+      mantissa = mantissa * 10 + digit;
+      digit = <u32>load<u8>(++pos) - ZERO;
+    }
+    let digits = pos - integerStart;
+    let fractionDigits: usize = 0;
+    if (digit === DOT - ZERO) {
+      const fractionStart = ++pos;
+      digit = <u32>load<u8>(pos) - ZERO;
+      while (digit <= 9) {
+        mantissa = mantissa * 10 + digit;
+        digit = <u32>load<u8>(++pos) - ZERO;
+      }
+      fractionDigits = pos - fractionStart;
+      digits += fractionDigits;
+    }
+    // None, or more than 19, of which only significant ones count (`-0.0076924496575098734` has 17).
+    if (digits - 1 >= MOST_SIGNIFICANT_DIGITS) {
+      if (digits === 0 || fractionDigits > <usize>MOST_FRACTION_DIGITS) return 0;
+      if (digits - leadingZeros(integerStart) > MOST_SIGNIFICANT_DIGITS) return 0;
+    }
+    let magnitude = <f64>mantissa / unchecked(POWERS_OF_TEN[<i32>fractionDigits]);
+    let exact = digits <= EXACT_DIGITS;
+    // Apart, so that rows without exponents run the lines above alone.
+    if (((digit + ZERO) | 0x20) === EXPONENT) {
+      magnitude = scaledByExponent(mantissa, pos, <i32>fractionDigits);
+      if (Number.isNaN(magnitude)) return 0;
+      pos = exponentEnd;
+      digit = <u32>load<u8>(pos) - ZERO;
+      exact = exact && exponentScale >= -MOST_FRACTION_DIGITS;
+    }
+    if (k === width - 1 ? pos !== end : digit !== COMMA - ZERO) return 0;
+    if (!exact) {
+      const margin = magnitude * FULL_PRECISION_MARGIN;
+      if (<f32>(magnitude - margin) !== <f32>(magnitude + margin)) return 0;
+    }
+    // −0 stays −0: 0 × −1.
+    store<f32>(out + ((<usize>k) << 2), <f32>(magnitude * <f64>(1 - 2 * <i32>negative)));
+    pos++;
+  }
+  return 1;
+}
+
+/** Where the exponent {@link scaledByExponent} read ends, and the scale it found. */
+let exponentEnd: usize = 0;
+let exponentScale: i32 = 0;
+
+/**
+ * `mantissa` × 10^(exponent − `fractionDigits`), the exponent at `at` (`e` or `E`, a sign, 1 to 4 digits)
+ * as the JavaScript reader reads it (`scaleDecimal` in `../ascii-number.ts`): one operation with an exact
+ * power of ten from 10^-22 to 10^22, two divisions down to 10^-44 (not exact); NaN for anything else.
+ */
+function scaledByExponent(mantissa: u64, at: usize, fractionDigits: i32): f64 {
+  let pos = at + 1;
+  let byte = load<u8>(pos);
+  const negative = byte === MINUS;
+  if (negative || byte === PLUS) byte = load<u8>(++pos);
+  let exponent: i32 = 0;
+  let digits = 0;
+  while (<u32>byte - ZERO <= 9 && digits < MOST_EXPONENT_DIGITS) {
+    exponent = exponent * 10 + (<i32>byte - <i32>ZERO);
+    digits++;
+    byte = load<u8>(++pos);
+  }
+  if (digits === 0) return NaN;
+  exponentEnd = pos;
+  const scale = (negative ? -exponent : exponent) - fractionDigits;
+  exponentScale = scale;
+  if (scale < -2 * MOST_FRACTION_DIGITS || scale > MOST_FRACTION_DIGITS) return NaN;
+  const value = <f64>mantissa;
+  if (scale >= 0) return value * unchecked(POWERS_OF_TEN[scale]);
+  if (scale >= -MOST_FRACTION_DIGITS) return value / unchecked(POWERS_OF_TEN[-scale]);
+  return (
+    value / unchecked(POWERS_OF_TEN[MOST_FRACTION_DIGITS]) / unchecked(POWERS_OF_TEN[-MOST_FRACTION_DIGITS - scale])
+  );
+}
+
+/** The zeros before the first other digit of the number at `from` (its dot stepped over). */
+function leadingZeros(from: usize): usize {
+  let zeros: usize = 0;
+  let pos = from;
+  for (let byte = load<u8>(pos); byte === <u8>ZERO || byte === <u8>DOT; byte = load<u8>(++pos)) {
+    zeros += <usize>(byte === <u8>ZERO);
+  }
+  return zeros;
+}
+
+/** Where the module's own data ends: the rows' values are written after it, within the first page. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { csvCodec } from "../codecs/csv.js";
+import { CsvFramer } from "../codecs/framing/csv-framer.js";
+import { ChunkScanner, placedAt } from "../codecs/framing/simd-scan.js";
+import { Float32RowReader } from "../codecs/text/float32-row.js";
+import type { Frame } from "../src/codec/framing.js";
+import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
+import { seededRandom } from "../src/testing/seeded-random.js";
+import { splitBySizes } from "./support/chunks.js";
+import { besideFloat32Halfway } from "./support/float32-halfway.js";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+/**
+ * Each row of `text` as the WebAssembly reader reads it where the CSV framer lends it, or undefined where
+ * it leaves the row to the JavaScript reader; a fresh reader a row, so that one row left does not rest it.
+ */
+function readRows(
+  text: string,
+  width: number,
+  chunks: readonly Uint8Array[] = [bytes(text)],
+): (number[] | undefined)[] {
+  const rows: (number[] | undefined)[] = [];
+  const values = new Float32Array(width);
+  const read = (frame: Frame) => {
+    const reader = new Float32RowReader(width);
+    rows.push(reader.read(frame.buffer, frame.start, frame.end, values, 0) ? Array.from(values) : undefined);
+  };
+  const framer = new CsvFramer();
+  for (const chunk of chunks) framer.push(chunk, read);
+  framer.end(read);
+  return rows;
+}
+
+/** The value an independent reader gives a field: the nearest double (`Number`), then the nearest float32. */
+const expected = (field: string) => Math.fround(Number(field));
+
+/** A float32 from random bits: every exponent, subnormals and ±0 included (NaN and the infinities not). */
+function randomFloat32(random: () => number): number {
+  const view = new DataView(new ArrayBuffer(4));
+  for (;;) {
+    view.setUint32(0, Math.floor(random() * 2 ** 32));
+    const value = view.getFloat32(0);
+    if (Number.isFinite(value)) return value;
+  }
+}
+
+describe("the float32 row reader (WebAssembly)", () => {
+  it("reads every value as the nearest double then float32 would, in each way numbers are printed", () => {
+    const random = seededRandom(71);
+    const spellings: ((value: number) => string)[] = [
+      String,
+      (value) => value.toPrecision(17),
+      (value) => value.toPrecision(19),
+      (value) => value.toExponential(Math.floor(random() * 12)),
+      (value) => value.toFixed(Math.floor(random() * 9)),
+      (value) => Number(value.toFixed(2)).toString(),
+    ];
+    let readHere = 0;
+    let rowsTried = 0;
+    for (let round = 0; round < 3000; round++) {
+      const spell = spellings[round % spellings.length];
+      const values = Array.from({ length: 8 }, (_, j) => {
+        if (j === 0) return randomFloat32(random);
+        const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+        return j === 1 ? Math.fround(normal * 1e-6) : normal * 10 ** Math.floor(random() * 6 - 2);
+      });
+      const fields = values.map((value) => (Math.abs(value) < 1e21 || spell === String ? spell(value) : String(value)));
+      const [row] = readRows(`${fields.join(",")}\n`, fields.length);
+      rowsTried++;
+      if (row === undefined) continue;
+      readHere++;
+      for (const [j, field] of fields.entries()) assert.ok(Object.is(row[j], expected(field)), `${field}: ${row[j]}`);
+    }
+    // Most rows are read here (85%); those left hold a field past its reach (20 significant digits, 10^-45).
+    assert.ok(readHere > 0.75 * rowsTried, `${readHere} of ${rowsTried}`);
+  });
+
+  it("reads the plain forms of CSV files itself: signs, −0, leading zeros, bare dots, exponents, 19 digits", () => {
+    const cases: [string, number[]][] = [
+      ["1,-2.5,0.25,7", [1, -2.5, 0.25, 7]],
+      ["-0,0,-0.0,00", [-0, 0, -0, 0]],
+      ["007.50,.5,5.,-.25", [7.5, 0.5, 5, -0.25]],
+      ["1e3,2.5E-3,-4.6348195085252013e-07,1e+0005", []],
+      ["0.16639494895935059,-0.0076924496575098734,1234567890123456789,0.0000000000000000000012", []],
+    ];
+    for (const [text, values] of cases) {
+      const fields = text.split(",");
+      const [row] = readRows(`${text}\r\n`, fields.length);
+      assert.ok(row, text);
+      assert.deepEqual(row, values.length > 0 ? values : fields.map(expected), text);
+      for (const [j, field] of fields.entries()) assert.ok(Object.is(row[j], expected(field)), field);
+    }
+  });
+
+  it("reads decimals beside halfway between two float32s right, or leaves them", () => {
+    const random = seededRandom(5);
+    for (let i = 0; i < 20_000; i++) {
+      // Down to 10^-30, printed with an exponent: below 10^-22 the scale takes two divisions.
+      const magnitude = Math.fround(10 ** (random() * 36 - 30));
+      const field = besideFloat32Halfway(magnitude, Math.floor(random() * 7) - 3).toPrecision(9 + (i % 11));
+      const [row] = readRows(`${field},1\n`, 2);
+      if (row) assert.ok(Object.is(row[0], expected(field)), field);
+    }
+  });
+
+  it("leaves every row holding anything but plain numbers to the JavaScript reader", () => {
+    for (const text of [
+      '"1.5",2',
+      "1.5, 2",
+      " 1.5,2",
+      "1.5 ,2",
+      "1.5,",
+      ",2",
+      "nan,2",
+      "inf,2",
+      "+1,2",
+      "1e,2",
+      "1e+,2",
+      "1e23,2",
+      "1e-45,2",
+      "1e00001,2",
+      "--1,2",
+      "-,2",
+      ".,2",
+      "1.2.3,2",
+      "0x10,2",
+      "12345678901234567890,2",
+      "0.00000000000000000000012,2",
+      "1,2,3",
+      "1",
+    ]) {
+      assert.deepEqual(readRows(`${text}\n`, 2), [undefined], text);
+    }
+  });
+
+  it("reads only rows that lie in a chunk the framer lends, and only while it does", () => {
+    const reader = new Float32RowReader(2);
+    const values = new Float32Array(2);
+    const chunk = bytes("1.5,2\n");
+    // Not lent: a row handed over outside a framer, or a copy of one.
+    assert.equal(reader.read(chunk, 0, 5, values, 0), false);
+    let lent: Uint8Array | undefined;
+    const framer = new CsvFramer();
+    framer.push(chunk, (frame) => {
+      lent = frame.buffer;
+      assert.ok(placedAt(frame.buffer) >= 0);
+      assert.equal(placedAt(frame.buffer.slice()), -1);
+      // Another scanner's chunk put in the memory (a framer inside a frame callback) ends the loan.
+      new ChunkScanner().load(bytes("3,4\n"));
+      assert.equal(placedAt(frame.buffer), -1);
+      assert.equal(reader.read(frame.buffer, frame.start, frame.end, values, 0), false);
+    });
+    assert.ok(lent);
+    assert.equal(placedAt(lent), -1, "released when the framer returns");
+    // Released even when a frame's decoder throws.
+    assert.throws(() =>
+      new CsvFramer().push(chunk, (frame) => {
+        lent = frame.buffer;
+        throw new Error("a decoder's bug");
+      }),
+    );
+    assert.equal(placedAt(lent), -1);
+  });
+
+  it("leaves 63 rows to the JavaScript reader after one it could not read, then tries again", () => {
+    const reader = new Float32RowReader(2);
+    const values = new Float32Array(2);
+    const read: boolean[] = [];
+    const text = `1e999,2\n${"1.5,2\n".repeat(70)}`;
+    new CsvFramer().push(bytes(text), (frame) => {
+      read.push(reader.read(frame.buffer, frame.start, frame.end, values, 0));
+    });
+    assert.deepEqual(
+      read.map((row, i) => (row ? i : -1)).filter((i) => i >= 0),
+      Array.from({ length: 71 - 64 }, (_, i) => 64 + i),
+    );
+  });
+
+  it("gives the CSV codec the same records whatever the split, as rows straddling chunks go the other way", () => {
+    const random = seededRandom(17);
+    const lines = Array.from({ length: 300 }, (_, r) =>
+      Array.from({ length: 6 }, () => {
+        const value = (random() - 0.5) * 10 ** Math.floor(random() * 4);
+        return r % 50 === 7 ? value.toExponential(3) : String(Number(value.toFixed(3)));
+      }).join(","),
+    );
+    const body = bytes(`${lines.join("\n")}\n`);
+    const signature = signatureOf({ x: ["float32", 6] });
+    const whole = decodeBody(csvCodec, contextFor(signature, "text/csv"), [body]);
+    assert.equal(whole.length, lines.length);
+    for (const [r, line] of lines.entries()) assert.deepEqual(whole[r], [line.split(",").map(expected)], line);
+    for (const sizes of [[1], [7, 64], [97], [1000, 13], [4096]]) {
+      const split = decodeBody(csvCodec, contextFor(signature, "text/csv"), splitBySizes(body, sizes));
+      assert.deepEqual(split, whole, `sizes ${sizes}`);
+    }
+  });
+});
