@@ -84,6 +84,8 @@ describe("the float32 row reader (WebAssembly)", () => {
       ["007.50,.5,5.,-.25", [7.5, 0.5, 5, -0.25]],
       ["1e3,2.5E-3,-4.6348195085252013e-07,1e+0005", []],
       ["0.16639494895935059,-0.0076924496575098734,1234567890123456789,0.0000000000000000000012", []],
+      // Mantissas of 2⁶³ and more, which a signed conversion to a double would get wrong.
+      ["9999999999999999999,9.223372036854775808,-0.9999999999999999999,922337203685477580.7", []],
     ];
     for (const [text, values] of cases) {
       const fields = text.split(",");
