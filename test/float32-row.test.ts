@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { csvCodec } from "../codecs/csv.js";
 import { CsvFramer } from "../codecs/framing/csv-framer.js";
+import { LineFramer } from "../codecs/framing/line-framer.js";
 import { ChunkScanner, placedAt } from "../codecs/framing/simd-scan.js";
+import { jsonLinesCodec } from "../codecs/jsonlines.js";
 import { Float32RowReader } from "../codecs/text/float32-row.js";
 import type { Frame } from "../src/codec/framing.js";
+import { RecordError } from "../src/errors.js";
 import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
 import { splitBySizes } from "./support/chunks.js";
@@ -178,6 +181,50 @@ describe("the float32 row reader (WebAssembly)", () => {
       read.map((row, i) => (row ? i : -1)).filter((i) => i >= 0),
       Array.from({ length: 71 - 64 }, (_, i) => 64 + i),
     );
+  });
+
+  it("reads a JSON Lines array's inside only where its numbers are spelt as JSON spells them", () => {
+    /** Each line's inside, `[` and `]` left out, as the reader reads it where the line framer lends it. */
+    const readInsides = (text: string, jsonNumbers: boolean) => {
+      const rows: (number[] | undefined)[] = [];
+      const values = new Float32Array(2);
+      new LineFramer().push(bytes(text), (frame) => {
+        const reader = new Float32RowReader(2, { jsonNumbers });
+        const read = reader.read(frame.buffer, frame.start + 1, frame.end - 1, values, 0);
+        rows.push(read ? Array.from(values) : undefined);
+      });
+      return rows;
+    };
+    const good = ["0,-0", "0.5,10", "1e5,-1.5E-3", "-0.0,2e+01", "1234567890123456789,0"];
+    const goodText = good.map((inside) => `[${inside}]\n`).join("");
+    assert.deepEqual(
+      readInsides(goodText, true),
+      good.map((inside) => (JSON.parse(`[${inside}]`) as number[]).map(Math.fround)),
+    );
+    const notJson = [".5", "5.", "05", "-.5", "-05", "00", "1.e5", "007.50"];
+    const notJsonText = notJson.map((value) => `[${value},1]\n`).join("");
+    assert.deepEqual(
+      readInsides(notJsonText, true),
+      notJson.map(() => undefined),
+    );
+    // The same insides are numbers to CSV, which the reader reads when not told they are JSON.
+    assert.deepEqual(
+      readInsides(notJsonText, false),
+      notJson.map((value) => [Number(value), 1]),
+    );
+    // Through the codec, each in a body of good lines before it, lent whole: refused at its line, as
+    // `JSON.parse` refuses it, while the lines before it decode alone.
+    const signature = signatureOf({ x: ["float32", 2] });
+    const decode = (text: string) =>
+      decodeBody(jsonLinesCodec, contextFor(signature, "application/jsonlines"), [bytes(text)]);
+    const before = "[0.5,-1.25]\n".repeat(3);
+    assert.deepEqual(
+      decode(before),
+      Array.from({ length: 3 }, () => [[0.5, -1.25]]),
+    );
+    for (const value of notJson) {
+      assert.throws(() => decode(`${before}[${value},1]\n`), RecordError, value);
+    }
   });
 
   it("gives the CSV codec the same records whatever the split, as rows straddling chunks go the other way", () => {

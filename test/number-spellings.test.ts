@@ -203,7 +203,8 @@ function check(
   const store = type === "float32" ? Math.fround : (value: number) => value;
   const decode = (rows: readonly string[]) => {
     const text = `${rows.join(random() < 0.2 ? "\r\n" : "\n")}${random() < 0.5 ? "\n" : ""}`;
-    const sizes = Array.from({ length: 3 }, () => 1 + Math.floor(random() * 48));
+    // Whole at times: only rows within one chunk are read where they lie (the WebAssembly row reader).
+    const sizes = random() < 0.25 ? [text.length] : Array.from({ length: 3 }, () => 1 + Math.floor(random() * 48));
     return { text, records: () => valuesOf(decodeBody(codec, context, splitBySizes(encoder.encode(text), sizes))) };
   };
   const goodRows = body.firstBadRow < 0 ? body.rows.length : body.firstBadRow;

@@ -9,9 +9,11 @@
  *   of records; it holds several records.
  * A flat array of numbers, the common case, is read straight from the bytes without `JSON.parse`, bare or
  * as `{"features": [...]}` (SageMaker's JSON Lines form): for a model of numeric inputs only, by CSV's
- * row reader ({@link PlainNumberRowReader}), `null`s as missing values included. So are records naming
- * each input, and strings without escapes for string inputs. Anything else goes through `JSON.parse`
- * ({@link ParsedJsonRecords}), which also explains what it refuses.
+ * row reader ({@link PlainNumberRowReader}), `null`s as missing values included, and for a model of one
+ * float32 input first by CSV's WebAssembly one ({@link Float32RowReader}) where the line framer lends the
+ * chunk (JSON Lines). So are records naming each input, and strings without escapes for string inputs.
+ * Anything else goes through `JSON.parse` ({@link ParsedJsonRecords}), which also explains what it
+ * refuses.
  */
 import {
   type CodecContext,
@@ -31,6 +33,7 @@ import {
   readExponent,
   scaleDecimal,
 } from "../text/ascii-number.js";
+import { Float32RowReader, MOST_FLOAT32_ROW_VALUES } from "../text/float32-row.js";
 import { PlainNumberRowReader } from "../text/plain-number-row.js";
 import { recentStrings } from "../text/recent-strings.js";
 import { BegunRecord } from "./begun-record.js";
@@ -99,6 +102,8 @@ export class JsonRecordDecoder implements RecordDecoder {
    * `json.dumps` writes it, or `[0.5,null,7]` for a model that takes missing values) as CSV reads a row.
    */
   readonly #plainRows: PlainNumberRowReader | undefined;
+  /** For a model of one float32 input, reads such an array of plain numbers first, where the framer lends it. */
+  readonly #float32Rows: Float32RowReader | undefined;
   /**
    * Whether (1) or not (0) the last array tried was read by {@link #plainRows}. While arrays fail (other
    * spaces, nesting, `null` for a model that takes no missing values), only every 64th is tried.
@@ -148,6 +153,11 @@ export class JsonRecordDecoder implements RecordDecoder {
     this.#scratch = new Float64Array(this.#totalWidth);
     this.#textScratch = layout.anyText ? new Array<string>(this.#totalWidth).fill("") : [];
     this.#plainRows = PlainNumberRowReader.of(this.#inputs, { nullAsMissing: true, jsonNumbers: true });
+    const [only] = this.#inputs;
+    this.#float32Rows =
+      this.#inputs.length === 1 && only.type === "float32" && only.width <= MOST_FLOAT32_ROW_VALUES
+        ? new Float32RowReader(only.width, { jsonNumbers: true })
+        : undefined;
     this.#seenInputs = new Uint8Array(this.#inputs.length);
     this.#keyOrder = new Uint32Array(this.#inputs.length);
     for (let index = 0; index < this.#keyOrder.length; index++) this.#keyOrder[index] = index;
@@ -169,7 +179,10 @@ export class JsonRecordDecoder implements RecordDecoder {
       }
       if (open >= 0) {
         const slots = sink.beginRecord();
-        if (this.#plainRows.readRecord(buffer, open + 1, close, slots)) {
+        if (
+          this.#float32Rows?.read(buffer, open + 1, close, slots.arrays[0], slots.offset(0)) ||
+          this.#plainRows.readRecord(buffer, open + 1, close, slots)
+        ) {
           this.#plainArrays = 1;
           return;
         }

@@ -1,17 +1,22 @@
 /**
- * The CSV decoder's first try for a model of one float32 input, its commonest: the row read in
- * WebAssembly (`assembly/float32-row.ts`) where it already lies, in the chunk the framer's scanner copied
- * into the memory this module shares with it (`../framing/simd-scan.ts`). Rows of 32 two-decimal
- * features read in two thirds of the JavaScript reader's time (`plain-number-row.ts`), which reads every
- * row this one leaves: a row from a chunk not lent to it (one that straddled chunks, a long-lined body's),
- * or one holding anything but plain numbers (quotes, spaces, missing values, words, longer numbers).
+ * The CSV and JSON decoders' first try for a model of one float32 input, its commonest: a row (or a JSON
+ * Lines array's inside) read in WebAssembly (`assembly/float32-row.ts`) where it already lies, in the
+ * chunk the framer's scanner copied into the memory this module shares with it (`../framing/simd-scan.ts`).
+ * Rows of 32 two-decimal features read in two thirds of the JavaScript reader's time
+ * (`plain-number-row.ts`), which reads every row this one leaves: a row from a chunk not lent to it (one
+ * that straddled chunks, a long-lined body's, a JSON document's), or one holding anything but plain
+ * numbers (quotes, spaces, missing values, words, longer numbers).
  */
 import type { NumericArray } from "../../src/index.js";
 import { placedAt, scannerModule } from "../framing/simd-scan.js";
 import { loadWebAssemblySharing, PAGE } from "../webassembly-module.js";
 
+/** Reads a row at `[from, end)` in the memory into `width` float32s at `out`: 1, or 0 where it cannot. */
+type ReadRow = (from: number, end: number, width: number, out: number) => number;
+
 interface RowReaderExports {
-  readFloat32Row(from: number, end: number, width: number, out: number): number;
+  readFloat32Row: ReadRow;
+  readJsonFloat32Row: ReadRow;
   heapBase(): number;
 }
 
@@ -29,6 +34,8 @@ const RETRY_AFTER_ROWS = 63;
 /** Reads rows of `width` plain numbers into a float32 input's array. */
 export class Float32RowReader {
   readonly #width: number;
+  /** Whether rows are JSON arrays' insides (whose numbers have no `.5`, `5.` or `05`), not CSV rows. */
+  readonly #jsonNumbers: boolean;
   /** The values of the row just read, in the memory. */
   readonly #values: Float32Array;
   /**
@@ -37,9 +44,15 @@ export class Float32RowReader {
    */
   #resting = 0;
 
-  constructor(width: number) {
+  /**
+   * @param width the values a row holds
+   * @param jsonNumbers whether they are spelt as JSON spells them (the inside of a JSON array): a row with
+   * `.5`, `5.` or `05` is then left to the JavaScript reader, which refuses it as `JSON.parse` does
+   */
+  constructor(width: number, { jsonNumbers = false }: { readonly jsonNumbers?: boolean } = {}) {
     if (width > MOST_FLOAT32_ROW_VALUES) throw new RangeError(`a row of ${width} values is too wide to read here`);
     this.#width = width;
+    this.#jsonNumbers = jsonNumbers;
     this.#values = new Float32Array(memory, VALUES, width);
   }
 
@@ -55,7 +68,10 @@ export class Float32RowReader {
     }
     const at = placedAt(buffer);
     if (at < 0) return false;
-    if (rowReader.readFloat32Row(at + start, at + end, this.#width, VALUES) === 0) {
+    const read = this.#jsonNumbers
+      ? rowReader.readJsonFloat32Row(at + start, at + end, this.#width, VALUES)
+      : rowReader.readFloat32Row(at + start, at + end, this.#width, VALUES);
+    if (read === 0) {
       this.#resting = RETRY_AFTER_ROWS;
       return false;
     }
