@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { csvCodec } from "../codecs/csv.js";
 import { CsvFramer } from "../codecs/framing/csv-framer.js";
+import { JsonFramer } from "../codecs/framing/json-framer.js";
 import { LineFramer } from "../codecs/framing/line-framer.js";
 import { ChunkScanner, placedAt } from "../codecs/framing/simd-scan.js";
+import { jsonCodec } from "../codecs/json.js";
 import { jsonLinesCodec } from "../codecs/jsonlines.js";
 import { Float32RowReader } from "../codecs/text/float32-row.js";
 import type { Frame } from "../src/codec/framing.js";
@@ -183,7 +185,7 @@ describe("the float32 row reader (WebAssembly)", () => {
     );
   });
 
-  it("reads a JSON Lines array's inside only where its numbers are spelt as JSON spells them", () => {
+  it("reads a JSON array's inside only where its numbers are spelt as JSON spells them", () => {
     /** Each line's inside, `[` and `]` left out, as the reader reads it where the line framer lends it. */
     const readInsides = (text: string, jsonNumbers: boolean) => {
       const rows: (number[] | undefined)[] = [];
@@ -225,6 +227,35 @@ describe("the float32 row reader (WebAssembly)", () => {
     for (const value of notJson) {
       assert.throws(() => decode(`${before}[${value},1]\n`), RecordError, value);
     }
+    // And a JSON document's records, which its framer lends as the line framer does.
+    const decodeDocument = (rows: readonly string[]) =>
+      decodeBody(jsonCodec, contextFor(signature, "application/json"), [bytes(`{"instances":[${rows.join(",")}]}`)]);
+    const beforeRows = Array.from({ length: 3 }, () => "[0.5,-1.25]");
+    assert.deepEqual(
+      decodeDocument(beforeRows),
+      Array.from({ length: 3 }, () => [[0.5, -1.25]]),
+    );
+    for (const value of notJson) {
+      assert.throws(() => decodeDocument([...beforeRows, `[${value},1]`]), RecordError, value);
+    }
+  });
+
+  it("is lent a JSON document's chunk while its framer scans it, and only then", () => {
+    let lent: Uint8Array | undefined;
+    const document = bytes('{"instances":[[1.5,2],[3,4]]}');
+    new JsonFramer().push(document, (frame) => {
+      lent = frame.buffer;
+      assert.ok(placedAt(frame.buffer) >= 0);
+    });
+    assert.ok(lent);
+    assert.equal(placedAt(lent), -1, "released when the framer returns");
+    assert.throws(() =>
+      new JsonFramer().push(document, (frame) => {
+        lent = frame.buffer;
+        throw new Error("a decoder's bug");
+      }),
+    );
+    assert.equal(placedAt(lent), -1, "released even when a frame's decoder throws");
   });
 
   it("gives the CSV codec the same records whatever the split, as rows straddling chunks go the other way", () => {

@@ -145,7 +145,8 @@ export class JsonFramer implements Framer {
   #frameLine = 0;
   /** Where the open frame starts in the chunk being scanned (0 when it started in an earlier one). */
   #frameStart = 0;
-  readonly #scanner = new ChunkScanner();
+  /** Lends each chunk it scans to the decoder (a record's array of numbers is read where it lies). */
+  readonly #scanner = new ChunkScanner(true);
   /** Whether the chunk being pushed is in {@link #scanner} (it is unless too large). */
   #chunkLoaded = false;
   /** Offset of the chunk being scanned from the start of the body, and the current line. */
@@ -175,37 +176,42 @@ export class JsonFramer implements Framer {
     const n = chunk.length;
     this.#frameStart = 0;
     this.#chunkLoaded = this.#scanner.load(chunk);
-    for (let i = this.#skipByteOrderMark(chunk); i < n; i++) {
-      const c = chunk[i];
-      if (this.#inString) {
-        if (this.#escaped) this.#escaped = false;
-        else if (c === BACKSLASH) this.#escaped = true;
-        else if (c === QUOTE) this.#endString();
-        else if (this.#keys.readingKey) this.#keys.keyByte(c);
+    // The chunk is lent to the decoder until the release, which must come even on a throw.
+    try {
+      for (let i = this.#skipByteOrderMark(chunk); i < n; i++) {
+        const c = chunk[i];
+        if (this.#inString) {
+          if (this.#escaped) this.#escaped = false;
+          else if (c === BACKSLASH) this.#escaped = true;
+          else if (c === QUOTE) this.#endString();
+          else if (this.#keys.readingKey) this.#keys.keyByte(c);
+          if (c === LF) this.#line++;
+          continue;
+        }
         if (c === LF) this.#line++;
-        continue;
+        switch (this.#mode) {
+          case Mode.TopLevel:
+            this.#topLevel(c, i);
+            break;
+          case Mode.ArrayHead:
+            i = this.#arrayHead(c, i);
+            break;
+          case Mode.BetweenRecords:
+            this.#betweenRecords(c, i);
+            break;
+          case Mode.Container:
+            i = this.#container(chunk, c, i, emit);
+            break;
+          case Mode.Literal:
+            i = this.#literal(chunk, c, i, emit);
+            break;
+          case Mode.ObjectTail:
+            this.#objectTail(c);
+            break;
+        }
       }
-      if (c === LF) this.#line++;
-      switch (this.#mode) {
-        case Mode.TopLevel:
-          this.#topLevel(c, i);
-          break;
-        case Mode.ArrayHead:
-          i = this.#arrayHead(c, i);
-          break;
-        case Mode.BetweenRecords:
-          this.#betweenRecords(c, i);
-          break;
-        case Mode.Container:
-          i = this.#container(chunk, c, i, emit);
-          break;
-        case Mode.Literal:
-          i = this.#literal(chunk, c, i, emit);
-          break;
-        case Mode.ObjectTail:
-          this.#objectTail(c);
-          break;
-      }
+    } finally {
+      this.#scanner.release();
     }
     if (this.#frameOffset >= 0) this.#pending.append(chunk, this.#frameStart, n);
     this.#chunkOffset += n;

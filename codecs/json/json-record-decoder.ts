@@ -10,8 +10,8 @@
  * A flat array of numbers, the common case, is read straight from the bytes without `JSON.parse`, bare or
  * as `{"features": [...]}` (SageMaker's JSON Lines form): for a model of numeric inputs only, by CSV's
  * row reader ({@link PlainNumberRowReader}), `null`s as missing values included, and for a model of one
- * float32 input first by CSV's WebAssembly one ({@link Float32RowReader}) where the line framer lends the
- * chunk (JSON Lines). So are records naming each input, and strings without escapes for string inputs.
+ * float32 input first by CSV's WebAssembly one ({@link Float32RowReader}) where the framer lends the
+ * chunk. So are records naming each input, and strings without escapes for string inputs.
  * Anything else goes through `JSON.parse` ({@link ParsedJsonRecords}), which also explains what it
  * refuses.
  */

@@ -1,10 +1,10 @@
 /**
  * The CSV and JSON decoders' first try for a model of one float32 input, its commonest: a row (or a JSON
- * Lines array's inside) read in WebAssembly (`assembly/float32-row.ts`) where it already lies, in the
+ * array's inside) read in WebAssembly (`assembly/float32-row.ts`) where it already lies, in the
  * chunk the framer's scanner copied into the memory this module shares with it (`../framing/simd-scan.ts`).
  * Rows of 32 two-decimal features read in two thirds of the JavaScript reader's time
  * (`plain-number-row.ts`), which reads every row this one leaves: a row from a chunk not lent to it (one
- * that straddled chunks, a long-lined body's, a JSON document's), or one holding anything but plain
+ * that straddled chunks, a long-lined body's), or one holding anything but plain
  * numbers (quotes, spaces, missing values, words, longer numbers).
  */
 import type { NumericArray } from "../../src/index.js";
