@@ -29,7 +29,7 @@ import { CsvBoundaryScanner } from "./framing/csv-boundary-scanner.js";
 import { CsvFramer } from "./framing/csv-framer.js";
 import { isBlank } from "./framing/line-framer.js";
 import { DecimalScanner, NOT_A_NUMBER, parseAsciiNumber } from "./text/ascii-number.js";
-import { Float32RowReader, MOST_FLOAT32_ROW_VALUES } from "./text/float32-row.js";
+import { Float32RowReader } from "./text/float32-row.js";
 import { MixedRowReader } from "./text/mixed-row.js";
 import { PlainNumberRowReader } from "./text/plain-number-row.js";
 import { recentStrings } from "./text/recent-strings.js";
@@ -113,10 +113,7 @@ class CsvRecordDecoder implements RecordDecoder {
     this.#oneFloatInput = inputs.length === 1 && this.#kinds[0] === FieldKind.Float;
     this.#rows =
       PlainNumberRowReader.of(inputs, { quotedNumbers: true, emptyAsMissing: true }) ?? MixedRowReader.of(inputs);
-    this.#float32Rows =
-      this.#oneFloatInput && inputs[0].type === "float32" && inputs[0].width <= MOST_FLOAT32_ROW_VALUES
-        ? new Float32RowReader(inputs[0].width)
-        : undefined;
+    this.#float32Rows = Float32RowReader.of(inputs);
   }
 
   decode(frame: Frame, sink: RecordSink): void {

@@ -33,7 +33,7 @@ import {
   readExponent,
   scaleDecimal,
 } from "../text/ascii-number.js";
-import { Float32RowReader, MOST_FLOAT32_ROW_VALUES } from "../text/float32-row.js";
+import { Float32RowReader } from "../text/float32-row.js";
 import { PlainNumberRowReader } from "../text/plain-number-row.js";
 import { recentStrings } from "../text/recent-strings.js";
 import { BegunRecord } from "./begun-record.js";
@@ -153,11 +153,7 @@ export class JsonRecordDecoder implements RecordDecoder {
     this.#scratch = new Float64Array(this.#totalWidth);
     this.#textScratch = layout.anyText ? new Array<string>(this.#totalWidth).fill("") : [];
     this.#plainRows = PlainNumberRowReader.of(this.#inputs, { nullAsMissing: true, jsonNumbers: true });
-    const [only] = this.#inputs;
-    this.#float32Rows =
-      this.#inputs.length === 1 && only.type === "float32" && only.width <= MOST_FLOAT32_ROW_VALUES
-        ? new Float32RowReader(only.width, { jsonNumbers: true })
-        : undefined;
+    this.#float32Rows = Float32RowReader.of(this.#inputs, { jsonNumbers: true });
     this.#seenInputs = new Uint8Array(this.#inputs.length);
     this.#keyOrder = new Uint32Array(this.#inputs.length);
     for (let index = 0; index < this.#keyOrder.length; index++) this.#keyOrder[index] = index;

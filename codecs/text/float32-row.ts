@@ -7,7 +7,7 @@
  * that straddled chunks, a long-lined body's), or one holding anything but plain
  * numbers (quotes, spaces, missing values, words, longer numbers).
  */
-import type { NumericArray } from "../../src/index.js";
+import type { NumericArray, TensorSpec } from "../../src/index.js";
 import { placedAt, scannerModule } from "../framing/simd-scan.js";
 import { loadWebAssemblySharing, PAGE } from "../webassembly-module.js";
 
@@ -27,9 +27,18 @@ const { exports: rowReader, memory } = loadWebAssemblySharing<RowReaderExports>(
 /** Where a row's values are written: after the module's own data, in its page (the first). */
 const VALUES = Math.ceil(rowReader.heapBase() / 16) * 16;
 /** The widest row read here; wider ones are left to the JavaScript reader. */
-export const MOST_FLOAT32_ROW_VALUES = (PAGE - VALUES) >> 2;
+const MOST_VALUES = (PAGE - VALUES) >> 2;
 /** Rows left to the JavaScript reader after one this reader could not read, before it tries again. */
 const RETRY_AFTER_ROWS = 63;
+
+/** How the numbers of a row are spelt. */
+export interface NumberSpelling {
+  /**
+   * As JSON spells them (the inside of a JSON array): a row with `.5`, `5.` or `05` is then left to the
+   * JavaScript reader, which refuses it as `JSON.parse` does.
+   */
+  readonly jsonNumbers?: boolean;
+}
 
 /** Reads rows of `width` plain numbers into a float32 input's array. */
 export class Float32RowReader {
@@ -39,18 +48,25 @@ export class Float32RowReader {
   /** The values of the row just read, in the memory. */
   readonly #values: Float32Array;
   /**
-   * Rows still to leave to the JavaScript reader: a body whose rows this reader cannot read (exponents,
-   * quoted fields) costs it one failed try in 64 rows, not one a row.
+   * Rows still to leave to the JavaScript reader: a body whose rows this reader cannot read (quoted
+   * fields, spaces) costs it one failed try in 64 rows, not one a row.
    */
   #resting = 0;
 
   /**
-   * @param width the values a row holds
-   * @param jsonNumbers whether they are spelt as JSON spells them (the inside of a JSON array): a row with
-   * `.5`, `5.` or `05` is then left to the JavaScript reader, which refuses it as `JSON.parse` does
+   * A reader for a model's rows when the model takes one float32 input no wider than a row read here;
+   * else undefined (the JavaScript reader reads them all).
    */
-  constructor(width: number, { jsonNumbers = false }: { readonly jsonNumbers?: boolean } = {}) {
-    if (width > MOST_FLOAT32_ROW_VALUES) throw new RangeError(`a row of ${width} values is too wide to read here`);
+  static of(inputs: readonly TensorSpec[], spelling: NumberSpelling = {}): Float32RowReader | undefined {
+    const [only] = inputs;
+    return inputs.length === 1 && only.type === "float32" && only.width <= MOST_VALUES
+      ? new Float32RowReader(only.width, spelling)
+      : undefined;
+  }
+
+  /** @param width the values a row holds, at most {@link MOST_VALUES} */
+  constructor(width: number, { jsonNumbers = false }: NumberSpelling = {}) {
+    if (width > MOST_VALUES) throw new RangeError(`a row of ${width} values is too wide to read here`);
     this.#width = width;
     this.#jsonNumbers = jsonNumbers;
     this.#values = new Float32Array(memory, VALUES, width);
