@@ -8,7 +8,7 @@ import { ChunkScanner, placedAt } from "../codecs/framing/simd-scan.js";
 import { jsonCodec } from "../codecs/json.js";
 import { jsonLinesCodec } from "../codecs/jsonlines.js";
 import { Float32RowReader } from "../codecs/text/float32-row.js";
-import type { Frame } from "../src/codec/framing.js";
+import type { Frame, Framer } from "../src/codec/framing.js";
 import { RecordError } from "../src/errors.js";
 import { contextFor, decodeBody, signatureOf } from "../src/testing/index.js";
 import { seededRandom } from "../src/testing/seeded-random.js";
@@ -161,14 +161,30 @@ describe("the float32 row reader (WebAssembly)", () => {
     });
     assert.ok(lent);
     assert.equal(placedAt(lent), -1, "released when the framer returns");
-    // Released even when a frame's decoder throws.
-    assert.throws(() =>
-      new CsvFramer().push(chunk, (frame) => {
+  });
+
+  it("is lent the chunk by each framer that scans it, only while it frames it, even when a decoder throws", () => {
+    const framers: [string, () => Framer, string][] = [
+      ["CSV", () => new CsvFramer(), "1.5,2\n"],
+      ["JSON Lines", () => new LineFramer(), "[1.5,2]\n"],
+      ["JSON", () => new JsonFramer(), '{"instances":[[1.5,2],[3,4]]}'],
+    ];
+    for (const [name, framer, text] of framers) {
+      let lent: Uint8Array | undefined;
+      framer().push(bytes(text), (frame) => {
         lent = frame.buffer;
-        throw new Error("a decoder's bug");
-      }),
-    );
-    assert.equal(placedAt(lent), -1);
+        assert.ok(placedAt(frame.buffer) >= 0, name);
+      });
+      assert.ok(lent, name);
+      assert.equal(placedAt(lent), -1, `${name}: released when the framer returns`);
+      assert.throws(() =>
+        framer().push(bytes(text), (frame) => {
+          lent = frame.buffer;
+          throw new Error("a decoder's bug");
+        }),
+      );
+      assert.equal(placedAt(lent), -1, `${name}: released even when a frame's decoder throws`);
+    }
   });
 
   it("leaves 63 rows to the JavaScript reader after one it could not read, then tries again", () => {
@@ -238,24 +254,6 @@ describe("the float32 row reader (WebAssembly)", () => {
     for (const value of notJson) {
       assert.throws(() => decodeDocument([...beforeRows, `[${value},1]`]), RecordError, value);
     }
-  });
-
-  it("is lent a JSON document's chunk while its framer scans it, and only then", () => {
-    let lent: Uint8Array | undefined;
-    const document = bytes('{"instances":[[1.5,2],[3,4]]}');
-    new JsonFramer().push(document, (frame) => {
-      lent = frame.buffer;
-      assert.ok(placedAt(frame.buffer) >= 0);
-    });
-    assert.ok(lent);
-    assert.equal(placedAt(lent), -1, "released when the framer returns");
-    assert.throws(() =>
-      new JsonFramer().push(document, (frame) => {
-        lent = frame.buffer;
-        throw new Error("a decoder's bug");
-      }),
-    );
-    assert.equal(placedAt(lent), -1, "released even when a frame's decoder throws");
   });
 
   it("gives the CSV codec the same records whatever the split, as rows straddling chunks go the other way", () => {
