@@ -16,8 +16,9 @@
  * each scanner notes which copy is in the memory and copies its chunk again when another's has replaced
  * it.
  *
- * The memory's first page is the float32 row reader's (`../text/float32-row.ts`): it reads CSV rows where
- * the chunk already lies, rather than from a copy of its own, so the chunk's copy starts at the second.
+ * The memory's first page is the float32 row reader's (`../text/float32-row.ts`): it reads CSV rows and
+ * JSON arrays where the chunk already lies, rather than from a copy of its own, so the chunk's copy starts
+ * at the second.
  * A scanner made to lend its chunk lets the decoders its framer hands frames to find the chunk there
  * ({@link placedAt}) until the framer releases it.
  */

@@ -1,11 +1,11 @@
 /**
  * The CSV and JSON decoders' first try for a model of one float32 input, its commonest: a row (or a JSON
- * array's inside) read in WebAssembly (`assembly/float32-row.ts`) where it already lies, in the
- * chunk the framer's scanner copied into the memory this module shares with it (`../framing/simd-scan.ts`).
- * Rows of 32 two-decimal features read in two thirds of the JavaScript reader's time
- * (`plain-number-row.ts`), which reads every row this one leaves: a row from a chunk not lent to it (one
- * that straddled chunks, a long-lined body's), or one holding anything but plain
- * numbers (quotes, spaces, missing values, words, longer numbers).
+ * array's inside) read in WebAssembly (`assembly/float32-row.ts`) where it already lies, in the chunk the
+ * framer's scanner copied into the memory this module shares with it (`../framing/simd-scan.ts`). Rows of
+ * 32 two-decimal features read in two thirds of the JavaScript reader's time (`plain-number-row.ts`),
+ * which reads every row this one leaves: a row from a chunk not lent to it (one that straddled chunks, a
+ * long-lined body's), or one holding anything but plain numbers (quotes, spaces, missing values, words,
+ * longer numbers).
  */
 import type { NumericArray, TensorSpec } from "../../src/index.js";
 import { placedAt, scannerModule } from "../framing/simd-scan.js";

@@ -1,7 +1,7 @@
 /**
  * Reading a row of plain comma-separated numbers into float32s (WebAssembly; see `../float32-row.ts` for
  * the JavaScript side), from the chunk the framer's scanner copied into the memory this module shares
- * with it. It reads what most CSV rows and JSON Lines arrays hold (`-0.53`, `7`, `0.16639494895935059`)
+ * with it. It reads what most CSV rows and JSON arrays hold (`-0.53`, `7`, `0.16639494895935059`)
  * and leaves the rest to the JavaScript reader: it answers 0 for anything else, and the caller reads the
  * row again there.
  *
