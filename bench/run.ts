@@ -115,7 +115,8 @@ const WARM_UP_SECONDS = 2;
 const concurrencies = [...new Set([1, cores(), 2 * cores()])];
 const peerProblem = peerUnavailable();
 const row = (m: Measurement) =>
-  `| ${m.server} | ${m.concurrency} | ${fixed(m.recordsPerSecond)} | ${fixed(m.coresBusy, 2)} | ${fixed(m.cpuSecondsPerMillion, 2)} |`;
+  `| ${m.server} | ${m.concurrency} | ${fixed(m.recordsPerSecond)} | ${fixed(m.coresBusy, 2)} | ${fixed(m.cpuSecondsPerMillion, 2)} | ` +
+  `${fixed(m.loadGeneratorCoresBusy, 2)} | ${fixed(m.idleCores, 2)} |`;
 
 say("## Side by side with the classic container");
 say();
@@ -124,7 +125,10 @@ say(
     `back for ${SECONDS} s (${ROUNDS} turns each, alternating, pooled, after ${WARM_UP_SECONDS} s of unmeasured warm-up), answers in CSV, against Sluice (\`sluice serve\`, its defaults: one codec thread per core, ` +
     "and an intra-op thread per core unless timed batches show the model no faster on them) and the classic container (`../shared/peers/flask-byoc`: nginx + gunicorn with one " +
     "worker per core + Flask + pandas + numpy), on the same machine, in the same run. Server CPU is read from `/proc` " +
-    "(all of Sluice's threads; all of the peer's processes); the load generator shares the machine. The classic " +
+    "(all of Sluice's threads; all of the peer's processes). The load generator (this process) shares the machine: " +
+    "the last two columns give its cores busy and the cores the whole machine left idle (`/proc/stat`); where " +
+    "next to none are idle, the machine's cores, not the server, set the records/s, and only the CPU per record " +
+    "tells the servers apart. The classic " +
     "container runs twice: as shipped, and with glibc's malloc told to keep freed memory. As shipped, each " +
     "gunicorn worker either takes fresh pages from the kernel for each body's buffers or reuses its own, by " +
     "chance of glibc's sliding mmap threshold, and serves about half the records/s the first way.",
@@ -136,8 +140,10 @@ for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkloa
     workload.body.length < MB ? `${workload.body.length} bytes` : `${fixed(workload.body.length / MB, 1)} MB`;
   say(`### ${workload.name} (${size}, ${workload.records} ${workload.records === 1 ? "row" : "rows"} per body)`);
   say();
-  say("| server | c | records/s | server cores busy | server CPU s per million records |");
-  say("| --- | ---: | ---: | ---: | ---: |");
+  say(
+    "| server | c | records/s | server cores busy | server CPU s per million records | load generator cores busy | machine cores idle |",
+  );
+  say("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   // Both servers stay up (the idle one costs nothing) and take turns, ROUNDS times at each concurrency, so
   // that a slow spell of the machine falls on both rather than on one server's figures.
   const servers = [
@@ -177,7 +183,7 @@ for (const workload of [tabularWorkload(), fullPrecisionWorkload(), mnistWorkloa
   const alone = await runtimeAlone(modelPath, values, width, tensorRows, SECONDS, intraOpThreads);
   const threads = `${intraOpThreads} intra-op thread${intraOpThreads === 1 ? "" : "s"}, as Sluice chose`;
   say(
-    `| ONNX Runtime alone (pre-built ${tensorRows}-row tensors, no I/O, ${threads}) | — | ${fixed(alone.recordsPerSecond)} | — | ${fixed(alone.cpuSecondsPerMillion, 2)} |`,
+    `| ONNX Runtime alone (pre-built ${tensorRows}-row tensors, no I/O, ${threads}) | — | ${fixed(alone.recordsPerSecond)} | — | ${fixed(alone.cpuSecondsPerMillion, 2)} | — | — |`,
   );
   say();
   if (results.length === 4) {

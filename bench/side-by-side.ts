@@ -5,7 +5,7 @@
  * (every thread of Sluice's process; every process of the peer's process group).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -25,6 +25,25 @@ export interface Measurement {
   readonly cpuSecondsPerMillion: number;
   /** The same by thread (`main`, `codec`, …), for a server that reports it. */
   readonly cpuSecondsPerMillionByThread?: Readonly<Record<string, number>>;
+  /** The load generator's (this process's) CPU seconds / wall seconds: it shares the machine. */
+  readonly loadGeneratorCoresBusy: number;
+  /** Cores the whole machine left idle, on average (`/proc/stat`): none left means the machine was the limit. */
+  readonly idleCores: number;
+}
+
+/** Seconds the machine's cores have been idle (idle and I/O wait, every core added up), from `/proc/stat`. */
+function machineIdleSeconds(): number {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/).slice(1).map(Number);
+  return (fields[3] + fields[4]) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** The unit of `/proc/stat`'s times (USER_HZ, 100 on every Linux Sluice runs on). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** This process's CPU seconds so far. */
+function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 /** A server to measure: its URL and the processes whose CPU time counts. */
@@ -215,6 +234,8 @@ export async function measure(
   await post(server.url, body, contentType, accept); // warm-up
   const threadsBefore = await server.cpuSecondsByThread?.();
   const cpuBefore = server.cpuSeconds();
+  const loadGeneratorBefore = ownCpuSeconds();
+  const idleBefore = machineIdleSeconds();
   const started = performance.now();
   const deadline = started + seconds * 1000;
   let bodies = 0;
@@ -231,6 +252,8 @@ export async function measure(
   );
   const elapsed = (performance.now() - started) / 1000;
   const cpu = server.cpuSeconds() - cpuBefore;
+  const loadGeneratorCpu = ownCpuSeconds() - loadGeneratorBefore;
+  const idle = machineIdleSeconds() - idleBefore;
   const records = bodies * recordsPerBody;
   const threadsAfter = await server.cpuSecondsByThread?.();
   const byThread =
@@ -251,6 +274,8 @@ export async function measure(
     coresBusy: cpu / elapsed,
     cpuSecondsPerMillion: (cpu / records) * 1e6,
     cpuSecondsPerMillionByThread: byThread,
+    loadGeneratorCoresBusy: loadGeneratorCpu / elapsed,
+    idleCores: idle / elapsed,
   };
 }
 
@@ -278,6 +303,8 @@ export function pooled(measurements: readonly Measurement[]): Measurement {
     coresBusy: cpu / seconds,
     cpuSecondsPerMillion: (cpu / records) * 1e6,
     cpuSecondsPerMillionByThread: byThread,
+    loadGeneratorCoresBusy: measurements.reduce((sum, m) => sum + m.loadGeneratorCoresBusy * m.seconds, 0) / seconds,
+    idleCores: measurements.reduce((sum, m) => sum + m.idleCores * m.seconds, 0) / seconds,
   };
 }
 
