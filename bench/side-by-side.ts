@@ -31,14 +31,14 @@ export interface Measurement {
   readonly idleCores: number;
 }
 
+/** The unit of `/proc/stat`'s times (USER_HZ, 100 on every Linux Sluice runs on). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 /** Seconds the machine's cores have been idle (idle and I/O wait, every core added up), from `/proc/stat`. */
 function machineIdleSeconds(): number {
   const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/).slice(1).map(Number);
   return (fields[3] + fields[4]) / CLOCK_TICKS_PER_SECOND;
 }
-
-/** The unit of `/proc/stat`'s times (USER_HZ, 100 on every Linux Sluice runs on). */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /** This process's CPU seconds so far. */
 function ownCpuSeconds(): number {
