@@ -6,11 +6,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { readProcStat } from "../src/threads/thread-cpu.js";
 import { type ChildServer, startChildServer } from "../test/support/child-server.js";
+import { LoadGenerator, post, postBackToBack } from "./load-generator.js";
 
 /** One measured configuration. */
 export interface Measurement {
@@ -190,34 +190,6 @@ export async function startPeer(
   };
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-
-/** Posts `body` once with a Content-Length, as the platform does, and reads the whole answer. */
-function post(url: string, body: Uint8Array, contentType: string, accept: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      `${url}/invocations`,
-      {
-        method: "POST",
-        agent,
-        headers: { "content-type": contentType, accept, "content-length": body.byteLength },
-      },
-      (response) => {
-        let bytes = 0;
-        response.on("data", (chunk: Buffer) => {
-          bytes += chunk.byteLength;
-        });
-        response.on("end", () =>
-          response.statusCode === 200 ? resolve(bytes) : reject(new Error(`status ${response.statusCode}`)),
-        );
-        response.on("error", reject);
-      },
-    );
-    request.on("error", reject);
-    request.end(body);
-  });
-}
-
 /**
  * `concurrency` clients post `body` (holding `recordsPerBody` records) back to back until `seconds` have
  * passed; returns records/s, server cores busy and CPU per million records.
@@ -232,24 +204,28 @@ export async function measure(
   accept = "text/csv",
 ): Promise<Measurement> {
   await post(server.url, body, contentType, accept); // warm-up
+  const load = await LoadGenerator.start(server.url, body, concurrency, contentType, accept);
+  try {
+    return await measureUnder(load, server, recordsPerBody, concurrency, seconds);
+  } finally {
+    await load.close();
+  }
+}
+
+/** {@link measure} with its clients started. */
+async function measureUnder(
+  load: LoadGenerator,
+  server: ServerUnderTest,
+  recordsPerBody: number,
+  concurrency: number,
+  seconds: number,
+): Promise<Measurement> {
   const threadsBefore = await server.cpuSecondsByThread?.();
   const cpuBefore = server.cpuSeconds();
   const loadGeneratorBefore = ownCpuSeconds();
   const idleBefore = machineIdleSeconds();
   const started = performance.now();
-  const deadline = started + seconds * 1000;
-  let bodies = 0;
-  await postBackToBack(
-    server.url,
-    body,
-    concurrency,
-    deadline,
-    () => {
-      bodies++;
-    },
-    contentType,
-    accept,
-  );
+  const bodies = await load.run(seconds);
   const elapsed = (performance.now() - started) / 1000;
   const cpu = server.cpuSeconds() - cpuBefore;
   const loadGeneratorCpu = ownCpuSeconds() - loadGeneratorBefore;
@@ -306,31 +282,6 @@ export function pooled(measurements: readonly Measurement[]): Measurement {
     loadGeneratorCoresBusy: measurements.reduce((sum, m) => sum + m.loadGeneratorCoresBusy * m.seconds, 0) / seconds,
     idleCores: measurements.reduce((sum, m) => sum + m.idleCores * m.seconds, 0) / seconds,
   };
-}
-
-/**
- * `concurrency` clients each post `body` back to back until `deadline` (a `performance.now()` time), as
- * the platform drives a container; `answered` hears of each body with its time, request to last answer
- * byte.
- */
-async function postBackToBack(
-  url: string,
-  body: Uint8Array,
-  concurrency: number,
-  deadline: number,
-  answered: (milliseconds: number) => void,
-  contentType = "text/csv",
-  accept = "text/csv",
-): Promise<void> {
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        const posted = performance.now();
-        await post(url, body, contentType, accept);
-        answered(performance.now() - posted);
-      }
-    }),
-  );
 }
 
 /** The cores this machine has (the concurrency the platform would use with Sluice's suggestion). */
