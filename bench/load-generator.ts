@@ -72,6 +72,23 @@ export interface LoadThreadData {
   readonly accept: string;
 }
 
+/** `load.clients` clients posting `load.body` back to back for `milliseconds`; the bodies answered. */
+export async function postFor(load: LoadThreadData, milliseconds: number): Promise<number> {
+  let bodies = 0;
+  await postBackToBack(
+    load.url,
+    load.body,
+    load.clients,
+    performance.now() + milliseconds,
+    () => {
+      bodies++;
+    },
+    load.contentType,
+    load.accept,
+  );
+  return bodies;
+}
+
 /**
  * `concurrency` clients, started and ready to post: on this thread, or spread over worker threads when
  * there are more than {@link CLIENTS_PER_THREAD}. Started before a measurement so that the threads'
@@ -110,22 +127,7 @@ export class LoadGenerator {
 
   /** Posts for `seconds`; the bodies answered. */
   async run(seconds: number): Promise<number> {
-    if (this.threads.length === 0) {
-      let bodies = 0;
-      const { url, body, clients, contentType, accept } = this.request;
-      await postBackToBack(
-        url,
-        body,
-        clients,
-        performance.now() + seconds * 1000,
-        () => {
-          bodies++;
-        },
-        contentType,
-        accept,
-      );
-      return bodies;
-    }
+    if (this.threads.length === 0) return postFor(this.request, seconds * 1000);
     const answered = this.threads.map((thread) => nextMessage(thread));
     for (const thread of this.threads) thread.postMessage(seconds * 1000);
     const counts = await Promise.all(answered);
