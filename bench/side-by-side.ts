@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { readProcStat } from "../src/threads/thread-cpu.js";
+import { processCpuSeconds as ownCpuSeconds, readProcStat, TICKS_PER_SECOND } from "../src/threads/thread-cpu.js";
 import { type ChildServer, startChildServer } from "../test/support/child-server.js";
 import { LoadGenerator, post, postBackToBack } from "./load-generator.js";
 
@@ -25,25 +25,16 @@ export interface Measurement {
   readonly cpuSecondsPerMillion: number;
   /** The same by thread (`main`, `codec`, …), for a server that reports it. */
   readonly cpuSecondsPerMillionByThread?: Readonly<Record<string, number>>;
-  /** The load generator's (this process's) CPU seconds / wall seconds: it shares the machine. */
+  /** The load generator's (this process's, its threads included) CPU seconds / wall seconds: it shares the machine. */
   readonly loadGeneratorCoresBusy: number;
   /** Cores the whole machine left idle, on average (`/proc/stat`): none left means the machine was the limit. */
   readonly idleCores: number;
 }
 
-/** The unit of `/proc/stat`'s times (USER_HZ, 100 on every Linux Sluice runs on). */
-const CLOCK_TICKS_PER_SECOND = 100;
-
 /** Seconds the machine's cores have been idle (idle and I/O wait, every core added up), from `/proc/stat`. */
 function machineIdleSeconds(): number {
   const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0].trim().split(/\s+/).slice(1).map(Number);
-  return (fields[3] + fields[4]) / CLOCK_TICKS_PER_SECOND;
-}
-
-/** This process's CPU seconds so far. */
-function ownCpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
+  return (fields[3] + fields[4]) / TICKS_PER_SECOND;
 }
 
 /** A server to measure: its URL and the processes whose CPU time counts. */
@@ -222,13 +213,13 @@ async function measureUnder(
 ): Promise<Measurement> {
   const threadsBefore = await server.cpuSecondsByThread?.();
   const cpuBefore = server.cpuSeconds();
-  const loadGeneratorBefore = ownCpuSeconds();
+  const loadGeneratorBefore = ownCpuSeconds() ?? 0;
   const idleBefore = machineIdleSeconds();
   const started = performance.now();
   const bodies = await load.run(seconds);
   const elapsed = (performance.now() - started) / 1000;
   const cpu = server.cpuSeconds() - cpuBefore;
-  const loadGeneratorCpu = ownCpuSeconds() - loadGeneratorBefore;
+  const loadGeneratorCpu = (ownCpuSeconds() ?? 0) - loadGeneratorBefore;
   const idle = machineIdleSeconds() - idleBefore;
   const records = bodies * recordsPerBody;
   const threadsAfter = await server.cpuSecondsByThread?.();
@@ -259,7 +250,10 @@ async function measureUnder(
 export function pooled(measurements: readonly Measurement[]): Measurement {
   const records = measurements.reduce((sum, m) => sum + m.records, 0);
   const seconds = measurements.reduce((sum, m) => sum + m.seconds, 0);
-  const cpu = measurements.reduce((sum, m) => sum + m.coresBusy * m.seconds, 0);
+  /** A per-second figure over all the measurements' seconds together. */
+  const overTime = (perSecond: (m: Measurement) => number) =>
+    measurements.reduce((sum, m) => sum + perSecond(m) * m.seconds, 0);
+  const cpu = overTime((m) => m.coresBusy);
   // Per-million figures weighted by each measurement's records.
   let byThread: Record<string, number> | undefined;
   if (measurements.every((m) => m.cpuSecondsPerMillionByThread)) {
@@ -279,8 +273,8 @@ export function pooled(measurements: readonly Measurement[]): Measurement {
     coresBusy: cpu / seconds,
     cpuSecondsPerMillion: (cpu / records) * 1e6,
     cpuSecondsPerMillionByThread: byThread,
-    loadGeneratorCoresBusy: measurements.reduce((sum, m) => sum + m.loadGeneratorCoresBusy * m.seconds, 0) / seconds,
-    idleCores: measurements.reduce((sum, m) => sum + m.idleCores * m.seconds, 0) / seconds,
+    loadGeneratorCoresBusy: overTime((m) => m.loadGeneratorCoresBusy) / seconds,
+    idleCores: overTime((m) => m.idleCores) / seconds,
   };
 }
 

@@ -6,7 +6,7 @@
 import { readFileSync, readlinkSync } from "node:fs";
 
 /** `/proc` counts CPU time in clock ticks of 1/USER_HZ s; USER_HZ is 100 on every Linux that Node runs on. */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
 /** The calling thread's kernel id (`/proc/thread-self` → `PID/task/TID`), or undefined without `/proc`. */
 export function kernelThreadId(): number | undefined {
