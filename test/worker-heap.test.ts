@@ -1,6 +1,7 @@
 /**
- * The main thread's heap floor (`--initial-old-space-size`, one of the server's Node flags) must not
- * reach the worker threads: `useDefaultHeapSizingForWorkers` clears it before they start. Seen through
+ * The main thread's heap floor (`--initial-old-space-size`, one of the server's Node flags) must reach
+ * worker threads only where they receive sockets: `settleWorkerHeapSizing` clears it otherwise, before
+ * they start, and the first call decides. Seen through
  * V8's own collections: the same garbage that a thread with the floor holds without a full collection
  * makes a thread with V8's default sizing run one. Codec threads also get a capped young generation.
  */
@@ -33,23 +34,27 @@ const CHURN = `
   setTimeout(() => { observer.disconnect(); report(major); }, 50);
 `;
 
-function fullCollections(clearForWorkers: boolean): PerThread {
-  const setup = clearForWorkers
-    ? `(await import(${JSON.stringify(WORKER_HEAP)})).useDefaultHeapSizingForWorkers();`
-    : "";
+/** Full collections on each thread after `settleWorkerHeapSizing` was called with each of `calls`, in turn. */
+function fullCollections(...calls: boolean[]): PerThread {
+  const settle = calls.map((receiveSockets) => `settleWorkerHeapSizing(${receiveSockets});`).join(" ");
+  const setup = `const { settleWorkerHeapSizing } = await import(${JSON.stringify(WORKER_HEAP)}); ${settle}`;
   return measureOnMainAndWorker(FLAGS, setup, CHURN);
 }
 
 describe("the main thread's heap floor", () => {
-  it("holds on the main thread and, once cleared, not on worker threads", () => {
-    const cleared = fullCollections(true);
+  it("holds on the main thread and is cleared for worker threads that receive no sockets", () => {
+    const cleared = fullCollections(false);
     assert.equal(cleared.main, 0, "the main thread skips full collections below its floor");
     assert.ok(cleared.worker > 0, "a worker thread collects as V8 sizes it by default");
   });
 
-  it("reaches worker threads when not cleared (so the check above can fail)", () => {
-    const inherited = fullCollections(false);
-    assert.equal(inherited.worker, 0);
+  it("reaches worker threads that receive sockets (codec threads accepting connections)", () => {
+    assert.equal(fullCollections(true).worker, 0);
+  });
+
+  it("is settled by the first call: the inference threads, starting after the codec threads, change nothing", () => {
+    assert.equal(fullCollections(true, false).worker, 0);
+    assert.ok(fullCollections(false, true).worker > 0);
   });
 });
 

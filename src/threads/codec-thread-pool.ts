@@ -20,7 +20,7 @@ import { turnOffOnStackReplacement } from "./on-stack-replacement.js";
 import { type FedBody, RemoteInvocation, UNRESPONSIVE_AFTER_MS } from "./remote-invocation.js";
 import { RunningCounts } from "./running-counts.js";
 import type { PartThreads } from "./split-invocation.js";
-import { CODEC_THREAD_RESOURCE_LIMITS, useDefaultHeapSizingForWorkers } from "./worker-heap.js";
+import { CODEC_THREAD_RESOURCE_LIMITS, settleWorkerHeapSizing } from "./worker-heap.js";
 
 const CODEC_THREAD = new URL("./codec-thread.js", import.meta.url);
 
@@ -115,7 +115,7 @@ class CodecThread {
     onExit: (thread: CodecThread, reason: string) => void,
     onFrontMessage: (thread: CodecThread, message: FrontMessage) => void,
   ) {
-    useDefaultHeapSizingForWorkers();
+    settleWorkerHeapSizing(data.acceptsConnections);
     turnOffOnStackReplacement();
     this.worker = new Worker(CODEC_THREAD, {
       workerData: data,

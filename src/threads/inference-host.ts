@@ -9,7 +9,7 @@ import type { Logger } from "../log.js";
 import { fromWire } from "./error-transport.js";
 import type { FromInferenceHost, LoadedModel, LoadRequest, ToInferenceHost } from "./messages.js";
 import { turnOffOnStackReplacement } from "./on-stack-replacement.js";
-import { useDefaultHeapSizingForWorkers } from "./worker-heap.js";
+import { settleWorkerHeapSizing } from "./worker-heap.js";
 
 const INFERENCE_THREAD = new URL("./inference-thread.js", import.meta.url);
 
@@ -39,7 +39,7 @@ export class InferenceHost {
     log: Logger,
     onExit: (reason: string) => void,
   ): Promise<{ host: InferenceHost; model: LoadedModel }> {
-    useDefaultHeapSizingForWorkers();
+    settleWorkerHeapSizing(false);
     turnOffOnStackReplacement();
     if (request.backend !== "cpu") ensureRuntimeDir();
     const worker = new Worker(INFERENCE_THREAD, { env: process.env });

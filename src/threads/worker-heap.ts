@@ -4,10 +4,12 @@
  * thread receives every request body, each socket chunk in a fresh buffer, and V8 counts such external
  * memory against the old generation's limit; without the floor that limit sits a few megabytes above
  * the ~10 MB live heap (V8's GC trace: marking starts at 10 of 18 MB) and the main thread ran a full
- * collection every ~0.1 s under load. Worker threads do not receive sockets and keep V8's own sizing: the flag is cleared before the
- * first one starts, since V8 reads it when each thread's heap is created.
+ * collection every ~0.1 s under load. Where worker threads do not receive sockets they keep V8's own
+ * sizing: the flag is cleared before the first one starts. Where codec threads accept connections
+ * themselves (`SLUICE_ACCEPT=every-thread`) they receive the bodies as the main thread does, and keep the
+ * floor: without it each ran 2–3 full collections a second under the tabular load (56 in 10 s for two).
  *
- * Codec threads get a small young generation instead ({@link CODEC_THREAD_RESOURCE_LIMITS}).
+ * Codec threads get a small young generation too ({@link CODEC_THREAD_RESOURCE_LIMITS}).
  */
 import v8 from "node:v8";
 
@@ -24,11 +26,16 @@ import v8 from "node:v8";
  */
 export const CODEC_THREAD_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4 } as const;
 
-let cleared = false;
+let settled = false;
 
-/** Clears the main thread's heap floor for the worker threads started after this call. */
-export function useDefaultHeapSizingForWorkers(): void {
-  if (cleared) return;
-  v8.setFlagsFromString("--initial-old-space-size=0");
-  cleared = true;
+/**
+ * Settles, before the first worker thread starts, whether worker threads keep the main thread's heap
+ * floor: only where they receive sockets. The first call decides for the process's life: V8 reads the
+ * flag as each thread creates its heap, on that thread, so changing it while one may be starting would
+ * race. Codec threads start before the inference threads, and so decide.
+ */
+export function settleWorkerHeapSizing(workersReceiveSockets: boolean): void {
+  if (settled) return;
+  settled = true;
+  if (!workersReceiveSockets) v8.setFlagsFromString("--initial-old-space-size=0");
 }
