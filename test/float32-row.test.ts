@@ -112,6 +112,40 @@ describe("the float32 row reader (WebAssembly)", () => {
     }
   });
 
+  it("reads rows of long numbers eight digits at a time, to the values it reads one digit at a time", () => {
+    // A row averaging 12 bytes a value or more is read through the entry point for long numbers.
+    const long = "0.12345678901234567";
+    const random = seededRandom(29);
+    const digits = (count: number) => Array.from({ length: count }, () => Math.floor(random() * 10)).join("");
+    const inside = (jsonNumbers: boolean, text: string) => {
+      let row: number[] | undefined;
+      const values = new Float32Array(4);
+      new LineFramer().push(bytes(`[${text}]\n`), (frame) => {
+        const reader = new Float32RowReader(4, { jsonNumbers });
+        row = reader.read(frame.buffer, frame.start + 1, frame.end - 1, values, 0) ? Array.from(values) : undefined;
+      });
+      return row;
+    };
+    let readLong = 0;
+    for (let i = 0; i < 6000; i++) {
+      const sign = random() < 0.4 ? "-" : "";
+      const whole = digits(Math.floor(random() * 4));
+      const fraction = random() < 0.1 ? "" : `.${digits(Math.floor(random() * 25))}`;
+      const exponent = random() < 0.15 ? `e${random() < 0.5 ? "-" : ""}${Math.floor(random() * 30)}` : "";
+      const field = `${sign}${whole}${fraction}${exponent}`;
+      for (const jsonNumbers of [false, true]) {
+        const shortRow = inside(jsonNumbers, `${field},1,2,3`);
+        const longRow = inside(jsonNumbers, `${field},${long},${long},${long}`);
+        assert.deepEqual(longRow?.[0], shortRow?.[0], `${field} (JSON: ${jsonNumbers})`);
+        if (longRow === undefined) continue;
+        readLong++;
+        assert.ok(Object.is(longRow[0], expected(field)), field);
+        assert.deepEqual(longRow.slice(1), Array(3).fill(expected(long)));
+      }
+    }
+    assert.ok(readLong > 6000, `${readLong} long rows read`);
+  });
+
   it("leaves every row holding anything but plain numbers to the JavaScript reader", () => {
     for (const text of [
       '"1.5",2',
@@ -133,13 +167,21 @@ describe("the float32 row reader (WebAssembly)", () => {
       ".,2",
       "1.2.3,2",
       "0x10,2",
+      // Bytes past ASCII among digits, in the eight a long number's fraction is read by.
+      "1.2345678é9,2",
+      "1.234567\u00ff89,2",
       "12345678901234567890,2",
       "0.00000000000000000000012,2",
       "1,2,3",
       "1",
     ]) {
       assert.deepEqual(readRows(`${text}\n`, 2), [undefined], text);
+      // And in rows of long numbers, which are read eight digits at a time.
+      const long = "0.12345678901234567,-1.2345678901234567,0.0012345678901234567";
+      assert.deepEqual(readRows(`${long},${text}\n`, 5), [undefined], `${long},${text}`);
     }
+    const longRow = "0.12345678901234567,-1.2345678901234567,0.0012345678901234567,1.5,2";
+    assert.deepEqual(readRows(`${longRow}\n`, 5), [longRow.split(",").map(expected)]);
   });
 
   it("reads only rows that lie in a chunk the framer lends, and only while it does", () => {
